@@ -1,0 +1,70 @@
+//! Plenum's HTTP API (axum): REST under `/api/v1`, health probes, and the web app at `/`.
+//!
+//! `build_app` returns the router; `serve` runs it on a listener the caller bound, so tests can
+//! bind `127.0.0.1:0` and know the port before the server starts.
+
+pub mod auth;
+mod error;
+mod problem;
+pub mod routes;
+mod state;
+mod web;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::MatchedPath;
+use axum::http::Request;
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use problem::Problem;
+pub use state::{ApiConfig, AppState};
+
+/// Result type of the API crate.
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// The whole application: API, probes and the web app, with tracing and timeouts.
+pub fn build_app(state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .merge(routes::health::router())
+        .nest("/api/v1", routes::api_router())
+        .merge(web::router(&state.config.web_dir))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let matched_path = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str);
+                tracing::info_span!(
+                    "http",
+                    method = %request.method(),
+                    uri = %request.uri().path(),
+                    matched_path,
+                )
+            }),
+        )
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Default time limit for one HTTP request (the live WebSocket route will have none).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

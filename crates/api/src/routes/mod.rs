@@ -1,0 +1,25 @@
+//! One module per resource; each exposes `router()`, merged here.
+
+pub mod health;
+pub mod openapi;
+pub mod system;
+
+use axum::Router;
+use axum::http::StatusCode;
+
+use crate::{AppState, Problem};
+
+/// Everything under `/api/v1`. Unknown paths and methods get problem documents, not empty bodies.
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .merge(system::router())
+        .merge(openapi::router())
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            )
+        })
+}

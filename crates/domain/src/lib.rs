@@ -1,0 +1,19 @@
+//! Plenum's council rules: validated domain types with no I/O and no framework types.
+//!
+//! Names follow OParl 1.1 wherever OParl has the concept (see `shared/DESIGN.md`, "Glossary").
+//! Values that can be invalid are built with `parse`/`TryFrom`, so an invalid value cannot exist;
+//! rules that span several fields live in each object's `validate`, which the store calls before
+//! every write.
+
+mod error;
+mod ids;
+mod model;
+mod text;
+
+pub use error::DomainError;
+pub use ids::*;
+pub use model::*;
+pub use text::*;
+
+/// Result type of the domain crate.
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;

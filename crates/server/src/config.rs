@@ -1,0 +1,317 @@
+//! Configuration in layers, the last one winning: defaults in code → optional `plenum.toml` →
+//! `PLENUM_*` environment variables → command-line flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// Keys read from `PLENUM_*` environment variables (other `PLENUM_*` variables, such as those of
+/// the test suite, are ignored).
+pub const ENV_KEYS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "bind",
+    "web_dir",
+    "log",
+    "log_format",
+    "request_timeout_secs",
+];
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The server's configuration.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite file, the signing key and uploaded files live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: the SQLite file `plenum.sqlite3` in `data_dir`.
+    #[serde(serialize_with = "serialize_redacted_url")]
+    pub database_url: Option<SecretString>,
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// Directory of the web app.
+    pub web_dir: PathBuf,
+    /// Log filter in `tracing` syntax (`RUST_LOG` overrides it).
+    pub log: String,
+    pub log_format: LogFormat,
+    /// Time limit for one HTTP request, in seconds.
+    pub request_timeout_secs: u64,
+}
+
+fn serialize_redacted_url<S: serde::Serializer>(
+    url: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(url) => serializer.serialize_some(&redact_url(url.expose_secret())),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// The URL with any password replaced by `***`, for logs and `print-config`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            match userinfo.split_once(':') {
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end], &rest[at..])
+                }
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self
+                    .database_url
+                    .as_ref()
+                    .map(|url| redact_url(url.expose_secret())),
+            )
+            .field("bind", &self.bind)
+            .field("web_dir", &self.web_dir)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .finish()
+    }
+}
+
+/// `./web` when started from the repository, else the web app beside the sources it was built from.
+fn default_web_dir() -> PathBuf {
+    let local = PathBuf::from("web");
+    if local.join("index.html").is_file() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web")
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            web_dir: default_web_dir(),
+            log: "plenum=info,tower_http=info".to_owned(),
+            log_format: LogFormat::Text,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the layers. `file` is an explicit `--config` path (it must exist); without it,
+    /// `plenum.toml` in the working directory is read when present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let file = match file {
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError::MissingFile(path.to_owned()));
+            }
+            Some(path) => Some(path),
+            None => Some(Path::new("plenum.toml")).filter(|path| path.is_file()),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(Env::prefixed("PLENUM_").split("__").only(ENV_KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract::<Config>()
+            .map_err(|err| ConfigError::Invalid(err.to_string()))
+    }
+
+    /// The database URL in force: the configured one, or the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("plenum.sqlite3").display()
+            ),
+        }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
+    /// Directory of content-addressed file blobs.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+
+    /// The configuration as TOML, secrets redacted (for `plenum print-config`).
+    pub fn to_toml(&self) -> String {
+        let mut text = String::new();
+        text.push_str(&format!(
+            "data_dir = {:?}\n",
+            self.data_dir.display().to_string()
+        ));
+        text.push_str(&format!(
+            "database_url = {:?}\n",
+            redact_url(&self.database_url())
+        ));
+        text.push_str(&format!("bind = {:?}\n", self.bind.to_string()));
+        text.push_str(&format!(
+            "web_dir = {:?}\n",
+            self.web_dir.display().to_string()
+        ));
+        text.push_str(&format!("log = {:?}\n", self.log));
+        text.push_str(&format!(
+            "log_format = {:?}\n",
+            match self.log_format {
+                LogFormat::Text => "text",
+                LogFormat::Json => "json",
+            }
+        ));
+        text.push_str(&format!(
+            "request_timeout_secs = {}\n",
+            self.request_timeout_secs
+        ));
+        text
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return figment::Error
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://plenum:geheim@db:5432/plenum"),
+            "postgres://plenum:***@db:5432/plenum"
+        );
+        assert_eq!(
+            redact_url("postgres://plenum@db/plenum"),
+            "postgres://plenum@db/plenum"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/x.sqlite3"),
+            "sqlite://data/x.sqlite3"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p@ss@h/db"),
+            "postgres://u:***@h/db",
+            "the last @ before the path ends the user info"
+        );
+    }
+
+    #[test]
+    fn layers_apply_in_order_file_env_flags() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "plenum.toml",
+                "bind = \"127.0.0.1:9000\"\nlog = \"debug\"\ndata_dir = \"from-file\"\n",
+            )?;
+            jail.set_env("PLENUM_LOG", "warn");
+            jail.set_env("PLENUM_DATA_DIR", "from-env");
+            jail.set_env("PLENUM_TEST_PG_URL", "ignored");
+            let flags = Overrides {
+                data_dir: Some(PathBuf::from("from-flag")),
+                ..Overrides::default()
+            };
+            let config = Config::load(None, &flags).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind, SocketAddr::from(([127, 0, 0, 1], 9000)));
+            assert_eq!(config.log, "warn");
+            assert_eq!(config.data_dir, PathBuf::from("from-flag"));
+            assert_eq!(config.log_format, LogFormat::Text);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_put_sqlite_in_the_data_directory() {
+        figment::Jail::expect_with(|_jail| {
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+            assert_eq!(
+                config.database_url(),
+                "sqlite://data/plenum.sqlite3?mode=rwc"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("plenum.toml", "bnid = \"127.0.0.1:9000\"\n")?;
+            assert!(Config::load(None, &Overrides::default()).is_err());
+            jail.create_file("plenum.toml", "bind = \"nonsense\"\n")?;
+            assert!(Config::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
+        assert!(matches!(
+            Config::load(
+                Some(Path::new("/nonexistent/plenum.toml")),
+                &Overrides::default()
+            ),
+            Err(ConfigError::MissingFile(_))
+        ));
+    }
+
+    #[test]
+    fn debug_and_print_config_never_show_the_password() {
+        let config = Config {
+            database_url: Some(SecretString::from("postgres://u:geheim@h/db")),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("geheim"));
+        assert!(!config.to_toml().contains("geheim"));
+    }
+}

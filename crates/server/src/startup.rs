@@ -1,0 +1,161 @@
+//! Startup: data directory, keys, database, demo council, listener, graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use plenum_api::{ApiConfig, AppState, build_app, serve};
+use plenum_store::blob::LocalBlobs;
+use plenum_store::{Backend, DatabaseConnection, StoreError};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, redact_url};
+use crate::demo::{self, DemoError, DemoOutcome};
+use crate::keys::{KeyError, Keys};
+
+/// Why the server could not start. Each message names the problem in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("data directory {path} is not usable: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("cannot use database {url}: {source}")]
+    Database { url: String, source: StoreError },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("web app directory {0} has no index.html (set PLENUM_WEB_DIR)")]
+    WebDir(PathBuf),
+    #[error("demo council: {0}")]
+    Demo(#[from] DemoError),
+}
+
+/// Creates the data directory if needed and proves it is writable.
+pub fn prepare_data_dir(dir: &Path) -> Result<(), StartupError> {
+    let fail = |source| StartupError::DataDir {
+        path: dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"ok").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)?;
+    Ok(())
+}
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn open_database(config: &Config) -> Result<(DatabaseConnection, Backend), StartupError> {
+    let url = config.database_url();
+    let fail = |source| StartupError::Database {
+        url: redact_url(&url),
+        source,
+    };
+    let backend = Backend::of_url(&url).map_err(fail)?;
+    if backend == Backend::Sqlite {
+        prepare_data_dir(&config.data_dir)?;
+    }
+    let db = plenum_store::connect(&url).await.map_err(fail)?;
+    plenum_store::migrate(&db).await.map_err(fail)?;
+    Ok((db, backend))
+}
+
+/// A server started by [`start`].
+pub struct RunningServer {
+    /// The address it listens on (useful with port 0).
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections, finishes in-flight requests and waits for the end.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.wait().await
+    }
+
+    /// Waits until the server ends.
+    pub async fn wait(&mut self) -> std::io::Result<()> {
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(join) => Err(std::io::Error::other(join)),
+        }
+    }
+
+    /// Ends the server when `signal` resolves.
+    pub fn shutdown_on(&mut self, signal: impl Future<Output = ()> + Send + 'static) {
+        if let Some(tx) = self.shutdown.take() {
+            tokio::spawn(async move {
+                signal.await;
+                let _ = tx.send(());
+            });
+        }
+    }
+}
+
+/// Prepares everything and starts serving in the background. With `load_demo`, the demo council
+/// is loaded into an empty database (a database with other data is left alone, with a warning).
+pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, StartupError> {
+    prepare_data_dir(&config.data_dir)?;
+    let _keys = Keys::load_or_create(&config.data_dir)?;
+    if !config.web_dir.join("index.html").is_file() {
+        return Err(StartupError::WebDir(config.web_dir.clone()));
+    }
+    let (db, backend) = open_database(config).await?;
+    if load_demo {
+        let blobs = LocalBlobs::new(config.blob_dir());
+        match demo::load(&db, &blobs, false, chrono::Utc::now()).await {
+            Ok(DemoOutcome::Loaded) => {
+                tracing::info!("loaded the demo council \"Stadt Musterstadt\"");
+                println!("{}", demo::login_table());
+            }
+            Ok(DemoOutcome::AlreadyLoaded) => {
+                tracing::info!("demo council already present");
+                println!("{}", demo::login_table());
+            }
+            Err(DemoError::NonDemoData(found)) => {
+                tracing::warn!(%found, "the database holds other data; demo council not loaded");
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| StartupError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    let state = AppState::new(
+        db,
+        backend,
+        ApiConfig {
+            web_dir: config.web_dir.clone(),
+            request_timeout: config.request_timeout(),
+        },
+    );
+    let app = build_app(state);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(serve(listener, app, async move {
+        let _ = rx.await;
+    }));
+    tracing::info!(%addr, database = backend.as_str(), "Plenum is listening on http://{addr}/");
+    Ok(RunningServer {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -1,0 +1,103 @@
+//! Connecting, migrating and probing the database.
+
+use std::time::Duration;
+
+use plenum_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+use crate::{Result, StoreError};
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, or `BadUrl`.
+    pub fn of_url(url: &str) -> Result<Backend> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme).unwrap_or("");
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            "" => Err(StoreError::BadUrl(
+                "expected sqlite://PATH or postgres://USER@HOST/DB".into(),
+            )),
+            other => Err(StoreError::BadUrl(format!(
+                "unsupported scheme {other:?}; expected sqlite or postgres"
+            ))),
+        }
+    }
+
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Opens a connection pool. SQLite files use WAL with `synchronous=FULL`, so an acknowledged
+/// commit survives a power loss, and enforce foreign keys. Fails within a few seconds when the
+/// server cannot be reached.
+pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    let backend = Backend::of_url(url)?;
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if backend == Backend::Sqlite {
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if in_memory {
+            // Every connection to `sqlite::memory:` would be a separate, empty database.
+            options.max_connections(1).min_connections(1);
+        } else {
+            options.max_connections(8);
+        }
+        options.map_sqlx_sqlite_opts(move |opts| {
+            let opts = opts
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5))
+                .synchronous(SqliteSynchronous::Full);
+            if in_memory {
+                opts
+            } else {
+                opts.journal_mode(SqliteJournalMode::Wal)
+            }
+        });
+    } else {
+        options.max_connections(16);
+    }
+    Database::connect(options)
+        .await
+        .map_err(|err| match StoreError::from(err) {
+            StoreError::Database(inner) => classify_connect_error(inner),
+            other => other,
+        })
+}
+
+/// Errors at connect time are almost always about reaching or opening the database.
+fn classify_connect_error(err: sea_orm::DbErr) -> StoreError {
+    let text = err.to_string();
+    if text.contains("invalid") || text.contains("parse") || text.contains("URL") {
+        StoreError::BadUrl(text)
+    } else {
+        StoreError::Unavailable(err)
+    }
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    Migrator::up(db, None).await.map_err(StoreError::from)
+}
+
+/// Checks that the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> Result<()> {
+    db.execute_unprepared("SELECT 1")
+        .await
+        .map(|_| ())
+        .map_err(StoreError::Unavailable)
+}

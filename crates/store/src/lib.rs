@@ -1,0 +1,22 @@
+//! Plenum persistence: sea-orm repositories over SQLite (embedded default) and PostgreSQL.
+//!
+//! Repositories take any connection or transaction (`&impl ConnectionTrait`) and return domain
+//! types; the sea-orm entities never leave this crate. Unique violations become
+//! [`StoreError::Conflict`], missing rows [`StoreError::NotFound`].
+
+pub mod blob;
+mod convert;
+mod db;
+mod entity;
+mod error;
+mod record;
+pub mod repo;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Backend, connect, migrate, ping};
+pub use error::StoreError;
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+
+/// Result type of the store crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,133 @@
+//! The generic part of every repository: insert, get, update and soft delete of one record.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use plenum_domain::{DomainError, Meta};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::{Result, StoreError};
+
+/// Timestamps are stored with microsecond precision (PostgreSQL's), so a value read back equals
+/// the value written on both backends.
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A domain type stored as one row of `Entity`.
+pub(crate) trait Record: Sized + Send {
+    type Entity: EntityTrait<Model = Self::Model, ActiveModel = Self::ActiveModel>;
+    type Model: IntoActiveModel<Self::ActiveModel> + Send + Sync;
+    type ActiveModel: ActiveModelTrait<Entity = Self::Entity> + ActiveModelBehavior + Send;
+
+    /// The object's name in errors: `meeting`, `paper` …
+    const NAME: &'static str;
+
+    fn id(&self) -> Uuid;
+    fn meta(&self) -> &Meta;
+    fn meta_mut(&mut self) -> &mut Meta;
+    fn validate(&self) -> Result<(), DomainError>;
+    fn to_model(&self) -> Self::Model;
+    fn from_model(model: Self::Model) -> Result<Self>;
+    fn deleted_column() -> <Self::Entity as EntityTrait>::Column;
+}
+
+fn active<R: Record>(record: &R) -> R::ActiveModel {
+    // `reset_all` marks every column as set, so inserts and updates write the whole row.
+    record.to_model().into_active_model().reset_all()
+}
+
+/// Validates and inserts `record`; `created` and `modified` are set to now.
+pub(crate) async fn insert<R: Record>(db: &impl ConnectionTrait, mut record: R) -> Result<R> {
+    record.validate()?;
+    *record.meta_mut() = Meta::new(now());
+    R::Entity::insert(active(&record))
+        .exec_without_returning(db)
+        .await?;
+    Ok(record)
+}
+
+/// The record with this id, deleted or not (OParl serves tombstones).
+pub(crate) async fn get<R: Record>(db: &impl ConnectionTrait, id: Uuid) -> Result<R>
+where
+    <<R::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    match R::Entity::find_by_id(id).one(db).await? {
+        Some(model) => R::from_model(model),
+        None => Err(StoreError::not_found(R::NAME, id)),
+    }
+}
+
+/// The record with this id, unless it is deleted.
+pub(crate) async fn get_live<R: Record>(db: &impl ConnectionTrait, id: Uuid) -> Result<R>
+where
+    <<R::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    let record: R = get(db, id).await?;
+    if record.meta().is_deleted() {
+        return Err(StoreError::not_found(R::NAME, id));
+    }
+    Ok(record)
+}
+
+/// Validates and writes `record` over the stored live row; `modified` is set to now, `created`
+/// and `deleted` are kept as stored.
+pub(crate) async fn update<R: Record>(db: &impl ConnectionTrait, mut record: R) -> Result<R>
+where
+    <<R::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    record.validate()?;
+    let stored: R = get_live(db, record.id()).await?;
+    let meta = record.meta_mut();
+    meta.created = stored.meta().created;
+    meta.deleted = None;
+    meta.modified = now().max(stored.meta().modified);
+    write(db, &record).await?;
+    Ok(record)
+}
+
+/// Marks the record as deleted (a tombstone); deleting a deleted record is `NotFound`.
+pub(crate) async fn soft_delete<R: Record>(db: &impl ConnectionTrait, id: Uuid) -> Result<R>
+where
+    <<R::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    let mut record: R = get_live(db, id).await?;
+    let at = now().max(record.meta().modified);
+    let meta = record.meta_mut();
+    meta.deleted = Some(at);
+    meta.modified = at;
+    write(db, &record).await?;
+    Ok(record)
+}
+
+async fn write<R: Record>(db: &impl ConnectionTrait, record: &R) -> Result<()> {
+    match active(record).update(db).await {
+        Ok(_) => Ok(()),
+        Err(DbErr::RecordNotUpdated) => Err(StoreError::not_found(R::NAME, record.id())),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Records matching `condition`, live ones only unless `include_deleted`, in `order`.
+pub(crate) async fn list<R: Record>(
+    db: &impl ConnectionTrait,
+    condition: Condition,
+    include_deleted: bool,
+    order: impl IntoIterator<Item = <R::Entity as EntityTrait>::Column>,
+) -> Result<Vec<R>> {
+    let mut query = R::Entity::find().filter(condition);
+    if !include_deleted {
+        query = query.filter(R::deleted_column().is_null());
+    }
+    for column in order {
+        query = query.order_by_asc(column);
+    }
+    query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(R::from_model)
+        .collect()
+}

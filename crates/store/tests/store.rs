@@ -1,0 +1,565 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! The store suite. Every test runs on SQLite and on PostgreSQL (`PLENUM_TEST_PG_URL`), each case
+//! on a fresh database of its own.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use plenum_domain::*;
+use plenum_migrations::{Migrator, MigratorTrait};
+use plenum_store::repo::{self, *};
+use plenum_store::testing::TestDb;
+use plenum_store::{Backend, ConnectionTrait, StoreError, TransactionTrait};
+use rstest::rstest;
+use sea_orm::{DatabaseConnection, DbBackend, Statement};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn name(s: &str) -> Name {
+    Name::parse(s).unwrap()
+}
+
+/// One of every object, linked as in a real council.
+struct Council {
+    body: Body,
+    term: LegislativeTerm,
+    council: Organization,
+    committee: Organization,
+    person: Person,
+    user: User,
+    membership: Membership,
+    location: Location,
+    meeting: Meeting,
+    paper: Paper,
+    item: AgendaItem,
+    consultation: Consultation,
+    file: File,
+}
+
+async fn seed(db: &impl ConnectionTrait) -> Council {
+    let body = bodies::insert(
+        db,
+        Body {
+            id: BodyId::new(),
+            meta: Meta::default(),
+            name: name("Stadt Musterstadt"),
+            short_name: Some(name("Musterstadt")),
+            website: Some("https://www.musterstadt.example".into()),
+            contact_email: Some(Email::parse("rat@musterstadt.example").unwrap()),
+        },
+    )
+    .await
+    .unwrap();
+    let term = legislative_terms::insert(
+        db,
+        LegislativeTerm {
+            id: LegislativeTermId::new(),
+            meta: Meta::default(),
+            body_id: body.id,
+            name: name("Wahlperiode 2021–2026"),
+            start_date: day(2021, 11, 1),
+            end_date: day(2026, 10, 31),
+        },
+    )
+    .await
+    .unwrap();
+    let council = organizations::insert(
+        db,
+        Organization {
+            id: OrganizationId::new(),
+            meta: Meta::default(),
+            body_id: body.id,
+            name: name("Rat der Stadt Musterstadt"),
+            short_name: Some(name("Rat")),
+            kind: OrganizationKind::Council,
+            statutory_seats: Some(38),
+            parent_id: None,
+            start_date: None,
+            end_date: None,
+        },
+    )
+    .await
+    .unwrap();
+    let committee = organizations::insert(
+        db,
+        Organization {
+            id: OrganizationId::new(),
+            meta: Meta::default(),
+            body_id: body.id,
+            name: name("Ausschuss für Finanzen"),
+            short_name: Some(name("FinA")),
+            kind: OrganizationKind::Committee,
+            statutory_seats: Some(11),
+            parent_id: Some(council.id),
+            start_date: Some(day(2021, 11, 1)),
+            end_date: None,
+        },
+    )
+    .await
+    .unwrap();
+    let person = persons::insert(
+        db,
+        Person {
+            id: PersonId::new(),
+            meta: Meta::default(),
+            body_id: body.id,
+            family_name: name("Schmidt"),
+            given_name: name("Anna"),
+            title: Some(name("Dr.")),
+            form_of_address: Some(name("Frau")),
+            email: None,
+        },
+    )
+    .await
+    .unwrap();
+    let user = users::insert(
+        db,
+        User {
+            id: UserId::new(),
+            meta: Meta::default(),
+            username: Username::parse("anna.schmidt").unwrap(),
+            display_name: name("Dr. Anna Schmidt"),
+            person_id: Some(person.id),
+            site_role: SiteRole::Member,
+            password_hash: Some(
+                PasswordHash::parse("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").unwrap(),
+            ),
+        },
+    )
+    .await
+    .unwrap();
+    let membership = memberships::insert(
+        db,
+        Membership {
+            id: MembershipId::new(),
+            meta: Meta::default(),
+            person_id: person.id,
+            organization_id: council.id,
+            role: MembershipRole::Chair,
+            voting_right: true,
+            start_date: Some(day(2021, 11, 1)),
+            end_date: None,
+        },
+    )
+    .await
+    .unwrap();
+    let location = locations::insert(
+        db,
+        Location {
+            id: LocationId::new(),
+            meta: Meta::default(),
+            body_id: body.id,
+            description: name("Rathaus, Ratssaal"),
+            street_address: Some(name("Marktplatz 1")),
+            room: Some(name("Ratssaal")),
+            postal_code: Some(name("12345")),
+            locality: Some(name("Musterstadt")),
+        },
+    )
+    .await
+    .unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 12, 3, 17, 0, 0).unwrap();
+    let meeting = meetings::insert(
+        db,
+        Meeting {
+            id: MeetingId::new(),
+            meta: Meta::default(),
+            organization_id: council.id,
+            name: name("7. Sitzung des Rates"),
+            start,
+            end: Some(start + chrono::Duration::hours(3)),
+            location_id: Some(location.id),
+            state: MeetingState::Planned,
+            invited_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    let paper = papers::insert(
+        db,
+        Paper {
+            id: PaperId::new(),
+            meta: Meta::default(),
+            body_id: body.id,
+            reference: PaperReference::parse("VO/10742/23").unwrap(),
+            paper_type: PaperType::Resolution,
+            title: Title::parse("Haushaltssatzung 2027").unwrap(),
+            date: day(2026, 11, 2),
+            originator_id: Some(committee.id),
+            text: Markdown::parse("# Beschlussvorschlag\n\nDer Rat beschließt …").unwrap(),
+            public: true,
+        },
+    )
+    .await
+    .unwrap();
+    let item = agenda_items::insert(
+        db,
+        AgendaItem {
+            id: AgendaItemId::new(),
+            meta: Meta::default(),
+            meeting_id: meeting.id,
+            number: AgendaNumber::parse("Ö 7").unwrap(),
+            position: 7,
+            public: true,
+            title: Title::parse("Haushaltssatzung 2027").unwrap(),
+            paper_id: Some(paper.id),
+            decision: None,
+        },
+    )
+    .await
+    .unwrap();
+    let consultation = consultations::insert(
+        db,
+        Consultation {
+            id: ConsultationId::new(),
+            meta: Meta::default(),
+            paper_id: paper.id,
+            organization_id: council.id,
+            meeting_id: Some(meeting.id),
+            agenda_item_id: Some(item.id),
+            role: ConsultationRole::Decide,
+            position: 2,
+        },
+    )
+    .await
+    .unwrap();
+    let file = files::insert(
+        db,
+        File {
+            id: FileId::new(),
+            meta: Meta::default(),
+            body_id: body.id,
+            name: FileName::parse("Haushaltsplan 2027.pdf").unwrap(),
+            media_type: MediaType::pdf(),
+            size: 123_456,
+            sha256: Sha256Digest::from_bytes([7; 32]),
+            storage_key: "sha256/07/0707".into(),
+            paper_id: Some(paper.id),
+            meeting_id: None,
+            agenda_item_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    Council {
+        body,
+        term,
+        council,
+        committee,
+        person,
+        user,
+        membership,
+        location,
+        meeting,
+        paper,
+        item,
+        consultation,
+        file,
+    }
+}
+
+macro_rules! backends {
+    ($(#[$attr:meta])* async fn $name:ident($db:ident) $body:block) => {
+        #[rstest]
+        #[case::sqlite(Backend::Sqlite)]
+        #[case::postgres(Backend::Postgres)]
+        #[tokio::test]
+        $(#[$attr])*
+        async fn $name(#[case] backend: Backend) {
+            let Some(test_db) = TestDb::migrated(backend).await else { return };
+            let $db: &DatabaseConnection = &test_db.db;
+            $body
+        }
+    };
+}
+
+backends! {
+    async fn every_object_reads_back_as_written(db) {
+        let c = seed(db).await;
+        assert_eq!(bodies::get(db, c.body.id).await.unwrap(), c.body);
+        assert_eq!(legislative_terms::get(db, c.term.id).await.unwrap(), c.term);
+        assert_eq!(organizations::get(db, c.council.id).await.unwrap(), c.council);
+        assert_eq!(organizations::get(db, c.committee.id).await.unwrap(), c.committee);
+        assert_eq!(persons::get(db, c.person.id).await.unwrap(), c.person);
+        assert_eq!(users::get(db, c.user.id).await.unwrap(), c.user);
+        assert_eq!(memberships::get(db, c.membership.id).await.unwrap(), c.membership);
+        assert_eq!(locations::get(db, c.location.id).await.unwrap(), c.location);
+        assert_eq!(meetings::get(db, c.meeting.id).await.unwrap(), c.meeting);
+        assert_eq!(papers::get(db, c.paper.id).await.unwrap(), c.paper);
+        assert_eq!(agenda_items::get(db, c.item.id).await.unwrap(), c.item);
+        assert_eq!(consultations::get(db, c.consultation.id).await.unwrap(), c.consultation);
+        assert_eq!(files::get(db, c.file.id).await.unwrap(), c.file);
+        assert!(c.body.meta.created <= c.body.meta.modified);
+        assert!(!c.body.meta.is_deleted());
+    }
+}
+
+backends! {
+    async fn lists_follow_their_order_and_scope(db) {
+        let c = seed(db).await;
+        let orgs = organizations::list_by_body(db, c.body.id, false).await.unwrap();
+        let names: Vec<_> = orgs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["Ausschuss für Finanzen", "Rat der Stadt Musterstadt"]);
+        let second = agenda_items::insert(db, AgendaItem {
+            id: AgendaItemId::new(),
+            meta: Meta::default(),
+            meeting_id: c.meeting.id,
+            number: AgendaNumber::parse("Ö 1").unwrap(),
+            position: 1,
+            public: true,
+            title: Title::parse("Eröffnung").unwrap(),
+            paper_id: None,
+            decision: None,
+        }).await.unwrap();
+        let agenda = agenda_items::list_by_meeting(db, c.meeting.id, false).await.unwrap();
+        assert_eq!(agenda.iter().map(|i| i.id).collect::<Vec<_>>(), [second.id, c.item.id]);
+        assert_eq!(meetings::list_by_body(db, c.body.id, false).await.unwrap(), vec![c.meeting.clone()]);
+        assert_eq!(memberships::list_by_person(db, c.person.id, false).await.unwrap(), vec![c.membership.clone()]);
+        assert_eq!(consultations::list_by_paper(db, c.paper.id, false).await.unwrap(), vec![c.consultation.clone()]);
+        assert_eq!(files::list_by_paper(db, c.paper.id, false).await.unwrap(), vec![c.file.clone()]);
+        assert_eq!(files::find_by_sha256(db, &c.file.sha256).await.unwrap(), Some(c.file.clone()));
+        assert_eq!(
+            users::find_by_username(db, &Username::parse("Anna.Schmidt").unwrap()).await.unwrap(),
+            Some(c.user.clone())
+        );
+        let counts = repo::count_body(db, c.body.id).await.unwrap();
+        assert_eq!(counts, BodyCounts { organizations: 2, persons: 1, meetings: 1, papers: 1 });
+        let other_body = bodies::insert(db, Body { id: BodyId::new(), ..c.body.clone() }).await.unwrap();
+        assert!(organizations::list_by_body(db, other_body.id, false).await.unwrap().is_empty());
+    }
+}
+
+backends! {
+    async fn update_keeps_created_and_advances_modified(db) {
+        let c = seed(db).await;
+        let mut paper = c.paper.clone();
+        paper.title = Title::parse("Haushaltssatzung 2027 (geändert)").unwrap();
+        paper.meta.created = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap();
+        let updated = papers::update(db, paper).await.unwrap();
+        assert_eq!(updated.meta.created, c.paper.meta.created, "created is not writable");
+        assert!(updated.meta.modified >= c.paper.meta.modified);
+        let stored = papers::get(db, c.paper.id).await.unwrap();
+        assert_eq!(stored, updated);
+        assert_eq!(stored.title.as_str(), "Haushaltssatzung 2027 (geändert)");
+    }
+}
+
+backends! {
+    async fn soft_delete_leaves_a_tombstone(db) {
+        let c = seed(db).await;
+        let deleted = files::delete(db, c.file.id).await.unwrap();
+        assert!(deleted.meta.is_deleted());
+        let tombstone = files::get(db, c.file.id).await.unwrap();
+        assert_eq!(tombstone.meta.deleted, deleted.meta.deleted);
+        assert!(tombstone.meta.modified >= c.file.meta.modified);
+        assert!(matches!(files::get_live(db, c.file.id).await, Err(StoreError::NotFound { .. })));
+        assert!(files::list_by_paper(db, c.paper.id, false).await.unwrap().is_empty());
+        assert_eq!(files::list_by_paper(db, c.paper.id, true).await.unwrap().len(), 1);
+        assert!(matches!(files::delete(db, c.file.id).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(files::update(db, c.file.clone()).await, Err(StoreError::NotFound { .. })));
+    }
+}
+
+backends! {
+    async fn unique_violations_become_conflicts(db) {
+        let c = seed(db).await;
+        let twin = User { id: UserId::new(), person_id: None, ..c.user.clone() };
+        assert!(matches!(users::insert(db, twin).await, Err(StoreError::Conflict(_))));
+        let same_reference = Paper { id: PaperId::new(), ..c.paper.clone() };
+        assert!(matches!(papers::insert(db, same_reference).await, Err(StoreError::Conflict(_))));
+        let same_id = Body { name: name("Doppelt"), ..c.body.clone() };
+        assert!(matches!(bodies::insert(db, same_id).await, Err(StoreError::Conflict(_))));
+        // The same reference in another body is fine.
+        let other = bodies::insert(db, Body { id: BodyId::new(), ..c.body.clone() }).await.unwrap();
+        papers::insert(db, Paper { id: PaperId::new(), body_id: other.id, originator_id: None, ..c.paper.clone() })
+            .await
+            .unwrap();
+    }
+}
+
+backends! {
+    async fn dangling_references_are_refused(db) {
+        let c = seed(db).await;
+        let orphan = Membership { id: MembershipId::new(), organization_id: OrganizationId::new(), ..c.membership.clone() };
+        assert!(matches!(memberships::insert(db, orphan).await, Err(StoreError::Conflict(_))));
+        assert!(memberships::list_by_person(db, c.person.id, true).await.unwrap().len() == 1);
+    }
+}
+
+backends! {
+    async fn missing_rows_are_not_found(db) {
+        let _c = seed(db).await;
+        match meetings::get(db, MeetingId::new()).await {
+            Err(StoreError::NotFound { entity, .. }) => assert_eq!(entity, "meeting"),
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+        let ghost = Person {
+            id: PersonId::new(),
+            meta: Meta::default(),
+            body_id: BodyId::new(),
+            family_name: name("Geist"),
+            given_name: name("Gustav"),
+            title: None,
+            form_of_address: None,
+            email: None,
+        };
+        assert!(matches!(persons::update(db, ghost).await, Err(StoreError::NotFound { .. })));
+    }
+}
+
+backends! {
+    async fn invalid_objects_are_never_written(db) {
+        let c = seed(db).await;
+        let advisory_with_vote = Membership {
+            id: MembershipId::new(),
+            role: MembershipRole::Advisory,
+            voting_right: true,
+            ..c.membership.clone()
+        };
+        let id = advisory_with_vote.id;
+        assert!(matches!(memberships::insert(db, advisory_with_vote).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(memberships::get(db, id).await, Err(StoreError::NotFound { .. })));
+        let mut mismatched = c.item.clone();
+        mismatched.public = false;
+        assert!(matches!(agenda_items::update(db, mismatched).await, Err(StoreError::Invalid(_))));
+        assert!(agenda_items::get(db, c.item.id).await.unwrap().public);
+    }
+}
+
+backends! {
+    async fn meeting_state_follows_the_state_machine(db) {
+        let c = seed(db).await;
+        assert!(matches!(
+            meetings::transition(db, c.meeting.id, MeetingState::Closed).await,
+            Err(StoreError::Invalid(DomainError::InvalidTransition { .. }))
+        ));
+        let invited = meetings::transition(db, c.meeting.id, MeetingState::Invited).await.unwrap();
+        assert_eq!(invited.state, MeetingState::Invited);
+        assert!(invited.invited_at.is_some());
+        let running = meetings::transition(db, c.meeting.id, MeetingState::Running).await.unwrap();
+        assert_eq!(meetings::get(db, c.meeting.id).await.unwrap(), running);
+    }
+}
+
+backends! {
+    async fn a_rolled_back_transaction_leaves_nothing(db) {
+        let c = seed(db).await;
+        let txn = db.begin().await.unwrap();
+        let mut renamed = c.body.clone();
+        renamed.name = name("Umbenannt");
+        bodies::update(&txn, renamed).await.unwrap();
+        assert_eq!(bodies::get(&txn, c.body.id).await.unwrap().name.as_str(), "Umbenannt");
+        txn.rollback().await.unwrap();
+        assert_eq!(bodies::get(db, c.body.id).await.unwrap(), c.body);
+    }
+}
+
+backends! {
+    async fn rows_edited_into_nonsense_surface_as_corrupt(db) {
+        let c = seed(db).await;
+        let backend = db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => "UPDATE organization SET kind = 'kaffeeklatsch'",
+            _ => "UPDATE organization SET kind = 'kaffeeklatsch'",
+        };
+        db.execute_unprepared(sql).await.unwrap();
+        assert!(matches!(organizations::get(db, c.council.id).await, Err(StoreError::Corrupt(_))));
+    }
+}
+
+/// The schema as the database describes it, without the migration bookkeeping table.
+async fn schema(db: &DatabaseConnection) -> Vec<String> {
+    let backend = db.get_database_backend();
+    let queries: &[&str] = match backend {
+        DbBackend::Postgres => &[
+            "SELECT table_name::text || '.' || column_name::text || ' ' || data_type::text || ' ' || is_nullable::text AS line \
+             FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'seaql_migrations'",
+            "SELECT indexdef::text AS line FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'seaql_migrations'",
+            "SELECT conrelid::regclass::text || ' ' || pg_get_constraintdef(oid)::text AS line FROM pg_constraint \
+             WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'seaql_migrations'",
+        ],
+        _ => &[
+            "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS line FROM sqlite_master \
+             WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> 'seaql_migrations'",
+        ],
+    };
+    let mut lines = Vec::new();
+    for sql in queries {
+        for row in db
+            .query_all_raw(Statement::from_string(backend, *sql))
+            .await
+            .unwrap()
+        {
+            lines.push(row.try_get::<String>("", "line").unwrap());
+        }
+    }
+    lines.sort();
+    lines
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn every_migration_down_restores_the_previous_schema(#[case] backend: Backend) {
+    let count = Migrator::migrations().len() as u32;
+    for applied in 0..count {
+        let Some(test_db) = TestDb::empty(backend).await else {
+            return;
+        };
+        let db = &test_db.db;
+        if applied > 0 {
+            Migrator::up(db, Some(applied)).await.unwrap();
+        }
+        let before = schema(db).await;
+        Migrator::up(db, Some(1)).await.unwrap();
+        let after_up = schema(db).await;
+        assert_ne!(
+            before,
+            after_up,
+            "migration {} changed nothing",
+            applied + 1
+        );
+        Migrator::down(db, Some(1)).await.unwrap();
+        assert_eq!(
+            schema(db).await,
+            before,
+            "down of migration {} left changes",
+            applied + 1
+        );
+    }
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn later_migrations_run_over_existing_data(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::empty(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    Migrator::up(db, Some(1)).await.unwrap();
+    let body = bodies::insert(
+        db,
+        Body {
+            id: BodyId::new(),
+            meta: Meta::default(),
+            name: name("Stadt Altdorf"),
+            short_name: None,
+            website: None,
+            contact_email: None,
+        },
+    )
+    .await
+    .unwrap();
+    Migrator::up(db, None).await.unwrap();
+    assert_eq!(bodies::get(db, body.id).await.unwrap(), body);
+    assert!(
+        Migrator::get_pending_migrations(db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -1,0 +1,21 @@
+//! Plenum's database migrations. One set serves SQLite and PostgreSQL: every statement is built
+//! with sea-query's schema builder, never as backend-specific SQL. Never edit a merged migration;
+//! add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod common;
+mod m20261123_000001_create_body_and_people;
+mod m20261123_000002_create_meetings_and_papers;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_body_and_people::Migration),
+            Box::new(m20261123_000002_create_meetings_and_papers::Migration),
+        ]
+    }
+}
