@@ -1,1 +1,7 @@
+//! Black-box tests: the real server on a free port, spoken to over HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod demo;
+mod health;
+mod helpers;

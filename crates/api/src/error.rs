@@ -67,13 +67,15 @@ impl ApiError {
                 "conflict",
                 "Conflicts with the current state",
             ),
-            ApiError::Store(StoreError::Unavailable(_)) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database-unavailable",
-                "Database unavailable",
-            )
-            .with_detail("The database cannot be reached. Nothing was changed; please retry.")
-            .with_retry_after(5),
+            ApiError::Store(StoreError::Unavailable(_) | StoreError::Unreachable(_)) => {
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    "Database unavailable",
+                )
+                .with_detail("The database cannot be reached. Nothing was changed; please retry.")
+                .with_retry_after(5)
+            }
             ApiError::Store(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -18,7 +18,8 @@ use axum::extract::MatchedPath;
 use axum::http::Request;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use error::ApiError;
 pub use problem::Problem;
@@ -39,18 +40,20 @@ pub fn build_app(state: AppState) -> Router {
             timeout,
         ))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let matched_path = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map(MatchedPath::as_str);
-                tracing::info_span!(
-                    "http",
-                    method = %request.method(),
-                    uri = %request.uri().path(),
-                    matched_path,
-                )
-            }),
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .make_span_with(|request: &Request<_>| {
+                    let matched_path = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(MatchedPath::as_str);
+                    tracing::info_span!(
+                        "http",
+                        method = %request.method(),
+                        uri = %request.uri().path(),
+                        matched_path,
+                    )
+                }),
         )
         .with_state(state)
 }

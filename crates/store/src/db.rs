@@ -70,23 +70,49 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
         });
     } else {
         options.max_connections(16);
+        check_reachable(url).await?;
     }
     Database::connect(options)
         .await
-        .map_err(|err| match StoreError::from(err) {
-            StoreError::Database(inner) => classify_connect_error(inner),
-            other => other,
-        })
+        .map_err(classify_connect_error)
 }
 
-/// Errors at connect time are almost always about reaching or opening the database.
+/// Errors at connect time are about the URL or about reaching or opening the database.
 fn classify_connect_error(err: sea_orm::DbErr) -> StoreError {
     let text = err.to_string();
-    if text.contains("invalid") || text.contains("parse") || text.contains("URL") {
+    if text.contains("cannot be parsed") || text.contains("invalid") {
         StoreError::BadUrl(text)
     } else {
         StoreError::Unavailable(err)
     }
+}
+
+/// Tries a TCP connection to the PostgreSQL server first: the pool would only report a timeout,
+/// while this names the real cause ("connection refused", "no such host").
+async fn check_reachable(raw: &str) -> Result<()> {
+    let parsed = url::Url::parse(raw).map_err(|err| StoreError::BadUrl(err.to_string()))?;
+    let Some(host) = parsed.host_str() else {
+        // A socket path in the query (`?host=/run/postgresql`): the driver handles it.
+        return Ok(());
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = parsed.port().unwrap_or(5432);
+    let attempt = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await;
+    let reason = match attempt {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => "no answer within 5 s".to_owned(),
+    };
+    Err(StoreError::Unreachable(format!(
+        "cannot reach PostgreSQL at {host}:{port}: {reason}"
+    )))
 }
 
 /// Applies every pending migration.

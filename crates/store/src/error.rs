@@ -20,6 +20,9 @@ pub enum StoreError {
     /// The database cannot be reached; callers answer 503 and acknowledge nothing.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] DbErr),
+    /// The database server cannot be reached at all (checked before connecting).
+    #[error("database unavailable: {0}")]
+    Unreachable(String),
     /// The database URL cannot be used.
     #[error("invalid database URL: {0}")]
     BadUrl(String),

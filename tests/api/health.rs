@@ -1,0 +1,164 @@
+//! Probes, the system overview, problem documents and the web app's headers.
+
+use plenum_store::Backend;
+use rstest::rstest;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn probes_answer_and_name_the_database(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], backend.as_str());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readiness_fails_closed_when_the_database_goes_away() {
+    let Some(app) = spawn_app(Backend::Postgres, false).await else {
+        return;
+    };
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    // Pull the database out from under the running server.
+    let admin_url = std::env::var(plenum_store::testing::PG_URL_VAR).unwrap();
+    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    let admin = sea_orm::Database::connect(admin_url.as_str())
+        .await
+        .unwrap();
+    use sea_orm::ConnectionTrait;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["type"], "/problems/database-unavailable");
+    let system = app.get("/api/v1/system").await;
+    assert_eq!(system.status(), 503, "reads fail closed too");
+    // Liveness does not depend on the database.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    app.stop().await;
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn system_overview_lists_the_demo_council(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let system: Value = app.get("/api/v1/system").await.json().await.unwrap();
+    assert_eq!(system["product"], "Plenum");
+    assert_eq!(system["version"], env!("CARGO_PKG_VERSION"));
+    let bodies = system["bodies"].as_array().unwrap();
+    assert_eq!(bodies.len(), 1);
+    let body = &bodies[0];
+    assert_eq!(body["name"], "Stadt Musterstadt");
+    assert_eq!(body["organizations"], 11);
+    assert_eq!(body["persons"], 40);
+    assert_eq!(body["meetings"], 4);
+    assert_eq!(body["papers"], 7);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn empty_database_lists_no_bodies() {
+    let app = spawn_app(Backend::Sqlite, false).await.unwrap();
+    let system: Value = app.get("/api/v1/system").await.json().await.unwrap();
+    assert_eq!(system["bodies"].as_array().unwrap().len(), 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_api_paths_and_methods_are_problem_documents() {
+    let app = spawn_app(Backend::Sqlite, false).await.unwrap();
+    let response = app.get("/api/v1/no-such-thing").await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["type"], "/problems/not-found");
+    assert_eq!(problem["status"], 404);
+
+    let response = app
+        .client
+        .delete(app.url("/api/v1/system"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["type"], "/problems/method-not-allowed");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn openapi_document_describes_the_endpoints() {
+    let app = spawn_app(Backend::Sqlite, false).await.unwrap();
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api/v1/system",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn web_app_is_served_with_a_strict_policy_and_client_routes_fall_back() {
+    let app = spawn_app(Backend::Sqlite, false).await.unwrap();
+    let index = app.get("/").await;
+    assert_eq!(index.status(), 200);
+    let csp = index.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(index.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    assert!(index.headers().contains_key("etag") || index.headers().contains_key("last-modified"));
+    let html = index.text().await.unwrap();
+    assert!(html.contains("Plenum"));
+    assert!(html.contains("/healthz"));
+
+    let script = app.get("/app.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+
+    let client_route = app.get("/sitzungen/123").await;
+    assert_eq!(client_route.status(), 200);
+    assert!(client_route.text().await.unwrap().contains("Plenum"));
+    app.stop().await;
+}
