@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod common;
 mod m20261123_000001_create_body_and_people;
 mod m20261123_000002_create_meetings_and_papers;
+mod m20261123_000003_create_auth_tables;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_body_and_people::Migration),
             Box::new(m20261123_000002_create_meetings_and_papers::Migration),
+            Box::new(m20261123_000003_create_auth_tables::Migration),
         ]
     }
 }

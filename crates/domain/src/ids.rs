@@ -92,6 +92,8 @@ id_type!(
     ConsultationId,
     /// Id of a `File` (Anlage).
     FileId,
+    /// Id of a `DeviceSession`: one signed-in device of a user.
+    DeviceSessionId,
 );
 
 #[cfg(test)]

@@ -5,11 +5,13 @@
 //! rules that span several fields live in each object's `validate`, which the store calls before
 //! every write.
 
+mod auth;
 mod error;
 mod ids;
 mod model;
 mod text;
 
+pub use auth::*;
 pub use error::DomainError;
 pub use ids::*;
 pub use model::*;

@@ -4,6 +4,8 @@
 //! types; the sea-orm entities never leave this crate. Unique violations become
 //! [`StoreError::Conflict`], missing rows [`StoreError::NotFound`].
 
+pub mod audit;
+pub mod auth;
 pub mod blob;
 mod convert;
 mod db;

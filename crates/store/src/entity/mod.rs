@@ -2,8 +2,10 @@
 //! from domain types.
 
 pub mod agenda_item;
+pub mod audit_log;
 pub mod body;
 pub mod consultation;
+pub mod device_session;
 pub mod file;
 pub mod legislative_term;
 pub mod location;
@@ -12,4 +14,7 @@ pub mod membership;
 pub mod organization;
 pub mod paper;
 pub mod person;
+pub mod recovery_code;
+pub mod setup_link;
 pub mod user_account;
+pub mod user_totp;

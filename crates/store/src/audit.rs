@@ -1,0 +1,156 @@
+//! The append-only, hash-chained audit log. Each entry's hash covers the previous entry's hash
+//! and the entry's canonical form, so rewriting any past entry breaks every later hash.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use plenum_domain::{AuditEntry, AuditEvent};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
+use sha2::{Digest, Sha256};
+
+use crate::entity::audit_log;
+use crate::{Result, StoreError};
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The canonical text an entry's hash is computed over.
+fn canonical(seq: u64, at: DateTime<Utc>, event: &AuditEvent) -> String {
+    // A fixed field order and JSON string escaping make this unambiguous.
+    let quote = |s: &str| format!("{s:?}");
+    format!(
+        "{{\"seq\":{seq},\"at\":{},\"actor\":{},\"action\":{},\"subject\":{},\"detail\":{}}}",
+        quote(&at.to_rfc3339_opts(SecondsFormat::Micros, true)),
+        event
+            .actor
+            .map(|a| quote(&a.to_string()))
+            .unwrap_or_else(|| "null".into()),
+        quote(&event.action),
+        event
+            .subject
+            .as_deref()
+            .map(quote)
+            .unwrap_or_else(|| "null".into()),
+        quote(&event.detail),
+    )
+}
+
+/// The hash of an entry, given the previous one's.
+pub fn entry_hash(prev_hash: &str, seq: u64, at: DateTime<Utc>, event: &AuditEvent) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical(seq, at, event).as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+fn to_entry(m: audit_log::Model) -> AuditEntry {
+    AuditEntry {
+        seq: u64::try_from(m.seq).unwrap_or(0),
+        at: m.at,
+        event: AuditEvent {
+            actor: m.actor.map(Into::into),
+            action: m.action,
+            subject: m.subject,
+            detail: m.detail,
+        },
+        prev_hash: m.prev_hash,
+        hash: m.hash,
+    }
+}
+
+/// Appends an event. Concurrent appends race for the next sequence number; the primary key lets
+/// exactly one win and the others retry on top of it.
+pub async fn append(
+    db: &impl ConnectionTrait,
+    event: AuditEvent,
+    at: DateTime<Utc>,
+) -> Result<AuditEntry> {
+    let at = chrono::SubsecRound::trunc_subsecs(at, 6);
+    for _ in 0..50 {
+        let last = audit_log::Entity::find()
+            .order_by_desc(audit_log::Column::Seq)
+            .one(db)
+            .await?;
+        let (seq, prev_hash) = match last {
+            Some(m) => (u64::try_from(m.seq).unwrap_or(0) + 1, m.hash),
+            None => (1, GENESIS.to_owned()),
+        };
+        let hash = entry_hash(&prev_hash, seq, at, &event);
+        let insert = audit_log::ActiveModel {
+            seq: Set(i64::try_from(seq).unwrap_or(i64::MAX)),
+            at: Set(at),
+            actor: Set(event.actor.map(|a| a.as_uuid())),
+            action: Set(event.action.clone()),
+            subject: Set(event.subject.clone()),
+            detail: Set(event.detail.clone()),
+            prev_hash: Set(prev_hash.clone()),
+            hash: Set(hash.clone()),
+        }
+        .insert(db)
+        .await;
+        match insert.map_err(StoreError::from) {
+            Ok(_) => {
+                return Ok(AuditEntry {
+                    seq,
+                    at,
+                    event,
+                    prev_hash,
+                    hash,
+                });
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(err) => return Err(err),
+        }
+    }
+    Err(StoreError::Conflict(
+        "audit log busy; gave up after 50 attempts".into(),
+    ))
+}
+
+/// Every entry, in order.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<AuditEntry>> {
+    Ok(audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_entry)
+        .collect())
+}
+
+/// Where the chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The first entry whose stored data does not match the chain.
+    pub seq: u64,
+    pub reason: String,
+}
+
+/// Checks the whole chain; returns the number of entries, or the first broken one.
+pub async fn verify(db: &impl ConnectionTrait) -> Result<Result<u64, ChainBreak>> {
+    let mut prev = GENESIS.to_owned();
+    let mut expected_seq = 1;
+    let entries = list(db).await?;
+    for entry in &entries {
+        if entry.seq != expected_seq {
+            return Ok(Err(ChainBreak {
+                seq: entry.seq,
+                reason: format!("expected entry {expected_seq}, found {}", entry.seq),
+            }));
+        }
+        if entry.prev_hash != prev {
+            return Ok(Err(ChainBreak {
+                seq: entry.seq,
+                reason: "previous hash does not match".into(),
+            }));
+        }
+        if entry_hash(&prev, entry.seq, entry.at, &entry.event) != entry.hash {
+            return Ok(Err(ChainBreak {
+                seq: entry.seq,
+                reason: "content does not match its hash".into(),
+            }));
+        }
+        prev = entry.hash.clone();
+        expected_seq += 1;
+    }
+    Ok(Ok(entries.len() as u64))
+}

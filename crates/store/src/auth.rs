@@ -1,0 +1,369 @@
+//! Login state: TOTP second factors (with the replay guard), recovery codes, device sessions,
+//! password setup links. Every "use once" rule is a conditional update, so two parallel
+//! requests can never both pass.
+
+use chrono::{DateTime, Utc};
+use plenum_domain::{DeviceSession, DeviceSessionId, UserId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::entity::{device_session, recovery_code, setup_link, user_totp};
+use crate::{Result, StoreError};
+
+/// A user's second factor as stored (the secret stays encrypted here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpState {
+    /// The secret, encrypted by the API with the server's key file.
+    pub secret_enc: String,
+    /// Only an enrolment confirmed with a valid code is enabled.
+    pub enabled: bool,
+    /// The last accepted time step.
+    pub last_step: u64,
+}
+
+pub mod totp {
+    use super::*;
+
+    pub async fn get(db: &impl ConnectionTrait, user: UserId) -> Result<Option<TotpState>> {
+        Ok(user_totp::Entity::find_by_id(user.as_uuid())
+            .one(db)
+            .await?
+            .map(|m| TotpState {
+                secret_enc: m.secret_enc,
+                enabled: m.enabled,
+                last_step: u64::try_from(m.last_step).unwrap_or(0),
+            }))
+    }
+
+    /// Starts (or restarts) an enrolment with a new secret. Refused once a factor is enabled.
+    pub async fn begin_enrolment(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        secret_enc: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        match get(db, user).await? {
+            Some(state) if state.enabled => Err(StoreError::Conflict(
+                "a second factor is already enabled".into(),
+            )),
+            Some(_) => {
+                user_totp::Entity::update_many()
+                    .col_expr(user_totp::Column::SecretEnc, Expr::value(secret_enc))
+                    .col_expr(user_totp::Column::Created, Expr::value(now))
+                    .col_expr(user_totp::Column::LastStep, Expr::value(0i64))
+                    .filter(user_totp::Column::UserId.eq(user.as_uuid()))
+                    .filter(user_totp::Column::Enabled.eq(false))
+                    .exec(db)
+                    .await?;
+                Ok(())
+            }
+            None => {
+                user_totp::ActiveModel {
+                    user_id: Set(user.as_uuid()),
+                    secret_enc: Set(secret_enc),
+                    enabled: Set(false),
+                    created: Set(now),
+                    enabled_at: Set(None),
+                    last_step: Set(0),
+                }
+                .insert(db)
+                .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Enables a pending enrolment.
+    pub async fn enable(db: &impl ConnectionTrait, user: UserId, now: DateTime<Utc>) -> Result<()> {
+        let result = user_totp::Entity::update_many()
+            .col_expr(user_totp::Column::Enabled, Expr::value(true))
+            .col_expr(user_totp::Column::EnabledAt, Expr::value(Some(now)))
+            .filter(user_totp::Column::UserId.eq(user.as_uuid()))
+            .filter(user_totp::Column::Enabled.eq(false))
+            .exec(db)
+            .await?;
+        if result.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("no pending enrolment".into()))
+        }
+    }
+
+    /// The replay guard: records `step` as used if it is newer than every step accepted before.
+    /// Returns false when the step (or a later one) was already accepted.
+    pub async fn accept_step(db: &impl ConnectionTrait, user: UserId, step: u64) -> Result<bool> {
+        let step =
+            i64::try_from(step).map_err(|_| StoreError::Conflict("step too large".into()))?;
+        let result = user_totp::Entity::update_many()
+            .col_expr(user_totp::Column::LastStep, Expr::value(step))
+            .filter(user_totp::Column::UserId.eq(user.as_uuid()))
+            .filter(user_totp::Column::LastStep.lt(step))
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Removes the second factor and every recovery code (admin reset of a lost factor).
+    pub async fn remove(db: &impl ConnectionTrait, user: UserId) -> Result<bool> {
+        recovery_code::Entity::delete_many()
+            .filter(recovery_code::Column::UserId.eq(user.as_uuid()))
+            .exec(db)
+            .await?;
+        let result = user_totp::Entity::delete_by_id(user.as_uuid())
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+}
+
+pub mod recovery_codes {
+    use super::*;
+
+    /// Replaces the user's recovery codes with these hashes.
+    pub async fn replace(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        hashes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        recovery_code::Entity::delete_many()
+            .filter(recovery_code::Column::UserId.eq(user.as_uuid()))
+            .exec(db)
+            .await?;
+        for hash in hashes {
+            recovery_code::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                user_id: Set(user.as_uuid()),
+                code_hash: Set(hash.clone()),
+                created: Set(now),
+                used_at: Set(None),
+            }
+            .insert(db)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Uses the code with this hash once. False when unknown or already used.
+    pub async fn consume(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = recovery_code::Entity::update_many()
+            .col_expr(recovery_code::Column::UsedAt, Expr::value(Some(now)))
+            .filter(recovery_code::Column::UserId.eq(user.as_uuid()))
+            .filter(recovery_code::Column::CodeHash.eq(hash))
+            .filter(recovery_code::Column::UsedAt.is_null())
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// How many unused codes the user has left.
+    pub async fn remaining(db: &impl ConnectionTrait, user: UserId) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(recovery_code::Entity::find()
+            .filter(recovery_code::Column::UserId.eq(user.as_uuid()))
+            .filter(recovery_code::Column::UsedAt.is_null())
+            .count(db)
+            .await?)
+    }
+}
+
+pub mod sessions {
+    use super::*;
+
+    fn to_domain(m: device_session::Model) -> DeviceSession {
+        DeviceSession {
+            id: m.id.into(),
+            user_id: m.user_id.into(),
+            name: m.name,
+            user_agent: m.user_agent,
+            created: m.created,
+            last_used: m.last_used,
+            expires_at: m.expires_at,
+            revoked_at: m.revoked_at,
+            revoked_reason: m.revoked_reason,
+        }
+    }
+
+    /// Stores a new session with the hash of its first refresh token.
+    pub async fn insert(
+        db: &impl ConnectionTrait,
+        session: &DeviceSession,
+        refresh_hash: &str,
+    ) -> Result<()> {
+        device_session::ActiveModel {
+            id: Set(session.id.as_uuid()),
+            user_id: Set(session.user_id.as_uuid()),
+            name: Set(session.name.clone()),
+            user_agent: Set(session.user_agent.clone()),
+            created: Set(session.created),
+            last_used: Set(session.last_used),
+            refresh_hash: Set(refresh_hash.to_owned()),
+            expires_at: Set(session.expires_at),
+            revoked_at: Set(session.revoked_at),
+            revoked_reason: Set(session.revoked_reason.clone()),
+        }
+        .insert(db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get(db: &impl ConnectionTrait, id: DeviceSessionId) -> Result<DeviceSession> {
+        device_session::Entity::find_by_id(id.as_uuid())
+            .one(db)
+            .await?
+            .map(to_domain)
+            .ok_or_else(|| StoreError::not_found("device session", id))
+    }
+
+    /// The stored refresh-token hash of a session.
+    pub async fn refresh_hash(
+        db: &impl ConnectionTrait,
+        id: DeviceSessionId,
+    ) -> Result<Option<String>> {
+        Ok(device_session::Entity::find_by_id(id.as_uuid())
+            .one(db)
+            .await?
+            .map(|m| m.refresh_hash))
+    }
+
+    /// The user's sessions, newest first (revoked ones included, for the record).
+    pub async fn list_by_user(
+        db: &impl ConnectionTrait,
+        user: UserId,
+    ) -> Result<Vec<DeviceSession>> {
+        Ok(device_session::Entity::find()
+            .filter(device_session::Column::UserId.eq(user.as_uuid()))
+            .order_by_desc(device_session::Column::Created)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(to_domain)
+            .collect())
+    }
+
+    /// Rotates the refresh token: succeeds only if `old_hash` is still the current one and the
+    /// session is live, so a token can be used once even under concurrent requests.
+    pub async fn rotate(
+        db: &impl ConnectionTrait,
+        id: DeviceSessionId,
+        old_hash: &str,
+        new_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = device_session::Entity::update_many()
+            .col_expr(device_session::Column::RefreshHash, Expr::value(new_hash))
+            .col_expr(device_session::Column::LastUsed, Expr::value(now))
+            .col_expr(device_session::Column::ExpiresAt, Expr::value(expires_at))
+            .filter(device_session::Column::Id.eq(id.as_uuid()))
+            .filter(device_session::Column::RefreshHash.eq(old_hash))
+            .filter(device_session::Column::RevokedAt.is_null())
+            .filter(device_session::Column::ExpiresAt.gt(now))
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Revokes one live session. False when it was not live.
+    pub async fn revoke(
+        db: &impl ConnectionTrait,
+        id: DeviceSessionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = device_session::Entity::update_many()
+            .col_expr(device_session::Column::RevokedAt, Expr::value(Some(now)))
+            .col_expr(
+                device_session::Column::RevokedReason,
+                Expr::value(Some(reason.to_owned())),
+            )
+            .filter(device_session::Column::Id.eq(id.as_uuid()))
+            .filter(device_session::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Revokes every live session of the user; returns how many.
+    pub async fn revoke_all(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let result = device_session::Entity::update_many()
+            .col_expr(device_session::Column::RevokedAt, Expr::value(Some(now)))
+            .col_expr(
+                device_session::Column::RevokedReason,
+                Expr::value(Some(reason.to_owned())),
+            )
+            .filter(device_session::Column::UserId.eq(user.as_uuid()))
+            .filter(device_session::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+}
+
+pub mod setup_links {
+    use super::*;
+
+    /// Stores a new setup link (by the hash of its token); older unused links of the user end.
+    pub async fn insert(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        setup_link::Entity::update_many()
+            .col_expr(setup_link::Column::UsedAt, Expr::value(Some(now)))
+            .filter(setup_link::Column::UserId.eq(user.as_uuid()))
+            .filter(setup_link::Column::UsedAt.is_null())
+            .exec(db)
+            .await?;
+        setup_link::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user.as_uuid()),
+            token_hash: Set(token_hash.to_owned()),
+            created: Set(now),
+            expires_at: Set(expires_at),
+            used_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+        Ok(())
+    }
+
+    /// Uses the link once, if it exists, is unused and has not expired; returns its user.
+    pub async fn consume(
+        db: &impl ConnectionTrait,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>> {
+        let Some(link) = setup_link::Entity::find()
+            .filter(setup_link::Column::TokenHash.eq(token_hash))
+            .one(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let result = setup_link::Entity::update_many()
+            .col_expr(setup_link::Column::UsedAt, Expr::value(Some(now)))
+            .filter(setup_link::Column::Id.eq(link.id))
+            .filter(setup_link::Column::UsedAt.is_null())
+            .filter(setup_link::Column::ExpiresAt.gt(now))
+            .exec(db)
+            .await?;
+        Ok((result.rows_affected == 1).then_some(link.user_id.into()))
+    }
+}

@@ -1,0 +1,272 @@
+//! Login state and the audit chain, on SQLite and PostgreSQL: every "once" rule holds under
+//! concurrent use.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Duration, Utc};
+use plenum_domain::*;
+use plenum_store::audit;
+use plenum_store::auth::{recovery_codes, sessions, setup_links, totp};
+use plenum_store::repo::users;
+use plenum_store::testing::TestDb;
+use plenum_store::{Backend, ConnectionTrait};
+use rstest::rstest;
+
+async fn user(db: &impl ConnectionTrait, name: &str) -> UserId {
+    users::insert(
+        db,
+        User {
+            id: UserId::new(),
+            meta: Meta::default(),
+            username: Username::parse(name).unwrap(),
+            display_name: Name::parse(name).unwrap(),
+            person_id: None,
+            site_role: SiteRole::Member,
+            password_hash: None,
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_totp_step_is_accepted_once_even_in_parallel(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let u = user(db, "anna").await;
+    let now = Utc::now();
+    totp::begin_enrolment(db, u, "enc".into(), now)
+        .await
+        .unwrap();
+    assert!(!totp::get(db, u).await.unwrap().unwrap().enabled);
+    totp::enable(db, u, now).await.unwrap();
+    assert!(
+        totp::enable(db, u, now).await.is_err(),
+        "enabling twice is a conflict"
+    );
+    assert!(
+        totp::begin_enrolment(db, u, "other".into(), now)
+            .await
+            .is_err()
+    );
+
+    for step in [100u64, 101, 105] {
+        let attempts = (0..8).map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { totp::accept_step(&db, u, step).await.unwrap() })
+        });
+        let accepted = futures_count(attempts).await;
+        assert_eq!(accepted, 1, "step {step} accepted exactly once");
+    }
+    assert!(
+        !totp::accept_step(db, u, 104).await.unwrap(),
+        "older steps stay refused"
+    );
+    assert_eq!(totp::get(db, u).await.unwrap().unwrap().last_step, 105);
+    assert!(totp::remove(db, u).await.unwrap());
+    assert!(totp::get(db, u).await.unwrap().is_none());
+}
+
+async fn futures_count(handles: impl Iterator<Item = tokio::task::JoinHandle<bool>>) -> usize {
+    let mut count = 0;
+    for handle in handles.collect::<Vec<_>>() {
+        if handle.await.unwrap() {
+            count += 1;
+        }
+    }
+    count
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn recovery_codes_and_setup_links_work_once(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let u = user(db, "bernd").await;
+    let now = Utc::now();
+    let hashes: Vec<String> = (0..10).map(|i| format!("{i:064}")).collect();
+    recovery_codes::replace(db, u, &hashes, now).await.unwrap();
+    assert_eq!(recovery_codes::remaining(db, u).await.unwrap(), 10);
+    let attempts = (0..6).map(|_| {
+        let db = db.clone();
+        let hash = hashes[3].clone();
+        tokio::spawn(async move {
+            recovery_codes::consume(&db, u, &hash, Utc::now())
+                .await
+                .unwrap()
+        })
+    });
+    assert_eq!(futures_count(attempts).await, 1);
+    assert_eq!(recovery_codes::remaining(db, u).await.unwrap(), 9);
+    assert!(
+        !recovery_codes::consume(db, u, "unknown", now)
+            .await
+            .unwrap()
+    );
+    let other = user(db, "carla").await;
+    assert!(
+        !recovery_codes::consume(db, other, &hashes[4], now)
+            .await
+            .unwrap(),
+        "codes are per user"
+    );
+
+    setup_links::insert(db, u, "tok-1", now, now + Duration::hours(72))
+        .await
+        .unwrap();
+    setup_links::insert(db, u, "tok-2", now, now + Duration::hours(72))
+        .await
+        .unwrap();
+    assert_eq!(
+        setup_links::consume(db, "tok-1", now).await.unwrap(),
+        None,
+        "superseded"
+    );
+    assert_eq!(
+        setup_links::consume(db, "tok-2", now).await.unwrap(),
+        Some(u)
+    );
+    assert_eq!(
+        setup_links::consume(db, "tok-2", now).await.unwrap(),
+        None,
+        "used once"
+    );
+    setup_links::insert(db, u, "tok-3", now, now + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        setup_links::consume(db, "tok-3", now + Duration::hours(2))
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refresh_tokens_rotate_once_and_sessions_revoke(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let u = user(db, "dora").await;
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
+    let session = DeviceSession {
+        id: DeviceSessionId::new(),
+        user_id: u,
+        name: "Tablet".into(),
+        user_agent: "test".into(),
+        created: now,
+        last_used: now,
+        expires_at: now + Duration::days(30),
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    sessions::insert(db, &session, "h0").await.unwrap();
+    assert_eq!(sessions::get(db, session.id).await.unwrap(), session);
+    let exp = now + Duration::days(30);
+    let attempts = (0..6).map(|i| {
+        let db = db.clone();
+        let id = session.id;
+        tokio::spawn(async move {
+            sessions::rotate(&db, id, "h0", &format!("h1-{i}"), now, exp)
+                .await
+                .unwrap()
+        })
+    });
+    assert_eq!(
+        futures_count(attempts).await,
+        1,
+        "a refresh token rotates once"
+    );
+    assert!(
+        !sessions::rotate(db, session.id, "h0", "h2", now, exp)
+            .await
+            .unwrap()
+    );
+    let second = DeviceSession {
+        id: DeviceSessionId::new(),
+        ..session.clone()
+    };
+    sessions::insert(db, &second, "x0").await.unwrap();
+    assert_eq!(sessions::list_by_user(db, u).await.unwrap().len(), 2);
+    assert!(
+        sessions::revoke(db, session.id, "logout", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !sessions::revoke(db, session.id, "logout", now)
+            .await
+            .unwrap()
+    );
+    let revoked = sessions::get(db, session.id).await.unwrap();
+    assert!(!revoked.is_active(now));
+    assert_eq!(revoked.revoked_reason.as_deref(), Some("logout"));
+    assert_eq!(sessions::revoke_all(db, u, "admin", now).await.unwrap(), 1);
+    let current = sessions::refresh_hash(db, second.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !sessions::rotate(db, second.id, &current, "y", now, exp)
+            .await
+            .unwrap(),
+        "revoked sessions do not rotate"
+    );
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_audit_chain_is_gap_free_and_detects_tampering(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let appends = (0..20).map(|i| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            audit::append(
+                &db,
+                AuditEvent {
+                    actor: None,
+                    action: "login.failure".into(),
+                    subject: Some(format!("user-{i}")),
+                    detail: format!("{{\"n\":{i}}}"),
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap()
+        })
+    });
+    for handle in appends.collect::<Vec<_>>() {
+        handle.await.unwrap();
+    }
+    let entries = audit::list(db).await.unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=20).collect::<Vec<_>>()
+    );
+    assert_eq!(audit::verify(db).await.unwrap(), Ok(20));
+    db.execute_unprepared("UPDATE audit_log SET subject = 'someone-else' WHERE seq = 7")
+        .await
+        .unwrap();
+    let broken = audit::verify(db).await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 7);
+}
