@@ -8,11 +8,13 @@
 mod error;
 mod ids;
 mod model;
+mod policy;
 mod text;
 
 pub use error::DomainError;
 pub use ids::*;
 pub use model::*;
+pub use policy::*;
 pub use text::*;
 
 /// Result type of the domain crate.
