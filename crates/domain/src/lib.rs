@@ -9,12 +9,14 @@ mod auth;
 mod error;
 mod ids;
 mod model;
+mod policy;
 mod text;
 
 pub use auth::*;
 pub use error::DomainError;
 pub use ids::*;
 pub use model::*;
+pub use policy::*;
 pub use text::*;
 
 /// Result type of the domain crate.
