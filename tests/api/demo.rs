@@ -221,7 +221,9 @@ async fn loading_the_demo_twice_changes_nothing(#[case] backend: Backend) {
     let before = repo::count_body(db, demo_body_id()).await.unwrap();
     let users_before = users::list(db).await.unwrap().len();
     let blobs = LocalBlobs::new(app.config.blob_dir());
-    let outcome = demo::load(db, &blobs, false, Utc::now()).await.unwrap();
+    let outcome = demo::load(db, &blobs, &app.cipher(), false, Utc::now())
+        .await
+        .unwrap();
     assert_eq!(outcome, DemoOutcome::AlreadyLoaded);
     assert_eq!(repo::count_body(db, demo_body_id()).await.unwrap(), before);
     assert_eq!(users::list(db).await.unwrap().len(), users_before);
@@ -251,7 +253,7 @@ async fn the_demo_refuses_a_database_with_other_data_unless_forced(#[case] backe
     .await
     .unwrap();
     let blobs = LocalBlobs::new(app.config.blob_dir());
-    match demo::load(db, &blobs, false, Utc::now()).await {
+    match demo::load(db, &blobs, &app.cipher(), false, Utc::now()).await {
         Err(DemoError::NonDemoData(found)) => assert!(found.contains("Landkreis Beispiel")),
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -261,7 +263,9 @@ async fn the_demo_refuses_a_database_with_other_data_unless_forced(#[case] backe
         "nothing was added"
     );
     assert_eq!(
-        demo::load(db, &blobs, true, Utc::now()).await.unwrap(),
+        demo::load(db, &blobs, &app.cipher(), true, Utc::now())
+            .await
+            .unwrap(),
         DemoOutcome::Loaded
     );
     assert_eq!(bodies::list(db, false).await.unwrap().len(), 2);

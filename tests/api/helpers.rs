@@ -55,9 +55,109 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// The server's TOTP cipher (from the key file in its data directory).
+    pub fn cipher(&self) -> plenum_api::auth::crypto::SecretCipher {
+        let keys = plenum_server::keys::Keys::load_or_create(&self.config.data_dir).unwrap();
+        plenum_server::demo_cipher(&keys).unwrap()
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.unwrap();
+        }
+    }
+}
+
+/// The demo password.
+pub const PASSWORD: &str = plenum_server::demo::DEMO_PASSWORD;
+
+/// A signed-in device, as a client holds it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    /// `plenum_refresh=…` as sent back in a Cookie header.
+    pub cookie: String,
+    pub session_id: String,
+    pub body: serde_json::Value,
+}
+
+/// The TOTP code of a demo user `offset` steps from now (±1 are accepted).
+pub fn demo_code(username: &str, offset: i64) -> String {
+    code_for(
+        &plenum_server::demo::demo_totp_secret(username),
+        username,
+        offset,
+    )
+}
+
+/// The TOTP code for a secret `offset` steps from now.
+pub fn code_for(secret: &[u8], username: &str, offset: i64) -> String {
+    let name = plenum_domain::Username::parse(username).unwrap();
+    let totp = plenum_api::auth::totp::totp_for(secret, &name).unwrap();
+    let at = chrono::Utc::now().timestamp() + offset * 30;
+    totp.generate(at as u64).to_string()
+}
+
+/// The `name=value` part of the response's refresh cookie.
+pub fn refresh_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("plenum_refresh="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_with(&self, path: &str, access: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Step 1 only: the mfa token.
+    pub async fn password_step(&self, username: &str, password: &str) -> serde_json::Value {
+        let response = self
+            .post_json(
+                "/api/v1/auth/login",
+                serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "password step for {username}");
+        response.json().await.unwrap()
+    }
+
+    /// Full login of a demo user with the code `offset` steps from now.
+    pub async fn login(&self, username: &str, offset: i64) -> Session {
+        let step1 = self.password_step(username, PASSWORD).await;
+        assert_eq!(step1["next"], "totp");
+        let response = self
+            .post_json(
+                "/api/v1/auth/totp",
+                serde_json::json!({"mfa_token": step1["mfa_token"], "code": demo_code(username, offset), "device_name": "Test-Tablet"}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "second factor for {username}");
+        let cookie = refresh_cookie(&response).unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        Session {
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            session_id: body["device_session_id"].as_str().unwrap().to_owned(),
+            cookie,
+            body,
         }
     }
 }

@@ -8,6 +8,7 @@ use plenum_store::StoreError;
 use thiserror::Error;
 
 use crate::Problem;
+use crate::auth::tokens::TokenError;
 
 /// Everything a handler can fail with.
 #[derive(Debug, Error)]
@@ -30,6 +31,36 @@ pub enum ApiError {
     /// A persistence error, mapped by meaning.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No credentials were presented.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// The presented token is expired, meant for something else, or invalid.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The device session behind the token was revoked or has expired.
+    #[error("device session revoked")]
+    SessionRevoked,
+    /// Wrong user name, password, code or recovery code: one message for all.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// A correct TOTP code whose time step was used already.
+    #[error("TOTP code replayed")]
+    TotpReplayed,
+    /// Too many guesses; retry after this long.
+    #[error("rate limited")]
+    RateLimited(std::time::Duration),
+    /// Signed in, but not allowed to do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The refresh token is missing, unknown or expired.
+    #[error("refresh token invalid")]
+    RefreshInvalid,
+    /// An already rotated refresh token was presented: the device session is revoked.
+    #[error("refresh token reused")]
+    RefreshReused,
+    /// The password setup link is unknown, used or expired.
+    #[error("setup link invalid")]
+    SetupLinkInvalid,
 }
 
 impl ApiError {
@@ -76,6 +107,68 @@ impl ApiError {
                 .with_detail("The database cannot be reached. Nothing was changed; please retry.")
                 .with_retry_after(5)
             }
+            ApiError::Unauthenticated => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            ),
+            ApiError::Token(TokenError::Expired) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "token-expired", "Token expired")
+            }
+            ApiError::Token(TokenError::WrongAudience) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "token-wrong-audience",
+                "Token not valid for this purpose",
+            ),
+            ApiError::Token(TokenError::Invalid) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "token-invalid", "Invalid token")
+            }
+            ApiError::SessionRevoked => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "session-revoked",
+                "This device has been signed out",
+            ),
+            ApiError::InvalidCredentials => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid-credentials",
+                "Invalid credentials",
+            )
+            .with_detail("The user name, password or code is not correct."),
+            ApiError::TotpReplayed => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "totp-replayed",
+                "Code already used",
+            )
+            .with_detail("This code was used already. Wait for the next code of your app."),
+            ApiError::RateLimited(wait) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many attempts",
+            )
+            .with_detail("Too many attempts. Please wait before trying again.")
+            .with_retry_after(wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0)),
+            ApiError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
+            ApiError::RefreshInvalid => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "refresh-invalid",
+                "Please sign in again",
+            ),
+            ApiError::RefreshReused => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "refresh-reused",
+                "Please sign in again",
+            )
+            .with_detail(
+                "This sign-in was used from two places; the device has been signed out for safety.",
+            ),
+            ApiError::SetupLinkInvalid => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "setup-link-invalid",
+                "Setup link invalid",
+            )
+            .with_detail(
+                "The link is unknown, was used already, or has expired. Ask for a new one.",
+            ),
             ApiError::Store(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -92,7 +185,15 @@ impl IntoResponse for ApiError {
         if problem.status >= 500 {
             tracing::error!(error = %error_chain(&self), status = problem.status, "request failed");
         }
-        problem.into_response()
+        let unauthorized = problem.status == 401;
+        let mut response = problem.into_response();
+        if unauthorized {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"plenum\""),
+            );
+        }
+        response
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod auth;
 mod error;
+pub mod json;
 mod problem;
 pub mod routes;
 mod state;
@@ -23,7 +24,7 @@ use tracing::Level;
 
 pub use error::ApiError;
 pub use problem::Problem;
-pub use state::{ApiConfig, AppState};
+pub use state::{ApiConfig, AppState, AuthContext, Clock, ServerKeys, StateError};
 
 /// Result type of the API crate.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -64,9 +65,12 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Default time limit for one HTTP request (the live WebSocket route will have none).

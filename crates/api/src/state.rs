@@ -2,7 +2,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use plenum_domain::PasswordHash;
 use plenum_store::{Backend, DatabaseConnection};
+
+use crate::auth::crypto::SecretCipher;
+use crate::auth::ratelimit::{GuessLimiter, GuessLimits};
+use crate::auth::tokens::TokenKeys;
+
+/// The time source; tests may pass a fixed clock.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// What the API needs to know of the configuration.
 #[derive(Debug, Clone)]
@@ -11,6 +20,41 @@ pub struct ApiConfig {
     pub web_dir: PathBuf,
     /// Time limit for one HTTP request.
     pub request_timeout: Duration,
+    /// Rate limits on password, code and setup-link guesses.
+    pub guess_limits: GuessLimits,
+    /// Mark the refresh cookie `Secure` (set when Plenum is served over HTTPS).
+    pub cookie_secure: bool,
+    /// How long a password setup link stays valid.
+    pub setup_link_ttl: chrono::Duration,
+}
+
+impl ApiConfig {
+    pub fn new(web_dir: PathBuf) -> Self {
+        Self {
+            web_dir,
+            request_timeout: crate::DEFAULT_REQUEST_TIMEOUT,
+            guess_limits: GuessLimits::default(),
+            cookie_secure: false,
+            setup_link_ttl: chrono::Duration::hours(72),
+        }
+    }
+}
+
+/// The server's secret keys, loaded from files outside the database.
+pub struct ServerKeys {
+    /// 32 bytes: signs tokens.
+    pub signing: Vec<u8>,
+    /// 32 bytes: encrypts TOTP secrets at rest.
+    pub totp: Vec<u8>,
+}
+
+/// Everything login needs, built once.
+pub struct AuthContext {
+    pub tokens: TokenKeys,
+    pub cipher: SecretCipher,
+    pub limiter: GuessLimiter,
+    /// Verified against when the user is unknown, so unknown users take as long as known ones.
+    pub dummy_hash: PasswordHash,
 }
 
 /// Shared state of every handler.
@@ -19,14 +63,46 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub backend: Backend,
     pub config: Arc<ApiConfig>,
+    pub auth: Arc<AuthContext>,
+    pub clock: Clock,
+}
+
+/// Why the state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("the TOTP key must be 32 bytes")]
+    BadTotpKey,
+    #[error("cannot prepare password hashing: {0}")]
+    Hash(plenum_domain::DomainError),
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, backend: Backend, config: ApiConfig) -> Self {
-        Self {
+    pub fn new(
+        db: DatabaseConnection,
+        backend: Backend,
+        config: ApiConfig,
+        keys: &ServerKeys,
+    ) -> Result<Self, StateError> {
+        let cipher = SecretCipher::new(&keys.totp).ok_or(StateError::BadTotpKey)?;
+        let dummy_hash = crate::auth::password::hash_password_sync("dummy-password-for-timing")
+            .map_err(StateError::Hash)?;
+        let limiter = GuessLimiter::new(config.guess_limits);
+        Ok(Self {
             db,
             backend,
             config: Arc::new(config),
-        }
+            auth: Arc::new(AuthContext {
+                tokens: TokenKeys::new(&keys.signing),
+                cipher,
+                limiter,
+                dummy_hash,
+            }),
+            clock: Arc::new(Utc::now),
+        })
+    }
+
+    /// The current time, truncated to microseconds (the databases' precision).
+    pub fn now(&self) -> DateTime<Utc> {
+        chrono::SubsecRound::trunc_subsecs((self.clock)(), 6)
     }
 }

@@ -225,7 +225,9 @@ async fn load_demo(config: &Config, force: bool) -> anyhow::Result<()> {
     crate::prepare_data_dir(&config.data_dir)?;
     let (db, _) = open_database(config).await?;
     let blobs = LocalBlobs::new(config.blob_dir());
-    match demo::load(&db, &blobs, force, chrono::Utc::now()).await? {
+    let keys = crate::keys::Keys::load_or_create(&config.data_dir)?;
+    let cipher = crate::demo_cipher(&keys)?;
+    match demo::load(&db, &blobs, &cipher, force, chrono::Utc::now()).await? {
         DemoOutcome::Loaded => println!("Loaded the demo council \"Stadt Musterstadt\".\n"),
         DemoOutcome::AlreadyLoaded => {
             println!("The demo council is already loaded; nothing changed.\n")

@@ -21,6 +21,9 @@ pub const ENV_KEYS: &[&str] = &[
     "log",
     "log_format",
     "request_timeout_secs",
+    "cookie_secure",
+    "login_burst_per_account",
+    "login_burst_per_address",
 ];
 
 /// How log lines are written.
@@ -51,6 +54,13 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Time limit for one HTTP request, in seconds.
     pub request_timeout_secs: u64,
+    /// Mark the refresh cookie `Secure`; turn on when Plenum is served over HTTPS.
+    pub cookie_secure: bool,
+    /// Login guesses (password, code) per account before slowing down to one per 30 s.
+    pub login_burst_per_account: u32,
+    /// Login guesses per client address before slowing down to five per second. Generous: a
+    /// whole council's tablets often share the town hall's one public address.
+    pub login_burst_per_address: u32,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -100,6 +110,9 @@ impl fmt::Debug for Config {
             .field("log", &self.log)
             .field("log_format", &self.log_format)
             .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("login_burst_per_account", &self.login_burst_per_account)
+            .field("login_burst_per_address", &self.login_burst_per_address)
             .finish()
     }
 }
@@ -123,6 +136,9 @@ impl Default for Config {
             log: "plenum=info,tower_http=info".to_owned(),
             log_format: LogFormat::Text,
             request_timeout_secs: 30,
+            cookie_secure: false,
+            login_burst_per_account: 10,
+            login_burst_per_address: 200,
         }
     }
 }
@@ -188,6 +204,15 @@ impl Config {
         Duration::from_secs(self.request_timeout_secs.max(1))
     }
 
+    /// The login rate limits in force.
+    pub fn guess_limits(&self) -> plenum_api::auth::ratelimit::GuessLimits {
+        plenum_api::auth::ratelimit::GuessLimits {
+            account_burst: self.login_burst_per_account,
+            address_burst: self.login_burst_per_address,
+            ..Default::default()
+        }
+    }
+
     /// Directory of content-addressed file blobs.
     pub fn blob_dir(&self) -> PathBuf {
         self.data_dir.join("files")
@@ -220,6 +245,15 @@ impl Config {
         text.push_str(&format!(
             "request_timeout_secs = {}\n",
             self.request_timeout_secs
+        ));
+        text.push_str(&format!("cookie_secure = {}\n", self.cookie_secure));
+        text.push_str(&format!(
+            "login_burst_per_account = {}\n",
+            self.login_burst_per_account
+        ));
+        text.push_str(&format!(
+            "login_burst_per_address = {}\n",
+            self.login_burst_per_address
         ));
         text
     }

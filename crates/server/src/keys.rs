@@ -32,6 +32,8 @@ pub enum KeyError {
 pub struct Keys {
     /// Signs access tokens (HS256).
     pub signing: SecretSlice<u8>,
+    /// Encrypts TOTP secrets in the database.
+    pub totp: SecretSlice<u8>,
 }
 
 impl Keys {
@@ -39,7 +41,17 @@ impl Keys {
     pub fn load_or_create(data_dir: &Path) -> Result<Keys, KeyError> {
         Ok(Keys {
             signing: load_or_create_key(&data_dir.join("signing.key"))?,
+            totp: load_or_create_key(&data_dir.join("totp.key"))?,
         })
+    }
+
+    /// The keys in the form the API takes them.
+    pub fn server_keys(&self) -> plenum_api::ServerKeys {
+        use secrecy::ExposeSecret;
+        plenum_api::ServerKeys {
+            signing: self.signing.expose_secret().to_vec(),
+            totp: self.totp.expose_secret().to_vec(),
+        }
     }
 }
 
@@ -63,7 +75,7 @@ fn load_or_create_key(path: &Path) -> Result<SecretSlice<u8>, KeyError> {
                     source,
                 });
             }
-            tracing::info!(path = %path.display(), "created a new signing key");
+            tracing::info!(path = %path.display(), "created a new key");
             Ok(key.into())
         }
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => read_key(path),

@@ -9,4 +9,6 @@ pub mod demo;
 pub mod keys;
 mod startup;
 
-pub use startup::{RunningServer, StartupError, open_database, prepare_data_dir, start};
+pub use startup::{
+    RunningServer, StartupError, demo_cipher, open_database, prepare_data_dir, start,
+};

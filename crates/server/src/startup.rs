@@ -36,6 +36,8 @@ pub enum StartupError {
     WebDir(PathBuf),
     #[error("demo council: {0}")]
     Demo(#[from] DemoError),
+    #[error(transparent)]
+    State(#[from] plenum_api::StateError),
 }
 
 /// Creates the data directory if needed and proves it is writable.
@@ -65,6 +67,13 @@ pub async fn open_database(config: &Config) -> Result<(DatabaseConnection, Backe
     let db = plenum_store::connect(&url).await.map_err(fail)?;
     plenum_store::migrate(&db).await.map_err(fail)?;
     Ok((db, backend))
+}
+
+/// The cipher for TOTP secrets, as the demo loader needs it.
+pub fn demo_cipher(keys: &Keys) -> Result<plenum_api::auth::crypto::SecretCipher, StartupError> {
+    use secrecy::ExposeSecret;
+    plenum_api::auth::crypto::SecretCipher::new(keys.totp.expose_secret())
+        .ok_or(StartupError::State(plenum_api::StateError::BadTotpKey))
 }
 
 /// A server started by [`start`].
@@ -107,14 +116,15 @@ impl RunningServer {
 /// is loaded into an empty database (a database with other data is left alone, with a warning).
 pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, StartupError> {
     prepare_data_dir(&config.data_dir)?;
-    let _keys = Keys::load_or_create(&config.data_dir)?;
+    let keys = Keys::load_or_create(&config.data_dir)?;
     if !config.web_dir.join("index.html").is_file() {
         return Err(StartupError::WebDir(config.web_dir.clone()));
     }
     let (db, backend) = open_database(config).await?;
     if load_demo {
         let blobs = LocalBlobs::new(config.blob_dir());
-        match demo::load(&db, &blobs, false, chrono::Utc::now()).await {
+        let cipher = demo_cipher(&keys)?;
+        match demo::load(&db, &blobs, &cipher, false, chrono::Utc::now()).await {
             Ok(DemoOutcome::Loaded) => {
                 tracing::info!("loaded the demo council \"Stadt Musterstadt\"");
                 println!("{}", demo::login_table());
@@ -139,14 +149,11 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
         addr: config.bind,
         source,
     })?;
-    let state = AppState::new(
-        db,
-        backend,
-        ApiConfig {
-            web_dir: config.web_dir.clone(),
-            request_timeout: config.request_timeout(),
-        },
-    );
+    let mut api_config = ApiConfig::new(config.web_dir.clone());
+    api_config.request_timeout = config.request_timeout();
+    api_config.cookie_secure = config.cookie_secure;
+    api_config.guess_limits = config.guess_limits();
+    let state = AppState::new(db, backend, api_config, &keys.server_keys())?;
     let app = build_app(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, async move {

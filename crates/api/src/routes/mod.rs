@@ -1,6 +1,9 @@
 //! One module per resource; each exposes `router()`, merged here.
 
+pub mod admin;
+pub mod auth;
 pub mod health;
+pub mod me;
 pub mod openapi;
 pub mod system;
 
@@ -13,6 +16,9 @@ use crate::{AppState, Problem};
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .merge(system::router())
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(admin::router())
         .merge(openapi::router())
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found") })
         .method_not_allowed_fallback(|| async {

@@ -18,15 +18,54 @@ use crate::AppState;
         super::health::get_health,
         super::health::get_ready,
         super::system::get_system,
+        super::auth::login,
+        super::auth::verify_second_factor,
+        super::auth::begin_enrolment,
+        super::auth::confirm_enrolment,
+        super::auth::refresh,
+        super::auth::logout,
+        super::auth::set_up_password,
+        super::me::get_me,
+        super::me::change_password,
+        super::me::list_devices,
+        super::me::revoke_device,
+        super::admin::list_users,
+        super::admin::create_user,
+        super::admin::create_setup_link,
+        super::admin::revoke_sessions,
+        super::admin::reset_second_factor,
         get_openapi,
     ),
+    modifiers(&BearerAuth),
     components(schemas(crate::Problem)),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "system", description = "What this server hosts"),
+        (name = "auth", description = "Two-step login: password, then TOTP; refresh; logout"),
+        (name = "me", description = "The signed-in user and their devices"),
+        (name = "admin", description = "Account administration (admins)"),
     )
 )]
 pub struct ApiDoc;
+
+/// The `bearer` security scheme: the access token from `POST /api/v1/auth/totp`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/openapi.json", get(get_openapi))

@@ -1,10 +1,13 @@
 //! The demo council's content.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use plenum_api::auth::crypto::SecretCipher;
 use plenum_domain::*;
+use plenum_store::auth::totp as totp_store;
 use plenum_store::blob::LocalBlobs;
 use plenum_store::repo;
 use plenum_store::{ConnectionTrait, StoreError};
+use sha2::{Digest, Sha256};
 
 use super::{DemoLogin, demo_body_id, demo_id, pdf::simple_pdf};
 
@@ -109,12 +112,19 @@ pub fn all_usernames() -> Vec<String> {
     names
 }
 
+/// The demo account's TOTP secret (160 bits derived from the name). Demo only: anyone can
+/// compute it, which is the point.
+pub fn demo_totp_secret(username: &str) -> Vec<u8> {
+    Sha256::digest(format!("plenum-demo-totp:{username}").as_bytes())[..20].to_vec()
+}
+
 /// The accounts worth trying in a demo.
 pub fn demo_logins() -> Vec<DemoLogin> {
     let login = |username: &str, display: &str, what: &'static str| DemoLogin {
         username: username.to_owned(),
         display_name: display.to_owned(),
         what,
+        totp_secret: plenum_api::auth::totp::secret_base32(&demo_totp_secret(username)),
     };
     vec![
         login("admin", "Administration", "Administrator / Admin"),
@@ -175,6 +185,9 @@ pub struct DemoCouncil {
     agenda: Vec<AgendaItem>,
     consultations: Vec<Consultation>,
     files: Vec<File>,
+    /// Every account's enabled second factor: (user, encrypted secret).
+    second_factors: Vec<(UserId, String)>,
+    now: DateTime<Utc>,
 }
 
 impl DemoCouncil {
@@ -191,6 +204,10 @@ impl DemoCouncil {
         }
         for x in self.users {
             repo::users::insert(db, x).await?;
+        }
+        for (user, secret_enc) in self.second_factors {
+            totp_store::begin_enrolment(db, user, secret_enc, self.now).await?;
+            totp_store::enable(db, user, self.now).await?;
         }
         for x in self.memberships {
             repo::memberships::insert(db, x).await?;
@@ -221,9 +238,19 @@ impl DemoCouncil {
 pub fn build(
     now: DateTime<Utc>,
     password_hash: &PasswordHash,
+    cipher: &SecretCipher,
     blobs: &LocalBlobs,
 ) -> Result<DemoCouncil, super::DemoError> {
-    Ok(build_inner(now, password_hash, blobs)?)
+    let mut council = build_inner(now, password_hash, blobs)?;
+    council.second_factors = council
+        .users
+        .iter()
+        .map(|u| {
+            let secret = demo_totp_secret(u.username.as_str());
+            (u.id, cipher.encrypt(u.id, &secret))
+        })
+        .collect();
+    Ok(council)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -1011,6 +1038,8 @@ fn build_inner(
         agenda,
         consultations,
         files,
+        second_factors: Vec::new(),
+        now,
     })
 }
 

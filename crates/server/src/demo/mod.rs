@@ -13,13 +13,14 @@ pub mod pdf;
 mod data;
 
 use chrono::{DateTime, Utc};
+use plenum_api::auth::crypto::SecretCipher;
 use plenum_domain::*;
 use plenum_store::blob::LocalBlobs;
 use plenum_store::repo;
 use plenum_store::{DatabaseConnection, StoreError, TransactionTrait};
 use uuid::Uuid;
 
-pub use data::{DEMO_PASSWORD, demo_logins};
+pub use data::{DEMO_PASSWORD, demo_logins, demo_totp_secret};
 
 /// Namespace of every demo id.
 pub const DEMO_NAMESPACE: Uuid = Uuid::from_u128(0x6d75_7374_6572_7374_6164_7400_0000_0001);
@@ -41,6 +42,8 @@ pub struct DemoLogin {
     pub display_name: String,
     /// What the account can show in a demo, in German and English.
     pub what: &'static str,
+    /// The account's TOTP secret in Base32, for an authenticator app. Demo only.
+    pub totp_secret: String,
 }
 
 /// What loading did.
@@ -73,6 +76,7 @@ pub enum DemoError {
 pub async fn load(
     db: &DatabaseConnection,
     blobs: &LocalBlobs,
+    cipher: &SecretCipher,
     force: bool,
     now: DateTime<Utc>,
 ) -> Result<DemoOutcome, DemoError> {
@@ -85,7 +89,7 @@ pub async fn load(
     let password_hash = plenum_api::auth::password::hash_password(DEMO_PASSWORD.to_owned())
         .await
         .map_err(DemoError::Password)?;
-    let council = data::build(now, &password_hash, blobs)?;
+    let council = data::build(now, &password_hash, cipher, blobs)?;
     let txn = db.begin().await.map_err(StoreError::from)?;
     council.insert(&txn).await?;
     txn.commit().await.map_err(StoreError::from)?;
@@ -128,14 +132,30 @@ pub fn login_table() -> String {
     out.push_str(&format!(
         "Password for every demo account / Passwort aller Demo-Konten: {DEMO_PASSWORD}\n\n"
     ));
-    out.push_str(&format!("{:<width$}  {}\n", "username", "who / wer"));
+    out.push_str(
+        "Second factor: add the TOTP secret to any authenticator app (SHA-1, 6 digits, 30 s).\n",
+    );
+    out.push_str("Zweiter Faktor: TOTP-Geheimnis in eine Authenticator-App eintragen.\n\n");
+    out.push_str(&format!(
+        "{:<width$}  {:<32}  {}\n",
+        "username", "TOTP secret", "who / wer"
+    ));
     for login in &logins {
         out.push_str(&format!(
-            "{:<width$}  {} – {}\n",
-            login.username, login.display_name, login.what
+            "{:<width$}  {:<32}  {} – {}\n",
+            login.username, login.totp_secret, login.display_name, login.what
         ));
     }
-    out.push_str("(All other council members can log in as vorname.nachname too.)\n");
+    out.push_str("\nEvery other council member too (vorname.nachname / TOTP secret):\n");
+    let listed: Vec<&str> = logins.iter().map(|l| l.username.as_str()).collect();
+    for username in data::all_usernames() {
+        if !listed.contains(&username.as_str()) {
+            out.push_str(&format!(
+                "  {username:<width$}  {}\n",
+                plenum_api::auth::totp::secret_base32(&demo_totp_secret(&username))
+            ));
+        }
+    }
     out.push_str("==========================================================================\n");
     out
 }

@@ -1,0 +1,175 @@
+//! The signed-in user: profile, password change, device sessions.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use plenum_domain::DeviceSessionId;
+use plenum_store::auth::{recovery_codes, sessions};
+use plenum_store::repo;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::{MeResponse, check_totp, record};
+use crate::auth::password::{check_password_rules, hash_password, verify_password_sync};
+use crate::auth::{AuthUser, ClientInfo};
+use crate::json::AppJson;
+use crate::{ApiError, AppState, Result};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(get_me))
+        .route("/me/password", post(change_password))
+        .route("/me/devices", get(list_devices))
+        .route("/me/devices/{id}", delete(revoke_device))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileResponse {
+    #[serde(flatten)]
+    pub user: MeResponse,
+    pub recovery_codes_left: u64,
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = ProfileResponse), (status = 401, body = crate::Problem)))]
+pub async fn get_me(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<ProfileResponse>> {
+    Ok(Json(ProfileResponse {
+        user: MeResponse::from(&auth.user),
+        recovery_codes_left: recovery_codes::remaining(&state.db, auth.user.id).await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChangeRequest {
+    pub current_password: String,
+    pub new_password: String,
+    /// A current code from the authenticator app.
+    pub code: String,
+}
+
+/// Changes the password; needs the current password and a second-factor code. Every other
+/// device is signed out.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])),
+    request_body = PasswordChangeRequest,
+    responses(
+        (status = 204, description = "Password changed; other devices signed out"),
+        (status = 401, description = "Wrong password or code", body = crate::Problem),
+        (status = 422, description = "New password too short or too long", body = crate::Problem),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    client: ClientInfo,
+    AppJson(request): AppJson<PasswordChangeRequest>,
+) -> Result<StatusCode> {
+    state
+        .auth
+        .limiter
+        .check(Some(auth.user.username.as_str()), client.address)
+        .map_err(ApiError::RateLimited)?;
+    check_password_rules(&request.new_password)?;
+    let current = auth
+        .user
+        .password_hash
+        .clone()
+        .ok_or(ApiError::InvalidCredentials)?;
+    let given = request.current_password;
+    let ok = tokio::task::spawn_blocking(move || verify_password_sync(&given, &current))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return Err(ApiError::InvalidCredentials);
+    }
+    check_totp(&state, &auth.user, &request.code).await?;
+    let mut user = auth.user.clone();
+    user.password_hash = Some(hash_password(request.new_password).await?);
+    repo::users::update(&state.db, user).await?;
+    let now = state.now();
+    let mut signed_out = 0;
+    for session in sessions::list_by_user(&state.db, auth.user.id).await? {
+        if session.id != auth.session
+            && sessions::revoke(&state.db, session.id, "password changed", now).await?
+        {
+            signed_out += 1;
+        }
+    }
+    record(
+        &state,
+        Some(auth.user.id),
+        "password.changed",
+        Some(auth.user.id.to_string()),
+        serde_json::json!({"other_devices_signed_out": signed_out}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub user_agent: String,
+    pub created: DateTime<Utc>,
+    pub last_used: DateTime<Utc>,
+    /// The device this request comes from.
+    pub current: bool,
+}
+
+/// The user's signed-in devices.
+#[utoipa::path(get, path = "/api/v1/me/devices", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = Vec<DeviceResponse>), (status = 401, body = crate::Problem)))]
+pub async fn list_devices(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Vec<DeviceResponse>>> {
+    let now = state.now();
+    let devices = sessions::list_by_user(&state.db, auth.user.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.is_active(now))
+        .map(|s| DeviceResponse {
+            id: s.id.as_uuid(),
+            current: s.id == auth.session,
+            name: s.name,
+            user_agent: s.user_agent,
+            created: s.created,
+            last_used: s.last_used,
+        })
+        .collect();
+    Ok(Json(devices))
+}
+
+/// Signs one of the user's devices out (a lost tablet). Other users' devices are not found.
+#[utoipa::path(delete, path = "/api/v1/me/devices/{id}", tag = "me", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Device session id")),
+    responses((status = 204, description = "Signed out"), (status = 404, body = crate::Problem)))]
+pub async fn revoke_device(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    let id = DeviceSessionId::from_uuid(id);
+    let session = sessions::get(&state.db, id)
+        .await
+        .map_err(|_| ApiError::NotFound)?;
+    if session.user_id != auth.user.id || !session.is_active(state.now()) {
+        return Err(ApiError::NotFound);
+    }
+    sessions::revoke(&state.db, id, "revoked by user", state.now()).await?;
+    record(
+        &state,
+        Some(auth.user.id),
+        "device.revoked",
+        Some(id.to_string()),
+        serde_json::json!({"reason": "revoked by user"}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
