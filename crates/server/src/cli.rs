@@ -62,6 +62,15 @@ pub enum Command {
     User(UserCommand),
     /// Print the configuration in force (secrets redacted), as TOML.
     PrintConfig,
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the hash chain; exits non-zero and names the first altered entry if it is broken.
+    Verify,
 }
 
 #[derive(Debug, Default, Args)]
@@ -162,6 +171,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Migrate { status }) => migrate(&config, status).await,
         Some(Command::Demo { force }) => load_demo(&config, force).await,
         Some(Command::User(UserCommand::Add(args))) => add_user(&config, args).await,
+        Some(Command::Audit(AuditCommand::Verify)) => verify_audit(&config).await,
         Some(Command::PrintConfig) => {
             print!("{}", config.to_toml());
             Ok(())
@@ -235,6 +245,21 @@ async fn load_demo(config: &Config, force: bool) -> anyhow::Result<()> {
     }
     print!("{}", demo::login_table());
     Ok(())
+}
+
+async fn verify_audit(config: &Config) -> anyhow::Result<()> {
+    let (db, _) = open_database(config).await?;
+    match plenum_store::audit::verify(&db).await? {
+        Ok(count) => {
+            println!("audit log intact: {count} entries");
+            Ok(())
+        }
+        Err(broken) => bail!(
+            "audit log broken at entry {}: {}",
+            broken.seq,
+            broken.reason
+        ),
+    }
 }
 
 async fn add_user(config: &Config, args: UserAddArgs) -> anyhow::Result<()> {

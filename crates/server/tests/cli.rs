@@ -285,3 +285,88 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
         "{rest:?}"
     );
 }
+
+#[test]
+fn audit_verify_passes_and_then_names_an_altered_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut add = plenum(dir.path())
+        .args([
+            "user",
+            "add",
+            "--username",
+            "pruefer",
+            "--display-name",
+            "Prüfer",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"ein-langes-passwort\n")
+        .unwrap();
+    assert!(add.wait_with_output().unwrap().status.success());
+    // Failed logins go to the audit log; make a few through a running server.
+    let mut child = plenum(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    for _ in 0..3 {
+        let body = r#"{"username":"pruefer","password":"falsch-falsch"}"#;
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+
+    let ok = plenum(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        stdout(&ok).contains("audit log intact: 3 entries"),
+        "{}",
+        stdout(&ok)
+    );
+
+    // Rewrite history by hand, as someone with the database file could.
+    let db = dir.path().join("plenum.sqlite3");
+    let status = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_log SET subject='someone-else' WHERE seq=2\"); c.commit()",
+            db.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let broken = plenum(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&broken, "audit log broken at entry 2");
+}
