@@ -10,14 +10,18 @@ mod error;
 mod ids;
 mod model;
 mod policy;
+mod quorum;
 mod text;
+mod voting;
 
 pub use auth::*;
 pub use error::DomainError;
 pub use ids::*;
 pub use model::*;
 pub use policy::*;
+pub use quorum::*;
 pub use text::*;
+pub use voting::*;
 
 /// Result type of the domain crate.
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;

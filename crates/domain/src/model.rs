@@ -44,6 +44,9 @@ macro_rules! string_enum {
     };
 }
 
+/// Shared with the other modules of the crate (e.g. `voting`), so every text enum looks alike.
+pub(crate) use string_enum;
+
 /// Bookkeeping every stored object carries; OParl needs `created`, `modified` and tombstones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Meta {
