@@ -8,6 +8,7 @@ mod common;
 mod m20261123_000001_create_body_and_people;
 mod m20261123_000002_create_meetings_and_papers;
 mod m20261123_000003_create_auth_tables;
+mod m20261123_000004_create_live_tables;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_body_and_people::Migration),
             Box::new(m20261123_000002_create_meetings_and_papers::Migration),
             Box::new(m20261123_000003_create_auth_tables::Migration),
+            Box::new(m20261123_000004_create_live_tables::Migration),
         ]
     }
 }

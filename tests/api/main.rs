@@ -6,3 +6,4 @@ mod auth;
 mod demo;
 mod health;
 mod helpers;
+mod live;

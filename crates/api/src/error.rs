@@ -61,12 +61,49 @@ pub enum ApiError {
     /// The password setup link is unknown, used or expired.
     #[error("setup link invalid")]
     SetupLinkInvalid,
+    /// A live command failed.
+    #[error(transparent)]
+    Live(crate::live::LiveFailure),
 }
 
 impl ApiError {
+    /// The problem document of a store error.
+    pub fn problem_of_store(err: &StoreError) -> Problem {
+        match err {
+            StoreError::Invalid(err) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "Validation failed",
+            )
+            .with_detail(err.to_string()),
+            StoreError::NotFound { .. } => {
+                Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+            }
+            StoreError::Conflict(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflicts with the current state",
+            ),
+            StoreError::Unavailable(_) | StoreError::Unreachable(_) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database-unavailable",
+                "Database unavailable",
+            )
+            .with_detail("The database cannot be reached. Nothing was changed; please retry.")
+            .with_retry_after(5),
+            _ => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+            )
+            .with_detail("Something went wrong on the server. It has been logged."),
+        }
+    }
+
     /// The problem document the client sees. 5xx details stay in the log.
     pub fn problem(&self) -> Problem {
         match self {
+            ApiError::Live(failure) => crate::routes::live::live_problem(failure),
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Json(rejection) => {
                 Problem::new(rejection.status(), "invalid-body", "Invalid request body")
@@ -84,29 +121,13 @@ impl ApiError {
                 "Invalid query parameter",
             )
             .with_detail(rejection.body_text()),
-            ApiError::Domain(err) | ApiError::Store(StoreError::Invalid(err)) => Problem::new(
+            ApiError::Domain(err) => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation-failed",
                 "Validation failed",
             )
             .with_detail(err.to_string()),
-            ApiError::Store(StoreError::NotFound { .. }) => {
-                Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found")
-            }
-            ApiError::Store(StoreError::Conflict(_)) => Problem::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "Conflicts with the current state",
-            ),
-            ApiError::Store(StoreError::Unavailable(_) | StoreError::Unreachable(_)) => {
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database-unavailable",
-                    "Database unavailable",
-                )
-                .with_detail("The database cannot be reached. Nothing was changed; please retry.")
-                .with_retry_after(5)
-            }
+            ApiError::Store(err) => Self::problem_of_store(err),
             ApiError::Unauthenticated => Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -169,12 +190,6 @@ impl ApiError {
             .with_detail(
                 "The link is unknown, was used already, or has expired. Ask for a new one.",
             ),
-            ApiError::Store(_) => Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal server error",
-            )
-            .with_detail("Something went wrong on the server. It has been logged."),
         }
     }
 }

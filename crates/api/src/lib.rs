@@ -6,6 +6,7 @@
 pub mod auth;
 mod error;
 pub mod json;
+pub mod live;
 mod problem;
 pub mod routes;
 mod state;

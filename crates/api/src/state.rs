@@ -26,6 +26,12 @@ pub struct ApiConfig {
     pub cookie_secure: bool,
     /// How long a password setup link stays valid.
     pub setup_link_ttl: chrono::Duration,
+    /// The data directory (per-poll keys of secret ballots live in `poll-keys/` inside it).
+    pub data_dir: PathBuf,
+    /// The statutes that apply to live sessions (NDS, NRW, Bayern).
+    pub rule_set: plenum_domain::RuleSet,
+    /// Web origins allowed to open the live WebSocket besides the server's own.
+    pub allowed_origins: Vec<String>,
 }
 
 impl ApiConfig {
@@ -36,6 +42,9 @@ impl ApiConfig {
             guess_limits: GuessLimits::default(),
             cookie_secure: false,
             setup_link_ttl: chrono::Duration::hours(72),
+            data_dir: PathBuf::from("data"),
+            rule_set: plenum_domain::RuleSet::NordrheinWestfalen,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -65,6 +74,7 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     pub auth: Arc<AuthContext>,
     pub clock: Clock,
+    pub live: Arc<crate::live::LiveHub>,
 }
 
 /// Why the state could not be built.
@@ -87,7 +97,12 @@ impl AppState {
         let dummy_hash = crate::auth::password::hash_password_sync("dummy-password-for-timing")
             .map_err(StateError::Hash)?;
         let limiter = GuessLimiter::new(config.guess_limits);
+        let live = crate::live::LiveHub::new(
+            db.clone(),
+            crate::live::keys::PollKeys::new(config.data_dir.join("poll-keys")),
+        );
         Ok(Self {
+            live: Arc::new(live),
             db,
             backend,
             config: Arc::new(config),

@@ -94,6 +94,12 @@ id_type!(
     FileId,
     /// Id of a `DeviceSession`: one signed-in device of a user.
     DeviceSessionId,
+    /// Id of a `Poll` (Abstimmung, Wahl).
+    PollId,
+    /// Id of an entry on a speakers list.
+    SpeakerEntryId,
+    /// Client-chosen id of a live command; a retry with the same id never applies twice.
+    CommandId,
 );
 
 #[cfg(test)]

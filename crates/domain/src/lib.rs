@@ -8,6 +8,7 @@
 mod auth;
 mod error;
 mod ids;
+mod live;
 mod model;
 mod policy;
 mod quorum;
@@ -17,6 +18,7 @@ mod voting;
 pub use auth::*;
 pub use error::DomainError;
 pub use ids::*;
+pub use live::*;
 pub use model::*;
 pub use policy::*;
 pub use quorum::*;

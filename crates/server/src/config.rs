@@ -24,6 +24,8 @@ pub const ENV_KEYS: &[&str] = &[
     "cookie_secure",
     "login_burst_per_account",
     "login_burst_per_address",
+    "rule_set",
+    "allowed_origins",
 ];
 
 /// How log lines are written.
@@ -61,6 +63,10 @@ pub struct Config {
     /// Login guesses per client address before slowing down to five per second. Generous: a
     /// whole council's tablets often share the town hall's one public address.
     pub login_burst_per_address: u32,
+    /// The statutes for live sessions: `niedersachsen`, `nrw` or `bayern`.
+    pub rule_set: plenum_domain::RuleSet,
+    /// Web origins (besides Plenum's own) allowed to open the live WebSocket.
+    pub allowed_origins: Vec<String>,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -113,6 +119,8 @@ impl fmt::Debug for Config {
             .field("cookie_secure", &self.cookie_secure)
             .field("login_burst_per_account", &self.login_burst_per_account)
             .field("login_burst_per_address", &self.login_burst_per_address)
+            .field("rule_set", &self.rule_set)
+            .field("allowed_origins", &self.allowed_origins)
             .finish()
     }
 }
@@ -139,6 +147,8 @@ impl Default for Config {
             cookie_secure: false,
             login_burst_per_account: 10,
             login_burst_per_address: 200,
+            rule_set: plenum_domain::RuleSet::NordrheinWestfalen,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -255,6 +265,8 @@ impl Config {
             "login_burst_per_address = {}\n",
             self.login_burst_per_address
         ));
+        text.push_str(&format!("rule_set = {:?}\n", self.rule_set.as_str()));
+        text.push_str(&format!("allowed_origins = {:?}\n", self.allowed_origins));
         text
     }
 }

@@ -153,6 +153,9 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.request_timeout = config.request_timeout();
     api_config.cookie_secure = config.cookie_secure;
     api_config.guess_limits = config.guess_limits();
+    api_config.data_dir = config.data_dir.clone();
+    api_config.rule_set = config.rule_set;
+    api_config.allowed_origins = config.allowed_origins.clone();
     let state = AppState::new(db, backend, api_config, &keys.server_keys())?;
     let app = build_app(state);
     let (tx, rx) = oneshot::channel::<()>();

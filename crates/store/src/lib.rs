@@ -11,6 +11,7 @@ mod convert;
 mod db;
 mod entity;
 mod error;
+pub mod live;
 mod record;
 pub mod repo;
 #[cfg(feature = "testing")]

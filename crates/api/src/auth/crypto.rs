@@ -27,13 +27,17 @@ impl SecretCipher {
             .map(|cipher| Self { cipher })
     }
 
-    /// `base64(nonce || ciphertext)`.
+    /// `base64(nonce || ciphertext)`, bound to the user.
     pub fn encrypt(&self, user: UserId, plaintext: &[u8]) -> String {
+        self.seal(user.as_uuid().as_bytes(), plaintext)
+    }
+
+    /// `base64(nonce || ciphertext)`, bound to `aad`.
+    pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> String {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let aad = user.as_uuid();
         let payload = Payload {
             msg: plaintext,
-            aad: aad.as_bytes(),
+            aad,
         };
         // Encryption with a valid key and nonce cannot fail for inputs of this size.
         let sealed = self.cipher.encrypt(&nonce, payload).unwrap_or_default();
@@ -43,20 +47,18 @@ impl SecretCipher {
     }
 
     pub fn decrypt(&self, user: UserId, stored: &str) -> Result<Vec<u8>, DecryptError> {
+        self.open(user.as_uuid().as_bytes(), stored)
+    }
+
+    /// Opens what [`SecretCipher::seal`] sealed with the same `aad`.
+    pub fn open(&self, aad: &[u8], stored: &str) -> Result<Vec<u8>, DecryptError> {
         let raw = B64.decode(stored).map_err(|_| DecryptError)?;
         if raw.len() < 24 {
             return Err(DecryptError);
         }
         let (nonce, sealed) = raw.split_at(24);
-        let aad = user.as_uuid();
         self.cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: aad.as_bytes(),
-                },
-            )
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad })
             .map_err(|_| DecryptError)
     }
 }

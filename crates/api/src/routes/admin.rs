@@ -49,6 +49,14 @@ fn require(auth: &AuthUser, action: Action, resource: Resource) -> Result<()> {
     }
 }
 
+/// Closes the live connections of every device of the user.
+async fn kick_user(state: &AppState, user: UserId) -> Result<()> {
+    for session in sessions::list_by_user(&state.db, user).await? {
+        state.live.kick_session(session.id);
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateUserRequest {
     pub username: String,
@@ -186,6 +194,7 @@ pub async fn revoke_sessions(
     let id = UserId::from_uuid(id);
     require(&auth, Action::RevokeSessions, Resource::User { id })?;
     repo::users::get_live(&state.db, id).await?;
+    kick_user(&state, id).await?;
     let revoked = sessions::revoke_all(&state.db, id, "revoked by admin", state.now()).await?;
     record(
         &state,
@@ -212,6 +221,7 @@ pub async fn reset_second_factor(
     require(&auth, Action::ResetSecondFactor, Resource::User { id })?;
     repo::users::get_live(&state.db, id).await?;
     totp_store::remove(&state.db, id).await?;
+    kick_user(&state, id).await?;
     let revoked = sessions::revoke_all(&state.db, id, "second factor reset", state.now()).await?;
     record(
         &state,

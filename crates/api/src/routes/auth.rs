@@ -551,6 +551,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Resul
     .await?;
     if !rotated {
         // Not the current token of a live session: an old copy. Treat as theft.
+        state.live.kick_session(id);
         if sessions::revoke(&state.db, id, "refresh token reused", now).await? {
             record(
                 &state,
@@ -580,6 +581,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Resul
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<Response> {
+    state.live.kick_session(auth.session);
     if sessions::revoke(&state.db, auth.session, "logout", state.now()).await? {
         record(
             &state,

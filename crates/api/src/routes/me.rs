@@ -97,6 +97,7 @@ pub async fn change_password(
         if session.id != auth.session
             && sessions::revoke(&state.db, session.id, "password changed", now).await?
         {
+            state.live.kick_session(session.id);
             signed_out += 1;
         }
     }
@@ -163,6 +164,7 @@ pub async fn revoke_device(
         return Err(ApiError::NotFound);
     }
     sessions::revoke(&state.db, id, "revoked by user", state.now()).await?;
+    state.live.kick_session(id);
     record(
         &state,
         Some(auth.user.id),

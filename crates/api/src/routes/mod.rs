@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod live;
 pub mod me;
 pub mod openapi;
 pub mod system;
@@ -19,6 +20,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(auth::router())
         .merge(me::router())
         .merge(admin::router())
+        .merge(live::router())
         .merge(openapi::router())
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found") })
         .method_not_allowed_fallback(|| async {

@@ -1,0 +1,181 @@
+//! What a viewer may see of the live state: the public (room display, livestream) sees public
+//! items only; members see everything their organization's meeting holds. Nobody ever sees a
+//! choice in a secret poll or an election, nor interim tallies unless the chair shows them.
+
+use plenum_domain::{LiveState, PersonId, Poll, PollState};
+use serde_json::{Value, json};
+
+/// Who is looking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// Anonymous: public items only.
+    Public,
+    /// Entitled to the non-public part; `person` sees their own votes.
+    Entitled {
+        person: Option<PersonId>,
+        chair: bool,
+    },
+}
+
+impl Viewer {
+    pub fn entitled(&self) -> bool {
+        matches!(self, Viewer::Entitled { .. })
+    }
+}
+
+fn name_of(state: &LiveState, person: PersonId) -> String {
+    state
+        .member(person)
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| "?".into())
+}
+
+fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
+    let (me, chair) = match viewer {
+        Viewer::Entitled { person, chair } => (person, chair),
+        Viewer::Public => (None, false),
+    };
+    let not_voted: Vec<Value> = if chair && poll.state == PollState::Open {
+        poll.eligible
+            .iter()
+            .filter(|p| !poll.voted.contains(p))
+            .map(|p| json!({"person": p, "name": name_of(state, *p)}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let interim = if poll.show_interim && !poll.is_secret() && poll.state == PollState::Open {
+        let tally =
+            plenum_domain::Tally::from_choices(poll.choices.values().filter_map(|c| match c {
+                plenum_domain::BallotChoice::Choice(choice) => Some(*choice),
+                plenum_domain::BallotChoice::Candidate(_) => None,
+            }));
+        Some(tally)
+    } else {
+        None
+    };
+    let my_choice = me.and_then(|p| {
+        if poll.is_secret() {
+            None
+        } else {
+            poll.choices.get(&p).copied()
+        }
+    });
+    json!({
+        "id": poll.id,
+        "item": poll.item,
+        "title": poll.title,
+        "kind": poll.kind,
+        "rule": poll.rule,
+        "options": poll.options,
+        "allow_change": poll.allow_change,
+        "state": poll.state,
+        "eligible_count": poll.eligible.len(),
+        "voted_count": poll.voted.len(),
+        "voted": if viewer.entitled() { json!(poll.voted) } else { Value::Null },
+        "not_voted": not_voted,
+        "i_am_eligible": me.is_some_and(|p| poll.eligible.contains(&p)),
+        "i_voted": me.is_some_and(|p| poll.voted.contains(&p)),
+        "my_choice": my_choice,
+        "interim": interim,
+        "result": poll.result,
+        "round": poll.round,
+        "runoff_of": poll.runoff_of,
+        "corrects": poll.corrects,
+        "opened_at": poll.opened_at,
+        "closed_at": poll.closed_at,
+    })
+}
+
+/// The snapshot message for a viewer.
+pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
+    let entitled = viewer.entitled();
+    let visible_item = |id: Option<plenum_domain::AgendaItemId>| {
+        entitled || id.is_none_or(|id| state.item(id).is_some_and(|i| i.public))
+    };
+    let agenda: Vec<Value> = state
+        .agenda
+        .iter()
+        .filter(|i| entitled || i.public)
+        .map(|i| json!({"id": i.id, "number": i.number, "title": i.title, "public": i.public}))
+        .collect();
+    let current_item = if visible_item(state.current_item) {
+        state.current_item
+    } else {
+        None
+    };
+    let non_public_part = state.current_item.is_some() && current_item.is_none();
+    let attendance: Vec<Value> = state
+        .roster
+        .members
+        .iter()
+        .map(|m| {
+            let status = state.attendance.get(&m.person).map(|a| a.status);
+            json!({
+                "person": m.person,
+                "name": m.name,
+                "role": m.role,
+                "voting_right": m.voting_right,
+                "status": status,
+            })
+        })
+        .collect();
+    let conflicts: Vec<Value> = state
+        .conflicts
+        .iter()
+        .filter(|(item, _)| visible_item(Some(*item)))
+        .map(|(item, person)| json!({"item": item, "person": person, "name": name_of(state, *person)}))
+        .collect();
+    let speaker = |e: &plenum_domain::SpeakerEntry| {
+        json!({
+            "id": e.id,
+            "person": e.person,
+            "name": name_of(state, e.person),
+            "point_of_order": e.point_of_order,
+            "requested_at": e.requested_at,
+            "started_at": e.started_at,
+        })
+    };
+    let speakers: Vec<Value> = state
+        .speakers
+        .iter()
+        .filter(|e| visible_item(e.item))
+        .map(speaker)
+        .collect();
+    let current_speaker = state
+        .current_speaker
+        .as_ref()
+        .filter(|e| visible_item(e.item))
+        .map(speaker);
+    let polls: Vec<Value> = state
+        .polls
+        .iter()
+        .filter(|p| visible_item(p.item))
+        .map(|p| poll_view(state, p, viewer))
+        .collect();
+    let display_poll = state
+        .display_poll
+        .filter(|id| state.poll(*id).is_some_and(|p| visible_item(p.item)));
+    json!({
+        "type": "snapshot",
+        "seq": seq,
+        "state": {
+            "meeting": state.meeting,
+            "status": state.status,
+            "started_at": state.started_at,
+            "current_item": current_item,
+            "non_public_part": non_public_part,
+            "agenda": agenda,
+            "attendance": attendance,
+            "quorum": state.quorum(),
+            "statutory_seats": state.roster.statutory_seats,
+            "rule_set": state.roster.rule_set,
+            "conflicts": conflicts,
+            "speakers": speakers,
+            "current_speaker": current_speaker,
+            "polls": polls,
+            "display_poll": display_poll,
+            "remote_participation": state.anyone_remote,
+        }
+    })
+}

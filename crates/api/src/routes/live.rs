@@ -1,0 +1,675 @@
+//! The live session over WebSocket (`/api/v1/live`) and REST (the same commands through the same
+//! code path: the meeting's actor).
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::{SinkExt, StreamExt};
+use plenum_domain::{
+    AccessDecision, Action, Actor, ActorMembership, Command, CommandActor, CommandId, LiveState,
+    MeetingId, OrganizationRef, Resource, User, authorize,
+};
+use plenum_store::auth::sessions;
+use plenum_store::repo;
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::json::AppJson;
+use crate::live::view::{self, Viewer};
+use crate::live::{Broadcast, LiveFailure, MeetingHandle, TICKET_TTL};
+use crate::{ApiError, AppState, Problem, Result};
+
+/// Largest message a client may send.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+/// Messages a client may send per second on average (burst: twice that).
+pub const MESSAGES_PER_SECOND: f64 = 20.0;
+/// How far behind a reconnecting client may be and still get the missed events.
+pub const MAX_REPLAY: u64 = 2000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/live", get(live_socket))
+        .route("/live/ticket", post(issue_ticket))
+        .route("/meetings/{id}/live", get(get_live))
+        .route("/meetings/{id}/live/events", get(get_events))
+        .route("/meetings/{id}/live/commands", post(post_command))
+}
+
+/// Maps a live failure to its problem document.
+pub fn live_problem(failure: &LiveFailure) -> Problem {
+    use plenum_domain::LiveError as E;
+    let (status, slug, title) = match failure {
+        LiveFailure::Rule(rule) => match rule {
+            E::NotChair => (
+                StatusCode::FORBIDDEN,
+                "not-chair",
+                "Only the chair or the clerk may do this",
+            ),
+            E::NotMember => (
+                StatusCode::FORBIDDEN,
+                "not-member",
+                "Only members of this body may do this",
+            ),
+            E::NotRunning => (
+                StatusCode::CONFLICT,
+                "meeting-not-running",
+                "The meeting is not running",
+            ),
+            E::InvalidTransition { .. } => (
+                StatusCode::CONFLICT,
+                "invalid-state",
+                "Not possible in this state",
+            ),
+            E::ItemNotFound => (
+                StatusCode::NOT_FOUND,
+                "item-not-found",
+                "No such agenda item",
+            ),
+            E::PollNotFound => (
+                StatusCode::NOT_FOUND,
+                "poll-not-found",
+                "No such poll in this meeting",
+            ),
+            E::PollExists => (
+                StatusCode::CONFLICT,
+                "poll-exists",
+                "The poll exists already",
+            ),
+            E::PollNotOpen => (StatusCode::CONFLICT, "poll-closed", "The poll is not open"),
+            E::PollNotDraft(_) => (
+                StatusCode::CONFLICT,
+                "poll-not-draft",
+                "The poll was opened already",
+            ),
+            E::VoterAbsent => (
+                StatusCode::FORBIDDEN,
+                "voter-absent",
+                "You were absent when the poll opened",
+            ),
+            E::VoterConflicted => (
+                StatusCode::FORBIDDEN,
+                "voter-conflicted",
+                "You declared a conflict of interest",
+            ),
+            E::VoterAdvisory => (
+                StatusCode::FORBIDDEN,
+                "voter-advisory",
+                "Advisory members do not vote",
+            ),
+            E::VoterNotEligible => (
+                StatusCode::FORBIDDEN,
+                "voter-not-eligible",
+                "You may not vote in this poll",
+            ),
+            E::AlreadyVoted => (
+                StatusCode::CONFLICT,
+                "already-voted",
+                "You have voted already",
+            ),
+            E::InvalidChoice => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-choice",
+                "Not a valid choice in this poll",
+            ),
+            E::SecretBarred(_) => (
+                StatusCode::CONFLICT,
+                "secret-vote-barred",
+                "Secret vote not allowed",
+            ),
+            E::Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "Validation failed",
+            ),
+            E::SpeakerNotFound => (
+                StatusCode::NOT_FOUND,
+                "speaker-not-found",
+                "No such request to speak",
+            ),
+            E::NoTie => (StatusCode::CONFLICT, "no-tie", "There is no tie to decide"),
+        },
+        LiveFailure::CommandIdTaken => (
+            StatusCode::CONFLICT,
+            "command-id-taken",
+            "Command id used by someone else",
+        ),
+        LiveFailure::Stopped => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "live-unavailable",
+            "Live session unavailable",
+        ),
+        LiveFailure::Store(err) => return ApiError::problem_of_store(err),
+        LiveFailure::Sealing(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal server error",
+        ),
+    };
+    let problem = Problem::new(status, slug, title);
+    match failure {
+        LiveFailure::Rule(rule) => problem.with_detail(rule.to_string()),
+        LiveFailure::Stopped => problem.with_retry_after(2),
+        _ => problem,
+    }
+}
+
+/// The policy's actor for a signed-in user, with their current memberships.
+async fn policy_actor(state: &AppState, user: &User) -> Result<Actor> {
+    let mut actor = Actor::signed_in(user.id, user.site_role).with_second_factor(true);
+    if let Some(person) = user.person_id {
+        let today = state.now().date_naive();
+        let mut memberships = Vec::new();
+        for m in repo::memberships::list_by_person(&state.db, person, false).await? {
+            if !m.is_active_on(today) {
+                continue;
+            }
+            let organization = repo::organizations::get(&state.db, m.organization_id).await?;
+            memberships.push(ActorMembership::from_membership(&m, organization.kind));
+        }
+        actor = actor.with_person(person).with_memberships(memberships);
+    }
+    Ok(actor)
+}
+
+/// What a signed-in user may see and do in this meeting.
+async fn roles(state: &AppState, user: &User, live: &LiveState) -> Result<(Viewer, CommandActor)> {
+    let actor = policy_actor(state, user).await?;
+    let organization =
+        OrganizationRef::new(live.roster.organization, live.roster.organization_kind);
+    let entitled = authorize(
+        &actor,
+        Action::View,
+        &Resource::AgendaItem {
+            organization,
+            public: false,
+        },
+    ) == AccessDecision::Allow;
+    let chair = authorize(
+        &actor,
+        Action::ChairMeeting,
+        &Resource::Meeting {
+            organization,
+            public: true,
+        },
+    ) == AccessDecision::Allow;
+    let viewer = if entitled {
+        Viewer::Entitled {
+            person: user.person_id,
+            chair,
+        }
+    } else {
+        Viewer::Public
+    };
+    Ok((
+        viewer,
+        CommandActor {
+            person: user.person_id,
+            chair,
+        },
+    ))
+}
+
+async fn meeting_handle(state: &AppState, id: Uuid) -> Result<std::sync::Arc<MeetingHandle>> {
+    let meeting = MeetingId::from_uuid(id);
+    repo::meetings::get_live(&state.db, meeting).await?;
+    state
+        .live
+        .meeting(meeting, state.config.rule_set)
+        .await
+        .map_err(ApiError::Live)
+}
+
+/// A signed-in user if a bearer token is present (and valid), else anonymous.
+async fn optional_user(state: &AppState, headers: &HeaderMap) -> Result<Option<AuthUser>> {
+    if headers.get(header::AUTHORIZATION).is_none() {
+        return Ok(None);
+    }
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers.clone();
+    use axum::extract::FromRequestParts;
+    Ok(Some(AuthUser::from_request_parts(&mut parts, state).await?))
+}
+
+/// The live state of a meeting as this viewer may see it.
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/live", tag = "live",
+    params(("id" = Uuid, Path, description = "Meeting id")),
+    responses((status = 200, description = "Snapshot with its sequence number"), (status = 404, body = Problem)))]
+pub async fn get_live(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Json<serde_json::Value>> {
+    let user = optional_user(&state, &headers).await?;
+    let handle = meeting_handle(&state, id).await?;
+    let (seq, live) = handle.snapshot().await.map_err(ApiError::Live)?;
+    let viewer = match &user {
+        Some(auth) => roles(&state, &auth.user, &live).await?.0,
+        None => Viewer::Public,
+    };
+    Ok(Json(view::snapshot(&live, seq, viewer)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct EventsQuery {
+    /// Return events after this sequence number.
+    #[serde(default)]
+    pub after: u64,
+}
+
+/// Events after a sequence number (what a reconnecting client missed).
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/live/events", tag = "live",
+    params(("id" = Uuid, Path), EventsQuery),
+    responses((status = 200, description = "Missed events, in order"), (status = 404, body = Problem)))]
+pub async fn get_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Query(query): Query<EventsQuery>,
+) -> Result<Json<serde_json::Value>> {
+    let user = optional_user(&state, &headers).await?;
+    let handle = meeting_handle(&state, id).await?;
+    let (seq, live) = handle.snapshot().await.map_err(ApiError::Live)?;
+    let viewer = match &user {
+        Some(auth) => roles(&state, &auth.user, &live).await?.0,
+        None => Viewer::Public,
+    };
+    let events = plenum_store::live::events_since(
+        &state.db,
+        MeetingId::from_uuid(id),
+        query.after,
+        MAX_REPLAY,
+    )
+    .await?;
+    let visible: Vec<serde_json::Value> = events
+        .into_iter()
+        .filter(|e| viewer.entitled() || e.public)
+        .map(|e| serde_json::json!({"seq": e.seq, "event": serde_json::from_str::<serde_json::Value>(&e.payload).unwrap_or_default()}))
+        .collect();
+    Ok(Json(
+        serde_json::json!({"seq": seq, "events": visible, "complete": seq.saturating_sub(query.after) <= MAX_REPLAY}),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CommandRequest {
+    /// Chosen by the client; a retry with the same id never applies twice.
+    pub command_id: Uuid,
+    /// The command, e.g. `{"type": "cast_ballot", "poll": "…", "choice": {"choice": "yes"}}`.
+    #[schema(value_type = Object)]
+    pub command: Command,
+}
+
+/// Sends a live command; answers once it is durable.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/live/commands", tag = "live", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CommandRequest,
+    responses(
+        (status = 200, description = "Acknowledged: durable"),
+        (status = 403, description = "Not allowed (e.g. voter-absent, voter-conflicted, voter-advisory)", body = Problem),
+        (status = 404, description = "Unknown meeting or poll (e.g. poll-not-found)", body = Problem),
+        (status = 409, description = "Conflicts with the state (e.g. poll-closed, already-voted)", body = Problem),
+    ))]
+pub async fn post_command(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    AppJson(request): AppJson<CommandRequest>,
+) -> Result<Json<serde_json::Value>> {
+    let handle = meeting_handle(&state, id).await?;
+    let (_, live) = handle.snapshot().await.map_err(ApiError::Live)?;
+    let (_, actor) = roles(&state, &auth.user, &live).await?;
+    let result = handle
+        .command(
+            CommandId::from_uuid(request.command_id),
+            auth.user.id,
+            actor,
+            request.command,
+        )
+        .await
+        .map_err(ApiError::Live)?;
+    Ok(Json(
+        serde_json::json!({"type": "ack", "command_id": request.command_id, "result": result}),
+    ))
+}
+
+/// A one-time ticket (valid 30 s) to open the live WebSocket without putting a token in the URL.
+#[utoipa::path(post, path = "/api/v1/live/ticket", tag = "live", security(("bearer" = [])),
+    responses((status = 200, description = "`{ticket, expires_in}`"), (status = 401, body = Problem)))]
+pub async fn issue_ticket(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Json<serde_json::Value> {
+    let ticket = state.live.issue_ticket(auth.user.id, auth.session);
+    Json(serde_json::json!({"ticket": ticket, "expires_in": TICKET_TTL.as_secs()}))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SocketQuery {
+    pub ticket: Option<String>,
+    pub meeting: Option<Uuid>,
+    pub last_seq: Option<u64>,
+}
+
+fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Not a browser: browsers always send Origin on WebSocket upgrades.
+        return true;
+    };
+    if state.config.allowed_origins.iter().any(|o| o == origin) {
+        return true;
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+    !host.is_empty() && origin_host == host
+}
+
+/// `GET /api/v1/live?ticket=…&meeting=…&last_seq=…`: the live WebSocket. Anonymous without a
+/// ticket (public view only). Origin checked, authenticated before the upgrade.
+pub async fn live_socket(
+    State(state): State<AppState>,
+    Query(query): Query<SocketQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response> {
+    if !origin_allowed(&state, &headers) {
+        return Ok(Problem::new(
+            StatusCode::FORBIDDEN,
+            "origin-not-allowed",
+            "Origin not allowed",
+        )
+        .into_response());
+    }
+    let who = match &query.ticket {
+        Some(ticket) => {
+            let (user, session) = state
+                .live
+                .redeem_ticket(ticket)
+                .ok_or_else(|| ApiError::Token(crate::auth::tokens::TokenError::Invalid))?;
+            let live_session = sessions::get(&state.db, session)
+                .await
+                .map_err(|_| ApiError::SessionRevoked)?;
+            if !live_session.is_active(state.now()) {
+                return Err(ApiError::SessionRevoked);
+            }
+            let user = repo::users::get_live(&state.db, user)
+                .await
+                .map_err(|_| ApiError::SessionRevoked)?;
+            Some((user, session))
+        }
+        None => None,
+    };
+    Ok(ws
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| connection(socket, state, who, query.meeting, query.last_seq)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    Subscribe {
+        meeting: Uuid,
+        last_seq: Option<u64>,
+    },
+    Command {
+        command_id: Uuid,
+        command: Command,
+    },
+    Ping,
+}
+
+struct Subscription {
+    meeting: MeetingId,
+    handle: std::sync::Arc<MeetingHandle>,
+    events: broadcast::Receiver<std::sync::Arc<Broadcast>>,
+    viewer: Viewer,
+    actor: Option<CommandActor>,
+    last_sent: u64,
+}
+
+async fn next_event(
+    sub: &mut Option<Subscription>,
+) -> Result<std::sync::Arc<Broadcast>, broadcast::error::RecvError> {
+    match sub {
+        Some(sub) => sub.events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn text(value: serde_json::Value) -> Message {
+    Message::Text(Utf8Bytes::from(value.to_string()))
+}
+
+async fn subscribe(
+    state: &AppState,
+    who: &Option<(User, plenum_domain::DeviceSessionId)>,
+    meeting: Uuid,
+    last_seq: Option<u64>,
+    out: &mpsc::Sender<Message>,
+) -> std::result::Result<Subscription, Problem> {
+    let handle = meeting_handle(state, meeting)
+        .await
+        .map_err(|e| e.problem())?;
+    let events = handle.subscribe();
+    let (seq, live) = handle.snapshot().await.map_err(|e| live_problem(&e))?;
+    let (viewer, actor) = match who {
+        Some((user, _)) => {
+            let (viewer, actor) = roles(state, user, &live).await.map_err(|e| e.problem())?;
+            (viewer, Some(actor))
+        }
+        None => (Viewer::Public, None),
+    };
+    let meeting = MeetingId::from_uuid(meeting);
+    let mut last_sent = seq;
+    let replay = last_seq.filter(|last| *last <= seq && seq - *last <= MAX_REPLAY);
+    match replay {
+        Some(last) => {
+            let missed = plenum_store::live::events_since(&state.db, meeting, last, MAX_REPLAY)
+                .await
+                .map_err(|e| ApiError::Store(e).problem())?;
+            for e in missed.into_iter().filter(|e| e.seq <= seq) {
+                if viewer.entitled() || e.public {
+                    let msg = format!(
+                        "{{\"type\":\"event\",\"seq\":{},\"event\":{}}}",
+                        e.seq, e.payload
+                    );
+                    let _ = out.send(Message::Text(Utf8Bytes::from(msg))).await;
+                }
+            }
+            let _ = out
+                .send(text(serde_json::json!({"type": "caught_up", "seq": seq})))
+                .await;
+        }
+        None => {
+            let _ = out.send(text(view::snapshot(&live, seq, viewer))).await;
+        }
+    }
+    last_sent = last_sent.max(seq);
+    Ok(Subscription {
+        meeting,
+        handle,
+        events,
+        viewer,
+        actor,
+        last_sent,
+    })
+}
+
+async fn connection(
+    socket: WebSocket,
+    state: AppState,
+    who: Option<(User, plenum_domain::DeviceSessionId)>,
+    meeting: Option<Uuid>,
+    last_seq: Option<u64>,
+) {
+    let (mut sink, mut stream) = socket.split();
+    // Bounded: a client that cannot keep up is dropped rather than slowing anyone down.
+    let (out, mut out_rx) = mpsc::channel::<Message>(512);
+    let writer = tokio::spawn(async move {
+        while let Some(message) = out_rx.recv().await {
+            let closing = matches!(message, Message::Close(_));
+            if sink.send(message).await.is_err() || closing {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let session = who.as_ref().map(|(_, s)| *s);
+    // Anonymous viewers have no session to revoke: a channel that never fires.
+    let (_never, never) = tokio::sync::watch::channel(false);
+    let mut kicked = match session {
+        Some(s) => state.live.watch_session(s),
+        None => never,
+    };
+    let _ = out
+        .send(text(serde_json::json!({
+            "type": "hello",
+            "user": who.as_ref().map(|(u, _)| u.id),
+            "person": who.as_ref().and_then(|(u, _)| u.person_id),
+        })))
+        .await;
+    let mut sub: Option<Subscription> = None;
+    if let Some(meeting) = meeting {
+        match subscribe(&state, &who, meeting, last_seq, &out).await {
+            Ok(s) => sub = Some(s),
+            Err(problem) => {
+                let _ = out
+                    .send(text(
+                        serde_json::json!({"type": "error", "problem": problem}),
+                    ))
+                    .await;
+            }
+        }
+    }
+    let mut ping = tokio::time::interval(Duration::from_secs(15));
+    ping.tick().await;
+    let mut tokens = MESSAGES_PER_SECOND * 2.0;
+    let mut last_refill = std::time::Instant::now();
+    let close = |code: u16, reason: &'static str| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        }))
+    };
+    loop {
+        tokio::select! {
+            changed = kicked.changed() => {
+                if changed.is_err() || *kicked.borrow() {
+                    let _ = out.send(close(4001, "session revoked")).await;
+                    break;
+                }
+            }
+            _ = ping.tick() => {
+                if let Some(s) = session
+                    && !sessions::get(&state.db, s).await.is_ok_and(|d| d.is_active(state.now()))
+                {
+                    let _ = out.send(close(4001, "session revoked")).await;
+                    break;
+                }
+                if out.try_send(Message::Ping(Default::default())).is_err() {
+                    break;
+                }
+            }
+            event = next_event(&mut sub) => {
+                let Some(s) = sub.as_mut() else { continue };
+                match event {
+                    Ok(b) => {
+                        if b.seq <= s.last_sent {
+                            continue;
+                        }
+                        s.last_sent = b.seq;
+                        let payload = if s.viewer.entitled() { Some(&b.json) } else { b.public_json.as_ref() };
+                        if let Some(payload) = payload
+                            && out.try_send(Message::Text(Utf8Bytes::from(payload.clone()))).is_err()
+                        {
+                            let _ = out.try_send(close(4000, "resync"));
+                            break;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = out.try_send(close(4000, "resync"));
+                        break;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        let _ = out.try_send(close(1011, "live session restarted"));
+                        break;
+                    }
+                }
+            }
+            incoming = stream.next() => {
+                let Some(Ok(message)) = incoming else { break };
+                let body = match message {
+                    Message::Text(body) => body,
+                    Message::Close(_) => break,
+                    _ => continue,
+                };
+                let elapsed = last_refill.elapsed().as_secs_f64();
+                last_refill = std::time::Instant::now();
+                tokens = (tokens + elapsed * MESSAGES_PER_SECOND).min(MESSAGES_PER_SECOND * 2.0);
+                if tokens < 1.0 {
+                    let problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many messages").with_retry_after(1);
+                    let _ = out.send(text(serde_json::json!({"type": "error", "problem": problem}))).await;
+                    continue;
+                }
+                tokens -= 1.0;
+                match serde_json::from_str::<ClientMessage>(body.as_str()) {
+                    Ok(ClientMessage::Ping) => {
+                        let _ = out.send(text(serde_json::json!({"type": "pong"}))).await;
+                    }
+                    Ok(ClientMessage::Subscribe { meeting, last_seq }) => {
+                        match subscribe(&state, &who, meeting, last_seq, &out).await {
+                            Ok(s) => sub = Some(s),
+                            Err(problem) => {
+                                let _ = out.send(text(serde_json::json!({"type": "error", "problem": problem}))).await;
+                            }
+                        }
+                    }
+                    Ok(ClientMessage::Command { command_id, command }) => {
+                        let reply = |problem: Problem| text(serde_json::json!({"type": "error", "command_id": command_id, "problem": problem}));
+                        let (Some((user, _)), Some(s)) = (&who, &sub) else {
+                            let problem = if who.is_none() {
+                                ApiError::Unauthenticated.problem()
+                            } else {
+                                Problem::new(StatusCode::CONFLICT, "not-subscribed", "Subscribe to a meeting first")
+                            };
+                            let _ = out.send(reply(problem)).await;
+                            continue;
+                        };
+                        let Some(actor) = s.actor else { continue };
+                        let handle = s.handle.clone();
+                        let user = user.id;
+                        let out = out.clone();
+                        let _meeting = s.meeting;
+                        // Await the acknowledgement without blocking this connection.
+                        tokio::spawn(async move {
+                            let message = match handle.command(CommandId::from_uuid(command_id), user, actor, command).await {
+                                Ok(result) => text(serde_json::json!({"type": "ack", "command_id": command_id, "result": result})),
+                                Err(failure) => text(serde_json::json!({"type": "error", "command_id": command_id, "problem": live_problem(&failure)})),
+                            };
+                            let _ = out.send(message).await;
+                        });
+                    }
+                    Err(err) => {
+                        let problem = Problem::new(StatusCode::BAD_REQUEST, "invalid-message", "Invalid message").with_detail(err.to_string());
+                        let _ = out.send(text(serde_json::json!({"type": "error", "problem": problem}))).await;
+                    }
+                }
+            }
+        }
+    }
+    drop(out);
+    let _ = writer.await;
+    if let Some(s) = session {
+        state.live.forget_session(s);
+    }
+}

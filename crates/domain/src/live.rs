@@ -1,0 +1,1355 @@
+//! The live state of a meeting: attendance, quorum, conflicts of interest, the current agenda
+//! item, the speakers list and polls. Commands are checked and turned into events; events are
+//! applied to the state. Pure: the API layer persists events (gap-free `seq`) and the state in
+//! one transaction and broadcasts after commit.
+//!
+//! Secret polls and elections never put a choice into this state or into an event: a secret
+//! ballot leaves `apply` as a [`SecretBallot`] side effect that the persistence layer encrypts
+//! with a per-poll key kept outside the database; at close it passes the decrypted tally in.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AgendaItemId, Choice, ElectionChoice, ElectionOutcome, ElectionRound, ElectionTally,
+    MajorityRule, MeetingId, MembershipRole, OrganizationId, Outcome, PersonId, PollId, PollKind,
+    QuorumStatus, RuleSet, SpeakerEntryId, Tally, Voter, decide, decide_election, is_eligible,
+    quorum, validate_manual_tally,
+};
+
+/// Attendance of one member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceStatus {
+    /// In the room.
+    Present,
+    /// Taking part remotely (counts as present).
+    Remote,
+    Absent,
+    /// Absent, excused (entschuldigt).
+    Excused,
+    /// Left before the end.
+    LeftEarly,
+}
+
+impl AttendanceStatus {
+    pub fn counts_as_present(&self) -> bool {
+        matches!(self, AttendanceStatus::Present | AttendanceStatus::Remote)
+    }
+}
+
+/// A member of the organization holding the meeting, as fixed when the session starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterMember {
+    pub person: PersonId,
+    pub name: String,
+    pub role: MembershipRole,
+    pub voting_right: bool,
+}
+
+/// Who belongs to the meeting's organization, and the statutes that apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roster {
+    pub organization: OrganizationId,
+    pub organization_kind: crate::OrganizationKind,
+    pub statutory_seats: u32,
+    pub rule_set: RuleSet,
+    pub members: Vec<RosterMember>,
+}
+
+/// An agenda item as the live session needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgendaEntry {
+    pub id: AgendaItemId,
+    pub number: String,
+    pub title: String,
+    pub public: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    NotStarted,
+    Running,
+    Paused,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attendance {
+    pub status: AttendanceStatus,
+    pub since: DateTime<Utc>,
+}
+
+/// One request to speak.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpeakerEntry {
+    pub id: SpeakerEntryId,
+    pub person: PersonId,
+    pub item: Option<AgendaItemId>,
+    /// A point of order (Antrag zur Geschäftsordnung) jumps the queue.
+    pub point_of_order: bool,
+    pub requested_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollState {
+    Draft,
+    Open,
+    Closed,
+    Cancelled,
+}
+
+/// Why someone was not eligible when the poll opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ineligible {
+    Absent,
+    Conflicted,
+    Advisory,
+    NoVotingRight,
+}
+
+/// A ballot as the client sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BallotChoice {
+    /// Ja / Nein / Enthaltung (for elections: `no` and `abstain` only).
+    Choice(Choice),
+    /// A candidate of an election, by index into the poll's options.
+    Candidate(u32),
+}
+
+/// The result of a closed poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollResult {
+    pub tally: Option<Tally>,
+    pub election: Option<ElectionTally>,
+    /// Motions: accepted or rejected.
+    pub outcome: Option<Outcome>,
+    /// Elections: elected, runoff, lot or none.
+    pub election_outcome: Option<ElectionOutcome>,
+    /// Named polls: who voted what (for the minutes).
+    pub named: Vec<(PersonId, BallotChoice)>,
+    /// How many were eligible and how many voted.
+    pub eligible: u32,
+    pub voted: u32,
+    /// A tie decided by lot: the winner and how it was drawn.
+    pub lot: Option<LotDraw>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotDraw {
+    pub among: Vec<u32>,
+    pub winner: u32,
+    /// `system` (secure random source) or `chair` (drawn by hand, entered by the chair).
+    pub drawn_by: String,
+}
+
+/// A poll (Abstimmung) or election (Wahl).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Poll {
+    pub id: PollId,
+    pub item: Option<AgendaItemId>,
+    pub title: String,
+    pub kind: PollKind,
+    pub rule: MajorityRule,
+    /// Candidates of an election.
+    pub options: Vec<String>,
+    /// Open and named polls may let members change their vote until close.
+    pub allow_change: bool,
+    pub state: PollState,
+    pub eligible: BTreeSet<PersonId>,
+    pub ineligible: BTreeMap<PersonId, Ineligible>,
+    pub voted: BTreeSet<PersonId>,
+    /// Choices of open and named polls only; never of secret polls or elections.
+    pub choices: BTreeMap<PersonId, BallotChoice>,
+    pub show_interim: bool,
+    pub result: Option<PollResult>,
+    pub round: u32,
+    /// The first round, if this is a runoff (Stichwahl).
+    pub runoff_of: Option<PollId>,
+    /// A correction replaces this earlier poll; both stay on record.
+    pub corrects: Option<PollId>,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Poll {
+    /// Secret polls and elections keep no choice in the open.
+    pub fn is_secret(&self) -> bool {
+        matches!(self.kind, PollKind::Secret | PollKind::Election)
+    }
+}
+
+/// The whole live state of one meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveState {
+    pub meeting: MeetingId,
+    pub status: SessionStatus,
+    pub roster: Roster,
+    pub agenda: Vec<AgendaEntry>,
+    pub current_item: Option<AgendaItemId>,
+    pub attendance: BTreeMap<PersonId, Attendance>,
+    pub conflicts: BTreeSet<(AgendaItemId, PersonId)>,
+    pub speakers: Vec<SpeakerEntry>,
+    pub current_speaker: Option<SpeakerEntry>,
+    pub polls: Vec<Poll>,
+    /// Shown on the room display.
+    pub display_poll: Option<PollId>,
+    /// Sticky: someone took part remotely during this session (NKomVG § 64).
+    pub anyone_remote: bool,
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+/// Who sends a command, as the API established it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandActor {
+    /// The member's person, if the account belongs to one.
+    pub person: Option<PersonId>,
+    /// May run the session (chair or deputy of the organization, or the clerk).
+    pub chair: bool,
+}
+
+/// What a client may ask the live session to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    StartMeeting,
+    PauseMeeting,
+    ResumeMeeting,
+    CloseMeeting,
+    SetCurrentItem {
+        item: Option<AgendaItemId>,
+    },
+    /// A member checks in from their own device.
+    CheckIn {
+        remote: bool,
+    },
+    CheckOut,
+    /// The chair corrects anyone's attendance.
+    SetAttendance {
+        person: PersonId,
+        status: AttendanceStatus,
+    },
+    /// "Ich bin befangen": the member (or the chair for them) declares a conflict of interest.
+    DeclareConflict {
+        item: AgendaItemId,
+        person: Option<PersonId>,
+    },
+    RequestToSpeak {
+        point_of_order: bool,
+    },
+    WithdrawRequest,
+    CallNextSpeaker,
+    EndSpeech,
+    RemoveSpeaker {
+        entry: SpeakerEntryId,
+    },
+    MoveSpeaker {
+        entry: SpeakerEntryId,
+        position: u32,
+    },
+    CreatePoll {
+        poll: PollId,
+        item: Option<AgendaItemId>,
+        title: String,
+        kind: PollKind,
+        rule: MajorityRule,
+        #[serde(default)]
+        options: Vec<String>,
+        #[serde(default)]
+        allow_change: bool,
+        #[serde(default)]
+        corrects: Option<PollId>,
+    },
+    OpenPoll {
+        poll: PollId,
+    },
+    CastBallot {
+        poll: PollId,
+        choice: BallotChoice,
+    },
+    ClosePoll {
+        poll: PollId,
+    },
+    CancelPoll {
+        poll: PollId,
+    },
+    EnterManualTally {
+        poll: PollId,
+        tally: Tally,
+    },
+    ShowInterim {
+        poll: PollId,
+        show: bool,
+    },
+    ShowOnDisplay {
+        poll: Option<PollId>,
+    },
+    /// Decides a tie by lot: `winner` as drawn by the chair, or drawn by the system.
+    DrawLot {
+        poll: PollId,
+        winner: Option<u32>,
+    },
+}
+
+/// What happened. Events never carry a choice of a secret poll or an election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    MeetingStarted {
+        at: DateTime<Utc>,
+    },
+    MeetingPaused {
+        at: DateTime<Utc>,
+    },
+    MeetingResumed {
+        at: DateTime<Utc>,
+    },
+    MeetingClosed {
+        at: DateTime<Utc>,
+    },
+    CurrentItemChanged {
+        item: Option<AgendaItemId>,
+    },
+    AttendanceChanged {
+        person: PersonId,
+        status: AttendanceStatus,
+        at: DateTime<Utc>,
+        quorum: QuorumStatus,
+    },
+    ConflictDeclared {
+        item: AgendaItemId,
+        person: PersonId,
+        at: DateTime<Utc>,
+    },
+    SpeakerRequested {
+        entry: SpeakerEntry,
+    },
+    SpeakerWithdrawn {
+        entry: SpeakerEntryId,
+    },
+    SpeakerRemoved {
+        entry: SpeakerEntryId,
+    },
+    SpeakerMoved {
+        entry: SpeakerEntryId,
+        position: u32,
+    },
+    SpeakerCalled {
+        entry: SpeakerEntry,
+        at: DateTime<Utc>,
+    },
+    SpeechEnded {
+        entry: SpeakerEntryId,
+        at: DateTime<Utc>,
+    },
+    PollCreated {
+        poll: Box<Poll>,
+    },
+    PollOpened {
+        poll: PollId,
+        eligible: Vec<PersonId>,
+        ineligible: Vec<(PersonId, Ineligible)>,
+        at: DateTime<Utc>,
+    },
+    /// Someone voted; only how many (and who) — never what.
+    BallotCast {
+        poll: PollId,
+        voter: PersonId,
+        voted: u32,
+        eligible: u32,
+        /// Only for open and named polls whose chair shows interim results.
+        interim: Option<Tally>,
+    },
+    /// Someone changed their vote in a poll that allows it.
+    BallotChanged {
+        poll: PollId,
+        voter: PersonId,
+        interim: Option<Tally>,
+    },
+    PollClosed {
+        poll: PollId,
+        result: PollResult,
+        at: DateTime<Utc>,
+    },
+    PollCancelled {
+        poll: PollId,
+        at: DateTime<Utc>,
+    },
+    InterimShown {
+        poll: PollId,
+        show: bool,
+        interim: Option<Tally>,
+    },
+    DisplayChanged {
+        poll: Option<PollId>,
+    },
+    LotDrawn {
+        poll: PollId,
+        lot: LotDraw,
+    },
+}
+
+/// A secret ballot for the persistence layer to seal; never stored in the clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretBallot {
+    pub poll: PollId,
+    pub choice: BallotChoice,
+}
+
+/// What a command produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub events: Vec<Event>,
+    pub secret_ballot: Option<SecretBallot>,
+    /// A vote that must be recorded as a participation (exactly once per voter and poll).
+    pub participation: Option<(PollId, PersonId)>,
+    /// The poll to close with the decrypted secret tally (the API does the decryption).
+    pub needs_secret_tally: Option<PollId>,
+    /// An open or named poll's choice, kept in the state (never broadcast as such, so interim
+    /// tallies stay hidden unless the chair shows them).
+    pub open_choice: Option<(PollId, PersonId, BallotChoice)>,
+}
+
+/// Why a command was refused; each maps to its own problem type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LiveError {
+    #[error("only the chair or the clerk may do this")]
+    NotChair,
+    #[error("only members of this organization may do this")]
+    NotMember,
+    #[error("the meeting is not running")]
+    NotRunning,
+    #[error("the meeting cannot go from {from:?} to {to}")]
+    InvalidTransition {
+        from: SessionStatus,
+        to: &'static str,
+    },
+    #[error("no such agenda item in this meeting")]
+    ItemNotFound,
+    #[error("no such poll in this meeting")]
+    PollNotFound,
+    #[error("a poll with this id exists already")]
+    PollExists,
+    #[error("the poll is not open")]
+    PollNotOpen,
+    #[error("the poll is {0:?}, not a draft")]
+    PollNotDraft(PollState),
+    #[error("you were absent when the poll opened")]
+    VoterAbsent,
+    #[error("you declared a conflict of interest on this item")]
+    VoterConflicted,
+    #[error("advisory members do not vote")]
+    VoterAdvisory,
+    #[error("you are not entitled to vote in this poll")]
+    VoterNotEligible,
+    #[error("you have voted in this poll already")]
+    AlreadyVoted,
+    #[error("that choice is not valid in this poll")]
+    InvalidChoice,
+    #[error("{0}")]
+    SecretBarred(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no request to speak found")]
+    SpeakerNotFound,
+    #[error("no tie to decide by lot in this poll")]
+    NoTie,
+}
+
+impl LiveState {
+    /// A fresh state for a meeting that has not started.
+    pub fn new(meeting: MeetingId, roster: Roster, agenda: Vec<AgendaEntry>) -> Self {
+        Self {
+            meeting,
+            status: SessionStatus::NotStarted,
+            roster,
+            agenda,
+            current_item: None,
+            attendance: BTreeMap::new(),
+            conflicts: BTreeSet::new(),
+            speakers: Vec::new(),
+            current_speaker: None,
+            polls: Vec::new(),
+            display_poll: None,
+            anyone_remote: false,
+            started_at: None,
+        }
+    }
+
+    pub fn member(&self, person: PersonId) -> Option<&RosterMember> {
+        self.roster.members.iter().find(|m| m.person == person)
+    }
+
+    pub fn item(&self, id: AgendaItemId) -> Option<&AgendaEntry> {
+        self.agenda.iter().find(|i| i.id == id)
+    }
+
+    pub fn poll(&self, id: PollId) -> Option<&Poll> {
+        self.polls.iter().find(|p| p.id == id)
+    }
+
+    fn poll_mut(&mut self, id: PollId) -> Option<&mut Poll> {
+        self.polls.iter_mut().find(|p| p.id == id)
+    }
+
+    fn present(&self, person: PersonId) -> bool {
+        self.attendance
+            .get(&person)
+            .is_some_and(|a| a.status.counts_as_present())
+    }
+
+    /// Quorum from the statutory seats and the present voting members.
+    pub fn quorum(&self) -> QuorumStatus {
+        let present_voting = self
+            .roster
+            .members
+            .iter()
+            .filter(|m| m.voting_right && m.role != MembershipRole::Advisory)
+            .filter(|m| self.present(m.person))
+            .count() as u32;
+        quorum(
+            self.roster.rule_set.rules().quorum,
+            self.roster.statutory_seats,
+            present_voting,
+        )
+    }
+
+    /// Whether an event may be shown to the public (anonymous room display, livestream).
+    pub fn event_is_public(&self, event: &Event) -> bool {
+        let item_public = |item: Option<AgendaItemId>| {
+            item.is_none_or(|id| self.item(id).is_some_and(|i| i.public))
+        };
+        let poll_public = |poll: PollId| self.poll(poll).is_none_or(|p| item_public(p.item));
+        match event {
+            Event::CurrentItemChanged { item } => item_public(*item),
+            Event::ConflictDeclared { item, .. } => item_public(Some(*item)),
+            Event::SpeakerRequested { entry } | Event::SpeakerCalled { entry, .. } => {
+                item_public(entry.item)
+            }
+            Event::PollCreated { poll } => item_public(poll.item),
+            Event::PollOpened { poll, .. }
+            | Event::BallotCast { poll, .. }
+            | Event::BallotChanged { poll, .. }
+            | Event::PollClosed { poll, .. }
+            | Event::PollCancelled { poll, .. }
+            | Event::InterimShown { poll, .. }
+            | Event::LotDrawn { poll, .. } => poll_public(*poll),
+            Event::DisplayChanged { poll } => poll.is_none_or(poll_public),
+            _ => true,
+        }
+    }
+
+    fn require_chair(actor: &CommandActor) -> Result<(), LiveError> {
+        if actor.chair {
+            Ok(())
+        } else {
+            Err(LiveError::NotChair)
+        }
+    }
+
+    fn require_running(&self) -> Result<(), LiveError> {
+        if self.status == SessionStatus::Running {
+            Ok(())
+        } else {
+            Err(LiveError::NotRunning)
+        }
+    }
+
+    fn require_member(&self, actor: &CommandActor) -> Result<PersonId, LiveError> {
+        match actor.person {
+            Some(person) if self.member(person).is_some() => Ok(person),
+            _ => Err(LiveError::NotMember),
+        }
+    }
+
+    fn interim(&self, poll: &Poll) -> Option<Tally> {
+        if !poll.show_interim || poll.is_secret() {
+            return None;
+        }
+        Some(Tally::from_choices(poll.choices.values().filter_map(
+            |c| match c {
+                BallotChoice::Choice(choice) => Some(*choice),
+                BallotChoice::Candidate(_) => None,
+            },
+        )))
+    }
+
+    /// Checks `command` and returns what it does; the state is unchanged until the events are
+    /// applied with [`LiveState::apply`]. `random` decides a lot drawn by the system.
+    pub fn decide(
+        &self,
+        actor: &CommandActor,
+        command: &Command,
+        now: DateTime<Utc>,
+        random: u64,
+    ) -> Result<Applied, LiveError> {
+        let one = |event| {
+            Ok(Applied {
+                events: vec![event],
+                ..Applied::default()
+            })
+        };
+        match command {
+            Command::StartMeeting => {
+                Self::require_chair(actor)?;
+                if self.status != SessionStatus::NotStarted {
+                    return Err(LiveError::InvalidTransition {
+                        from: self.status,
+                        to: "running",
+                    });
+                }
+                one(Event::MeetingStarted { at: now })
+            }
+            Command::PauseMeeting => {
+                Self::require_chair(actor)?;
+                self.require_running()?;
+                one(Event::MeetingPaused { at: now })
+            }
+            Command::ResumeMeeting => {
+                Self::require_chair(actor)?;
+                if self.status != SessionStatus::Paused {
+                    return Err(LiveError::InvalidTransition {
+                        from: self.status,
+                        to: "running",
+                    });
+                }
+                one(Event::MeetingResumed { at: now })
+            }
+            Command::CloseMeeting => {
+                Self::require_chair(actor)?;
+                if !matches!(self.status, SessionStatus::Running | SessionStatus::Paused) {
+                    return Err(LiveError::InvalidTransition {
+                        from: self.status,
+                        to: "closed",
+                    });
+                }
+                if self.polls.iter().any(|p| p.state == PollState::Open) {
+                    return Err(LiveError::Invalid("close the open poll first".into()));
+                }
+                one(Event::MeetingClosed { at: now })
+            }
+            Command::SetCurrentItem { item } => {
+                Self::require_chair(actor)?;
+                self.require_running()?;
+                if let Some(id) = item
+                    && self.item(*id).is_none()
+                {
+                    return Err(LiveError::ItemNotFound);
+                }
+                one(Event::CurrentItemChanged { item: *item })
+            }
+            Command::CheckIn { remote } => {
+                let person = self.require_member(actor)?;
+                if matches!(self.status, SessionStatus::Closed) {
+                    return Err(LiveError::NotRunning);
+                }
+                let status = if *remote {
+                    AttendanceStatus::Remote
+                } else {
+                    AttendanceStatus::Present
+                };
+                Ok(self.attendance_event(person, status, now))
+            }
+            Command::CheckOut => {
+                let person = self.require_member(actor)?;
+                Ok(self.attendance_event(person, AttendanceStatus::LeftEarly, now))
+            }
+            Command::SetAttendance { person, status } => {
+                Self::require_chair(actor)?;
+                if self.member(*person).is_none() {
+                    return Err(LiveError::NotMember);
+                }
+                Ok(self.attendance_event(*person, *status, now))
+            }
+            Command::DeclareConflict { item, person } => {
+                let person = match person {
+                    Some(p) if Some(*p) != actor.person => {
+                        Self::require_chair(actor)?;
+                        if self.member(*p).is_none() {
+                            return Err(LiveError::NotMember);
+                        }
+                        *p
+                    }
+                    _ => self.require_member(actor)?,
+                };
+                if self.item(*item).is_none() {
+                    return Err(LiveError::ItemNotFound);
+                }
+                if self.conflicts.contains(&(*item, person)) {
+                    return Ok(Applied::default());
+                }
+                one(Event::ConflictDeclared {
+                    item: *item,
+                    person,
+                    at: now,
+                })
+            }
+            Command::RequestToSpeak { point_of_order } => {
+                let person = self.require_member(actor)?;
+                self.require_running()?;
+                if self
+                    .speakers
+                    .iter()
+                    .any(|e| e.person == person && e.point_of_order == *point_of_order)
+                {
+                    return Ok(Applied::default());
+                }
+                one(Event::SpeakerRequested {
+                    entry: SpeakerEntry {
+                        id: SpeakerEntryId::new(),
+                        person,
+                        item: self.current_item,
+                        point_of_order: *point_of_order,
+                        requested_at: now,
+                        started_at: None,
+                    },
+                })
+            }
+            Command::WithdrawRequest => {
+                let person = self.require_member(actor)?;
+                let entry = self
+                    .speakers
+                    .iter()
+                    .find(|e| e.person == person)
+                    .ok_or(LiveError::SpeakerNotFound)?;
+                one(Event::SpeakerWithdrawn { entry: entry.id })
+            }
+            Command::CallNextSpeaker => {
+                Self::require_chair(actor)?;
+                self.require_running()?;
+                let next = self.speakers.first().ok_or(LiveError::SpeakerNotFound)?;
+                let mut events = Vec::new();
+                if let Some(current) = &self.current_speaker {
+                    events.push(Event::SpeechEnded {
+                        entry: current.id,
+                        at: now,
+                    });
+                }
+                events.push(Event::SpeakerCalled {
+                    entry: next.clone(),
+                    at: now,
+                });
+                Ok(Applied {
+                    events,
+                    ..Applied::default()
+                })
+            }
+            Command::EndSpeech => {
+                Self::require_chair(actor)?;
+                let current = self
+                    .current_speaker
+                    .as_ref()
+                    .ok_or(LiveError::SpeakerNotFound)?;
+                one(Event::SpeechEnded {
+                    entry: current.id,
+                    at: now,
+                })
+            }
+            Command::RemoveSpeaker { entry } => {
+                Self::require_chair(actor)?;
+                if !self.speakers.iter().any(|e| e.id == *entry) {
+                    return Err(LiveError::SpeakerNotFound);
+                }
+                one(Event::SpeakerRemoved { entry: *entry })
+            }
+            Command::MoveSpeaker { entry, position } => {
+                Self::require_chair(actor)?;
+                if !self.speakers.iter().any(|e| e.id == *entry) {
+                    return Err(LiveError::SpeakerNotFound);
+                }
+                one(Event::SpeakerMoved {
+                    entry: *entry,
+                    position: *position,
+                })
+            }
+            Command::CreatePoll {
+                poll,
+                item,
+                title,
+                kind,
+                rule,
+                options,
+                allow_change,
+                corrects,
+            } => {
+                Self::require_chair(actor)?;
+                if self.status == SessionStatus::Closed {
+                    return Err(LiveError::NotRunning);
+                }
+                if self.poll(*poll).is_some() {
+                    return Err(LiveError::PollExists);
+                }
+                if let Some(id) = item
+                    && self.item(*id).is_none()
+                {
+                    return Err(LiveError::ItemNotFound);
+                }
+                if let Some(earlier) = corrects
+                    && self
+                        .poll(*earlier)
+                        .is_none_or(|p| p.state != PollState::Closed)
+                {
+                    return Err(LiveError::Invalid(
+                        "a correction refers to a closed poll".into(),
+                    ));
+                }
+                let title = title.trim();
+                if title.is_empty() || title.chars().count() > 500 {
+                    return Err(LiveError::Invalid(
+                        "a poll needs a title of at most 500 characters".into(),
+                    ));
+                }
+                let options: Vec<String> = options.iter().map(|o| o.trim().to_owned()).collect();
+                if *kind == PollKind::Election {
+                    if options.is_empty()
+                        || options.len() > 50
+                        || options.iter().any(|o| o.is_empty())
+                    {
+                        return Err(LiveError::Invalid(
+                            "an election needs 1 to 50 named candidates".into(),
+                        ));
+                    }
+                } else if !options.is_empty() {
+                    return Err(LiveError::Invalid("only elections have candidates".into()));
+                }
+                let allow_change =
+                    *allow_change && matches!(kind, PollKind::Open | PollKind::Named);
+                one(Event::PollCreated {
+                    poll: Box::new(Poll {
+                        id: *poll,
+                        item: *item,
+                        title: title.to_owned(),
+                        kind: *kind,
+                        rule: *rule,
+                        options,
+                        allow_change,
+                        state: PollState::Draft,
+                        eligible: BTreeSet::new(),
+                        ineligible: BTreeMap::new(),
+                        voted: BTreeSet::new(),
+                        choices: BTreeMap::new(),
+                        show_interim: false,
+                        result: None,
+                        round: 1,
+                        runoff_of: None,
+                        corrects: *corrects,
+                        opened_at: None,
+                        closed_at: None,
+                    }),
+                })
+            }
+            Command::OpenPoll { poll } => {
+                Self::require_chair(actor)?;
+                self.require_running()?;
+                let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
+                if p.state != PollState::Draft {
+                    return Err(LiveError::PollNotDraft(p.state));
+                }
+                if self
+                    .polls
+                    .iter()
+                    .any(|other| other.state == PollState::Open)
+                {
+                    return Err(LiveError::Invalid(
+                        "another poll is open; close it first".into(),
+                    ));
+                }
+                let rules = self.roster.rule_set.rules();
+                if p.is_secret() && rules.secret_barred_with_remote_members && self.anyone_remote {
+                    return Err(LiveError::SecretBarred(
+                        "Secret votes and elections are barred in this session because a member \
+                         took part remotely (NKomVG § 64)."
+                            .into(),
+                    ));
+                }
+                let mut eligible = Vec::new();
+                let mut ineligible = Vec::new();
+                for member in &self.roster.members {
+                    let conflicted = p
+                        .item
+                        .is_some_and(|item| self.conflicts.contains(&(item, member.person)));
+                    let voter = Voter {
+                        voting_right: member.voting_right,
+                        role: member.role,
+                        present: self.present(member.person),
+                        conflicted,
+                    };
+                    if is_eligible(&voter) {
+                        eligible.push(member.person);
+                    } else {
+                        let reason = if member.role == MembershipRole::Advisory {
+                            Ineligible::Advisory
+                        } else if !member.voting_right {
+                            Ineligible::NoVotingRight
+                        } else if conflicted {
+                            Ineligible::Conflicted
+                        } else {
+                            Ineligible::Absent
+                        };
+                        ineligible.push((member.person, reason));
+                    }
+                }
+                if p.kind == PollKind::Manual {
+                    // Hand-counted: nobody votes on a device; the chair enters the tallies.
+                }
+                one(Event::PollOpened {
+                    poll: *poll,
+                    eligible,
+                    ineligible,
+                    at: now,
+                })
+            }
+            Command::CastBallot { poll, choice } => {
+                let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
+                let person = actor.person.ok_or(LiveError::VoterNotEligible)?;
+                if p.state != PollState::Open {
+                    return Err(LiveError::PollNotOpen);
+                }
+                if p.kind == PollKind::Manual {
+                    return Err(LiveError::Invalid("this poll is counted by hand".into()));
+                }
+                if !p.eligible.contains(&person) {
+                    return Err(match p.ineligible.get(&person) {
+                        Some(Ineligible::Absent) => LiveError::VoterAbsent,
+                        Some(Ineligible::Conflicted) => LiveError::VoterConflicted,
+                        Some(Ineligible::Advisory) => LiveError::VoterAdvisory,
+                        _ => LiveError::VoterNotEligible,
+                    });
+                }
+                self.check_choice(p, choice)?;
+                let already = p.voted.contains(&person);
+                if already && !p.allow_change {
+                    return Err(LiveError::AlreadyVoted);
+                }
+                if already {
+                    let mut changed = p.clone();
+                    changed.choices.insert(person, *choice);
+                    return Ok(Applied {
+                        events: vec![Event::BallotChanged {
+                            poll: *poll,
+                            voter: person,
+                            interim: self.interim(&changed),
+                        }],
+                        open_choice: Some((*poll, person, *choice)),
+                        ..Applied::default()
+                    });
+                }
+                let interim = if p.is_secret() {
+                    None
+                } else {
+                    let mut next = p.clone();
+                    next.choices.insert(person, *choice);
+                    self.interim(&next)
+                };
+                Ok(Applied {
+                    events: vec![Event::BallotCast {
+                        poll: *poll,
+                        voter: person,
+                        voted: p.voted.len() as u32 + 1,
+                        eligible: p.eligible.len() as u32,
+                        interim,
+                    }],
+                    secret_ballot: p.is_secret().then_some(SecretBallot {
+                        poll: *poll,
+                        choice: *choice,
+                    }),
+                    participation: Some((*poll, person)),
+                    needs_secret_tally: None,
+                    open_choice: (!p.is_secret()).then_some((*poll, person, *choice)),
+                })
+            }
+            Command::ClosePoll { poll } => {
+                Self::require_chair(actor)?;
+                let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
+                if p.state != PollState::Open {
+                    return Err(LiveError::PollNotOpen);
+                }
+                if p.kind == PollKind::Manual {
+                    return Err(LiveError::Invalid(
+                        "enter the hand-counted tallies to close".into(),
+                    ));
+                }
+                if p.is_secret() {
+                    return Ok(Applied {
+                        needs_secret_tally: Some(*poll),
+                        ..Applied::default()
+                    });
+                }
+                let result = self.result_of(p, p.choices.values().copied(), random)?;
+                one(Event::PollClosed {
+                    poll: *poll,
+                    result,
+                    at: now,
+                })
+            }
+            Command::CancelPoll { poll } => {
+                Self::require_chair(actor)?;
+                let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
+                if !matches!(p.state, PollState::Draft | PollState::Open) {
+                    return Err(LiveError::Invalid(
+                        "a closed poll is final; create a correction".into(),
+                    ));
+                }
+                one(Event::PollCancelled {
+                    poll: *poll,
+                    at: now,
+                })
+            }
+            Command::EnterManualTally { poll, tally } => {
+                Self::require_chair(actor)?;
+                let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
+                if p.kind != PollKind::Manual {
+                    return Err(LiveError::Invalid(
+                        "only manual polls take hand-counted tallies".into(),
+                    ));
+                }
+                if p.state != PollState::Open {
+                    return Err(LiveError::PollNotOpen);
+                }
+                validate_manual_tally(tally, p.eligible.len() as u32)
+                    .map_err(|e| LiveError::Invalid(e.to_string()))?;
+                let result = PollResult {
+                    tally: Some(*tally),
+                    election: None,
+                    outcome: Some(decide(p.rule, tally, self.roster.statutory_seats)),
+                    election_outcome: None,
+                    named: Vec::new(),
+                    eligible: p.eligible.len() as u32,
+                    voted: tally.total_cast(),
+                    lot: None,
+                };
+                one(Event::PollClosed {
+                    poll: *poll,
+                    result,
+                    at: now,
+                })
+            }
+            Command::ShowInterim { poll, show } => {
+                Self::require_chair(actor)?;
+                let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
+                if p.is_secret() && *show {
+                    return Err(LiveError::Invalid(
+                        "secret polls never show interim results".into(),
+                    ));
+                }
+                let mut next = p.clone();
+                next.show_interim = *show;
+                one(Event::InterimShown {
+                    poll: *poll,
+                    show: *show,
+                    interim: self.interim(&next),
+                })
+            }
+            Command::ShowOnDisplay { poll } => {
+                Self::require_chair(actor)?;
+                if let Some(id) = poll
+                    && self.poll(*id).is_none()
+                {
+                    return Err(LiveError::PollNotFound);
+                }
+                one(Event::DisplayChanged { poll: *poll })
+            }
+            Command::DrawLot { poll, winner } => {
+                Self::require_chair(actor)?;
+                let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
+                let among = match p.result.as_ref().and_then(|r| r.election_outcome.as_ref()) {
+                    Some(ElectionOutcome::Lot(among))
+                        if p.result.as_ref().is_some_and(|r| r.lot.is_none()) =>
+                    {
+                        among.clone()
+                    }
+                    _ => return Err(LiveError::NoTie),
+                };
+                let (winner, drawn_by) = match winner {
+                    Some(w) if among.contains(w) => (*w, "chair"),
+                    Some(_) => return Err(LiveError::InvalidChoice),
+                    None => (among[(random % among.len() as u64) as usize], "system"),
+                };
+                one(Event::LotDrawn {
+                    poll: *poll,
+                    lot: LotDraw {
+                        among,
+                        winner,
+                        drawn_by: drawn_by.into(),
+                    },
+                })
+            }
+        }
+    }
+
+    fn attendance_event(
+        &self,
+        person: PersonId,
+        status: AttendanceStatus,
+        now: DateTime<Utc>,
+    ) -> Applied {
+        if self
+            .attendance
+            .get(&person)
+            .is_some_and(|a| a.status == status)
+        {
+            return Applied::default();
+        }
+        let mut next = self.clone();
+        next.attendance
+            .insert(person, Attendance { status, since: now });
+        Applied {
+            events: vec![Event::AttendanceChanged {
+                person,
+                status,
+                at: now,
+                quorum: next.quorum(),
+            }],
+            ..Applied::default()
+        }
+    }
+
+    fn check_choice(&self, poll: &Poll, choice: &BallotChoice) -> Result<(), LiveError> {
+        let rules = self.roster.rule_set.rules();
+        match (poll.kind, choice) {
+            (PollKind::Election, BallotChoice::Candidate(i))
+                if (*i as usize) < poll.options.len() =>
+            {
+                Ok(())
+            }
+            (PollKind::Election, BallotChoice::Choice(Choice::No | Choice::Abstain)) => Ok(()),
+            (PollKind::Election, _) => Err(LiveError::InvalidChoice),
+            (_, BallotChoice::Candidate(_)) => Err(LiveError::InvalidChoice),
+            (_, BallotChoice::Choice(Choice::Abstain)) if !rules.abstention_allowed => {
+                Err(LiveError::InvalidChoice)
+            }
+            (_, BallotChoice::Choice(_)) => Ok(()),
+        }
+    }
+
+    /// The result of a poll from its ballots (for secret polls: the decrypted ones).
+    pub fn result_of(
+        &self,
+        poll: &Poll,
+        ballots: impl Iterator<Item = BallotChoice> + Clone,
+        _random: u64,
+    ) -> Result<PollResult, LiveError> {
+        let eligible = poll.eligible.len() as u32;
+        let mut result = PollResult {
+            tally: None,
+            election: None,
+            outcome: None,
+            election_outcome: None,
+            named: Vec::new(),
+            eligible,
+            voted: 0,
+            lot: None,
+        };
+        if poll.kind == PollKind::Election {
+            let choices: Vec<ElectionChoice> = ballots
+                .map(|b| match b {
+                    BallotChoice::Candidate(i) => ElectionChoice::Candidate(i),
+                    BallotChoice::Choice(Choice::No) => ElectionChoice::No,
+                    BallotChoice::Choice(_) => ElectionChoice::Abstain,
+                })
+                .collect();
+            result.voted = choices.len() as u32;
+            let tally = ElectionTally::from_choices(poll.options.len() as u32, choices);
+            let round = if poll.round > 1 {
+                ElectionRound::Runoff
+            } else {
+                ElectionRound::First
+            };
+            result.election_outcome = Some(decide_election(
+                &self.roster.rule_set.rules(),
+                round,
+                &tally,
+                self.roster.statutory_seats,
+            ));
+            result.election = Some(tally);
+        } else {
+            let choices: Vec<Choice> = ballots
+                .filter_map(|b| match b {
+                    BallotChoice::Choice(c) => Some(c),
+                    BallotChoice::Candidate(_) => None,
+                })
+                .collect();
+            result.voted = choices.len() as u32;
+            let tally = Tally::from_choices(choices);
+            result.outcome = Some(decide(poll.rule, &tally, self.roster.statutory_seats));
+            result.tally = Some(tally);
+            if poll.kind == PollKind::Named {
+                result.named = poll.choices.iter().map(|(p, c)| (*p, *c)).collect();
+            }
+        }
+        Ok(result)
+    }
+
+    /// Applies an event. Events are facts: applying never fails.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::MeetingStarted { at } => {
+                self.status = SessionStatus::Running;
+                self.started_at = Some(*at);
+            }
+            Event::MeetingPaused { .. } => self.status = SessionStatus::Paused,
+            Event::MeetingResumed { .. } => self.status = SessionStatus::Running,
+            Event::MeetingClosed { .. } => {
+                self.status = SessionStatus::Closed;
+                self.current_speaker = None;
+                self.speakers.clear();
+            }
+            Event::CurrentItemChanged { item } => self.current_item = *item,
+            Event::AttendanceChanged {
+                person, status, at, ..
+            } => {
+                if *status == AttendanceStatus::Remote {
+                    self.anyone_remote = true;
+                }
+                self.attendance.insert(
+                    *person,
+                    Attendance {
+                        status: *status,
+                        since: *at,
+                    },
+                );
+            }
+            Event::ConflictDeclared { item, person, .. } => {
+                self.conflicts.insert((*item, *person));
+            }
+            Event::SpeakerRequested { entry } => {
+                if entry.point_of_order {
+                    let at = self
+                        .speakers
+                        .iter()
+                        .take_while(|e| e.point_of_order)
+                        .count();
+                    self.speakers.insert(at, entry.clone());
+                } else {
+                    self.speakers.push(entry.clone());
+                }
+            }
+            Event::SpeakerWithdrawn { entry } | Event::SpeakerRemoved { entry } => {
+                self.speakers.retain(|e| e.id != *entry);
+            }
+            Event::SpeakerMoved { entry, position } => {
+                if let Some(index) = self.speakers.iter().position(|e| e.id == *entry) {
+                    let moved = self.speakers.remove(index);
+                    let at = (*position as usize).min(self.speakers.len());
+                    self.speakers.insert(at, moved);
+                }
+            }
+            Event::SpeakerCalled { entry, at } => {
+                self.speakers.retain(|e| e.id != entry.id);
+                let mut current = entry.clone();
+                current.started_at = Some(*at);
+                self.current_speaker = Some(current);
+            }
+            Event::SpeechEnded { entry, .. } => {
+                if self
+                    .current_speaker
+                    .as_ref()
+                    .is_some_and(|c| c.id == *entry)
+                {
+                    self.current_speaker = None;
+                }
+            }
+            Event::PollCreated { poll } => self.polls.push((**poll).clone()),
+            Event::PollOpened {
+                poll,
+                eligible,
+                ineligible,
+                at,
+            } => {
+                if let Some(p) = self.poll_mut(*poll) {
+                    p.state = PollState::Open;
+                    p.eligible = eligible.iter().copied().collect();
+                    p.ineligible = ineligible.iter().copied().collect();
+                    p.opened_at = Some(*at);
+                }
+            }
+            Event::BallotCast { poll, voter, .. } => {
+                if let Some(p) = self.poll_mut(*poll) {
+                    p.voted.insert(*voter);
+                }
+            }
+            Event::BallotChanged { .. } => {}
+            Event::PollClosed { poll, result, at } => {
+                let mut runoff = None;
+                if let Some(p) = self.poll_mut(*poll) {
+                    p.state = PollState::Closed;
+                    p.result = Some(result.clone());
+                    p.closed_at = Some(*at);
+                    p.choices
+                        .retain(|_, _| p.kind == PollKind::Named || p.kind == PollKind::Open);
+                    if let Some(ElectionOutcome::Runoff(a, b)) = result.election_outcome
+                        && p.round == 1
+                    {
+                        runoff = Some(Poll {
+                            id: PollId::from_name(&p.id.as_uuid(), "runoff"),
+                            item: p.item,
+                            title: format!("{} – Stichwahl", p.title),
+                            kind: PollKind::Election,
+                            rule: p.rule,
+                            options: vec![
+                                p.options.get(a as usize).cloned().unwrap_or_default(),
+                                p.options.get(b as usize).cloned().unwrap_or_default(),
+                            ],
+                            allow_change: false,
+                            state: PollState::Draft,
+                            eligible: BTreeSet::new(),
+                            ineligible: BTreeMap::new(),
+                            voted: BTreeSet::new(),
+                            choices: BTreeMap::new(),
+                            show_interim: false,
+                            result: None,
+                            round: 2,
+                            runoff_of: Some(p.id),
+                            corrects: None,
+                            opened_at: None,
+                            closed_at: None,
+                        });
+                    }
+                }
+                if let Some(runoff) = runoff {
+                    self.polls.push(runoff);
+                }
+            }
+            Event::PollCancelled { poll, at } => {
+                if let Some(p) = self.poll_mut(*poll) {
+                    p.state = PollState::Cancelled;
+                    p.closed_at = Some(*at);
+                    p.choices.clear();
+                }
+            }
+            Event::InterimShown { poll, show, .. } => {
+                if let Some(p) = self.poll_mut(*poll) {
+                    p.show_interim = *show;
+                }
+            }
+            Event::DisplayChanged { poll } => self.display_poll = *poll,
+            Event::LotDrawn { poll, lot } => {
+                if let Some(p) = self.poll_mut(*poll)
+                    && let Some(result) = p.result.as_mut()
+                {
+                    result.lot = Some(lot.clone());
+                }
+            }
+        }
+    }
+
+    /// Applies everything a decided command produced.
+    pub fn apply_all(&mut self, applied: &Applied) {
+        for event in &applied.events {
+            self.apply(event);
+        }
+        if let Some((poll, voter, choice)) = applied.open_choice
+            && let Some(p) = self.poll_mut(poll)
+            && !p.is_secret()
+        {
+            p.choices.insert(voter, choice);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Persistence of live sessions. One batch of commands is one transaction: the new events with
+//! their gap-free sequence numbers, the state snapshot (guarded by the previous `seq`, so two
+//! writers can never both append), participations (a primary key makes each vote count once),
+//! sealed secret ballots and the command ids for idempotent retries.
+
+use chrono::{DateTime, Utc};
+use plenum_domain::{CommandId, MeetingId, PersonId, PollId, UserId};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::entity::{live_command, live_session, meeting_event, poll_participation, secret_ballot};
+use crate::{Result, StoreError};
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// Whether anonymous viewers may see it.
+    pub public: bool,
+    /// The event as JSON.
+    pub payload: String,
+}
+
+/// The snapshot of a meeting's live state.
+pub async fn load(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<Option<(u64, String)>> {
+    Ok(live_session::Entity::find_by_id(meeting.as_uuid())
+        .one(db)
+        .await?
+        .map(|m| (u64::try_from(m.seq).unwrap_or(0), m.state)))
+}
+
+/// Events after `after` (exclusive), oldest first, at most `limit`.
+pub async fn events_since(
+    db: &impl ConnectionTrait,
+    meeting: MeetingId,
+    after: u64,
+    limit: u64,
+) -> Result<Vec<StoredEvent>> {
+    Ok(meeting_event::Entity::find()
+        .filter(meeting_event::Column::MeetingId.eq(meeting.as_uuid()))
+        .filter(meeting_event::Column::Seq.gt(i64::try_from(after).unwrap_or(i64::MAX)))
+        .order_by_asc(meeting_event::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| StoredEvent {
+            seq: u64::try_from(m.seq).unwrap_or(0),
+            at: m.at,
+            public: m.public,
+            payload: m.payload,
+        })
+        .collect())
+}
+
+/// The stored response of a command already applied, for an idempotent retry.
+pub async fn find_command(
+    db: &impl ConnectionTrait,
+    meeting: MeetingId,
+    command: CommandId,
+) -> Result<Option<(UserId, String)>> {
+    Ok(
+        live_command::Entity::find_by_id((meeting.as_uuid(), command.as_uuid()))
+            .one(db)
+            .await?
+            .map(|m| (m.user_id.into(), m.response)),
+    )
+}
+
+/// Everything one batch of commands writes.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub events: Vec<StoredEvent>,
+    pub participations: Vec<(PollId, PersonId)>,
+    pub sealed_ballots: Vec<(PollId, String)>,
+    pub commands: Vec<(CommandId, UserId, String)>,
+    /// Secret ballots to delete (their poll closed).
+    pub purge_ballots_of: Vec<PollId>,
+}
+
+/// Writes a batch and the new snapshot. `previous_seq` is the seq of the snapshot the batch was
+/// computed from (`None`: there was none). Fails with `Conflict` if someone else wrote first or a
+/// voter already took part.
+pub async fn commit(
+    db: &impl ConnectionTrait,
+    meeting: MeetingId,
+    previous_seq: Option<u64>,
+    new_seq: u64,
+    state: String,
+    batch: Batch,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let seq = i64::try_from(new_seq).map_err(|_| StoreError::Conflict("seq overflow".into()))?;
+    match previous_seq {
+        None => {
+            live_session::Entity::insert(live_session::ActiveModel {
+                meeting_id: Set(meeting.as_uuid()),
+                seq: Set(seq),
+                state: Set(state),
+                updated: Set(now),
+            })
+            .exec_without_returning(db)
+            .await?;
+        }
+        Some(previous) => {
+            let previous = i64::try_from(previous).unwrap_or(i64::MAX);
+            let result = live_session::Entity::update_many()
+                .col_expr(live_session::Column::Seq, Expr::value(seq))
+                .col_expr(live_session::Column::State, Expr::value(state))
+                .col_expr(live_session::Column::Updated, Expr::value(now))
+                .filter(live_session::Column::MeetingId.eq(meeting.as_uuid()))
+                .filter(live_session::Column::Seq.eq(previous))
+                .exec(db)
+                .await?;
+            if result.rows_affected != 1 {
+                return Err(StoreError::Conflict(
+                    "the live state changed meanwhile".into(),
+                ));
+            }
+        }
+    }
+    if !batch.events.is_empty() {
+        meeting_event::Entity::insert_many(batch.events.into_iter().map(|e| {
+            meeting_event::ActiveModel {
+                meeting_id: Set(meeting.as_uuid()),
+                seq: Set(i64::try_from(e.seq).unwrap_or(i64::MAX)),
+                at: Set(e.at),
+                public: Set(e.public),
+                payload: Set(e.payload),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    if !batch.participations.is_empty() {
+        poll_participation::Entity::insert_many(batch.participations.into_iter().map(
+            |(poll, person)| poll_participation::ActiveModel {
+                poll_id: Set(poll.as_uuid()),
+                person_id: Set(person.as_uuid()),
+            },
+        ))
+        .exec_without_returning(db)
+        .await?;
+    }
+    if !batch.sealed_ballots.is_empty() {
+        secret_ballot::Entity::insert_many(batch.sealed_ballots.into_iter().map(
+            |(poll, sealed)| secret_ballot::ActiveModel {
+                // Random, not time-ordered: the key says nothing about the voting order.
+                id: Set(Uuid::new_v4()),
+                poll_id: Set(poll.as_uuid()),
+                sealed: Set(sealed),
+            },
+        ))
+        .exec_without_returning(db)
+        .await?;
+    }
+    if !batch.commands.is_empty() {
+        live_command::Entity::insert_many(batch.commands.into_iter().map(
+            |(command, user, response)| live_command::ActiveModel {
+                meeting_id: Set(meeting.as_uuid()),
+                command_id: Set(command.as_uuid()),
+                user_id: Set(user.as_uuid()),
+                response: Set(response),
+            },
+        ))
+        .on_conflict(
+            OnConflict::columns([
+                live_command::Column::MeetingId,
+                live_command::Column::CommandId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    for poll in batch.purge_ballots_of {
+        secret_ballot::Entity::delete_many()
+            .filter(secret_ballot::Column::PollId.eq(poll.as_uuid()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The sealed ballots of a poll (in no meaningful order).
+pub async fn sealed_ballots(db: &impl ConnectionTrait, poll: PollId) -> Result<Vec<String>> {
+    Ok(secret_ballot::Entity::find()
+        .filter(secret_ballot::Column::PollId.eq(poll.as_uuid()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.sealed)
+        .collect())
+}
+
+/// Who took part in a poll.
+pub async fn participants(db: &impl ConnectionTrait, poll: PollId) -> Result<Vec<PersonId>> {
+    Ok(poll_participation::Entity::find()
+        .filter(poll_participation::Column::PollId.eq(poll.as_uuid()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.person_id.into())
+        .collect())
+}

@@ -1,0 +1,987 @@
+//! Live sessions and voting against the real server: WebSocket and REST, every poll kind,
+//! exactly-once ballots, reconnection, secret ballots.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures_util::{SinkExt, StreamExt};
+use plenum_domain::*;
+use plenum_store::Backend;
+use plenum_store::repo;
+use rstest::rstest;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, spawn_app};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A live client: one WebSocket, with messages buffered until asked for.
+pub struct LiveClient {
+    socket: Socket,
+    pub inbox: Vec<Value>,
+}
+
+impl LiveClient {
+    pub async fn connect(
+        app: &TestApp,
+        token: Option<&str>,
+        meeting: MeetingId,
+        last_seq: Option<u64>,
+    ) -> LiveClient {
+        let mut url = format!("ws://{}/api/v1/live?meeting={meeting}", app.addr);
+        if let Some(token) = token {
+            let ticket: Value = app
+                .client
+                .post(app.url("/api/v1/live/ticket"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            url.push_str(&format!("&ticket={}", ticket["ticket"].as_str().unwrap()));
+        }
+        if let Some(seq) = last_seq {
+            url.push_str(&format!("&last_seq={seq}"));
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        LiveClient {
+            socket,
+            inbox: Vec::new(),
+        }
+    }
+
+    async fn receive(&mut self) -> Option<Value> {
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(20), self.socket.next())
+                .await
+                .ok()??;
+            match next.ok()? {
+                Message::Text(text) => return serde_json::from_str(text.as_str()).ok(),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// The first message (buffered or new) matching `pred`; others stay buffered.
+    pub async fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.inbox.iter().position(&pred) {
+            return self.inbox.remove(i);
+        }
+        loop {
+            let Some(message) = self.receive().await else {
+                panic!("connection ended while waiting; inbox: {:?}", self.inbox);
+            };
+            if pred(&message) {
+                return message;
+            }
+            self.inbox.push(message);
+        }
+    }
+
+    pub async fn send(&mut self, command: Value) -> Uuid {
+        let id = Uuid::new_v4();
+        self.send_with_id(id, command).await;
+        id
+    }
+
+    pub async fn send_with_id(&mut self, id: Uuid, command: Value) {
+        let message = json!({"type": "command", "command_id": id, "command": command});
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The ack or error for a command.
+    pub async fn reply(&mut self, id: Uuid) -> Value {
+        let id = id.to_string();
+        self.wait_for(move |m| {
+            m["command_id"] == id.as_str() && (m["type"] == "ack" || m["type"] == "error")
+        })
+        .await
+    }
+
+    /// Sends and waits for an ack (panics on an error).
+    pub async fn command(&mut self, command: Value) -> Value {
+        let id = self.send(command.clone()).await;
+        let reply = self.reply(id).await;
+        assert_eq!(reply["type"], "ack", "{command} → {reply}");
+        reply
+    }
+
+    pub async fn event(&mut self, kind: &str) -> Value {
+        let kind = kind.to_owned();
+        self.wait_for(move |m| m["type"] == "event" && m["event"]["type"] == kind.as_str())
+            .await
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}
+
+/// A committee of `n` voting members (the first chairs it), one advisory member, a meeting with
+/// a public and a non-public item, and an access token for everyone.
+pub struct Committee {
+    pub meeting: MeetingId,
+    pub public_item: AgendaItemId,
+    pub secret_item: AgendaItemId,
+    /// (person, access token); index 0 is the chair.
+    pub members: Vec<(PersonId, String)>,
+    pub advisory: (PersonId, String),
+}
+
+pub async fn committee(app: &TestApp, n: usize) -> Committee {
+    let db = &app.db.db;
+    let body = repo::bodies::insert(
+        db,
+        Body {
+            id: BodyId::new(),
+            meta: Meta::default(),
+            name: Name::parse("Stadt Prüfstadt").unwrap(),
+            short_name: None,
+            website: None,
+            contact_email: None,
+        },
+    )
+    .await
+    .unwrap();
+    let org = repo::organizations::insert(
+        db,
+        Organization {
+            id: OrganizationId::new(),
+            meta: Meta::default(),
+            body_id: body.id,
+            name: Name::parse("Großer Prüfausschuss").unwrap(),
+            short_name: None,
+            kind: OrganizationKind::Committee,
+            statutory_seats: Some(n as u32),
+            parent_id: None,
+            start_date: None,
+            end_date: None,
+        },
+    )
+    .await
+    .unwrap();
+    let key = std::fs::read(app.config.data_dir.join("signing.key")).unwrap();
+    let tag = &Uuid::new_v4().simple().to_string()[..8];
+    let keys = plenum_api::auth::tokens::TokenKeys::new(&key);
+    let mut tokens = Vec::new();
+    for i in 0..=n {
+        let advisory = i == n;
+        let person = repo::persons::insert(
+            db,
+            Person {
+                id: PersonId::new(),
+                meta: Meta::default(),
+                body_id: body.id,
+                family_name: Name::parse(&format!("Mitglied{i:03}")).unwrap(),
+                given_name: Name::parse("Test").unwrap(),
+                title: None,
+                form_of_address: None,
+                email: None,
+            },
+        )
+        .await
+        .unwrap();
+        let role = match (i, advisory) {
+            (_, true) => MembershipRole::Advisory,
+            (0, _) => MembershipRole::Chair,
+            _ => MembershipRole::Member,
+        };
+        repo::memberships::insert(
+            db,
+            Membership {
+                id: MembershipId::new(),
+                meta: Meta::default(),
+                person_id: person.id,
+                organization_id: org.id,
+                role,
+                voting_right: !advisory,
+                start_date: None,
+                end_date: None,
+            },
+        )
+        .await
+        .unwrap();
+        let user = repo::users::insert(
+            db,
+            User {
+                id: UserId::new(),
+                meta: Meta::default(),
+                username: Username::parse(&format!("pruef{i:03}-{tag}")).unwrap(),
+                display_name: Name::parse(&format!("Mitglied {i}")).unwrap(),
+                person_id: Some(person.id),
+                site_role: SiteRole::Member,
+                password_hash: None,
+            },
+        )
+        .await
+        .unwrap();
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
+        let session = DeviceSession {
+            id: DeviceSessionId::new(),
+            user_id: user.id,
+            name: "Test".into(),
+            user_agent: "test".into(),
+            created: now,
+            last_used: now,
+            expires_at: now + chrono::Duration::days(1),
+            revoked_at: None,
+            revoked_reason: None,
+        };
+        plenum_store::auth::sessions::insert(db, &session, "x")
+            .await
+            .unwrap();
+        tokens.push((person.id, keys.access(user.id, session.id, Utc::now())));
+    }
+    let start = Utc::now();
+    let meeting = repo::meetings::insert(
+        db,
+        Meeting {
+            id: MeetingId::new(),
+            meta: Meta::default(),
+            organization_id: org.id,
+            name: Name::parse("Prüfsitzung").unwrap(),
+            start,
+            end: None,
+            location_id: None,
+            state: MeetingState::Invited,
+            invited_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    let item = |number: &str, position: u32, public: bool, title: &str| AgendaItem {
+        id: AgendaItemId::new(),
+        meta: Meta::default(),
+        meeting_id: meeting.id,
+        number: AgendaNumber::parse(number).unwrap(),
+        position,
+        public,
+        title: Title::parse(title).unwrap(),
+        paper_id: None,
+        decision: None,
+    };
+    let public_item = repo::agenda_items::insert(db, item("Ö 1", 1, true, "Neubau Feuerwache"))
+        .await
+        .unwrap();
+    let secret_item = repo::agenda_items::insert(
+        db,
+        item("N 1", 2, false, "Geheimes Grundstücksgeschäft Flur 9"),
+    )
+    .await
+    .unwrap();
+    let advisory = tokens.pop().unwrap();
+    Committee {
+        meeting: meeting.id,
+        public_item: public_item.id,
+        secret_item: secret_item.id,
+        members: tokens,
+        advisory,
+    }
+}
+
+/// Starts the meeting and checks everyone in (chair over `chair`, members over REST).
+async fn start_and_check_in(app: &TestApp, c: &Committee, chair: &mut LiveClient, who: &[usize]) {
+    chair.command(json!({"type": "start_meeting"})).await;
+    let mut tasks = Vec::new();
+    for &i in who {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url(&format!("/api/v1/meetings/{}/live/commands", c.meeting)),
+            c.members[i].1.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"command_id": Uuid::new_v4(), "command": {"type": "check_in", "remote": false}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+async fn create_and_open(
+    chair: &mut LiveClient,
+    item: AgendaItemId,
+    kind: &str,
+    rule: &str,
+    options: &[&str],
+) -> PollId {
+    let poll = PollId::new();
+    chair
+        .command(json!({"type": "create_poll", "poll": poll, "item": item, "title": format!("Abstimmung {kind}"), "kind": kind, "rule": rule, "options": options}))
+        .await;
+    chair
+        .command(json!({"type": "open_poll", "poll": poll}))
+        .await;
+    poll
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_members_vote_concurrently_in_every_poll_kind(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 50).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    chair.wait_for(|m| m["type"] == "snapshot").await;
+    let everyone: Vec<usize> = (0..50).collect();
+    start_and_check_in(&app, &c, &mut chair, &everyone).await;
+    let mut clients = Vec::new();
+    for (_, token) in &c.members {
+        let mut client = LiveClient::connect(&app, Some(token), c.meeting, None).await;
+        client.wait_for(|m| m["type"] == "snapshot").await;
+        clients.push(client);
+    }
+    for kind in ["open", "named", "secret"] {
+        let poll = create_and_open(&mut chair, c.public_item, kind, "simple", &[]).await;
+        // Everyone votes at the same instant, each over their own connection.
+        let mut expected = HashMap::new();
+        let votes = clients.iter_mut().enumerate().map(|(i, client)| {
+            let choice = if i < 26 {
+                "yes"
+            } else if i < 40 {
+                "no"
+            } else {
+                "abstain"
+            };
+            *expected.entry(choice).or_insert(0u32) += 1;
+            async move {
+                let id = client
+                    .send(
+                        json!({"type": "cast_ballot", "poll": poll, "choice": {"choice": choice}}),
+                    )
+                    .await;
+                client.reply(id).await
+            }
+        });
+        let replies = futures_util::future::join_all(votes).await;
+        assert!(
+            replies.iter().all(|r| r["type"] == "ack"),
+            "all acknowledged: {:?}",
+            replies.iter().find(|r| r["type"] != "ack")
+        );
+        chair
+            .command(json!({"type": "close_poll", "poll": poll}))
+            .await;
+        for client in clients.iter_mut().chain(std::iter::once(&mut chair)) {
+            let closed = client.event("poll_closed").await;
+            let result = &closed["event"]["result"];
+            assert_eq!(result["tally"]["yes"], expected["yes"], "{kind}");
+            assert_eq!(result["tally"]["no"], expected["no"], "{kind}");
+            assert_eq!(result["tally"]["abstain"], expected["abstain"], "{kind}");
+            assert_eq!(result["voted"], 50);
+            assert_eq!(result["outcome"], "accepted", "26 yes, 14 no, 10 abstain");
+            if kind == "named" {
+                assert_eq!(result["named"].as_array().unwrap().len(), 50);
+            } else {
+                assert!(
+                    result["named"].as_array().unwrap().is_empty(),
+                    "{kind} polls record no names"
+                );
+            }
+        }
+    }
+    // An election with three candidates: a clear winner in round one.
+    let poll = create_and_open(
+        &mut chair,
+        c.public_item,
+        "election",
+        "simple",
+        &["Anna", "Bernd", "Clara"],
+    )
+    .await;
+    let votes = clients
+        .iter_mut()
+        .enumerate()
+        .map(|(i, client)| async move {
+            let choice = if i < 30 {
+                json!({"candidate": 0})
+            } else if i < 45 {
+                json!({"candidate": 1})
+            } else {
+                json!({"choice": "abstain"})
+            };
+            let id = client
+                .send(json!({"type": "cast_ballot", "poll": poll, "choice": choice}))
+                .await;
+            client.reply(id).await
+        });
+    let replies = futures_util::future::join_all(votes).await;
+    assert!(replies.iter().all(|r| r["type"] == "ack"));
+    chair
+        .command(json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let closed = chair.event("poll_closed").await;
+    assert_eq!(
+        closed["event"]["result"]["election"]["candidates"],
+        json!([30, 15, 0])
+    );
+    assert_eq!(
+        closed["event"]["result"]["election_outcome"],
+        json!({"elected": 0})
+    );
+    // A manual poll: the chair enters the hand count, validated against the present voters.
+    let poll = create_and_open(&mut chair, c.public_item, "manual", "two_thirds_cast", &[]).await;
+    let too_many = chair.send(json!({"type": "enter_manual_tally", "poll": poll, "tally": {"yes": 40, "no": 20, "abstain": 0, "invalid": 0}})).await;
+    assert_eq!(
+        chair.reply(too_many).await["problem"]["type"],
+        "/problems/validation-failed"
+    );
+    chair.command(json!({"type": "enter_manual_tally", "poll": poll, "tally": {"yes": 34, "no": 16, "abstain": 0, "invalid": 0}})).await;
+    let closed = chair.event("poll_closed").await;
+    assert_eq!(
+        closed["event"]["result"]["outcome"], "accepted",
+        "34 of 50 is two thirds"
+    );
+    for client in clients {
+        client.close().await;
+    }
+    app.stop().await;
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_member_racing_on_two_connections_counts_once(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 3).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    start_and_check_in(&app, &c, &mut chair, &[0, 1, 2]).await;
+    let token = &c.members[1].1;
+    let mut a = LiveClient::connect(&app, Some(token), c.meeting, None).await;
+    let mut b = LiveClient::connect(&app, Some(token), c.meeting, None).await;
+    for round in 0..100 {
+        let poll = create_and_open(&mut chair, c.public_item, "secret", "simple", &[]).await;
+        let vote = json!({"type": "cast_ballot", "poll": poll, "choice": {"choice": "yes"}});
+        let (ra, rb) = tokio::join!(
+            async {
+                let id = a.send(vote.clone()).await;
+                a.reply(id).await
+            },
+            async {
+                let id = b.send(vote.clone()).await;
+                b.reply(id).await
+            },
+        );
+        let acks = [&ra, &rb].iter().filter(|r| r["type"] == "ack").count();
+        assert_eq!(acks, 1, "round {round}: {ra} / {rb}");
+        let refused = if ra["type"] == "ack" { &rb } else { &ra };
+        assert_eq!(refused["problem"]["type"], "/problems/already-voted");
+        chair
+            .command(json!({"type": "close_poll", "poll": poll}))
+            .await;
+        let closed = chair.event("poll_closed").await;
+        assert_eq!(
+            closed["event"]["result"]["tally"]["yes"], 1,
+            "round {round}"
+        );
+        assert_eq!(
+            plenum_store::live::participants(&app.db.db, poll)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+    app.stop().await;
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ineligible_and_late_votes_are_refused_with_distinct_problems(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 4).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    // Member 3 stays absent; member 2 declares a conflict on the item; the advisory member is present.
+    start_and_check_in(&app, &c, &mut chair, &[0, 1, 2]).await;
+    let mut advisory = LiveClient::connect(&app, Some(&c.advisory.1), c.meeting, None).await;
+    advisory
+        .command(json!({"type": "check_in", "remote": false}))
+        .await;
+    let mut conflicted = LiveClient::connect(&app, Some(&c.members[2].1), c.meeting, None).await;
+    conflicted
+        .command(json!({"type": "declare_conflict", "item": c.public_item, "person": null}))
+        .await;
+    let mut absent = LiveClient::connect(&app, Some(&c.members[3].1), c.meeting, None).await;
+    let mut voter = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+
+    let poll = create_and_open(&mut chair, c.public_item, "open", "simple", &[]).await;
+    let opened = chair.event("poll_opened").await;
+    assert_eq!(
+        opened["event"]["eligible"].as_array().unwrap().len(),
+        2,
+        "chair and member 1"
+    );
+    let vote = json!({"type": "cast_ballot", "poll": poll, "choice": {"choice": "yes"}});
+    for (client, expected) in [
+        (&mut absent, "/problems/voter-absent"),
+        (&mut conflicted, "/problems/voter-conflicted"),
+        (&mut advisory, "/problems/voter-advisory"),
+    ] {
+        let id = client.send(vote.clone()).await;
+        assert_eq!(client.reply(id).await["problem"]["type"], expected);
+    }
+    // A poll id of another meeting is unknown here.
+    let other = committee_meeting_poll(&app).await;
+    let id = voter
+        .send(json!({"type": "cast_ballot", "poll": other, "choice": {"choice": "yes"}}))
+        .await;
+    assert_eq!(
+        voter.reply(id).await["problem"]["type"],
+        "/problems/poll-not-found"
+    );
+    let bad = voter
+        .send(json!({"type": "cast_ballot", "poll": poll, "choice": {"candidate": 1}}))
+        .await;
+    assert_eq!(
+        voter.reply(bad).await["problem"]["type"],
+        "/problems/invalid-choice"
+    );
+    let not_chair = voter
+        .send(json!({"type": "close_poll", "poll": poll}))
+        .await;
+    assert_eq!(
+        voter.reply(not_chair).await["problem"]["type"],
+        "/problems/not-chair"
+    );
+    voter.command(vote.clone()).await;
+    chair
+        .command(json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let late = voter.send(vote.clone()).await;
+    assert_eq!(
+        voter.reply(late).await["problem"]["type"],
+        "/problems/poll-closed"
+    );
+    let snapshot: Value = app
+        .get_with(
+            &format!("/api/v1/meetings/{}/live", c.meeting),
+            &c.members[0].1,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let p = snapshot["state"]["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == poll.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(p["voted_count"], 1, "refused votes changed nothing");
+    assert_eq!(p["result"]["tally"]["yes"], 1);
+    // A closed result is final: a correction is a new poll, and both stay on record.
+    let cancel = chair
+        .send(json!({"type": "cancel_poll", "poll": poll}))
+        .await;
+    assert_eq!(
+        chair.reply(cancel).await["problem"]["type"],
+        "/problems/validation-failed"
+    );
+    let correction = PollId::new();
+    chair.command(json!({"type": "create_poll", "poll": correction, "item": c.public_item, "title": "Korrektur", "kind": "open", "rule": "simple", "corrects": poll})).await;
+    let snapshot: Value = app
+        .get_with(
+            &format!("/api/v1/meetings/{}/live", c.meeting),
+            &c.members[0].1,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(snapshot["state"]["polls"].as_array().unwrap().len(), 2);
+    app.stop().await;
+}
+
+/// A poll in a different meeting.
+async fn committee_meeting_poll(app: &TestApp) -> PollId {
+    let other = committee(app, 1).await;
+    let mut chair = LiveClient::connect(app, Some(&other.members[0].1), other.meeting, None).await;
+    chair.command(json!({"type": "start_meeting"})).await;
+    let poll = PollId::new();
+    chair.command(json!({"type": "create_poll", "poll": poll, "item": other.public_item, "title": "Fremd", "kind": "open", "rule": "simple"})).await;
+    poll
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reconnecting_client_gets_exactly_the_missed_events(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 3).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    chair.command(json!({"type": "start_meeting"})).await;
+    let mut member = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    let snapshot = member.wait_for(|m| m["type"] == "snapshot").await;
+    let seen = snapshot["seq"].as_u64().unwrap();
+    member.close().await;
+    chair
+        .command(json!({"type": "set_current_item", "item": c.public_item}))
+        .await;
+    chair
+        .command(json!({"type": "set_attendance", "person": c.members[2].0, "status": "excused"}))
+        .await;
+    let poll = PollId::new();
+    chair.command(json!({"type": "create_poll", "poll": poll, "item": c.public_item, "title": "T", "kind": "open", "rule": "simple"})).await;
+    let last = chair
+        .command(json!({"type": "set_current_item", "item": c.secret_item}))
+        .await;
+    let last_seq = last["result"]["seq"].as_u64().unwrap();
+    assert_eq!(last_seq, seen + 4);
+
+    let mut back = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, Some(seen)).await;
+    let mut seqs = Vec::new();
+    loop {
+        let m = back
+            .wait_for(|m| {
+                m["type"] == "event" || m["type"] == "caught_up" || m["type"] == "snapshot"
+            })
+            .await;
+        assert_ne!(m["type"], "snapshot", "the missed events, not a snapshot");
+        if m["type"] == "caught_up" {
+            assert_eq!(m["seq"].as_u64().unwrap(), last_seq);
+            break;
+        }
+        seqs.push(m["seq"].as_u64().unwrap());
+    }
+    assert_eq!(
+        seqs,
+        (seen + 1..=last_seq).collect::<Vec<_>>(),
+        "in order, none twice, none missing"
+    );
+    // Live events continue after the replay.
+    chair
+        .command(json!({"type": "set_current_item", "item": null}))
+        .await;
+    let next = back.event("current_item_changed").await;
+    assert_eq!(next["seq"].as_u64().unwrap(), last_seq + 1);
+    // The public sees neither the non-public item nor its events.
+    let mut public = LiveClient::connect(&app, None, c.meeting, Some(seen)).await;
+    let caught_up = public.wait_for(|m| m["type"] == "caught_up").await;
+    assert!(
+        public
+            .inbox
+            .iter()
+            .all(|m| m["event"]["item"] != c.secret_item.to_string()),
+        "{:?}",
+        public.inbox
+    );
+    assert_eq!(caught_up["seq"].as_u64().unwrap(), last_seq + 1);
+    app.stop().await;
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 6).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    start_and_check_in(&app, &c, &mut chair, &[0, 1, 2, 3, 4, 5]).await;
+    let poll = create_and_open(&mut chair, c.public_item, "secret", "simple", &[]).await;
+    let key_file = app
+        .config
+        .data_dir
+        .join("poll-keys")
+        .join(format!("{poll}.key"));
+    assert!(
+        key_file.is_file(),
+        "the poll key lives outside the database"
+    );
+    let mut public = LiveClient::connect(&app, None, c.meeting, None).await;
+    public.wait_for(|m| m["type"] == "snapshot").await;
+    let choices = ["yes", "no", "yes", "abstain", "yes", "no"];
+    for (i, (_, token)) in c.members.iter().enumerate() {
+        let response = app
+            .client
+            .post(app.url(&format!("/api/v1/meetings/{}/live/commands", c.meeting)))
+            .bearer_auth(token)
+            .json(&json!({"command_id": Uuid::new_v4(), "command": {"type": "cast_ballot", "poll": poll, "choice": {"choice": choices[i]}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let ack = response.text().await.unwrap();
+        for word in ["yes", "\"no\"", "abstain"] {
+            assert!(!ack.contains(word), "the ack carries no choice: {ack}");
+        }
+    }
+    // While open: the display learns how many voted, never what.
+    for _ in 0..6 {
+        let cast = public.event("ballot_cast").await;
+        assert!(cast["event"]["interim"].is_null());
+    }
+    let show = chair
+        .send(json!({"type": "show_interim", "poll": poll, "show": true}))
+        .await;
+    assert_eq!(
+        chair.reply(show).await["problem"]["type"],
+        "/problems/validation-failed"
+    );
+    chair
+        .command(json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let closed = public.event("poll_closed").await;
+    assert_eq!(
+        closed["event"]["result"]["tally"],
+        json!({"yes": 3, "no": 2, "abstain": 1, "invalid": 0})
+    );
+    assert!(!key_file.exists(), "the key is destroyed at close");
+
+    // Read every table as someone holding the database would.
+    let backend_kind = app.db.db.get_database_backend();
+    use sea_orm::{ConnectionTrait, Statement};
+    let tables_sql = match backend_kind {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'"
+        }
+        _ => {
+            "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        }
+    };
+    let tables: Vec<String> = app
+        .db
+        .db
+        .query_all_raw(Statement::from_string(backend_kind, tables_sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.try_get::<String>("", "t").unwrap())
+        .collect();
+    // A voter id as text (PostgreSQL) or as the bytes of a BLOB (SQLite's debug form).
+    let voters: Vec<(String, String)> = c
+        .members
+        .iter()
+        .map(|(p, _)| {
+            let hex: String = p
+                .as_uuid()
+                .as_bytes()
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect();
+            (p.to_string(), format!("X'{hex}'"))
+        })
+        .collect();
+    let mut rows_mentioning_voters = 0;
+    for table in &tables {
+        let sql = match backend_kind {
+            sea_orm::DbBackend::Postgres => {
+                format!("SELECT row_to_json(x)::text AS r FROM \"{table}\" x")
+            }
+            _ => {
+                // Every column rendered by quote(): text quoted, BLOBs as X'…'.
+                let columns_sql = format!("SELECT name AS t FROM pragma_table_info('{table}')");
+                let columns: Vec<String> = app
+                    .db
+                    .db
+                    .query_all_raw(Statement::from_string(backend_kind, columns_sql))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.try_get::<String>("", "t").unwrap())
+                    .collect();
+                let quoted: Vec<String> =
+                    columns.iter().map(|c| format!("quote(\"{c}\")")).collect();
+                format!(
+                    "SELECT {} AS r FROM \"{table}\"",
+                    quoted.join(" || ',' || ")
+                )
+            }
+        };
+        let rows = app
+            .db
+            .db
+            .query_all_raw(Statement::from_string(backend_kind, sql))
+            .await
+            .unwrap();
+        for row in rows {
+            let text = row.try_get::<String>("", "r").unwrap();
+            if voters
+                .iter()
+                .any(|(id, bytes)| text.contains(id.as_str()) || text.contains(bytes.as_str()))
+            {
+                rows_mentioning_voters += 1;
+                // A stored choice looks like {"choice":"yes"} (escaped inside JSON text).
+                for pattern in [
+                    "\"choice\":",
+                    "\\\"choice\\\":",
+                    "\"candidate\":",
+                    "\\\"candidate\\\":",
+                ] {
+                    assert!(
+                        !text.contains(pattern),
+                        "{table} links a voter to a choice: {text}"
+                    );
+                }
+            }
+        }
+        if table == "secret_ballot" {
+            let count = app
+                .db
+                .db
+                .query_all_raw(Statement::from_string(
+                    backend_kind,
+                    "SELECT * FROM secret_ballot",
+                ))
+                .await
+                .unwrap()
+                .len();
+            assert_eq!(count, 0, "sealed ballots are deleted at close");
+        }
+    }
+    // The stored live state keeps who voted, never what.
+    let (_, state) = plenum_store::live::load(&app.db.db, c.meeting)
+        .await
+        .unwrap()
+        .unwrap();
+    let state: Value = serde_json::from_str(&state).unwrap();
+    let stored = state["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == poll.to_string())
+        .unwrap();
+    assert_eq!(stored["choices"], json!({}));
+    assert_eq!(stored["voted"].as_array().unwrap().len(), 6);
+    assert!(
+        rows_mentioning_voters > 0,
+        "the scan saw the participation rows"
+    );
+    // The event log has who voted, never what.
+    let events = plenum_store::live::events_since(&app.db.db, c.meeting, 0, 10_000)
+        .await
+        .unwrap();
+    for e in events.iter().filter(|e| e.payload.contains("ballot_cast")) {
+        assert!(!e.payload.contains("\"choice\""), "{}", e.payload);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_device_loses_its_live_connection_within_seconds() {
+    let app = spawn_app(Backend::Sqlite, true).await.unwrap();
+    let session = app.login("thomas.schneider", 0).await;
+    let meeting: MeetingId = plenum_server::demo::demo_id("meeting:rat-3");
+    let mut live = LiveClient::connect(&app, Some(&session.access), meeting, None).await;
+    live.wait_for(|m| m["type"] == "snapshot").await;
+    let other = app.login("thomas.schneider", 1).await;
+    let started = std::time::Instant::now();
+    let revoke = app
+        .client
+        .delete(app.url(&format!("/api/v1/me/devices/{}", session.session_id)))
+        .bearer_auth(&other.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), live.socket.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                assert_eq!(frame.unwrap().reason.as_str(), "session revoked");
+                break;
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(None) | Ok(Some(Err(_))) => break,
+            Err(_) => panic!("the connection stayed open"),
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_websocket_checks_origin_and_tickets() {
+    let app = spawn_app(Backend::Sqlite, true).await.unwrap();
+    let session = app.login("anna.hartmann", 0).await;
+    let meeting: MeetingId = plenum_server::demo::demo_id("meeting:rat-3");
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{}/api/v1/live?meeting={meeting}", app.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    let refused = tokio_tungstenite::connect_async(request).await;
+    assert!(refused.is_err(), "a foreign origin is refused");
+    let mut request = format!("ws://{}/api/v1/live?meeting={meeting}", app.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", format!("http://{}", app.addr).parse().unwrap());
+    assert!(
+        tokio_tungstenite::connect_async(request).await.is_ok(),
+        "the own origin is fine"
+    );
+    let ticket: Value = app
+        .client
+        .post(app.url("/api/v1/live/ticket"))
+        .bearer_auth(&session.access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!(
+        "ws://{}/api/v1/live?meeting={meeting}&ticket={}",
+        app.addr,
+        ticket["ticket"].as_str().unwrap()
+    );
+    assert!(tokio_tungstenite::connect_async(url.clone()).await.is_ok());
+    assert!(
+        tokio_tungstenite::connect_async(url).await.is_err(),
+        "a ticket works once"
+    );
+    let no_ticket = app
+        .client
+        .post(app.url("/api/v1/live/ticket"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_ticket.status(), 401);
+    // Anonymous viewers may watch but not act.
+    let mut public = LiveClient::connect(&app, None, meeting, None).await;
+    public.wait_for(|m| m["type"] == "snapshot").await;
+    let id = public
+        .send(json!({"type": "check_in", "remote": false}))
+        .await;
+    assert_eq!(
+        public.reply(id).await["problem"]["type"],
+        "/problems/unauthenticated"
+    );
+    app.stop().await;
+}
