@@ -5,3 +5,4 @@
 mod demo;
 mod health;
 mod helpers;
+mod oparl;

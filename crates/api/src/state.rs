@@ -11,6 +11,8 @@ pub struct ApiConfig {
     pub web_dir: PathBuf,
     /// Time limit for one HTTP request.
     pub request_timeout: Duration,
+    /// Directory of content-addressed file blobs (`<data_dir>/files`).
+    pub blob_dir: PathBuf,
 }
 
 /// Shared state of every handler.

@@ -145,6 +145,7 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
         ApiConfig {
             web_dir: config.web_dir.clone(),
             request_timeout: config.request_timeout(),
+            blob_dir: config.blob_dir(),
         },
     );
     let app = build_app(state);

@@ -9,6 +9,7 @@ mod convert;
 mod db;
 mod entity;
 mod error;
+pub mod query;
 mod record;
 pub mod repo;
 #[cfg(feature = "testing")]

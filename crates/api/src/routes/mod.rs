@@ -1,6 +1,8 @@
 //! One module per resource; each exposes `router()`, merged here.
 
 pub mod health;
+pub mod ical;
+pub mod oparl;
 pub mod openapi;
 pub mod system;
 
@@ -13,6 +15,7 @@ use crate::{AppState, Problem};
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .merge(system::router())
+        .merge(ical::router())
         .merge(openapi::router())
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found") })
         .method_not_allowed_fallback(|| async {

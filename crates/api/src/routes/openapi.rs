@@ -19,11 +19,21 @@ use crate::AppState;
         super::health::get_ready,
         super::system::get_system,
         get_openapi,
+        super::ical::get_meetings_ics,
+        super::oparl::get_system,
+        super::oparl::get_bodies,
+        super::oparl::get_body_list,
+        super::oparl::get_organization_meetings,
+        super::oparl::get_object,
+        super::oparl::get_file_access,
+        super::oparl::get_file_download,
     ),
     components(schemas(crate::Problem)),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "system", description = "What this server hosts"),
+        (name = "calendar", description = "iCalendar feeds"),
+        (name = "oparl", description = "OParl 1.1: the public council information for machines"),
     )
 )]
 pub struct ApiDoc;
