@@ -142,6 +142,7 @@ impl Seen {
         let mut url = first.to_owned();
         let mut pages = 0;
         let mut per_page = None;
+        let mut previous: Option<String> = None;
         let total;
         loop {
             pages += 1;
@@ -153,6 +154,11 @@ impl Seen {
             let pagination = page["pagination"].as_object().expect("pagination");
             let links = page["links"].as_object().expect("links");
             assert_eq!(links["self"], url.as_str(), "links.self of {url}");
+            assert_eq!(links["first"], first, "links.first of {url}");
+            match &previous {
+                Some(prev) => assert_eq!(links["prev"], prev.as_str(), "links.prev of {url}"),
+                None => assert!(links.get("prev").is_none(), "prev on the first page"),
+            }
             let this_per_page = pagination["elementsPerPage"].as_u64().unwrap();
             assert!(data.len() as u64 <= this_per_page);
             if let Some(size) = per_page {
@@ -172,6 +178,7 @@ impl Seen {
                         this_per_page,
                         "short page before the end"
                     );
+                    previous = Some(url.clone());
                     url = next.as_str().unwrap().to_owned();
                 }
                 None => {
@@ -656,6 +663,20 @@ async fn modified_since_lists_changes_and_tombstones(#[case] backend: Backend) {
         "{next}"
     );
 
+    // omit_internal=true leaves out embedded lists, and the objects stay valid.
+    let lean = seen
+        .walk(&app, &format!("{lists}/meeting?omit_internal=true"))
+        .await;
+    assert_eq!(lean.len(), meetings_before.len());
+    for meeting in &lean {
+        assert!(meeting.get("agendaItem").is_none() && meeting.get("auxiliaryFile").is_none());
+        schemas.check(meeting);
+    }
+    let lean = seen
+        .walk(&app, &format!("{lists}/person?limit=7&omit_internal=true"))
+        .await;
+    assert!(lean.iter().all(|p| p.get("membership").is_none()));
+
     // Bad dates and limits: 400 problem documents, with CORS.
     for query in [
         "modified_since=yesterday",
@@ -888,5 +909,18 @@ async fn calendar_feed_lists_meetings_that_are_not_cancelled(#[case] backend: Ba
     assert!(special["LOCATION"].contains("Marktplatz 1\\, 12345 Musterstadt"));
     let start = renamed.start.format("%Y%m%dT%H%M%SZ").to_string();
     assert_eq!(special["DTSTART"], start);
+
+    // The feed and the OParl endpoints are in the OpenAPI document.
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    for path in [
+        "/api/v1/meetings.ics",
+        "/oparl/v1",
+        "/oparl/v1/body",
+        "/oparl/v1/body/{id}/{list}",
+        "/oparl/v1/{type}/{id}",
+        "/oparl/v1/file/{id}/download",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
     app.stop().await;
 }

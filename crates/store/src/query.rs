@@ -854,6 +854,25 @@ pub async fn files(
 
 // --- Single objects (tombstones included; `None` when missing or not public) ----------------
 
+/// Whether the body exists and is not deleted (cheaper than [`body`]).
+pub async fn body_is_live(db: &impl ConnectionTrait, id: BodyId) -> Result<bool> {
+    is_live::<Body>(db, id.as_uuid()).await
+}
+
+/// Whether the organization exists and is not deleted (cheaper than [`organization`]).
+pub async fn organization_is_live(db: &impl ConnectionTrait, id: OrganizationId) -> Result<bool> {
+    is_live::<Organization>(db, id.as_uuid()).await
+}
+
+async fn is_live<R: Public>(db: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
+    let cols = R::cols();
+    let condition = Condition::all()
+        .add(cols.id.eq(id))
+        .add(cols.deleted.is_null())
+        .add(R::visible());
+    Ok(count::<R>(db, condition).await? > 0)
+}
+
 pub async fn body(db: &impl ConnectionTrait, id: BodyId) -> Result<Option<Body>> {
     let found = one::<Body>(db, id.as_uuid()).await?;
     Ok(finish_bodies(db, found.into_iter().collect()).await?.pop())

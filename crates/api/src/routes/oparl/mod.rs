@@ -185,10 +185,7 @@ pub async fn get_body_list(
     let body_id = BodyId::from_uuid(parse_id(&id)?);
     let list = ListQuery::parse(params)?;
     let ctx = context(base, &list);
-    let Some(body) = query::body(&state.db, body_id).await? else {
-        return Err(OparlError::not_found());
-    };
-    if body.meta.is_deleted() {
+    if !query::body_is_live(&state.db, body_id).await? {
         return Err(OparlError::not_found());
     }
     let url = ctx.list_url(Kind::Body, body_id, &list_name);
@@ -255,9 +252,8 @@ pub async fn get_organization_meetings(
     let organization = OrganizationId::from_uuid(parse_id(&id)?);
     let list = ListQuery::parse(params)?;
     let ctx = context(base, &list);
-    match query::organization(&state.db, organization).await? {
-        Some(org) if !org.meta.is_deleted() => {}
-        _ => return Err(OparlError::not_found()),
+    if !query::organization_is_live(&state.db, organization).await? {
+        return Err(OparlError::not_found());
     }
     let url = ctx.list_url(Kind::Organization, organization, "meeting");
     let page = query::meetings(

@@ -122,7 +122,7 @@ impl Ctx {
         format!("{}/{list}", self.url(kind, id))
     }
 
-    /// The download URL of a file's content: `…/file/{id}/download`.
+    /// A URL of a file's content: `…/file/{id}/access` or `…/file/{id}/download`.
     pub fn file_url(&self, id: FileId, how: &str) -> String {
         format!("{}/{how}", self.url(Kind::File, id))
     }
