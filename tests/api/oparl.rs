@@ -740,13 +740,11 @@ async fn modified_since_lists_changes_and_tombstones(#[case] backend: Backend) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let response = no_redirects
-        .get(app.url("/oparl/v1/system"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 301);
-    assert_eq!(response.headers()["location"], base.as_str());
+    for path in ["/oparl/v1/system", "/oparl/v1/"] {
+        let response = no_redirects.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 301, "{path}");
+        assert_eq!(response.headers()["location"], base.as_str());
+    }
     // A CORS preflight from any origin is answered.
     let response = app
         .client

@@ -43,8 +43,20 @@ use render::{Ctx, Kind};
 type Result<T, E = OparlError> = std::result::Result<T, E>;
 type ListParams = Result<Query<RawListQuery>, QueryRejection>;
 
-/// Everything under `/oparl/v1`, with CORS open to every origin (OParl requires it).
+/// Everything under `/oparl/v1` (full paths, to be merged), with CORS open to every origin as
+/// OParl requires.
 pub fn router() -> Router<AppState> {
+    Router::new()
+        .nest("/oparl/v1", oparl_router())
+        .route("/oparl/v1/", get(redirect_to_system))
+        .layer(CorsLayer::new().allow_origin(Any).allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::OPTIONS,
+        ]))
+}
+
+fn oparl_router() -> Router<AppState> {
     Router::new()
         .route("/", get(get_system))
         .route("/system", get(redirect_to_system))
@@ -65,11 +77,6 @@ pub fn router() -> Router<AppState> {
                 "Die OParl-Schnittstelle kann nur gelesen werden.",
             )
         })
-        .layer(CorsLayer::new().allow_origin(Any).allow_methods([
-            Method::GET,
-            Method::HEAD,
-            Method::OPTIONS,
-        ]))
 }
 
 fn json(value: Value) -> Response {
