@@ -7,3 +7,4 @@ mod demo;
 mod health;
 mod helpers;
 mod live;
+mod oparl;

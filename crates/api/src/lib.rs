@@ -36,6 +36,7 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .merge(routes::health::router())
         .nest("/api/v1", routes::api_router())
+        .merge(routes::oparl::router())
         .merge(web::router(&state.config.web_dir))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

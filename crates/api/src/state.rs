@@ -32,6 +32,8 @@ pub struct ApiConfig {
     pub rule_set: plenum_domain::RuleSet,
     /// Web origins allowed to open the live WebSocket besides the server's own.
     pub allowed_origins: Vec<String>,
+    /// Directory of content-addressed file blobs (`<data_dir>/files`).
+    pub blob_dir: PathBuf,
 }
 
 impl ApiConfig {
@@ -45,6 +47,7 @@ impl ApiConfig {
             data_dir: PathBuf::from("data"),
             rule_set: plenum_domain::RuleSet::NordrheinWestfalen,
             allowed_origins: Vec::new(),
+            blob_dir: PathBuf::from("data/files"),
         }
     }
 }

@@ -156,6 +156,7 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.data_dir = config.data_dir.clone();
     api_config.rule_set = config.rule_set;
     api_config.allowed_origins = config.allowed_origins.clone();
+    api_config.blob_dir = config.blob_dir();
     let state = AppState::new(db, backend, api_config, &keys.server_keys())?;
     let app = build_app(state);
     let (tx, rx) = oneshot::channel::<()>();

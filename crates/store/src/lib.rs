@@ -12,6 +12,7 @@ mod db;
 mod entity;
 mod error;
 pub mod live;
+pub mod query;
 mod record;
 pub mod repo;
 #[cfg(feature = "testing")]

@@ -3,8 +3,10 @@
 pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod ical;
 pub mod live;
 pub mod me;
+pub mod oparl;
 pub mod openapi;
 pub mod system;
 
@@ -21,6 +23,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(me::router())
         .merge(admin::router())
         .merge(live::router())
+        .merge(ical::router())
         .merge(openapi::router())
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found") })
         .method_not_allowed_fallback(|| async {

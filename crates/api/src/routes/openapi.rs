@@ -35,6 +35,14 @@ use crate::AppState;
         super::admin::revoke_sessions,
         super::admin::reset_second_factor,
         get_openapi,
+        super::ical::get_meetings_ics,
+        super::oparl::get_system,
+        super::oparl::get_bodies,
+        super::oparl::get_body_list,
+        super::oparl::get_organization_meetings,
+        super::oparl::get_object,
+        super::oparl::get_file_access,
+        super::oparl::get_file_download,
     ),
     modifiers(&BearerAuth),
     components(schemas(crate::Problem)),
@@ -44,6 +52,8 @@ use crate::AppState;
         (name = "auth", description = "Two-step login: password, then TOTP; refresh; logout"),
         (name = "me", description = "The signed-in user and their devices"),
         (name = "admin", description = "Account administration (admins)"),
+        (name = "calendar", description = "iCalendar feeds"),
+        (name = "oparl", description = "OParl 1.1: the public council information for machines"),
     )
 )]
 pub struct ApiDoc;

@@ -1,0 +1,475 @@
+//! OParl 1.1 under `/oparl/v1`: the public council information, for machines.
+//!
+//! Layout (our choice; clients follow links, they never build URLs):
+//!
+//! | path | what |
+//! |---|---|
+//! | `/oparl/v1` | the `System` (also at `/oparl/v1/system`, which redirects) |
+//! | `/oparl/v1/body` | list of bodies |
+//! | `/oparl/v1/body/{id}/{list}` | the body's lists: `organization`, `person`, `meeting`, `paper`, `agendaItem`, `consultation`, `file`, `location`, `legislativeTerm`, `membership` |
+//! | `/oparl/v1/organization/{id}/meeting` | an organization's meetings |
+//! | `/oparl/v1/{type}/{id}` | every object at its own URL (its `id`) |
+//! | `/oparl/v1/file/{id}/access`, `…/download` | a file's bytes, inline or as attachment |
+//!
+//! Only public data is served (see `plenum_store::query`). Every response carries
+//! `Access-Control-Allow-Origin: *`; errors are problem documents with OParl's `message`.
+
+mod params;
+mod render;
+
+use std::path::Path as FsPath;
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use plenum_domain::*;
+use plenum_store::blob::LocalBlobs;
+use plenum_store::query::{self, MeetingScope, Page};
+use serde_json::Value;
+use tower::ServiceExt;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::services::ServeFile;
+use uuid::Uuid;
+
+use crate::{AppState, Problem};
+pub use params::{Base, OparlError};
+use params::{ListQuery, RawListQuery, oparl_problem};
+pub use render::date_time;
+use render::{Ctx, Kind};
+
+type Result<T, E = OparlError> = std::result::Result<T, E>;
+type ListParams = Result<Query<RawListQuery>, QueryRejection>;
+
+/// Everything under `/oparl/v1` (full paths, to be merged), with CORS open to every origin as
+/// OParl requires.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .nest("/oparl/v1", oparl_router())
+        .route("/oparl/v1/", get(redirect_to_system))
+        .layer(CorsLayer::new().allow_origin(Any).allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::OPTIONS,
+        ]))
+}
+
+fn oparl_router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(get_system))
+        .route("/system", get(redirect_to_system))
+        .route("/body", get(get_bodies))
+        .route("/body/{id}/{list}", get(get_body_list))
+        .route("/organization/{id}/meeting", get(get_organization_meetings))
+        .route("/file/{id}/access", get(get_file_access))
+        .route("/file/{id}/download", get(get_file_download))
+        .route("/{kind}/{id}", get(get_object))
+        .fallback(|| async { OparlError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            oparl_problem(
+                Problem::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method-not-allowed",
+                    "Method not allowed",
+                ),
+                "Die OParl-Schnittstelle kann nur gelesen werden.",
+            )
+        })
+}
+
+fn json(value: Value) -> Response {
+    axum::Json(value).into_response()
+}
+
+fn parse_id(raw: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| OparlError::not_found())
+}
+
+/// The OParl entry point: the `System` object.
+#[utoipa::path(get, path = "/oparl/v1", tag = "oparl",
+    responses((status = 200, description = "The OParl 1.1 System object", content_type = "application/json")))]
+pub async fn get_system(State(state): State<AppState>, Base(base): Base) -> Result<Response> {
+    let ctx = Ctx {
+        base,
+        omit_internal: false,
+    };
+    let bodies = query::bodies(&state.db, &ListQuery::default().page_request()).await?;
+    Ok(json(render::system(&ctx, &bodies.items)))
+}
+
+/// Other URLs of the System answer 301 with its canonical URL, as OParl asks.
+async fn redirect_to_system(Base(base): Base) -> Response {
+    match HeaderValue::from_str(&base) {
+        Ok(location) => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
+        Err(_) => OparlError::not_found().into_response(),
+    }
+}
+
+/// The list of bodies.
+#[utoipa::path(get, path = "/oparl/v1/body", tag = "oparl",
+    params(ListFilters),
+    responses(
+        (status = 200, description = "A list page of Body objects", content_type = "application/json"),
+        (status = 400, description = "Bad filter", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_bodies(
+    State(state): State<AppState>,
+    Base(base): Base,
+    params: ListParams,
+) -> Result<Response> {
+    let list = ListQuery::parse(params)?;
+    let ctx = context(base, &list);
+    let page = query::bodies(&state.db, &list.page_request()).await?;
+    let data = render::bodies(&ctx, &state.db, &page.items).await?;
+    let url = format!("{}/body", ctx.base);
+    Ok(list_response(&list, &url, &page, data, |b| b.id.as_uuid()))
+}
+
+/// The OParl list filters (all optional).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListFilters {
+    /// Only objects created at or after this date-time (e.g. `2026-01-31T18:00:00+01:00`).
+    created_since: Option<String>,
+    /// Only objects created at or before this date-time.
+    created_until: Option<String>,
+    /// Only objects modified at or after this date-time; deleted objects are listed as tombstones.
+    modified_since: Option<String>,
+    /// Only objects modified at or before this date-time.
+    modified_until: Option<String>,
+    /// Objects per page (1–500, default 100).
+    limit: Option<u64>,
+    /// Paging cursor, taken from `links.next`.
+    after: Option<String>,
+    /// `true` leaves out embedded lists (OParl's `omit_internal`).
+    omit_internal: Option<bool>,
+}
+
+fn context(base: String, list: &ListQuery) -> Ctx {
+    Ctx {
+        base,
+        omit_internal: list.omit_internal,
+    }
+}
+
+fn list_response<T>(
+    list: &ListQuery,
+    list_url: &str,
+    page: &Page<T>,
+    data: Vec<Value>,
+    id: impl Fn(&T) -> Uuid,
+) -> Response {
+    let last = page.items.last().map(id);
+    json(list.page_document(list_url, page, data, last))
+}
+
+/// One of a body's lists.
+#[utoipa::path(get, path = "/oparl/v1/body/{id}/{list}", tag = "oparl",
+    params(
+        ("id" = Uuid, Path, description = "The body's id"),
+        ("list" = String, Path, description = "organization, person, meeting, paper, agendaItem, \
+            consultation, file, location, legislativeTerm or membership"),
+        ListFilters,
+    ),
+    responses(
+        (status = 200, description = "A list page", content_type = "application/json"),
+        (status = 400, description = "Bad filter", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such body or list", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_body_list(
+    State(state): State<AppState>,
+    Base(base): Base,
+    Path((id, list_name)): Path<(String, String)>,
+    params: ListParams,
+) -> Result<Response> {
+    let body_id = BodyId::from_uuid(parse_id(&id)?);
+    let list = ListQuery::parse(params)?;
+    let ctx = context(base, &list);
+    if !query::body_is_live(&state.db, body_id).await? {
+        return Err(OparlError::not_found());
+    }
+    let url = ctx.list_url(Kind::Body, body_id, &list_name);
+    let req = list.page_request();
+    let db = &state.db;
+    macro_rules! page {
+        ($fetch:expr, |$items:ident| $render:expr) => {{
+            let page = $fetch.await?;
+            let $items = &page.items;
+            let data = $render;
+            list_response(&list, &url, &page, data, |x| x.id.as_uuid())
+        }};
+    }
+    let response = match list_name.as_str() {
+        "organization" => page!(query::organizations(db, body_id, &req), |items| {
+            render::organizations(&ctx, db, items).await?
+        }),
+        "person" => page!(query::persons(db, body_id, &req), |items| {
+            render::persons(&ctx, db, items).await?
+        }),
+        "meeting" => page!(
+            query::meetings(db, MeetingScope::Body(body_id), &req),
+            |items| render::meetings(&ctx, db, items).await?
+        ),
+        "paper" => page!(query::papers(db, body_id, &req), |items| {
+            render::papers(&ctx, db, items).await?
+        }),
+        "agendaItem" => page!(query::agenda_items(db, body_id, &req), |items| {
+            render::agenda_items(&ctx, db, items).await?
+        }),
+        "consultation" => page!(query::consultations(db, body_id, &req), |items| {
+            render::consultations(&ctx, items)
+        }),
+        "file" => page!(query::files(db, body_id, &req), |items| {
+            render::files(&ctx, items)
+        }),
+        "location" => page!(query::locations(db, body_id, &req), |items| {
+            render::locations(&ctx, db, items).await?
+        }),
+        "legislativeTerm" => page!(query::legislative_terms(db, body_id, &req), |items| {
+            render::legislative_terms(&ctx, items)
+        }),
+        "membership" => page!(query::memberships(db, body_id, &req), |items| {
+            render::memberships(&ctx, items)
+        }),
+        _ => return Err(OparlError::not_found()),
+    };
+    Ok(response)
+}
+
+/// An organization's meetings.
+#[utoipa::path(get, path = "/oparl/v1/organization/{id}/meeting", tag = "oparl",
+    params(("id" = Uuid, Path, description = "The organization's id"), ListFilters),
+    responses(
+        (status = 200, description = "A list page of Meeting objects", content_type = "application/json"),
+        (status = 404, description = "No such organization", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_organization_meetings(
+    State(state): State<AppState>,
+    Base(base): Base,
+    Path(id): Path<String>,
+    params: ListParams,
+) -> Result<Response> {
+    let organization = OrganizationId::from_uuid(parse_id(&id)?);
+    let list = ListQuery::parse(params)?;
+    let ctx = context(base, &list);
+    if !query::organization_is_live(&state.db, organization).await? {
+        return Err(OparlError::not_found());
+    }
+    let url = ctx.list_url(Kind::Organization, organization, "meeting");
+    let page = query::meetings(
+        &state.db,
+        MeetingScope::Organization(organization),
+        &list.page_request(),
+    )
+    .await?;
+    let data = render::meetings(&ctx, &state.db, &page.items).await?;
+    Ok(list_response(&list, &url, &page, data, |m| m.id.as_uuid()))
+}
+
+/// Any object at its own URL (its `id`); deleted objects answer with their tombstone.
+#[utoipa::path(get, path = "/oparl/v1/{type}/{id}", tag = "oparl",
+    params(
+        ("type" = String, Path, description = "body, legislativeTerm, organization, person, \
+            membership, location, meeting, agendaItem, paper, consultation or file"),
+        ("id" = Uuid, Path, description = "The object's id"),
+    ),
+    responses(
+        (status = 200, description = "The object (or its tombstone)", content_type = "application/json"),
+        (status = 404, description = "No such public object", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_object(
+    State(state): State<AppState>,
+    Base(base): Base,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response> {
+    let kind = Kind::from_path(&kind).ok_or_else(OparlError::not_found)?;
+    let id = parse_id(&id)?;
+    let ctx = Ctx {
+        base,
+        omit_internal: false,
+    };
+    let db = &state.db;
+    let rendered: Option<Value> = match kind {
+        Kind::System => None,
+        Kind::Body => match query::body(db, id.into()).await? {
+            Some(x) => render::bodies(&ctx, db, &[x]).await?.pop(),
+            None => None,
+        },
+        Kind::LegislativeTerm => query::legislative_term(db, id.into())
+            .await?
+            .and_then(|x| render::legislative_terms(&ctx, &[x]).pop()),
+        Kind::Organization => match query::organization(db, id.into()).await? {
+            Some(x) => render::organizations(&ctx, db, &[x]).await?.pop(),
+            None => None,
+        },
+        Kind::Person => match query::person(db, id.into()).await? {
+            Some(x) => render::persons(&ctx, db, &[x]).await?.pop(),
+            None => None,
+        },
+        Kind::Membership => query::membership(db, id.into())
+            .await?
+            .and_then(|x| render::memberships(&ctx, &[x]).pop()),
+        Kind::Location => match query::location(db, id.into()).await? {
+            Some(x) => render::locations(&ctx, db, &[x]).await?.pop(),
+            None => None,
+        },
+        Kind::Meeting => match query::meeting(db, id.into()).await? {
+            Some(x) => render::meetings(&ctx, db, &[x]).await?.pop(),
+            None => None,
+        },
+        Kind::AgendaItem => match query::agenda_item(db, id.into()).await? {
+            Some(x) => render::agenda_items(&ctx, db, &[x]).await?.pop(),
+            None => None,
+        },
+        Kind::Paper => match query::paper(db, id.into()).await? {
+            Some(x) => render::papers(&ctx, db, &[x]).await?.pop(),
+            None => None,
+        },
+        Kind::Consultation => query::consultation(db, id.into())
+            .await?
+            .and_then(|x| render::consultations(&ctx, &[x]).pop()),
+        Kind::File => query::file(db, id.into())
+            .await?
+            .and_then(|x| render::files(&ctx, &[x]).pop()),
+    };
+    rendered.map(json).ok_or_else(OparlError::not_found)
+}
+
+/// A file's bytes, shown inline (OParl's `accessUrl`).
+#[utoipa::path(get, path = "/oparl/v1/file/{id}/access", tag = "oparl",
+    params(("id" = Uuid, Path, description = "The file's id")),
+    responses(
+        (status = 200, description = "The file's content, inline"),
+        (status = 404, description = "No such public file", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The file was deleted", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_file_access(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response> {
+    serve_file(&state, &id, request, "inline").await
+}
+
+/// A file's bytes as a download (OParl's `downloadUrl`, `Content-Disposition: attachment`).
+#[utoipa::path(get, path = "/oparl/v1/file/{id}/download", tag = "oparl",
+    params(("id" = Uuid, Path, description = "The file's id")),
+    responses(
+        (status = 200, description = "The file's content, as attachment"),
+        (status = 404, description = "No such public file", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The file was deleted", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_file_download(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response> {
+    serve_file(&state, &id, request, "attachment").await
+}
+
+/// Media types a browser may show inline from our origin; anything else is sandboxed.
+const INLINE_SAFE: [&str; 6] = [
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
+];
+
+async fn serve_file(
+    state: &AppState,
+    id: &str,
+    request: Request,
+    disposition: &str,
+) -> Result<Response> {
+    let id = FileId::from_uuid(parse_id(id)?);
+    let file = query::file(&state.db, id)
+        .await?
+        .ok_or_else(OparlError::not_found)?;
+    if file.meta.is_deleted() {
+        return Err(OparlError::Gone);
+    }
+    let path = LocalBlobs::new(&state.config.blob_dir).path_of(&file.storage_key);
+    if !FsPath::new(&path).is_file() {
+        tracing::error!(file = %file.id, path = %path.display(), "file content is missing");
+        return Err(OparlError::Api(crate::ApiError::Store(
+            plenum_store::StoreError::Corrupt(format!("content of file {} is missing", file.id)),
+        )));
+    }
+    // ServeFile answers ranges, HEAD and conditional requests and sets Content-Length and
+    // Last-Modified; we add the type and name.
+    let response = match ServeFile::new(&path).oneshot(request).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
+    };
+    let mut response = response.into_response();
+    let headers = response.headers_mut();
+    if let Ok(media_type) = HeaderValue::from_str(file.media_type.as_str()) {
+        headers.insert(header::CONTENT_TYPE, media_type);
+    }
+    if let Ok(value) = HeaderValue::from_str(&content_disposition(disposition, file.name.as_str()))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !INLINE_SAFE.contains(&file.media_type.as_str()) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'"),
+        );
+    }
+    Ok(response)
+}
+
+/// `attachment; filename="Haushalt.pdf"; filename*=UTF-8''Haushalt.pdf` (RFC 6266): an ASCII
+/// fallback plus the exact UTF-8 name.
+fn content_disposition(disposition: &str, name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_disposition_has_an_ascii_fallback_and_the_utf8_name() {
+        assert_eq!(
+            content_disposition("attachment", "Haushaltsplan 2027 – Entwurf.pdf"),
+            "attachment; filename=\"Haushaltsplan 2027 _ Entwurf.pdf\"; \
+             filename*=UTF-8''Haushaltsplan%202027%20%E2%80%93%20Entwurf.pdf"
+        );
+        assert_eq!(
+            content_disposition("inline", "a\"b.pdf"),
+            "inline; filename=\"a_b.pdf\"; filename*=UTF-8''a%22b.pdf"
+        );
+    }
+}

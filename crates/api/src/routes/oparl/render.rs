@@ -1,0 +1,834 @@
+//! OParl 1.1 JSON for Plenum's objects. Everything rendered here comes from
+//! `plenum_store::query`, which returns public data only.
+//!
+//! Rules kept here (see `shared/oparl/README.md`): optional properties are left out rather than
+//! sent as `null`, `[]` or `""`; back-references appear when an object is served on its own and
+//! are left out when it is embedded; deleted objects are tombstones (`deleted: true`, plus the
+//! few properties the schemas require); embedded lists never contain deleted objects.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use plenum_domain::*;
+use plenum_store::{ConnectionTrait, query};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::params::OparlError;
+
+/// The license of all data served (unless an object names its own).
+pub const LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
+
+type Result<T> = std::result::Result<T, OparlError>;
+
+/// An OParl object type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    System,
+    Body,
+    LegislativeTerm,
+    Organization,
+    Person,
+    Membership,
+    Location,
+    Meeting,
+    AgendaItem,
+    Paper,
+    Consultation,
+    File,
+}
+
+impl Kind {
+    /// Every kind that has objects under `/oparl/v1/{path}/{id}`.
+    pub const OBJECTS: [Kind; 11] = [
+        Kind::Body,
+        Kind::LegislativeTerm,
+        Kind::Organization,
+        Kind::Person,
+        Kind::Membership,
+        Kind::Location,
+        Kind::Meeting,
+        Kind::AgendaItem,
+        Kind::Paper,
+        Kind::Consultation,
+        Kind::File,
+    ];
+
+    /// The type name, also used as path segment with a lower-case first letter.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kind::System => "System",
+            Kind::Body => "Body",
+            Kind::LegislativeTerm => "LegislativeTerm",
+            Kind::Organization => "Organization",
+            Kind::Person => "Person",
+            Kind::Membership => "Membership",
+            Kind::Location => "Location",
+            Kind::Meeting => "Meeting",
+            Kind::AgendaItem => "AgendaItem",
+            Kind::Paper => "Paper",
+            Kind::Consultation => "Consultation",
+            Kind::File => "File",
+        }
+    }
+
+    /// The path segment of this kind's objects: `agendaItem` in `/oparl/v1/agendaItem/{id}`.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Kind::System => "system",
+            Kind::Body => "body",
+            Kind::LegislativeTerm => "legislativeTerm",
+            Kind::Organization => "organization",
+            Kind::Person => "person",
+            Kind::Membership => "membership",
+            Kind::Location => "location",
+            Kind::Meeting => "meeting",
+            Kind::AgendaItem => "agendaItem",
+            Kind::Paper => "paper",
+            Kind::Consultation => "consultation",
+            Kind::File => "file",
+        }
+    }
+
+    pub fn from_path(path: &str) -> Option<Kind> {
+        Kind::OBJECTS.into_iter().find(|k| k.path() == path)
+    }
+
+    pub fn type_url(self) -> String {
+        format!("https://schema.oparl.org/1.1/{}", self.name())
+    }
+}
+
+/// What every rendering needs to know about the request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// `http://host/oparl/v1`
+    pub base: String,
+    /// OParl's `omit_internal=true`: leave out embedded lists.
+    pub omit_internal: bool,
+}
+
+impl Ctx {
+    pub fn url(&self, kind: Kind, id: impl std::fmt::Display) -> String {
+        format!("{}/{}/{id}", self.base, kind.path())
+    }
+
+    pub fn system_url(&self) -> String {
+        self.base.clone()
+    }
+
+    /// A list URL below an object: `…/body/{id}/paper`.
+    pub fn list_url(&self, kind: Kind, id: impl std::fmt::Display, list: &str) -> String {
+        format!("{}/{list}", self.url(kind, id))
+    }
+
+    /// A URL of a file's content: `…/file/{id}/access` or `…/file/{id}/download`.
+    pub fn file_url(&self, id: FileId, how: &str) -> String {
+        format!("{}/{how}", self.url(Kind::File, id))
+    }
+}
+
+/// `yyyy-mm-ddThh:mm:ss+00:00`, as OParl wants it.
+pub fn date_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Is the object embedded in another, or served on its own (with back-references)?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Standalone,
+    Embedded,
+}
+
+/// A JSON object under construction; `None` and empty lists are left out.
+struct Obj(Map<String, Value>);
+
+impl Obj {
+    fn new(ctx: &Ctx, kind: Kind, id: Uuid, meta: &Meta) -> Obj {
+        let mut map = Map::new();
+        map.insert("id".into(), Value::from(ctx.url(kind, id)));
+        map.insert("type".into(), Value::from(kind.type_url()));
+        let obj = Obj(map)
+            .set("created", date_time(meta.created))
+            .set("modified", date_time(meta.modified));
+        if meta.is_deleted() {
+            obj.set("deleted", true)
+        } else {
+            obj
+        }
+    }
+
+    fn set(mut self, key: &str, value: impl Into<Value>) -> Obj {
+        self.0.insert(key.to_owned(), value.into());
+        self
+    }
+
+    fn opt(self, key: &str, value: Option<impl Into<Value>>) -> Obj {
+        match value {
+            Some(value) => self.set(key, value),
+            None => self,
+        }
+    }
+
+    fn list(self, key: &str, values: Vec<Value>) -> Obj {
+        if values.is_empty() {
+            self
+        } else {
+            self.set(key, Value::Array(values))
+        }
+    }
+
+    fn done(self) -> Value {
+        Value::Object(self.0)
+    }
+}
+
+fn text(value: &impl AsRef<str>) -> Value {
+    Value::from(value.as_ref())
+}
+
+/// Groups items by a key, keeping their order.
+fn group<K: std::hash::Hash + Eq, T>(items: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>> {
+    let mut groups: HashMap<K, Vec<T>> = HashMap::new();
+    for item in items {
+        groups.entry(key(&item)).or_default().push(item);
+    }
+    groups
+}
+
+fn live_ids<T, I: Copy>(items: &[T], meta: impl Fn(&T) -> &Meta, id: impl Fn(&T) -> I) -> Vec<I> {
+    items
+        .iter()
+        .filter(|item| !meta(item).is_deleted())
+        .map(id)
+        .collect()
+}
+
+// --- System and Body ---------------------------------------------------------------------------
+
+/// The System object. `created`/`modified` follow the hosted bodies.
+pub fn system(ctx: &Ctx, bodies: &[Body]) -> Value {
+    let epoch = DateTime::<Utc>::UNIX_EPOCH;
+    let created = bodies.iter().map(|b| b.meta.created).min().unwrap_or(epoch);
+    let modified = bodies
+        .iter()
+        .map(|b| b.meta.modified)
+        .max()
+        .unwrap_or(epoch);
+    let mut map = Map::new();
+    map.insert("id".into(), Value::from(ctx.system_url()));
+    map.insert("type".into(), Value::from(Kind::System.type_url()));
+    Obj(map)
+        .set("oparlVersion", "https://schema.oparl.org/1.1/")
+        .set("body", format!("{}/body", ctx.base))
+        .set("license", LICENSE)
+        .set("name", "Plenum – Ratsinformationssystem")
+        .set("created", date_time(created))
+        .set("modified", date_time(modified.max(created)))
+        .done()
+}
+
+pub async fn bodies(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Body]) -> Result<Vec<Value>> {
+    let live = live_ids(items, |b| &b.meta, |b| b.id);
+    let terms = group(query::terms_of_bodies(db, &live).await?, |t| t.body_id);
+    Ok(items
+        .iter()
+        .map(|body| {
+            let id = body.id;
+            let mut obj = Obj::new(ctx, Kind::Body, id.as_uuid(), &body.meta)
+                .set("system", ctx.system_url())
+                .set("name", text(&body.name));
+            if !body.meta.is_deleted() {
+                obj = obj
+                    .opt("shortName", body.short_name.as_ref().map(text))
+                    .opt("website", body.website.clone())
+                    .opt(
+                        "contactEmail",
+                        body.contact_email.as_ref().map(|e| e.as_str().to_owned()),
+                    )
+                    .set("license", LICENSE);
+            }
+            for (field, list) in BODY_LISTS {
+                obj = obj.set(field, ctx.list_url(Kind::Body, id, list));
+            }
+            // Mandatory, so present even with omit_internal (and `[]` on a tombstone).
+            let terms: Vec<Value> = terms
+                .get(&id)
+                .map(|terms| terms.iter().map(|t| term(ctx, t, Mode::Embedded)).collect())
+                .unwrap_or_default();
+            obj.set("legislativeTerm", Value::Array(terms)).done()
+        })
+        .collect())
+}
+
+/// A body's lists: (OParl field, path segment below `/body/{id}/`).
+pub const BODY_LISTS: [(&str, &str); 10] = [
+    ("organization", "organization"),
+    ("person", "person"),
+    ("meeting", "meeting"),
+    ("paper", "paper"),
+    ("agendaItem", "agendaItem"),
+    ("consultation", "consultation"),
+    ("file", "file"),
+    ("locationList", "location"),
+    ("legislativeTermList", "legislativeTerm"),
+    ("membership", "membership"),
+];
+
+fn term(ctx: &Ctx, t: &LegislativeTerm, mode: Mode) -> Value {
+    let obj = Obj::new(ctx, Kind::LegislativeTerm, t.id.as_uuid(), &t.meta);
+    if t.meta.is_deleted() {
+        return obj.done();
+    }
+    let obj = if mode == Mode::Standalone {
+        obj.set("body", ctx.url(Kind::Body, t.body_id))
+    } else {
+        obj
+    };
+    obj.set("name", text(&t.name))
+        .set("startDate", date(t.start_date))
+        .set("endDate", date(t.end_date))
+        .done()
+}
+
+pub fn legislative_terms(ctx: &Ctx, items: &[LegislativeTerm]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|t| term(ctx, t, Mode::Standalone))
+        .collect()
+}
+
+// --- Organizations, persons, memberships -------------------------------------------------------
+
+fn classification(kind: OrganizationKind) -> Option<&'static str> {
+    match kind {
+        // OParl recommends "Parlament" for the council itself.
+        OrganizationKind::Council => Some("Parlament"),
+        OrganizationKind::Committee => Some("Ausschuss"),
+        OrganizationKind::Fraction => Some("Fraktion"),
+        OrganizationKind::Group => Some("Gruppe"),
+        OrganizationKind::Administration => Some("Verwaltung"),
+        OrganizationKind::Other => None,
+    }
+}
+
+pub async fn organizations(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    items: &[Organization],
+) -> Result<Vec<Value>> {
+    let live = live_ids(items, |o| &o.meta, |o| o.id);
+    let memberships = group(query::memberships_of_organizations(db, &live).await?, |m| {
+        m.organization_id
+    });
+    Ok(items
+        .iter()
+        .map(|org| {
+            let obj = Obj::new(ctx, Kind::Organization, org.id.as_uuid(), &org.meta);
+            if org.meta.is_deleted() {
+                return obj.done();
+            }
+            let members: Vec<Value> = memberships
+                .get(&org.id)
+                .map(|ms| {
+                    ms.iter()
+                        .map(|m| Value::from(ctx.url(Kind::Membership, m.id)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            obj.set("body", ctx.url(Kind::Body, org.body_id))
+                .set("name", text(&org.name))
+                .opt("shortName", org.short_name.as_ref().map(text))
+                .list("membership", members)
+                .set(
+                    "meeting",
+                    ctx.list_url(Kind::Organization, org.id, "meeting"),
+                )
+                .set("organizationType", org.kind.oparl_type())
+                .opt("classification", classification(org.kind))
+                .opt(
+                    "subOrganizationOf",
+                    org.parent_id.map(|p| ctx.url(Kind::Organization, p)),
+                )
+                .opt("startDate", org.start_date.map(date))
+                .opt("endDate", org.end_date.map(date))
+                .done()
+        })
+        .collect())
+}
+
+fn membership(ctx: &Ctx, m: &Membership, mode: Mode) -> Value {
+    let obj = Obj::new(ctx, Kind::Membership, m.id.as_uuid(), &m.meta);
+    if m.meta.is_deleted() {
+        return obj.done();
+    }
+    let obj = if mode == Mode::Standalone {
+        obj.set("person", ctx.url(Kind::Person, m.person_id))
+    } else {
+        obj
+    };
+    obj.set(
+        "organization",
+        ctx.url(Kind::Organization, m.organization_id),
+    )
+    .set("role", m.role.german())
+    .set("votingRight", m.voting_right)
+    .opt("startDate", m.start_date.map(date))
+    .opt("endDate", m.end_date.map(date))
+    .done()
+}
+
+pub fn memberships(ctx: &Ctx, items: &[Membership]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|m| membership(ctx, m, Mode::Standalone))
+        .collect()
+}
+
+/// Persons: name, form of address and title only (no e-mail: personal data needs consent).
+pub async fn persons(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Person]) -> Result<Vec<Value>> {
+    let mut memberships = HashMap::new();
+    if !ctx.omit_internal {
+        let live = live_ids(items, |p| &p.meta, |p| p.id);
+        memberships = group(query::memberships_of_persons(db, &live).await?, |m| {
+            m.person_id
+        });
+    }
+    Ok(items
+        .iter()
+        .map(|person| {
+            let obj = Obj::new(ctx, Kind::Person, person.id.as_uuid(), &person.meta);
+            if person.meta.is_deleted() {
+                return obj.done();
+            }
+            let embedded: Vec<Value> = memberships
+                .get(&person.id)
+                .map(|ms| {
+                    ms.iter()
+                        .map(|m| membership(ctx, m, Mode::Embedded))
+                        .collect()
+                })
+                .unwrap_or_default();
+            obj.set("body", ctx.url(Kind::Body, person.body_id))
+                .set("name", person.full_name())
+                .set("familyName", text(&person.family_name))
+                .set("givenName", text(&person.given_name))
+                .opt("formOfAddress", person.form_of_address.as_ref().map(text))
+                .list(
+                    "title",
+                    person.title.iter().map(text).collect::<Vec<Value>>(),
+                )
+                .list("membership", embedded)
+                .done()
+        })
+        .collect())
+}
+
+// --- Locations ---------------------------------------------------------------------------------
+
+fn location(ctx: &Ctx, l: &Location, meetings: Option<&Vec<MeetingId>>) -> Value {
+    let obj = Obj::new(ctx, Kind::Location, l.id.as_uuid(), &l.meta);
+    if l.meta.is_deleted() {
+        return obj.done();
+    }
+    let meetings: Vec<Value> = meetings
+        .map(|ms| {
+            ms.iter()
+                .map(|m| Value::from(ctx.url(Kind::Meeting, m)))
+                .collect()
+        })
+        .unwrap_or_default();
+    obj.set("description", text(&l.description))
+        .opt("streetAddress", l.street_address.as_ref().map(text))
+        .opt("room", l.room.as_ref().map(text))
+        .opt("postalCode", l.postal_code.as_ref().map(text))
+        .opt("locality", l.locality.as_ref().map(text))
+        .list("meetings", meetings)
+        .done()
+}
+
+pub async fn locations(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    items: &[Location],
+) -> Result<Vec<Value>> {
+    let live = live_ids(items, |l| &l.meta, |l| l.id);
+    let mut meetings: HashMap<LocationId, Vec<MeetingId>> = HashMap::new();
+    for (location, meeting) in query::meetings_at_locations(db, &live).await? {
+        meetings.entry(location).or_default().push(meeting);
+    }
+    Ok(items
+        .iter()
+        .map(|l| location(ctx, l, meetings.get(&l.id)))
+        .collect())
+}
+
+// --- Files -------------------------------------------------------------------------------------
+
+/// `Haushaltsplan 2027.pdf` → `Haushaltsplan 2027` (OParl's `name` has no extension).
+fn without_extension(name: &str) -> &str {
+    match name.rsplit_once('.') {
+        Some((stem, ext))
+            if !stem.trim().is_empty()
+                && (1..=5).contains(&ext.len())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            stem.trim_end()
+        }
+        _ => name,
+    }
+}
+
+fn file(ctx: &Ctx, f: &File, mode: Mode) -> Value {
+    let obj = Obj::new(ctx, Kind::File, f.id.as_uuid(), &f.meta)
+        .set("accessUrl", ctx.file_url(f.id, "access"));
+    if f.meta.is_deleted() {
+        return obj.done();
+    }
+    let mut obj = obj
+        .set("name", without_extension(f.name.as_str()))
+        .set("fileName", text(&f.name))
+        .set("mimeType", f.media_type.as_str())
+        .set("size", f.size)
+        .set("downloadUrl", ctx.file_url(f.id, "download"))
+        .set("plenum:sha256Checksum", f.sha256.to_hex());
+    if mode == Mode::Standalone {
+        let one = |url: Option<String>| url.map(|u| Value::Array(vec![Value::from(u)]));
+        obj = obj
+            .opt("paper", one(f.paper_id.map(|p| ctx.url(Kind::Paper, p))))
+            .opt(
+                "meeting",
+                one(f.meeting_id.map(|m| ctx.url(Kind::Meeting, m))),
+            )
+            .opt(
+                "agendaItem",
+                one(f.agenda_item_id.map(|i| ctx.url(Kind::AgendaItem, i))),
+            );
+    }
+    obj.done()
+}
+
+pub fn files(ctx: &Ctx, items: &[File]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|f| file(ctx, f, Mode::Standalone))
+        .collect()
+}
+
+// --- Meetings and agenda items -----------------------------------------------------------------
+
+const fn meeting_state(state: MeetingState) -> &'static str {
+    match state {
+        MeetingState::Planned => "terminiert",
+        MeetingState::Invited => "eingeladen",
+        MeetingState::Running => "läuft",
+        MeetingState::Closed => "durchgeführt",
+        MeetingState::Cancelled => "abgesagt",
+    }
+}
+
+/// What agenda items need besides themselves.
+struct AgendaParts {
+    files: HashMap<AgendaItemId, Vec<File>>,
+    consultations: HashMap<AgendaItemId, ConsultationId>,
+    /// The live public agendas of the meetings involved, in order (for `order`).
+    agendas: HashMap<MeetingId, Vec<(u32, AgendaItemId)>>,
+}
+
+impl AgendaParts {
+    async fn load(
+        ctx: &Ctx,
+        db: &impl ConnectionTrait,
+        items: &[AgendaItem],
+        agendas: HashMap<MeetingId, Vec<(u32, AgendaItemId)>>,
+        files: Option<Vec<File>>,
+    ) -> Result<AgendaParts> {
+        let live = live_ids(items, |i| &i.meta, |i| i.id);
+        let files = match files {
+            Some(files) => files,
+            None if ctx.omit_internal => Vec::new(),
+            None => query::files_attached_to(db, &[], &[], &live).await?,
+        };
+        let files = group(
+            files
+                .into_iter()
+                .filter(|f| f.agenda_item_id.is_some())
+                .collect(),
+            |f| f.agenda_item_id.unwrap_or_default(),
+        );
+        let mut consultations = HashMap::new();
+        for c in query::consultations_of_agenda_items(db, &live).await? {
+            if let Some(item) = c.agenda_item_id {
+                consultations.entry(item).or_insert(c.id);
+            }
+        }
+        Ok(AgendaParts {
+            files,
+            consultations,
+            agendas,
+        })
+    }
+
+    /// The item's 0-based position among the live public items of its meeting (for a deleted
+    /// item: the position it would have).
+    fn order(&self, item: &AgendaItem) -> usize {
+        self.agendas
+            .get(&item.meeting_id)
+            .map(|agenda| {
+                agenda
+                    .iter()
+                    .filter(|(position, id)| (*position, *id) < (item.position, item.id))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    fn render(&self, ctx: &Ctx, item: &AgendaItem, mode: Mode) -> Value {
+        let obj = Obj::new(ctx, Kind::AgendaItem, item.id.as_uuid(), &item.meta)
+            .set("order", self.order(item));
+        if item.meta.is_deleted() {
+            return obj.done();
+        }
+        let obj = if mode == Mode::Standalone {
+            obj.set("meeting", ctx.url(Kind::Meeting, item.meeting_id))
+        } else {
+            obj
+        };
+        let files: Vec<Value> = if ctx.omit_internal {
+            Vec::new()
+        } else {
+            self.files
+                .get(&item.id)
+                .map(|fs| fs.iter().map(|f| file(ctx, f, Mode::Embedded)).collect())
+                .unwrap_or_default()
+        };
+        obj.set("number", item.number.as_str())
+            .set("name", text(&item.title))
+            .set("public", item.public)
+            .opt(
+                "consultation",
+                self.consultations
+                    .get(&item.id)
+                    .map(|c| ctx.url(Kind::Consultation, c)),
+            )
+            .opt(
+                "resolutionText",
+                item.decision.as_ref().map(|d| d.as_str().to_owned()),
+            )
+            .list("auxiliaryFile", files)
+            .done()
+    }
+}
+
+fn agenda_positions(items: &[AgendaItem]) -> HashMap<MeetingId, Vec<(u32, AgendaItemId)>> {
+    let mut agendas: HashMap<MeetingId, Vec<(u32, AgendaItemId)>> = HashMap::new();
+    for item in items {
+        agendas
+            .entry(item.meeting_id)
+            .or_default()
+            .push((item.position, item.id));
+    }
+    agendas
+}
+
+pub async fn agenda_items(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    items: &[AgendaItem],
+) -> Result<Vec<Value>> {
+    let mut meetings: Vec<MeetingId> = items.iter().map(|i| i.meeting_id).collect();
+    meetings.sort();
+    meetings.dedup();
+    let agendas = agenda_positions(&query::agendas_of_meetings(db, &meetings).await?);
+    let parts = AgendaParts::load(ctx, db, items, agendas, None).await?;
+    Ok(items
+        .iter()
+        .map(|item| parts.render(ctx, item, Mode::Standalone))
+        .collect())
+}
+
+pub async fn meetings(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    items: &[Meeting],
+) -> Result<Vec<Value>> {
+    let live = live_ids(items, |m| &m.meta, |m| m.id);
+    let mut location_ids: Vec<LocationId> = items.iter().filter_map(|m| m.location_id).collect();
+    location_ids.sort();
+    location_ids.dedup();
+    let locations: HashMap<LocationId, Location> = query::locations_by_id(db, &location_ids)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let agenda = query::agendas_of_meetings(db, &live).await?;
+    let agendas = agenda_positions(&agenda);
+    let mut meeting_files = HashMap::new();
+    let mut parts = AgendaParts {
+        files: HashMap::new(),
+        consultations: HashMap::new(),
+        agendas: HashMap::new(),
+    };
+    if !ctx.omit_internal {
+        let item_ids: Vec<AgendaItemId> = agenda.iter().map(|i| i.id).collect();
+        let files = query::files_attached_to(db, &[], &live, &item_ids).await?;
+        let (for_meetings, for_items): (Vec<File>, Vec<File>) =
+            files.into_iter().partition(|f| f.meeting_id.is_some());
+        meeting_files = group(for_meetings, |f| f.meeting_id.unwrap_or_default());
+        parts = AgendaParts::load(ctx, db, &agenda, agendas, Some(for_items)).await?;
+    }
+    let agenda = group(agenda, |i| i.meeting_id);
+    Ok(items
+        .iter()
+        .map(|m| {
+            let obj = Obj::new(ctx, Kind::Meeting, m.id.as_uuid(), &m.meta);
+            if m.meta.is_deleted() {
+                return obj.done();
+            }
+            let mut obj = obj
+                .set("name", text(&m.name))
+                .set("meetingState", meeting_state(m.state))
+                .set("cancelled", m.state == MeetingState::Cancelled)
+                .set("start", date_time(m.start))
+                .opt("end", m.end.map(date_time))
+                .opt(
+                    "location",
+                    m.location_id
+                        .and_then(|l| locations.get(&l))
+                        .map(|l| location(ctx, l, None)),
+                )
+                .set(
+                    "organization",
+                    vec![Value::from(ctx.url(Kind::Organization, m.organization_id))],
+                );
+            if !ctx.omit_internal {
+                let files: Vec<Value> = meeting_files
+                    .get(&m.id)
+                    .map(|fs| fs.iter().map(|f| file(ctx, f, Mode::Embedded)).collect())
+                    .unwrap_or_default();
+                let items: Vec<Value> = agenda
+                    .get(&m.id)
+                    .map(|items| {
+                        items
+                            .iter()
+                            .map(|item| parts.render(ctx, item, Mode::Embedded))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                obj = obj.list("auxiliaryFile", files).list("agendaItem", items);
+            }
+            obj.done()
+        })
+        .collect())
+}
+
+// --- Papers and consultations ------------------------------------------------------------------
+
+fn consultation(ctx: &Ctx, c: &Consultation, mode: Mode) -> Value {
+    let obj = Obj::new(ctx, Kind::Consultation, c.id.as_uuid(), &c.meta);
+    if c.meta.is_deleted() {
+        return obj.done();
+    }
+    let obj = if mode == Mode::Standalone {
+        obj.set("paper", ctx.url(Kind::Paper, c.paper_id))
+    } else {
+        obj
+    };
+    obj.opt(
+        "agendaItem",
+        c.agenda_item_id.map(|i| ctx.url(Kind::AgendaItem, i)),
+    )
+    .opt("meeting", c.meeting_id.map(|m| ctx.url(Kind::Meeting, m)))
+    .set(
+        "organization",
+        vec![Value::from(ctx.url(Kind::Organization, c.organization_id))],
+    )
+    .set("authoritative", c.role == ConsultationRole::Decide)
+    .set("role", c.role.german())
+    .done()
+}
+
+pub fn consultations(ctx: &Ctx, items: &[Consultation]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|c| consultation(ctx, c, Mode::Standalone))
+        .collect()
+}
+
+pub async fn papers(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Paper]) -> Result<Vec<Value>> {
+    let live = live_ids(items, |p| &p.meta, |p| p.id);
+    let consultations = group(query::consultations_of_papers(db, &live).await?, |c| {
+        c.paper_id
+    });
+    let files = if ctx.omit_internal {
+        HashMap::new()
+    } else {
+        group(query::files_attached_to(db, &live, &[], &[]).await?, |f| {
+            f.paper_id.unwrap_or_default()
+        })
+    };
+    Ok(items
+        .iter()
+        .map(|p| {
+            let obj = Obj::new(ctx, Kind::Paper, p.id.as_uuid(), &p.meta);
+            if p.meta.is_deleted() {
+                return obj.done();
+            }
+            let files: Vec<Value> = files
+                .get(&p.id)
+                .map(|fs| fs.iter().map(|f| file(ctx, f, Mode::Embedded)).collect())
+                .unwrap_or_default();
+            let steps: Vec<Value> = consultations
+                .get(&p.id)
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| consultation(ctx, c, Mode::Embedded))
+                        .collect()
+                })
+                .unwrap_or_default();
+            obj.set("body", ctx.url(Kind::Body, p.body_id))
+                .set("name", text(&p.title))
+                .set("reference", p.reference.as_str())
+                .set("date", date(p.date))
+                .set("paperType", p.paper_type.german())
+                .opt(
+                    "originatorOrganization",
+                    p.originator_id
+                        .map(|o| vec![Value::from(ctx.url(Kind::Organization, o))]),
+                )
+                .list("auxiliaryFile", files)
+                .list("consultation", steps)
+                .done()
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_their_extension_only() {
+        assert_eq!(
+            without_extension("Haushaltsplan 2027.pdf"),
+            "Haushaltsplan 2027"
+        );
+        assert_eq!(without_extension("VO-10742-26.pdf"), "VO-10742-26");
+        assert_eq!(without_extension("Bericht"), "Bericht");
+        assert_eq!(without_extension(".pdf"), ".pdf");
+        assert_eq!(without_extension("Stand 1.10 2026"), "Stand 1.10 2026");
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_paths() {
+        for kind in Kind::OBJECTS {
+            assert_eq!(Kind::from_path(kind.path()), Some(kind));
+        }
+        assert_eq!(Kind::from_path("system"), None);
+        assert_eq!(Kind::from_path("user"), None);
+    }
+}

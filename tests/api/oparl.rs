@@ -1,0 +1,924 @@
+//! OParl 1.1 and the iCalendar feed, black-box: every object the demo council serves is walked,
+//! checked against the OParl JSON schemas (`shared/oparl/schema`) and against the rules the schemas
+//! cannot express, and searched for anything non-public.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use chrono::{SecondsFormat, Utc};
+use plenum_domain::*;
+use plenum_server::demo::demo_body_id;
+use plenum_store::Backend;
+use plenum_store::repo;
+use rstest::rstest;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{TestApp, spawn_app};
+
+const TYPE_PREFIX: &str = "https://schema.oparl.org/1.1/";
+const TYPES: [&str; 12] = [
+    "System",
+    "Body",
+    "LegislativeTerm",
+    "Organization",
+    "Person",
+    "Membership",
+    "Location",
+    "Meeting",
+    "AgendaItem",
+    "Paper",
+    "Consultation",
+    "File",
+];
+
+// --- JSON schemas ------------------------------------------------------------------------------
+
+fn schema_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/oparl/schema")
+}
+
+/// Resolves `$ref`s between the schema files (`Location.json`, `…/1.1/Organization`) from disk.
+struct SchemaFiles(PathBuf);
+
+impl jsonschema::Retrieve for SchemaFiles {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let name = uri.as_str().rsplit('/').next().unwrap_or_default();
+        let name = name.trim_end_matches(".json");
+        let text = std::fs::read_to_string(self.0.join(format!("{name}.json")))?;
+        Ok(serde_json::from_str(&text)?)
+    }
+}
+
+/// One validator per type and schema folder: `1.1` (the published schemas, whose embedded objects
+/// are only typed as `object`) and `1.1-draft7` (the same with real `$ref`s, so embedded objects
+/// are checked too).
+struct Schemas(Vec<(String, HashMap<String, jsonschema::Validator>)>);
+
+impl Schemas {
+    fn load() -> Schemas {
+        let mut folders = Vec::new();
+        for folder in ["1.1", "1.1-draft7"] {
+            let dir = schema_root().join(folder);
+            let mut validators = HashMap::new();
+            for name in TYPES {
+                let text = std::fs::read_to_string(dir.join(format!("{name}.json")))
+                    .unwrap_or_else(|err| panic!("{folder}/{name}.json: {err}"));
+                let schema: Value = serde_json::from_str(&text).unwrap();
+                let validator = jsonschema::options()
+                    .with_retriever(SchemaFiles(dir.clone()))
+                    .should_validate_formats(true)
+                    .with_format("url", |s: &str| {
+                        s.starts_with("https://") || s.starts_with("http://")
+                    })
+                    .build(&schema)
+                    .unwrap_or_else(|err| panic!("{folder}/{name}.json does not compile: {err}"));
+                validators.insert(name.to_owned(), validator);
+            }
+            folders.push((folder.to_owned(), validators));
+        }
+        Schemas(folders)
+    }
+
+    /// Validates an object against the schema of its `type`, in both folders.
+    fn check(&self, object: &Value) {
+        let kind = type_name(object);
+        for (folder, validators) in &self.0 {
+            let validator = &validators[kind];
+            let errors: Vec<String> = validator
+                .iter_errors(object)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{} is not a valid {kind} ({folder}): {errors:#?}\n{object:#}",
+                object["id"]
+            );
+        }
+    }
+}
+
+fn type_name(object: &Value) -> &str {
+    let url = object["type"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no type: {object}"));
+    let name = url
+        .strip_prefix(TYPE_PREFIX)
+        .unwrap_or_else(|| panic!("type {url} is not an OParl 1.1 type URL"));
+    assert!(TYPES.contains(&name), "unknown type {url}");
+    name
+}
+
+// --- Fetching ----------------------------------------------------------------------------------
+
+/// Every response body served during a test, to search for non-public text.
+#[derive(Default)]
+struct Seen {
+    bodies: Vec<String>,
+}
+
+impl Seen {
+    /// GETs an absolute OParl URL: 200, JSON, CORS open to all.
+    async fn get(&mut self, app: &TestApp, url: &str) -> Value {
+        let response = app.client.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {url}");
+        let headers = response.headers().clone();
+        assert_eq!(headers["access-control-allow-origin"], "*", "CORS on {url}");
+        assert_eq!(headers["content-type"], "application/json", "type of {url}");
+        let text = response.text().await.unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        self.bodies.push(text);
+        value
+    }
+
+    /// Walks a list from its first page along `links.next`; checks the page documents and that
+    /// no object comes twice. Returns the objects in order.
+    async fn walk(&mut self, app: &TestApp, first: &str) -> Vec<Value> {
+        let mut objects = Vec::new();
+        let mut ids = HashSet::new();
+        let mut url = first.to_owned();
+        let mut pages = 0;
+        let mut per_page = None;
+        let mut previous: Option<String> = None;
+        let total;
+        loop {
+            pages += 1;
+            assert!(pages < 1000, "{first} does not end");
+            let page = self.get(app, &url).await;
+            let data = page["data"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{url}: no data"));
+            let pagination = page["pagination"].as_object().expect("pagination");
+            let links = page["links"].as_object().expect("links");
+            assert_eq!(links["self"], url.as_str(), "links.self of {url}");
+            assert_eq!(links["first"], first, "links.first of {url}");
+            match &previous {
+                Some(prev) => assert_eq!(links["prev"], prev.as_str(), "links.prev of {url}"),
+                None => assert!(links.get("prev").is_none(), "prev on the first page"),
+            }
+            let this_per_page = pagination["elementsPerPage"].as_u64().unwrap();
+            assert!(data.len() as u64 <= this_per_page);
+            if let Some(size) = per_page {
+                assert_eq!(size, this_per_page, "elementsPerPage changes in {first}");
+            }
+            per_page = Some(this_per_page);
+            assert_eq!(pagination["currentPage"].as_u64().unwrap(), pages as u64);
+            for object in data {
+                let id = object["id"].as_str().unwrap().to_owned();
+                assert!(ids.insert(id.clone()), "{id} appears twice in {first}");
+                objects.push(object.clone());
+            }
+            match links.get("next") {
+                Some(next) => {
+                    assert_eq!(
+                        data.len() as u64,
+                        this_per_page,
+                        "short page before the end"
+                    );
+                    previous = Some(url.clone());
+                    url = next.as_str().unwrap().to_owned();
+                }
+                None => {
+                    total = pagination["totalElements"].as_u64().unwrap();
+                    assert_eq!(pagination["totalPages"].as_u64().unwrap(), pages as u64);
+                    break;
+                }
+            }
+        }
+        assert_eq!(objects.len() as u64, total, "totalElements of {first}");
+        objects
+    }
+}
+
+/// `url` with one more query parameter.
+fn with_param(url: &str, param: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{param}")
+}
+
+/// Every OParl object in `value`, embedded ones included (path, object).
+fn objects_in<'a>(value: &'a Value, path: &str, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("type") && map.contains_key("id") && !path.is_empty() {
+                out.push((path.to_owned(), value));
+            }
+            for (key, inner) in map {
+                objects_in(inner, &format!("{path}/{key}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                objects_in(inner, &format!("{path}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn strings_in(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings_in(v, out)),
+        _ => {}
+    }
+}
+
+// --- What must never be served -----------------------------------------------------------------
+
+struct Secrets {
+    /// Titles, texts, decisions and file names of non-public things.
+    texts: Vec<String>,
+    papers: Vec<PaperId>,
+    items: Vec<AgendaItemId>,
+    files: Vec<FileId>,
+}
+
+async fn secrets(app: &TestApp) -> Secrets {
+    let db = &app.db.db;
+    let body = demo_body_id();
+    let mut texts = Vec::new();
+    let mut papers = Vec::new();
+    for paper in repo::papers::list_by_body(db, body, true).await.unwrap() {
+        if !paper.public {
+            texts.push(paper.title.to_string());
+            texts.push(paper.text.as_str().to_owned());
+            texts.push(paper.reference.to_string());
+            papers.push(paper.id);
+        }
+    }
+    let mut items = Vec::new();
+    for meeting in repo::meetings::list_by_body(db, body, true).await.unwrap() {
+        for item in repo::agenda_items::list_by_meeting(db, meeting.id, true)
+            .await
+            .unwrap()
+        {
+            if !item.public {
+                texts.push(item.title.to_string());
+                if let Some(decision) = &item.decision {
+                    texts.push(decision.as_str().to_owned());
+                }
+                items.push(item.id);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for file in repo::files::list_by_body(db, body, true).await.unwrap() {
+        let hidden = file.paper_id.is_some_and(|p| papers.contains(&p))
+            || file.agenda_item_id.is_some_and(|i| items.contains(&i));
+        if hidden {
+            texts.push(file.name.to_string());
+            files.push(file.id);
+        }
+    }
+    assert!(papers.len() >= 2 && items.len() >= 3 && files.len() >= 2);
+    // Texts shared with public items (e.g. a generic title) would make the search meaningless.
+    texts.retain(|t| t.len() >= 8);
+    Secrets {
+        texts,
+        papers,
+        items,
+        files,
+    }
+}
+
+fn assert_no_secret(secrets: &Secrets, what: &str, text: &str) {
+    for secret in &secrets.texts {
+        assert!(
+            !text.contains(secret.as_str()),
+            "non-public text {secret:?} appears in {what}"
+        );
+    }
+}
+
+// --- Tests -------------------------------------------------------------------------------------
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn every_object_is_valid_reachable_and_public(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let base = app.url("/oparl/v1");
+    let mut seen = Seen::default();
+
+    // System → bodies → every list (and every organization's meetings).
+    let system = seen.get(&app, &base).await;
+    assert_eq!(system["id"], base.as_str());
+    assert_eq!(system["oparlVersion"], "https://schema.oparl.org/1.1/");
+    assert!(system["license"].as_str().unwrap().starts_with("https://"));
+    schemas.check(&system);
+    let mut listed: BTreeMap<String, Value> = BTreeMap::new();
+    let bodies = seen.walk(&app, system["body"].as_str().unwrap()).await;
+    assert_eq!(bodies.len(), 1);
+    let mut list_sizes = BTreeMap::new();
+    for body in &bodies {
+        assert!(body["license"].is_string());
+        for field in [
+            "organization",
+            "person",
+            "meeting",
+            "paper",
+            "agendaItem",
+            "consultation",
+            "file",
+            "locationList",
+            "legislativeTermList",
+            "membership",
+        ] {
+            let url = body[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("Body.{field} missing"));
+            let objects = seen.walk(&app, url).await;
+            // The same list in small pages: the same objects in the same order.
+            let paged = seen.walk(&app, &with_param(url, "limit=3")).await;
+            assert_eq!(objects, paged, "{field} paged by 3 differs");
+            list_sizes.insert(field, objects.len());
+            for object in objects {
+                if field == "organization" {
+                    let meetings = seen.walk(&app, object["meeting"].as_str().unwrap()).await;
+                    for meeting in meetings {
+                        listed.insert(meeting["id"].as_str().unwrap().to_owned(), meeting);
+                    }
+                }
+                listed.insert(object["id"].as_str().unwrap().to_owned(), object);
+            }
+        }
+        listed.insert(body["id"].as_str().unwrap().to_owned(), body.clone());
+    }
+    // The demo council, less what is not public: 5 of 7 papers, 7 of 9 files.
+    assert_eq!(list_sizes["organization"], 11);
+    assert_eq!(list_sizes["person"], 40);
+    assert_eq!(list_sizes["meeting"], 4);
+    assert_eq!(list_sizes["paper"], 5);
+    assert_eq!(list_sizes["file"], 7);
+    assert_eq!(list_sizes["locationList"], 2);
+    assert_eq!(list_sizes["legislativeTermList"], 1);
+    assert!(list_sizes["membership"] > 60);
+    assert!(list_sizes["agendaItem"] >= 12);
+
+    // Every object, listed or embedded: valid, typed, and served at its id.
+    let mut all: Vec<(String, Value)> = Vec::new();
+    for object in listed.values() {
+        let mut found = Vec::new();
+        objects_in(object, "", &mut found);
+        for (_, embedded) in found {
+            all.push(("embedded".into(), embedded.clone()));
+        }
+        all.push(("listed".into(), object.clone()));
+    }
+    let mut fetched: HashMap<String, Value> = HashMap::new();
+    for (how, object) in &all {
+        schemas.check(object);
+        let id = object["id"].as_str().unwrap();
+        assert!(
+            id.starts_with(&format!("{base}/")),
+            "id {id} is not an absolute URL of this server"
+        );
+        assert!(
+            object.get("deleted").is_none(),
+            "no tombstones without modified_since"
+        );
+        if !fetched.contains_key(id) {
+            let own = seen.get(&app, id).await;
+            schemas.check(&own);
+            fetched.insert(id.to_owned(), own);
+        }
+        let own = &fetched[id];
+        if how == "listed" {
+            assert_eq!(own, object, "{id} differs from its list entry");
+        } else {
+            // Embedded copies leave out back-references; everything else is the same.
+            for (key, value) in object.as_object().unwrap() {
+                assert_eq!(
+                    &own[key], value,
+                    "{id}.{key} differs from the embedded copy"
+                );
+            }
+        }
+    }
+    let types: HashSet<&str> = fetched.values().map(type_name).collect();
+    for kind in &TYPES[1..] {
+        assert!(types.contains(kind), "no {kind} was served");
+    }
+    // Back-references are present on objects served on their own.
+    for own in fetched.values() {
+        match type_name(own) {
+            "AgendaItem" => assert!(own["meeting"].is_string()),
+            "Consultation" => assert!(own["paper"].is_string()),
+            "Membership" => assert!(own["person"].is_string()),
+            "LegislativeTerm" => assert!(own["body"].is_string()),
+            "File" => assert!(own["paper"].is_array() || own["meeting"].is_array()),
+            _ => {}
+        }
+        // No e-mail addresses of persons.
+        if type_name(own) == "Person" {
+            assert!(own.get("email").is_none());
+        }
+    }
+
+    // Non-public things: never served, not even by their own URL.
+    let secrets = secrets(&app).await;
+    for text in &seen.bodies {
+        let value: Value = serde_json::from_str(text).unwrap();
+        let mut strings = Vec::new();
+        strings_in(&value, &mut strings);
+        for s in strings {
+            assert_no_secret(&secrets, "an OParl response", &s);
+        }
+    }
+    let hidden = secrets
+        .papers
+        .iter()
+        .map(|p| format!("{base}/paper/{p}"))
+        .chain(
+            secrets
+                .items
+                .iter()
+                .map(|i| format!("{base}/agendaItem/{i}")),
+        )
+        .chain(secrets.files.iter().flat_map(|f| {
+            [
+                format!("{base}/file/{f}"),
+                format!("{base}/file/{f}/access"),
+                format!("{base}/file/{f}/download"),
+            ]
+        }));
+    for url in hidden {
+        let response = app.client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{url} must not be served");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        let text = response.text().await.unwrap();
+        assert_no_secret(&secrets, &url, &text);
+    }
+    let ics = app.get("/api/v1/meetings.ics").await.text().await.unwrap();
+    assert_no_secret(&secrets, "the calendar feed", &ics.replace("\r\n ", ""));
+
+    // Files: the bytes behind accessUrl (inline) and downloadUrl (attachment).
+    let file = fetched
+        .values()
+        .find(|o| type_name(o) == "File")
+        .unwrap()
+        .clone();
+    let download = app
+        .client
+        .get(file["downloadUrl"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.headers()["content-type"], "application/pdf");
+    let disposition = download.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename="),
+        "{disposition}"
+    );
+    let bytes = download.bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, file["size"].as_u64().unwrap());
+    assert_eq!(
+        hex_digest(&bytes),
+        file["plenum:sha256Checksum"].as_str().unwrap()
+    );
+    let access = app
+        .client
+        .get(file["accessUrl"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(access.status(), 200);
+    let disposition = access.headers()["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("inline"), "{disposition}");
+    app.stop().await;
+}
+
+fn hex_digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn modified_since_lists_changes_and_tombstones(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let db = &app.db.db;
+    let body = demo_body_id();
+    let base = app.url("/oparl/v1");
+    let lists = format!("{base}/body/{body}");
+    let mut seen = Seen::default();
+    let papers_before = seen.walk(&app, &format!("{lists}/paper")).await;
+    let meetings_before = seen.walk(&app, &format!("{lists}/meeting")).await;
+
+    let since = Utc::now();
+    let since_param = format!(
+        "modified_since={}",
+        urlencode(&since.to_rfc3339_opts(SecondsFormat::Micros, false))
+    );
+    // Nothing changed yet.
+    let empty = seen
+        .walk(&app, &format!("{lists}/paper?{since_param}"))
+        .await;
+    assert!(empty.is_empty(), "{empty:#?}");
+
+    // Delete one public paper; delete a consultation of another (embedded: bumps its paper);
+    // delete a public agenda item (embedded: bumps its meeting).
+    let papers = repo::papers::list_by_body(db, body, false).await.unwrap();
+    let public: Vec<&Paper> = papers.iter().filter(|p| p.public).collect();
+    let gone = public[0];
+    let changed = public.iter().find(|p| p.id != gone.id).copied().unwrap();
+    repo::papers::delete(db, gone.id).await.unwrap();
+    let steps = repo::consultations::list_by_paper(db, changed.id, false)
+        .await
+        .unwrap();
+    repo::consultations::delete(db, steps[0].id).await.unwrap();
+    let meeting = repo::meetings::list_by_body(db, body, false).await.unwrap()[0].clone();
+    let agenda = repo::agenda_items::list_by_meeting(db, meeting.id, false)
+        .await
+        .unwrap();
+    let item = agenda.iter().find(|i| i.public).unwrap();
+    repo::agenda_items::delete(db, item.id).await.unwrap();
+
+    let changes = seen
+        .walk(&app, &format!("{lists}/paper?{since_param}"))
+        .await;
+    let by_id: HashMap<&str, &Value> = changes
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p))
+        .collect();
+    assert_eq!(changes.len(), 2, "{changes:#?}");
+    let tombstone = by_id[format!("{base}/paper/{}", gone.id).as_str()];
+    assert_eq!(tombstone["deleted"], true);
+    assert_eq!(tombstone["type"], "https://schema.oparl.org/1.1/Paper");
+    assert!(
+        tombstone.get("name").is_none(),
+        "a tombstone carries no content"
+    );
+    schemas.check(tombstone);
+    let bumped = by_id[format!("{base}/paper/{}", changed.id).as_str()];
+    assert!(bumped.get("deleted").is_none());
+    let consultation_url = format!("{base}/consultation/{}", steps[0].id);
+    assert!(
+        !bumped.to_string().contains(&consultation_url),
+        "deleted consultation still embedded"
+    );
+    schemas.check(bumped);
+    // The tombstone at its own URL; the deleted consultation and agenda item likewise.
+    let own = seen.get(&app, &format!("{base}/paper/{}", gone.id)).await;
+    assert_eq!(&own, tombstone);
+    for url in [
+        consultation_url.clone(),
+        format!("{base}/agendaItem/{}", item.id),
+    ] {
+        let own = seen.get(&app, &url).await;
+        assert_eq!(own["deleted"], true, "{url}");
+        schemas.check(&own);
+    }
+    // Without modified_since, deleted objects are not listed.
+    let papers_after = seen.walk(&app, &format!("{lists}/paper")).await;
+    assert_eq!(papers_after.len(), papers_before.len() - 1);
+    assert!(
+        papers_after
+            .iter()
+            .all(|p| p["id"] != format!("{base}/paper/{}", gone.id).as_str())
+    );
+    let consultations = seen.walk(&app, &format!("{lists}/consultation")).await;
+    assert!(
+        consultations
+            .iter()
+            .all(|c| c["id"] != consultation_url.as_str())
+    );
+    let consultations = seen
+        .walk(&app, &format!("{lists}/consultation?{since_param}"))
+        .await;
+    assert!(
+        consultations
+            .iter()
+            .any(|c| c["id"] == consultation_url.as_str() && c["deleted"] == true)
+    );
+    // Changed meetings: the one whose agenda lost an item, and the one whose agenda item lost
+    // its consultation (an agenda item links its consultation). No others.
+    let mut expected: HashSet<String> = HashSet::from([format!("{base}/meeting/{}", meeting.id)]);
+    if let Some(m) = steps[0].meeting_id {
+        expected.insert(format!("{base}/meeting/{m}"));
+    }
+    let meetings = seen
+        .walk(&app, &format!("{lists}/meeting?{since_param}"))
+        .await;
+    let got: HashSet<String> = meetings
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(got, expected);
+    let deleted_item = format!("{base}/agendaItem/{}", item.id);
+    assert!(
+        !meetings
+            .iter()
+            .any(|m| m.to_string().contains(&deleted_item))
+    );
+    let agenda_items = seen
+        .walk(&app, &format!("{lists}/agendaItem?{since_param}"))
+        .await;
+    assert!(agenda_items.iter().any(|i| i["deleted"] == true));
+    for object in agenda_items.iter().chain(&meetings) {
+        schemas.check(object);
+    }
+    // modified_until before the changes: the old state of the list, without tombstones.
+    let until = format!(
+        "modified_until={}",
+        urlencode(&since.to_rfc3339_opts(SecondsFormat::Micros, false))
+    );
+    let old = seen.walk(&app, &format!("{lists}/meeting?{until}")).await;
+    assert_eq!(old.len(), meetings_before.len() - expected.len());
+    // created_since in the future: nothing.
+    let none = seen
+        .walk(
+            &app,
+            &format!("{lists}/meeting?created_since=2999-01-01T00%3A00%3A00%2B01%3A00"),
+        )
+        .await;
+    assert!(none.is_empty());
+    // Filters are carried into the links.
+    let page = seen
+        .get(&app, &format!("{lists}/person?limit=5&{until}"))
+        .await;
+    let next = page["links"]["next"].as_str().unwrap();
+    assert!(
+        next.contains("modified_until=") && next.contains("limit=5"),
+        "{next}"
+    );
+
+    // omit_internal=true leaves out embedded lists, and the objects stay valid.
+    let lean = seen
+        .walk(&app, &format!("{lists}/meeting?omit_internal=true"))
+        .await;
+    assert_eq!(lean.len(), meetings_before.len());
+    for meeting in &lean {
+        assert!(meeting.get("agendaItem").is_none() && meeting.get("auxiliaryFile").is_none());
+        schemas.check(meeting);
+    }
+    let lean = seen
+        .walk(&app, &format!("{lists}/person?limit=7&omit_internal=true"))
+        .await;
+    assert!(lean.iter().all(|p| p.get("membership").is_none()));
+
+    // Bad dates and limits: 400 problem documents, with CORS.
+    for query in [
+        "modified_since=yesterday",
+        "created_until=2026-13-01T00:00:00Z",
+        "modified_until=2026-01-01",
+        "limit=0",
+        "limit=many",
+        "after=not-an-id",
+    ] {
+        let url = format!("{lists}/paper?{query}");
+        let response = app.client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{url}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["type"], "/problems/invalid-query", "{url}");
+        assert_eq!(problem["status"], 400);
+        assert!(problem["message"].is_string());
+    }
+    // Unknown ids, types and lists: 404 problem documents, with CORS.
+    let unknown = uuid::Uuid::new_v4();
+    for path in [
+        format!("/oparl/v1/paper/{unknown}"),
+        format!("/oparl/v1/meeting/{unknown}"),
+        format!("/oparl/v1/body/{unknown}"),
+        format!("/oparl/v1/body/{unknown}/paper"),
+        format!("/oparl/v1/body/{body}/nonsense"),
+        format!("/oparl/v1/file/{unknown}/download"),
+        "/oparl/v1/paper/not-a-uuid".to_owned(),
+        "/oparl/v1/user/1".to_owned(),
+        "/oparl/v1/no/such/path".to_owned(),
+    ] {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["type"], "/problems/not-found", "{path}");
+    }
+    // The deleted paper's file content is gone; the System has one canonical URL.
+    let gone_file = repo::files::list_by_paper(db, gone.id, false)
+        .await
+        .unwrap();
+    assert!(!gone_file.is_empty());
+    let response = app
+        .get(&format!("/oparl/v1/file/{}/download", gone_file[0].id))
+        .await;
+    assert_eq!(response.status(), 200, "the file itself was not deleted");
+    repo::files::delete(db, gone_file[0].id).await.unwrap();
+    let response = app
+        .get(&format!("/oparl/v1/file/{}/download", gone_file[0].id))
+        .await;
+    assert_eq!(response.status(), 410);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in ["/oparl/v1/system", "/oparl/v1/"] {
+        let response = no_redirects.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 301, "{path}");
+        assert_eq!(response.headers()["location"], base.as_str());
+    }
+    // A CORS preflight from any origin is answered.
+    let response = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{lists}/paper"))
+        .header("origin", "https://example.org")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    app.stop().await;
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+// --- iCalendar ---------------------------------------------------------------------------------
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn calendar_feed_lists_meetings_that_are_not_cancelled(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let db = &app.db.db;
+    let meetings = repo::meetings::list_by_body(db, demo_body_id(), false)
+        .await
+        .unwrap();
+    assert_eq!(meetings.len(), 4);
+    // Cancel the planned meeting; give another a name that needs escaping.
+    let planned = meetings
+        .iter()
+        .find(|m| m.state == MeetingState::Planned)
+        .unwrap();
+    repo::meetings::transition(db, planned.id, MeetingState::Cancelled)
+        .await
+        .unwrap();
+    let mut renamed = meetings
+        .iter()
+        .find(|m| m.state == MeetingState::Invited)
+        .unwrap()
+        .clone();
+    renamed.name = Name::parse(
+        "Sondersitzung; Haushalt, Teil 2 – Bürgerbeteiligung und Stellungnahmen der Ortsräte",
+    )
+    .unwrap();
+    repo::meetings::update(db, renamed.clone()).await.unwrap();
+
+    let response = app.get("/api/v1/meetings.ics").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let bytes = response.bytes().await.unwrap();
+    let text = std::str::from_utf8(&bytes).unwrap();
+    assert!(text.ends_with("\r\n"));
+    // Physical lines: CRLF only, at most 75 octets.
+    let physical: Vec<&str> = text.strip_suffix("\r\n").unwrap().split("\r\n").collect();
+    for line in &physical {
+        assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
+        assert!(!line.contains('\n') && !line.contains('\r'));
+    }
+    assert!(
+        physical.iter().any(|l| l.starts_with(' ')),
+        "something was folded"
+    );
+    // Unfold, then parse line by line.
+    let unfolded = text.replace("\r\n ", "");
+    let lines: Vec<&str> = unfolded
+        .strip_suffix("\r\n")
+        .unwrap()
+        .split("\r\n")
+        .collect();
+    assert_eq!(lines.first(), Some(&"BEGIN:VCALENDAR"));
+    assert_eq!(lines.last(), Some(&"END:VCALENDAR"));
+    assert!(lines.contains(&"VERSION:2.0"));
+    assert!(lines.iter().any(|l| l.starts_with("PRODID:")));
+    let mut events: Vec<HashMap<String, String>> = Vec::new();
+    let mut current: Option<HashMap<String, String>> = None;
+    for line in &lines {
+        let (name, value) = line
+            .split_once(':')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        match (name, value) {
+            ("BEGIN", "VEVENT") => {
+                assert!(current.is_none());
+                current = Some(HashMap::new());
+            }
+            ("END", "VEVENT") => events.push(current.take().unwrap()),
+            _ => {
+                if let Some(event) = current.as_mut() {
+                    assert!(
+                        event.insert(name.to_owned(), value.to_owned()).is_none(),
+                        "{name} twice"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(
+        events.len(),
+        3,
+        "one event per meeting that is not cancelled"
+    );
+    let mut uids = HashSet::new();
+    for event in &events {
+        for property in ["UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "LOCATION"] {
+            assert!(
+                event.contains_key(property),
+                "{property} missing: {event:?}"
+            );
+        }
+        assert!(uids.insert(event["UID"].clone()));
+        for property in ["DTSTAMP", "DTSTART", "DTEND"] {
+            let value = &event[property];
+            assert!(
+                value.len() == 16 && value.ends_with('Z') && value.as_bytes()[8] == b'T',
+                "{property}:{value} is not a UTC date-time"
+            );
+        }
+        // Commas and semicolons in text values are escaped.
+        for property in ["SUMMARY", "LOCATION"] {
+            let value = event[property]
+                .replace("\\\\", "")
+                .replace("\\,", "")
+                .replace("\\;", "");
+            assert!(
+                !value.contains(',') && !value.contains(';'),
+                "{property}: {}",
+                event[property]
+            );
+        }
+    }
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["UID"].contains(&planned.id.to_string()))
+    );
+    let special = events
+        .iter()
+        .find(|e| e["UID"].contains(&renamed.id.to_string()))
+        .unwrap();
+    assert_eq!(
+        special["SUMMARY"],
+        "Sondersitzung\\; Haushalt\\, Teil 2 – Bürgerbeteiligung und Stellungnahmen der Ortsräte"
+    );
+    assert!(special["LOCATION"].contains("Marktplatz 1\\, 12345 Musterstadt"));
+    let start = renamed.start.format("%Y%m%dT%H%M%SZ").to_string();
+    assert_eq!(special["DTSTART"], start);
+
+    // The feed and the OParl endpoints are in the OpenAPI document.
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    for path in [
+        "/api/v1/meetings.ics",
+        "/oparl/v1",
+        "/oparl/v1/body",
+        "/oparl/v1/body/{id}/{list}",
+        "/oparl/v1/{type}/{id}",
+        "/oparl/v1/file/{id}/download",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    app.stop().await;
+}
