@@ -1,0 +1,299 @@
+//! Durability of the vote path: ballots are cast against the real `plenum` binary, which is
+//! SIGKILLed after some acknowledgements; after a restart every acknowledged ballot is there,
+//! retries with the same command ids never count twice, and the poll can continue.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_plenum");
+const PASSWORD: &str = plenum_server::demo::DEMO_PASSWORD;
+
+fn start(data_dir: &std::path::Path, demo: bool) -> (Child, String) {
+    let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
+    if demo {
+        args.push("--demo");
+    }
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .env_remove("PLENUM_DATABASE_URL")
+        .env("PLENUM_DATA_DIR", data_dir)
+        .env(
+            "PLENUM_WEB_DIR",
+            format!("{}/../../web", env!("CARGO_MANIFEST_DIR")),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !sent && let Some(rest) = line.split("listening on http://").nth(1) {
+                let _ = tx.send(rest.split('/').next().unwrap().to_owned());
+                sent = true;
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server did not start");
+    (child, format!("http://{addr}"))
+}
+
+async fn login(client: &reqwest::Client, base: &str, username: &str) -> (String, String) {
+    let step: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let name = plenum_domain::Username::parse(username).unwrap();
+    let totp =
+        plenum_api::auth::totp::totp_for(&plenum_server::demo::demo_totp_secret(username), &name)
+            .unwrap();
+    let code = totp
+        .generate(chrono::Utc::now().timestamp() as u64)
+        .to_string();
+    let session: Value = client
+        .post(format!("{base}/api/v1/auth/totp"))
+        .json(&json!({"mfa_token": step["mfa_token"], "code": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        session["access_token"]
+            .as_str()
+            .expect("signed in")
+            .to_owned(),
+        session["user"]["person_id"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn command(
+    client: &reqwest::Client,
+    base: &str,
+    meeting: &str,
+    token: &str,
+    id: Uuid,
+    command: Value,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(format!("{base}/api/v1/meetings/{meeting}/live/commands"))
+        .bearer_auth(token)
+        .json(&json!({"command_id": id, "command": command}))
+        .send()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_ballots_survive_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = start(dir.path(), true);
+    let client = reqwest::Client::new();
+    let meeting: plenum_domain::MeetingId = plenum_server::demo::demo_id("meeting:rat-3");
+    let meeting = meeting.to_string();
+    let (chair, _) = login(&client, &base, "katharina.brandt").await;
+    let names = [
+        "thomas.schneider",
+        "sabine.fischer",
+        "michael.weber",
+        "petra.meyer",
+        "andreas.wagner",
+        "monika.becker",
+        "frank.schulz",
+        "birgit.hoffmann",
+        "juergen.schaefer",
+        "karin.koch",
+        "markus.bauer",
+        "susanne.richter",
+    ];
+    let mut members = Vec::new();
+    for name in names {
+        members.push(login(&client, &base, name).await);
+    }
+    let ok = |r: reqwest::Response| async move {
+        let status = r.status();
+        assert_eq!(status, 200, "{}", r.text().await.unwrap());
+    };
+    ok(command(
+        &client,
+        &base,
+        &meeting,
+        &chair,
+        Uuid::new_v4(),
+        json!({"type": "start_meeting"}),
+    )
+    .await
+    .unwrap())
+    .await;
+    for (token, _) in &members {
+        ok(command(
+            &client,
+            &base,
+            &meeting,
+            token,
+            Uuid::new_v4(),
+            json!({"type": "check_in", "remote": false}),
+        )
+        .await
+        .unwrap())
+        .await;
+    }
+    let poll = Uuid::new_v4();
+    ok(command(&client, &base, &meeting, &chair, Uuid::new_v4(),
+        json!({"type": "create_poll", "poll": poll, "title": "Haushalt", "kind": "named", "rule": "simple"})).await.unwrap()).await;
+    ok(command(
+        &client,
+        &base,
+        &meeting,
+        &chair,
+        Uuid::new_v4(),
+        json!({"type": "open_poll", "poll": poll}),
+    )
+    .await
+    .unwrap())
+    .await;
+
+    // Everyone votes at once; the server is killed as soon as five votes are acknowledged.
+    let ids: Vec<Uuid> = members.iter().map(|_| Uuid::new_v4()).collect();
+    let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel();
+    for (i, (token, person)) in members.iter().enumerate() {
+        let (client, base, meeting, token, person, id, tx) = (
+            client.clone(),
+            base.clone(),
+            meeting.clone(),
+            token.clone(),
+            person.clone(),
+            ids[i],
+            acked_tx.clone(),
+        );
+        tokio::spawn(async move {
+            let vote = json!({"type": "cast_ballot", "poll": poll, "choice": {"choice": "yes"}});
+            if let Ok(response) = command(&client, &base, &meeting, &token, id, vote).await
+                && response.status() == 200
+            {
+                let _ = tx.send(person);
+            }
+        });
+    }
+    drop(acked_tx);
+    let mut acked = Vec::new();
+    while acked.len() < 5 {
+        acked.push(
+            tokio::time::timeout(Duration::from_secs(30), acked_rx.recv())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    // Acks that raced the kill were sent before it: they count as acknowledged too.
+    while let Ok(Some(person)) =
+        tokio::time::timeout(Duration::from_millis(200), acked_rx.recv()).await
+    {
+        acked.push(person);
+    }
+
+    let (mut child, base) = start(dir.path(), false);
+    let live: Value = client
+        .get(format!("{base}/api/v1/meetings/{meeting}/live"))
+        .bearer_auth(&chair)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let state = &live["state"];
+    assert_eq!(state["status"], "running");
+    let p = state["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == poll.to_string())
+        .unwrap();
+    assert_eq!(p["state"], "open", "the poll can continue");
+    let voted: Vec<String> = p["voted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    for person in &acked {
+        assert!(
+            voted.contains(person),
+            "acknowledged ballot of {person} survived: {voted:?}"
+        );
+    }
+
+    // Everyone retries with the same command ids: durable ones answer as before, the rest apply.
+    for (i, (token, _)) in members.iter().enumerate() {
+        let vote = json!({"type": "cast_ballot", "poll": poll, "choice": {"choice": "yes"}});
+        let response = command(&client, &base, &meeting, token, ids[i], vote)
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "retry {i}: {}",
+            response.text().await.unwrap()
+        );
+    }
+    ok(command(
+        &client,
+        &base,
+        &meeting,
+        &chair,
+        Uuid::new_v4(),
+        json!({"type": "close_poll", "poll": poll}),
+    )
+    .await
+    .unwrap())
+    .await;
+    let live: Value = client
+        .get(format!("{base}/api/v1/meetings/{meeting}/live"))
+        .bearer_auth(&chair)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let p = live["state"]["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == poll.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        p["result"]["tally"]["yes"],
+        names.len(),
+        "each ballot exactly once"
+    );
+    assert_eq!(p["result"]["named"].as_array().unwrap().len(), names.len());
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
