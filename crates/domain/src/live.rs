@@ -145,7 +145,12 @@ pub struct PollResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LotDraw {
     pub among: Vec<u32>,
+    /// The (first) candidate the lot picked.
     pub winner: u32,
+    /// When the lot decided places in a runoff (a tie in round one): the runoff's two
+    /// candidates. Empty when the lot decided the election itself.
+    #[serde(default)]
+    pub runoff: Vec<u32>,
     /// `system` (secure random source) or `chair` (drawn by hand, entered by the chair).
     pub drawn_by: String,
 }
@@ -461,6 +466,34 @@ pub enum LiveError {
     SpeakerNotFound,
     #[error("no tie to decide by lot in this poll")]
     NoTie,
+}
+
+/// The runoff (Stichwahl) between candidates `a` and `b` of a first round.
+fn runoff_poll(first: &Poll, a: u32, b: u32) -> Poll {
+    Poll {
+        id: PollId::from_name(&first.id.as_uuid(), "runoff"),
+        item: first.item,
+        title: format!("{} – Stichwahl", first.title),
+        kind: PollKind::Election,
+        rule: first.rule,
+        options: vec![
+            first.options.get(a as usize).cloned().unwrap_or_default(),
+            first.options.get(b as usize).cloned().unwrap_or_default(),
+        ],
+        allow_change: false,
+        state: PollState::Draft,
+        eligible: BTreeSet::new(),
+        ineligible: BTreeMap::new(),
+        voted: BTreeSet::new(),
+        choices: BTreeMap::new(),
+        show_interim: false,
+        result: None,
+        round: 2,
+        runoff_of: Some(first.id),
+        corrects: None,
+        opened_at: None,
+        closed_at: None,
+    }
 }
 
 impl LiveState {
@@ -1059,24 +1092,53 @@ impl LiveState {
             Command::DrawLot { poll, winner } => {
                 Self::require_chair(actor)?;
                 let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
-                let among = match p.result.as_ref().and_then(|r| r.election_outcome.as_ref()) {
-                    Some(ElectionOutcome::Lot(among))
-                        if p.result.as_ref().is_some_and(|r| r.lot.is_none()) =>
-                    {
-                        among.clone()
-                    }
+                let result = p.result.as_ref().ok_or(LiveError::NoTie)?;
+                let among = match &result.election_outcome {
+                    Some(ElectionOutcome::Lot(among)) if result.lot.is_none() => among.clone(),
                     _ => return Err(LiveError::NoTie),
                 };
-                let (winner, drawn_by) = match winner {
-                    Some(w) if among.contains(w) => (*w, "chair"),
+                let rules = self.roster.rule_set.rules();
+                // A tie in round one under a top-two runoff draws runoff places, not the winner.
+                let field = (p.round == 1
+                    && rules.election_second_round == crate::ElectionSecondRound::TopTwoRunoff)
+                    .then(|| result.election.as_ref().map(crate::runoff_field))
+                    .flatten()
+                    .filter(|f| f.places_by_lot > 0);
+                let places = field.as_ref().map_or(1, |f| f.places_by_lot as usize);
+                let pool = field.as_ref().map_or(among.clone(), |f| f.tied.clone());
+                let drawn: Vec<u32> = match winner {
+                    Some(w) if places == 1 && pool.contains(w) => vec![*w],
                     Some(_) => return Err(LiveError::InvalidChoice),
-                    None => (among[(random % among.len() as u64) as usize], "system"),
+                    None => {
+                        let mut left = pool.clone();
+                        let mut seed = random;
+                        let mut picked = Vec::new();
+                        while picked.len() < places && !left.is_empty() {
+                            let index = (seed % left.len() as u64) as usize;
+                            picked.push(left.remove(index));
+                            seed = seed
+                                .wrapping_mul(6_364_136_223_846_793_005)
+                                .wrapping_add(1_442_695_040_888_963_407);
+                        }
+                        picked
+                    }
                 };
+                let runoff = match &field {
+                    Some(f) => f
+                        .qualified
+                        .iter()
+                        .copied()
+                        .chain(drawn.iter().copied())
+                        .collect(),
+                    None => Vec::new(),
+                };
+                let drawn_by = if winner.is_some() { "chair" } else { "system" };
                 one(Event::LotDrawn {
                     poll: *poll,
                     lot: LotDraw {
-                        among,
-                        winner,
+                        among: pool,
+                        winner: drawn.first().copied().unwrap_or_default(),
+                        runoff,
                         drawn_by: drawn_by.into(),
                     },
                 })
@@ -1287,30 +1349,7 @@ impl LiveState {
                     if let Some(ElectionOutcome::Runoff(a, b)) = result.election_outcome
                         && p.round == 1
                     {
-                        runoff = Some(Poll {
-                            id: PollId::from_name(&p.id.as_uuid(), "runoff"),
-                            item: p.item,
-                            title: format!("{} – Stichwahl", p.title),
-                            kind: PollKind::Election,
-                            rule: p.rule,
-                            options: vec![
-                                p.options.get(a as usize).cloned().unwrap_or_default(),
-                                p.options.get(b as usize).cloned().unwrap_or_default(),
-                            ],
-                            allow_change: false,
-                            state: PollState::Draft,
-                            eligible: BTreeSet::new(),
-                            ineligible: BTreeMap::new(),
-                            voted: BTreeSet::new(),
-                            choices: BTreeMap::new(),
-                            show_interim: false,
-                            result: None,
-                            round: 2,
-                            runoff_of: Some(p.id),
-                            corrects: None,
-                            opened_at: None,
-                            closed_at: None,
-                        });
+                        runoff = Some(runoff_poll(p, a, b));
                     }
                 }
                 if let Some(runoff) = runoff {
@@ -1331,10 +1370,17 @@ impl LiveState {
             }
             Event::DisplayChanged { poll } => self.display_poll = *poll,
             Event::LotDrawn { poll, lot } => {
-                if let Some(p) = self.poll_mut(*poll)
-                    && let Some(result) = p.result.as_mut()
-                {
-                    result.lot = Some(lot.clone());
+                let mut runoff = None;
+                if let Some(p) = self.poll_mut(*poll) {
+                    if let Some(result) = p.result.as_mut() {
+                        result.lot = Some(lot.clone());
+                    }
+                    if let [a, b] = lot.runoff[..] {
+                        runoff = Some(runoff_poll(p, a, b));
+                    }
+                }
+                if let Some(runoff) = runoff {
+                    self.polls.push(runoff);
                 }
             }
         }
@@ -1351,5 +1397,285 @@ impl LiveState {
         {
             p.choices.insert(voter, choice);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(n: usize) -> (LiveState, Vec<PersonId>, CommandActor) {
+        let people: Vec<PersonId> = (0..n).map(|_| PersonId::new()).collect();
+        let roster = Roster {
+            organization: OrganizationId::new(),
+            organization_kind: crate::OrganizationKind::Council,
+            statutory_seats: n as u32,
+            rule_set: RuleSet::NordrheinWestfalen,
+            members: people
+                .iter()
+                .enumerate()
+                .map(|(i, p)| RosterMember {
+                    person: *p,
+                    name: format!("M{i}"),
+                    role: if i == 0 {
+                        MembershipRole::Chair
+                    } else {
+                        MembershipRole::Member
+                    },
+                    voting_right: true,
+                })
+                .collect(),
+        };
+        let item = AgendaEntry {
+            id: AgendaItemId::new(),
+            number: "Ö 1".into(),
+            title: "Wahl".into(),
+            public: true,
+        };
+        let state = LiveState::new(MeetingId::new(), roster, vec![item]);
+        let chair = CommandActor {
+            person: Some(people[0]),
+            chair: true,
+        };
+        (state, people, chair)
+    }
+
+    fn run(state: &mut LiveState, actor: &CommandActor, command: Command) -> Applied {
+        let applied = state.decide(actor, &command, Utc::now(), 7).unwrap();
+        state.apply_all(&applied);
+        applied
+    }
+
+    #[test]
+    fn an_undecided_election_gets_a_runoff_and_a_tied_runoff_a_lot() {
+        let (mut state, people, chair) = setup(6);
+        run(&mut state, &chair, Command::StartMeeting);
+        for p in &people {
+            let me = CommandActor {
+                person: Some(*p),
+                chair: false,
+            };
+            run(&mut state, &me, Command::CheckIn { remote: false });
+        }
+        assert!(state.quorum().reached);
+        let poll = PollId::new();
+        run(
+            &mut state,
+            &chair,
+            Command::CreatePoll {
+                poll,
+                item: None,
+                title: "Wahl der Stellvertretung".into(),
+                kind: PollKind::Election,
+                rule: MajorityRule::Simple,
+                options: vec!["Anna".into(), "Bernd".into(), "Clara".into()],
+                allow_change: false,
+                corrects: None,
+            },
+        );
+        run(&mut state, &chair, Command::OpenPoll { poll });
+        // 2 / 2 / 2: nobody has more than half of the valid votes.
+        let mut ballots = Vec::new();
+        for (i, p) in people.iter().enumerate() {
+            let me = CommandActor {
+                person: Some(*p),
+                chair: false,
+            };
+            let choice = BallotChoice::Candidate((i % 3) as u32);
+            let applied = run(&mut state, &me, Command::CastBallot { poll, choice });
+            assert!(
+                applied.secret_ballot.is_some(),
+                "election ballots are sealed"
+            );
+            assert!(applied.open_choice.is_none(), "and never kept in the open");
+            ballots.push(choice);
+        }
+        let close = state
+            .decide(&chair, &Command::ClosePoll { poll }, Utc::now(), 0)
+            .unwrap();
+        assert_eq!(
+            close.needs_secret_tally,
+            Some(poll),
+            "the tally comes from the sealed ballots"
+        );
+        let result = state
+            .result_of(state.poll(poll).unwrap(), ballots.iter().copied(), 0)
+            .unwrap();
+        assert!(
+            matches!(result.election_outcome, Some(ElectionOutcome::Lot(_))),
+            "{result:?}"
+        );
+        state.apply(&Event::PollClosed {
+            poll,
+            result,
+            at: Utc::now(),
+        });
+        assert!(
+            state.polls.iter().all(|p| p.runoff_of != Some(poll)),
+            "the lot picks the field first"
+        );
+        // Three tie for first: the lot draws the two places of the runoff.
+        let drawn = run(&mut state, &chair, Command::DrawLot { poll, winner: None });
+        let Event::LotDrawn { lot, .. } = &drawn.events[0] else {
+            panic!("{drawn:?}")
+        };
+        assert_eq!(lot.runoff.len(), 2);
+        assert_ne!(lot.runoff[0], lot.runoff[1]);
+        let runoff = state
+            .polls
+            .iter()
+            .find(|p| p.runoff_of == Some(poll))
+            .expect("a runoff poll");
+        assert_eq!(runoff.round, 2);
+        assert_eq!(runoff.options.len(), 2);
+        assert_eq!(runoff.state, PollState::Draft);
+        let runoff = runoff.id;
+
+        // The runoff ties 3 : 3, so the lot decides.
+        run(&mut state, &chair, Command::OpenPoll { poll: runoff });
+        let mut ballots = Vec::new();
+        for (i, p) in people.iter().enumerate() {
+            let me = CommandActor {
+                person: Some(*p),
+                chair: false,
+            };
+            let choice = BallotChoice::Candidate((i % 2) as u32);
+            run(
+                &mut state,
+                &me,
+                Command::CastBallot {
+                    poll: runoff,
+                    choice,
+                },
+            );
+            ballots.push(choice);
+        }
+        let result = state
+            .result_of(state.poll(runoff).unwrap(), ballots.iter().copied(), 0)
+            .unwrap();
+        assert!(
+            matches!(result.election_outcome, Some(ElectionOutcome::Lot(_))),
+            "{result:?}"
+        );
+        state.apply(&Event::PollClosed {
+            poll: runoff,
+            result,
+            at: Utc::now(),
+        });
+        let member = CommandActor {
+            person: Some(people[1]),
+            chair: false,
+        };
+        assert_eq!(
+            state.decide(
+                &member,
+                &Command::DrawLot {
+                    poll: runoff,
+                    winner: None
+                },
+                Utc::now(),
+                1
+            ),
+            Err(LiveError::NotChair)
+        );
+        let drawn = run(
+            &mut state,
+            &chair,
+            Command::DrawLot {
+                poll: runoff,
+                winner: None,
+            },
+        );
+        let Event::LotDrawn { lot, .. } = &drawn.events[0] else {
+            panic!("{drawn:?}")
+        };
+        assert_eq!(lot.drawn_by, "system");
+        assert!(lot.among.contains(&lot.winner));
+        assert!(
+            lot.runoff.is_empty(),
+            "the runoff's lot decides the election"
+        );
+        assert_eq!(
+            state.decide(
+                &chair,
+                &Command::DrawLot {
+                    poll: runoff,
+                    winner: None
+                },
+                Utc::now(),
+                1
+            ),
+            Err(LiveError::NoTie),
+            "a lot is drawn once"
+        );
+    }
+
+    #[test]
+    fn niedersachsen_bars_secret_votes_once_anyone_joined_remotely() {
+        let (mut state, people, chair) = setup(3);
+        state.roster.rule_set = RuleSet::Niedersachsen;
+        run(&mut state, &chair, Command::StartMeeting);
+        let remote = CommandActor {
+            person: Some(people[1]),
+            chair: false,
+        };
+        run(&mut state, &remote, Command::CheckIn { remote: true });
+        run(&mut state, &remote, Command::CheckIn { remote: false });
+        let poll = PollId::new();
+        run(
+            &mut state,
+            &chair,
+            Command::CreatePoll {
+                poll,
+                item: None,
+                title: "Geheim".into(),
+                kind: PollKind::Secret,
+                rule: MajorityRule::Simple,
+                options: vec![],
+                allow_change: false,
+                corrects: None,
+            },
+        );
+        assert!(matches!(
+            state.decide(&chair, &Command::OpenPoll { poll }, Utc::now(), 0),
+            Err(LiveError::SecretBarred(_))
+        ));
+    }
+
+    #[test]
+    fn points_of_order_jump_the_queue_and_the_chair_calls_in_order() {
+        let (mut state, people, chair) = setup(4);
+        run(&mut state, &chair, Command::StartMeeting);
+        for (i, p) in people.iter().enumerate().skip(1) {
+            let me = CommandActor {
+                person: Some(*p),
+                chair: false,
+            };
+            run(
+                &mut state,
+                &me,
+                Command::RequestToSpeak {
+                    point_of_order: i == 3,
+                },
+            );
+        }
+        let order: Vec<PersonId> = state.speakers.iter().map(|e| e.person).collect();
+        assert_eq!(order, vec![people[3], people[1], people[2]]);
+        run(&mut state, &chair, Command::CallNextSpeaker);
+        assert_eq!(
+            state.current_speaker.as_ref().map(|e| e.person),
+            Some(people[3])
+        );
+        let me = CommandActor {
+            person: Some(people[2]),
+            chair: false,
+        };
+        run(&mut state, &me, Command::WithdrawRequest);
+        run(&mut state, &chair, Command::CallNextSpeaker);
+        assert_eq!(
+            state.current_speaker.as_ref().map(|e| e.person),
+            Some(people[1])
+        );
+        assert!(state.speakers.is_empty());
     }
 }
