@@ -15,6 +15,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_plenum");
 const PASSWORD: &str = plenum_server::demo::DEMO_PASSWORD;
 
 fn start(data_dir: &std::path::Path, demo: bool) -> (Child, String) {
+    let (child, addr, _) = start_logged(data_dir, demo, "plenum=info");
+    (child, addr)
+}
+
+/// Starts `plenum serve`; every line it logs is collected in the returned buffer.
+fn start_logged(
+    data_dir: &std::path::Path,
+    demo: bool,
+    log: &str,
+) -> (Child, String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
     if demo {
         args.push("--demo");
@@ -27,6 +37,7 @@ fn start(data_dir: &std::path::Path, demo: bool) -> (Child, String) {
             "PLENUM_WEB_DIR",
             format!("{}/../../web", env!("CARGO_MANIFEST_DIR")),
         )
+        .env("RUST_LOG", log)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -34,9 +45,12 @@ fn start(data_dir: &std::path::Path, demo: bool) -> (Child, String) {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let collected = lines.clone();
     std::thread::spawn(move || {
         let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            collected.lock().unwrap().push(line.clone());
             if !sent && let Some(rest) = line.split("listening on http://").nth(1) {
                 let _ = tx.send(rest.split('/').next().unwrap().to_owned());
                 sent = true;
@@ -46,7 +60,7 @@ fn start(data_dir: &std::path::Path, demo: bool) -> (Child, String) {
     let addr = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("server did not start");
-    (child, format!("http://{addr}"))
+    (child, format!("http://{addr}"), lines)
 }
 
 async fn login(client: &reqwest::Client, base: &str, username: &str) -> (String, String) {
@@ -296,4 +310,133 @@ async fn acknowledged_ballots_survive_a_sigkill() {
         .status()
         .unwrap();
     child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_secret_poll_leaves_no_choice_in_the_logs_and_the_audit_chain_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    // The most verbose logging Plenum has.
+    let (mut child, base, logs) = start_logged(dir.path(), true, "trace");
+    let client = reqwest::Client::new();
+    let meeting: plenum_domain::MeetingId = plenum_server::demo::demo_id("meeting:rat-3");
+    let meeting = meeting.to_string();
+    let (chair, _) = login(&client, &base, "katharina.brandt").await;
+    let mut members = Vec::new();
+    for name in [
+        "anna.hartmann",
+        "heinz.ehrlich",
+        "lea.schmitz",
+        "jan.krause",
+    ] {
+        members.push(login(&client, &base, name).await);
+    }
+    let ok = |r: reqwest::Response| async move {
+        let status = r.status();
+        assert_eq!(status, 200, "{}", r.text().await.unwrap());
+    };
+    ok(command(
+        &client,
+        &base,
+        &meeting,
+        &chair,
+        Uuid::new_v4(),
+        json!({"type": "start_meeting"}),
+    )
+    .await
+    .unwrap())
+    .await;
+    for (token, _) in &members {
+        ok(command(
+            &client,
+            &base,
+            &meeting,
+            token,
+            Uuid::new_v4(),
+            json!({"type": "check_in", "remote": false}),
+        )
+        .await
+        .unwrap())
+        .await;
+    }
+    let poll = Uuid::new_v4();
+    ok(command(&client, &base, &meeting, &chair, Uuid::new_v4(),
+        json!({"type": "create_poll", "poll": poll, "title": "Geheime Wahl", "kind": "secret", "rule": "simple"})).await.unwrap()).await;
+    ok(command(
+        &client,
+        &base,
+        &meeting,
+        &chair,
+        Uuid::new_v4(),
+        json!({"type": "open_poll", "poll": poll}),
+    )
+    .await
+    .unwrap())
+    .await;
+    for (i, (token, _)) in members.iter().enumerate() {
+        let choice = ["yes", "no", "abstain", "yes"][i];
+        ok(command(
+            &client,
+            &base,
+            &meeting,
+            token,
+            Uuid::new_v4(),
+            json!({"type": "cast_ballot", "poll": poll, "choice": {"choice": choice}}),
+        )
+        .await
+        .unwrap())
+        .await;
+    }
+    ok(command(
+        &client,
+        &base,
+        &meeting,
+        &chair,
+        Uuid::new_v4(),
+        json!({"type": "close_poll", "poll": poll}),
+    )
+    .await
+    .unwrap())
+    .await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let logs = logs.lock().unwrap().clone();
+    assert!(
+        logs.len() > 20,
+        "trace logging was on: {} lines",
+        logs.len()
+    );
+    for line in &logs {
+        let lower = line.to_lowercase();
+        for (_, person) in &members {
+            if lower.contains(person.as_str()) {
+                for word in ["yes", "abstain", "\"no\"", "choice"] {
+                    assert!(
+                        !lower.contains(word),
+                        "a log line links a voter to a choice: {line}"
+                    );
+                }
+            }
+        }
+        assert!(
+            !lower.contains("\"choice\""),
+            "no ballot choice is ever logged: {line}"
+        );
+    }
+    // The audit chain of the whole session verifies.
+    let verify = Command::new(BIN)
+        .args(["audit", "verify"])
+        .env("PLENUM_DATA_DIR", dir.path())
+        .env_remove("PLENUM_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let out = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(out.contains("audit log intact"), "{out}");
 }
