@@ -320,6 +320,34 @@ fn refresh_cookie(state: &AppState, value: &str, max_age: Duration) -> HeaderVal
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// Opens a device session after a passed second factor, records the login, answers with tokens.
+async fn sign_in(
+    state: &AppState,
+    user: &User,
+    client: &ClientInfo,
+    device_name: Option<String>,
+    recovery_codes: Option<Vec<String>>,
+    recovery_codes_left: Option<u64>,
+) -> Result<Response> {
+    let (session, cookie) = open_session(state, user, client, device_name).await?;
+    record(
+        state,
+        Some(user.id),
+        "login.success",
+        Some(session.id.to_string()),
+        serde_json::json!({"address": client.address.to_string(), "device": session.name}),
+    )
+    .await;
+    Ok(session_response(
+        state,
+        user,
+        &session,
+        &cookie,
+        recovery_codes,
+        recovery_codes_left,
+    ))
+}
+
 fn session_response(
     state: &AppState,
     user: &User,
@@ -396,18 +424,7 @@ pub async fn verify_second_factor(
             serde_json::json!({"step": "second_factor", "reason": reason, "address": client.address.to_string()})).await;
         return Err(err);
     }
-    let (session, cookie) = open_session(&state, &user, &client, request.device_name).await?;
-    record(
-        &state,
-        Some(user.id),
-        "login.success",
-        Some(session.id.to_string()),
-        serde_json::json!({"address": client.address.to_string(), "device": session.name}),
-    )
-    .await;
-    Ok(session_response(
-        &state, &user, &session, &cookie, None, left,
-    ))
+    sign_in(&state, &user, &client, request.device_name, None, left).await
 }
 
 /// First login: creates a TOTP secret and returns it with its QR code. Not active until
@@ -490,23 +507,15 @@ pub async fn confirm_enrolment(
         serde_json::json!({}),
     )
     .await;
-    let (session, cookie) = open_session(&state, &user, &client, request.device_name).await?;
-    record(
-        &state,
-        Some(user.id),
-        "login.success",
-        Some(session.id.to_string()),
-        serde_json::json!({"address": client.address.to_string(), "device": session.name}),
-    )
-    .await;
-    Ok(session_response(
+    sign_in(
         &state,
         &user,
-        &session,
-        &cookie,
+        &client,
+        request.device_name,
         Some(codes),
         None,
-    ))
+    )
+    .await
 }
 
 fn cookie_value(headers: &HeaderMap) -> Option<String> {
