@@ -34,6 +34,10 @@ use crate::AppState;
         super::admin::create_setup_link,
         super::admin::revoke_sessions,
         super::admin::reset_second_factor,
+        super::live::issue_ticket,
+        super::live::get_live,
+        super::live::get_events,
+        super::live::post_command,
         get_openapi,
         super::ical::get_meetings_ics,
         super::oparl::get_system,
@@ -52,6 +56,7 @@ use crate::AppState;
         (name = "auth", description = "Two-step login: password, then TOTP; refresh; logout"),
         (name = "me", description = "The signed-in user and their devices"),
         (name = "admin", description = "Account administration (admins)"),
+        (name = "live", description = "Live sessions: attendance, speakers, polls, ballots (WebSocket at /api/v1/live)"),
         (name = "calendar", description = "iCalendar feeds"),
         (name = "oparl", description = "OParl 1.1: the public council information for machines"),
     )
