@@ -725,6 +725,7 @@ async fn admins_reset_a_lost_second_factor_and_revoke_sessions() {
 async fn changing_the_password_needs_the_old_one_and_a_code() {
     let app = spawn_app(Backend::Sqlite, true).await.unwrap();
     let user = "anna.hartmann";
+    crate::helpers::fresh_totp_step().await;
     let here = app.login(user, -1).await;
     let there = app.login(user, 0).await;
     let change = |body: Value| {

@@ -161,3 +161,15 @@ impl TestApp {
         }
     }
 }
+
+/// Waits until the current TOTP step has at least 10 s left, so a test that reasons about
+/// neighbouring steps cannot be split by a step boundary.
+pub async fn fresh_totp_step() {
+    loop {
+        let into_step = chrono::Utc::now().timestamp().rem_euclid(30);
+        if into_step < 20 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
