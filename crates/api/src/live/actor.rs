@@ -423,31 +423,33 @@ impl Actor {
     }
 }
 
-/// One audit entry per poll for all the ballots of a batch ("these members voted"), so a
-/// council voting at once costs a handful of entries, not one each.
+/// One audit entry per poll for all the ballots of a batch ("these members voted"), at the
+/// place of the batch's first ballot in that poll, so a council voting at once costs a handful
+/// of entries, not one each, and the order of the log stays the order of events.
 fn merge_ballot_audits(events: Vec<AuditEvent>) -> Vec<AuditEvent> {
     let mut out: Vec<AuditEvent> = Vec::new();
-    let mut voters: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+    let mut voters: Vec<(String, usize, Vec<serde_json::Value>)> = Vec::new();
     for event in events {
         if event.action == "poll.voted"
             && let Ok(detail) = serde_json::from_str::<serde_json::Value>(&event.detail)
         {
             let poll = detail["poll"].as_str().unwrap_or_default().to_owned();
-            match voters.iter_mut().find(|(p, _)| *p == poll) {
-                Some((_, list)) => list.push(detail["voter"].clone()),
-                None => voters.push((poll, vec![detail["voter"].clone()])),
+            match voters.iter_mut().find(|(p, _, _)| *p == poll) {
+                Some((_, _, list)) => list.push(detail["voter"].clone()),
+                None => {
+                    voters.push((poll, out.len(), vec![detail["voter"].clone()]));
+                    out.push(event);
+                }
             }
             continue;
         }
         out.push(event);
     }
-    for (poll, list) in voters {
-        out.push(AuditEvent {
-            actor: None,
-            action: "poll.voted".into(),
-            subject: Some(poll.clone()),
-            detail: serde_json::json!({"poll": poll, "voters": list}).to_string(),
-        });
+    for (poll, index, list) in voters {
+        if let Some(entry) = out.get_mut(index) {
+            entry.subject = Some(poll.clone());
+            entry.detail = serde_json::json!({"poll": poll, "voters": list}).to_string();
+        }
     }
     out
 }
@@ -499,4 +501,36 @@ fn audit_event(user: UserId, event: &Event) -> Option<AuditEvent> {
         subject: None,
         detail: detail.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(action: &str, detail: serde_json::Value) -> AuditEvent {
+        AuditEvent {
+            actor: None,
+            action: action.into(),
+            subject: None,
+            detail: detail.to_string(),
+        }
+    }
+
+    #[test]
+    fn ballots_of_a_batch_become_one_entry_in_place() {
+        let merged = merge_ballot_audits(vec![
+            event("poll.opened", serde_json::json!({"poll": "p"})),
+            event("poll.voted", serde_json::json!({"poll": "p", "voter": "a"})),
+            event("poll.voted", serde_json::json!({"poll": "p", "voter": "b"})),
+            event("poll.closed", serde_json::json!({"poll": "p"})),
+        ]);
+        let actions: Vec<&str> = merged.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["poll.opened", "poll.voted", "poll.closed"]);
+        assert!(
+            merged[1].detail.contains("\"voters\":[\"a\",\"b\"]"),
+            "{}",
+            merged[1].detail
+        );
+        assert!(!merged[1].detail.contains("choice"));
+    }
 }
