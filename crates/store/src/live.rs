@@ -72,6 +72,25 @@ pub async fn find_command(
     )
 }
 
+/// The stored responses of those of `commands` applied before (one query for a whole batch).
+pub async fn find_commands(
+    db: &impl ConnectionTrait,
+    meeting: MeetingId,
+    commands: &[CommandId],
+) -> Result<Vec<(CommandId, UserId, String)>> {
+    if commands.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(live_command::Entity::find()
+        .filter(live_command::Column::MeetingId.eq(meeting.as_uuid()))
+        .filter(live_command::Column::CommandId.is_in(commands.iter().map(|c| c.as_uuid())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.command_id.into(), m.user_id.into(), m.response))
+        .collect())
+}
+
 /// Everything one batch of commands writes.
 #[derive(Debug, Default)]
 pub struct Batch {

@@ -169,11 +169,23 @@ impl Actor {
     async fn process(&mut self, jobs: Vec<super::Job>) {
         // Retries of commands applied before get their stored answer, nothing else.
         let mut known: HashMap<CommandId, (UserId, String)> = HashMap::new();
-        for job in &jobs {
-            if let Ok(Some(found)) =
-                store::find_command(&self.db, self.meeting, job.command_id).await
-            {
-                known.insert(job.command_id, found);
+        let ids: Vec<CommandId> = jobs.iter().map(|job| job.command_id).collect();
+        match store::find_commands(&self.db, self.meeting, &ids).await {
+            Ok(found) => {
+                for (id, user, response) in found {
+                    known.insert(id, (user, response));
+                }
+            }
+            Err(err) => {
+                // Without knowing which commands ran before, nothing may run now.
+                for job in jobs {
+                    let _ = job
+                        .reply
+                        .send(Err(LiveFailure::Store(StoreError::Unreachable(format!(
+                            "cannot check command ids: {err}"
+                        )))));
+                }
+                return;
             }
         }
         let mut pending: Vec<Pending> = jobs
