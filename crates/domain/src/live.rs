@@ -189,6 +189,27 @@ impl Poll {
     pub fn is_secret(&self) -> bool {
         matches!(self.kind, PollKind::Secret | PollKind::Election)
     }
+
+    /// The interim tally, if the chair shows it (never for secret polls), counting `with` as
+    /// the choice of its voter (a ballot about to be recorded).
+    pub fn interim_tally(&self, with: Option<(PersonId, BallotChoice)>) -> Option<Tally> {
+        if !self.show_interim || self.is_secret() {
+            return None;
+        }
+        let pending = with.filter(|(voter, _)| !self.choices.contains_key(voter));
+        let choices = self
+            .choices
+            .iter()
+            .map(|(voter, choice)| match with {
+                Some((v, c)) if v == *voter => c,
+                _ => *choice,
+            })
+            .chain(pending.map(|(_, c)| c));
+        Some(Tally::from_choices(choices.filter_map(|c| match c {
+            BallotChoice::Choice(choice) => Some(choice),
+            BallotChoice::Candidate(_) => None,
+        })))
+    }
 }
 
 /// The whole live state of one meeting.
@@ -540,12 +561,21 @@ impl LiveState {
 
     /// Quorum from the statutory seats and the present voting members.
     pub fn quorum(&self) -> QuorumStatus {
+        self.quorum_with(None)
+    }
+
+    /// Quorum as it would be with `change` (a member's new attendance) applied.
+    fn quorum_with(&self, change: Option<(PersonId, AttendanceStatus)>) -> QuorumStatus {
+        let present = |person: PersonId| match change {
+            Some((p, status)) if p == person => status.counts_as_present(),
+            _ => self.present(person),
+        };
         let present_voting = self
             .roster
             .members
             .iter()
             .filter(|m| m.voting_right && m.role != MembershipRole::Advisory)
-            .filter(|m| self.present(m.person))
+            .filter(|m| present(m.person))
             .count() as u32;
         quorum(
             self.roster.rule_set.rules().quorum,
@@ -600,18 +630,6 @@ impl LiveState {
             Some(person) if self.member(person).is_some() => Ok(person),
             _ => Err(LiveError::NotMember),
         }
-    }
-
-    fn interim(&self, poll: &Poll) -> Option<Tally> {
-        if !poll.show_interim || poll.is_secret() {
-            return None;
-        }
-        Some(Tally::from_choices(poll.choices.values().filter_map(
-            |c| match c {
-                BallotChoice::Choice(choice) => Some(*choice),
-                BallotChoice::Candidate(_) => None,
-            },
-        )))
     }
 
     /// Checks `command` and returns what it does; the state is unchanged until the events are
@@ -929,9 +947,6 @@ impl LiveState {
                         ineligible.push((member.person, reason));
                     }
                 }
-                if p.kind == PollKind::Manual {
-                    // Hand-counted: nobody votes on a device; the chair enters the tallies.
-                }
                 one(Event::PollOpened {
                     poll: *poll,
                     eligible,
@@ -962,13 +977,11 @@ impl LiveState {
                     return Err(LiveError::AlreadyVoted);
                 }
                 if already {
-                    let mut changed = p.clone();
-                    changed.choices.insert(person, *choice);
                     return Ok(Applied {
                         events: vec![Event::BallotChanged {
                             poll: *poll,
                             voter: person,
-                            interim: self.interim(&changed),
+                            interim: p.interim_tally(Some((person, *choice))),
                         }],
                         open_choice: Some((*poll, person, *choice)),
                         ..Applied::default()
@@ -977,9 +990,7 @@ impl LiveState {
                 let interim = if p.is_secret() {
                     None
                 } else {
-                    let mut next = p.clone();
-                    next.choices.insert(person, *choice);
-                    self.interim(&next)
+                    p.interim_tally(Some((person, *choice)))
                 };
                 Ok(Applied {
                     events: vec![Event::BallotCast {
@@ -1015,7 +1026,7 @@ impl LiveState {
                         ..Applied::default()
                     });
                 }
-                let result = self.result_of(p, p.choices.values().copied(), random)?;
+                let result = self.result_of(p, p.choices.values().copied())?;
                 one(Event::PollClosed {
                     poll: *poll,
                     result,
@@ -1072,12 +1083,12 @@ impl LiveState {
                         "secret polls never show interim results".into(),
                     ));
                 }
-                let mut next = p.clone();
-                next.show_interim = *show;
+                let mut shown = p.clone();
+                shown.show_interim = *show;
                 one(Event::InterimShown {
                     poll: *poll,
                     show: *show,
-                    interim: self.interim(&next),
+                    interim: shown.interim_tally(None),
                 })
             }
             Command::ShowOnDisplay { poll } => {
@@ -1159,15 +1170,12 @@ impl LiveState {
         {
             return Applied::default();
         }
-        let mut next = self.clone();
-        next.attendance
-            .insert(person, Attendance { status, since: now });
         Applied {
             events: vec![Event::AttendanceChanged {
                 person,
                 status,
                 at: now,
-                quorum: next.quorum(),
+                quorum: self.quorum_with(Some((person, status))),
             }],
             ..Applied::default()
         }
@@ -1195,8 +1203,7 @@ impl LiveState {
     pub fn result_of(
         &self,
         poll: &Poll,
-        ballots: impl Iterator<Item = BallotChoice> + Clone,
-        _random: u64,
+        ballots: impl Iterator<Item = BallotChoice>,
     ) -> Result<PollResult, LiveError> {
         let eligible = poll.eligible.len() as u32;
         let mut result = PollResult {
@@ -1499,7 +1506,7 @@ mod tests {
             "the tally comes from the sealed ballots"
         );
         let result = state
-            .result_of(state.poll(poll).unwrap(), ballots.iter().copied(), 0)
+            .result_of(state.poll(poll).unwrap(), ballots.iter().copied())
             .unwrap();
         assert!(
             matches!(result.election_outcome, Some(ElectionOutcome::Lot(_))),
@@ -1551,7 +1558,7 @@ mod tests {
             ballots.push(choice);
         }
         let result = state
-            .result_of(state.poll(runoff).unwrap(), ballots.iter().copied(), 0)
+            .result_of(state.poll(runoff).unwrap(), ballots.iter().copied())
             .unwrap();
         assert!(
             matches!(result.election_outcome, Some(ElectionOutcome::Lot(_))),
@@ -1608,6 +1615,54 @@ mod tests {
             Err(LiveError::NoTie),
             "a lot is drawn once"
         );
+    }
+
+    #[test]
+    fn interim_tallies_count_a_pending_ballot_once_and_only_when_shown() {
+        let (a, b) = (PersonId::new(), PersonId::new());
+        let mut poll = Poll {
+            id: PollId::new(),
+            item: None,
+            title: "T".into(),
+            kind: PollKind::Open,
+            rule: MajorityRule::Simple,
+            options: vec![],
+            allow_change: true,
+            state: PollState::Open,
+            eligible: [a, b].into_iter().collect(),
+            ineligible: BTreeMap::new(),
+            voted: [a].into_iter().collect(),
+            choices: [(a, BallotChoice::Choice(Choice::Yes))]
+                .into_iter()
+                .collect(),
+            show_interim: false,
+            result: None,
+            round: 1,
+            runoff_of: None,
+            corrects: None,
+            opened_at: None,
+            closed_at: None,
+        };
+        assert_eq!(
+            poll.interim_tally(None),
+            None,
+            "hidden unless the chair shows it"
+        );
+        poll.show_interim = true;
+        let new = poll
+            .interim_tally(Some((b, BallotChoice::Choice(Choice::No))))
+            .unwrap();
+        assert_eq!((new.yes, new.no), (1, 1));
+        let changed = poll
+            .interim_tally(Some((a, BallotChoice::Choice(Choice::No))))
+            .unwrap();
+        assert_eq!(
+            (changed.yes, changed.no),
+            (0, 1),
+            "a changed vote replaces, not adds"
+        );
+        poll.kind = PollKind::Secret;
+        assert_eq!(poll.interim_tally(None), None, "never for secret polls");
     }
 
     #[test]

@@ -273,30 +273,10 @@ pub mod sessions {
         Ok(result.rows_affected == 1)
     }
 
-    /// Revokes one live session. False when it was not live.
-    pub async fn revoke(
+    /// Marks the live sessions matching `condition` revoked; returns how many.
+    async fn revoke_where(
         db: &impl ConnectionTrait,
-        id: DeviceSessionId,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let result = device_session::Entity::update_many()
-            .col_expr(device_session::Column::RevokedAt, Expr::value(Some(now)))
-            .col_expr(
-                device_session::Column::RevokedReason,
-                Expr::value(Some(reason.to_owned())),
-            )
-            .filter(device_session::Column::Id.eq(id.as_uuid()))
-            .filter(device_session::Column::RevokedAt.is_null())
-            .exec(db)
-            .await?;
-        Ok(result.rows_affected == 1)
-    }
-
-    /// Revokes every live session of the user; returns how many.
-    pub async fn revoke_all(
-        db: &impl ConnectionTrait,
-        user: UserId,
+        condition: sea_orm::Condition,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<u64> {
@@ -306,11 +286,34 @@ pub mod sessions {
                 device_session::Column::RevokedReason,
                 Expr::value(Some(reason.to_owned())),
             )
-            .filter(device_session::Column::UserId.eq(user.as_uuid()))
+            .filter(condition)
             .filter(device_session::Column::RevokedAt.is_null())
             .exec(db)
             .await?;
         Ok(result.rows_affected)
+    }
+
+    /// Revokes one live session. False when it was not live.
+    pub async fn revoke(
+        db: &impl ConnectionTrait,
+        id: DeviceSessionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let condition = sea_orm::Condition::all().add(device_session::Column::Id.eq(id.as_uuid()));
+        Ok(revoke_where(db, condition, reason, now).await? == 1)
+    }
+
+    /// Revokes every live session of the user; returns how many.
+    pub async fn revoke_all(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let condition =
+            sea_orm::Condition::all().add(device_session::Column::UserId.eq(user.as_uuid()));
+        revoke_where(db, condition, reason, now).await
     }
 }
 

@@ -426,7 +426,7 @@ impl Actor {
                 p.voted.len()
             )));
         }
-        let result = state.result_of(p, choices.iter().copied(), 0)?;
+        let result = state.result_of(p, choices.iter().copied())?;
         Ok(Event::PollClosed {
             poll,
             result,

@@ -44,13 +44,8 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
     } else {
         Vec::new()
     };
-    let interim = if poll.show_interim && !poll.is_secret() && poll.state == PollState::Open {
-        let tally =
-            plenum_domain::Tally::from_choices(poll.choices.values().filter_map(|c| match c {
-                plenum_domain::BallotChoice::Choice(choice) => Some(*choice),
-                plenum_domain::BallotChoice::Candidate(_) => None,
-            }));
-        Some(tally)
+    let interim = if poll.state == PollState::Open {
+        poll.interim_tally(None)
     } else {
         None
     };

@@ -429,7 +429,6 @@ enum ClientMessage {
 }
 
 struct Subscription {
-    meeting: MeetingId,
     handle: std::sync::Arc<MeetingHandle>,
     events: broadcast::Receiver<std::sync::Arc<Broadcast>>,
     viewer: Viewer,
@@ -470,7 +469,6 @@ async fn subscribe(
         None => (Viewer::Public, None),
     };
     let meeting = MeetingId::from_uuid(meeting);
-    let mut last_sent = seq;
     let replay = last_seq.filter(|last| *last <= seq && seq - *last <= MAX_REPLAY);
     match replay {
         Some(last) => {
@@ -494,14 +492,12 @@ async fn subscribe(
             let _ = out.send(text(view::snapshot(&live, seq, viewer))).await;
         }
     }
-    last_sent = last_sent.max(seq);
     Ok(Subscription {
-        meeting,
         handle,
         events,
         viewer,
         actor,
-        last_sent,
+        last_sent: seq,
     })
 }
 
@@ -649,7 +645,6 @@ async fn connection(
                         let handle = s.handle.clone();
                         let user = user.id;
                         let out = out.clone();
-                        let _meeting = s.meeting;
                         // Await the acknowledgement without blocking this connection.
                         tokio::spawn(async move {
                             let message = match handle.command(CommandId::from_uuid(command_id), user, actor, command).await {
