@@ -591,7 +591,10 @@ impl LiveState {
         };
         let poll_public = |poll: PollId| self.poll(poll).is_none_or(|p| item_public(p.item));
         match event {
-            Event::CurrentItemChanged { item } => item_public(*item),
+            // Always public: the room display must learn that the session moved on, also into
+            // the non-public part. The event carries only the item's id, and the public view
+            // does not know a non-public id, so it shows "non-public part" and nothing else.
+            Event::CurrentItemChanged { .. } => true,
             Event::ConflictDeclared { item, .. } => item_public(Some(*item)),
             Event::SpeakerRequested { entry } | Event::SpeakerCalled { entry, .. } => {
                 item_public(entry.item)
@@ -1732,5 +1735,36 @@ mod tests {
             Some(people[1])
         );
         assert!(state.speakers.is_empty());
+    }
+
+    #[test]
+    fn the_public_learns_that_the_session_moved_into_the_non_public_part() {
+        let (mut state, people, chair) = setup(3);
+        let secret = AgendaEntry {
+            id: AgendaItemId::new(),
+            number: "N 1".into(),
+            title: "Grundstücksangelegenheiten".into(),
+            public: false,
+        };
+        state.agenda.push(secret.clone());
+        run(&mut state, &chair, Command::StartMeeting);
+        let applied = run(
+            &mut state,
+            &chair,
+            Command::SetCurrentItem {
+                item: Some(secret.id),
+            },
+        );
+        let moved = &applied.events[0];
+        assert!(state.event_is_public(moved));
+        let json = serde_json::to_string(moved).unwrap();
+        assert!(!json.contains("Grundstück"), "only the id goes out: {json}");
+        // Whatever happens within the non-public item stays non-public.
+        let conflict = Event::ConflictDeclared {
+            item: secret.id,
+            person: people[1],
+            at: Utc::now(),
+        };
+        assert!(!state.event_is_public(&conflict));
     }
 }
