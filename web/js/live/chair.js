@@ -125,6 +125,7 @@ function select(id, values, labelOf, value) {
 
 export async function mount(root, params, ctx) {
   useLiveStyles();
+  document.body.classList.add("live-wide-mode");
   const meetingId = params.id;
   const { session, release } = join(meetingId);
   const info = await meetingInfo(ctx.api, meetingId);
@@ -383,5 +384,6 @@ export async function mount(root, params, ctx) {
     unsubscribe();
     unlang();
     release();
+    document.body.classList.remove("live-wide-mode");
   };
 }

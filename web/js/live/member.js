@@ -138,7 +138,7 @@ export async function mount(root, params, ctx) {
       return;
     }
     draw.head([state.status, state.current_item, state.current_speaker?.id, info?.name, lang()], () => [
-      el("p", { class: "live-eyebrow" }, info?.organization?.name ?? t("member.title")),
+      info?.organization?.name ? el("p", { class: "live-eyebrow", text: info.organization.name }) : null,
       el("h1", { class: "live-title", text: info?.name ?? t("member.title") }),
       el("p", { class: `live-status live-status-${state.status}`, text: t(`live.status.${state.status}`) }),
       el(
