@@ -7,7 +7,18 @@ const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 export async function axeViolations(page) {
-  // Injected through the DevTools protocol, which the page's CSP does not apply to.
+  // Injected through the DevTools protocol, which the page's CSP does not apply to. axe itself
+  // adds a <style> the CSP refuses; `watchErrors` ignores messages while `page.plenumAxe` is set.
+  page.plenumAxe = true;
+  try {
+    return await run(page);
+  } finally {
+    await page.waitForTimeout(100);
+    page.plenumAxe = false;
+  }
+}
+
+async function run(page) {
   await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
