@@ -343,6 +343,9 @@ pub enum Event {
     CurrentItemChanged {
         item: Option<AgendaItemId>,
     },
+    /// The session moved to a non-public item. Public (it names no item): the room display and
+    /// the livestream learn that the non-public part began, and nothing else.
+    NonPublicPartStarted,
     AttendanceChanged {
         person: PersonId,
         status: AttendanceStatus,
@@ -591,10 +594,7 @@ impl LiveState {
         };
         let poll_public = |poll: PollId| self.poll(poll).is_none_or(|p| item_public(p.item));
         match event {
-            // Always public: the room display must learn that the session moved on, also into
-            // the non-public part. The event carries only the item's id, and the public view
-            // does not know a non-public id, so it shows "non-public part" and nothing else.
-            Event::CurrentItemChanged { .. } => true,
+            Event::CurrentItemChanged { item } => item_public(*item),
             Event::ConflictDeclared { item, .. } => item_public(Some(*item)),
             Event::SpeakerRequested { entry } | Event::SpeakerCalled { entry, .. } => {
                 item_public(entry.item)
@@ -697,7 +697,14 @@ impl LiveState {
                 {
                     return Err(LiveError::ItemNotFound);
                 }
-                one(Event::CurrentItemChanged { item: *item })
+                let mut events = vec![Event::CurrentItemChanged { item: *item }];
+                if item.and_then(|id| self.item(id)).is_some_and(|i| !i.public) {
+                    events.push(Event::NonPublicPartStarted);
+                }
+                Ok(Applied {
+                    events,
+                    ..Applied::default()
+                })
             }
             Command::CheckIn { remote } => {
                 let person = self.require_member(actor)?;
@@ -1274,6 +1281,7 @@ impl LiveState {
                 self.speakers.clear();
             }
             Event::CurrentItemChanged { item } => self.current_item = *item,
+            Event::NonPublicPartStarted => {}
             Event::AttendanceChanged {
                 person, status, at, ..
             } => {
@@ -1755,10 +1763,23 @@ mod tests {
                 item: Some(secret.id),
             },
         );
-        let moved = &applied.events[0];
-        assert!(state.event_is_public(moved));
-        let json = serde_json::to_string(moved).unwrap();
-        assert!(!json.contains("Grundstück"), "only the id goes out: {json}");
+        let [moved, started] = &applied.events[..] else {
+            panic!("two events: {:?}", applied.events);
+        };
+        assert!(!state.event_is_public(moved), "the item's id stays inside");
+        assert_eq!(started, &Event::NonPublicPartStarted);
+        assert!(state.event_is_public(started));
+        let json = serde_json::to_string(started).unwrap();
+        assert_eq!(json, r#"{"type":"non_public_part_started"}"#);
+        // Back to a public item: one public event, nothing more.
+        let public = state.agenda[0].id;
+        let applied = run(
+            &mut state,
+            &chair,
+            Command::SetCurrentItem { item: Some(public) },
+        );
+        assert_eq!(applied.events.len(), 1);
+        assert!(state.event_is_public(&applied.events[0]));
         // Whatever happens within the non-public item stays non-public.
         let conflict = Event::ConflictDeclared {
             item: secret.id,

@@ -390,13 +390,17 @@ export function reduce(state, event, me) {
     case "meeting_closed":
       state.status = "closed";
       return true;
-    case "current_item_changed": {
-      // The public view gets this event for non-public items too, without knowing the item.
-      const known = event.item != null && state.agenda.some((i) => i.id === event.item);
-      state.current_item = known ? event.item : null;
-      state.non_public_part = event.item != null && !known;
+    case "current_item_changed":
+      state.current_item = event.item ?? null;
+      state.non_public_part = false;
       return true;
-    }
+    case "non_public_part_started":
+      // Sent to everyone; the public view never learns which item.
+      if (!state.viewer?.entitled) {
+        state.current_item = null;
+        state.non_public_part = true;
+      }
+      return true;
     case "attendance_changed": {
       const row = state.attendance.find((a) => a.person === event.person);
       if (!row) return false;
