@@ -132,6 +132,7 @@ class LiveSession {
       return;
     }
     this.ws = ws;
+    this.fresh = true; // the first snapshot / caught_up on this socket re-sends pending commands
     this.lastHeard = Date.now();
     ws.addEventListener("message", (e) => {
       if (this.ws !== ws) return;
@@ -268,8 +269,11 @@ class LiveSession {
     this.attempt = 0;
     this.problem = null;
     this.status = Status.ONLINE;
-    // Anything not yet acknowledged goes again; the server applies each id at most once.
-    for (const [id, entry] of this.pending) this.transmit(id, entry.command);
+    if (this.fresh) {
+      this.fresh = false;
+      // Anything not yet acknowledged goes again; the server applies each id at most once.
+      for (const [id, entry] of this.pending) this.transmit(id, entry.command);
+    }
     this.emit();
   }
 
