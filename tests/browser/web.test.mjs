@@ -187,8 +187,23 @@ describe("web app", () => {
     const next = page.getByRole("button", { name: "Weiter zu Plenum" });
     assert.ok(await next.isDisabled(), "cannot continue before confirming the codes are saved");
     await check(page, "07-enrol-recovery-codes");
+    const codes = await page.locator(".recovery-codes li").allTextContents();
     await page.getByLabel("Ich habe die Codes sicher aufbewahrt.").check();
     await next.click();
+    await page.getByRole("heading", { level: 1, name: "Meine Sitzungen" }).waitFor();
+
+    // Sign out; back in with a recovery code ("I don't have my phone").
+    await page.getByRole("button", { name: "Abmelden" }).click();
+    await page.getByRole("heading", { level: 1, name: "Anmelden" }).waitFor();
+    await page.getByLabel("Benutzername").fill("erika.neu");
+    await page.getByLabel("Passwort", { exact: true }).fill("Ein-sicheres-Passwort-2026");
+    await page.getByRole("button", { name: "Weiter" }).click();
+    await page.getByRole("button", { name: /Wiederherstellungscode verwenden/ }).click();
+    await page.getByRole("textbox", { name: "Wiederherstellungscode" }).fill(codes[3].trim());
+    await page.getByRole("button", { name: "Anmelden", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "noch 9 Wiederherstellungscodes" }).waitFor();
+    await check(page, "07b-recovery-code-left");
+    await page.getByRole("button", { name: "Weiter zu Plenum" }).click();
     await page.getByRole("heading", { level: 1, name: "Meine Sitzungen" }).waitFor();
     noPageErrors(errors);
     await context.close();
