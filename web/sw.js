@@ -20,6 +20,7 @@ const SHELL = [
   "/js/screens/portal.js",
   "/js/screens/devices.js",
   "/js/live/socket.js",
+  "/js/live/common.js",
   "/js/live/member.js",
   "/js/live/chair.js",
   "/js/live/display.js",

@@ -87,16 +87,22 @@ const ALLOWED = new Set([
   "BLOCKQUOTE", "CODE", "PRE", "TABLE", "THEAD", "TBODY", "TR", "TH", "TD", "A", "HR", "DEL", "SUP", "SUB",
 ]);
 
+const DROPPED = new Set(["SCRIPT", "STYLE", "TEMPLATE", "NOSCRIPT", "IFRAME", "OBJECT", "EMBED", "SVG", "MATH"]);
+
 /** Sanitised HTML from the server, re-checked against an allow-list, as a fragment. */
 export function richText(html) {
   const fragment = document.createDocumentFragment();
   if (typeof html !== "string" || html === "") return fragment;
-  const doc = new DOMParser().parseFromString(html, "text/html");
+  // Template content is inert: nothing in it loads, runs or applies.
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  const doc = { body: template.content };
   const copy = (source, target) => {
     for (const child of source.childNodes) {
       if (child.nodeType === Node.TEXT_NODE) {
         target.append(document.createTextNode(child.textContent));
       } else if (child.nodeType === Node.ELEMENT_NODE) {
+        if (DROPPED.has(child.tagName.toUpperCase())) continue; // neither the element nor its text
         if (!ALLOWED.has(child.tagName)) {
           copy(child, target); // keep the text, drop the element
           continue;

@@ -144,8 +144,8 @@ export async function mount(root, _params, ctx) {
       el("h2", { id: "past-title", class: "block-title" }, t("home.past")), pastButton, pastBox),
   );
 
-  async function load(when, target, empty) {
-    target.replaceChildren(loading());
+  async function load(when, target, empty, { quiet = false } = {}) {
+    if (!quiet) target.replaceChildren(loading());
     try {
       const answer = await api.get(`/api/v1/meetings?when=${when}`);
       const meetings = answer.data ?? [];
@@ -153,7 +153,8 @@ export async function mount(root, _params, ctx) {
         ? el("ul", { class: "meeting-list" }, ...meetings.map((m) => meetingCard(m)))
         : el("p", { class: "notice" }, t(empty)));
     } catch (error) {
-      target.replaceChildren(errorBox(error, () => load(when, target, empty)));
+      // A failed background refresh keeps what is shown (bad WiFi); a failed first load says so.
+      if (!quiet) target.replaceChildren(errorBox(error, () => load(when, target, empty)));
     }
   }
 
@@ -164,7 +165,7 @@ export async function mount(root, _params, ctx) {
   await load("upcoming", list, "home.none");
   // Refresh now and then: a meeting may start while the tablet lies on the table.
   const timer = window.setInterval(() => {
-    if (document.visibilityState === "visible") load("upcoming", list, "home.none");
+    if (document.visibilityState === "visible") load("upcoming", list, "home.none", { quiet: true });
   }, 60000);
   return () => window.clearInterval(timer);
 }

@@ -210,10 +210,8 @@ export async function mount(root, _params, ctx) {
             ? { mfa_token: flow.mfaToken, recovery_code: input.input.value.trim() }
             : { mfa_token: flow.mfaToken, code: value };
           const session = await api.post("/api/v1/auth/totp", body);
-          if (typeof session.recovery_codes_left === "number") {
-            window.alert(t("login.recoveryLeft", { n: session.recovery_codes_left }));
-          }
-          finish(session);
+          if (typeof session.recovery_codes_left === "number") recoveryLeftStep(session);
+          else finish(session);
         } catch (e) {
           if (e instanceof ApiError && ["token-expired", "token-invalid"].includes(e.kind)) {
             passwordStep();
@@ -236,6 +234,18 @@ export async function mount(root, _params, ctx) {
       el("div", { class: "form-links" }, toggle, back),
     );
     input.input.focus();
+  }
+
+  // After a recovery code: how many are left, before going on.
+  function recoveryLeftStep(session) {
+    const next = el("button", {
+      type: "button", class: "button button-primary button-block", onclick: () => finish(session),
+    }, t("login.codes.continue"));
+    render(
+      el("h1", { id: "login-title", class: "page-title" }, t("login.recovery.label")),
+      el("p", { class: "notice", role: "status" }, t("login.recoveryLeft", { n: session.recovery_codes_left })),
+      el("p", { class: "button-row" }, next),
+    );
   }
 
   // First login: QR code, then a code to confirm.

@@ -105,10 +105,7 @@ export function fileItem(file, api, { pub = false } = {}) {
         el("span", { class: "file-name" }, file.name), meta));
   }
   const status = el("span", { class: "file-status", role: "status" });
-  const button = el("button", {
-    type: "button", class: "file-link",
-    "aria-label": t("meeting.fileOpen", { name: file.name }),
-  }, el("span", { class: "file-name" }, file.name), meta);
+  const button = el("button", { type: "button", class: "file-link" }, el("span", { class: "file-name" }, file.name), meta);
   button.addEventListener("click", async () => {
     status.textContent = t("meeting.fileOpening");
     status.classList.remove("file-error");
@@ -197,8 +194,9 @@ export function agendaList(items, api, { base = "#", pub = false } = {}) {
       body.append(el("div", { class: "results" }, el("h4", {}, t("meeting.results")), resultView(result)));
     }
     const summary = el("summary", { class: "agenda-summary" },
-      el("span", { class: "agenda-number" }, item.number ?? ""),
       publicMark(item),
+      // The mark carries Ö/N: the number shows without it ("Ö 2" → mark Ö, "2").
+      el("span", { class: "agenda-number" }, (item.number ?? "").replace(/^[ÖN]\s*/, "")),
       el("span", { class: "agenda-title" }, item.title));
     const details = el("details", { class: "agenda-item", id: `item-${item.id}` }, summary, body);
     const wrap = el("li", { class: "agenda-entry" }, details);
