@@ -4,7 +4,7 @@
 
 import { register, t, lang, onLangChange } from "../i18n.js";
 import { el } from "../ui.js";
-import { join, Status } from "./socket.js";
+import { join, Status, uuid } from "./socket.js";
 import {
   connectionIndicator, section, itemLabel, resultView, progressText, progressBar, errorText,
   meetingInfo, useLiveStyles,
@@ -114,10 +114,6 @@ register({
 const KINDS = ["open", "named", "secret", "election", "manual"];
 const RULES = ["simple", "absolute_statutory", "two_thirds_cast", "two_thirds_statutory"];
 const STATUSES = ["present", "remote", "absent", "excused", "left_early"];
-
-function uuid() {
-  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}`;
-}
 
 function select(id, values, labelOf, value) {
   return el("select", { id, class: "live-input" }, ...values.map((v) => el("option", { value: v, selected: v === value, text: labelOf(v) })));

@@ -26,7 +26,8 @@ export const Status = Object.freeze({
   FAILED: "failed",
 });
 
-function uuid() {
+/** A random UUID (v4); `crypto.randomUUID` needs a secure context, plain HTTP on a LAN has none. */
+export function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));
   b[6] = (b[6] & 0x0f) | 0x40;
