@@ -164,6 +164,32 @@ describe("live session", { timeout: 240_000 }, () => {
     await screenshot(a.page, "live-member-caught-up");
   });
 
+  test("a member asks to speak; the chair calls them; the display shows the speaker", async () => {
+    const c = chair.page;
+    const [a, b] = members;
+    await a.page.getByRole("button", { name: "Wortmeldung", exact: true }).click();
+    await a.page.getByText("Sie stehen auf Platz 1 der Redeliste.").waitFor();
+    await b.page.getByRole("button", { name: "Zur Geschäftsordnung" }).click();
+    // A point of order goes first.
+    await c.locator(".live-list-name", { hasText: "zur Geschäftsordnung" }).waitFor();
+    const order = await c.locator("section[aria-labelledby=c-speakers] .live-list-name").allTextContents();
+    assert.match(order[0], /Heinz Ehrlich/);
+    assert.match(order[1], /Anna Hartmann/);
+    await screenshot(c, "live-chair-speakers");
+    await c.getByRole("button", { name: "Nächste Wortmeldung aufrufen" }).click();
+    await display.page.locator(".display-speaker-name", { hasText: "Heinz Ehrlich" }).waitFor();
+    await c.getByRole("button", { name: "Nächste Wortmeldung aufrufen" }).click();
+    await display.page.locator(".display-speaker-name", { hasText: "Anna Hartmann" }).waitFor();
+    await a.page.getByText(/Es spricht: ?Anna Hartmann/).waitFor();
+    await screenshot(display.page, "live-display-speaker");
+    await c.getByRole("button", { name: "Redebeitrag beenden" }).click();
+    await display.page.locator(".display-speaker-name").waitFor({ state: "detached" });
+    // "Show on display": the chair puts the first (adopted) vote back on the room display.
+    await c.locator("[data-poll]", { hasText: "Beschlussvorschlag der Verwaltung" }).getByTestId("show-on-display").click();
+    await display.page.locator(".display-poll-title", { hasText: "Beschlussvorschlag der Verwaltung" }).waitFor();
+    await display.page.locator(".live-outcome", { hasText: "Angenommen" }).waitFor();
+  });
+
   test("the anonymous room display shows no non-public item", async () => {
     const c = chair.page;
     const shown = display.page;
