@@ -1,436 +1,255 @@
-// Plenum landing page: language toggle, system overview and readiness status.
-// Plain ES module, no dependencies. Runs under a strict CSP (no inline code or styles)
-// and writes server data only via textContent, never as HTML.
+// Plenum web app: entry point and hash router. Plain ES modules, no build step; runs under the
+// strict CSP of crates/api/src/web.rs (no inline script or style).
+//
+// Routes: #/login, #/ (home), #/meetings/{id}, #/meetings/{id}/live, #/meetings/{id}/chair,
+// #/display/{id}, #/portal, #/portal/meetings/{id}, #/portal/papers/{id}, #/devices,
+// #/papers/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
 
-const STORAGE_KEY = "plenum.lang";
-const LANGS = ["de", "en"];
-const FETCH_TIMEOUT_MS = 8000;
-const READINESS_INTERVAL_MS = 30000;
+import { api } from "./js/api.js";
+import { lang, onLangChange, register, setLang, t } from "./js/i18n.js";
+import { el, errorBox, focusHeading, loading } from "./js/ui.js";
 
-const MESSAGES = {
+register({
   de: {
-    "doc.title": "Plenum – Digitale Ratsarbeit",
-    "doc.description":
-      "Plenum ist eine Open-Source-Plattform für digitale Ratsarbeit: papierlose Sitzungen, elektronische Abstimmungen, Fraktionsarbeit und ein Bürgerinformationssystem mit OParl 1.1.",
-    "nav.skip": "Zum Inhalt springen",
-    "nav.home": "Plenum – Startseite",
-    "lang.button": "English",
-    "lang.buttonLang": "en",
-    "lang.buttonLabel": "Switch to English",
-    "hero.eyebrow": "Freie Software für Kommunen",
-    "hero.title": "Digitale Ratsarbeit – von der Einladung bis zum Beschluss",
-    "hero.lead":
-      "Plenum unterstützt Räte, Kreistage und Ausschüsse bei der gesamten Sitzungsarbeit: papierlose Sitzungen auf dem Tablet, elektronische Abstimmungen in Echtzeit, Zusammenarbeit in Fraktionen und ein öffentliches Bürgerinformationssystem mit OParl-1.1-Schnittstelle.",
-    "hero.cta.api": "API-Beschreibung (OpenAPI)",
-    "hero.cta.interfaces": "Schnittstellen & Betrieb",
-    "status.title": "Systemstatus",
-    "status.nojs": "Status unter /readyz abrufbar",
-    "status.checking": "Status wird geprüft …",
-    "status.ready": "Bereit",
-    "status.dbDown": "Datenbank nicht erreichbar",
-    "status.unreachable": "Server nicht erreichbar",
-    "status.version": "Version",
-    "status.database": "Datenbank",
-    "status.bodies": "Körperschaften",
-    "status.unknown": "unbekannt",
-    "status.note": "Live aus dem laufenden Server gelesen.",
-    "features.title": "Was Plenum kann",
-    "features.intro":
-      "Eine Plattform für alle, die an Ratsarbeit beteiligt sind – Mandatsträgerinnen und Mandatsträger, Vorsitz, Sitzungsdienst und die Öffentlichkeit.",
-    "feature.paperless.title": "Papierlose Sitzungen",
-    "feature.paperless.text":
-      "Einladungen, Tagesordnungen, Vorlagen und Anlagen auf dem Tablet – mit persönlichen Notizen und Zugriff genau nach Berechtigung.",
-    "feature.voting.title": "Live-Abstimmungen",
-    "feature.voting.text":
-      "Offene, namentliche und geheime Abstimmungen sowie Wahlen elektronisch durchführen – mit Anwesenheit, Beschlussfähigkeit, Befangenheit und Redeliste.",
-    "feature.fractions.title": "Fraktionsarbeit",
-    "feature.fractions.text":
-      "Notizen teilen und in Foren von Fraktionen, Gruppen und Ausschüssen diskutieren – vertraulich und nur für deren Mitglieder sichtbar.",
-    "feature.public.title": "Bürger\u00ADinformations\u00ADsystem",
-    "feature.public.text":
-      "Öffentliche Sitzungen, Tagesordnungen, Vorlagen, Beschlüsse und Abstimmungsergebnisse für alle – und maschinenlesbar über OParl 1.1.",
-    "bodies.title": "Körperschaften auf diesem Server",
-    "bodies.nojs":
-      "Die Übersicht wird mit JavaScript geladen. Die Schnittstellen weiter unten funktionieren auch ohne.",
-    "bodies.loading": "Daten werden geladen …",
-    "bodies.empty":
-      "Auf diesem Server ist noch keine Körperschaft eingerichtet. Tipp: „plenum demo“ lädt den Demo-Rat der Stadt Musterstadt.",
-    "bodies.error":
-      "Die Übersicht konnte gerade nicht geladen werden. Der Server ist vielleicht noch beim Starten – bitte versuchen Sie es gleich noch einmal.",
-    "bodies.retry": "Erneut versuchen",
-    "bodies.listLabel": "Körperschaften",
-    "count.organizations": "Gremien",
-    "count.persons": "Personen",
-    "count.meetings": "Sitzungen",
-    "count.papers": "Vorlagen",
-    "interfaces.title": "Schnittstellen & Betrieb",
-    "interfaces.openapi.name": "API-Beschreibung (OpenAPI)",
-    "interfaces.openapi.text": "Maschinenlesbare Beschreibung der REST-API von Plenum.",
-    "interfaces.oparl.name": "OParl 1.1",
-    "interfaces.oparl.text":
-      "Standardisierte, offene Schnittstelle für parlamentarische Informationssysteme.",
-    "badge.public": "öffentlich",
-    "interfaces.ical.name": "Sitzungskalender (iCalendar)",
-    "interfaces.ical.text": "Alle Sitzungen zum Abonnieren in Ihrem Kalender.",
-    "interfaces.healthz.name": "Lebenszeichen (Liveness)",
-    "interfaces.healthz.text": "Antwortet, solange der Dienst läuft.",
-    "interfaces.readyz.name": "Betriebs\u00ADbereitschaft (Readiness)",
-    "interfaces.readyz.text": "Meldet, ob die Datenbank erreichbar ist.",
-    "footer.version": "Version {version}",
-    "footer.license": "freie Software unter der AGPL-3.0-or-later.",
-    "footer.tagline": "Digitale Ratsarbeit für deutsche Kommunen.",
+    "app.title": "Plenum – Digitale Ratsarbeit",
+    "app.skip": "Zum Inhalt springen",
+    "app.home": "Plenum – Startseite",
+    "app.nav": "Hauptnavigation",
+    "app.nav.home": "Meine Sitzungen",
+    "app.nav.portal": "Öffentlich",
+    "app.nav.devices": "Meine Geräte",
+    "app.nav.login": "Anmelden",
+    "app.nav.logout": "Abmelden",
+    "app.lang.button": "English",
+    "app.lang.buttonLang": "en",
+    "app.lang.label": "Switch to English",
+    "app.offline": "Offline – bereits geöffnete Unterlagen bleiben lesbar. Abstimmen geht nur mit Verbindung.",
+    "app.footer": "– freie Software unter der AGPL-3.0-or-later.",
+    "app.ical": "Sitzungskalender (iCalendar)",
+    "app.notFound": "Diese Seite gibt es nicht.",
+    "app.toHome": "Zur Startseite",
+    "app.moduleMissing": "Dieser Bereich konnte nicht geladen werden.",
   },
   en: {
-    "doc.title": "Plenum – Digital council work",
-    "doc.description":
-      "Plenum is an open-source platform for digital council work: paperless sessions, electronic voting, fraction collaboration and a public council information system with OParl 1.1.",
-    "nav.skip": "Skip to content",
-    "nav.home": "Plenum – home",
-    "lang.button": "Deutsch",
-    "lang.buttonLang": "de",
-    "lang.buttonLabel": "Auf Deutsch umschalten",
-    "hero.eyebrow": "Free software for municipalities",
-    "hero.title": "Digital council work – from the invitation to the decision",
-    "hero.lead":
-      "Plenum supports city and county councils and their committees in all of their session work: paperless sessions on tablets, live electronic voting, collaboration within fractions and a public council information system with an OParl 1.1 interface.",
-    "hero.cta.api": "API description (OpenAPI)",
-    "hero.cta.interfaces": "Interfaces & operations",
-    "status.title": "System status",
-    "status.nojs": "Status available at /readyz",
-    "status.checking": "Checking status …",
-    "status.ready": "Ready",
-    "status.dbDown": "Database unreachable",
-    "status.unreachable": "Server unreachable",
-    "status.version": "Version",
-    "status.database": "Database",
-    "status.bodies": "Bodies",
-    "status.unknown": "unknown",
-    "status.note": "Read live from the running server.",
-    "features.title": "What Plenum does",
-    "features.intro":
-      "One platform for everyone involved in council work – council members, chairs, clerks and the public.",
-    "feature.paperless.title": "Paperless sessions",
-    "feature.paperless.text":
-      "Invitations, agendas, papers and attachments on the tablet – with private notes and access strictly by permission.",
-    "feature.voting.title": "Live voting",
-    "feature.voting.text":
-      "Run open, named and secret votes as well as elections electronically – with attendance, quorum, conflicts of interest and a speakers list.",
-    "feature.fractions.title": "Fraction collaboration",
-    "feature.fractions.text":
-      "Share notes and discuss in forums of fractions, groups and committees – confidential and visible to their members only.",
-    "feature.public.title": "Council information system",
-    "feature.public.text":
-      "Public meetings, agendas, papers, decisions and vote results for everyone – and machine-readable via OParl 1.1.",
-    "bodies.title": "Bodies on this server",
-    "bodies.nojs":
-      "This overview is loaded with JavaScript. The interfaces below work without it.",
-    "bodies.loading": "Loading data …",
-    "bodies.empty":
-      "No body has been set up on this server yet. Tip: “plenum demo” loads the demo council of Musterstadt.",
-    "bodies.error":
-      "The overview could not be loaded right now. The server may still be starting – please try again in a moment.",
-    "bodies.retry": "Try again",
-    "bodies.listLabel": "Bodies",
-    "count.organizations": "Organizations",
-    "count.persons": "Persons",
-    "count.meetings": "Meetings",
-    "count.papers": "Papers",
-    "interfaces.title": "Interfaces & operations",
-    "interfaces.openapi.name": "API description (OpenAPI)",
-    "interfaces.openapi.text": "Machine-readable description of Plenum's REST API.",
-    "interfaces.oparl.name": "OParl 1.1",
-    "interfaces.oparl.text": "Standardised, open interface for parliamentary information systems.",
-    "badge.public": "public",
-    "interfaces.ical.name": "Meeting calendar (iCalendar)",
-    "interfaces.ical.text": "All meetings, to subscribe to in your calendar.",
-    "interfaces.healthz.name": "Liveness",
-    "interfaces.healthz.text": "Answers as long as the service is running.",
-    "interfaces.readyz.name": "Readiness",
-    "interfaces.readyz.text": "Reports whether the database is reachable.",
-    "footer.version": "version {version}",
-    "footer.license": "free software under the AGPL-3.0-or-later.",
-    "footer.tagline": "Digital council work for German municipalities.",
+    "app.title": "Plenum – Digital council work",
+    "app.skip": "Skip to content",
+    "app.home": "Plenum – home",
+    "app.nav": "Main navigation",
+    "app.nav.home": "My meetings",
+    "app.nav.portal": "Public",
+    "app.nav.devices": "My devices",
+    "app.nav.login": "Sign in",
+    "app.nav.logout": "Sign out",
+    "app.lang.button": "Deutsch",
+    "app.lang.buttonLang": "de",
+    "app.lang.label": "Auf Deutsch umschalten",
+    "app.offline": "Offline – documents you opened stay readable. Voting needs a connection.",
+    "app.footer": "– free software under the AGPL-3.0-or-later.",
+    "app.ical": "Meeting calendar (iCalendar)",
+    "app.notFound": "This page does not exist.",
+    "app.toHome": "To the start page",
+    "app.moduleMissing": "This part could not be loaded.",
   },
-};
+});
 
-const COUNT_FIELDS = ["organizations", "persons", "meetings", "papers"];
-const DATABASE_NAMES = { sqlite: "SQLite", postgres: "PostgreSQL", postgresql: "PostgreSQL" };
+const screen = (path, name = "mount") => ({ load: () => import(path), name });
 
-const state = {
-  lang: "de",
-  /** "checking" | "ready" | "dbDown" | "unreachable" */
-  readiness: "checking",
-  /** "loading" | "loaded" | "error" */
-  systemStatus: "loading",
-  system: null,
-};
+// [pattern, screen, needs login]
+const ROUTES = [
+  [/^\/login$/, screen("./js/screens/login.js"), false],
+  [/^\/$/, screen("./js/screens/home.js"), "portal"],
+  [/^\/meetings\/([\w-]+)$/, screen("./js/screens/meeting.js"), true],
+  [/^\/meetings\/([\w-]+)\/live$/, screen("./js/live/member.js"), true],
+  [/^\/meetings\/([\w-]+)\/chair$/, screen("./js/live/chair.js"), true],
+  [/^\/display\/([\w-]+)$/, screen("./js/live/display.js"), false],
+  [/^\/papers\/([\w-]+)$/, screen("./js/screens/meeting.js", "mountPaper"), true],
+  [/^\/portal$/, screen("./js/screens/portal.js"), false],
+  [/^\/portal\/meetings\/([\w-]+)$/, screen("./js/screens/portal.js", "mountMeeting"), false],
+  [/^\/portal\/papers\/([\w-]+)$/, screen("./js/screens/portal.js", "mountPaper"), false],
+  [/^\/devices$/, screen("./js/screens/devices.js"), true],
+];
 
-function t(key, params = {}) {
-  const table = MESSAGES[state.lang] ?? MESSAGES.de;
-  const template = table[key] ?? MESSAGES.de[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (match, name) =>
-    Object.hasOwn(params, name) ? String(params[name]) : match,
-  );
+const state = { cleanup: null, generation: 0, afterLogin: null };
+
+function root() {
+  return document.querySelector("#main .screen");
 }
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
+function currentPath() {
+  const hash = window.location.hash.replace(/^#/, "");
+  const path = hash.split("?")[0];
+  return path === "" ? "/" : path;
 }
 
-// ---- language ---------------------------------------------------------------
+export function navigate(hash) {
+  if (window.location.hash === hash) route();
+  else window.location.hash = hash;
+}
 
-function storedLang() {
+function context() {
+  return { api, t, lang, navigate, user: api.user(), afterLogin: () => takeAfterLogin() };
+}
+
+function takeAfterLogin() {
+  const target = state.afterLogin ?? "#/";
+  state.afterLogin = null;
+  return target;
+}
+
+async function route() {
+  const generation = ++state.generation;
+  const path = currentPath();
+  if (state.cleanup) {
+    try {
+      state.cleanup();
+    } catch (error) {
+      console.warn("Plenum: cleanup failed", error);
+    }
+    state.cleanup = null;
+  }
+  const container = root();
+  const match = ROUTES.map(([pattern, target, auth]) => [path.match(pattern), target, auth])
+    .find(([m]) => m);
+  renderNav(path);
+  if (!match) {
+    container.replaceChildren(
+      el("h1", { class: "page-title" }, t("app.notFound")),
+      el("p", {}, el("a", { class: "button button-primary", href: "#/" }, t("app.toHome"))),
+    );
+    focusHeading(container);
+    return;
+  }
+  const [m, target, auth] = match;
+  if (auth && !api.user()) {
+    if (auth === "portal") {
+      // Anonymous visitors start on the public portal.
+      window.location.replace("#/portal");
+      return;
+    }
+    state.afterLogin = `#${path}`;
+    window.location.replace("#/login");
+    return;
+  }
+  if (path === "/login" && api.user()) {
+    window.location.replace(takeAfterLogin());
+    return;
+  }
+  container.replaceChildren(loading());
+  container.setAttribute("aria-busy", "true");
   try {
-    const value = window.localStorage.getItem(STORAGE_KEY);
-    return LANGS.includes(value) ? value : null;
-  } catch {
-    return null; // storage disabled (e.g. strict privacy settings)
+    const module = await target.load();
+    if (generation !== state.generation) return;
+    container.replaceChildren();
+    const cleanup = await module[target.name](container, { id: m[1] }, context());
+    if (generation !== state.generation) {
+      if (typeof cleanup === "function") cleanup();
+      return;
+    }
+    state.cleanup = typeof cleanup === "function" ? cleanup : null;
+  } catch (error) {
+    console.error("Plenum: screen failed", error);
+    if (generation !== state.generation) return;
+    container.replaceChildren(
+      el("h1", { class: "page-title" }, t("app.moduleMissing")),
+      errorBox(error, () => route()),
+    );
+  } finally {
+    if (generation === state.generation) container.setAttribute("aria-busy", "false");
+  }
+  if (generation === state.generation) {
+    focusHeading(container);
+    const heading = container.querySelector("h1");
+    document.title = heading ? `${heading.textContent} – Plenum` : t("app.title");
   }
 }
 
-function storeLang(lang) {
-  try {
-    window.localStorage.setItem(STORAGE_KEY, lang);
-  } catch {
-    // Not fatal: the choice just isn't remembered.
+function navLink(href, label, path, match) {
+  const link = el("a", { class: "nav-link", href }, label);
+  if (match(path)) link.setAttribute("aria-current", "page");
+  return link;
+}
+
+function renderNav(path = currentPath()) {
+  const nav = document.getElementById("app-nav");
+  if (!nav) return;
+  nav.setAttribute("aria-label", t("app.nav"));
+  const user = api.user();
+  const items = [];
+  if (user) {
+    items.push(navLink("#/", t("app.nav.home"), path,
+      (p) => p === "/" || p.startsWith("/meetings") || p.startsWith("/papers")));
   }
+  items.push(navLink("#/portal", t("app.nav.portal"), path, (p) => p.startsWith("/portal")));
+  if (user) {
+    items.push(navLink("#/devices", t("app.nav.devices"), path, (p) => p === "/devices"));
+    items.push(el("button", {
+      type: "button",
+      class: "nav-link nav-button",
+      onclick: async () => {
+        await api.logout();
+        navigate("#/login");
+      },
+    }, t("app.nav.logout")));
+  } else {
+    items.push(navLink("#/login", t("app.nav.login"), path, (p) => p === "/login"));
+  }
+  nav.replaceChildren(...items);
 }
 
 function applyStaticTexts() {
-  document.documentElement.lang = state.lang;
-  document.title = t("doc.title");
-  for (const node of document.querySelectorAll("[data-i18n]")) {
-    node.textContent = t(node.dataset.i18n);
-  }
-  for (const node of document.querySelectorAll("[data-i18n-content]")) {
-    node.setAttribute("content", t(node.dataset.i18nContent));
-  }
-  for (const node of document.querySelectorAll("[data-i18n-aria-label]")) {
-    node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
-  }
+  document.documentElement.lang = lang();
+  document.getElementById("skip-link").textContent = t("app.skip");
+  document.getElementById("brand").setAttribute("aria-label", t("app.home"));
+  document.getElementById("footer-text").textContent = t("app.footer");
+  document.getElementById("footer-ical").textContent = t("app.ical");
   const toggle = document.getElementById("lang-toggle");
-  if (toggle) {
-    toggle.textContent = t("lang.button");
-    toggle.lang = t("lang.buttonLang");
-    toggle.setAttribute("aria-label", t("lang.buttonLabel"));
-  }
+  toggle.textContent = t("app.lang.button");
+  toggle.lang = t("app.lang.buttonLang");
+  toggle.setAttribute("aria-label", t("app.lang.label"));
+  const banner = document.getElementById("offline-banner");
+  banner.textContent = t("app.offline");
 }
 
-function setLang(lang) {
-  state.lang = LANGS.includes(lang) ? lang : "de";
+function updateOnline() {
+  document.getElementById("offline-banner").hidden = navigator.onLine;
+}
+
+async function start() {
   applyStaticTexts();
-  renderStatus();
-  renderSystem();
-}
-
-// ---- data -------------------------------------------------------------------
-
-async function fetchWithTimeout(url, options = {}) {
-  const controller = new AbortController();
-  const timer = window.setTimeout(() => controller.abort(), FETCH_TIMEOUT_MS);
-  try {
-    return await fetch(url, { cache: "no-store", ...options, signal: controller.signal });
-  } finally {
-    window.clearTimeout(timer);
-  }
-}
-
-async function loadReadiness() {
-  try {
-    const response = await fetchWithTimeout("/readyz");
-    state.readiness = response.ok ? "ready" : "dbDown";
-  } catch {
-    state.readiness = "unreachable";
-  }
-  renderStatus();
-}
-
-function isSystem(value) {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    (value.bodies === undefined || Array.isArray(value.bodies))
-  );
-}
-
-async function loadSystem() {
-  state.systemStatus = "loading";
-  renderSystem();
-  try {
-    const response = await fetchWithTimeout("/api/v1/system", {
-      headers: { Accept: "application/json" },
-    });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const data = await response.json();
-    if (!isSystem(data)) throw new Error("unexpected response");
-    state.system = data;
-    state.systemStatus = "loaded";
-  } catch (error) {
-    console.warn("Plenum: could not load /api/v1/system:", error);
-    state.systemStatus = "error";
-  }
-  renderStatus();
-  renderSystem();
-}
-
-// ---- rendering --------------------------------------------------------------
-
-function formatCount(value) {
-  const number = Number(value);
-  if (!Number.isFinite(number)) return "–";
-  return new Intl.NumberFormat(state.lang === "de" ? "de-DE" : "en-GB").format(number);
-}
-
-function databaseName(value) {
-  if (typeof value !== "string" || value === "") return t("status.unknown");
-  return DATABASE_NAMES[value.toLowerCase()] ?? value;
-}
-
-function renderStatus() {
-  const pill = document.getElementById("ready-pill");
-  const text = document.getElementById("ready-text");
-  if (pill && text) {
-    pill.classList.remove("pill-ok", "pill-bad", "pill-neutral", "pill-checking");
-    const cls = { ready: "pill-ok", dbDown: "pill-bad", unreachable: "pill-bad" }[state.readiness];
-    pill.classList.add(cls ?? "pill-checking");
-    text.removeAttribute("data-i18n");
-    text.textContent = t(`status.${state.readiness}`);
-  }
-
-  const system = state.systemStatus === "loaded" ? state.system : null;
-  const version = typeof system?.version === "string" ? system.version : null;
-  const setFact = (id, value) => {
-    const node = document.getElementById(id);
-    if (node) node.textContent = value;
-  };
-  if (state.systemStatus === "loading") {
-    setFact("fact-version", "…");
-    setFact("fact-database", "…");
-    setFact("fact-bodies", "…");
-  } else {
-    setFact("fact-version", version ?? t("status.unknown"));
-    setFact("fact-database", system ? databaseName(system.database) : t("status.unknown"));
-    setFact(
-      "fact-bodies",
-      system ? formatCount((system.bodies ?? []).length) : t("status.unknown"),
-    );
-  }
-  const facts = document.getElementById("facts");
-  if (facts) facts.hidden = false;
-  const note = document.getElementById("status-note");
-  if (note) note.hidden = state.systemStatus !== "loaded";
-
-  const footerVersion = document.getElementById("footer-version");
-  if (footerVersion) {
-    footerVersion.textContent = version ? t("footer.version", { version }) : "";
-  }
-}
-
-const SVG_NS = "http://www.w3.org/2000/svg";
-
-// A small town-hall icon, built with DOM calls (no HTML parsing).
-function bodyIcon() {
-  const wrap = el("span", "body-icon");
-  wrap.setAttribute("aria-hidden", "true");
-  const svg = document.createElementNS(SVG_NS, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("focusable", "false");
-  const path = document.createElementNS(SVG_NS, "path");
-  path.setAttribute("d", "M3 21h18M4 10h16M12 3l8 5H4l8-5zM6 10v8M10 10v8M14 10v8M18 10v8M4 18h16");
-  svg.append(path);
-  wrap.append(svg);
-  return wrap;
-}
-
-function renderBodyCard(body) {
-  const card = el("li", "body-card");
-  const name = typeof body?.name === "string" && body.name !== "" ? body.name : "–";
-  const head = el("div", "body-head");
-  const titles = el("div");
-  titles.append(el("h3", null, name));
-  const short = typeof body?.short_name === "string" ? body.short_name : "";
-  if (short && !name.includes(short)) {
-    titles.append(el("p", "body-short", short));
-  }
-  head.append(bodyIcon(), titles);
-  card.append(head);
-
-  const counts = el("dl", "counts");
-  for (const field of COUNT_FIELDS) {
-    const item = el("div", "count");
-    item.append(el("dt", null, t(`count.${field}`)), el("dd", null, formatCount(body?.[field])));
-    counts.append(item);
-  }
-  card.append(counts);
-  return card;
-}
-
-function renderNotice(container, message, { error = false, retry = false } = {}) {
-  const box = el("div", error ? "notice notice-error" : "notice");
-  if (error) box.setAttribute("role", "alert");
-  box.append(el("p", "notice-text", message));
-  if (retry) {
-    const button = el("button", "retry", t("bodies.retry"));
-    button.type = "button";
-    button.addEventListener("click", () => {
-      loadSystem();
-      loadReadiness();
-    });
-    box.append(button);
-  }
-  container.append(box);
-}
-
-function renderSystem() {
-  const container = document.getElementById("bodies");
-  if (!container) return;
-  container.replaceChildren();
-  container.setAttribute("aria-busy", state.systemStatus === "loading" ? "true" : "false");
-
-  if (state.systemStatus === "loading") {
-    renderNotice(container, t("bodies.loading"));
-    return;
-  }
-  if (state.systemStatus === "error") {
-    renderNotice(container, t("bodies.error"), { error: true, retry: true });
-    return;
-  }
-  const bodies = Array.isArray(state.system?.bodies) ? state.system.bodies : [];
-  if (bodies.length === 0) {
-    renderNotice(container, t("bodies.empty"));
-    return;
-  }
-  const list = el("ul", "body-grid");
-  list.setAttribute("role", "list");
-  list.setAttribute("aria-label", t("bodies.listLabel"));
-  for (const body of bodies) list.append(renderBodyCard(body));
-  container.append(list);
-}
-
-// ---- start ------------------------------------------------------------------
-
-function start() {
-  state.lang = storedLang() ?? "de";
-  applyStaticTexts();
-  renderStatus();
-  renderSystem();
-
-  const toggle = document.getElementById("lang-toggle");
-  if (toggle) toggle.hidden = false;
-  toggle?.addEventListener("click", () => {
-    const next = state.lang === "de" ? "en" : "de";
-    storeLang(next);
-    setLang(next);
+  document.getElementById("lang-toggle").addEventListener("click", () => {
+    setLang(lang() === "de" ? "en" : "de");
   });
+  document.getElementById("skip-link").addEventListener("click", (event) => {
+    // The hash belongs to the router: move focus without changing it.
+    event.preventDefault();
+    document.getElementById("main").focus();
+  });
+  onLangChange(() => {
+    applyStaticTexts();
+    route();
+  });
+  window.addEventListener("online", updateOnline);
+  window.addEventListener("offline", updateOnline);
+  updateOnline();
+  api.onSession((user) => {
+    renderNav();
+    if (!user && currentPath() !== "/login" && ROUTES.some(([p, , auth]) => auth === true && p.test(currentPath()))) {
+      state.afterLogin = `#${currentPath()}`;
+      window.location.replace("#/login");
+    }
+  });
+  window.addEventListener("hashchange", () => route());
 
-  loadSystem();
-  loadReadiness();
-  window.setInterval(() => {
-    if (document.visibilityState === "visible") loadReadiness();
-  }, READINESS_INTERVAL_MS);
+  root().replaceChildren(loading());
+  // Restore the session from the refresh cookie (the access token is never stored).
+  await api.refresh();
+  route();
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((error) => {
+      console.warn("Plenum: no service worker", error);
+    });
+  }
 }
 
 start();

@@ -657,7 +657,8 @@ async fn a_reconnecting_client_gets_exactly_the_missed_events(#[case] backend: B
         .command(json!({"type": "set_current_item", "item": c.secret_item}))
         .await;
     let last_seq = last["result"]["seq"].as_u64().unwrap();
-    assert_eq!(last_seq, seen + 4);
+    // Four commands, five events: moving to a non-public item also says the non-public part began.
+    assert_eq!(last_seq, seen + 5);
 
     let mut back = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, Some(seen)).await;
     let mut seqs = Vec::new();
@@ -697,6 +698,30 @@ async fn a_reconnecting_client_gets_exactly_the_missed_events(#[case] backend: B
         public.inbox
     );
     assert_eq!(caught_up["seq"].as_u64().unwrap(), last_seq + 1);
+    // …but learns that the non-public part began (the room display says so), without the item.
+    assert!(
+        public
+            .inbox
+            .iter()
+            .any(|m| m["event"]["type"] == "non_public_part_started"),
+        "{:?}",
+        public.inbox
+    );
+    // Snapshots say who is looking, so a client offers the chair console only to the chair.
+    let mut fresh = LiveClient::connect(&app, None, c.meeting, None).await;
+    let anonymous = fresh.wait_for(|m| m["type"] == "snapshot").await;
+    assert_eq!(anonymous["state"]["viewer"]["chair"], false);
+    assert_eq!(anonymous["state"]["viewer"]["entitled"], false);
+    assert_eq!(anonymous["state"]["current_item"], Value::Null);
+    assert_eq!(anonymous["state"]["non_public_part"], false);
+    let mut chair_again = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    let as_chair = chair_again.wait_for(|m| m["type"] == "snapshot").await;
+    assert_eq!(as_chair["state"]["viewer"]["chair"], true);
+    assert_eq!(as_chair["state"]["viewer"]["person"], json!(c.members[0].0));
+    let mut member_again = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    let as_member = member_again.wait_for(|m| m["type"] == "snapshot").await;
+    assert_eq!(as_member["state"]["viewer"]["chair"], false);
+    assert_eq!(as_member["state"]["viewer"]["entitled"], true);
     app.stop().await;
 }
 

@@ -343,6 +343,9 @@ pub enum Event {
     CurrentItemChanged {
         item: Option<AgendaItemId>,
     },
+    /// The session moved to a non-public item. Public (it names no item): the room display and
+    /// the livestream learn that the non-public part began, and nothing else.
+    NonPublicPartStarted,
     AttendanceChanged {
         person: PersonId,
         status: AttendanceStatus,
@@ -694,7 +697,14 @@ impl LiveState {
                 {
                     return Err(LiveError::ItemNotFound);
                 }
-                one(Event::CurrentItemChanged { item: *item })
+                let mut events = vec![Event::CurrentItemChanged { item: *item }];
+                if item.and_then(|id| self.item(id)).is_some_and(|i| !i.public) {
+                    events.push(Event::NonPublicPartStarted);
+                }
+                Ok(Applied {
+                    events,
+                    ..Applied::default()
+                })
             }
             Command::CheckIn { remote } => {
                 let person = self.require_member(actor)?;
@@ -1271,6 +1281,7 @@ impl LiveState {
                 self.speakers.clear();
             }
             Event::CurrentItemChanged { item } => self.current_item = *item,
+            Event::NonPublicPartStarted => {}
             Event::AttendanceChanged {
                 person, status, at, ..
             } => {
@@ -1732,5 +1743,49 @@ mod tests {
             Some(people[1])
         );
         assert!(state.speakers.is_empty());
+    }
+
+    #[test]
+    fn the_public_learns_that_the_session_moved_into_the_non_public_part() {
+        let (mut state, people, chair) = setup(3);
+        let secret = AgendaEntry {
+            id: AgendaItemId::new(),
+            number: "N 1".into(),
+            title: "Grundstücksangelegenheiten".into(),
+            public: false,
+        };
+        state.agenda.push(secret.clone());
+        run(&mut state, &chair, Command::StartMeeting);
+        let applied = run(
+            &mut state,
+            &chair,
+            Command::SetCurrentItem {
+                item: Some(secret.id),
+            },
+        );
+        let [moved, started] = &applied.events[..] else {
+            panic!("two events: {:?}", applied.events);
+        };
+        assert!(!state.event_is_public(moved), "the item's id stays inside");
+        assert_eq!(started, &Event::NonPublicPartStarted);
+        assert!(state.event_is_public(started));
+        let json = serde_json::to_string(started).unwrap();
+        assert_eq!(json, r#"{"type":"non_public_part_started"}"#);
+        // Back to a public item: one public event, nothing more.
+        let public = state.agenda[0].id;
+        let applied = run(
+            &mut state,
+            &chair,
+            Command::SetCurrentItem { item: Some(public) },
+        );
+        assert_eq!(applied.events.len(), 1);
+        assert!(state.event_is_public(&applied.events[0]));
+        // Whatever happens within the non-public item stays non-public.
+        let conflict = Event::ConflictDeclared {
+            item: secret.id,
+            person: people[1],
+            at: Utc::now(),
+        };
+        assert!(!state.event_is_public(&conflict));
     }
 }

@@ -151,11 +151,17 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
     let display_poll = state
         .display_poll
         .filter(|id| state.poll(*id).is_some_and(|p| visible_item(p.item)));
+    let (me, chair) = match viewer {
+        Viewer::Entitled { person, chair } => (person, chair),
+        Viewer::Public => (None, false),
+    };
     json!({
         "type": "snapshot",
         "seq": seq,
         "state": {
             "meeting": state.meeting,
+            // Who is looking: lets a client offer the chair console only to those who may run it.
+            "viewer": {"person": me, "chair": chair, "entitled": entitled},
             "status": state.status,
             "started_at": state.started_at,
             "current_item": current_item,

@@ -1,0 +1,234 @@
+// Live session in real browsers: the chair runs a named vote, three members vote from their own
+// contexts, the room display follows; a member goes offline mid-poll and catches up; the
+// anonymous room display never shows a non-public item; axe-core on every live screen.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { startServer } from "./lib/server.mjs";
+import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
+import { demoCode } from "./lib/totp.mjs";
+import { axeViolations, formatViolations } from "./lib/axe.mjs";
+
+/** `demo_id` of crates/server/src/demo/mod.rs: UUIDv5 in the demo namespace. */
+function demoId(name) {
+  const namespace = Buffer.from("6d757374657273746164740000000001", "hex");
+  const hash = createHash("sha1").update(namespace).update(name).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const h = hash.subarray(0, 16).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+const MEETING = demoId("meeting:rat-3"); // "3. Sitzung des Rates der Stadt Musterstadt"
+const CHAIR = "katharina.brandt";
+const MEMBERS = ["anna.hartmann", "heinz.ehrlich", "thomas.schneider"];
+
+let server;
+let browser;
+const chair = {};
+const members = [];
+const display = {};
+
+async function signedIn(username) {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await login(page, server.url, username, demoCode(username));
+  return { context, page, errors, username };
+}
+
+async function go(page, hash) {
+  await page.evaluate((h) => {
+    window.location.hash = h;
+  }, hash);
+}
+
+async function checkA11y(page, name) {
+  const violations = await axeViolations(page);
+  assert.equal(violations.length, 0, `${name}: ${formatViolations(violations)}`);
+}
+
+describe("live session", { timeout: 240_000 }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launch();
+    Object.assign(chair, await signedIn(CHAIR));
+    for (const username of MEMBERS) members.push(await signedIn(username));
+    display.context = await newContext(browser);
+    display.page = await display.context.newPage();
+    display.errors = watchErrors(display.page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test("the chair runs a named vote; three members vote; the result reaches everyone within a second", async () => {
+    const c = chair.page;
+    await go(c, `#/meetings/${MEETING}/chair`);
+    await c.getByRole("heading", { level: 1 }).waitFor();
+    await c.locator(".live-conn-ok").waitFor();
+    await c.getByTestId("start-meeting").click();
+    await c.getByText("Sitzung läuft").first().waitFor();
+    await c.locator("li", { hasText: "Ö 2" }).getByRole("button", { name: "Aufrufen" }).click();
+    await c.locator("li.live-current", { hasText: "Ö 2" }).waitFor();
+
+    await display.page.goto(`${server.url}/#/display/${MEETING}`);
+    await display.page.getByTestId("display-item").filter({ hasText: "Ö 2" }).waitFor();
+
+    for (const m of members) {
+      await go(m.page, `#/meetings/${MEETING}/live`);
+      await m.page.locator(".live-conn-ok").waitFor();
+      await m.page.getByRole("button", { name: "Ich bin im Saal" }).click();
+      await m.page.getByText("Anwesend im Saal").first().waitFor();
+      await m.page.getByText(/Ö 2/).first().waitFor();
+    }
+    await c.getByTestId("quorum").waitFor();
+
+    await c.locator("#c-title").fill("Beschlussvorschlag der Verwaltung");
+    await c.locator("#c-kind").selectOption("named");
+    await c.getByTestId("create-poll").click();
+    await c.getByTestId("open-poll").click();
+    await c.getByTestId("chair-progress").filter({ hasText: "0 von 3 haben abgestimmt" }).waitFor();
+    await display.page.getByTestId("display-progress").filter({ hasText: "0 von 3 haben abgestimmt" }).waitFor();
+    await screenshot(display.page, "live-display-poll-open");
+
+    const choices = ["yes", "yes", "no"];
+    for (const [i, m] of members.entries()) {
+      await m.page.locator(`[data-choice="${choices[i]}"]`).click();
+      // The confirm step: nothing is sent before it.
+      await m.page.getByText(/Ihre Wahl: (Ja|Nein)/).waitFor();
+      if (i === 0) await screenshot(m.page, "live-member-confirm");
+      await m.page.getByTestId("vote-send").click();
+      await m.page.getByTestId("vote-counted").waitFor();
+    }
+    await screenshot(members[0].page, "live-member-counted");
+    await c.getByTestId("chair-progress").filter({ hasText: "3 von 3 haben abgestimmt" }).waitFor();
+    await display.page.getByTestId("display-progress").filter({ hasText: "3 von 3 haben abgestimmt" }).waitFor();
+    await screenshot(c, "live-chair-poll-open");
+
+    await c.getByTestId("close-poll").click();
+    const started = Date.now();
+    await Promise.all(
+      [...members.map((m) => m.page), display.page].map((page) =>
+        page.locator(".live-outcome", { hasText: "Angenommen" }).waitFor({ timeout: 1_000 }),
+      ),
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1_000, `result took ${elapsed} ms`);
+    for (const page of [...members.map((m) => m.page), display.page]) {
+      const counts = await page.locator(".live-bar-count").allTextContents();
+      assert.deepEqual(counts.slice(0, 3), ["2", "1", "0"], "Ja 2, Nein 1, Enthaltung 0");
+    }
+    await screenshot(members[0].page, "live-member-result");
+    await screenshot(display.page, "live-display-result");
+    await screenshot(c, "live-chair-result");
+  });
+
+  test("a member offline during a poll catches up; the vote cast before the drop counts once", async () => {
+    const c = chair.page;
+    const [a, b, d] = members;
+    await c.locator("#c-title").fill("Änderungsantrag der Fraktion");
+    await c.locator("#c-kind").selectOption("open");
+    await c.getByTestId("create-poll").click();
+    await c.getByTestId("open-poll").click();
+    await a.page.locator('[data-choice="yes"]').waitFor();
+
+    // Member A votes, then loses the network.
+    await a.page.locator('[data-choice="yes"]').click();
+    await a.page.getByTestId("vote-send").click();
+    await a.page.getByTestId("vote-counted").waitFor();
+    await a.context.setOffline(true);
+    await a.page.locator(".live-conn-bad").waitFor();
+    await screenshot(a.page, "live-member-offline");
+
+    // Meanwhile the others vote and the chair closes the poll.
+    for (const m of [b, d]) {
+      await m.page.locator('[data-choice="no"]').click();
+      await m.page.getByTestId("vote-send").click();
+      await m.page.getByTestId("vote-counted").waitFor();
+    }
+    await c.getByTestId("chair-progress").filter({ hasText: "3 von 3 haben abgestimmt" }).waitFor();
+    await c.getByTestId("close-poll").click();
+    await b.page.locator(".live-outcome", { hasText: "Abgelehnt" }).waitFor();
+    // A, still offline, has not seen it.
+    assert.equal(await a.page.locator(".live-outcome", { hasText: "Abgelehnt" }).count(), 0);
+
+    await a.context.setOffline(false);
+    await a.page.locator(".live-conn-ok").waitFor({ timeout: 20_000 });
+    await a.page.locator(".live-outcome", { hasText: "Abgelehnt" }).waitFor({ timeout: 5_000 });
+    const counts = await a.page.locator(".live-bar-count").allTextContents();
+    assert.deepEqual(counts.slice(0, 3), ["1", "2", "0"], "A's yes counted exactly once");
+    await screenshot(a.page, "live-member-caught-up");
+  });
+
+  test("a member asks to speak; the chair calls them; the display shows the speaker", async () => {
+    const c = chair.page;
+    const [a, b] = members;
+    await a.page.getByRole("button", { name: "Wortmeldung", exact: true }).click();
+    await a.page.getByText("Sie stehen auf Platz 1 der Redeliste.").waitFor();
+    await b.page.getByRole("button", { name: "Zur Geschäftsordnung" }).click();
+    // A point of order goes first.
+    await c.locator(".live-list-name", { hasText: "zur Geschäftsordnung" }).waitFor();
+    const order = await c.locator("section[aria-labelledby=c-speakers] .live-list-name").allTextContents();
+    assert.match(order[0], /Heinz Ehrlich/);
+    assert.match(order[1], /Anna Hartmann/);
+    await screenshot(c, "live-chair-speakers");
+    await c.getByRole("button", { name: "Nächste Wortmeldung aufrufen" }).click();
+    await display.page.locator(".display-speaker-name", { hasText: "Heinz Ehrlich" }).waitFor();
+    await c.getByRole("button", { name: "Nächste Wortmeldung aufrufen" }).click();
+    await display.page.locator(".display-speaker-name", { hasText: "Anna Hartmann" }).waitFor();
+    await a.page.getByText(/Es spricht: ?Anna Hartmann/).waitFor();
+    await screenshot(display.page, "live-display-speaker");
+    await c.getByRole("button", { name: "Redebeitrag beenden" }).click();
+    await display.page.locator(".display-speaker-name").waitFor({ state: "detached" });
+    // "Show on display": the chair puts the first (adopted) vote back on the room display.
+    await c.locator("[data-poll]", { hasText: "Beschlussvorschlag der Verwaltung" }).getByTestId("show-on-display").click();
+    await display.page.locator(".display-poll-title", { hasText: "Beschlussvorschlag der Verwaltung" }).waitFor();
+    await display.page.locator(".live-outcome", { hasText: "Angenommen" }).waitFor();
+  });
+
+  test("the anonymous room display shows no non-public item", async () => {
+    const c = chair.page;
+    const shown = display.page;
+    await shown.getByTestId("display-item").filter({ hasText: "Ö 2" }).waitFor();
+    // Into the non-public part: the display must say so and show nothing of the item.
+    await c.locator("li", { hasText: "N 1" }).getByRole("button", { name: "Aufrufen" }).click();
+    await shown.getByTestId("display-item").filter({ hasText: "Nichtöffentlicher Teil" }).waitFor();
+    await c.locator("#c-title").fill("Vertrag mit der Firma X");
+    await c.locator("#c-kind").selectOption("open");
+    await c.getByTestId("create-poll").click();
+    await c.getByTestId("open-poll").click();
+    await members[1].page.locator('[data-choice="yes"]').waitFor();
+    await new Promise((r) => setTimeout(r, 300));
+    const text = await shown.locator("body").innerText();
+    assert.doesNotMatch(text, /Vertragsangelegenheiten|Vertrag mit der Firma X/);
+    assert.doesNotMatch(text, /N 1/);
+    await screenshot(shown, "live-display-nonpublic");
+    // A fresh anonymous visit (snapshot, not events) shows the same.
+    const fresh = await display.context.newPage();
+    await fresh.goto(`${server.url}/#/display/${MEETING}`);
+    await fresh.getByTestId("display-item").filter({ hasText: "Nichtöffentlicher Teil" }).waitFor();
+    assert.doesNotMatch(await fresh.locator("body").innerText(), /Vertragsangelegenheiten|Vertrag mit der Firma X|N 1/);
+    await fresh.close();
+    // And the members still see it all.
+    await members[1].page.getByText("Vertrag mit der Firma X").first().waitFor();
+    await c.getByTestId("close-poll").click();
+  });
+
+  test("axe-core finds no violations on the live screens; no console errors", async () => {
+    await checkA11y(members[0].page, "member");
+    await checkA11y(chair.page, "chair");
+    await checkA11y(display.page, "display");
+    // Portrait tablet.
+    await members[0].page.setViewportSize({ width: 800, height: 1280 });
+    await screenshot(members[0].page, "live-member-portrait");
+    await checkA11y(members[0].page, "member (portrait)");
+    for (const who of [chair, ...members, display]) {
+      const errors = who.errors.filter((e) => !/WebSocket|net::ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e));
+      assert.deepEqual(errors, [], `${who.username ?? "display"}: console errors`);
+    }
+  });
+});

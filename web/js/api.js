@@ -1,0 +1,180 @@
+// The REST client of the web app. JSON in and out; errors are `ApiError {status, problem}` with
+// the server's RFC 9457 problem. The access token lives in this module only (never in storage);
+// a 401 triggers one refresh through the httpOnly cookie and one retry.
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.title ?? `HTTP ${status}`);
+    this.name = "ApiError";
+    this.status = status; // 0: no connection
+    this.problem = problem ?? {};
+  }
+
+  /** The problem's slug: "invalid-credentials", "not-found", … ("offline" without a connection). */
+  get kind() {
+    if (this.status === 0) return "offline";
+    const type = typeof this.problem.type === "string" ? this.problem.type : "";
+    return type.split("/").filter(Boolean).pop() ?? "";
+  }
+}
+
+const DOCS_CACHE = "plenum-docs-v1";
+let accessToken = null;
+let currentUser = null;
+let refreshing = null;
+const sessionListeners = new Set();
+
+function notify() {
+  for (const fn of [...sessionListeners]) fn(currentUser);
+}
+
+async function problemOf(response) {
+  try {
+    const body = await response.json();
+    return body && typeof body === "object" ? body : {};
+  } catch {
+    return { title: response.statusText };
+  }
+}
+
+async function send(method, path, body, { ifMatch, retry = true } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, { title: "offline" });
+  }
+  if (response.status === 401 && retry && accessToken !== null && !path.startsWith("/api/v1/auth/")) {
+    if (await api.refresh()) return send(method, path, body, { ifMatch, retry: false });
+  }
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  if (response.status === 204) return null;
+  const type = response.headers.get("Content-Type") ?? "";
+  return type.includes("json") ? response.json() : response.text();
+}
+
+export const api = {
+  get: (path) => send("GET", path),
+  post: (path, body = {}) => send("POST", path, body),
+  del: (path) => send("DELETE", path),
+  patch: (path, body, { ifMatch } = {}) => send("PATCH", path, body, { ifMatch }),
+
+  /** The access token (for the live ticket / WebSocket), or null when signed out. */
+  token: () => accessToken,
+
+  /** The signed-in user (`MeResponse`), or null. */
+  user: () => currentUser,
+
+  /** A new access token from the refresh cookie. Resolves to true when signed in. */
+  async refresh() {
+    if (!refreshing) {
+      refreshing = (async () => {
+        try {
+          const response = await fetch("/api/v1/auth/refresh", {
+            method: "POST",
+            credentials: "same-origin",
+            cache: "no-store",
+          });
+          if (!response.ok) {
+            // Offline: keep what we have; rejected: signed out.
+            if (response.status === 401) api.clearSession();
+            return false;
+          }
+          api.setSession(await response.json());
+          return true;
+        } catch {
+          return false;
+        } finally {
+          refreshing = null;
+        }
+      })();
+    }
+    return refreshing;
+  },
+
+  /** Takes a `SessionResponse` from login, enrolment or refresh. */
+  setSession(session) {
+    accessToken = session?.access_token ?? null;
+    currentUser = session?.user ?? null;
+    notify();
+  },
+
+  clearSession() {
+    const was = accessToken !== null;
+    accessToken = null;
+    currentUser = null;
+    if (was) notify();
+  },
+
+  /** Signs this device out and forgets the documents kept for offline reading. */
+  async logout() {
+    try {
+      if (accessToken) await send("POST", "/api/v1/auth/logout", {}, { retry: false });
+    } catch {
+      // the session ends locally anyway
+    }
+    api.clearSession();
+    try {
+      await caches.delete(DOCS_CACHE);
+    } catch {
+      // no Cache Storage (e.g. insecure context)
+    }
+  },
+
+  /** Calls `fn(user|null)` when the session starts or ends; returns an unsubscribe function. */
+  onSession(fn) {
+    sessionListeners.add(fn);
+    return () => sessionListeners.delete(fn);
+  },
+
+  /**
+   * A file's content as a Blob, fetched with the bearer token. Copies are kept in Cache Storage
+   * so documents the member opened once stay readable offline.
+   */
+  async fileBlob(url) {
+    let response;
+    try {
+      const headers = accessToken ? { Authorization: `Bearer ${accessToken}` } : {};
+      response = await fetch(url, { headers, credentials: "same-origin", cache: "no-store" });
+      if (response.status === 401 && accessToken && (await api.refresh())) {
+        response = await fetch(url, {
+          headers: { Authorization: `Bearer ${accessToken}` },
+          credentials: "same-origin",
+          cache: "no-store",
+        });
+      }
+    } catch {
+      const cached = await cachedFile(url);
+      if (cached) return cached;
+      throw new ApiError(0, { title: "offline" });
+    }
+    if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+    try {
+      const cache = await caches.open(DOCS_CACHE);
+      await cache.put(url, response.clone());
+    } catch {
+      // not cached; still shown
+    }
+    return response.blob();
+  },
+};
+
+async function cachedFile(url) {
+  try {
+    const cache = await caches.open(DOCS_CACHE);
+    const hit = await cache.match(url);
+    return hit ? hit.blob() : null;
+  } catch {
+    return null;
+  }
+}

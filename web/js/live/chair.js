@@ -1,0 +1,385 @@
+// The chair console (`#/meetings/{id}/chair`): session control, attendance with quorum, agenda
+// navigation, polls (create, open, close, manual tallies, interim, show on display) and the
+// speakers list.
+
+import { register, t, lang, onLangChange } from "../i18n.js";
+import { el } from "../ui.js";
+import { join, Status, uuid } from "./socket.js";
+import {
+  connectionIndicator, section, itemLabel, resultView, progressText, progressBar, errorText,
+  meetingInfo, useLiveStyles,
+} from "./common.js";
+
+register({
+  de: {
+    "chair.title": "Sitzungsleitung",
+    "chair.member": "Zur Mitgliederansicht",
+    "chair.display": "Saalanzeige öffnen",
+    "chair.session": "Sitzung",
+    "chair.start": "Sitzung eröffnen",
+    "chair.pause": "Unterbrechen",
+    "chair.resume": "Fortsetzen",
+    "chair.close": "Sitzung schließen",
+    "chair.close.confirm": "Sitzung wirklich schließen? Das kann nicht rückgängig gemacht werden.",
+    "chair.close.yes": "Ja, schließen",
+    "chair.cancel": "Abbrechen",
+    "chair.agenda": "Tagesordnung",
+    "chair.call": "Aufrufen",
+    "chair.current": "Aktuell",
+    "chair.attendance": "Anwesenheit",
+    "chair.attendance.set": "Anwesenheit von {name}",
+    "chair.conflicted": "befangen",
+    "chair.advisory": "beratend",
+    "chair.polls": "Abstimmungen",
+    "chair.poll.new": "Neue Abstimmung",
+    "chair.poll.title": "Gegenstand der Abstimmung",
+    "chair.poll.kind": "Art",
+    "chair.poll.rule": "Mehrheit",
+    "chair.poll.options": "Kandidatinnen und Kandidaten (eine Zeile je Person)",
+    "chair.poll.create": "Abstimmung anlegen",
+    "chair.poll.open": "Abstimmung öffnen",
+    "chair.poll.close": "Abstimmung schließen",
+    "chair.poll.cancel": "Abbrechen (verwerfen)",
+    "chair.poll.interim.show": "Zwischenstand zeigen",
+    "chair.poll.interim.hide": "Zwischenstand verbergen",
+    "chair.poll.display": "Auf der Saalanzeige zeigen",
+    "chair.poll.display.off": "Von der Saalanzeige nehmen",
+    "chair.poll.on_display": "wird auf der Saalanzeige gezeigt",
+    "chair.poll.not_voted": "Noch nicht abgestimmt: {names}",
+    "chair.poll.all_voted": "Alle haben abgestimmt.",
+    "chair.poll.interim": "Zwischenstand: Ja {yes}, Nein {no}, Enthaltung {abstain}",
+    "chair.poll.manual": "Ergebnis der Handabstimmung eintragen",
+    "chair.poll.manual.save": "Ergebnis speichern",
+    "chair.poll.lot": "Los ziehen",
+    "chair.poll.none": "Noch keine Abstimmung.",
+    "chair.speakers": "Redeliste",
+    "chair.speakers.next": "Nächste Wortmeldung aufrufen",
+    "chair.speakers.end": "Redebeitrag beenden",
+    "chair.speakers.empty": "Keine Wortmeldungen.",
+    "chair.speakers.up": "Nach oben: {name}",
+    "chair.speakers.down": "Nach unten: {name}",
+    "chair.speakers.remove": "Entfernen: {name}",
+  },
+  en: {
+    "chair.title": "Chair console",
+    "chair.member": "To the member view",
+    "chair.display": "Open the room display",
+    "chair.session": "Meeting",
+    "chair.start": "Open the meeting",
+    "chair.pause": "Pause",
+    "chair.resume": "Resume",
+    "chair.close": "Close the meeting",
+    "chair.close.confirm": "Really close the meeting? This cannot be undone.",
+    "chair.close.yes": "Yes, close it",
+    "chair.cancel": "Cancel",
+    "chair.agenda": "Agenda",
+    "chair.call": "Call",
+    "chair.current": "Current",
+    "chair.attendance": "Attendance",
+    "chair.attendance.set": "Attendance of {name}",
+    "chair.conflicted": "conflicted",
+    "chair.advisory": "advisory",
+    "chair.polls": "Votes",
+    "chair.poll.new": "New vote",
+    "chair.poll.title": "Subject of the vote",
+    "chair.poll.kind": "Kind",
+    "chair.poll.rule": "Majority",
+    "chair.poll.options": "Candidates (one per line)",
+    "chair.poll.create": "Create the vote",
+    "chair.poll.open": "Open the vote",
+    "chair.poll.close": "Close the vote",
+    "chair.poll.cancel": "Cancel (discard)",
+    "chair.poll.interim.show": "Show interim result",
+    "chair.poll.interim.hide": "Hide interim result",
+    "chair.poll.display": "Show on the room display",
+    "chair.poll.display.off": "Take off the room display",
+    "chair.poll.on_display": "shown on the room display",
+    "chair.poll.not_voted": "Not voted yet: {names}",
+    "chair.poll.all_voted": "Everyone has voted.",
+    "chair.poll.interim": "Interim: yes {yes}, no {no}, abstain {abstain}",
+    "chair.poll.manual": "Enter the show-of-hands result",
+    "chair.poll.manual.save": "Save the result",
+    "chair.poll.lot": "Draw lots",
+    "chair.poll.none": "No votes yet.",
+    "chair.speakers": "Speakers list",
+    "chair.speakers.next": "Call the next speaker",
+    "chair.speakers.end": "End the speech",
+    "chair.speakers.empty": "No requests to speak.",
+    "chair.speakers.up": "Move up: {name}",
+    "chair.speakers.down": "Move down: {name}",
+    "chair.speakers.remove": "Remove: {name}",
+  },
+});
+
+const KINDS = ["open", "named", "secret", "election", "manual"];
+const RULES = ["simple", "absolute_statutory", "two_thirds_cast", "two_thirds_statutory"];
+const STATUSES = ["present", "remote", "absent", "excused", "left_early"];
+
+function select(id, values, labelOf, value) {
+  return el("select", { id, class: "live-input" }, ...values.map((v) => el("option", { value: v, selected: v === value, text: labelOf(v) })));
+}
+
+export async function mount(root, params, ctx) {
+  useLiveStyles();
+  document.body.classList.add("live-wide-mode");
+  const meetingId = params.id;
+  const { session, release } = join(meetingId);
+  const info = await meetingInfo(ctx.api, meetingId);
+  const ui = { error: null, busy: false, confirmClose: false, form: { kind: "open", rule: "simple" } };
+
+  const conn = el("div", { class: "live-conn-wrap", role: "status", "aria-live": "polite" });
+  const head = el("div", { class: "live-head" });
+  const errorBox = el("div", { class: "live-error-wrap", role: "alert" });
+  const polls = el("section", { class: "live-card", "aria-labelledby": "c-polls" });
+  const create = el("section", { class: "live-card", "aria-labelledby": "c-new" });
+  const speakers = el("section", { class: "live-card", "aria-labelledby": "c-speakers" });
+  const agenda = el("section", { class: "live-card", "aria-labelledby": "c-agenda" });
+  const attendance = el("section", { class: "live-card", "aria-labelledby": "c-att" });
+  root.replaceChildren(
+    el(
+      "div",
+      { class: "live live-chair" },
+      conn, head, errorBox,
+      el("div", { class: "live-grid" },
+        el("div", { class: "live-col" }, polls, create, speakers),
+        el("div", { class: "live-col" }, agenda, attendance)),
+    ),
+  );
+  const draw = {
+    conn: section(conn), head: section(head), error: section(errorBox), polls: section(polls),
+    create: section(create), speakers: section(speakers), agenda: section(agenda), attendance: section(attendance),
+  };
+
+  const run = async (command) => {
+    ui.error = null;
+    ui.busy = true;
+    render();
+    try {
+      return await session.command(command);
+    } catch (error) {
+      ui.error = errorText(error);
+      return null;
+    } finally {
+      ui.busy = false;
+      render();
+    }
+  };
+  const button = (label, command, { cls = "", disabled = false, testid } = {}) =>
+    el("button", {
+      type: "button", class: `button live-btn ${cls}`, "data-testid": testid,
+      disabled: disabled || ui.busy || session.status !== Status.ONLINE,
+      onclick: () => (typeof command === "function" ? command() : run(command)), text: label,
+    });
+
+  function render() {
+    const state = session.state;
+    const online = session.status === Status.ONLINE;
+    draw.conn(session.status + lang(), () => connectionIndicator(session));
+    draw.error(ui.error ?? "", () => (ui.error ? el("p", { class: "live-error", text: ui.error }) : null));
+    if (!state) {
+      draw.head("loading", () => el("h1", { text: t("chair.title") }));
+      return;
+    }
+    const base = [online, ui.busy, lang()];
+    const q = state.quorum;
+    draw.head([state.status, ui.confirmClose, JSON.stringify(q), info?.name, ...base], () => [
+      el("p", { class: "live-eyebrow", text: `${t("chair.title")}${info?.organization?.name ? ` · ${info.organization.name}` : ""}` }),
+      el("h1", { class: "live-title", text: info?.name ?? t("chair.title") }),
+      el("p", { class: `live-status live-status-${state.status}`, text: t(`live.status.${state.status}`) }),
+      el("p", { class: `live-quorum ${q.reached ? "live-quorum-yes" : "live-quorum-no"}`, "data-testid": "quorum", text: t(q.reached ? "live.quorum.yes" : "live.quorum.no", { present: q.present_voting, statutory: q.statutory, required: q.required }) }),
+      el(
+        "div",
+        { class: "live-actions" },
+        state.status === "not_started" ? button(t("chair.start"), { type: "start_meeting" }, { cls: "live-btn-primary", testid: "start-meeting" }) : null,
+        state.status === "running" ? button(t("chair.pause"), { type: "pause_meeting" }) : null,
+        state.status === "paused" ? button(t("chair.resume"), { type: "resume_meeting" }, { cls: "live-btn-primary" }) : null,
+        state.status !== "closed" && state.status !== "not_started" && !ui.confirmClose
+          ? button(t("chair.close"), () => { ui.confirmClose = true; render(); }, { cls: "live-btn-quiet" })
+          : null,
+      ),
+      ui.confirmClose
+        ? el("div", { class: "live-confirm" }, el("p", { text: t("chair.close.confirm") }), el("div", { class: "live-actions" },
+            button(t("chair.close.yes"), () => { ui.confirmClose = false; run({ type: "close_meeting" }); }, { cls: "live-btn-warn" }),
+            button(t("chair.cancel"), () => { ui.confirmClose = false; render(); }, { cls: "live-btn-quiet" })))
+        : null,
+      el("p", { class: "live-links" },
+        el("a", { href: `#/meetings/${meetingId}/live`, text: t("chair.member") }),
+        el("a", { href: `#/display/${meetingId}`, target: "_blank", rel: "noopener", text: t("chair.display") })),
+    ]);
+    renderPolls(state, base);
+    renderCreate(state, base);
+    renderSpeakers(state, base);
+    renderAgenda(state, base);
+    renderAttendance(state, base);
+  }
+
+  function renderPolls(state, base) {
+    const list = state.polls.filter((p) => p.state !== "cancelled").slice().reverse();
+    const key = [list.map((p) => [p.id, p.state, p.voted_count, p.eligible_count, p.not_voted?.length, p.interim, p.result ? 1 : 0]), state.display_poll, ...base];
+    draw.polls(key, () => {
+      const parts = [el("h2", { id: "c-polls", text: t("chair.polls") })];
+      if (!list.length) parts.push(el("p", { class: "live-note", text: t("chair.poll.none") }));
+      for (const p of list.slice(0, 6)) parts.push(pollCard(state, p));
+      return parts;
+    });
+  }
+
+  function pollCard(state, p) {
+    const onDisplay = state.display_poll === p.id;
+    const card = el("article", { class: `live-poll live-poll-${p.state}`, "data-poll": p.id },
+      el("h3", { text: p.title }),
+      el("p", { class: "live-meta", text: `${t(`live.poll.kind.${p.kind}`)} · ${t(`live.rule.${p.rule}`)} · ${t(`live.poll.state.${p.state}`)}${p.item ? ` · ${itemLabel(state, p.item)}` : ""}` }));
+    if (onDisplay) card.append(el("p", { class: "live-badge", text: t("chair.poll.on_display") }));
+    const actions = el("div", { class: "live-actions" });
+    if (p.state === "draft") {
+      actions.append(button(t("chair.poll.open"), { type: "open_poll", poll: p.id }, { cls: "live-btn-primary", testid: "open-poll" }));
+      actions.append(button(t("chair.poll.cancel"), { type: "cancel_poll", poll: p.id }, { cls: "live-btn-quiet" }));
+    } else if (p.state === "open") {
+      card.append(el("p", { class: "live-progress-text", "data-testid": "chair-progress", text: progressText(p) }), progressBar(p));
+      if (p.kind !== "manual") {
+        const names = (p.not_voted ?? []).map((n) => n.name);
+        card.append(el("p", { class: "live-note", text: names.length ? t("chair.poll.not_voted", { names: names.join(", ") }) : t("chair.poll.all_voted") }));
+      }
+      if (p.interim) card.append(el("p", { class: "live-note", text: t("chair.poll.interim", p.interim) }));
+      if (p.kind === "manual") card.append(manualForm(p));
+      else actions.append(button(t("chair.poll.close"), { type: "close_poll", poll: p.id }, { cls: "live-btn-primary", testid: "close-poll" }));
+      if (p.kind === "open" || p.kind === "named") {
+        actions.append(button(p.interim ? t("chair.poll.interim.hide") : t("chair.poll.interim.show"), { type: "show_interim", poll: p.id, show: !p.interim }, { cls: "live-btn-quiet" }));
+      }
+      actions.append(button(t("chair.poll.cancel"), { type: "cancel_poll", poll: p.id }, { cls: "live-btn-quiet" }));
+    } else if (p.state === "closed" && p.result) {
+      card.append(resultView(p));
+      const o = p.result.election_outcome;
+      if (o && typeof o === "object" && "tie" in o && !p.result.lot) {
+        actions.append(button(t("chair.poll.lot"), { type: "draw_lot", poll: p.id, winner: null }));
+      }
+    }
+    if (p.state !== "draft") {
+      actions.append(onDisplay
+        ? button(t("chair.poll.display.off"), { type: "show_on_display", poll: null }, { cls: "live-btn-quiet" })
+        : button(t("chair.poll.display"), { type: "show_on_display", poll: p.id }, { cls: "live-btn-quiet", testid: "show-on-display" }));
+    }
+    card.append(actions);
+    return card;
+  }
+
+  function manualForm(p) {
+    const field = (name, label) => el("label", { class: "live-field live-field-small" }, el("span", { text: label }),
+      el("input", { class: "live-input", type: "number", min: "0", step: "1", inputmode: "numeric", name, value: "0" }));
+    const form = el("form", { class: "live-form live-manual", "aria-label": t("chair.poll.manual") },
+      el("p", { class: "live-label", text: t("chair.poll.manual") }),
+      el("div", { class: "live-row" }, field("yes", t("live.choice.yes")), field("no", t("live.choice.no")), field("abstain", t("live.choice.abstain")), field("invalid", t("live.choice.invalid"))),
+      el("button", { type: "submit", class: "button live-btn live-btn-primary", disabled: ui.busy || session.status !== Status.ONLINE, text: t("chair.poll.manual.save") }));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const n = (k) => Math.max(0, Number.parseInt(form.elements[k].value, 10) || 0);
+      run({ type: "enter_manual_tally", poll: p.id, tally: { yes: n("yes"), no: n("no"), abstain: n("abstain"), invalid: n("invalid") } });
+    });
+    return form;
+  }
+
+  function renderCreate(state, base) {
+    draw.create([state.current_item, state.status, ...base], () => {
+      const title = el("input", { id: "c-title", class: "live-input", type: "text", required: true, maxlength: "300", autocomplete: "off" });
+      const kind = select("c-kind", KINDS, (k) => t(`live.poll.kind.${k}`), ui.form.kind);
+      const rule = select("c-rule", RULES, (r) => t(`live.rule.${r}`), ui.form.rule);
+      const options = el("textarea", { id: "c-options", class: "live-input", rows: "3" });
+      const optionsField = el("div", { class: "live-field", hidden: ui.form.kind !== "election" },
+        el("label", { for: "c-options", text: t("chair.poll.options") }), options);
+      kind.addEventListener("change", () => { ui.form.kind = kind.value; optionsField.hidden = kind.value !== "election"; });
+      rule.addEventListener("change", () => { ui.form.rule = rule.value; });
+      const form = el("form", { class: "live-form" },
+        el("div", { class: "live-field" }, el("label", { for: "c-title", text: t("chair.poll.title") }), title),
+        el("div", { class: "live-row" },
+          el("div", { class: "live-field" }, el("label", { for: "c-kind", text: t("chair.poll.kind") }), kind),
+          el("div", { class: "live-field" }, el("label", { for: "c-rule", text: t("chair.poll.rule") }), rule)),
+        optionsField,
+        el("button", { type: "submit", class: "button live-btn live-btn-primary", "data-testid": "create-poll", disabled: ui.busy || session.status !== Status.ONLINE || state.status !== "running", text: t("chair.poll.create") }));
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        const text = title.value.trim();
+        if (!text) { title.focus(); return; }
+        const list = kind.value === "election" ? options.value.split("\n").map((s) => s.trim()).filter(Boolean) : [];
+        const id = uuid();
+        const done = await run({ type: "create_poll", poll: id, item: state.current_item ?? null, title: text, kind: kind.value, rule: rule.value, options: list });
+        if (done) title.value = "";
+      });
+      return [el("h2", { id: "c-new", text: t("chair.poll.new") }), form];
+    });
+  }
+
+  function renderSpeakers(state, base) {
+    const key = [state.speakers.map((s) => s.id), state.current_speaker?.id, state.status, ...base];
+    draw.speakers(key, () => {
+      const parts = [el("h2", { id: "c-speakers", text: t("chair.speakers") })];
+      const s = state.current_speaker;
+      if (s) {
+        parts.push(el("p", { class: "live-speaker" }, `${t("live.speaker.current")}: `, el("strong", { text: s.name })));
+      }
+      parts.push(el("div", { class: "live-actions" },
+        button(t("chair.speakers.next"), { type: "call_next_speaker" }, { cls: "live-btn-primary", disabled: !state.speakers.length || state.status !== "running" }),
+        s ? button(t("chair.speakers.end"), { type: "end_speech" }, { cls: "live-btn-quiet" }) : null));
+      if (!state.speakers.length) parts.push(el("p", { class: "live-note", text: t("chair.speakers.empty") }));
+      else {
+        parts.push(el("ol", { class: "live-list" }, ...state.speakers.map((entry, i) =>
+          el("li", { class: "live-list-row" },
+            el("span", { class: "live-list-name", text: entry.point_of_order ? `${entry.name} (${t("live.speaker.poo")})` : entry.name }),
+            el("span", { class: "live-list-actions" },
+              i > 0 ? iconButton("↑", t("chair.speakers.up", { name: entry.name }), { type: "move_speaker", entry: entry.id, position: i - 1 }) : null,
+              i < state.speakers.length - 1 ? iconButton("↓", t("chair.speakers.down", { name: entry.name }), { type: "move_speaker", entry: entry.id, position: i + 1 }) : null,
+              iconButton("✕", t("chair.speakers.remove", { name: entry.name }), { type: "remove_speaker", entry: entry.id }))))));
+      }
+      return parts;
+    });
+  }
+
+  function iconButton(symbol, label, command) {
+    return el("button", {
+      type: "button", class: "button live-icon-btn", "aria-label": label, title: label,
+      disabled: ui.busy || session.status !== Status.ONLINE, onclick: () => run(command), text: symbol,
+    });
+  }
+
+  function renderAgenda(state, base) {
+    draw.agenda([state.agenda.map((i) => i.id), state.current_item, state.status, ...base], () => [
+      el("h2", { id: "c-agenda", text: t("chair.agenda") }),
+      el("ol", { class: "live-list" }, ...state.agenda.map((item) => {
+        const current = item.id === state.current_item;
+        return el("li", { class: `live-list-row${current ? " live-current" : ""}`, "aria-current": current ? "true" : undefined },
+          el("span", { class: "live-list-name" }, el("strong", { text: item.number }), ` ${item.title}`),
+          current
+            ? el("span", { class: "live-badge", text: t("chair.current") })
+            : button(t("chair.call"), { type: "set_current_item", item: item.id }, { cls: "live-btn-quiet live-btn-small", disabled: state.status !== "running" }));
+      })),
+    ]);
+  }
+
+  function renderAttendance(state, base) {
+    const conflicted = new Set(state.conflicts.filter((c) => c.item === state.current_item).map((c) => c.person));
+    const key = [state.attendance.map((a) => [a.person, a.status]), [...conflicted], ...base];
+    draw.attendance(key, () => [
+      el("h2", { id: "c-att", text: t("chair.attendance") }),
+      el("ul", { class: "live-list live-att-list" }, ...state.attendance.map((a) => {
+        const id = `att-${a.person}`;
+        const status = select(id, ["", ...STATUSES], (s) => t(`live.attendance.${s || "unknown"}`), a.status ?? "");
+        status.disabled = ui.busy || session.status !== Status.ONLINE;
+        status.addEventListener("change", () => {
+          if (status.value) run({ type: "set_attendance", person: a.person, status: status.value });
+        });
+        const notes = [!a.voting_right ? t("chair.advisory") : null, conflicted.has(a.person) ? t("chair.conflicted") : null].filter(Boolean);
+        return el("li", { class: `live-list-row live-att-${a.status ?? "unknown"}` },
+          el("label", { for: id, class: "live-list-name" }, a.name, notes.length ? el("span", { class: "live-muted", text: ` (${notes.join(", ")})` }) : null),
+          status);
+      })),
+    ]);
+  }
+
+  const unsubscribe = session.subscribe(() => render());
+  const unlang = onLangChange(() => render());
+  return () => {
+    unsubscribe();
+    unlang();
+    release();
+    document.body.classList.remove("live-wide-mode");
+  };
+}

@@ -1,0 +1,89 @@
+// The room display (`#/display/{id}`): for the projector or the public livestream, no login. It
+// always takes the public view, so a non-public item never shows here. Large type.
+
+import { register, t, lang, onLangChange } from "../i18n.js";
+import { el } from "../ui.js";
+import { join, currentPoll } from "./socket.js";
+import {
+  connectionIndicator, section, itemLabel, resultView, progressText, progressBar, meetingInfo,
+  useLiveStyles,
+} from "./common.js";
+
+register({
+  de: {
+    "display.title": "Saalanzeige",
+    "display.waiting": "Bitte warten …",
+  },
+  en: {
+    "display.title": "Room display",
+    "display.waiting": "Please wait …",
+  },
+});
+
+export async function mount(root, params, ctx) {
+  useLiveStyles();
+  document.body.classList.add("live-display-mode");
+  const meetingId = params.id;
+  const { session, release } = join(meetingId, { anonymous: true });
+  const info = await meetingInfo(ctx.api, meetingId, { anonymous: true });
+
+  const conn = el("div", { class: "live-conn-wrap live-conn-corner", role: "status", "aria-live": "polite" });
+  const head = el("header", { class: "display-head" });
+  const poll = el("section", { class: "display-poll", "aria-live": "polite", "aria-label": t("live.poll.state.open") });
+  const speaker = el("section", { class: "display-speaker", "aria-live": "polite" });
+  root.replaceChildren(el("div", { class: "live live-display" }, conn, head, speaker, poll));
+  const draw = { conn: section(conn), head: section(head), poll: section(poll), speaker: section(speaker) };
+
+  function render() {
+    const state = session.state;
+    draw.conn(session.status + lang(), () => connectionIndicator(session));
+    if (!state) {
+      draw.head("wait" + lang(), () => [
+        el("h1", { class: "display-meeting", text: info?.name ?? t("display.title") }),
+        el("p", { class: "display-item", text: t("display.waiting") }),
+      ]);
+      return;
+    }
+    const itemText = state.current_item
+      ? itemLabel(state, state.current_item)
+      : state.non_public_part ? t("live.item.nonpublic") : t("live.item.none");
+    draw.head([itemText, state.status, info?.name, lang()], () => [
+      el("p", { class: "display-meeting", text: info ? `${info.organization?.name ?? ""} · ${info.name}` : t("display.title") }),
+      el("h1", { class: "display-item", "data-testid": "display-item", text: itemText }),
+      state.status !== "running" ? el("p", { class: "display-status", text: t(`live.status.${state.status}`) }) : null,
+    ]);
+    const s = state.current_speaker;
+    draw.speaker([s?.id, s?.name, lang()], () =>
+      s
+        ? [
+            el("p", { class: "display-label", text: t("live.speaker.current") }),
+            el("p", { class: "display-speaker-name", text: s.point_of_order ? `${s.name} (${t("live.speaker.poo")})` : s.name }),
+          ]
+        : null,
+    );
+    const p = currentPoll(state);
+    const visible = p && p.state !== "draft" && p.state !== "cancelled" ? p : null;
+    draw.poll([visible?.id, visible?.state, visible?.voted_count, visible?.eligible_count, visible?.result ? 1 : 0, lang()], () => {
+      if (!visible) return null;
+      const parts = [
+        el("p", { class: "display-label", text: `${t(`live.poll.kind.${visible.kind}`)} · ${t(`live.poll.state.${visible.state}`)}` }),
+        el("h2", { class: "display-poll-title", text: visible.title }),
+      ];
+      if (visible.state === "open") {
+        parts.push(el("p", { class: "display-progress", "data-testid": "display-progress", text: progressText(visible) }), progressBar(visible));
+      } else if (visible.result) {
+        parts.push(resultView(visible, { large: true }));
+      }
+      return parts;
+    });
+  }
+
+  const unsubscribe = session.subscribe(() => render());
+  const unlang = onLangChange(() => render());
+  return () => {
+    unsubscribe();
+    unlang();
+    release();
+    document.body.classList.remove("live-display-mode");
+  };
+}

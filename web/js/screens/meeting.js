@@ -1,0 +1,338 @@
+// Meeting: agenda with Ö/N marks, each item's paper, files and results; files open in the
+// browser's own viewer (fetched with the bearer token, kept for offline reading); a filter over
+// the agenda. Also the paper view (#/papers/{id}). The renderers are shared with the portal.
+
+import { formatDate, formatDateTime, formatNumber, formatSize, register, t } from "../i18n.js";
+import { el, errorBox, errorMessage, richText } from "../ui.js";
+
+register({
+  de: {
+    "meeting.agenda": "Tagesordnung",
+    "meeting.files": "Unterlagen zur Sitzung",
+    "meeting.filter": "Tagesordnung durchsuchen",
+    "meeting.filterHint": "Filtert nach Nummer, Titel und Vorlage.",
+    "meeting.filterNone": "Kein Tagesordnungspunkt passt zu „{q}“.",
+    "meeting.noAgenda": "Noch keine Tagesordnung.",
+    "meeting.public": "öffentlich",
+    "meeting.nonPublic": "nichtöffentlich",
+    "meeting.paper": "Vorlage",
+    "meeting.decision": "Beschluss",
+    "meeting.results": "Abstimmungsergebnis",
+    "meeting.live": "Zur Live-Sitzung",
+    "meeting.chair": "Sitzungsleitung",
+    "meeting.display": "Saalanzeige",
+    "meeting.location": "Ort",
+    "meeting.organization": "Gremium",
+    "meeting.when": "Beginn",
+    "meeting.fileOpen": "{name} öffnen",
+    "meeting.fileOpening": "Wird geöffnet …",
+    "meeting.fileReady": "{name} ist bereit – hier öffnen",
+    "meeting.fileBlocked": "Ihr Browser hat das Öffnen blockiert.",
+    "meeting.back": "Zurück zu meinen Sitzungen",
+    "result.yes": "Ja",
+    "result.no": "Nein",
+    "result.abstain": "Enthaltung",
+    "result.adopted": "angenommen",
+    "result.rejected": "abgelehnt",
+    "result.tie": "Stimmengleichheit",
+    "result.elected": "gewählt",
+    "result.none": "kein Ergebnis",
+    "paper.title": "Vorlage",
+    "paper.date": "Datum",
+    "paper.type": "Art",
+    "paper.originator": "Eingereicht von",
+    "paper.text": "Text",
+    "paper.consultations": "Beratungsfolge",
+    "paper.files": "Anlagen",
+    "paper.role.advise": "Vorberatung",
+    "paper.role.decide": "Entscheidung",
+    "paper.noMeeting": "noch kein Termin",
+  },
+  en: {
+    "meeting.agenda": "Agenda",
+    "meeting.files": "Meeting documents",
+    "meeting.filter": "Search the agenda",
+    "meeting.filterHint": "Filters by number, title and paper.",
+    "meeting.filterNone": "No agenda item matches “{q}”.",
+    "meeting.noAgenda": "No agenda yet.",
+    "meeting.public": "public",
+    "meeting.nonPublic": "non-public",
+    "meeting.paper": "Paper",
+    "meeting.decision": "Decision",
+    "meeting.results": "Vote result",
+    "meeting.live": "Join the live session",
+    "meeting.chair": "Chair console",
+    "meeting.display": "Room display",
+    "meeting.location": "Location",
+    "meeting.organization": "Body",
+    "meeting.when": "Start",
+    "meeting.fileOpen": "Open {name}",
+    "meeting.fileOpening": "Opening …",
+    "meeting.fileReady": "{name} is ready – open it here",
+    "meeting.fileBlocked": "Your browser blocked opening it.",
+    "meeting.back": "Back to my meetings",
+    "result.yes": "Yes",
+    "result.no": "No",
+    "result.abstain": "Abstain",
+    "result.adopted": "adopted",
+    "result.rejected": "rejected",
+    "result.tie": "tie",
+    "result.elected": "elected",
+    "result.none": "no result",
+    "paper.title": "Paper",
+    "paper.date": "Date",
+    "paper.type": "Type",
+    "paper.originator": "Submitted by",
+    "paper.text": "Text",
+    "paper.consultations": "Consultations",
+    "paper.files": "Attachments",
+    "paper.role.advise": "advises",
+    "paper.role.decide": "decides",
+    "paper.noMeeting": "no date yet",
+  },
+});
+
+/**
+ * A file link. Public files are plain links; member files are fetched with the bearer token
+ * and shown from a blob URL in the browser's own viewer.
+ */
+export function fileItem(file, api, { pub = false } = {}) {
+  const size = file.size !== undefined ? formatSize(file.size) : "";
+  const meta = el("span", { class: "file-meta" }, [file.media_type === "application/pdf" ? "PDF" : file.media_type, size].filter(Boolean).join(" · "));
+  if (pub) {
+    return el("li", { class: "file" },
+      el("a", { class: "file-link", href: file.url, target: "_blank", rel: "noopener" },
+        el("span", { class: "file-name" }, file.name), meta));
+  }
+  const status = el("span", { class: "file-status", role: "status" });
+  const button = el("button", { type: "button", class: "file-link" }, el("span", { class: "file-name" }, file.name), meta);
+  button.addEventListener("click", async () => {
+    status.textContent = t("meeting.fileOpening");
+    status.classList.remove("file-error");
+    try {
+      const blob = await api.fileBlob(file.url);
+      const typed = blob.type ? blob : new Blob([blob], { type: file.media_type });
+      const url = URL.createObjectURL(typed);
+      const link = el("a", { href: url, target: "_blank", rel: "noopener", class: "file-ready" },
+        t("meeting.fileReady", { name: file.name }));
+      status.replaceChildren(link);
+      const opened = window.open(url, "_blank", "noopener");
+      if (opened === null) {
+        // Blocked, or "noopener" (which returns null even on success): the link stays.
+      }
+    } catch (error) {
+      status.classList.add("file-error");
+      status.textContent = errorMessage(error);
+    }
+  });
+  return el("li", { class: "file" }, button, status);
+}
+
+export function fileList(files, api, options) {
+  return el("ul", { class: "file-list" }, ...files.map((f) => fileItem(f, api, options)));
+}
+
+/** Yes/No/Abstain as labelled bars (widths via SVG attributes: no inline style needed). */
+export function resultView(result) {
+  const total = Math.max(1, (result.yes ?? 0) + (result.no ?? 0) + (result.abstain ?? 0));
+  const rows = ["yes", "no", "abstain"].map((key) => {
+    const n = result[key] ?? 0;
+    const width = Math.round((n / total) * 100);
+    const bar = el("span", { class: "bar-track" });
+    bar.append(svgBar(width, key));
+    return el("div", { class: "result-row" },
+      el("dt", {}, t(`result.${key}`)), el("dd", {}, bar, el("span", { class: "result-n" }, formatNumber(n))));
+  });
+  const outcomeKey = `result.${result.outcome}`;
+  const outcome = t(outcomeKey) === outcomeKey ? result.outcome : t(outcomeKey);
+  return el("div", { class: "result" },
+    el("p", { class: "result-title" }, result.title ? `${result.title}: ` : "",
+      el("strong", { class: `outcome outcome-${result.outcome}` }, outcome ?? t("result.none"))),
+    el("dl", { class: "result-bars" }, ...rows));
+}
+
+function svgBar(percent, key) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 100 10");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "bar");
+  const rect = document.createElementNS(ns, "rect");
+  rect.setAttribute("width", String(percent));
+  rect.setAttribute("height", "10");
+  rect.setAttribute("class", `bar-${key}`);
+  svg.append(rect);
+  return svg;
+}
+
+/** The Ö/N mark of an agenda item, with a spoken label. */
+export function publicMark(item) {
+  return el("span", {
+    class: `mark ${item.public ? "mark-public" : "mark-private"}`,
+    title: item.public ? t("meeting.public") : t("meeting.nonPublic"),
+  }, el("span", { "aria-hidden": "true" }, item.public ? "Ö" : "N"),
+  el("span", { class: "visually-hidden" }, item.public ? t("meeting.public") : t("meeting.nonPublic")));
+}
+
+/** The agenda as a list of expandable items. `base`: "#" (member) or "#/portal". */
+export function agendaList(items, api, { base = "#", pub = false } = {}) {
+  return el("ol", { class: "agenda" }, ...items.map((item) => {
+    const body = el("div", { class: "agenda-body" });
+    if (item.paper) {
+      body.append(el("p", { class: "agenda-paper" }, `${t("meeting.paper")}: `,
+        el("a", { href: `${base}/papers/${item.paper.id}` }, `${item.paper.reference} – ${item.paper.title}`)));
+    }
+    if (item.files?.length) body.append(fileList(item.files, api, { pub }));
+    if (item.decision_html || item.decision) {
+      const text = el("div", { class: "rich" });
+      if (item.decision_html) text.append(richText(item.decision_html));
+      else text.textContent = item.decision;
+      body.append(el("div", { class: "decision" }, el("h4", {}, t("meeting.decision")), text));
+    }
+    for (const result of item.results ?? []) {
+      body.append(el("div", { class: "results" }, el("h4", {}, t("meeting.results")), resultView(result)));
+    }
+    const summary = el("summary", { class: "agenda-summary" },
+      publicMark(item),
+      // The mark carries Ö/N: the number shows without it ("Ö 2" → mark Ö, "2").
+      el("span", { class: "agenda-number" }, (item.number ?? "").replace(/^[ÖN]\s*/, "")),
+      el("span", { class: "agenda-title" }, item.title));
+    const details = el("details", { class: "agenda-item", id: `item-${item.id}` }, summary, body);
+    const wrap = el("li", { class: "agenda-entry" }, details);
+    wrap.dataset.search = [item.number, item.title, item.paper?.reference, item.paper?.title]
+      .filter(Boolean).join(" ").toLowerCase();
+    return wrap;
+  }));
+}
+
+/** The meeting header facts. */
+export function meetingFacts(meeting) {
+  const facts = el("dl", { class: "facts-inline" },
+    el("div", {}, el("dt", {}, t("meeting.when")),
+      el("dd", {}, el("time", { datetime: meeting.start }, formatDateTime(meeting.start)))),
+    el("div", {}, el("dt", {}, t("meeting.organization")), el("dd", {}, meeting.organization?.name ?? "–")));
+  if (meeting.location) {
+    facts.append(el("div", {}, el("dt", {}, t("meeting.location")), el("dd", {}, meeting.location.description)));
+  }
+  return facts;
+}
+
+/** A filter box over an agenda list. */
+export function agendaFilter(list) {
+  const none = el("p", { class: "notice", role: "status", hidden: true });
+  const input = el("input", {
+    type: "search", id: "agenda-filter", class: "input", autocomplete: "off",
+    "aria-describedby": "agenda-filter-hint",
+  });
+  input.addEventListener("input", () => {
+    const q = input.value.trim().toLowerCase();
+    let shown = 0;
+    for (const entry of list.children) {
+      const match = q === "" || entry.dataset.search.includes(q);
+      entry.hidden = !match;
+      if (match) shown += 1;
+    }
+    none.hidden = shown > 0;
+    none.textContent = t("meeting.filterNone", { q: input.value.trim() });
+  });
+  return el("div", { class: "field filter" },
+    el("label", { for: "agenda-filter" }, t("meeting.filter")), input,
+    el("p", { class: "field-hint", id: "agenda-filter-hint" }, t("meeting.filterHint")), none);
+}
+
+export function renderMeeting(meeting, api, { pub = false } = {}) {
+  const base = pub ? "#/portal" : "#";
+  const nodes = [];
+  nodes.push(el("p", { class: "eyebrow-dark" }, meeting.organization?.name ?? ""));
+  nodes.push(el("h1", { class: "page-title" }, meeting.name));
+  nodes.push(meetingFacts(meeting));
+  const actions = el("p", { class: "button-row" });
+  if (!pub && meeting.live) {
+    actions.append(el("a", { class: "button button-primary", href: `#/meetings/${meeting.id}/live` }, t("meeting.live")));
+  }
+  if (!pub && meeting.state !== "cancelled" && meeting.state !== "completed") {
+    actions.append(el("a", { class: "button button-secondary", href: `#/meetings/${meeting.id}/chair` }, t("meeting.chair")));
+  }
+  if (meeting.live || meeting.state === "running") {
+    actions.append(el("a", { class: "button button-secondary", href: `#/display/${meeting.id}` }, t("meeting.display")));
+  }
+  if (actions.children.length) nodes.push(actions);
+  if (meeting.files?.length) {
+    nodes.push(el("section", { class: "block", "aria-labelledby": "meeting-files" },
+      el("h2", { id: "meeting-files", class: "block-title" }, t("meeting.files")),
+      fileList(meeting.files, api, { pub })));
+  }
+  const agenda = meeting.agenda ?? [];
+  const section = el("section", { class: "block", "aria-labelledby": "agenda-title" },
+    el("h2", { id: "agenda-title", class: "block-title" }, t("meeting.agenda")));
+  if (agenda.length) {
+    const list = agendaList(agenda, api, { base, pub });
+    section.append(agendaFilter(list), list);
+  } else {
+    section.append(el("p", { class: "notice" }, t("meeting.noAgenda")));
+  }
+  nodes.push(section);
+  return nodes;
+}
+
+export function renderPaper(paper, api, { pub = false } = {}) {
+  const base = pub ? "#/portal" : "#";
+  const nodes = [
+    el("p", { class: "eyebrow-dark" }, `${t("paper.title")} ${paper.reference}`),
+    el("h1", { class: "page-title" }, paper.title),
+  ];
+  const facts = el("dl", { class: "facts-inline" },
+    el("div", {}, el("dt", {}, t("paper.type")), el("dd", {}, paper.paper_type ?? "–")),
+    el("div", {}, el("dt", {}, t("paper.date")), el("dd", {}, paper.date ? formatDate(paper.date) : "–")));
+  if (paper.originator) {
+    facts.append(el("div", {}, el("dt", {}, t("paper.originator")), el("dd", {}, paper.originator.name)));
+  }
+  nodes.push(facts);
+  if (paper.text_html || paper.text) {
+    const text = el("div", { class: "rich paper-text" });
+    if (paper.text_html) text.append(richText(paper.text_html));
+    else text.textContent = paper.text;
+    nodes.push(el("section", { class: "block", "aria-labelledby": "paper-text" },
+      el("h2", { id: "paper-text", class: "block-title" }, t("paper.text")), text));
+  }
+  if (paper.files?.length) {
+    nodes.push(el("section", { class: "block", "aria-labelledby": "paper-files" },
+      el("h2", { id: "paper-files", class: "block-title" }, t("paper.files")),
+      fileList(paper.files, api, { pub })));
+  }
+  if (paper.consultations?.length) {
+    nodes.push(el("section", { class: "block", "aria-labelledby": "paper-consultations" },
+      el("h2", { id: "paper-consultations", class: "block-title" }, t("paper.consultations")),
+      el("ol", { class: "consultations" }, ...paper.consultations.map((c) => el("li", { class: "consultation" },
+        el("p", {}, el("strong", {}, c.organization?.name ?? "–"), ` – ${t(`paper.role.${c.role}`)}`),
+        el("p", {}, c.meeting
+          ? el("a", { href: `${base}/meetings/${c.meeting.id}` }, `${c.meeting.name}, ${formatDate(c.meeting.start)}`)
+          : t("paper.noMeeting")),
+        c.agenda_item ? el("p", {}, `${c.agenda_item.number}: ${c.agenda_item.title}`) : null,
+        c.agenda_item?.decision ? el("p", { class: "decision-short" }, c.agenda_item.decision) : null,
+      )))));
+  }
+  return nodes;
+}
+
+async function show(root, load, render) {
+  try {
+    const data = await load();
+    root.replaceChildren(...render(data));
+  } catch (error) {
+    root.replaceChildren(el("h1", { class: "page-title" }, errorMessage(error)), errorBox(error, () => show(root, load, render)));
+  }
+}
+
+export async function mount(root, params, ctx) {
+  const { api } = ctx;
+  await show(root, () => api.get(`/api/v1/meetings/${encodeURIComponent(params.id)}`),
+    (meeting) => renderMeeting(meeting, api));
+}
+
+export async function mountPaper(root, params, ctx) {
+  const { api } = ctx;
+  await show(root, () => api.get(`/api/v1/papers/${encodeURIComponent(params.id)}`),
+    (paper) => renderPaper(paper, api));
+}
