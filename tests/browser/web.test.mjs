@@ -255,6 +255,13 @@ describe("web app", () => {
     await page.goto(`${server.url}/`);
     await page.getByRole("heading", { level: 1, name: "Öffentliche Ratsinformationen" }).waitFor();
     await check(page, "11-portal");
+    // Keyboard: on a fresh load the first Tab reaches the skip link, Enter jumps to the content.
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Öffentliche Ratsinformationen" }).waitFor();
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "skip-link");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "main");
 
     // Collect the public meetings of the last three and next three months.
     const meetingLinks = new Set();
