@@ -69,7 +69,7 @@ const ROUTES = [
   [/^\/devices$/, screen("./js/screens/devices.js"), true],
 ];
 
-const state = { cleanup: null, generation: 0, afterLogin: null };
+const state = { cleanup: null, generation: 0, afterLogin: null, routed: 0 };
 
 function root() {
   return document.querySelector("#main .screen");
@@ -157,7 +157,9 @@ async function route() {
     if (generation === state.generation) container.setAttribute("aria-busy", "false");
   }
   if (generation === state.generation) {
-    focusHeading(container);
+    // After a navigation, focus the new heading (screen readers announce it); on the first load
+    // focus stays at the top, so the first Tab reaches the skip link.
+    if (state.routed++ > 0) focusHeading(container);
     const heading = container.querySelector("h1");
     document.title = heading ? `${heading.textContent} – Plenum` : t("app.title");
   }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod demo;
+mod documents;
 mod health;
 mod helpers;
 mod live;

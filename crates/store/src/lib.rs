@@ -9,6 +9,7 @@ pub mod auth;
 pub mod blob;
 mod convert;
 mod db;
+pub mod documents;
 mod entity;
 mod error;
 pub mod live;

@@ -37,6 +37,13 @@ register({
     "result.tie": "Stimmengleichheit",
     "result.elected": "gewählt",
     "result.none": "kein Ergebnis",
+    "result.runoff": "Stichwahl nötig",
+    "result.lot": "Losentscheid",
+    "paperType.resolution": "Beschlussvorlage",
+    "paperType.information": "Mitteilungsvorlage",
+    "paperType.motion": "Antrag",
+    "paperType.inquiry": "Anfrage",
+    "paperType.other": "Vorlage",
     "paper.title": "Vorlage",
     "paper.date": "Datum",
     "paper.type": "Art",
@@ -79,6 +86,13 @@ register({
     "result.tie": "tie",
     "result.elected": "elected",
     "result.none": "no result",
+    "result.runoff": "run-off needed",
+    "result.lot": "decided by lot",
+    "paperType.resolution": "Draft resolution",
+    "paperType.information": "Information paper",
+    "paperType.motion": "Motion",
+    "paperType.inquiry": "Inquiry",
+    "paperType.other": "Paper",
     "paper.title": "Paper",
     "paper.date": "Date",
     "paper.type": "Type",
@@ -143,7 +157,7 @@ export function resultView(result) {
     return el("div", { class: "result-row" },
       el("dt", {}, t(`result.${key}`)), el("dd", {}, bar, el("span", { class: "result-n" }, formatNumber(n))));
   });
-  const outcomeKey = `result.${result.outcome}`;
+  const outcomeKey = `result.${result.outcome ?? "none"}`;
   const outcome = t(outcomeKey) === outcomeKey ? result.outcome : t(outcomeKey);
   return el("div", { class: "result" },
     el("p", { class: "result-title" }, result.title ? `${result.title}: ` : "",
@@ -164,6 +178,13 @@ function svgBar(percent, key) {
   rect.setAttribute("class", `bar-${key}`);
   svg.append(rect);
   return svg;
+}
+
+/** "resolution" → "Beschlussvorlage" (unknown codes as they are). */
+export function paperType(code) {
+  const key = `paperType.${code}`;
+  const text = t(key);
+  return text === key ? code ?? "–" : text;
 }
 
 /** The Ö/N mark of an agenda item, with a spoken label. */
@@ -283,7 +304,7 @@ export function renderPaper(paper, api, { pub = false } = {}) {
     el("h1", { class: "page-title" }, paper.title),
   ];
   const facts = el("dl", { class: "facts-inline" },
-    el("div", {}, el("dt", {}, t("paper.type")), el("dd", {}, paper.paper_type ?? "–")),
+    el("div", {}, el("dt", {}, t("paper.type")), el("dd", {}, paperType(paper.paper_type))),
     el("div", {}, el("dt", {}, t("paper.date")), el("dd", {}, paper.date ? formatDate(paper.date) : "–")));
   if (paper.originator) {
     facts.append(el("div", {}, el("dt", {}, t("paper.originator")), el("dd", {}, paper.originator.name)));

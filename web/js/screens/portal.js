@@ -5,7 +5,7 @@
 import { formatDate, formatMonth, register, t } from "../i18n.js";
 import { el, errorBox, errorMessage, loading } from "../ui.js";
 import { meetingCard, searchForm } from "./home.js";
-import { renderMeeting, renderPaper } from "./meeting.js";
+import { paperType, renderMeeting, renderPaper } from "./meeting.js";
 
 register({
   de: {
@@ -86,7 +86,7 @@ export async function mount(root, _params, ctx) {
       for (const paper of answer.data ?? []) {
         list.append(el("li", { class: "paper-row" },
           el("a", { href: `#/portal/papers/${paper.id}` }, `${paper.reference} – ${paper.title}`),
-          el("span", { class: "paper-meta" }, [paper.paper_type, paper.date ? formatDate(paper.date) : null].filter(Boolean).join(" · "))));
+          el("span", { class: "paper-meta" }, [paperType(paper.paper_type), paper.date ? formatDate(paper.date) : null].filter(Boolean).join(" · "))));
       }
       if (!list.children.length) papers.replaceChildren(el("p", { class: "notice" }, t("portal.noPapers")));
       if (more) {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod documents;
 pub mod health;
 pub mod ical;
 pub mod live;
@@ -24,6 +25,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(admin::router())
         .merge(live::router())
         .merge(ical::router())
+        .merge(documents::router())
         .merge(openapi::router())
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found") })
         .method_not_allowed_fallback(|| async {
