@@ -4,7 +4,9 @@
 
 mod auth;
 mod demo;
+mod files;
 mod health;
 mod helpers;
 mod live;
 mod oparl;
+mod search;
