@@ -1,5 +1,6 @@
-//! Plenum's database migrations. One set serves SQLite and PostgreSQL: every statement is built
-//! with sea-query's schema builder, never as backend-specific SQL. Never edit a merged migration;
+//! Plenum's database migrations. One set serves SQLite and PostgreSQL: statements are built
+//! with sea-query's schema builder; the one exception is full-text search (FTS5 / tsvector), which
+//! has no portable form (m20261124_000006). Never edit a merged migration;
 //! add a new one.
 
 pub use sea_orm_migration::prelude::*;
@@ -9,6 +10,7 @@ mod m20261123_000001_create_body_and_people;
 mod m20261123_000002_create_meetings_and_papers;
 mod m20261123_000003_create_auth_tables;
 mod m20261123_000004_create_live_tables;
+mod m20261124_000006_files_and_search;
 
 pub struct Migrator;
 
@@ -20,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_meetings_and_papers::Migration),
             Box::new(m20261123_000003_create_auth_tables::Migration),
             Box::new(m20261123_000004_create_live_tables::Migration),
+            Box::new(m20261124_000006_files_and_search::Migration),
         ]
     }
 }

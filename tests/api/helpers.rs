@@ -26,15 +26,25 @@ pub fn web_dir() -> PathBuf {
 /// Starts Plenum on `backend` (None when PostgreSQL is not configured), with or without the
 /// demo council.
 pub async fn spawn_app(backend: Backend, demo: bool) -> Option<TestApp> {
+    spawn_app_with(backend, demo, |_| {}).await
+}
+
+/// [`spawn_app`] with the configuration adjusted by `adjust` (e.g. a small upload limit).
+pub async fn spawn_app_with(
+    backend: Backend,
+    demo: bool,
+    adjust: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
     let db = TestDb::migrated(backend).await?;
     let data_dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let mut config = Config {
         data_dir: data_dir.path().to_owned(),
         database_url: Some(secrecy::SecretString::from(db.url.clone())),
         bind: "127.0.0.1:0".parse().unwrap(),
         web_dir: web_dir(),
         ..Config::default()
     };
+    adjust(&mut config);
     let server = plenum_server::start(&config, demo).await.unwrap();
     Some(TestApp {
         addr: server.addr,

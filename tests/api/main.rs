@@ -5,7 +5,9 @@
 mod auth;
 mod demo;
 mod documents;
+mod files;
 mod health;
 mod helpers;
 mod live;
 mod oparl;
+mod search;

@@ -16,6 +16,9 @@ pub enum ApiError {
     /// No such thing, or the caller may not know that it exists.
     #[error("not found")]
     NotFound,
+    /// A problem built by the handler (upload limits, media types, ranges).
+    #[error("{}", .0.title)]
+    Problem(Box<Problem>),
     /// The request body is not the JSON we expect.
     #[error(transparent)]
     Json(#[from] JsonRejection),
@@ -105,6 +108,7 @@ impl ApiError {
         match self {
             ApiError::Live(failure) => crate::routes::live::live_problem(failure),
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::Problem(problem) => (**problem).clone(),
             ApiError::Json(rejection) => {
                 Problem::new(rejection.status(), "invalid-body", "Invalid request body")
                     .with_detail(rejection.body_text())

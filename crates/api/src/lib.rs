@@ -3,6 +3,7 @@
 //! `build_app` returns the router; `serve` runs it on a listener the caller bound, so tests can
 //! bind `127.0.0.1:0` and know the port before the server starts.
 
+pub mod access;
 pub mod auth;
 mod error;
 pub mod json;
@@ -78,3 +79,6 @@ pub async fn serve(
 
 /// Default time limit for one HTTP request (the live WebSocket route will have none).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default largest upload: 50 MB.
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 50 * 1024 * 1024;

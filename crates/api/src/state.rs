@@ -34,6 +34,8 @@ pub struct ApiConfig {
     pub allowed_origins: Vec<String>,
     /// Directory of content-addressed file blobs (`<data_dir>/files`).
     pub blob_dir: PathBuf,
+    /// Largest accepted upload in bytes (`upload_limit`, default 50 MB).
+    pub upload_limit: u64,
 }
 
 impl ApiConfig {
@@ -48,6 +50,7 @@ impl ApiConfig {
             rule_set: plenum_domain::RuleSet::NordrheinWestfalen,
             allowed_origins: Vec::new(),
             blob_dir: PathBuf::from("data/files"),
+            upload_limit: crate::DEFAULT_UPLOAD_LIMIT,
         }
     }
 }
@@ -78,6 +81,8 @@ pub struct AppState {
     pub auth: Arc<AuthContext>,
     pub clock: Clock,
     pub live: Arc<crate::live::LiveHub>,
+    /// Where file contents live (the local `blob_dir` unless replaced with [`AppState::with_blobs`]).
+    pub blobs: Arc<dyn plenum_store::blob::BlobStore>,
 }
 
 /// Why the state could not be built.
@@ -104,7 +109,9 @@ impl AppState {
             db.clone(),
             crate::live::keys::PollKeys::new(config.data_dir.join("poll-keys")),
         );
+        let blobs = Arc::new(plenum_store::blob::LocalBlobs::new(config.blob_dir.clone()));
         Ok(Self {
+            blobs,
             live: Arc::new(live),
             db,
             backend,
@@ -117,6 +124,13 @@ impl AppState {
             }),
             clock: Arc::new(Utc::now),
         })
+    }
+
+    /// Keeps file contents in `blobs` instead of the local `blob_dir`.
+    #[must_use]
+    pub fn with_blobs(mut self, blobs: Arc<dyn plenum_store::blob::BlobStore>) -> Self {
+        self.blobs = blobs;
+        self
     }
 
     /// The current time, truncated to microseconds (the databases' precision).

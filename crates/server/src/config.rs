@@ -26,7 +26,23 @@ pub const ENV_KEYS: &[&str] = &[
     "login_burst_per_address",
     "rule_set",
     "allowed_origins",
+    "upload_limit",
+    "blob_store",
+    "s3_bucket",
+    "s3_endpoint",
+    "s3_region",
+    "s3_allow_http",
 ];
+
+/// Where uploaded file contents are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobStoreKind {
+    /// `<data_dir>/files`.
+    Local,
+    /// An S3-compatible bucket (needs the cargo feature `s3`); credentials from `AWS_*`.
+    S3,
+}
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +83,17 @@ pub struct Config {
     pub rule_set: plenum_domain::RuleSet,
     /// Web origins (besides Plenum's own) allowed to open the live WebSocket.
     pub allowed_origins: Vec<String>,
+    /// Largest accepted file upload in bytes (default 50 MB).
+    pub upload_limit: u64,
+    /// Where file contents live: `local` (default) or `s3`.
+    pub blob_store: BlobStoreKind,
+    /// The bucket, for `blob_store = "s3"`.
+    pub s3_bucket: Option<String>,
+    /// The S3 endpoint (MinIO, Ceph, Garage …); unset: AWS.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    /// Allow a plain-HTTP endpoint (a local MinIO).
+    pub s3_allow_http: bool,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -121,6 +148,12 @@ impl fmt::Debug for Config {
             .field("login_burst_per_address", &self.login_burst_per_address)
             .field("rule_set", &self.rule_set)
             .field("allowed_origins", &self.allowed_origins)
+            .field("upload_limit", &self.upload_limit)
+            .field("blob_store", &self.blob_store)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_region", &self.s3_region)
+            .field("s3_allow_http", &self.s3_allow_http)
             .finish()
     }
 }
@@ -149,6 +182,12 @@ impl Default for Config {
             login_burst_per_address: 200,
             rule_set: plenum_domain::RuleSet::NordrheinWestfalen,
             allowed_origins: Vec::new(),
+            upload_limit: plenum_api::DEFAULT_UPLOAD_LIMIT,
+            blob_store: BlobStoreKind::Local,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_allow_http: false,
         }
     }
 }
@@ -267,6 +306,24 @@ impl Config {
         ));
         text.push_str(&format!("rule_set = {:?}\n", self.rule_set.as_str()));
         text.push_str(&format!("allowed_origins = {:?}\n", self.allowed_origins));
+        text.push_str(&format!("upload_limit = {}\n", self.upload_limit));
+        text.push_str(&format!(
+            "blob_store = {:?}\n",
+            match self.blob_store {
+                BlobStoreKind::Local => "local",
+                BlobStoreKind::S3 => "s3",
+            }
+        ));
+        for (key, value) in [
+            ("s3_bucket", &self.s3_bucket),
+            ("s3_endpoint", &self.s3_endpoint),
+            ("s3_region", &self.s3_region),
+        ] {
+            if let Some(value) = value {
+                text.push_str(&format!("{key} = {value:?}\n"));
+            }
+        }
+        text.push_str(&format!("s3_allow_http = {}\n", self.s3_allow_http));
         text
     }
 }

@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, redact_url};
+use crate::config::{BlobStoreKind, Config, redact_url};
 use crate::demo::{self, DemoError, DemoOutcome};
 use crate::keys::{KeyError, Keys};
 
@@ -38,6 +38,39 @@ pub enum StartupError {
     Demo(#[from] DemoError),
     #[error(transparent)]
     State(#[from] plenum_api::StateError),
+    #[error("blob store: {0}")]
+    BlobStore(String),
+}
+
+/// The S3-compatible blob store the configuration names.
+#[cfg(feature = "s3")]
+fn s3_blobs(
+    config: &Config,
+) -> Result<std::sync::Arc<dyn plenum_store::blob::BlobStore>, StartupError> {
+    let bucket = config
+        .s3_bucket
+        .clone()
+        .ok_or_else(|| StartupError::BlobStore("blob_store = \"s3\" needs s3_bucket".into()))?;
+    let settings = plenum_store::blob::S3Settings {
+        bucket,
+        endpoint: config.s3_endpoint.clone(),
+        region: config.s3_region.clone(),
+        access_key_id: None,
+        secret_access_key: None,
+        allow_http: config.s3_allow_http,
+    };
+    let blobs = plenum_store::blob::ObjectBlobs::s3(&settings)
+        .map_err(|err| StartupError::BlobStore(err.to_string()))?;
+    Ok(std::sync::Arc::new(blobs))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_blobs(
+    _config: &Config,
+) -> Result<std::sync::Arc<dyn plenum_store::blob::BlobStore>, StartupError> {
+    Err(StartupError::BlobStore(
+        "this build has no S3 support (build with the cargo feature s3)".into(),
+    ))
 }
 
 /// Creates the data directory if needed and proves it is writable.
@@ -157,7 +190,12 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.rule_set = config.rule_set;
     api_config.allowed_origins = config.allowed_origins.clone();
     api_config.blob_dir = config.blob_dir();
+    api_config.upload_limit = config.upload_limit;
     let state = AppState::new(db, backend, api_config, &keys.server_keys())?;
+    let state = match config.blob_store {
+        BlobStoreKind::Local => state,
+        BlobStoreKind::S3 => state.with_blobs(s3_blobs(config)?),
+    };
     let app = build_app(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, async move {

@@ -16,6 +16,7 @@ pub mod live;
 pub mod query;
 mod record;
 pub mod repo;
+pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
 

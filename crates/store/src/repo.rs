@@ -286,6 +286,16 @@ pub mod files {
         record::list(db, cond, include_deleted, [C::Created, C::Id]).await
     }
 
+    /// Whether a live file still references the blob with this key (if not, the blob may go).
+    pub async fn blob_referenced(db: &impl ConnectionTrait, storage_key: &str) -> Result<bool> {
+        let count = entity::file::Entity::find()
+            .filter(C::StorageKey.eq(storage_key))
+            .filter(C::Deleted.is_null())
+            .count(db)
+            .await?;
+        Ok(count > 0)
+    }
+
     /// A live file with this content, to store identical content once.
     pub async fn find_by_sha256(
         db: &impl ConnectionTrait,

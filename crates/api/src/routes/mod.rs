@@ -3,12 +3,14 @@
 pub mod admin;
 pub mod auth;
 pub mod documents;
+pub mod files;
 pub mod health;
 pub mod ical;
 pub mod live;
 pub mod me;
 pub mod oparl;
 pub mod openapi;
+pub mod search;
 pub mod system;
 
 use axum::Router;
@@ -26,6 +28,8 @@ pub fn api_router() -> Router<AppState> {
         .merge(live::router())
         .merge(ical::router())
         .merge(documents::router())
+        .merge(files::router())
+        .merge(search::router())
         .merge(openapi::router())
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found") })
         .method_not_allowed_fallback(|| async {

@@ -17,8 +17,6 @@
 mod params;
 mod render;
 
-use std::path::Path as FsPath;
-
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
@@ -26,12 +24,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use plenum_domain::*;
-use plenum_store::blob::LocalBlobs;
 use plenum_store::query::{self, MeetingScope, Page};
 use serde_json::Value;
-use tower::ServiceExt;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::services::ServeFile;
 use uuid::Uuid;
 
 use crate::{AppState, Problem};
@@ -374,16 +369,6 @@ pub async fn get_file_download(
     serve_file(&state, &id, request, "attachment").await
 }
 
-/// Media types a browser may show inline from our origin; anything else is sandboxed.
-const INLINE_SAFE: [&str; 6] = [
-    "application/pdf",
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-    "text/plain",
-];
-
 async fn serve_file(
     state: &AppState,
     id: &str,
@@ -397,79 +382,8 @@ async fn serve_file(
     if file.meta.is_deleted() {
         return Err(OparlError::Gone);
     }
-    let path = LocalBlobs::new(&state.config.blob_dir).path_of(&file.storage_key);
-    if !FsPath::new(&path).is_file() {
-        tracing::error!(file = %file.id, path = %path.display(), "file content is missing");
-        return Err(OparlError::Api(crate::ApiError::Store(
-            plenum_store::StoreError::Corrupt(format!("content of file {} is missing", file.id)),
-        )));
-    }
-    // ServeFile answers ranges, HEAD and conditional requests and sets Content-Length and
-    // Last-Modified; we add the type and name.
-    let response = match ServeFile::new(&path).oneshot(request).await {
-        Ok(response) => response.map(axum::body::Body::new),
-        Err(never) => match never {},
-    };
-    let mut response = response.into_response();
-    let headers = response.headers_mut();
-    if let Ok(media_type) = HeaderValue::from_str(file.media_type.as_str()) {
-        headers.insert(header::CONTENT_TYPE, media_type);
-    }
-    if let Ok(value) = HeaderValue::from_str(&content_disposition(disposition, file.name.as_str()))
-    {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if !INLINE_SAFE.contains(&file.media_type.as_str()) {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("sandbox; default-src 'none'"),
-        );
-    }
-    Ok(response)
-}
-
-/// `attachment; filename="Haushalt.pdf"; filename*=UTF-8''Haushalt.pdf` (RFC 6266): an ASCII
-/// fallback plus the exact UTF-8 name.
-fn content_disposition(disposition: &str, name: &str) -> String {
-    let fallback: String = name
-        .chars()
-        .map(|c| {
-            if (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut encoded = String::new();
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
-            encoded.push(byte as char);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    format!("{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_disposition_has_an_ascii_fallback_and_the_utf8_name() {
-        assert_eq!(
-            content_disposition("attachment", "Haushaltsplan 2027 – Entwurf.pdf"),
-            "attachment; filename=\"Haushaltsplan 2027 _ Entwurf.pdf\"; \
-             filename*=UTF-8''Haushaltsplan%202027%20%E2%80%93%20Entwurf.pdf"
-        );
-        assert_eq!(
-            content_disposition("inline", "a\"b.pdf"),
-            "inline; filename=\"a_b.pdf\"; filename*=UTF-8''a%22b.pdf"
-        );
-    }
+    Ok(
+        crate::routes::files::serve_content(state, &file, request.headers(), disposition, false)
+            .await?,
+    )
 }
