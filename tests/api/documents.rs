@@ -552,3 +552,231 @@ async fn openapi_documents_the_documents_api() {
     }
     app.stop().await;
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn clerks_edit_meetings_with_optimistic_concurrency(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let clerk = app.login("martina.sommer", 0).await;
+    let anna = app.login("anna.hartmann", 0).await;
+    let rat3 = meeting_named(&app, "3. Sitzung des Rates").await;
+    let send = |method: reqwest::Method, path: String, token: &str, etag: Option<&str>| {
+        let mut request = app
+            .client
+            .request(method, app.url(&path))
+            .bearer_auth(token);
+        if let Some(etag) = etag {
+            request = request.header("if-match", etag);
+        }
+        request
+    };
+    let path = format!("/api/v1/meetings/{}", rat3.id);
+    let etag = app.get_with(&path, &clerk.access).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    // Missing If-Match: 428; stale: 412; malformed JSON: 400; bad date: 400.
+    let body = json!({"name": "3. Sitzung des Rates (verlegt)"});
+    let r = send(reqwest::Method::PATCH, path.clone(), &clerk.access, None)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 428);
+    let r = send(
+        reqwest::Method::PATCH,
+        path.clone(),
+        &clerk.access,
+        Some("\"stale\""),
+    )
+    .json(&body)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 412);
+    let r = send(
+        reqwest::Method::PATCH,
+        path.clone(),
+        &clerk.access,
+        Some(&etag),
+    )
+    .header("content-type", "application/json")
+    .body("{not json")
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = send(
+        reqwest::Method::PATCH,
+        path.clone(),
+        &clerk.access,
+        Some(&etag),
+    )
+    .json(&json!({"start": "morgen"}))
+    .send()
+    .await
+    .unwrap();
+    assert!(r.status() == 400 || r.status() == 422, "{}", r.status());
+    // A member may not.
+    let r = send(
+        reqwest::Method::PATCH,
+        path.clone(),
+        &anna.access,
+        Some(&etag),
+    )
+    .json(&body)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    // The clerk may; the ETag changes.
+    let r = send(
+        reqwest::Method::PATCH,
+        path.clone(),
+        &clerk.access,
+        Some(&etag),
+    )
+    .json(&body)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let etag2 = r.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(etag, etag2);
+    assert_eq!(json_of(r).await["name"], "3. Sitzung des Rates (verlegt)");
+    // The old ETag is stale now.
+    let r = send(
+        reqwest::Method::PATCH,
+        path.clone(),
+        &clerk.access,
+        Some(&etag),
+    )
+    .json(&body)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 412);
+
+    // A new non-public item is numbered after the existing one.
+    let r = send(
+        reqwest::Method::POST,
+        format!("{path}/agenda"),
+        &clerk.access,
+        Some(&etag2),
+    )
+    .json(&json!({"title": "Personalangelegenheiten der Stadtwerke", "public": false}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let item = json_of(r).await;
+    assert_eq!(item["number"], "N 2");
+    let item_path = format!("/api/v1/agenda-items/{}", item["id"].as_str().unwrap());
+    let item_etag = app.get_with(&item_path, &clerk.access).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let r = send(
+        reqwest::Method::DELETE,
+        item_path.clone(),
+        &clerk.access,
+        Some(&item_etag),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(app.get_with(&item_path, &clerk.access).await.status(), 404);
+
+    // Invite (scheduled -> invited), then invite again: 409. Cancel works from invited.
+    let etag = app.get_with(&path, &clerk.access).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let r = send(
+        reqwest::Method::POST,
+        format!("{path}/invite"),
+        &clerk.access,
+        Some(&etag),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let invited = json_of(r).await;
+    assert_eq!(invited["state"], "invited");
+    assert!(invited["invited_at"].is_string());
+    let r = send(
+        reqwest::Method::POST,
+        format!("{path}/invite"),
+        &clerk.access,
+        Some(&etag),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 409);
+    let r = send(
+        reqwest::Method::DELETE,
+        path.clone(),
+        &clerk.access,
+        Some(&etag),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(json_of(r).await["state"], "cancelled");
+
+    // Creating: validation names the field.
+    let r = app
+        .client
+        .post(app.url("/api/v1/meetings"))
+        .bearer_auth(&clerk.access)
+        .json(
+            &json!({"organization_id": rat3.organization_id, "name": "Sondersitzung",
+                      "start": "2027-01-10T17:00:00Z", "end": "2027-01-10T16:00:00Z"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = app
+        .client
+        .post(app.url("/api/v1/meetings"))
+        .bearer_auth(&clerk.access)
+        .json(
+            &json!({"organization_id": uuid::Uuid::now_v7(), "name": "Sondersitzung",
+                      "start": "2027-01-10T17:00:00Z"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        json_of(r).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("organization_id")
+    );
+    let r = app
+        .client
+        .post(app.url("/api/v1/meetings"))
+        .bearer_auth(&clerk.access)
+        .json(
+            &json!({"organization_id": rat3.organization_id, "name": "Sondersitzung",
+                      "start": "2027-01-10T17:00:00Z"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(json_of(r).await["state"], "scheduled");
+    app.stop().await;
+}

@@ -11,7 +11,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use plenum_domain::{
@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::clerk;
 use crate::auth::AuthUser;
 use crate::markdown;
 use crate::{ApiError, AppState, Result};
@@ -37,9 +38,19 @@ const UPCOMING_GRACE_HOURS: i64 = 12;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/meetings", get(list_meetings))
-        .route("/meetings/{id}", get(get_meeting))
-        .route("/agenda-items/{id}", get(get_agenda_item))
+        .route("/meetings", get(list_meetings).post(clerk::create_meeting))
+        .route(
+            "/meetings/{id}",
+            get(get_meeting)
+                .patch(clerk::update_meeting)
+                .delete(clerk::cancel_meeting),
+        )
+        .route("/meetings/{id}/invite", post(clerk::invite))
+        .route("/meetings/{id}/agenda", post(clerk::create_agenda_item))
+        .route(
+            "/agenda-items/{id}",
+            get(get_agenda_item).delete(clerk::delete_agenda_item),
+        )
         .route("/papers/{id}", get(get_paper))
         .route("/public/meetings", get(public_meetings))
         .route("/public/meetings/{id}", get(public_meeting))

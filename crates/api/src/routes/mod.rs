@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod clerk;
 pub mod documents;
 pub mod files;
 pub mod health;

@@ -1,0 +1,411 @@
+//! Writes for clerks (and chairs of self-organised bodies, as the policy says): meetings, their
+//! invitation and cancellation, and agenda items. Every change needs `If-Match` with the
+//! resource's current `ETag` (missing: 428, stale: 412); each write is one transaction.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use plenum_domain::{
+    AccessDecision, Action, AgendaItem, AgendaItemId, AgendaNumber, LocationId, Markdown, Meeting,
+    MeetingId, MeetingState, Meta, Name, OrganizationId, PaperId, Resource, Title, authorize,
+};
+use plenum_store::{TransactionTrait, repo};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::documents::{Directory, Viewer, agenda_item_detail, etag_of, meeting_detail, with_etag};
+use crate::auth::AuthUser;
+use crate::json::AppJson;
+use crate::{ApiError, AppState, Problem, Result};
+
+/// `None` when the request's `If-Match` names `current`; else the 428/412 problem to send.
+fn precondition(headers: &HeaderMap, current: &str) -> Option<Response> {
+    let Some(given) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+        return Some(
+            Problem::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "if-match-required",
+                "If-Match required",
+            )
+            .with_detail("Send the ETag of the version you changed in If-Match.")
+            .into_response(),
+        );
+    };
+    if given
+        .split(',')
+        .any(|t| t.trim() == current || t.trim() == "*")
+    {
+        None
+    } else {
+        Some(
+            Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "stale",
+                "Changed in the meantime",
+            )
+            .with_detail("Someone else changed this since you loaded it. Reload and try again.")
+            .into_response(),
+        )
+    }
+}
+
+/// Whether the clerk may write sessions of this organization: `Ok` or the 403/404.
+fn may_keep(viewer: &Viewer, dir: &Directory, organization: OrganizationId) -> Result<()> {
+    let organization = dir.organization_ref(organization)?;
+    match authorize(
+        &viewer.actor,
+        Action::Update,
+        &Resource::Meeting {
+            organization,
+            public: true,
+        },
+    ) {
+        AccessDecision::Allow => Ok(()),
+        AccessDecision::Forbidden => Err(ApiError::Forbidden),
+        AccessDecision::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ApiError {
+    ApiError::Domain(plenum_domain::DomainError::InvalidValue {
+        field,
+        reason: reason.into(),
+    })
+}
+
+fn conflict(err: plenum_domain::DomainError) -> Response {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "invalid-transition",
+        "Not possible in this state",
+    )
+    .with_detail(err.to_string())
+    .into_response()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingCreate {
+    pub organization_id: Uuid,
+    pub name: String,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    pub location_id: Option<Uuid>,
+}
+
+/// Creates a meeting (state `scheduled`).
+#[utoipa::path(post, path = "/api/v1/meetings", tag = "documents", security(("bearer" = [])),
+    request_body = MeetingCreate,
+    responses((status = 201, body = super::documents::MeetingDetail, headers(("ETag" = String))),
+        (status = 400, body = crate::Problem), (status = 403, body = crate::Problem),
+        (status = 404, body = crate::Problem), (status = 422, body = crate::Problem)))]
+pub async fn create_meeting(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    AppJson(request): AppJson<MeetingCreate>,
+) -> Result<Response> {
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let dir = Directory::load(&state.db).await?;
+    let organization = OrganizationId::from_uuid(request.organization_id);
+    if !dir.organizations.contains_key(&organization) {
+        return Err(invalid("organization_id", "unknown organization"));
+    }
+    may_keep(&viewer, &dir, organization)?;
+    let location_id = request.location_id.map(LocationId::from_uuid);
+    if location_id.is_some_and(|l| !dir.locations.contains_key(&l)) {
+        return Err(invalid("location_id", "unknown location"));
+    }
+    let meeting = Meeting {
+        id: MeetingId::new(),
+        meta: Meta::new(state.now()),
+        organization_id: organization,
+        name: Name::parse(&request.name)?,
+        start: request.start,
+        end: request.end,
+        location_id,
+        state: MeetingState::Planned,
+        invited_at: None,
+    };
+    let meeting = repo::meetings::insert(&state.db, meeting).await?;
+    let detail = meeting_detail(&state, &viewer, meeting.id).await?;
+    let mut response = with_etag(&headers, &detail)?;
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingUpdate {
+    pub name: Option<String>,
+    pub start: Option<DateTime<Utc>>,
+    /// `null` removes the end.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub end: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub location_id: Option<Option<Uuid>>,
+}
+
+/// A field that may be absent (unchanged), `null` (cleared) or set.
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The meeting as its clerk may change it, with its current ETag.
+async fn current_meeting(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<(Viewer, Meeting, String)> {
+    let viewer = Viewer::member(state, &auth.user).await?;
+    let dir = Directory::load(&state.db).await?;
+    let id = MeetingId::from_uuid(id);
+    let detail = meeting_detail(state, &viewer, id).await?;
+    let meeting = repo::meetings::get_live(&state.db, id).await?;
+    may_keep(&viewer, &dir, meeting.organization_id)?;
+    Ok((viewer, meeting, etag_of(&detail)?))
+}
+
+/// Changes a meeting's name, times or location.
+#[utoipa::path(patch, path = "/api/v1/meetings/{id}", tag = "documents",
+    security(("bearer" = [])), request_body = MeetingUpdate,
+    params(("id" = Uuid, Path, description = "Meeting id"),
+        ("If-Match" = String, Header, description = "The meeting's ETag")),
+    responses((status = 200, body = super::documents::MeetingDetail, headers(("ETag" = String))),
+        (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
+        (status = 412, body = crate::Problem), (status = 422, body = crate::Problem),
+        (status = 428, body = crate::Problem)))]
+pub async fn update_meeting(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    id: std::result::Result<Path<Uuid>, PathRejection>,
+    AppJson(request): AppJson<MeetingUpdate>,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let (viewer, mut meeting, etag) = current_meeting(&state, &auth, id).await?;
+    if let Some(problem) = precondition(&headers, &etag) {
+        return Ok(problem);
+    }
+    if matches!(
+        meeting.state,
+        MeetingState::Closed | MeetingState::Cancelled
+    ) {
+        return Ok(conflict(plenum_domain::DomainError::RuleViolated(format!(
+            "a {} meeting cannot be changed",
+            super::documents::state_name(meeting.state)
+        ))));
+    }
+    if let Some(name) = &request.name {
+        meeting.name = Name::parse(name)?;
+    }
+    if let Some(start) = request.start {
+        meeting.start = start;
+    }
+    if let Some(end) = request.end {
+        meeting.end = end;
+    }
+    if let Some(location) = request.location_id {
+        let dir = Directory::load(&state.db).await?;
+        let location = location.map(LocationId::from_uuid);
+        if location.is_some_and(|l| !dir.locations.contains_key(&l)) {
+            return Err(invalid("location_id", "unknown location"));
+        }
+        meeting.location_id = location;
+    }
+    repo::meetings::update(&state.db, meeting.clone()).await?;
+    let detail = meeting_detail(&state, &viewer, meeting.id).await?;
+    with_etag(&HeaderMap::new(), &detail)
+}
+
+/// Moves the meeting along its state machine (invite or cancel); 409 if not allowed now.
+async fn transition(
+    state: AppState,
+    auth: AuthUser,
+    headers: HeaderMap,
+    id: Uuid,
+    next: MeetingState,
+) -> Result<Response> {
+    let (viewer, meeting, etag) = current_meeting(&state, &auth, id).await?;
+    if let Some(problem) = precondition(&headers, &etag) {
+        return Ok(problem);
+    }
+    if let Err(err) = meeting.state.transition(next) {
+        return Ok(conflict(err));
+    }
+    repo::meetings::transition(&state.db, meeting.id, next).await?;
+    let detail = meeting_detail(&state, &viewer, meeting.id).await?;
+    with_etag(&HeaderMap::new(), &detail)
+}
+
+/// Sends the invitation: the meeting becomes `invited`, `invited_at` is set.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/invite", tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Meeting id"),
+        ("If-Match" = String, Header, description = "The meeting's ETag")),
+    responses((status = 200, body = super::documents::MeetingDetail, headers(("ETag" = String))),
+        (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
+        (status = 412, body = crate::Problem), (status = 428, body = crate::Problem)))]
+pub async fn invite(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    id: std::result::Result<Path<Uuid>, PathRejection>,
+) -> Result<Response> {
+    let Path(id) = id?;
+    transition(state, auth, headers, id, MeetingState::Invited).await
+}
+
+/// Cancels the meeting (it stays listed as `cancelled`).
+#[utoipa::path(delete, path = "/api/v1/meetings/{id}", tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Meeting id"),
+        ("If-Match" = String, Header, description = "The meeting's ETag")),
+    responses((status = 200, body = super::documents::MeetingDetail, headers(("ETag" = String))),
+        (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
+        (status = 412, body = crate::Problem), (status = 428, body = crate::Problem)))]
+pub async fn cancel_meeting(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    id: std::result::Result<Path<Uuid>, PathRejection>,
+) -> Result<Response> {
+    let Path(id) = id?;
+    transition(state, auth, headers, id, MeetingState::Cancelled).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaItemCreate {
+    pub title: String,
+    pub public: bool,
+    pub paper_id: Option<Uuid>,
+    /// Markdown.
+    pub decision: Option<String>,
+}
+
+/// Adds an item at the end of the agenda; it is numbered `Ö n` or `N n` automatically. Needs
+/// the meeting's ETag.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/agenda", tag = "documents",
+    security(("bearer" = [])), request_body = AgendaItemCreate,
+    params(("id" = Uuid, Path, description = "Meeting id"),
+        ("If-Match" = String, Header, description = "The meeting's ETag")),
+    responses((status = 201, body = super::documents::AgendaItemDetail, headers(("ETag" = String))),
+        (status = 404, body = crate::Problem), (status = 412, body = crate::Problem),
+        (status = 422, body = crate::Problem), (status = 428, body = crate::Problem)))]
+pub async fn create_agenda_item(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    id: std::result::Result<Path<Uuid>, PathRejection>,
+    AppJson(request): AppJson<AgendaItemCreate>,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let (viewer, meeting, etag) = current_meeting(&state, &auth, id).await?;
+    if let Some(problem) = precondition(&headers, &etag) {
+        return Ok(problem);
+    }
+    let title = Title::parse(&request.title)?;
+    let decision = request
+        .decision
+        .as_deref()
+        .map(Markdown::parse)
+        .transpose()?;
+    let paper_id = request.paper_id.map(PaperId::from_uuid);
+    if let Some(paper) = paper_id
+        && repo::papers::get_live(&state.db, paper).await.is_err()
+    {
+        return Err(invalid("paper_id", "unknown paper"));
+    }
+    let txn = state
+        .db
+        .begin()
+        .await
+        .map_err(plenum_store::StoreError::from)?;
+    let items = repo::agenda_items::list_by_meeting(&txn, meeting.id, false).await?;
+    let position = items.iter().map(|i| i.position).max().unwrap_or(0) + 1;
+    let mut item = AgendaItem {
+        id: AgendaItemId::new(),
+        meta: Meta::new(state.now()),
+        meeting_id: meeting.id,
+        number: AgendaNumber::numbered(request.public, 1),
+        position,
+        public: request.public,
+        title,
+        paper_id,
+        decision,
+    };
+    repo::agenda_items::insert(&txn, item.clone()).await?;
+    renumber(&txn, meeting.id).await?;
+    txn.commit().await.map_err(plenum_store::StoreError::from)?;
+    item = repo::agenda_items::get_live(&state.db, item.id).await?;
+    let detail = agenda_item_detail(&state, &viewer, item.id).await?;
+    let mut response = with_etag(&HeaderMap::new(), &detail)?;
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+/// Numbers the meeting's agenda: public items `Ö 1…`, non-public ones `N 1…`, in position order.
+async fn renumber(db: &impl plenum_store::ConnectionTrait, meeting: MeetingId) -> Result<()> {
+    let (mut public, mut closed) = (0, 0);
+    for mut item in repo::agenda_items::list_by_meeting(db, meeting, false).await? {
+        let n = if item.public {
+            public += 1;
+            public
+        } else {
+            closed += 1;
+            closed
+        };
+        let number = AgendaNumber::numbered(item.public, n);
+        if item.number != number {
+            item.number = number;
+            repo::agenda_items::update(db, item).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes an agenda item; the rest are renumbered. Needs the item's ETag.
+#[utoipa::path(delete, path = "/api/v1/agenda-items/{id}", tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Agenda item id"),
+        ("If-Match" = String, Header, description = "The item's ETag")),
+    responses((status = 204, description = "Deleted"),
+        (status = 404, body = crate::Problem), (status = 412, body = crate::Problem),
+        (status = 428, body = crate::Problem)))]
+pub async fn delete_agenda_item(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    id: std::result::Result<Path<Uuid>, PathRejection>,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let id = AgendaItemId::from_uuid(id);
+    let detail = agenda_item_detail(&state, &viewer, id).await?;
+    let item = repo::agenda_items::get_live(&state.db, id).await?;
+    let meeting = repo::meetings::get_live(&state.db, item.meeting_id).await?;
+    let dir = Directory::load(&state.db).await?;
+    may_keep(&viewer, &dir, meeting.organization_id)?;
+    if let Some(problem) = precondition(&headers, &etag_of(&detail)?) {
+        return Ok(problem);
+    }
+    let txn = state
+        .db
+        .begin()
+        .await
+        .map_err(plenum_store::StoreError::from)?;
+    repo::agenda_items::delete(&txn, id).await?;
+    renumber(&txn, meeting.id).await?;
+    txn.commit().await.map_err(plenum_store::StoreError::from)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
