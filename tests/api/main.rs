@@ -3,8 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod collab;
 mod demo;
+mod forums;
 mod health;
 mod helpers;
 mod live;
+mod notes;
 mod oparl;

@@ -7,6 +7,7 @@ pub mod auth;
 mod error;
 pub mod json;
 pub mod live;
+pub mod markdown;
 mod problem;
 pub mod routes;
 mod state;

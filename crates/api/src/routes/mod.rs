@@ -2,10 +2,14 @@
 
 pub mod admin;
 pub mod auth;
+pub mod collab;
+mod collab_live;
+pub mod forums;
 pub mod health;
 pub mod ical;
 pub mod live;
 pub mod me;
+pub mod notes;
 pub mod oparl;
 pub mod openapi;
 pub mod system;
@@ -21,6 +25,8 @@ pub fn api_router() -> Router<AppState> {
         .merge(system::router())
         .merge(auth::router())
         .merge(me::router())
+        .merge(notes::router())
+        .merge(forums::router())
         .merge(admin::router())
         .merge(live::router())
         .merge(ical::router())
