@@ -11,6 +11,7 @@ mod m20261123_000002_create_meetings_and_papers;
 mod m20261123_000003_create_auth_tables;
 mod m20261123_000004_create_live_tables;
 mod m20261124_000006_files_and_search;
+mod m20261124_000008_notes_and_forums;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_auth_tables::Migration),
             Box::new(m20261123_000004_create_live_tables::Migration),
             Box::new(m20261124_000006_files_and_search::Migration),
+            Box::new(m20261124_000008_notes_and_forums::Migration),
         ]
     }
 }

@@ -3,11 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod collab;
 mod demo;
 mod documents;
 mod files;
+mod forums;
 mod health;
 mod helpers;
 mod live;
+mod notes;
 mod oparl;
 mod search;

@@ -70,6 +70,8 @@ pub struct AuthContext {
     pub limiter: GuessLimiter,
     /// Verified against when the user is unknown, so unknown users take as long as known ones.
     pub dummy_hash: PasswordHash,
+    /// Rate limit on writing notes and forum posts, per account.
+    pub post_limiter: crate::routes::collab::PostLimiter,
 }
 
 /// Shared state of every handler.
@@ -121,6 +123,7 @@ impl AppState {
                 cipher,
                 limiter,
                 dummy_hash,
+                post_limiter: crate::routes::collab::PostLimiter::default(),
             }),
             clock: Arc::new(Utc::now),
         })

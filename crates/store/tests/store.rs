@@ -563,3 +563,116 @@ async fn later_migrations_run_over_existing_data(#[case] backend: Backend) {
             .is_empty()
     );
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn notes_and_forums_filter_by_organization_and_keep_history(#[case] backend: Backend) {
+    use plenum_store::collab::{NoteTarget, forums, notes};
+    let Some(test) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test.db;
+    let (a, b) = (PersonId::new(), PersonId::new());
+    let (fa, fb) = (OrganizationId::new(), OrganizationId::new());
+    let paper = PaperId::new();
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap();
+    let new = |shared_with, body: &str| notes::NewNote {
+        author: a,
+        target: NoteTarget::Paper(paper),
+        page: Some(2),
+        quote: None,
+        shared_with,
+        body: body.to_owned(),
+    };
+    notes::insert(db, new(None, "privat 100% Kosten"), now)
+        .await
+        .unwrap();
+    let shared = notes::insert(db, new(Some(fa), "für A"), now)
+        .await
+        .unwrap();
+    let target = NoteTarget::Paper(paper);
+    assert_eq!(
+        notes::list_for_target(db, target, a, &[fa])
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        notes::list_for_target(db, target, b, &[fa])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        notes::list_for_target(db, target, b, &[fb])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // LIKE wildcards in the query are literal.
+    assert_eq!(notes::search(db, a, &[], "100%").await.unwrap().len(), 1);
+    assert!(notes::search(db, a, &[], "1_0").await.unwrap().is_empty());
+    assert!(
+        notes::search(db, b, &[fb], "KOSTEN")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Edits need the current version and keep every version.
+    assert!(
+        notes::update(db, shared.id, 7, "x".into(), Some(fa), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let edited = notes::update(db, shared.id, 1, "für A, neu".into(), Some(fa), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(edited.version, 2);
+    assert_eq!(notes::history(db, shared.id).await.unwrap().len(), 2);
+
+    // Forums: unread counts per person, read markers, tombstones.
+    let (thread, _) = forums::create_thread(
+        db,
+        forums::NewThread {
+            organization: fa,
+            author: a,
+            title: "Klausur".into(),
+            paper_id: None,
+            meeting_id: None,
+            agenda_item_id: None,
+            body: "Wann?".into(),
+            mentions: vec![b],
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let later = now + chrono::Duration::minutes(1);
+    let reply = forums::add_post(db, &thread, b, None, "Montag".into(), &[], later)
+        .await
+        .unwrap();
+    // Replying marks the thread read for its author; the other member has one unread post.
+    assert!(forums::unread(db, b, &[fa]).await.unwrap().is_empty());
+    let unread_a = forums::unread(db, a, &[fa]).await.unwrap();
+    assert_eq!(unread_a.get(&thread.id).map(|(_, n)| *n), Some(1));
+    forums::mark_read(db, thread.id, a, later).await.unwrap();
+    assert!(forums::unread(db, a, &[fa]).await.unwrap().is_empty());
+    assert!(forums::unread(db, b, &[fb]).await.unwrap().is_empty());
+    assert!(
+        forums::search(db, &[fb], "montag")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(forums::search(db, &[fa], "montag").await.unwrap().len(), 1);
+    assert!(forums::delete_post(db, reply.id, later).await.unwrap());
+    let posts = forums::list_posts(db, thread.id).await.unwrap();
+    assert_eq!(posts.len(), 2);
+    assert!(posts[1].deleted.is_some() && posts[1].body.is_empty());
+}

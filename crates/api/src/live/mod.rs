@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use plenum_domain::{
-    Command, CommandActor, CommandId, DeviceSessionId, LiveState, MeetingId, UserId,
+    Command, CommandActor, CommandId, DeviceSessionId, LiveState, MeetingId, PersonId, UserId,
 };
 use plenum_store::DatabaseConnection;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -104,7 +104,13 @@ pub struct LiveHub {
     tickets: Mutex<Tickets>,
     /// Per device session: a signal that closes its live connections when it is revoked.
     kicks: Mutex<HashMap<DeviceSessionId, watch::Sender<bool>>>,
+    /// Per person: messages meant for them alone (shared notes, forum posts, unread counts).
+    /// Not meeting events: never in a meeting's event log.
+    personal: Mutex<HashMap<PersonId, broadcast::Sender<Arc<str>>>>,
 }
+
+/// How many personal messages a slow connection may fall behind before it misses some.
+pub const PERSONAL_BUFFER: usize = 256;
 
 /// How long a WebSocket ticket is valid.
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
@@ -117,6 +123,7 @@ impl LiveHub {
             meetings: tokio::sync::Mutex::new(HashMap::new()),
             tickets: Mutex::new(Tickets::default()),
             kicks: Mutex::new(HashMap::new()),
+            personal: Mutex::new(HashMap::new()),
         }
     }
 
@@ -183,6 +190,46 @@ impl LiveHub {
             && kicks.get(&session).is_some_and(|s| s.receiver_count() == 0)
         {
             kicks.remove(&session);
+        }
+    }
+
+    /// Personal messages for `person`, for one live connection.
+    pub fn subscribe_person(&self, person: PersonId) -> broadcast::Receiver<Arc<str>> {
+        match self.personal.lock() {
+            Ok(mut personal) => personal
+                .entry(person)
+                .or_insert_with(|| broadcast::channel(PERSONAL_BUFFER).0)
+                .subscribe(),
+            Err(_) => broadcast::channel(1).1,
+        }
+    }
+
+    /// Whether `person` has a live connection now.
+    pub fn is_connected(&self, person: PersonId) -> bool {
+        self.personal
+            .lock()
+            .is_ok_and(|p| p.get(&person).is_some_and(|s| s.receiver_count() > 0))
+    }
+
+    /// Sends a message to `person`'s live connections, if any.
+    pub fn send_to_person(&self, person: PersonId, message: Arc<str>) {
+        if let Ok(mut personal) = self.personal.lock()
+            && let Some(sender) = personal.get(&person)
+            && sender.send(message).is_err()
+        {
+            // Nobody listens any more.
+            personal.remove(&person);
+        }
+    }
+
+    /// Forgets a person's channel once their last connection is gone.
+    pub fn forget_person(&self, person: PersonId) {
+        if let Ok(mut personal) = self.personal.lock()
+            && personal
+                .get(&person)
+                .is_some_and(|s| s.receiver_count() == 0)
+        {
+            personal.remove(&person);
         }
     }
 }

@@ -534,6 +534,9 @@ async fn connection(
             "person": who.as_ref().and_then(|(u, _)| u.person_id),
         })))
         .await;
+    let person = who.as_ref().and_then(|(u, _)| u.person_id);
+    // A signed-in member also receives their personal messages (notes, forums, unread counts).
+    let mut personal = person.map(|p| state.live.subscribe_person(p));
     let mut sub: Option<Subscription> = None;
     if let Some(meeting) = meeting {
         match subscribe(&state, &who, meeting, last_seq, &out).await {
@@ -574,6 +577,21 @@ async fn connection(
                 }
                 if out.try_send(Message::Ping(Default::default())).is_err() {
                     break;
+                }
+            }
+            message = next_personal(&mut personal) => {
+                match message {
+                    Ok(message) => {
+                        if out.try_send(Message::Text(Utf8Bytes::from(message.as_ref()))).is_err() {
+                            let _ = out.try_send(close(4000, "resync"));
+                            break;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = out.try_send(close(4000, "resync"));
+                        break;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => personal = None,
                 }
             }
             event = next_event(&mut sub) => {
@@ -666,5 +684,18 @@ async fn connection(
     let _ = writer.await;
     if let Some(s) = session {
         state.live.forget_session(s);
+    }
+    drop(personal);
+    if let Some(p) = person {
+        state.live.forget_person(p);
+    }
+}
+
+async fn next_personal(
+    personal: &mut Option<broadcast::Receiver<std::sync::Arc<str>>>,
+) -> Result<std::sync::Arc<str>, broadcast::error::RecvError> {
+    match personal {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -5,10 +5,14 @@ pub mod auth;
 pub mod clerk;
 pub mod documents;
 pub mod files;
+pub mod collab;
+mod collab_live;
+pub mod forums;
 pub mod health;
 pub mod ical;
 pub mod live;
 pub mod me;
+pub mod notes;
 pub mod oparl;
 pub mod openapi;
 pub mod search;
@@ -25,6 +29,8 @@ pub fn api_router() -> Router<AppState> {
         .merge(system::router())
         .merge(auth::router())
         .merge(me::router())
+        .merge(notes::router())
+        .merge(forums::router())
         .merge(admin::router())
         .merge(live::router())
         .merge(ical::router())

@@ -1,0 +1,110 @@
+//! Live delivery of notes and forum posts to the members allowed to see them, over the
+//! signed-in WebSocket (personal messages, not meeting events). Recipients are the
+//! organization's members today; only those with an open connection cost anything.
+//!
+//! Messages:
+//! - `{"type": "note_shared", "note": Note}`: a note was shared with an organization you are in.
+//! - `{"type": "forum_post", "organization_id", "thread": Thread, "post": Post, "mentioned"}`.
+//! - `{"type": "unread", "forums": [{"organization_id", "unread"}], "total"}`: your unread
+//!   counts changed.
+
+use std::sync::Arc;
+
+use plenum_domain::{OrganizationId, PersonId};
+use plenum_store::collab::{Note, Post, Thread, forums};
+use plenum_store::repo;
+
+use super::collab::{Names, current_members};
+use crate::AppState;
+
+fn send(state: &AppState, person: PersonId, value: &serde_json::Value) {
+    state
+        .live
+        .send_to_person(person, Arc::from(value.to_string().as_str()));
+}
+
+/// Tells the organization's connected members (not the author) about a note shared with it.
+pub async fn note_shared(state: &AppState, note: &Note, organization: OrganizationId) {
+    let Ok(members) = current_members(state, organization).await else {
+        return;
+    };
+    let mut names = Names::default();
+    for person in members {
+        if person == note.author || !state.live.is_connected(person) {
+            continue;
+        }
+        let response =
+            super::notes::note_response(state, &mut names, note.clone(), Some(person)).await;
+        send(
+            state,
+            person,
+            &serde_json::json!({"type": "note_shared", "note": response}),
+        );
+    }
+}
+
+/// Tells the forum's connected members (not the author) about a new post, and updates their
+/// unread counts.
+pub async fn forum_post(state: &AppState, thread: &Thread, post: &Post) {
+    let Ok(members) = current_members(state, thread.organization).await else {
+        return;
+    };
+    let mut names = Names::default();
+    for person in members {
+        if person == post.author || !state.live.is_connected(person) {
+            continue;
+        }
+        let response =
+            super::forums::post_response(state, &mut names, post.clone(), Some(person)).await;
+        send(
+            state,
+            person,
+            &serde_json::json!({
+                "type": "forum_post",
+                "organization_id": thread.organization,
+                "thread": {"id": thread.id, "title": thread.title},
+                "post": response,
+                "mentioned": post.mentions.contains(&person),
+            }),
+        );
+        unread(state, person).await;
+    }
+}
+
+/// Sends `person` their current unread counts, if they are connected.
+pub async fn unread(state: &AppState, person: PersonId) {
+    if !state.live.is_connected(person) {
+        return;
+    }
+    let today = state.now().date_naive();
+    let Ok(memberships) = repo::memberships::list_by_person(&state.db, person, false).await else {
+        return;
+    };
+    let mut organizations: Vec<OrganizationId> = memberships
+        .into_iter()
+        .filter(|m| m.is_active_on(today))
+        .map(|m| m.organization_id)
+        .collect();
+    organizations.sort();
+    organizations.dedup();
+    let Ok(counts) = forums::unread(&state.db, person, &organizations).await else {
+        return;
+    };
+    let per_forum: Vec<serde_json::Value> = organizations
+        .iter()
+        .map(|o| {
+            let n: u64 = counts
+                .values()
+                .filter(|(org, _)| org == o)
+                .map(|(_, n)| n)
+                .sum();
+            serde_json::json!({"organization_id": o, "unread": n})
+        })
+        .collect();
+    let total: u64 = counts.values().map(|(_, n)| n).sum();
+    send(
+        state,
+        person,
+        &serde_json::json!({"type": "unread", "forums": per_forum, "total": total}),
+    );
+}
