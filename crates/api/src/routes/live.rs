@@ -586,7 +586,7 @@ async fn connection(
                         s.last_sent = b.seq;
                         let payload = if s.viewer.entitled() { Some(&b.json) } else { b.public_json.as_ref() };
                         if let Some(payload) = payload
-                            && out.try_send(Message::Text(Utf8Bytes::from(payload.clone()))).is_err()
+                            && out.try_send(Message::Text(payload.clone())).is_err()
                         {
                             let _ = out.try_send(close(4000, "resync"));
                             break;
