@@ -411,6 +411,10 @@ pub async fn live_socket(
     Ok(ws
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
+        // The 128 KiB default buffers per connection dominated the RSS of 10,000 live clients
+        // (about 135 KiB each); live messages are small, and the buffers grow when needed.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| connection(socket, state, who, query.meeting, query.last_seq)))
 }
 
