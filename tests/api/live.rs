@@ -764,10 +764,17 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
             assert!(!ack.contains(word), "the ack carries no choice: {ack}");
         }
     }
-    // While open: the display learns how many voted, never what.
-    for _ in 0..6 {
-        let cast = public.event("ballot_cast").await;
+    // While open: the display learns who and how many voted, never what — one event per
+    // committed batch, listing that batch's voters.
+    let mut voters = std::collections::BTreeSet::new();
+    while voters.len() < 6 {
+        let cast = public.event("ballots_cast").await;
         assert!(cast["event"]["interim"].is_null());
+        for voter in cast["event"]["voters"].as_array().unwrap() {
+            assert!(voters.insert(voter.to_string()), "each voter once: {cast}");
+        }
+        assert_eq!(cast["event"]["voted"], voters.len());
+        assert!(!cast.to_string().contains("\"choice\""), "{cast}");
     }
     let show = chair
         .send(json!({"type": "show_interim", "poll": poll, "show": true}))
@@ -909,7 +916,7 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
     let events = plenum_store::live::events_since(&app.db.db, c.meeting, 0, 10_000)
         .await
         .unwrap();
-    for e in events.iter().filter(|e| e.payload.contains("ballot_cast")) {
+    for e in events.iter().filter(|e| e.payload.contains("ballots_cast")) {
         assert!(!e.payload.contains("\"choice\""), "{}", e.payload);
     }
     app.stop().await;

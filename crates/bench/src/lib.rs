@@ -7,9 +7,16 @@
 //!
 //! Server and load generator run in one process but on separate runtimes (two worker threads
 //! each): CPU seconds are split by thread name (see [`proc`]); peak RSS is the whole process's.
+//!
+//! The `fanout` ([`fanout`]), `read` ([`read`]) and `idle` ([`idle`]) runs start the server in a
+//! process of its own ([`child`]), so its RSS and CPU are measured alone.
 
+pub mod child;
+pub mod fanout;
+pub mod idle;
 pub mod live;
 pub mod proc;
+pub mod read;
 mod setup;
 
 use std::time::{Duration, Instant};
@@ -86,7 +93,7 @@ impl Percentiles {
     }
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
 

@@ -38,6 +38,7 @@ fn interesting(text: &str) -> bool {
     !text.starts_with("{\"type\":\"event\"")
         || text.contains("\"poll_opened\"")
         || text.contains("\"poll_closed\"")
+        || text.contains("\"current_item_changed\"")
 }
 
 impl LiveConn {

@@ -1,10 +1,17 @@
 //! `plenum-bench`: load benchmarks against a Plenum started in this process.
 //!
 //! `cargo run --release -p plenum-bench -- vote --backend sqlite --voters 500 --watchers 500 --kind secret --json`
+//! `… -- fanout --clients 10000 --json`, `… -- read --json`, `… -- idle --json`
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use plenum_bench::fanout::{FanoutOptions, run_fanout};
+use plenum_bench::idle::{IdleOptions, run_idle};
+use plenum_bench::read::{ReadOptions, run_read};
 use plenum_bench::{Backend, DEFAULT_PG_URL, VoteOptions, run_vote};
 
 #[derive(Debug, Parser)]
@@ -54,11 +61,183 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// C anonymous live clients; the chair triggers E events; delivery latency and server RSS.
+    Fanout {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: BackendArg,
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        events: usize,
+        #[arg(long, default_value_t = 64)]
+        connect_concurrency: usize,
+        #[arg(long, env = "PLENUM_TEST_PG_URL", default_value = DEFAULT_PG_URL)]
+        pg_url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A fixed number of GETs, a fixed number in flight, on read pages; requests/s and latency.
+    Read {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: BackendArg,
+        /// Council members (persons on the OParl list).
+        #[arg(long, default_value_t = 50)]
+        members: usize,
+        /// Requests per page.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, env = "PLENUM_TEST_PG_URL", default_value = DEFAULT_PG_URL)]
+        pg_url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// RSS of a freshly started, idle server (empty SQLite database).
+    Idle {
+        /// The `plenum` binary (default: `plenum` next to this program, if there is one).
+        #[arg(long)]
+        plenum: Option<PathBuf>,
+        /// Use `plenum-bench serve --bare` instead of the `plenum` binary.
+        #[arg(long)]
+        bare: bool,
+        /// Milliseconds the server sits idle before the reading.
+        #[arg(long, default_value_t = 2000)]
+        settle_ms: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// (Internal) run the server of the fanout/read/idle runs until stdin closes.
+    #[command(hide = true)]
+    Serve {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: BackendArg,
+        #[arg(long, default_value_t = 1)]
+        members: usize,
+        #[arg(long, default_value = DEFAULT_PG_URL)]
+        pg_url: String,
+        #[arg(long)]
+        bare: bool,
+    },
+}
+
+fn backend_of(arg: BackendArg) -> Backend {
+    match arg {
+        BackendArg::Sqlite => Backend::Sqlite,
+        BackendArg::Postgres => Backend::Postgres,
+    }
+}
+
+/// Prints a report; the exit code says whether the run was complete.
+fn finish(table: String, json_line: serde_json::Value, json: bool, ok: bool) -> ExitCode {
+    print!("{table}");
+    if json {
+        println!("{json_line}");
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("error: the run was incomplete (see the table)");
+        ExitCode::FAILURE
+    }
+}
+
+fn failed(err: anyhow::Error) -> ExitCode {
+    eprintln!("error: {err:#}");
+    ExitCode::FAILURE
+}
+
+fn own_exe() -> Result<PathBuf, ExitCode> {
+    std::env::current_exe().map_err(|err| failed(err.into()))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Fanout {
+            backend,
+            clients,
+            events,
+            connect_concurrency,
+            pg_url,
+            json,
+        } => {
+            let exe = match own_exe() {
+                Ok(exe) => exe,
+                Err(code) => return code,
+            };
+            let options = FanoutOptions {
+                backend: backend_of(backend),
+                pg_url,
+                clients,
+                events,
+                connect_concurrency,
+                exe,
+            };
+            match run_fanout(&options) {
+                Ok(r) => finish(r.table(), r.json(), json, r.ok()),
+                Err(err) => failed(err),
+            }
+        }
+        Command::Read {
+            backend,
+            members,
+            requests,
+            concurrency,
+            pg_url,
+            json,
+        } => {
+            let exe = match own_exe() {
+                Ok(exe) => exe,
+                Err(code) => return code,
+            };
+            let options = ReadOptions {
+                backend: backend_of(backend),
+                pg_url,
+                members,
+                requests,
+                concurrency,
+                exe,
+            };
+            match run_read(&options) {
+                Ok(r) => finish(r.table(), r.json(), json, r.ok()),
+                Err(err) => failed(err),
+            }
+        }
+        Command::Idle {
+            plenum,
+            bare,
+            settle_ms,
+            json,
+        } => {
+            let exe = match own_exe() {
+                Ok(exe) => exe,
+                Err(code) => return code,
+            };
+            let plenum = match (bare, plenum) {
+                (true, _) => None,
+                (false, Some(path)) => Some(path),
+                (false, None) => Some(exe.with_file_name("plenum")).filter(|p| p.is_file()),
+            };
+            let options = IdleOptions {
+                plenum,
+                exe,
+                settle: Duration::from_millis(settle_ms),
+            };
+            match run_idle(&options) {
+                Ok(r) => finish(r.table(), r.json(), json, r.ok()),
+                Err(err) => failed(err),
+            }
+        }
+        Command::Serve {
+            backend,
+            members,
+            pg_url,
+            bare,
+        } => match plenum_bench::child::serve(backend_of(backend), &pg_url, members, bare) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => failed(err),
+        },
         Command::Vote {
             backend,
             voters,
@@ -68,10 +247,7 @@ fn main() -> ExitCode {
             login_concurrency,
             json,
         } => {
-            let backend = match backend {
-                BackendArg::Sqlite => Backend::Sqlite,
-                BackendArg::Postgres => Backend::Postgres,
-            };
+            let backend = backend_of(backend);
             let kind = match kind {
                 KindArg::Named => "named",
                 KindArg::Secret => "secret",

@@ -74,15 +74,32 @@ impl CpuSample {
 
 /// A `/proc/self/status` value in MiB (`VmHWM`, `VmRSS`).
 pub fn status_mib(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
+    status_mib_of("/proc/self/status", key)
+}
+
+/// A value of a `/proc/<pid>/status` file in MiB.
+pub fn status_mib_of(path: &str, key: &str) -> f64 {
+    status_value_of(path, key)
         .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// The number after `key` in a `/proc/<pid>/status` file (kB for memory values).
+pub fn status_value_of(path: &str, key: &str) -> Option<f64> {
+    std::fs::read_to_string(path).ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+    })
+}
+
+/// The CPU seconds (user + system, all threads) of a `/proc/<pid>/stat` file.
+pub fn cpu_s_of(path: &str) -> f64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| parse_stat(&s))
+        .map(|(_, t)| t as f64 / TICKS_PER_SECOND)
         .unwrap_or(0.0)
 }
 

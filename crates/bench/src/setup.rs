@@ -38,6 +38,7 @@ pub struct World {
     pub people: Vec<Participant>,
     /// Anonymous room displays.
     pub displays: usize,
+    pub body: Uuid,
     pub meeting: Uuid,
     pub item: Uuid,
 }
@@ -216,6 +217,7 @@ impl World {
             _data_dir: data_dir,
             people,
             displays: options.watchers - advisory,
+            body: body.id.as_uuid(),
             meeting: meeting.id.as_uuid(),
             item: item.id.as_uuid(),
         })

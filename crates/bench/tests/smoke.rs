@@ -1,7 +1,22 @@
-//! The vote benchmark still works: every ballot acked, every client sees the right tally.
-//! No timing assertions.
+//! The benchmarks still work, at tiny sizes: every ballot acked, every client sees the right
+//! tally; every fan-out event reaches every client; every read request succeeds; the idle
+//! server's RSS can be read. No timing assertions.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use plenum_bench::fanout::{FanoutOptions, run_fanout};
+use plenum_bench::idle::{IdleOptions, run_idle};
+use plenum_bench::read::{ReadOptions, run_read};
 use plenum_bench::{Backend, VoteOptions, run_vote};
+
+fn exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_plenum-bench"))
+}
+
+fn pg_url() -> String {
+    std::env::var(plenum_store::testing::PG_URL_VAR).unwrap_or_default()
+}
 
 fn smoke(backend: Backend, kind: &str) {
     let report = match run_vote(&VoteOptions::new(backend, 20, 10, kind)) {
@@ -30,4 +45,56 @@ fn vote_benchmark_on_postgres() {
         return;
     }
     smoke(Backend::Postgres, "secret");
+}
+
+#[test]
+fn fanout_reaches_every_client() {
+    let report = run_fanout(&FanoutOptions {
+        backend: Backend::Sqlite,
+        pg_url: pg_url(),
+        clients: 20,
+        events: 3,
+        connect_concurrency: 8,
+        exe: exe(),
+    })
+    .unwrap_or_else(|err| panic!("the fanout benchmark failed: {err:#}"));
+    assert_eq!(report.connected, 20, "{}", report.table());
+    assert_eq!(report.delivered, 60, "{}", report.table());
+    assert!(
+        report.server_rss_connected_mib > 0.0,
+        "the server's own RSS"
+    );
+    assert_eq!(report.json()["ok"], true);
+}
+
+#[test]
+fn read_pages_answer_every_request() {
+    let report = run_read(&ReadOptions {
+        backend: Backend::Sqlite,
+        pg_url: pg_url(),
+        members: 5,
+        requests: 40,
+        concurrency: 4,
+        exe: exe(),
+    })
+    .unwrap_or_else(|err| panic!("the read benchmark failed: {err:#}"));
+    assert_eq!(report.pages.len(), 2);
+    for page in &report.pages {
+        assert_eq!((page.ok, page.failed), (40, 0), "{}", report.table());
+        assert!(page.bytes > 40, "{} has a body", page.name);
+    }
+    assert!(report.ok());
+}
+
+#[test]
+fn idle_server_rss_is_measured() {
+    let report = run_idle(&IdleOptions {
+        plenum: None,
+        exe: exe(),
+        settle: Duration::from_millis(100),
+    })
+    .unwrap_or_else(|err| panic!("the idle benchmark failed: {err:#}"));
+    assert!(report.rss_mib > 1.0, "{}", report.table());
+    assert!(report.threads > 1, "{}", report.table());
+    assert_eq!(report.json()["run"], "idle");
 }

@@ -387,10 +387,13 @@ pub enum Event {
         ineligible: Vec<(PersonId, Ineligible)>,
         at: DateTime<Utc>,
     },
-    /// Someone voted; only how many (and who) — never what.
-    BallotCast {
+    /// Members voted; only who and how many — never what. A command yields one voter; the
+    /// meeting actor coalesces the ballots of one committed batch into a single event, so a
+    /// council voting at once is a handful of events, not one per member.
+    BallotsCast {
         poll: PollId,
-        voter: PersonId,
+        voters: Vec<PersonId>,
+        /// How many have voted in this poll so far, these included.
         voted: u32,
         eligible: u32,
         /// Only for open and named polls whose chair shows interim results.
@@ -423,6 +426,53 @@ pub enum Event {
         poll: PollId,
         lot: LotDraw,
     },
+}
+
+impl Event {
+    /// The poll this event is about, if any.
+    pub fn poll(&self) -> Option<PollId> {
+        match self {
+            Event::PollCreated { poll } => Some(poll.id),
+            Event::PollOpened { poll, .. }
+            | Event::BallotsCast { poll, .. }
+            | Event::BallotChanged { poll, .. }
+            | Event::PollClosed { poll, .. }
+            | Event::PollCancelled { poll, .. }
+            | Event::InterimShown { poll, .. }
+            | Event::LotDrawn { poll, .. } => Some(*poll),
+            _ => None,
+        }
+    }
+
+    /// Folds a later `BallotsCast` of the same poll into this one (voters appended, counts and
+    /// interim tally from the later one). False, and nothing changed, when the two do not combine.
+    pub fn absorb(&mut self, later: &Event) -> bool {
+        match (self, later) {
+            (
+                Event::BallotsCast {
+                    poll,
+                    voters,
+                    voted,
+                    eligible,
+                    interim,
+                },
+                Event::BallotsCast {
+                    poll: later_poll,
+                    voters: later_voters,
+                    voted: later_voted,
+                    eligible: later_eligible,
+                    interim: later_interim,
+                },
+            ) if poll == later_poll => {
+                voters.extend(later_voters.iter().copied());
+                *voted = *later_voted;
+                *eligible = *later_eligible;
+                interim.clone_from(later_interim);
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A secret ballot for the persistence layer to seal; never stored in the clear.
@@ -601,7 +651,7 @@ impl LiveState {
             }
             Event::PollCreated { poll } => item_public(poll.item),
             Event::PollOpened { poll, .. }
-            | Event::BallotCast { poll, .. }
+            | Event::BallotsCast { poll, .. }
             | Event::BallotChanged { poll, .. }
             | Event::PollClosed { poll, .. }
             | Event::PollCancelled { poll, .. }
@@ -1003,9 +1053,9 @@ impl LiveState {
                     p.interim_tally(Some((person, *choice)))
                 };
                 Ok(Applied {
-                    events: vec![Event::BallotCast {
+                    events: vec![Event::BallotsCast {
                         poll: *poll,
-                        voter: person,
+                        voters: vec![person],
                         voted: p.voted.len() as u32 + 1,
                         eligible: p.eligible.len() as u32,
                         interim,
@@ -1350,9 +1400,9 @@ impl LiveState {
                     p.opened_at = Some(*at);
                 }
             }
-            Event::BallotCast { poll, voter, .. } => {
+            Event::BallotsCast { poll, voters, .. } => {
                 if let Some(p) = self.poll_mut(*poll) {
-                    p.voted.insert(*voter);
+                    p.voted.extend(voters.iter().copied());
                 }
             }
             Event::BallotChanged { .. } => {}
@@ -1674,6 +1724,61 @@ mod tests {
         );
         poll.kind = PollKind::Secret;
         assert_eq!(poll.interim_tally(None), None, "never for secret polls");
+    }
+
+    #[test]
+    fn ballots_of_one_poll_coalesce_into_one_event_listing_who_voted() {
+        let (p, other) = (PollId::new(), PollId::new());
+        let (a, b) = (PersonId::new(), PersonId::new());
+        let cast = |poll, voter, voted| Event::BallotsCast {
+            poll,
+            voters: vec![voter],
+            voted,
+            eligible: 5,
+            interim: None,
+        };
+        let mut first = cast(p, a, 1);
+        assert!(first.absorb(&cast(p, b, 2)));
+        assert_eq!(first, {
+            let mut both = cast(p, a, 2);
+            if let Event::BallotsCast { voters, .. } = &mut both {
+                voters.push(b);
+            }
+            both
+        });
+        assert!(!first.absorb(&cast(other, b, 1)), "another poll");
+        let closed = Event::PollCancelled {
+            poll: p,
+            at: Utc::now(),
+        };
+        assert!(!first.absorb(&closed), "another kind of event");
+        let mut state = setup(1).0;
+        let poll = Poll {
+            id: p,
+            item: None,
+            title: "T".into(),
+            kind: PollKind::Secret,
+            rule: MajorityRule::Simple,
+            options: vec![],
+            allow_change: false,
+            state: PollState::Open,
+            eligible: [a, b].into_iter().collect(),
+            ineligible: BTreeMap::new(),
+            voted: Default::default(),
+            choices: Default::default(),
+            show_interim: false,
+            result: None,
+            round: 1,
+            runoff_of: None,
+            corrects: None,
+            opened_at: None,
+            closed_at: None,
+        };
+        state.apply(&Event::PollCreated {
+            poll: Box::new(poll),
+        });
+        state.apply(&first);
+        assert_eq!(state.poll(p).map(|p| p.voted.len()), Some(2));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::extract::ws::Utf8Bytes;
 use chrono::{SubsecRound, Utc};
 use plenum_domain::{
     AgendaEntry, Applied, AuditEvent, BallotChoice, Command, CommandId, Event, LiveError,
@@ -139,6 +140,14 @@ struct Actor {
     events: broadcast::Sender<Arc<Broadcast>>,
 }
 
+/// An event of the batch being built, serialized once the batch is complete.
+struct Emitted {
+    seq: u64,
+    public: bool,
+    user: UserId,
+    event: Event,
+}
+
 struct Pending {
     job: super::Job,
     outcome: Option<Result<serde_json::Value, LiveFailure>>,
@@ -195,9 +204,10 @@ impl Actor {
         let mut state = (*self.state).clone();
         let mut seq = self.seq;
         let mut batch = Batch::default();
-        let mut broadcasts = Vec::new();
+        let mut emitted: Vec<Emitted> = Vec::new();
+        // Per poll, the index in `emitted` of this batch's ballots event still open for more.
+        let mut open_ballots: HashMap<PollId, usize> = HashMap::new();
         let mut destroy_keys = Vec::new();
-        let mut audit = Vec::new();
         let now = Utc::now().trunc_subsecs(6);
         let mut in_batch: HashMap<CommandId, usize> = HashMap::new();
 
@@ -278,30 +288,43 @@ impl Actor {
                 batch.participations.push(participation);
             }
             state.apply_all(&applied);
-            let first_seq = seq + 1;
-            for event in &applied.events {
+            let mut first_seq = seq + 1;
+            let mut last_seq = self.seq.max(seq);
+            let mut count = 0;
+            for event in applied.events {
+                // A ballot joins the batch's pending ballots event of its poll.
+                if let Some(&at) = event.poll().and_then(|poll| open_ballots.get(&poll))
+                    && emitted[at].event.absorb(&event)
+                {
+                    if count == 0 {
+                        first_seq = emitted[at].seq;
+                    }
+                    last_seq = emitted[at].seq;
+                    count += 1;
+                    continue;
+                }
+                if let Some(poll) = event.poll() {
+                    if matches!(event, Event::BallotsCast { .. }) {
+                        open_ballots.insert(poll, emitted.len());
+                    } else {
+                        // Whatever happens to the poll next comes after its ballots so far.
+                        open_ballots.remove(&poll);
+                    }
+                }
                 seq += 1;
-                let public = state.event_is_public(event);
-                let payload = serde_json::to_string(event).unwrap_or_default();
-                batch.events.push(StoredEvent {
+                last_seq = seq;
+                count += 1;
+                emitted.push(Emitted {
                     seq,
-                    at: now,
-                    public,
-                    payload: payload.clone(),
+                    public: state.event_is_public(&event),
+                    user: job.user,
+                    event,
                 });
-                broadcasts.push(Arc::new(Broadcast {
-                    seq,
-                    json: format!("{{\"type\":\"event\",\"seq\":{seq},\"event\":{payload}}}"),
-                    public_json: public.then(|| {
-                        format!("{{\"type\":\"event\",\"seq\":{seq},\"event\":{payload}}}")
-                    }),
-                }));
-                audit.push(audit_event(job.user, event));
             }
             let response = serde_json::json!({
-                "seq": if applied.events.is_empty() { self.seq.max(seq) } else { seq },
+                "seq": last_seq,
                 "first_seq": first_seq,
-                "events": applied.events.len(),
+                "events": count,
             });
             batch
                 .commands
@@ -309,6 +332,28 @@ impl Actor {
             pending[index].outcome = Some(Ok(response));
         }
 
+        let mut broadcasts = Vec::with_capacity(emitted.len());
+        let mut audit = Vec::new();
+        for e in emitted {
+            let payload = serde_json::to_string(&e.event).unwrap_or_default();
+            let json = format!(
+                "{{\"type\":\"event\",\"seq\":{},\"event\":{payload}}}",
+                e.seq
+            );
+            let json = Utf8Bytes::from(json);
+            broadcasts.push(Arc::new(Broadcast {
+                seq: e.seq,
+                public_json: e.public.then(|| json.clone()),
+                json,
+            }));
+            audit.extend(audit_event(e.user, &e.event));
+            batch.events.push(StoredEvent {
+                seq: e.seq,
+                at: now,
+                public: e.public,
+                payload,
+            });
+        }
         let state_json = match serde_json::to_string(&state) {
             Ok(json) => json,
             Err(err) => {
@@ -346,7 +391,7 @@ impl Actor {
                 for b in broadcasts {
                     let _ = self.events.send(b);
                 }
-                for event in merge_ballot_audits(audit.into_iter().flatten().collect()) {
+                for event in audit {
                     if let Err(err) = plenum_store::audit::append(&self.db, event, now).await {
                         tracing::error!(error = %err, "could not write the audit log");
                     }
@@ -435,37 +480,6 @@ impl Actor {
     }
 }
 
-/// One audit entry per poll for all the ballots of a batch ("these members voted"), at the
-/// place of the batch's first ballot in that poll, so a council voting at once costs a handful
-/// of entries, not one each, and the order of the log stays the order of events.
-fn merge_ballot_audits(events: Vec<AuditEvent>) -> Vec<AuditEvent> {
-    let mut out: Vec<AuditEvent> = Vec::new();
-    let mut voters: Vec<(String, usize, Vec<serde_json::Value>)> = Vec::new();
-    for event in events {
-        if event.action == "poll.voted"
-            && let Ok(detail) = serde_json::from_str::<serde_json::Value>(&event.detail)
-        {
-            let poll = detail["poll"].as_str().unwrap_or_default().to_owned();
-            match voters.iter_mut().find(|(p, _, _)| *p == poll) {
-                Some((_, _, list)) => list.push(detail["voter"].clone()),
-                None => {
-                    voters.push((poll, out.len(), vec![detail["voter"].clone()]));
-                    out.push(event);
-                }
-            }
-            continue;
-        }
-        out.push(event);
-    }
-    for (poll, index, list) in voters {
-        if let Some(entry) = out.get_mut(index) {
-            entry.subject = Some(poll.clone());
-            entry.detail = serde_json::json!({"poll": poll, "voters": list}).to_string();
-        }
-    }
-    out
-}
-
 /// The audit entry of an event: every poll action, attendance change and declaration. For
 /// ballots only "X voted", never what.
 fn audit_event(user: UserId, event: &Event) -> Option<AuditEvent> {
@@ -486,9 +500,10 @@ fn audit_event(user: UserId, event: &Event) -> Option<AuditEvent> {
             "poll.opened",
             serde_json::json!({"poll": poll, "eligible": eligible.len()}),
         ),
-        Event::BallotCast { poll, voter, .. } => (
+        // One entry per poll and batch ("these members voted"), never what.
+        Event::BallotsCast { poll, voters, .. } => (
             "poll.voted",
-            serde_json::json!({"poll": poll, "voter": voter}),
+            serde_json::json!({"poll": poll, "voters": voters}),
         ),
         Event::BallotChanged { poll, voter, .. } => (
             "poll.vote_changed",
@@ -510,39 +525,10 @@ fn audit_event(user: UserId, event: &Event) -> Option<AuditEvent> {
     Some(AuditEvent {
         actor: Some(user),
         action: action.to_owned(),
-        subject: None,
+        subject: match event {
+            Event::BallotsCast { poll, .. } => Some(poll.to_string()),
+            _ => None,
+        },
         detail: detail.to_string(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event(action: &str, detail: serde_json::Value) -> AuditEvent {
-        AuditEvent {
-            actor: None,
-            action: action.into(),
-            subject: None,
-            detail: detail.to_string(),
-        }
-    }
-
-    #[test]
-    fn ballots_of_a_batch_become_one_entry_in_place() {
-        let merged = merge_ballot_audits(vec![
-            event("poll.opened", serde_json::json!({"poll": "p"})),
-            event("poll.voted", serde_json::json!({"poll": "p", "voter": "a"})),
-            event("poll.voted", serde_json::json!({"poll": "p", "voter": "b"})),
-            event("poll.closed", serde_json::json!({"poll": "p"})),
-        ]);
-        let actions: Vec<&str> = merged.iter().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions, ["poll.opened", "poll.voted", "poll.closed"]);
-        assert!(
-            merged[1].detail.contains("\"voters\":[\"a\",\"b\"]"),
-            "{}",
-            merged[1].detail
-        );
-        assert!(!merged[1].detail.contains("choice"));
-    }
 }

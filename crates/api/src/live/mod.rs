@@ -17,6 +17,7 @@ use plenum_store::DatabaseConnection;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub use actor::LiveFailure;
+use axum::extract::ws::Utf8Bytes;
 use keys::PollKeys;
 
 /// How many events a slow subscriber may fall behind before it is dropped to resynchronise.
@@ -26,10 +27,10 @@ pub const SUBSCRIBER_BUFFER: usize = 4096;
 #[derive(Debug)]
 pub struct Broadcast {
     pub seq: u64,
-    /// The server message for entitled viewers.
-    pub json: String,
+    /// The server message for entitled viewers (shared bytes: cloning per subscriber is cheap).
+    pub json: Utf8Bytes,
     /// The server message for the public, if they may see this event at all.
-    pub public_json: Option<String>,
+    pub public_json: Option<Utf8Bytes>,
 }
 
 /// A command on its way to a meeting's actor.

@@ -411,6 +411,10 @@ pub async fn live_socket(
     Ok(ws
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
+        // The 128 KiB default buffers per connection dominated the RSS of 10,000 live clients
+        // (about 135 KiB each); live messages are small, and the buffers grow when needed.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| connection(socket, state, who, query.meeting, query.last_seq)))
 }
 
@@ -604,7 +608,7 @@ async fn connection(
                         s.last_sent = b.seq;
                         let payload = if s.viewer.entitled() { Some(&b.json) } else { b.public_json.as_ref() };
                         if let Some(payload) = payload
-                            && out.try_send(Message::Text(Utf8Bytes::from(payload.clone()))).is_err()
+                            && out.try_send(Message::Text(payload.clone())).is_err()
                         {
                             let _ = out.try_send(close(4000, "resync"));
                             break;
