@@ -465,14 +465,18 @@ export function reduce(state, event, me) {
       p.not_voted = event.eligible.map((person) => ({ person, name: nameOf(state, person) }));
       return true;
     }
-    case "ballot_cast": {
+    case "ballots_cast": {
+      // One event per committed batch of ballots: the voters of the batch, the running count.
       const p = pollOf(state, event.poll);
       if (!p) return false;
+      const voters = Array.isArray(event.voters) ? event.voters : [];
       p.voted_count = event.voted;
       p.eligible_count = event.eligible;
-      if (Array.isArray(p.voted) && !p.voted.includes(event.voter)) p.voted.push(event.voter);
-      if (me != null && event.voter === me) p.i_voted = true;
-      p.not_voted = (p.not_voted ?? []).filter((n) => n.person !== event.voter);
+      if (Array.isArray(p.voted)) {
+        for (const voter of voters) if (!p.voted.includes(voter)) p.voted.push(voter);
+      }
+      if (me != null && voters.includes(me)) p.i_voted = true;
+      p.not_voted = (p.not_voted ?? []).filter((n) => !voters.includes(n.person));
       p.interim = event.interim ?? null;
       return true;
     }

@@ -3,10 +3,10 @@
 pub mod admin;
 pub mod auth;
 pub mod clerk;
-pub mod documents;
-pub mod files;
 pub mod collab;
 mod collab_live;
+pub mod documents;
+pub mod files;
 pub mod forums;
 pub mod health;
 pub mod ical;
