@@ -3,10 +3,11 @@
 //
 // Routes: #/login, #/ (home), #/meetings/{id}, #/meetings/{id}/live, #/meetings/{id}/chair,
 // #/display/{id}, #/portal, #/portal/meetings/{id}, #/portal/papers/{id}, #/devices,
-// #/papers/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
+// #/papers/{id}, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
 
 import { api } from "./js/api.js";
 import { lang, onLangChange, register, setLang, t } from "./js/i18n.js";
+import { onUserMessage, userStream } from "./js/live/socket.js";
 import { el, errorBox, focusHeading, loading } from "./js/ui.js";
 
 register({
@@ -18,6 +19,9 @@ register({
     "app.nav.home": "Meine Sitzungen",
     "app.nav.portal": "Öffentlich",
     "app.nav.devices": "Meine Geräte",
+    "app.nav.notes": "Meine Notizen",
+    "app.nav.forums": "Foren",
+    "app.nav.unread": "ungelesen",
     "app.nav.login": "Anmelden",
     "app.nav.logout": "Abmelden",
     "app.lang.button": "English",
@@ -38,6 +42,9 @@ register({
     "app.nav.home": "My meetings",
     "app.nav.portal": "Public",
     "app.nav.devices": "My devices",
+    "app.nav.notes": "My notes",
+    "app.nav.forums": "Forums",
+    "app.nav.unread": "unread",
     "app.nav.login": "Sign in",
     "app.nav.logout": "Sign out",
     "app.lang.button": "Deutsch",
@@ -67,9 +74,13 @@ const ROUTES = [
   [/^\/portal\/meetings\/([\w-]+)$/, screen("./js/screens/portal.js", "mountMeeting"), false],
   [/^\/portal\/papers\/([\w-]+)$/, screen("./js/screens/portal.js", "mountPaper"), false],
   [/^\/devices$/, screen("./js/screens/devices.js"), true],
+  [/^\/notes$/, screen("./js/screens/collab.js"), true],
+  [/^\/forums$/, screen("./js/screens/collab.js", "mountForums"), true],
+  [/^\/forums\/([\w-]+)$/, screen("./js/screens/collab.js", "mountForum"), true],
+  [/^\/threads\/([\w-]+)$/, screen("./js/screens/collab.js", "mountThread"), true],
 ];
 
-const state = { cleanup: null, generation: 0, afterLogin: null, routed: 0 };
+const state = { cleanup: null, generation: 0, afterLogin: null, routed: 0, unread: 0 };
 
 function root() {
   return document.querySelector("#main .screen");
@@ -183,6 +194,14 @@ function renderNav(path = currentPath()) {
   }
   items.push(navLink("#/portal", t("app.nav.portal"), path, (p) => p.startsWith("/portal")));
   if (user) {
+    items.push(navLink("#/notes", t("app.nav.notes"), path, (p) => p === "/notes"));
+    const forums = navLink("#/forums", t("app.nav.forums"), path,
+      (p) => p.startsWith("/forums") || p.startsWith("/threads"));
+    if (state.unread > 0) {
+      forums.append(" ", el("span", { class: "badge nav-badge", id: "nav-unread" }, String(state.unread),
+        el("span", { class: "visually-hidden" }, ` ${t("app.nav.unread")}`)));
+    }
+    items.push(forums);
     items.push(navLink("#/devices", t("app.nav.devices"), path, (p) => p === "/devices"));
     items.push(el("button", {
       type: "button",
@@ -196,6 +215,21 @@ function renderNav(path = currentPath()) {
     items.push(navLink("#/login", t("app.nav.login"), path, (p) => p === "/login"));
   }
   nav.replaceChildren(...items);
+}
+
+/** Unread forum posts for the header badge; kept current by the personal live stream. */
+async function loadUnread() {
+  if (!api.user()) {
+    state.unread = 0;
+    return;
+  }
+  try {
+    const forums = await api.get("/api/v1/forums");
+    state.unread = forums.reduce((sum, f) => sum + (f.unread ?? 0), 0);
+  } catch {
+    // keep the last figure
+  }
+  renderNav();
 }
 
 function applyStaticTexts() {
@@ -233,7 +267,16 @@ async function start() {
   window.addEventListener("online", updateOnline);
   window.addEventListener("offline", updateOnline);
   updateOnline();
+  onUserMessage((message) => {
+    if (message.type === "unread") {
+      state.unread = Number(message.total) || 0;
+      renderNav();
+    }
+  });
   api.onSession((user) => {
+    userStream(Boolean(user));
+    if (user) loadUnread();
+    else state.unread = 0;
     renderNav();
     if (!user && currentPath() !== "/login" && ROUTES.some(([p, , auth]) => auth === true && p.test(currentPath()))) {
       state.afterLogin = `#${currentPath()}`;
@@ -246,6 +289,10 @@ async function start() {
   // Restore the session from the refresh cookie (the access token is never stored).
   await api.refresh();
   route();
+  if (api.user()) {
+    userStream(true);
+    loadUnread();
+  }
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((error) => {

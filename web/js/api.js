@@ -66,7 +66,7 @@ async function send(method, path, body, { ifMatch, retry = true } = {}) {
 export const api = {
   get: (path) => send("GET", path),
   post: (path, body = {}) => send("POST", path, body),
-  del: (path) => send("DELETE", path),
+  del: (path, { ifMatch } = {}) => send("DELETE", path, undefined, { ifMatch }),
   patch: (path, body, { ifMatch } = {}) => send("PATCH", path, body, { ifMatch }),
 
   /** The access token (for the live ticket / WebSocket), or null when signed out. */

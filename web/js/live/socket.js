@@ -121,7 +121,8 @@ class LiveSession {
       }
     }
     if (this.closed || this.ws) return;
-    const params = new URLSearchParams({ meeting: this.meeting });
+    // meeting === null: the personal stream only (notes shared with me, forum posts, unread).
+    const params = new URLSearchParams(this.meeting ? { meeting: this.meeting } : {});
     if (ticket) params.set("ticket", ticket);
     if (this.seq !== null) params.set("last_seq", String(this.seq));
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -261,6 +262,17 @@ class LiveSession {
         }
         break;
       }
+      case "note_shared":
+      case "forum_post":
+      case "unread":
+        for (const fn of [...userListeners]) {
+          try {
+            fn(message);
+          } catch (error) {
+            console.warn("Plenum: user stream listener failed", error);
+          }
+        }
+        break;
       default:
         break;
     }
@@ -325,6 +337,30 @@ class LiveSession {
 }
 
 let current = null;
+let wantUserStream = false;
+const userListeners = new Set();
+
+/**
+ * `fn(message)` for every per-user message (`note_shared`, `forum_post`, `unread`); these arrive
+ * on whichever socket the app has open (a meeting's or the personal stream).
+ */
+export function onUserMessage(fn) {
+  userListeners.add(fn);
+  return () => userListeners.delete(fn);
+}
+
+/**
+ * Keeps the personal stream open while signed in and no meeting socket is open (one WebSocket
+ * per app: a meeting's socket carries the per-user messages too). `false` closes it.
+ */
+export function userStream(on) {
+  wantUserStream = on;
+  if (on && (!current || current.closed)) current = new LiveSession(null, false);
+  else if (!on && current && current.meeting === null) {
+    current.close();
+    current = null;
+  }
+}
 
 /**
  * The live session of a meeting, shared by every screen that shows it. `anonymous: true` is the
@@ -348,7 +384,10 @@ export function join(meeting, { anonymous = false } = {}) {
       setTimeout(() => {
         if (session.users === 0 && !session.closed) {
           session.close();
-          if (current === session) current = null;
+          if (current === session) {
+            current = null;
+            if (wantUserStream) userStream(true);
+          }
         }
       }, 2_000);
     },

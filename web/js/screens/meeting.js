@@ -3,6 +3,7 @@
 // the agenda. Also the paper view (#/papers/{id}). The renderers are shared with the portal.
 
 import { formatDate, formatDateTime, formatNumber, formatSize, register, t } from "../i18n.js";
+import { notesPanel } from "./collab.js";
 import { el, errorBox, errorMessage, richText } from "../ui.js";
 
 register({
@@ -350,10 +351,18 @@ export async function mount(root, params, ctx) {
   const { api } = ctx;
   await show(root, () => api.get(`/api/v1/meetings/${encodeURIComponent(params.id)}`),
     (meeting) => renderMeeting(meeting, api));
+  // Notes beside each agenda item, loaded when the item is opened.
+  for (const details of root.querySelectorAll("details.agenda-item")) {
+    details.addEventListener("toggle", () => {
+      if (!details.open || details.querySelector(".notes-panel")) return;
+      const id = details.id.replace(/^item-/, "");
+      details.querySelector(".agenda-body")?.append(notesPanel(api, { agenda_item_id: id }));
+    });
+  }
 }
 
 export async function mountPaper(root, params, ctx) {
   const { api } = ctx;
   await show(root, () => api.get(`/api/v1/papers/${encodeURIComponent(params.id)}`),
-    (paper) => renderPaper(paper, api));
+    (paper) => [...renderPaper(paper, api), notesPanel(api, { paper_id: paper.id })]);
 }
