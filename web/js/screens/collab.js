@@ -205,6 +205,7 @@ function noteForm({ api, orgs, target, note, status, onDone }) {
         body.value = "";
         page.value = "";
         quote.value = "";
+        share.value = "";
       }
       status.textContent = t("notes.saved");
       onDone();
@@ -239,7 +240,7 @@ export function notesPanel(api, target, headingId = nextId("notes")) {
   };
   (async () => {
     orgs = await myOrganizations(api);
-    formSlot.replaceChildren(el("h3", {}, t("notes.add")), noteForm({ api, orgs, target, status, onDone: reload }));
+    formSlot.replaceChildren(el("h3", { class: "notes-add-title" }, t("notes.add")), noteForm({ api, orgs, target, status, onDone: reload }));
     await reload();
   })();
   section.reload = reload;
