@@ -531,6 +531,8 @@ async fn openapi_documents_the_documents_api() {
         ("/api/v1/meetings", "get"),
         ("/api/v1/meetings/{id}", "get"),
         ("/api/v1/agenda-items/{id}", "get"),
+        ("/api/v1/agenda-items/{id}", "patch"),
+        ("/api/v1/meetings/{id}/agenda/order", "put"),
         ("/api/v1/papers/{id}", "get"),
         ("/api/v1/public/meetings", "get"),
         ("/api/v1/public/meetings/{id}", "get"),
@@ -778,5 +780,163 @@ async fn clerks_edit_meetings_with_optimistic_concurrency(#[case] backend: Backe
         .unwrap();
     assert_eq!(r.status(), 201);
     assert_eq!(json_of(r).await["state"], "scheduled");
+    app.stop().await;
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn clerks_edit_and_reorder_agenda_items(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let clerk = app.login("martina.sommer", 0).await;
+    let anna = app.login("anna.hartmann", 0).await;
+    let rat3 = meeting_named(&app, "3. Sitzung des Rates").await;
+    let path = format!("/api/v1/meetings/{}", rat3.id);
+    let etag_of = |r: &reqwest::Response| r.headers()["etag"].to_str().unwrap().to_owned();
+    let detail = app.get_with(&path, &clerk.access).await;
+    let agenda = json_of(detail).await["agenda"].as_array().unwrap().clone();
+    assert!(agenda.len() >= 2);
+    let first = agenda.iter().find(|i| i["public"] == true).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let item_path = format!("/api/v1/agenda-items/{first}");
+    let r = app.get_with(&item_path, &clerk.access).await;
+    let item_etag = etag_of(&r);
+    let patch = |token: &str, etag: Option<&str>, body: Value| {
+        let mut request = app
+            .client
+            .patch(app.url(&item_path))
+            .bearer_auth(token)
+            .json(&body);
+        if let Some(etag) = etag {
+            request = request.header("if-match", etag);
+        }
+        request.send()
+    };
+
+    // Missing If-Match: 428; stale: 412; a member: 403; empty title: 422 naming the field.
+    let body = json!({"title": "Neuer Titel", "public": false});
+    assert_eq!(
+        patch(&clerk.access, None, body.clone())
+            .await
+            .unwrap()
+            .status(),
+        428
+    );
+    assert_eq!(
+        patch(&clerk.access, Some("\"stale\""), body.clone())
+            .await
+            .unwrap()
+            .status(),
+        412
+    );
+    assert_eq!(
+        patch(&anna.access, Some(&item_etag), body.clone())
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let r = patch(&clerk.access, Some(&item_etag), json!({"title": "  "}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        json_of(r).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("title")
+    );
+    let r = patch(
+        &clerk.access,
+        Some(&item_etag),
+        json!({"paper_id": uuid::Uuid::now_v7()}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        json_of(r).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("paper_id")
+    );
+
+    // Making the first item non-public renumbers the agenda.
+    let r = patch(&clerk.access, Some(&item_etag), body).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_ne!(etag_of(&r), item_etag);
+    let item = json_of(r).await;
+    assert_eq!(item["title"], "Neuer Titel");
+    assert_eq!(item["public"], false);
+    assert!(item["number"].as_str().unwrap().starts_with("N "));
+    let r = app.get_with(&path, &clerk.access).await;
+    let meeting_etag = etag_of(&r);
+    let agenda = json_of(r).await["agenda"].as_array().unwrap().clone();
+    let numbers = |agenda: &[Value], public: bool| -> Vec<String> {
+        agenda
+            .iter()
+            .filter(|i| i["public"] == public)
+            .map(|i| i["number"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let expected = |prefix: &str, n: usize| -> Vec<String> {
+        (1..=n).map(|k| format!("{prefix} {k}")).collect()
+    };
+    let public = numbers(&agenda, true);
+    assert_eq!(public, expected("Ö", public.len()));
+    let closed = numbers(&agenda, false);
+    assert_eq!(closed, expected("N", closed.len()));
+
+    // Reordering: the full list, reversed.
+    let mut ids: Vec<String> = agenda
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.reverse();
+    let order = format!("{path}/agenda/order");
+    let put = |etag: Option<&str>, body: Value| {
+        let mut request = app
+            .client
+            .put(app.url(&order))
+            .bearer_auth(&clerk.access)
+            .json(&body);
+        if let Some(etag) = etag {
+            request = request.header("if-match", etag);
+        }
+        request.send()
+    };
+    assert_eq!(put(None, json!({"ids": ids})).await.unwrap().status(), 428);
+    let r = put(Some(&meeting_etag), json!({"ids": ids[1..]}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(json_of(r).await["detail"].as_str().unwrap().contains("ids"));
+    let mut twice = ids.clone();
+    twice[0] = twice[1].clone();
+    let r = put(Some(&meeting_etag), json!({"ids": twice}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = put(Some(&meeting_etag), json!({"ids": ids})).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let agenda = json_of(r).await["agenda"].as_array().unwrap().clone();
+    let now: Vec<&str> = agenda.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(now, ids);
+    // The public items are numbered Ö 1… in their new order.
+    let public = numbers(&agenda, true);
+    assert_eq!(public, expected("Ö", public.len()));
+    // The old meeting ETag is stale now.
+    assert_eq!(
+        put(Some(&meeting_etag), json!({"ids": ids}))
+            .await
+            .unwrap()
+            .status(),
+        412
+    );
     app.stop().await;
 }

@@ -409,3 +409,160 @@ pub async fn delete_agenda_item(
     txn.commit().await.map_err(plenum_store::StoreError::from)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaItemUpdate {
+    pub title: Option<String>,
+    /// Changing it renumbers the agenda (`Ö n` / `N n`).
+    pub public: Option<bool>,
+    /// `null` unlinks the paper.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub paper_id: Option<Option<Uuid>>,
+    /// Markdown; `null` removes the decision.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub decision: Option<Option<String>>,
+}
+
+/// Changes an agenda item's title, visibility, paper link or decision. Needs the item's ETag;
+/// 409 if its meeting is cancelled.
+#[utoipa::path(patch, path = "/api/v1/agenda-items/{id}", tag = "documents",
+    security(("bearer" = [])), request_body = AgendaItemUpdate,
+    params(("id" = Uuid, Path, description = "Agenda item id"),
+        ("If-Match" = String, Header, description = "The item's ETag")),
+    responses((status = 200, body = super::documents::AgendaItemDetail, headers(("ETag" = String))),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem),
+        (status = 409, body = crate::Problem), (status = 412, body = crate::Problem),
+        (status = 422, body = crate::Problem), (status = 428, body = crate::Problem)))]
+pub async fn update_agenda_item(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    id: std::result::Result<Path<Uuid>, PathRejection>,
+    AppJson(request): AppJson<AgendaItemUpdate>,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let id = AgendaItemId::from_uuid(id);
+    let detail = agenda_item_detail(&state, &viewer, id).await?;
+    let mut item = repo::agenda_items::get_live(&state.db, id).await?;
+    let meeting = repo::meetings::get_live(&state.db, item.meeting_id).await?;
+    let dir = Directory::load(&state.db).await?;
+    may_keep(&viewer, &dir, meeting.organization_id)?;
+    if let Some(problem) = precondition(&headers, &etag_of(&detail)?) {
+        return Ok(problem);
+    }
+    if meeting.state == MeetingState::Cancelled {
+        return Ok(conflict(plenum_domain::DomainError::RuleViolated(
+            "the items of a cancelled meeting cannot be changed".into(),
+        )));
+    }
+    if let Some(title) = &request.title {
+        item.title = Title::parse(title)?;
+    }
+    if let Some(decision) = &request.decision {
+        item.decision = decision.as_deref().map(Markdown::parse).transpose()?;
+    }
+    if let Some(paper) = request.paper_id {
+        let paper = paper.map(PaperId::from_uuid);
+        if let Some(paper) = paper
+            && repo::papers::get_live(&state.db, paper).await.is_err()
+        {
+            return Err(invalid("paper_id", "unknown paper"));
+        }
+        item.paper_id = paper;
+    }
+    let renumbered = request.public.is_some_and(|p| p != item.public);
+    if let Some(public) = request.public {
+        item.public = public;
+        // The number must state the visibility; `renumber` gives the final one below.
+        item.number = AgendaNumber::numbered(public, item.position);
+    }
+    let txn = state
+        .db
+        .begin()
+        .await
+        .map_err(plenum_store::StoreError::from)?;
+    repo::agenda_items::update(&txn, item).await?;
+    if renumbered {
+        renumber(&txn, meeting.id).await?;
+    }
+    txn.commit().await.map_err(plenum_store::StoreError::from)?;
+    let detail = agenda_item_detail(&state, &viewer, id).await?;
+    with_etag(&HeaderMap::new(), &detail)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaOrder {
+    /// Every live item of the meeting, each once, in the new order.
+    pub ids: Vec<Uuid>,
+}
+
+/// Reorders the whole agenda and renumbers it. Needs the meeting's ETag; `ids` must list every
+/// item of the meeting exactly once (else 422).
+#[utoipa::path(put, path = "/api/v1/meetings/{id}/agenda/order", tag = "documents",
+    security(("bearer" = [])), request_body = AgendaOrder,
+    params(("id" = Uuid, Path, description = "Meeting id"),
+        ("If-Match" = String, Header, description = "The meeting's ETag")),
+    responses((status = 200, body = super::documents::MeetingDetail, headers(("ETag" = String))),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem),
+        (status = 409, body = crate::Problem), (status = 412, body = crate::Problem),
+        (status = 422, body = crate::Problem), (status = 428, body = crate::Problem)))]
+pub async fn order_agenda(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    id: std::result::Result<Path<Uuid>, PathRejection>,
+    AppJson(request): AppJson<AgendaOrder>,
+) -> Result<Response> {
+    let Path(id) = id?;
+    let (viewer, meeting, etag) = current_meeting(&state, &auth, id).await?;
+    if let Some(problem) = precondition(&headers, &etag) {
+        return Ok(problem);
+    }
+    if matches!(
+        meeting.state,
+        MeetingState::Closed | MeetingState::Cancelled
+    ) {
+        return Ok(conflict(plenum_domain::DomainError::RuleViolated(format!(
+            "the agenda of a {} meeting cannot be reordered",
+            super::documents::state_name(meeting.state)
+        ))));
+    }
+    let txn = state
+        .db
+        .begin()
+        .await
+        .map_err(plenum_store::StoreError::from)?;
+    let items = repo::agenda_items::list_by_meeting(&txn, meeting.id, false).await?;
+    let mut given = request.ids.clone();
+    given.sort_unstable();
+    given.dedup();
+    let mut known: Vec<Uuid> = items.iter().map(|i| i.id.as_uuid()).collect();
+    known.sort_unstable();
+    if given.len() != request.ids.len() || given != known {
+        return Err(invalid(
+            "ids",
+            "must list every agenda item of the meeting exactly once",
+        ));
+    }
+    for mut item in items {
+        let index = request
+            .ids
+            .iter()
+            .position(|i| *i == item.id.as_uuid())
+            .unwrap_or(0);
+        let position = u32::try_from(index + 1).map_err(|_| invalid("ids", "too many items"))?;
+        if item.position != position {
+            item.position = position;
+            repo::agenda_items::update(&txn, item).await?;
+        }
+    }
+    renumber(&txn, meeting.id).await?;
+    txn.commit().await.map_err(plenum_store::StoreError::from)?;
+    let detail = meeting_detail(&state, &viewer, meeting.id).await?;
+    with_etag(&HeaderMap::new(), &detail)
+}

@@ -11,7 +11,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use plenum_domain::{
@@ -47,9 +47,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/meetings/{id}/invite", post(clerk::invite))
         .route("/meetings/{id}/agenda", post(clerk::create_agenda_item))
+        .route("/meetings/{id}/agenda/order", put(clerk::order_agenda))
         .route(
             "/agenda-items/{id}",
-            get(get_agenda_item).delete(clerk::delete_agenda_item),
+            get(get_agenda_item)
+                .patch(clerk::update_agenda_item)
+                .delete(clerk::delete_agenda_item),
         )
         .route("/papers/{id}", get(get_paper))
         .route("/public/meetings", get(public_meetings))

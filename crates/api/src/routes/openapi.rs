@@ -72,6 +72,8 @@ use crate::AppState;
         super::clerk::cancel_meeting,
         super::clerk::create_agenda_item,
         super::clerk::delete_agenda_item,
+        super::clerk::update_agenda_item,
+        super::clerk::order_agenda,
         super::ical::get_meetings_ics,
         super::oparl::get_system,
         super::oparl::get_bodies,
