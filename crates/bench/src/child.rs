@@ -210,6 +210,7 @@ pub fn serve(backend: Backend, pg_url: &str, members: usize, bare: bool) -> Resu
             "body": world.body,
             "meeting": world.meeting,
             "item": world.item,
+            "agenda_meeting": world.agenda_meeting,
             "chair": {"username": chair.username, "secret": chair.secret},
         })
     );

@@ -1,6 +1,7 @@
 //! The `read` run: a fixed number of GET requests, a fixed number in flight, against read pages
-//! of a server in its own process: an OParl list page (public) and a meeting's live state as a
-//! member sees it. Requests/s and latency percentiles per page.
+//! of a server in its own process: the member's meeting page (40 agenda items, 100 files), the
+//! public meeting page, an OParl list page (public) and a meeting's live state as a member sees
+//! it. Requests/s and latency percentiles per page.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -160,7 +161,18 @@ async fn drive(options: &ReadOptions, server: &ServerProcess) -> Result<ReadRepo
     let body = server.uuid("body")?;
     let meeting = server.uuid("meeting")?;
     let token = crate::setup::login(&http, &base, &server.chair()?).await?;
-    let pages: [(&'static str, String, Option<&str>); 2] = [
+    let agenda_meeting = server.uuid("agenda_meeting")?;
+    let pages: [(&'static str, String, Option<&str>); 4] = [
+        (
+            "meeting page (member)",
+            format!("/api/v1/meetings/{agenda_meeting}"),
+            Some(token.as_str()),
+        ),
+        (
+            "meeting page (public)",
+            format!("/api/v1/public/meetings/{agenda_meeting}"),
+            None,
+        ),
         (
             "OParl person list",
             format!("/oparl/v1/body/{body}/person"),
@@ -172,6 +184,7 @@ async fn drive(options: &ReadOptions, server: &ServerProcess) -> Result<ReadRepo
             Some(token.as_str()),
         ),
     ];
+    check_meeting_page(&http, &base, agenda_meeting, &token).await?;
     let mut figures = Vec::new();
     for (name, path, token) in pages {
         let url = format!("{base}{path}");
@@ -231,4 +244,45 @@ async fn get(http: &reqwest::Client, url: &str, token: Option<&str>) -> Result<(
     let response = request.send().await?.error_for_status()?;
     let body = response.bytes().await?;
     Ok((started.elapsed(), body.len()))
+}
+
+/// The meeting pages measured are the real thing: 40 items and 100 files for the member, only the
+/// 30 public items (with their 75 files) for the public.
+async fn check_meeting_page(
+    http: &reqwest::Client,
+    base: &str,
+    meeting: uuid::Uuid,
+    token: &str,
+) -> Result<()> {
+    let counts = |page: &Value| {
+        let agenda = page["agenda"].as_array().cloned().unwrap_or_default();
+        let files: usize = agenda
+            .iter()
+            .map(|item| item["files"].as_array().map_or(0, Vec::len))
+            .sum();
+        (agenda.len(), files)
+    };
+    let member: Value = http
+        .get(format!("{base}/api/v1/meetings/{meeting}"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let public: Value = http
+        .get(format!("{base}/api/v1/public/meetings/{meeting}"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let (member_counts, public_counts) = (counts(&member), counts(&public));
+    if member_counts != (40, 100) || public_counts != (30, 75) {
+        bail!(
+            "the meeting page shows (items, files) {member_counts:?} to the member and \
+             {public_counts:?} to the public, not (40, 100) and (30, 75)"
+        );
+    }
+    Ok(())
 }

@@ -41,6 +41,9 @@ pub struct World {
     pub body: Uuid,
     pub meeting: Uuid,
     pub item: Uuid,
+    /// A meeting with 40 agenda items (30 public, 10 non-public), 20 papers and 100 files: the
+    /// member's meeting page of the `read` run.
+    pub agenda_meeting: Uuid,
 }
 
 fn web_dir() -> PathBuf {
@@ -208,6 +211,7 @@ impl World {
             },
         )
         .await?;
+        let agenda_meeting = big_agenda_meeting(&txn, body.id, org.id).await?;
         txn.commit().await?;
         Ok(World {
             addr: server.addr,
@@ -220,6 +224,7 @@ impl World {
             body: body.id.as_uuid(),
             meeting: meeting.id.as_uuid(),
             item: item.id.as_uuid(),
+            agenda_meeting: agenda_meeting.as_uuid(),
         })
     }
 
@@ -275,4 +280,102 @@ pub async fn login(http: &reqwest::Client, base: &str, p: &Participant) -> Resul
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("no access token in {step2}"))
+}
+
+/// A meeting as a busy council has it: 40 agenda items (Ö 1–30, N 1–10), the first 20 with a
+/// paper each, and 5 files on each of items 16–35 (100 files, 75 of them on public items;
+/// metadata only, the read run does not download).
+async fn big_agenda_meeting(
+    txn: &impl ConnectionTrait,
+    body: BodyId,
+    org: OrganizationId,
+) -> Result<MeetingId> {
+    let now = Utc::now();
+    let meeting = repo::meetings::insert(
+        txn,
+        Meeting {
+            id: MeetingId::new(),
+            meta: Meta::default(),
+            organization_id: org,
+            name: Name::parse("Ratssitzung mit großer Tagesordnung")?,
+            start: now + chrono::Duration::days(7),
+            end: None,
+            location_id: None,
+            state: MeetingState::Invited,
+            invited_at: Some(now),
+        },
+    )
+    .await?;
+    for i in 1..=40u32 {
+        let public = i <= 30;
+        let number = if public {
+            format!("Ö {i}")
+        } else {
+            format!("N {}", i - 30)
+        };
+        let paper = if i <= 20 {
+            let paper = repo::papers::insert(
+                txn,
+                Paper {
+                    id: PaperId::new(),
+                    meta: Meta::default(),
+                    body_id: body,
+                    reference: PaperReference::parse(&format!("VO/{:05}/26", 20_000 + i))?,
+                    paper_type: PaperType::Resolution,
+                    title: Title::parse(&format!("Beschlussvorlage Nummer {i} zur Tagesordnung"))?,
+                    date: now.date_naive(),
+                    originator_id: Some(org),
+                    text: Markdown::parse(&format!(
+                        "Der Rat beschließt die Vorlage {i}.\n\n**Begründung:** siehe Anlagen."
+                    ))?,
+                    public,
+                },
+            )
+            .await?;
+            Some(paper.id)
+        } else {
+            None
+        };
+        let item = repo::agenda_items::insert(
+            txn,
+            AgendaItem {
+                id: AgendaItemId::new(),
+                meta: Meta::default(),
+                meeting_id: meeting.id,
+                number: AgendaNumber::parse(&number)?,
+                position: i,
+                public,
+                title: Title::parse(&format!("Tagesordnungspunkt {i}: Beratung und Beschluss"))?,
+                paper_id: paper,
+                decision: None,
+            },
+        )
+        .await?;
+        if (16..=35).contains(&i) {
+            for f in 1..=5u8 {
+                let mut digest = [0u8; 32];
+                digest[0] = i as u8;
+                digest[1] = f;
+                let sha256 = Sha256Digest::from_bytes(digest);
+                repo::files::insert(
+                    txn,
+                    File {
+                        id: FileId::new(),
+                        meta: Meta::default(),
+                        body_id: body,
+                        name: FileName::parse(&format!("Anlage {f} zu TOP {i}.pdf"))?,
+                        media_type: MediaType::pdf(),
+                        size: 100_000,
+                        sha256,
+                        storage_key: format!("bench/{sha256}"),
+                        paper_id: None,
+                        meeting_id: None,
+                        agenda_item_id: Some(item.id),
+                    },
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(meeting.id)
 }

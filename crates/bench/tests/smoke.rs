@@ -78,7 +78,7 @@ fn read_pages_answer_every_request() {
         exe: exe(),
     })
     .unwrap_or_else(|err| panic!("the read benchmark failed: {err:#}"));
-    assert_eq!(report.pages.len(), 2);
+    assert_eq!(report.pages.len(), 4);
     for page in &report.pages {
         assert_eq!((page.ok, page.failed), (40, 0), "{}", report.table());
         assert!(page.bytes > 40, "{} has a body", page.name);
