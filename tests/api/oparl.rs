@@ -1,5 +1,5 @@
 //! OParl 1.1 and the iCalendar feed, black-box: every object the demo council serves is walked,
-//! checked against the OParl JSON schemas (`shared/oparl/schema`) and against the rules the schemas
+//! checked against the OParl JSON schemas (`tests/fixtures/oparl/schema`, copied from the OParl spec) and against the rules the schemas
 //! cannot express, and searched for anything non-public.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -35,7 +35,7 @@ const TYPES: [&str; 12] = [
 // --- JSON schemas ------------------------------------------------------------------------------
 
 fn schema_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/oparl/schema")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/oparl/schema")
 }
 
 /// Resolves `$ref`s between the schema files (`Location.json`, `…/1.1/Organization`) from disk.
