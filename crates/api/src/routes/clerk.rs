@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use plenum_domain::{
-    AccessDecision, Action, AgendaItem, AgendaItemId, AgendaNumber, LocationId, Markdown, Meeting,
-    MeetingId, MeetingState, Meta, Name, OrganizationId, PaperId, Resource, Title, authorize,
+    Action, AgendaItem, AgendaItemId, AgendaNumber, LocationId, Markdown, Meeting, MeetingId,
+    MeetingState, Meta, Name, OrganizationId, PaperId, Resource, Title,
 };
 use plenum_store::{TransactionTrait, repo};
 use serde::Deserialize;
@@ -55,18 +55,14 @@ fn precondition(headers: &HeaderMap, current: &str) -> Option<Response> {
 /// Whether the clerk may write sessions of this organization: `Ok` or the 403/404.
 fn may_keep(viewer: &Viewer, dir: &Directory, organization: OrganizationId) -> Result<()> {
     let organization = dir.organization_ref(organization)?;
-    match authorize(
+    crate::access::require(
         &viewer.actor,
         Action::Update,
         &Resource::Meeting {
             organization,
             public: true,
         },
-    ) {
-        AccessDecision::Allow => Ok(()),
-        AccessDecision::Forbidden => Err(ApiError::Forbidden),
-        AccessDecision::NotFound => Err(ApiError::NotFound),
-    }
+    )
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> ApiError {

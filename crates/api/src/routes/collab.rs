@@ -11,9 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use plenum_domain::{
-    AccessDecision, Action, Actor, ActorMembership, OrganizationRef, Resource, authorize,
-};
+use plenum_domain::{Action, Actor, OrganizationRef, Resource};
 use plenum_domain::{
     AgendaItemId, DomainError, FileId, MeetingId, OrganizationId, PaperId, PersonId, User, UserId,
 };
@@ -63,11 +61,7 @@ pub fn not_found() -> CollabError {
 
 /// 404 unless allowed; 403 when the caller may see the thing but not do this.
 pub fn require(actor: &Actor, action: Action, resource: &Resource) -> CollabResult<()> {
-    match authorize(actor, action, resource) {
-        AccessDecision::Allow => Ok(()),
-        AccessDecision::Forbidden => Err(CollabError::Api(ApiError::Forbidden)),
-        AccessDecision::NotFound => Err(not_found()),
-    }
+    Ok(crate::access::require(actor, action, resource)?)
 }
 
 /// 422 with a detail naming the field.
@@ -200,22 +194,12 @@ impl Member {
 
 /// The caller's memberships active today (ended memberships grant nothing).
 pub async fn member(state: &AppState, user: &User) -> CollabResult<Member> {
-    let mut actor = Actor::signed_in(user.id, user.site_role).with_second_factor(true);
-    let mut organizations = Vec::new();
-    if let Some(person) = user.person_id {
-        let today = state.now().date_naive();
-        let mut memberships = Vec::new();
-        for m in repo::memberships::list_by_person(&state.db, person, false).await? {
-            if !m.is_active_on(today) {
-                continue;
-            }
-            let organization = repo::organizations::get(&state.db, m.organization_id).await?;
-            memberships.push(ActorMembership::from_membership(&m, organization.kind));
-            if !organizations.contains(&m.organization_id) {
-                organizations.push(m.organization_id);
-            }
+    let actor = crate::access::actor(state, user).await?;
+    let mut organizations: Vec<OrganizationId> = Vec::new();
+    for m in actor.memberships() {
+        if !organizations.contains(&m.organization) {
+            organizations.push(m.organization);
         }
-        actor = actor.with_person(person).with_memberships(memberships);
     }
     Ok(Member {
         user: user.clone(),

@@ -15,10 +15,9 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use plenum_domain::{
-    AccessDecision, Action, Actor, ActorMembership, AgendaItem, AgendaItemId, Consultation, File,
-    LiveState, Location, LocationId, Meeting, MeetingId, MeetingState, Organization,
-    OrganizationId, OrganizationRef, Paper, PaperId, PollState, Resource, SessionStatus, User,
-    authorize,
+    AccessDecision, Action, Actor, AgendaItem, AgendaItemId, Consultation, File, LiveState,
+    Location, LocationId, Meeting, MeetingId, MeetingState, Organization, OrganizationId,
+    OrganizationRef, Paper, PaperId, PollState, Resource, SessionStatus, User, authorize,
 };
 use plenum_store::{documents, repo};
 use serde::{Deserialize, Serialize};
@@ -247,7 +246,7 @@ impl Viewer {
 
     pub async fn member(state: &AppState, user: &User) -> Result<Self> {
         Ok(Self {
-            actor: policy_actor(state, user).await?,
+            actor: crate::access::actor(state, user).await?,
             files_base: "/api/v1/files",
         })
     }
@@ -265,24 +264,6 @@ impl Viewer {
             url: format!("{}/{}/content", self.files_base, file.id),
         }
     }
-}
-
-/// The policy's actor for a signed-in user, with their memberships active today.
-pub async fn policy_actor(state: &AppState, user: &User) -> Result<Actor> {
-    let mut actor = Actor::signed_in(user.id, user.site_role).with_second_factor(true);
-    if let Some(person) = user.person_id {
-        let today = state.now().date_naive();
-        let mut memberships = Vec::new();
-        for m in repo::memberships::list_by_person(&state.db, person, false).await? {
-            if !m.is_active_on(today) {
-                continue;
-            }
-            let organization = repo::organizations::get(&state.db, m.organization_id).await?;
-            memberships.push(ActorMembership::from_membership(&m, organization.kind));
-        }
-        actor = actor.with_person(person).with_memberships(memberships);
-    }
-    Ok(actor)
 }
 
 /// Organizations and locations of every body, deleted ones included (old meetings refer to them).

@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{SinkExt, StreamExt};
 use plenum_domain::{
-    AccessDecision, Action, Actor, ActorMembership, Command, CommandActor, CommandId, LiveState,
-    MeetingId, OrganizationRef, Resource, User, authorize,
+    AccessDecision, Action, Command, CommandActor, CommandId, LiveState, MeetingId,
+    OrganizationRef, Resource, User, authorize,
 };
 use plenum_store::auth::sessions;
 use plenum_store::repo;
@@ -161,27 +161,9 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
     }
 }
 
-/// The policy's actor for a signed-in user, with their current memberships.
-async fn policy_actor(state: &AppState, user: &User) -> Result<Actor> {
-    let mut actor = Actor::signed_in(user.id, user.site_role).with_second_factor(true);
-    if let Some(person) = user.person_id {
-        let today = state.now().date_naive();
-        let mut memberships = Vec::new();
-        for m in repo::memberships::list_by_person(&state.db, person, false).await? {
-            if !m.is_active_on(today) {
-                continue;
-            }
-            let organization = repo::organizations::get(&state.db, m.organization_id).await?;
-            memberships.push(ActorMembership::from_membership(&m, organization.kind));
-        }
-        actor = actor.with_person(person).with_memberships(memberships);
-    }
-    Ok(actor)
-}
-
 /// What a signed-in user may see and do in this meeting.
 async fn roles(state: &AppState, user: &User, live: &LiveState) -> Result<(Viewer, CommandActor)> {
-    let actor = policy_actor(state, user).await?;
+    let actor = crate::access::actor(state, user).await?;
     let organization =
         OrganizationRef::new(live.roster.organization, live.roster.organization_kind);
     let entitled = authorize(
