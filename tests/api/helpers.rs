@@ -3,9 +3,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use plenum_domain::{AgendaItemId, FileId, PaperId};
 use plenum_server::RunningServer;
 use plenum_server::config::Config;
+use plenum_server::demo::demo_body_id;
 use plenum_store::Backend;
+use plenum_store::repo;
 use plenum_store::testing::TestDb;
 
 pub struct TestApp {
@@ -181,5 +184,79 @@ pub async fn fresh_totp_step() {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// Non-public titles, texts and file names of the demo, and the ids of non-public things: what
+/// no public endpoint (portal, OParl, iCalendar, search) may ever serve.
+pub struct Secrets {
+    pub texts: Vec<String>,
+    pub papers: Vec<PaperId>,
+    pub items: Vec<AgendaItemId>,
+    pub files: Vec<FileId>,
+}
+
+pub async fn secrets(app: &TestApp) -> Secrets {
+    let db = &app.db.db;
+    let body = demo_body_id();
+    let mut texts = Vec::new();
+    let mut papers = Vec::new();
+    for paper in repo::papers::list_by_body(db, body, true).await.unwrap() {
+        if !paper.public {
+            texts.push(paper.title.to_string());
+            texts.push(paper.text.as_str().to_owned());
+            texts.push(paper.reference.to_string());
+            papers.push(paper.id);
+        }
+    }
+    let mut items = Vec::new();
+    for meeting in repo::meetings::list_by_body(db, body, true).await.unwrap() {
+        for item in repo::agenda_items::list_by_meeting(db, meeting.id, true)
+            .await
+            .unwrap()
+        {
+            if !item.public {
+                texts.push(item.title.to_string());
+                if let Some(decision) = &item.decision {
+                    texts.push(decision.as_str().to_owned());
+                }
+                items.push(item.id);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for file in repo::files::list_by_body(db, body, true).await.unwrap() {
+        let hidden = file.paper_id.is_some_and(|p| papers.contains(&p))
+            || file.agenda_item_id.is_some_and(|i| items.contains(&i));
+        if hidden {
+            texts.push(file.name.to_string());
+            files.push(file.id);
+        }
+    }
+    assert!(papers.len() >= 2 && items.len() >= 3 && files.len() >= 2);
+    texts.retain(|t| t.len() >= 8);
+    Secrets {
+        texts,
+        papers,
+        items,
+        files,
+    }
+}
+
+pub fn assert_no_secret(secrets: &Secrets, what: &str, text: &str) {
+    for secret in &secrets.texts {
+        assert!(
+            !text.contains(secret.as_str()),
+            "non-public text {secret:?} appears in {what}"
+        );
+    }
+    for id in secrets
+        .papers
+        .iter()
+        .map(|p| p.to_string())
+        .chain(secrets.items.iter().map(|i| i.to_string()))
+        .chain(secrets.files.iter().map(|f| f.to_string()))
+    {
+        assert!(!text.contains(&id), "non-public id {id} appears in {what}");
     }
 }

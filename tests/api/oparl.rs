@@ -14,7 +14,7 @@ use rstest::rstest;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, assert_no_secret, secrets, spawn_app};
 
 const TYPE_PREFIX: &str = "https://schema.oparl.org/1.1/";
 const TYPES: [&str; 12] = [
@@ -225,73 +225,6 @@ fn strings_in(value: &Value, out: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
         Value::Object(map) => map.values().for_each(|v| strings_in(v, out)),
         _ => {}
-    }
-}
-
-// --- What must never be served -----------------------------------------------------------------
-
-struct Secrets {
-    /// Titles, texts, decisions and file names of non-public things.
-    texts: Vec<String>,
-    papers: Vec<PaperId>,
-    items: Vec<AgendaItemId>,
-    files: Vec<FileId>,
-}
-
-async fn secrets(app: &TestApp) -> Secrets {
-    let db = &app.db.db;
-    let body = demo_body_id();
-    let mut texts = Vec::new();
-    let mut papers = Vec::new();
-    for paper in repo::papers::list_by_body(db, body, true).await.unwrap() {
-        if !paper.public {
-            texts.push(paper.title.to_string());
-            texts.push(paper.text.as_str().to_owned());
-            texts.push(paper.reference.to_string());
-            papers.push(paper.id);
-        }
-    }
-    let mut items = Vec::new();
-    for meeting in repo::meetings::list_by_body(db, body, true).await.unwrap() {
-        for item in repo::agenda_items::list_by_meeting(db, meeting.id, true)
-            .await
-            .unwrap()
-        {
-            if !item.public {
-                texts.push(item.title.to_string());
-                if let Some(decision) = &item.decision {
-                    texts.push(decision.as_str().to_owned());
-                }
-                items.push(item.id);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    for file in repo::files::list_by_body(db, body, true).await.unwrap() {
-        let hidden = file.paper_id.is_some_and(|p| papers.contains(&p))
-            || file.agenda_item_id.is_some_and(|i| items.contains(&i));
-        if hidden {
-            texts.push(file.name.to_string());
-            files.push(file.id);
-        }
-    }
-    assert!(papers.len() >= 2 && items.len() >= 3 && files.len() >= 2);
-    // Texts shared with public items (e.g. a generic title) would make the search meaningless.
-    texts.retain(|t| t.len() >= 8);
-    Secrets {
-        texts,
-        papers,
-        items,
-        files,
-    }
-}
-
-fn assert_no_secret(secrets: &Secrets, what: &str, text: &str) {
-    for secret in &secrets.texts {
-        assert!(
-            !text.contains(secret.as_str()),
-            "non-public text {secret:?} appears in {what}"
-        );
     }
 }
 
