@@ -23,6 +23,8 @@ type Socket =
 pub struct LiveClient {
     socket: Socket,
     pub inbox: Vec<Value>,
+    /// Commands sent and not yet answered, for a resend after a rate-limit refusal.
+    sent: std::collections::HashMap<Uuid, Value>,
 }
 
 impl LiveClient {
@@ -53,12 +55,13 @@ impl LiveClient {
         LiveClient {
             socket,
             inbox: Vec::new(),
+            sent: std::collections::HashMap::new(),
         }
     }
 
-    async fn receive(&mut self) -> Option<Value> {
+    async fn receive(&mut self, deadline: tokio::time::Instant) -> Option<Value> {
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(20), self.socket.next())
+            let next = tokio::time::timeout_at(deadline, self.socket.next())
                 .await
                 .ok()??;
             match next.ok()? {
@@ -74,9 +77,14 @@ impl LiveClient {
         if let Some(i) = self.inbox.iter().position(&pred) {
             return self.inbox.remove(i);
         }
+        // One deadline for the whole wait: pings every 15 s must not keep it waiting forever.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let Some(message) = self.receive().await else {
-                panic!("connection ended while waiting; inbox: {:?}", self.inbox);
+            let Some(message) = self.receive(deadline).await else {
+                panic!(
+                    "connection ended or nothing matched within 20 s; inbox: {:?}",
+                    self.inbox
+                );
             };
             if pred(&message) {
                 return message;
@@ -92,6 +100,7 @@ impl LiveClient {
     }
 
     pub async fn send_with_id(&mut self, id: Uuid, command: Value) {
+        self.sent.insert(id, command.clone());
         let message = json!({"type": "command", "command_id": id, "command": command});
         self.socket
             .send(Message::Text(message.to_string().into()))
@@ -99,13 +108,26 @@ impl LiveClient {
             .unwrap();
     }
 
-    /// The ack or error for a command.
+    /// The ack or error for a command. A command refused unread by the rate limit is sent
+    /// again with the same id after the server's `retry_after`, as the web app does.
     pub async fn reply(&mut self, id: Uuid) -> Value {
-        let id = id.to_string();
-        self.wait_for(move |m| {
-            m["command_id"] == id.as_str() && (m["type"] == "ack" || m["type"] == "error")
-        })
-        .await
+        let key = id.to_string();
+        loop {
+            let key = key.clone();
+            let reply = self
+                .wait_for(move |m| {
+                    m["command_id"] == key.as_str() && (m["type"] == "ack" || m["type"] == "error")
+                })
+                .await;
+            if reply["problem"]["type"] != "/problems/rate-limited" {
+                self.sent.remove(&id);
+                return reply;
+            }
+            let seconds = reply["problem"]["retry_after"].as_u64().unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+            let command = self.sent[&id].clone();
+            self.send_with_id(id, command).await;
+        }
     }
 
     /// Sends and waits for an ack (panics on an error).
@@ -793,6 +815,53 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
     );
     assert!(!key_file.exists(), "the key is destroyed at close");
 
+    // The audit log records the poll's life and who voted (never what), written just after
+    // each batch; the chain stays intact.
+    let poll_text = poll.to_string();
+    let mut entries = Vec::new();
+    for _ in 0..100 {
+        entries = plenum_store::audit::list(&app.db.db).await.unwrap();
+        if entries
+            .iter()
+            .any(|e| e.event.action == "poll.closed" && e.event.detail.contains(&poll_text))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let of_poll = |action: &str| {
+        entries
+            .iter()
+            .filter(|e| e.event.action == action && e.event.detail.contains(&poll_text))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of_poll("poll.opened").len(), 1);
+    assert_eq!(of_poll("poll.closed").len(), 1, "{entries:?}");
+    let audited_voters: std::collections::BTreeSet<String> = of_poll("poll.voted")
+        .iter()
+        .flat_map(|e| {
+            let detail: Value = serde_json::from_str(&e.event.detail).unwrap();
+            detail["voters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let expected_voters: std::collections::BTreeSet<String> =
+        c.members.iter().map(|(p, _)| p.to_string()).collect();
+    assert_eq!(audited_voters, expected_voters);
+    for e in of_poll("poll.voted") {
+        assert!(!e.event.detail.contains("choice"), "{:?}", e.event);
+    }
+    assert!(
+        plenum_store::audit::verify(&app.db.db)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+
     // Read every table as someone holding the database would.
     let backend_kind = app.db.db.get_database_backend();
     use sea_orm::{ConnectionTrait, Statement};
@@ -1014,6 +1083,60 @@ async fn the_websocket_checks_origin_and_tickets() {
     assert_eq!(
         public.reply(id).await["problem"]["type"],
         "/problems/unauthenticated"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_command_refused_by_the_rate_limit_is_named_and_can_be_sent_again() {
+    let Some(app) = spawn_app(Backend::Sqlite, false).await else {
+        return;
+    };
+    let c = committee(&app, 2).await;
+    let mut member = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    member.wait_for(|m| m["type"] == "snapshot").await;
+    // Far more than the burst allowance, as fast as the socket takes them.
+    let vote = json!({"type": "cast_ballot", "poll": Uuid::new_v4(), "choice": {"choice": "yes"}});
+    let mut ids = Vec::new();
+    for _ in 0..80 {
+        ids.push(member.send(vote.clone()).await);
+    }
+    let mut refused = Vec::new();
+    let mut answered = std::collections::BTreeSet::new();
+    for id in &ids {
+        let key = id.to_string();
+        let reply = member
+            .wait_for(move |m| m["command_id"] == key.as_str())
+            .await;
+        assert_eq!(reply["type"], "error", "{reply}");
+        match reply["problem"]["type"].as_str() {
+            Some("/problems/rate-limited") => {
+                assert_eq!(reply["problem"]["retry_after"], 1);
+                refused.push(*id);
+            }
+            Some(kind) => {
+                answered.insert(kind.to_owned());
+            }
+            None => panic!("no problem type: {reply}"),
+        }
+    }
+    assert!(!refused.is_empty(), "80 messages at once exceed the limit");
+    assert!(
+        refused.len() < ids.len(),
+        "the burst allowance goes through"
+    );
+    // After the wait the same command id is processed.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    member.send_with_id(refused[0], vote).await;
+    let reply = member.reply(refused[0]).await;
+    assert_eq!(
+        answered.len(),
+        1,
+        "the same rule refuses every copy: {answered:?}"
+    );
+    assert!(
+        answered.contains(reply["problem"]["type"].as_str().unwrap()),
+        "{reply}"
     );
     app.stop().await;
 }

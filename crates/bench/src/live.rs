@@ -64,7 +64,8 @@ impl LiveConn {
                 .ok_or_else(|| anyhow!("no ticket in {ticket}"))?;
             url.push_str(&format!("&ticket={ticket}"));
         }
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        // Browsers disable Nagle's algorithm on their sockets; so does the benchmark's client.
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
             .await
             .context("WebSocket upgrade")?;
         let (sink, mut stream) = socket.split();

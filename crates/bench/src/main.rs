@@ -153,6 +153,13 @@ fn own_exe() -> Result<PathBuf, ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Server-side diagnostics on demand, e.g. `RUST_LOG=plenum::live::batch=debug`.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match cli.command {
         Command::Fanout {
             backend,

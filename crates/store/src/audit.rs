@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use plenum_domain::{AuditEntry, AuditEvent};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 
 use crate::entity::audit_log;
@@ -98,6 +100,77 @@ pub async fn append(
                 });
             }
             Err(StoreError::Conflict(_)) => continue,
+            Err(err) => return Err(err),
+        }
+    }
+    Err(StoreError::Conflict(
+        "audit log busy; gave up after 50 attempts".into(),
+    ))
+}
+
+/// Whether a failed append may simply be tried again: another writer took the next sequence
+/// number first, or (SQLite) committed between this transaction's read and its write.
+fn retryable(err: &StoreError) -> bool {
+    match err {
+        StoreError::Conflict(_) => true,
+        StoreError::Database(err) => {
+            let text = err.to_string();
+            text.contains("database is locked") || text.contains("busy")
+        }
+        _ => false,
+    }
+}
+
+/// Appends several events, each with its own time, in one transaction (one fsync), in order.
+/// Like [`append`], a concurrent writer that took the next sequence number first makes it start
+/// over on top.
+pub async fn append_all(
+    db: &sea_orm::DatabaseConnection,
+    events: &[(DateTime<Utc>, AuditEvent)],
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    for _ in 0..50 {
+        let txn = db.begin().await?;
+        let last = audit_log::Entity::find()
+            .order_by_desc(audit_log::Column::Seq)
+            .one(&txn)
+            .await?;
+        let (mut seq, mut prev_hash) = match last {
+            Some(m) => (u64::try_from(m.seq).unwrap_or(0), m.hash),
+            None => (0, GENESIS.to_owned()),
+        };
+        let mut rows = Vec::with_capacity(events.len());
+        for (at, event) in events {
+            let at = chrono::SubsecRound::trunc_subsecs(*at, 6);
+            seq += 1;
+            let hash = entry_hash(&prev_hash, seq, at, event);
+            rows.push(audit_log::ActiveModel {
+                seq: Set(i64::try_from(seq).unwrap_or(i64::MAX)),
+                at: Set(at),
+                actor: Set(event.actor.map(|a| a.as_uuid())),
+                action: Set(event.action.clone()),
+                subject: Set(event.subject.clone()),
+                detail: Set(event.detail.clone()),
+                prev_hash: Set(std::mem::replace(&mut prev_hash, hash.clone())),
+                hash: Set(hash),
+            });
+        }
+        let inserted = audit_log::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(StoreError::from);
+        let committed = match inserted {
+            Ok(_) => txn.commit().await.map_err(StoreError::from),
+            Err(err) => {
+                let _ = txn.rollback().await;
+                Err(err)
+            }
+        };
+        match committed {
+            Ok(()) => return Ok(()),
+            Err(err) if retryable(&err) => continue,
             Err(err) => return Err(err),
         }
     }

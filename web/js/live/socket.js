@@ -250,12 +250,18 @@ class LiveSession {
       case "error": {
         const id = message.command_id;
         const entry = id ? this.pending.get(id) : null;
-        if (entry) {
+        const kind = String(message.problem?.type ?? "").split("/").pop();
+        if (entry && message.type === "error" && kind === "rate-limited") {
+          // Refused unread: the same id goes again once the server allows it.
+          const seconds = Number(message.problem?.retry_after ?? 1);
+          setTimeout(() => {
+            if (this.pending.get(id) === entry) this.transmit(id, entry.command);
+          }, Math.max(1, seconds) * 1000);
+        } else if (entry) {
           this.pending.delete(id);
           if (message.type === "ack") entry.resolve(message.result);
           else entry.reject(new CommandError(message.problem));
         } else if (message.type === "error" && !id) {
-          const kind = String(message.problem?.type ?? "").split("/").pop();
           if (kind === "rate-limited") break;
           this.problem = message.problem;
           if (this.state === null) this.setStatus(Status.FAILED);

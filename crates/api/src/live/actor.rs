@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use plenum_domain::{
     AgendaEntry, Applied, AuditEvent, BallotChoice, Command, CommandId, Event, LiveError,
     LiveState, MeetingId, PollId, Roster, RosterMember, RuleSet, UserId,
@@ -113,6 +113,7 @@ pub(super) async fn start(
     let (state, stored_seq) = load_state(&db, meeting, rule_set).await?;
     let (tx, rx) = mpsc::channel(4096);
     let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
+    let db_for_audit = db.clone();
     let actor = Actor {
         db,
         keys,
@@ -122,6 +123,7 @@ pub(super) async fn start(
         stored_seq,
         state: Arc::new(state),
         events: events.clone(),
+        audit: audit_writer(db_for_audit),
     };
     tokio::spawn(actor.run(rx));
     Ok(Arc::new(MeetingHandle { tx, events }))
@@ -138,6 +140,26 @@ struct Actor {
     stored_seq: Option<u64>,
     state: Arc<LiveState>,
     events: broadcast::Sender<Arc<Broadcast>>,
+    /// The audit entries of committed batches, on their way to the audit writer.
+    audit: mpsc::UnboundedSender<Vec<(DateTime<Utc>, AuditEvent)>>,
+}
+
+/// Writes the audit entries of committed batches, in order, off the vote path: the next batch
+/// need not wait for them. Entries that queued up meanwhile share one transaction. The task ends
+/// once the actor is gone and the queue is empty.
+fn audit_writer(db: DatabaseConnection) -> mpsc::UnboundedSender<Vec<(DateTime<Utc>, AuditEvent)>> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<(DateTime<Utc>, AuditEvent)>>();
+    tokio::spawn(async move {
+        while let Some(mut entries) = rx.recv().await {
+            while let Ok(more) = rx.try_recv() {
+                entries.extend(more);
+            }
+            if let Err(err) = plenum_store::audit::append_all(&db, &entries).await {
+                tracing::error!(error = %err, entries = entries.len(), "could not write the audit log");
+            }
+        }
+    });
+    tx
 }
 
 /// An event of the batch being built, serialized once the batch is complete.
@@ -176,6 +198,8 @@ impl Actor {
     }
 
     async fn process(&mut self, jobs: Vec<super::Job>) {
+        let started = std::time::Instant::now();
+        let size = jobs.len();
         // Retries of commands applied before get their stored answer, nothing else.
         let mut known: HashMap<CommandId, (UserId, String)> = HashMap::new();
         let ids: Vec<CommandId> = jobs.iter().map(|job| job.command_id).collect();
@@ -197,6 +221,7 @@ impl Actor {
                 return;
             }
         }
+        let looked_up = started.elapsed();
         let mut pending: Vec<Pending> = jobs
             .into_iter()
             .map(|job| Pending { job, outcome: None })
@@ -332,6 +357,7 @@ impl Actor {
             pending[index].outcome = Some(Ok(response));
         }
 
+        let decided = started.elapsed();
         let mut broadcasts = Vec::with_capacity(emitted.len());
         let mut audit = Vec::new();
         for e in emitted {
@@ -365,12 +391,14 @@ impl Actor {
                 return;
             }
         };
+        let serialized = started.elapsed();
         let commands_written = !batch.commands.is_empty();
         let result = if commands_written {
             self.commit(seq, state_json, batch, now).await
         } else {
             Ok(())
         };
+        let committed = started.elapsed();
         match result {
             Ok(()) => {
                 if commands_written {
@@ -391,11 +419,23 @@ impl Actor {
                 for b in broadcasts {
                     let _ = self.events.send(b);
                 }
-                for event in audit {
-                    if let Err(err) = plenum_store::audit::append(&self.db, event, now).await {
-                        tracing::error!(error = %err, "could not write the audit log");
-                    }
+                let sent = started.elapsed();
+                if !audit.is_empty() {
+                    let _ = self
+                        .audit
+                        .send(audit.into_iter().map(|e| (now, e)).collect());
                 }
+                tracing::debug!(
+                    target: "plenum::live::batch",
+                    size,
+                    lookup_us = looked_up.as_micros() as u64,
+                    decide_us = (decided - looked_up).as_micros() as u64,
+                    serialize_us = (serialized - decided).as_micros() as u64,
+                    commit_us = (committed - serialized).as_micros() as u64,
+                    reply_us = (sent - committed).as_micros() as u64,
+                    queue_us = (started.elapsed() - sent).as_micros() as u64,
+                    "live batch"
+                );
             }
             Err(err) => {
                 tracing::error!(meeting = %self.meeting, error = %err, "live batch not committed");

@@ -616,13 +616,19 @@ async fn connection(
                 let elapsed = last_refill.elapsed().as_secs_f64();
                 last_refill = std::time::Instant::now();
                 tokens = (tokens + elapsed * MESSAGES_PER_SECOND).min(MESSAGES_PER_SECOND * 2.0);
+                let parsed = serde_json::from_str::<ClientMessage>(body.as_str());
                 if tokens < 1.0 {
+                    // A refused command is named, so that the client knows to send it again.
                     let problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many messages").with_retry_after(1);
-                    let _ = out.send(text(serde_json::json!({"type": "error", "problem": problem}))).await;
+                    let mut message = serde_json::json!({"type": "error", "problem": problem});
+                    if let Ok(ClientMessage::Command { command_id, .. }) = &parsed {
+                        message["command_id"] = serde_json::json!(command_id);
+                    }
+                    let _ = out.send(text(message)).await;
                     continue;
                 }
                 tokens -= 1.0;
-                match serde_json::from_str::<ClientMessage>(body.as_str()) {
+                match parsed {
                     Ok(ClientMessage::Ping) => {
                         let _ = out.send(text(serde_json::json!({"type": "pong"}))).await;
                     }
