@@ -943,3 +943,30 @@ async fn every_clerk_write_is_audited(#[case] backend: Backend) {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn openapi_documents_the_paper_writes() {
+    let app = spawn_app(Backend::Sqlite, false).await.unwrap();
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    for (path, method) in [
+        ("/api/v1/papers", "post"),
+        ("/api/v1/papers/{id}", "patch"),
+        ("/api/v1/papers/{id}/consultations", "post"),
+        ("/api/v1/papers/{id}/consultations/order", "put"),
+        ("/api/v1/consultations/{id}", "delete"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+    for schema in [
+        "PaperCreate",
+        "PaperUpdate",
+        "ConsultationCreate",
+        "ConsultationOrder",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    app.stop().await;
+}
