@@ -4,7 +4,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use plenum_domain::{AuditEntry, AuditEvent};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryOrder, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -59,6 +60,44 @@ fn to_entry(m: audit_log::Model) -> AuditEntry {
     }
 }
 
+/// One attempt at appending `event` after the last entry; `Conflict` if another writer took
+/// the sequence number first.
+async fn try_append(
+    db: &impl ConnectionTrait,
+    event: &AuditEvent,
+    at: DateTime<Utc>,
+) -> Result<AuditEntry> {
+    let last = audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Seq)
+        .one(db)
+        .await?;
+    let (seq, prev_hash) = match last {
+        Some(m) => (u64::try_from(m.seq).unwrap_or(0) + 1, m.hash),
+        None => (1, GENESIS.to_owned()),
+    };
+    let hash = entry_hash(&prev_hash, seq, at, event);
+    audit_log::ActiveModel {
+        seq: Set(i64::try_from(seq).unwrap_or(i64::MAX)),
+        at: Set(at),
+        actor: Set(event.actor.map(|a| a.as_uuid())),
+        action: Set(event.action.clone()),
+        subject: Set(event.subject.clone()),
+        detail: Set(event.detail.clone()),
+        prev_hash: Set(prev_hash.clone()),
+        hash: Set(hash.clone()),
+    }
+    .insert(db)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(AuditEntry {
+        seq,
+        at,
+        event: event.clone(),
+        prev_hash,
+        hash,
+    })
+}
+
 /// Appends an event. Concurrent appends race for the next sequence number; the primary key lets
 /// exactly one win and the others retry on top of it.
 pub async fn append(
@@ -67,45 +106,45 @@ pub async fn append(
     at: DateTime<Utc>,
 ) -> Result<AuditEntry> {
     let at = chrono::SubsecRound::trunc_subsecs(at, 6);
-    for _ in 0..50 {
-        let last = audit_log::Entity::find()
-            .order_by_desc(audit_log::Column::Seq)
-            .one(db)
-            .await?;
-        let (seq, prev_hash) = match last {
-            Some(m) => (u64::try_from(m.seq).unwrap_or(0) + 1, m.hash),
-            None => (1, GENESIS.to_owned()),
-        };
-        let hash = entry_hash(&prev_hash, seq, at, &event);
-        let insert = audit_log::ActiveModel {
-            seq: Set(i64::try_from(seq).unwrap_or(i64::MAX)),
-            at: Set(at),
-            actor: Set(event.actor.map(|a| a.as_uuid())),
-            action: Set(event.action.clone()),
-            subject: Set(event.subject.clone()),
-            detail: Set(event.detail.clone()),
-            prev_hash: Set(prev_hash.clone()),
-            hash: Set(hash.clone()),
-        }
-        .insert(db)
-        .await;
-        match insert.map_err(StoreError::from) {
-            Ok(_) => {
-                return Ok(AuditEntry {
-                    seq,
-                    at,
-                    event,
-                    prev_hash,
-                    hash,
-                });
-            }
+    for _ in 0..ATTEMPTS {
+        match try_append(db, &event, at).await {
             Err(StoreError::Conflict(_)) => continue,
+            done => return done,
+        }
+    }
+    Err(busy())
+}
+
+/// Appends an event inside the caller's transaction, so the entry commits (or rolls back) with
+/// the change it records. Each attempt runs in a savepoint: on PostgreSQL a lost race for the
+/// sequence number would otherwise abort the whole transaction. Append last, just before the
+/// commit, so the entry's sequence number is held as briefly as possible.
+pub async fn append_in(
+    txn: &DatabaseTransaction,
+    event: AuditEvent,
+    at: DateTime<Utc>,
+) -> Result<AuditEntry> {
+    let at = chrono::SubsecRound::trunc_subsecs(at, 6);
+    for _ in 0..ATTEMPTS {
+        let savepoint = txn.begin().await?;
+        match try_append(&savepoint, &event, at).await {
+            Ok(entry) => {
+                savepoint.commit().await?;
+                return Ok(entry);
+            }
+            Err(StoreError::Conflict(_)) => {
+                savepoint.rollback().await?;
+            }
             Err(err) => return Err(err),
         }
     }
-    Err(StoreError::Conflict(
-        "audit log busy; gave up after 50 attempts".into(),
-    ))
+    Err(busy())
+}
+
+const ATTEMPTS: usize = 50;
+
+fn busy() -> StoreError {
+    StoreError::Conflict(format!("audit log busy; gave up after {ATTEMPTS} attempts"))
 }
 
 /// Whether a failed append may simply be tried again: another writer took the next sequence
@@ -131,8 +170,9 @@ pub async fn append_all(
     if events.is_empty() {
         return Ok(());
     }
-    for _ in 0..50 {
-        let txn = db.begin().await?;
+    for _ in 0..ATTEMPTS {
+        // Immediate on SQLite: the read of the last entry cannot go stale before the insert.
+        let txn = crate::begin_write(db).await?;
         let last = audit_log::Entity::find()
             .order_by_desc(audit_log::Column::Seq)
             .one(&txn)
@@ -174,9 +214,7 @@ pub async fn append_all(
             Err(err) => return Err(err),
         }
     }
-    Err(StoreError::Conflict(
-        "audit log busy; gave up after 50 attempts".into(),
-    ))
+    Err(busy())
 }
 
 /// Every entry, in order.

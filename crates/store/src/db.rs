@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use plenum_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::{Result, StoreError};
 
@@ -113,6 +116,20 @@ async fn check_reachable(raw: &str) -> Result<()> {
     Err(StoreError::Unreachable(format!(
         "cannot reach PostgreSQL at {host}:{port}: {reason}"
     )))
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: it takes the
+/// database's write lock at once (waiting up to the busy timeout for another writer), so the
+/// transaction's reads cannot go stale before its first write. A deferred SQLite transaction that
+/// reads first fails with "database is locked" when another connection commits in between. On
+/// PostgreSQL it is a plain `BEGIN`; lock rows with `repo::…::lock`.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    Ok(db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?)
 }
 
 /// Applies every pending migration.

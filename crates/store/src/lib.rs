@@ -21,7 +21,7 @@ pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Backend, connect, migrate, ping};
+pub use db::{Backend, begin_write, connect, migrate, ping};
 pub use error::StoreError;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 

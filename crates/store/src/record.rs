@@ -3,8 +3,8 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use plenum_domain::{DomainError, Meta};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend,
+    DbErr, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -86,6 +86,31 @@ where
     meta.modified = now().max(stored.meta().modified);
     write(db, &record).await?;
     Ok(record)
+}
+
+/// Locks the live row with this id until the transaction `db` ends, so a check made after the
+/// lock (an `If-Match`) still holds when the transaction writes: a second writer of the row waits
+/// here until the first one commits, and then sees its changes. `NotFound` if there is no live
+/// row. PostgreSQL: `SELECT … FOR UPDATE`. SQLite has no row locks: there the transaction must be
+/// begun with [`crate::begin_write`] (`BEGIN IMMEDIATE`), which serialises all writers, and this
+/// only checks that the row is live.
+pub(crate) async fn lock<R: Record>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    id_column: <R::Entity as EntityTrait>::Column,
+) -> Result<()> {
+    let mut query = R::Entity::find()
+        .filter(id_column.eq(id))
+        .filter(R::deleted_column().is_null());
+    if db.get_database_backend() != DbBackend::Sqlite {
+        query = query.lock_exclusive();
+    }
+    let live = query.one(db).await?.is_some();
+    if live {
+        Ok(())
+    } else {
+        Err(StoreError::not_found(R::NAME, id))
+    }
 }
 
 /// Marks the record as deleted (a tombstone); deleting a deleted record is `NotFound`.

@@ -28,6 +28,11 @@ macro_rules! crud {
         pub async fn update(db: &impl ConnectionTrait, value: $ty) -> Result<$ty> {
             record::update(db, value).await
         }
+        /// Locks the live row until the transaction `db` ends (see `record::lock`); `NotFound`
+        /// if there is none.
+        pub async fn lock(db: &impl ConnectionTrait, id: $id) -> Result<()> {
+            record::lock::<$ty>(db, id.as_uuid(), C::Id).await
+        }
         /// Soft-deletes the object, leaving a tombstone.
         pub async fn delete(db: &impl ConnectionTrait, id: $id) -> Result<$ty> {
             record::soft_delete(db, id.as_uuid()).await

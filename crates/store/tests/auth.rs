@@ -233,6 +233,55 @@ async fn refresh_tokens_rotate_once_and_sessions_revoke(#[case] backend: Backend
 #[case::sqlite(Backend::Sqlite)]
 #[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_entries_commit_or_roll_back_with_their_transaction(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    // Concurrent writers, each appending inside its own transaction (racing plain appends too);
+    // every third rolls back, and its entry must vanish without leaving a gap.
+    let writers = (0..24u64).map(|i| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let event = AuditEvent {
+                actor: None,
+                action: "paper.updated".into(),
+                subject: Some(format!("paper:{i}")),
+                detail: format!("{{\"n\":{i}}}"),
+            };
+            if i % 4 == 3 {
+                audit::append(&db, event, Utc::now()).await.unwrap();
+                return true;
+            }
+            let txn = plenum_store::begin_write(&db).await.unwrap();
+            audit::append_in(&txn, event, Utc::now()).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            if i.is_multiple_of(3) {
+                txn.rollback().await.unwrap();
+                false
+            } else {
+                txn.commit().await.unwrap();
+                true
+            }
+        })
+    });
+    let mut kept = 0;
+    for handle in writers.collect::<Vec<_>>() {
+        kept += u64::from(handle.await.unwrap());
+    }
+    let entries = audit::list(db).await.unwrap();
+    assert_eq!(entries.len() as u64, kept);
+    assert!(entries.iter().all(|e| {
+        let n: u64 = e.event.subject.as_deref().unwrap()[6..].parse().unwrap();
+        n % 4 == 3 || !n.is_multiple_of(3)
+    }));
+    assert_eq!(audit::verify(db).await.unwrap(), Ok(kept));
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_audit_chain_is_gap_free_and_detects_tampering(#[case] backend: Backend) {
     let Some(test_db) = TestDb::migrated(backend).await else {
         return;

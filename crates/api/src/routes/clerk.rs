@@ -1,6 +1,14 @@
 //! Writes for clerks (and chairs of self-organised bodies, as the policy says): meetings, their
 //! invitation and cancellation, and agenda items. Every change needs `If-Match` with the
-//! resource's current `ETag` (missing: 428, stale: 412); each write is one transaction.
+//! resource's current `ETag` (missing: 428, stale: 412).
+//!
+//! Each write is one transaction (`plenum_store::begin_write`) that first locks the row it hangs
+//! on (the meeting, for agenda items too; see `repo::…::lock`), then computes the current `ETag`
+//! inside the transaction, checks `If-Match` against it, writes, appends an audit entry and
+//! commits. Two clerks sending the same `If-Match` are thus serialised: the second sees the first
+//! one's change and gets 412.
+//! Inside the transaction everything reads through it, never through `state.db` (an in-memory
+//! SQLite has a single connection).
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -11,8 +19,9 @@ use plenum_domain::{
     Action, AgendaItem, AgendaItemId, AgendaNumber, LocationId, Markdown, Meeting, MeetingId,
     MeetingState, Meta, Name, OrganizationId, PaperId, Resource, Title,
 };
-use plenum_store::{TransactionTrait, repo};
+use plenum_store::{DatabaseTransaction, StoreError, repo};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -22,7 +31,7 @@ use crate::json::AppJson;
 use crate::{ApiError, AppState, Problem, Result};
 
 /// `None` when the request's `If-Match` names `current`; else the 428/412 problem to send.
-fn precondition(headers: &HeaderMap, current: &str) -> Option<Response> {
+pub(crate) fn precondition(headers: &HeaderMap, current: &str) -> Option<Response> {
     let Some(given) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
         return Some(
             Problem::new(
@@ -52,6 +61,42 @@ fn precondition(headers: &HeaderMap, current: &str) -> Option<Response> {
     }
 }
 
+/// Starts the transaction of a write.
+pub(crate) async fn begin(state: &AppState) -> Result<DatabaseTransaction> {
+    Ok(plenum_store::begin_write(&state.db).await?)
+}
+
+/// Commits the transaction of a write.
+pub(crate) async fn commit(txn: DatabaseTransaction) -> Result<()> {
+    Ok(txn.commit().await.map_err(StoreError::from)?)
+}
+
+/// Appends the audit entry of a write to its transaction: who (`actor`), what (`action`, e.g.
+/// `paper.updated`), on which object (`subject` = `type:id`), and `detail` (ids and names of
+/// changed fields only, never titles or texts: they may be non-public).
+pub(crate) async fn audit(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    auth: &AuthUser,
+    action: &str,
+    subject: (&str, Uuid),
+    detail: serde_json::Value,
+) -> Result<()> {
+    let event = plenum_domain::AuditEvent {
+        actor: Some(auth.user.id),
+        action: action.to_owned(),
+        subject: Some(format!("{}:{}", subject.0, subject.1)),
+        detail: detail.to_string(),
+    };
+    plenum_store::audit::append_in(txn, event, state.now()).await?;
+    Ok(())
+}
+
+/// The names of the fields a partial update sets, for the audit entry.
+pub(crate) fn fields(named: &[(&'static str, bool)]) -> serde_json::Value {
+    json!({ "fields": named.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect::<Vec<_>>() })
+}
+
 /// Whether the clerk may write sessions of this organization: `Ok` or the 403/404.
 fn may_keep(viewer: &Viewer, dir: &Directory, organization: OrganizationId) -> Result<()> {
     let organization = dir.organization_ref(organization)?;
@@ -65,14 +110,14 @@ fn may_keep(viewer: &Viewer, dir: &Directory, organization: OrganizationId) -> R
     )
 }
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> ApiError {
     ApiError::Domain(plenum_domain::DomainError::InvalidValue {
         field,
         reason: reason.into(),
     })
 }
 
-fn conflict(err: plenum_domain::DomainError) -> Response {
+pub(crate) fn conflict(err: plenum_domain::DomainError) -> Response {
     Problem::new(
         StatusCode::CONFLICT,
         "invalid-transition",
@@ -126,8 +171,19 @@ pub async fn create_meeting(
         state: MeetingState::Planned,
         invited_at: None,
     };
-    let meeting = repo::meetings::insert(&state.db, meeting).await?;
-    let detail = meeting_detail(&state, &viewer, meeting.id).await?;
+    let txn = begin(&state).await?;
+    let meeting = repo::meetings::insert(&txn, meeting).await?;
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "meeting.created",
+        ("meeting", meeting.id.as_uuid()),
+        json!({"organization": organization.as_uuid()}),
+    )
+    .await?;
+    commit(txn).await?;
+    let detail = meeting_detail(&state.db, &viewer, meeting.id).await?;
     let mut response = with_etag(&headers, &detail)?;
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
@@ -148,7 +204,9 @@ pub struct MeetingUpdate {
 }
 
 /// A field that may be absent (unchanged), `null` (cleared) or set.
-fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(
+    deserializer: D,
+) -> std::result::Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
@@ -156,19 +214,19 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// The meeting as its clerk may change it, with its current ETag.
-async fn current_meeting(
-    state: &AppState,
-    auth: &AuthUser,
-    id: Uuid,
-) -> Result<(Viewer, Meeting, String)> {
-    let viewer = Viewer::member(state, &auth.user).await?;
-    let dir = Directory::load(&state.db).await?;
-    let id = MeetingId::from_uuid(id);
-    let detail = meeting_detail(state, &viewer, id).await?;
-    let meeting = repo::meetings::get_live(&state.db, id).await?;
-    may_keep(&viewer, &dir, meeting.organization_id)?;
-    Ok((viewer, meeting, etag_of(&detail)?))
+/// Locks the meeting in `txn` (first statement of the transaction), then loads it as its clerk
+/// may change it: the meeting and its current ETag (404 if invisible, 403 if not the clerk's).
+async fn locked_meeting(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    id: MeetingId,
+) -> Result<(Meeting, String)> {
+    repo::meetings::lock(txn, id).await?;
+    let detail = meeting_detail(txn, viewer, id).await?;
+    let meeting = repo::meetings::get_live(txn, id).await?;
+    let dir = Directory::load(txn).await?;
+    may_keep(viewer, &dir, meeting.organization_id)?;
+    Ok((meeting, etag_of(&detail)?))
 }
 
 /// Changes a meeting's name, times or location.
@@ -188,7 +246,9 @@ pub async fn update_meeting(
     AppJson(request): AppJson<MeetingUpdate>,
 ) -> Result<Response> {
     let Path(id) = id?;
-    let (viewer, mut meeting, etag) = current_meeting(&state, &auth, id).await?;
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let txn = begin(&state).await?;
+    let (mut meeting, etag) = locked_meeting(&txn, &viewer, MeetingId::from_uuid(id)).await?;
     if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }
@@ -211,15 +271,31 @@ pub async fn update_meeting(
         meeting.end = end;
     }
     if let Some(location) = request.location_id {
-        let dir = Directory::load(&state.db).await?;
+        let dir = Directory::load(&txn).await?;
         let location = location.map(LocationId::from_uuid);
         if location.is_some_and(|l| !dir.locations.contains_key(&l)) {
             return Err(invalid("location_id", "unknown location"));
         }
         meeting.location_id = location;
     }
-    repo::meetings::update(&state.db, meeting.clone()).await?;
-    let detail = meeting_detail(&state, &viewer, meeting.id).await?;
+    repo::meetings::update(&txn, meeting.clone()).await?;
+    let changed = fields(&[
+        ("name", request.name.is_some()),
+        ("start", request.start.is_some()),
+        ("end", request.end.is_some()),
+        ("location_id", request.location_id.is_some()),
+    ]);
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "meeting.updated",
+        ("meeting", meeting.id.as_uuid()),
+        changed,
+    )
+    .await?;
+    commit(txn).await?;
+    let detail = meeting_detail(&state.db, &viewer, meeting.id).await?;
     with_etag(&HeaderMap::new(), &detail)
 }
 
@@ -231,15 +307,32 @@ async fn transition(
     id: Uuid,
     next: MeetingState,
 ) -> Result<Response> {
-    let (viewer, meeting, etag) = current_meeting(&state, &auth, id).await?;
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let txn = begin(&state).await?;
+    let (meeting, etag) = locked_meeting(&txn, &viewer, MeetingId::from_uuid(id)).await?;
     if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }
     if let Err(err) = meeting.state.transition(next) {
         return Ok(conflict(err));
     }
-    repo::meetings::transition(&state.db, meeting.id, next).await?;
-    let detail = meeting_detail(&state, &viewer, meeting.id).await?;
+    repo::meetings::transition(&txn, meeting.id, next).await?;
+    let action = if next == MeetingState::Invited {
+        "meeting.invited"
+    } else {
+        "meeting.cancelled"
+    };
+    audit(
+        &txn,
+        &state,
+        &auth,
+        action,
+        ("meeting", meeting.id.as_uuid()),
+        json!({}),
+    )
+    .await?;
+    commit(txn).await?;
+    let detail = meeting_detail(&state.db, &viewer, meeting.id).await?;
     with_etag(&HeaderMap::new(), &detail)
 }
 
@@ -306,7 +399,9 @@ pub async fn create_agenda_item(
     AppJson(request): AppJson<AgendaItemCreate>,
 ) -> Result<Response> {
     let Path(id) = id?;
-    let (viewer, meeting, etag) = current_meeting(&state, &auth, id).await?;
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let txn = begin(&state).await?;
+    let (meeting, etag) = locked_meeting(&txn, &viewer, MeetingId::from_uuid(id)).await?;
     if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }
@@ -318,15 +413,10 @@ pub async fn create_agenda_item(
         .transpose()?;
     let paper_id = request.paper_id.map(PaperId::from_uuid);
     if let Some(paper) = paper_id
-        && repo::papers::get_live(&state.db, paper).await.is_err()
+        && repo::papers::get_live(&txn, paper).await.is_err()
     {
         return Err(invalid("paper_id", "unknown paper"));
     }
-    let txn = state
-        .db
-        .begin()
-        .await
-        .map_err(plenum_store::StoreError::from)?;
     let items = repo::agenda_items::list_by_meeting(&txn, meeting.id, false).await?;
     let position = items.iter().map(|i| i.position).max().unwrap_or(0) + 1;
     let mut item = AgendaItem {
@@ -342,9 +432,18 @@ pub async fn create_agenda_item(
     };
     repo::agenda_items::insert(&txn, item.clone()).await?;
     renumber(&txn, meeting.id).await?;
-    txn.commit().await.map_err(plenum_store::StoreError::from)?;
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "agenda_item.created",
+        ("agenda_item", item.id.as_uuid()),
+        json!({"meeting": meeting.id.as_uuid(), "paper": paper_id.map(|p| p.as_uuid())}),
+    )
+    .await?;
+    commit(txn).await?;
     item = repo::agenda_items::get_live(&state.db, item.id).await?;
-    let detail = agenda_item_detail(&state, &viewer, item.id).await?;
+    let detail = agenda_item_detail(&state.db, &viewer, item.id).await?;
     let mut response = with_etag(&HeaderMap::new(), &detail)?;
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
@@ -370,6 +469,24 @@ async fn renumber(db: &impl plenum_store::ConnectionTrait, meeting: MeetingId) -
     Ok(())
 }
 
+/// Locks the item's meeting in `txn`, then loads the item as its clerk may change it: the item,
+/// its meeting and the item's current ETag. `meeting` is the item's meeting as read before the
+/// transaction (an item never moves to another meeting).
+async fn locked_item(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    meeting: MeetingId,
+    id: AgendaItemId,
+) -> Result<(AgendaItem, Meeting, String)> {
+    repo::meetings::lock(txn, meeting).await?;
+    let detail = agenda_item_detail(txn, viewer, id).await?;
+    let item = repo::agenda_items::get_live(txn, id).await?;
+    let meeting = repo::meetings::get_live(txn, item.meeting_id).await?;
+    let dir = Directory::load(txn).await?;
+    may_keep(viewer, &dir, meeting.organization_id)?;
+    Ok((item, meeting, etag_of(&detail)?))
+}
+
 /// Removes an agenda item; the rest are renumbered. Needs the item's ETag.
 #[utoipa::path(delete, path = "/api/v1/agenda-items/{id}", tag = "documents",
     security(("bearer" = [])),
@@ -387,22 +504,26 @@ pub async fn delete_agenda_item(
     let Path(id) = id?;
     let viewer = Viewer::member(&state, &auth.user).await?;
     let id = AgendaItemId::from_uuid(id);
-    let detail = agenda_item_detail(&state, &viewer, id).await?;
-    let item = repo::agenda_items::get_live(&state.db, id).await?;
-    let meeting = repo::meetings::get_live(&state.db, item.meeting_id).await?;
-    let dir = Directory::load(&state.db).await?;
-    may_keep(&viewer, &dir, meeting.organization_id)?;
-    if let Some(problem) = precondition(&headers, &etag_of(&detail)?) {
+    let meeting = repo::agenda_items::get_live(&state.db, id)
+        .await?
+        .meeting_id;
+    let txn = begin(&state).await?;
+    let (_, meeting, etag) = locked_item(&txn, &viewer, meeting, id).await?;
+    if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }
-    let txn = state
-        .db
-        .begin()
-        .await
-        .map_err(plenum_store::StoreError::from)?;
     repo::agenda_items::delete(&txn, id).await?;
     renumber(&txn, meeting.id).await?;
-    txn.commit().await.map_err(plenum_store::StoreError::from)?;
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "agenda_item.deleted",
+        ("agenda_item", id.as_uuid()),
+        json!({"meeting": meeting.id.as_uuid()}),
+    )
+    .await?;
+    commit(txn).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -442,12 +563,12 @@ pub async fn update_agenda_item(
     let Path(id) = id?;
     let viewer = Viewer::member(&state, &auth.user).await?;
     let id = AgendaItemId::from_uuid(id);
-    let detail = agenda_item_detail(&state, &viewer, id).await?;
-    let mut item = repo::agenda_items::get_live(&state.db, id).await?;
-    let meeting = repo::meetings::get_live(&state.db, item.meeting_id).await?;
-    let dir = Directory::load(&state.db).await?;
-    may_keep(&viewer, &dir, meeting.organization_id)?;
-    if let Some(problem) = precondition(&headers, &etag_of(&detail)?) {
+    let meeting = repo::agenda_items::get_live(&state.db, id)
+        .await?
+        .meeting_id;
+    let txn = begin(&state).await?;
+    let (mut item, meeting, etag) = locked_item(&txn, &viewer, meeting, id).await?;
+    if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }
     if meeting.state == MeetingState::Cancelled {
@@ -464,7 +585,7 @@ pub async fn update_agenda_item(
     if let Some(paper) = request.paper_id {
         let paper = paper.map(PaperId::from_uuid);
         if let Some(paper) = paper
-            && repo::papers::get_live(&state.db, paper).await.is_err()
+            && repo::papers::get_live(&txn, paper).await.is_err()
         {
             return Err(invalid("paper_id", "unknown paper"));
         }
@@ -476,17 +597,27 @@ pub async fn update_agenda_item(
         // The number must state the visibility; `renumber` gives the final one below.
         item.number = AgendaNumber::numbered(public, item.position);
     }
-    let txn = state
-        .db
-        .begin()
-        .await
-        .map_err(plenum_store::StoreError::from)?;
     repo::agenda_items::update(&txn, item).await?;
     if renumbered {
         renumber(&txn, meeting.id).await?;
     }
-    txn.commit().await.map_err(plenum_store::StoreError::from)?;
-    let detail = agenda_item_detail(&state, &viewer, id).await?;
+    let changed = fields(&[
+        ("title", request.title.is_some()),
+        ("public", request.public.is_some()),
+        ("paper_id", request.paper_id.is_some()),
+        ("decision", request.decision.is_some()),
+    ]);
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "agenda_item.updated",
+        ("agenda_item", id.as_uuid()),
+        changed,
+    )
+    .await?;
+    commit(txn).await?;
+    let detail = agenda_item_detail(&state.db, &viewer, id).await?;
     with_etag(&HeaderMap::new(), &detail)
 }
 
@@ -515,7 +646,9 @@ pub async fn order_agenda(
     AppJson(request): AppJson<AgendaOrder>,
 ) -> Result<Response> {
     let Path(id) = id?;
-    let (viewer, meeting, etag) = current_meeting(&state, &auth, id).await?;
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let txn = begin(&state).await?;
+    let (meeting, etag) = locked_meeting(&txn, &viewer, MeetingId::from_uuid(id)).await?;
     if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }
@@ -528,11 +661,6 @@ pub async fn order_agenda(
             super::documents::state_name(meeting.state)
         ))));
     }
-    let txn = state
-        .db
-        .begin()
-        .await
-        .map_err(plenum_store::StoreError::from)?;
     let items = repo::agenda_items::list_by_meeting(&txn, meeting.id, false).await?;
     let mut given = request.ids.clone();
     given.sort_unstable();
@@ -558,7 +686,16 @@ pub async fn order_agenda(
         }
     }
     renumber(&txn, meeting.id).await?;
-    txn.commit().await.map_err(plenum_store::StoreError::from)?;
-    let detail = meeting_detail(&state, &viewer, meeting.id).await?;
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "agenda.reordered",
+        ("meeting", meeting.id.as_uuid()),
+        json!({}),
+    )
+    .await?;
+    commit(txn).await?;
+    let detail = meeting_detail(&state.db, &viewer, meeting.id).await?;
     with_etag(&HeaderMap::new(), &detail)
 }

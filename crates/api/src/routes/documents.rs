@@ -11,7 +11,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use plenum_domain::{
@@ -19,13 +19,13 @@ use plenum_domain::{
     Location, LocationId, Meeting, MeetingId, MeetingState, Organization, OrganizationId,
     OrganizationRef, Paper, PaperId, PollState, Resource, SessionStatus, User, authorize,
 };
-use plenum_store::{documents, repo};
+use plenum_store::{ConnectionTrait, documents, repo};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::clerk;
+use super::{clerk, papers};
 use crate::auth::AuthUser;
 use crate::markdown;
 use crate::{ApiError, AppState, Result};
@@ -53,7 +53,17 @@ pub fn router() -> Router<AppState> {
                 .patch(clerk::update_agenda_item)
                 .delete(clerk::delete_agenda_item),
         )
-        .route("/papers/{id}", get(get_paper))
+        .route("/papers", post(papers::create_paper))
+        .route("/papers/{id}", get(get_paper).patch(papers::update_paper))
+        .route(
+            "/papers/{id}/consultations",
+            post(papers::create_consultation),
+        )
+        .route(
+            "/papers/{id}/consultations/order",
+            put(papers::order_consultations),
+        )
+        .route("/consultations/{id}", delete(papers::delete_consultation))
         .route("/public/meetings", get(public_meetings))
         .route("/public/meetings/{id}", get(public_meeting))
         .route("/public/papers", get(public_papers))
@@ -431,8 +441,8 @@ fn paper_ref(paper: &Paper) -> PaperRef {
 }
 
 /// The stored live state of a meeting, if a live session was ever started.
-async fn live_state(state: &AppState, meeting: MeetingId) -> Result<Option<LiveState>> {
-    let Some((_, json)) = plenum_store::live::load(&state.db, meeting).await? else {
+async fn live_state(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<Option<LiveState>> {
+    let Some((_, json)) = plenum_store::live::load(db, meeting).await? else {
         return Ok(None);
     };
     match serde_json::from_str::<LiveState>(&json) {
@@ -496,7 +506,7 @@ fn election_outcome(outcome: &plenum_domain::ElectionOutcome) -> String {
 
 /// The agenda of a meeting as the viewer may see it, in order.
 async fn agenda_views(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     dir: &Directory,
     viewer: &Viewer,
     meeting: &Meeting,
@@ -509,14 +519,14 @@ async fn agenda_views(
         .collect();
     let item_ids: Vec<AgendaItemId> = items.iter().map(|i| i.id).collect();
     let paper_ids: Vec<PaperId> = items.iter().filter_map(|i| i.paper_id).collect();
-    let papers = documents::papers_by_id(&state.db, &paper_ids).await?;
-    let consultations = documents::consultations_of_papers(&state.db, &paper_ids).await?;
+    let papers = documents::papers_by_id(db, &paper_ids).await?;
+    let consultations = documents::consultations_of_papers(db, &paper_ids).await?;
     let visible_papers: HashMap<PaperId, &Paper> = papers
         .iter()
         .filter(|p| dir.paper_visible(viewer, p, &consultations))
         .map(|p| (p.id, p))
         .collect();
-    let files = documents::files_of(&state.db, &[], &[], &item_ids).await?;
+    let files = documents::files_of(db, &[], &[], &item_ids).await?;
     Ok(items
         .iter()
         .map(|item| AgendaItemView {
@@ -544,19 +554,19 @@ async fn agenda_views(
 
 /// The meeting as the viewer may see it; `NotFound` if they may not see it at all.
 pub async fn meeting_detail(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     viewer: &Viewer,
     id: MeetingId,
 ) -> Result<MeetingDetail> {
-    let dir = Directory::load(&state.db).await?;
-    let meeting = repo::meetings::get_live(&state.db, id).await?;
+    let dir = Directory::load(db).await?;
+    let meeting = repo::meetings::get_live(db, id).await?;
     if !dir.meeting_visible(viewer, &meeting) {
         return Err(ApiError::NotFound);
     }
-    let live = live_state(state, id).await?;
-    let items = repo::agenda_items::list_by_meeting(&state.db, id, false).await?;
-    let agenda = agenda_views(state, &dir, viewer, &meeting, items, live.as_ref()).await?;
-    let files = documents::files_of(&state.db, &[], &[id], &[])
+    let live = live_state(db, id).await?;
+    let items = repo::agenda_items::list_by_meeting(db, id, false).await?;
+    let agenda = agenda_views(db, &dir, viewer, &meeting, items, live.as_ref()).await?;
+    let files = documents::files_of(db, &[], &[id], &[])
         .await?
         .iter()
         .filter(|f| f.agenda_item_id.is_none() && f.paper_id.is_none())
@@ -572,18 +582,18 @@ pub async fn meeting_detail(
 
 /// The agenda item as the viewer may see it.
 pub async fn agenda_item_detail(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     viewer: &Viewer,
     id: AgendaItemId,
 ) -> Result<AgendaItemDetail> {
-    let dir = Directory::load(&state.db).await?;
-    let item = repo::agenda_items::get_live(&state.db, id).await?;
-    let meeting = repo::meetings::get_live(&state.db, item.meeting_id).await?;
+    let dir = Directory::load(db).await?;
+    let item = repo::agenda_items::get_live(db, id).await?;
+    let meeting = repo::meetings::get_live(db, item.meeting_id).await?;
     if !dir.meeting_visible(viewer, &meeting) || !dir.item_visible(viewer, &meeting, &item) {
         return Err(ApiError::NotFound);
     }
-    let live = live_state(state, meeting.id).await?;
-    let view = agenda_views(state, &dir, viewer, &meeting, vec![item], live.as_ref())
+    let live = live_state(db, meeting.id).await?;
+    let view = agenda_views(db, &dir, viewer, &meeting, vec![item], live.as_ref())
         .await?
         .pop()
         .ok_or(ApiError::NotFound)?;
@@ -594,22 +604,26 @@ pub async fn agenda_item_detail(
 }
 
 /// The paper with its Beratungsfolge as the viewer may see it.
-pub async fn paper_detail(state: &AppState, viewer: &Viewer, id: PaperId) -> Result<PaperDetail> {
-    let dir = Directory::load(&state.db).await?;
-    let paper = repo::papers::get_live(&state.db, id).await?;
-    let consultations = documents::consultations_of_papers(&state.db, &[id]).await?;
+pub async fn paper_detail(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: PaperId,
+) -> Result<PaperDetail> {
+    let dir = Directory::load(db).await?;
+    let paper = repo::papers::get_live(db, id).await?;
+    let consultations = documents::consultations_of_papers(db, &[id]).await?;
     if !dir.paper_visible(viewer, &paper, &consultations) {
         return Err(ApiError::NotFound);
     }
     let mut views = Vec::with_capacity(consultations.len());
     for c in &consultations {
         let meeting = match c.meeting_id {
-            Some(m) => repo::meetings::get_live(&state.db, m).await.ok(),
+            Some(m) => repo::meetings::get_live(db, m).await.ok(),
             None => None,
         };
         let meeting = meeting.filter(|m| dir.meeting_visible(viewer, m));
         let item = match (c.agenda_item_id, &meeting) {
-            (Some(i), Some(m)) => repo::agenda_items::get_live(&state.db, i)
+            (Some(i), Some(m)) => repo::agenda_items::get_live(db, i)
                 .await
                 .ok()
                 .filter(|item| dir.item_visible(viewer, m, item)),
@@ -628,7 +642,7 @@ pub async fn paper_detail(state: &AppState, viewer: &Viewer, id: PaperId) -> Res
             }),
         });
     }
-    let files = documents::files_of(&state.db, &[id], &[], &[])
+    let files = documents::files_of(db, &[id], &[], &[])
         .await?
         .iter()
         .map(|f| viewer.file_ref(f))
@@ -664,7 +678,7 @@ pub async fn member_meetings(
         if !dir.entitled(viewer, &meeting) {
             continue;
         }
-        let live = is_open(live_state(state, meeting.id).await?.as_ref());
+        let live = is_open(live_state(&state.db, meeting.id).await?.as_ref());
         let running = live || meeting.state == MeetingState::Running;
         let upcoming = running || meeting.start >= grace;
         let keep = match when {
@@ -775,7 +789,7 @@ pub async fn get_meeting(
 ) -> Result<Response> {
     let Path(id) = id?;
     let viewer = Viewer::member(&state, &auth.user).await?;
-    let detail = meeting_detail(&state, &viewer, MeetingId::from_uuid(id)).await?;
+    let detail = meeting_detail(&state.db, &viewer, MeetingId::from_uuid(id)).await?;
     with_etag(&headers, &detail)
 }
 
@@ -793,7 +807,7 @@ pub async fn get_agenda_item(
 ) -> Result<Response> {
     let Path(id) = id?;
     let viewer = Viewer::member(&state, &auth.user).await?;
-    let detail = agenda_item_detail(&state, &viewer, AgendaItemId::from_uuid(id)).await?;
+    let detail = agenda_item_detail(&state.db, &viewer, AgendaItemId::from_uuid(id)).await?;
     with_etag(&headers, &detail)
 }
 
@@ -810,7 +824,7 @@ pub async fn get_paper(
 ) -> Result<Response> {
     let Path(id) = id?;
     let viewer = Viewer::member(&state, &auth.user).await?;
-    let detail = paper_detail(&state, &viewer, PaperId::from_uuid(id)).await?;
+    let detail = paper_detail(&state.db, &viewer, PaperId::from_uuid(id)).await?;
     with_etag(&headers, &detail)
 }
 
@@ -846,7 +860,7 @@ pub async fn public_meetings(
         if !dir.meeting_visible(&viewer, &meeting) {
             continue;
         }
-        let live = is_open(live_state(&state, meeting.id).await?.as_ref());
+        let live = is_open(live_state(&state.db, meeting.id).await?.as_ref());
         data.push(dir.summary(&meeting, live));
     }
     Ok(Json(MeetingList { data }))
@@ -863,7 +877,7 @@ pub async fn public_meeting(
     id: std::result::Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response> {
     let Path(id) = id?;
-    let detail = meeting_detail(&state, &Viewer::public(), MeetingId::from_uuid(id)).await?;
+    let detail = meeting_detail(&state.db, &Viewer::public(), MeetingId::from_uuid(id)).await?;
     with_etag(&headers, &detail)
 }
 
@@ -914,6 +928,6 @@ pub async fn public_paper(
     id: std::result::Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response> {
     let Path(id) = id?;
-    let detail = paper_detail(&state, &Viewer::public(), PaperId::from_uuid(id)).await?;
+    let detail = paper_detail(&state.db, &Viewer::public(), PaperId::from_uuid(id)).await?;
     with_etag(&headers, &detail)
 }

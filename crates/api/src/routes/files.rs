@@ -32,6 +32,7 @@ use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::clerk::{audit, begin, commit};
 use crate::access::{self, Attachment};
 use crate::auth::AuthUser;
 use crate::{ApiError, AppState, Problem, Result};
@@ -393,11 +394,11 @@ pub async fn upload_file(
         },
         ..file
     };
-    let file = match repo::files::insert(&state.db, file).await {
+    let file = match insert_audited(&state, &auth, file, attachment).await {
         Ok(file) => file,
         Err(err) => {
             release_blob(&state, &stored.storage_key).await;
-            return Err(err.into());
+            return Err(err);
         }
     };
     let mut response = (StatusCode::CREATED, Json(FileRef::member(&file))).into_response();
@@ -441,9 +442,56 @@ pub async fn delete_file(
             "The file is not the one you have.",
         ));
     }
-    repo::files::delete(&state.db, file.id).await?;
+    let txn = begin(&state).await?;
+    repo::files::delete(&txn, file.id).await?;
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "file.deleted",
+        ("file", file.id.as_uuid()),
+        attached_to(Attachment::of(&file)),
+    )
+    .await?;
+    commit(txn).await?;
     release_blob(&state, &file.storage_key).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What the file hangs on, for its audit entries (ids only: file names may be non-public).
+fn attached_to(attachment: Option<Attachment>) -> serde_json::Value {
+    let (kind, id) = match attachment {
+        Some(Attachment::Paper(id)) => ("paper", id.as_uuid()),
+        Some(Attachment::Meeting(id)) => ("meeting", id.as_uuid()),
+        Some(Attachment::AgendaItem(id)) => ("agenda_item", id.as_uuid()),
+        None => return serde_json::json!({}),
+    };
+    serde_json::json!({ "attached_to": format!("{kind}:{id}") })
+}
+
+/// Stores the file's metadata and its audit entry in one transaction.
+async fn insert_audited(
+    state: &AppState,
+    auth: &AuthUser,
+    file: File,
+    attachment: Attachment,
+) -> Result<File> {
+    let txn = begin(state).await?;
+    let file = repo::files::insert(&txn, file).await?;
+    let mut detail = attached_to(Some(attachment));
+    detail["size"] = file.size.into();
+    detail["media_type"] = file.media_type.as_str().into();
+    audit(
+        &txn,
+        state,
+        auth,
+        "file.uploaded",
+        ("file", file.id.as_uuid()),
+        detail,
+    )
+    .await?;
+    commit(txn).await?;
+    Ok(file)
 }
 
 /// Downloads a file the signed-in user may see (it is as visible as what it is attached to).

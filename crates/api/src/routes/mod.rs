@@ -15,6 +15,7 @@ pub mod me;
 pub mod notes;
 pub mod oparl;
 pub mod openapi;
+pub mod papers;
 pub mod search;
 pub mod system;
 
