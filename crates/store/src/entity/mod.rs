@@ -4,6 +4,7 @@
 pub mod agenda_item;
 pub mod audit_log;
 pub mod body;
+pub mod calendar_feed;
 pub mod consultation;
 pub mod device_session;
 pub mod file;
