@@ -34,7 +34,7 @@ register({
     "calendar.confirmYes": "Ja, beenden",
     "calendar.revoked": "Das Kalender-Abo wurde beendet.",
     "calendar.url": "Ihre Kalender-Adresse",
-    "calendar.urlHint": "Diese Adresse wird nur jetzt angezeigt. Kopieren Sie sie in Ihre Kalender-App (\"Kalender abonnieren\" bzw. \"Kalender per URL hinzufügen\").",
+    "calendar.urlHint": "Diese Adresse wird nur jetzt angezeigt. Kopieren Sie sie in Ihre Kalender-App („Kalender abonnieren“ bzw. „Kalender per URL hinzufügen“).",
     "calendar.copy": "Adresse kopieren",
     "calendar.copied": "Die Adresse wurde kopiert.",
     "calendar.copyFailed": "Kopieren ging nicht – bitte markieren und von Hand kopieren.",
