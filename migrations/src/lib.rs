@@ -13,6 +13,7 @@ mod m20261123_000004_create_live_tables;
 mod m20261124_000006_files_and_search;
 mod m20261124_000008_notes_and_forums;
 mod m20261125_000009_calendar_feeds;
+mod m20261125_000010_withdrawn;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_files_and_search::Migration),
             Box::new(m20261124_000008_notes_and_forums::Migration),
             Box::new(m20261125_000009_calendar_feeds::Migration),
+            Box::new(m20261125_000010_withdrawn::Migration),
         ]
     }
 }

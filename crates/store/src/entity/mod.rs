@@ -30,3 +30,4 @@ pub mod secret_ballot;
 pub mod setup_link;
 pub mod user_account;
 pub mod user_totp;
+pub mod withdrawn;
