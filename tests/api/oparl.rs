@@ -886,6 +886,10 @@ async fn withdrawn_objects_and_children_of_deleted_meetings_are_tombstones(
         .find(|p| p.public && files.iter().any(|f| f.paper_id == Some(p.id)))
         .expect("a public paper with a file")
         .clone();
+    let paper_steps = repo::consultations::list_by_paper(db, paper.id, false)
+        .await
+        .unwrap();
+    assert!(!paper_steps.is_empty(), "the paper has a Beratungsfolge");
     let paper_files: Vec<FileId> = files
         .iter()
         .filter(|f| f.paper_id == Some(paper.id))
@@ -998,6 +1002,25 @@ async fn withdrawn_objects_and_children_of_deleted_meetings_are_tombstones(
     assert_eq!(&own, tomb);
     let plain = seen.walk(&app, &format!("{lists}/paper")).await;
     assert!(plain.iter().all(|p| p["id"] != paper_url.as_str()));
+
+    // Its consultations likewise.
+    let changed = seen
+        .walk(&app, &format!("{lists}/consultation?{since_param}"))
+        .await;
+    let plain = seen.walk(&app, &format!("{lists}/consultation")).await;
+    for step in &paper_steps {
+        let url = format!("{base}/consultation/{}", step.id);
+        let tomb = changed
+            .iter()
+            .find(|c| c["id"] == url.as_str())
+            .unwrap_or_else(|| panic!("{url} not listed as a tombstone"));
+        check_tombstone(tomb, &url, hidden.meta.modified);
+        assert_eq!(&seen.get(&app, &url).await, tomb);
+        assert!(
+            plain.iter().all(|c| c["id"] != url.as_str()),
+            "{url} listed"
+        );
+    }
 
     // Agenda items: the withdrawn one, and every public item of the deleted meeting.
     let changed = seen

@@ -418,6 +418,18 @@ impl Public for Consultation {
     fn visible() -> Condition {
         Condition::all().add(consultation::Column::PaperId.in_subquery(public_papers()))
     }
+    /// Consultations of a withdrawn paper are tombstones, like the paper.
+    fn known() -> Condition {
+        Condition::any()
+            .add(Self::visible())
+            .add(consultation::Column::PaperId.in_subquery(withdrawn::ids()))
+    }
+    fn changed(bound: Bound) -> Condition {
+        use consultation::Column as C;
+        Condition::any()
+            .add(bound.on(C::Modified))
+            .add(C::PaperId.in_subquery(gone_papers(Some(bound))))
+    }
 }
 
 impl Public for File {
@@ -726,6 +738,41 @@ async fn entomb_agenda_items(db: &impl ConnectionTrait, items: &mut [AgendaItem]
     Ok(())
 }
 
+/// Tombstones for the live consultations of withdrawn papers.
+async fn entomb_consultations(db: &impl ConnectionTrait, items: &mut [Consultation]) -> Result<()> {
+    let papers: Vec<Uuid> = items
+        .iter()
+        .filter(|c| !c.meta.is_deleted())
+        .map(|c| c.paper_id.as_uuid())
+        .collect();
+    if papers.is_empty() {
+        return Ok(());
+    }
+    let hidden: Vec<Uuid> = paper::Entity::find()
+        .select_only()
+        .column(paper::Column::Id)
+        .filter(paper::Column::Id.is_in(papers))
+        .filter(paper::Column::Public.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    let withdrawals = withdrawn::times(db, &hidden).await?;
+    for item in items.iter_mut().filter(|c| !c.meta.is_deleted()) {
+        let paper = item.paper_id.as_uuid();
+        if hidden.contains(&paper) {
+            let at = withdrawals
+                .get(&paper)
+                .copied()
+                .unwrap_or(item.meta.modified);
+            entomb(item, at);
+        }
+    }
+    Ok(())
+}
+
 /// Tombstones for the live papers that were withdrawn.
 async fn entomb_papers(db: &impl ConnectionTrait, items: &mut [Paper]) -> Result<()> {
     let hidden: Vec<Uuid> = items
@@ -981,6 +1028,7 @@ async fn finish_consultations(
     db: &impl ConnectionTrait,
     mut items: Vec<Consultation>,
 ) -> Result<Vec<Consultation>> {
+    entomb_consultations(db, &mut items).await?;
     let linked: Vec<Uuid> = items
         .iter()
         .filter_map(|c| c.agenda_item_id.map(|i| i.as_uuid()))
