@@ -1132,3 +1132,80 @@ async fn withdrawn_objects_and_children_of_deleted_meetings_are_tombstones(
     assert!(plain.iter().any(|p| p["id"] == paper_url.as_str()));
     app.stop().await;
 }
+
+/// The clerk's `PATCH /api/v1/agenda-items/{id}` with `public: false` turns the item into an
+/// OParl tombstone at once (without its new title); `public: true` brings it back.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_clerk_making_an_item_non_public_leaves_a_tombstone(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let clerk = app.login("martina.sommer", 0).await;
+    let db = &app.db.db;
+    let mut item = None;
+    for meeting in repo::meetings::list_by_body(db, demo_body_id(), false)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.state == MeetingState::Planned)
+    {
+        let items = repo::agenda_items::list_by_meeting(db, meeting.id, false)
+            .await
+            .unwrap();
+        item = items.into_iter().find(|i| i.public).or(item);
+    }
+    let item = item.expect("a public item of a planned meeting");
+    let url = app.url(&format!("/oparl/v1/agendaItem/{}", item.id));
+    let mut seen = Seen::default();
+    let live = seen.get(&app, &url).await;
+    assert_eq!(live["name"], item.title.as_str());
+
+    let path = format!("/api/v1/agenda-items/{}", item.id);
+    let secret_title = "Vertrauliche Grundstücksangelegenheit Nordstadt";
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"public": false, "title": secret_title}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let tomb = seen.get(&app, &url).await;
+    assert_eq!(tomb["deleted"], true, "{tomb:#}");
+    assert!(tomb.get("name").is_none());
+    schemas.check(&tomb);
+    for text in &seen.bodies {
+        assert!(!text.contains(secret_title));
+    }
+
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"public": true}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let back = seen.get(&app, &url).await;
+    assert!(back.get("deleted").is_none(), "{back:#}");
+    assert_eq!(back["name"], secret_title);
+    app.stop().await;
+}
+
+/// `PATCH` with the current ETag.
+async fn patch_item(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
+    let response = app.get_with(path, token).await;
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    app.client
+        .patch(app.url(path))
+        .bearer_auth(token)
+        .header("if-match", etag)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
