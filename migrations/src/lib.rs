@@ -12,6 +12,8 @@ mod m20261123_000003_create_auth_tables;
 mod m20261123_000004_create_live_tables;
 mod m20261124_000006_files_and_search;
 mod m20261124_000008_notes_and_forums;
+mod m20261125_000009_calendar_feeds;
+mod m20261125_000010_withdrawn;
 
 pub struct Migrator;
 
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_live_tables::Migration),
             Box::new(m20261124_000006_files_and_search::Migration),
             Box::new(m20261124_000008_notes_and_forums::Migration),
+            Box::new(m20261125_000009_calendar_feeds::Migration),
+            Box::new(m20261125_000010_withdrawn::Migration),
         ]
     }
 }

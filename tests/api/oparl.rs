@@ -855,3 +855,357 @@ async fn calendar_feed_lists_meetings_that_are_not_cancelled(#[case] backend: Ba
     }
     app.stop().await;
 }
+
+/// Objects that turn non-public, and what belongs to a deleted meeting, look to OParl exactly
+/// like deleted objects: tombstones in `modified_since` lists and at their own URL, gone from
+/// the plain lists, nothing of their content anywhere.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn withdrawn_objects_and_children_of_deleted_meetings_are_tombstones(
+    #[case] backend: Backend,
+) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let db = &app.db.db;
+    let body = demo_body_id();
+    let base = app.url("/oparl/v1");
+    let lists = format!("{base}/body/{body}");
+    // What was never public, before anything turns non-public.
+    let never_public = secrets(&app).await;
+    let files = repo::files::list_by_body(db, body, false).await.unwrap();
+    let meetings = repo::meetings::list_by_body(db, body, false).await.unwrap();
+
+    // A public paper with a file.
+    let papers = repo::papers::list_by_body(db, body, false).await.unwrap();
+    let paper = papers
+        .iter()
+        .find(|p| p.public && files.iter().any(|f| f.paper_id == Some(p.id)))
+        .expect("a public paper with a file")
+        .clone();
+    let paper_steps = repo::consultations::list_by_paper(db, paper.id, false)
+        .await
+        .unwrap();
+    assert!(!paper_steps.is_empty(), "the paper has a Beratungsfolge");
+    let paper_files: Vec<FileId> = files
+        .iter()
+        .filter(|f| f.paper_id == Some(paper.id))
+        .map(|f| f.id)
+        .collect();
+    // A meeting with public agenda items and a file of its own; and a public item of another
+    // meeting.
+    let mut doomed = None;
+    for meeting in &meetings {
+        let items = repo::agenda_items::list_by_meeting(db, meeting.id, false)
+            .await
+            .unwrap();
+        let with_file = files
+            .iter()
+            .any(|f| f.meeting_id == Some(meeting.id) && f.paper_id.is_none());
+        if with_file && items.iter().any(|i| i.public) {
+            doomed = Some((meeting.clone(), items));
+            break;
+        }
+    }
+    let (doomed, doomed_items) = doomed.expect("a meeting with public items and a file");
+    let doomed_public: Vec<AgendaItemId> = doomed_items
+        .iter()
+        .filter(|i| i.public)
+        .map(|i| i.id)
+        .collect();
+    let doomed_files: Vec<FileId> = files
+        .iter()
+        .filter(|f| f.meeting_id == Some(doomed.id) && f.paper_id.is_none())
+        .map(|f| f.id)
+        .collect();
+    let mut item = None;
+    for meeting in meetings.iter().filter(|m| m.id != doomed.id) {
+        let items = repo::agenda_items::list_by_meeting(db, meeting.id, false)
+            .await
+            .unwrap();
+        if let Some(i) = items.into_iter().find(|i| i.public) {
+            item = Some(i);
+            break;
+        }
+    }
+    let mut item = item.expect("a public item of another meeting");
+
+    let mut seen = Seen::default();
+    let before = Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let since_param = format!(
+        "modified_since={}",
+        urlencode(&before.to_rfc3339_opts(SecondsFormat::Micros, false))
+    );
+
+    // The paper and the item turn non-public; the meeting is deleted.
+    let mut hidden = paper.clone();
+    hidden.public = false;
+    let hidden = repo::papers::update(db, hidden).await.unwrap();
+    item.public = false;
+    item.number = AgendaNumber::numbered(false, item.position);
+    let item = repo::agenda_items::update(db, item).await.unwrap();
+    let deleted = repo::meetings::delete(db, doomed.id).await.unwrap();
+
+    let check_tombstone = |object: &Value, url: &str, at: chrono::DateTime<Utc>| {
+        assert_eq!(object["id"], url);
+        assert_eq!(object["deleted"], true, "{object:#}");
+        let modified = chrono::DateTime::parse_from_rfc3339(object["modified"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(
+            modified.timestamp() >= before.timestamp(),
+            "{url}: modified {modified} before the change"
+        );
+        assert_eq!(
+            modified.timestamp(),
+            at.timestamp(),
+            "{url}: modified is the time it went"
+        );
+        let keys: HashSet<&str> = object
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        // `order` (AgendaItem) and `accessUrl` (File) are required by the schemas.
+        let allowed: HashSet<&str> = HashSet::from([
+            "id",
+            "type",
+            "created",
+            "modified",
+            "deleted",
+            "order",
+            "accessUrl",
+        ]);
+        assert!(
+            keys.is_subset(&allowed),
+            "{url}: more than a tombstone: {keys:?}"
+        );
+        schemas.check(object);
+    };
+
+    // Papers: the withdrawn one is a tombstone in the modified_since list and at its URL.
+    let paper_url = format!("{base}/paper/{}", paper.id);
+    let changed = seen
+        .walk(&app, &format!("{lists}/paper?{since_param}"))
+        .await;
+    let tomb = changed
+        .iter()
+        .find(|p| p["id"] == paper_url.as_str())
+        .expect("the withdrawn paper in the modified_since list");
+    check_tombstone(tomb, &paper_url, hidden.meta.modified);
+    let own = seen.get(&app, &paper_url).await;
+    assert_eq!(&own, tomb);
+    let plain = seen.walk(&app, &format!("{lists}/paper")).await;
+    assert!(plain.iter().all(|p| p["id"] != paper_url.as_str()));
+
+    // Its consultations likewise.
+    let changed = seen
+        .walk(&app, &format!("{lists}/consultation?{since_param}"))
+        .await;
+    let plain = seen.walk(&app, &format!("{lists}/consultation")).await;
+    for step in &paper_steps {
+        let url = format!("{base}/consultation/{}", step.id);
+        let tomb = changed
+            .iter()
+            .find(|c| c["id"] == url.as_str())
+            .unwrap_or_else(|| panic!("{url} not listed as a tombstone"));
+        check_tombstone(tomb, &url, hidden.meta.modified);
+        assert_eq!(&seen.get(&app, &url).await, tomb);
+        assert!(
+            plain.iter().all(|c| c["id"] != url.as_str()),
+            "{url} listed"
+        );
+    }
+
+    // Agenda items: the withdrawn one, and every public item of the deleted meeting.
+    let changed = seen
+        .walk(&app, &format!("{lists}/agendaItem?{since_param}"))
+        .await;
+    let by_id: HashMap<&str, &Value> = changed
+        .iter()
+        .map(|o| (o["id"].as_str().unwrap(), o))
+        .collect();
+    let item_url = format!("{base}/agendaItem/{}", item.id);
+    check_tombstone(by_id[item_url.as_str()], &item_url, item.meta.modified);
+    assert_eq!(&seen.get(&app, &item_url).await, by_id[item_url.as_str()]);
+    let at = deleted.meta.deleted.unwrap();
+    for id in &doomed_public {
+        let url = format!("{base}/agendaItem/{id}");
+        let tomb = by_id
+            .get(url.as_str())
+            .unwrap_or_else(|| panic!("{url} (of the deleted meeting) not listed"));
+        check_tombstone(tomb, &url, at);
+        assert_eq!(&&seen.get(&app, &url).await, tomb);
+    }
+    let plain = seen.walk(&app, &format!("{lists}/agendaItem")).await;
+    for object in &plain {
+        let id = object["id"].as_str().unwrap();
+        assert!(id != item_url, "the withdrawn item is still listed");
+        assert!(
+            doomed_public
+                .iter()
+                .all(|i| id != format!("{base}/agendaItem/{i}")),
+            "an item of the deleted meeting is still listed"
+        );
+    }
+
+    // Files: the withdrawn paper's and the deleted meeting's.
+    let changed = seen
+        .walk(&app, &format!("{lists}/file?{since_param}"))
+        .await;
+    let by_id: HashMap<&str, &Value> = changed
+        .iter()
+        .map(|o| (o["id"].as_str().unwrap(), o))
+        .collect();
+    for (ids, went) in [(&paper_files, hidden.meta.modified), (&doomed_files, at)] {
+        for id in ids {
+            let url = format!("{base}/file/{id}");
+            let tomb = by_id
+                .get(url.as_str())
+                .unwrap_or_else(|| panic!("{url} not listed as a tombstone"));
+            check_tombstone(tomb, &url, went);
+            assert_eq!(&&seen.get(&app, &url).await, tomb);
+            // Its bytes are gone too.
+            let access = app.get(&format!("/oparl/v1/file/{id}/access")).await;
+            assert_eq!(access.status(), 410, "{url}/access");
+        }
+    }
+    let plain = seen.walk(&app, &format!("{lists}/file")).await;
+    for id in paper_files.iter().chain(&doomed_files) {
+        let url = format!("{base}/file/{id}");
+        assert!(
+            plain.iter().all(|f| f["id"] != url.as_str()),
+            "{url} listed"
+        );
+    }
+
+    // Nothing of their content anywhere, and nothing that never was public.
+    let mut texts = vec![paper.title.to_string(), paper.reference.to_string()];
+    texts.push(item.title.to_string());
+    for i in doomed_items.iter().filter(|i| i.public) {
+        texts.push(i.title.to_string());
+    }
+    for meeting_list in [
+        format!("{lists}/meeting?{since_param}"),
+        format!("{lists}/consultation?{since_param}"),
+    ] {
+        seen.walk(&app, &meeting_list).await;
+    }
+    for text in &seen.bodies {
+        assert_no_secret(&never_public, "OParl", text);
+    }
+    for body_text in seen
+        .bodies
+        .iter()
+        .filter(|b| b.contains("\"deleted\":true"))
+    {
+        let value: Value = serde_json::from_str(body_text).unwrap();
+        let objects: Vec<&Value> = match value.get("data").and_then(Value::as_array) {
+            Some(data) => data.iter().collect(),
+            None => vec![&value],
+        };
+        for object in objects.into_iter().filter(|o| o["deleted"] == true) {
+            let object_text = object.to_string();
+            for text in &texts {
+                assert!(
+                    !object_text.contains(text.as_str()),
+                    "a tombstone shows {text:?}"
+                );
+            }
+        }
+    }
+
+    // Public again: the paper is back, with its content.
+    let mut again = hidden.clone();
+    again.public = true;
+    repo::papers::update(db, again).await.unwrap();
+    let back = seen.get(&app, &paper_url).await;
+    assert!(back.get("deleted").is_none(), "{back:#}");
+    assert_eq!(back["name"], paper.title.as_str());
+    schemas.check(&back);
+    let plain = seen.walk(&app, &format!("{lists}/paper")).await;
+    assert!(plain.iter().any(|p| p["id"] == paper_url.as_str()));
+    app.stop().await;
+}
+
+/// The clerk's `PATCH /api/v1/agenda-items/{id}` with `public: false` turns the item into an
+/// OParl tombstone at once (without its new title); `public: true` brings it back.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_clerk_making_an_item_non_public_leaves_a_tombstone(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let clerk = app.login("martina.sommer", 0).await;
+    let db = &app.db.db;
+    let mut item = None;
+    for meeting in repo::meetings::list_by_body(db, demo_body_id(), false)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.state == MeetingState::Planned)
+    {
+        let items = repo::agenda_items::list_by_meeting(db, meeting.id, false)
+            .await
+            .unwrap();
+        item = items.into_iter().find(|i| i.public).or(item);
+    }
+    let item = item.expect("a public item of a planned meeting");
+    let url = app.url(&format!("/oparl/v1/agendaItem/{}", item.id));
+    let mut seen = Seen::default();
+    let live = seen.get(&app, &url).await;
+    assert_eq!(live["name"], item.title.as_str());
+
+    let path = format!("/api/v1/agenda-items/{}", item.id);
+    let secret_title = "Vertrauliche Grundstücksangelegenheit Nordstadt";
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"public": false, "title": secret_title}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let tomb = seen.get(&app, &url).await;
+    assert_eq!(tomb["deleted"], true, "{tomb:#}");
+    assert!(tomb.get("name").is_none());
+    schemas.check(&tomb);
+    for text in &seen.bodies {
+        assert!(!text.contains(secret_title));
+    }
+
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"public": true}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let back = seen.get(&app, &url).await;
+    assert!(back.get("deleted").is_none(), "{back:#}");
+    assert_eq!(back["name"], secret_title);
+    app.stop().await;
+}
+
+/// `PATCH` with the current ETag.
+async fn patch_item(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
+    let response = app.get_with(path, token).await;
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    app.client
+        .patch(app.url(path))
+        .bearer_auth(token)
+        .header("if-match", etag)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}

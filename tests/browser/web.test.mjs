@@ -258,6 +258,55 @@ describe("web app", () => {
     await context.close();
   });
 
+  test("calendar: a member creates the calendar address (shown once), a calendar app fetches it, the member ends it", async () => {
+    const context = await newContext(browser);
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await login(page, server.url, "thomas.schneider", demoCode("thomas.schneider"));
+    await page.goto(`${server.url}/#/devices`);
+    await page.getByRole("heading", { level: 2, name: "Kalender-Abo" }).waitFor();
+    await page.getByText("Kein Kalender-Abo aktiv.").waitFor();
+    await check(page, "09a-calendar-none");
+    await page.getByRole("button", { name: "Kalender-Adresse erstellen" }).click();
+    const field = page.getByLabel("Ihre Kalender-Adresse");
+    await field.waitFor();
+    const url = await field.inputValue();
+    assert.match(url, /^http:\/\/[^/]+\/api\/v1\/calendar\/[A-Za-z0-9_-]{43}\.ics$/);
+    await page.getByText("Ein Kalender-Abo ist aktiv.").waitFor();
+    await check(page, "09b-calendar-created");
+    await page.getByRole("button", { name: "Adresse kopieren" }).click();
+    await page.getByRole("status").filter({ hasText: /kopiert|von Hand/ }).waitFor();
+
+    // A calendar app: no login, just the URL.
+    const response = await fetch(url);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("cache-control"), "private, no-store");
+    const ics = await response.text();
+    assert.ok(ics.startsWith("BEGIN:VCALENDAR\r\n"), ics.slice(0, 40));
+    assert.ok(ics.includes("BEGIN:VEVENT"));
+    for (const secret of NON_PUBLIC) assert.ok(!ics.includes(secret), `the feed shows “${secret}”`);
+
+    // Shown once: after a reload the feed is active, its address is not on the screen.
+    await page.reload();
+    await page.getByText("Ein Kalender-Abo ist aktiv.").waitFor();
+    assert.equal(await page.getByLabel("Ihre Kalender-Adresse").count(), 0);
+    assert.ok(!(await page.locator("main").innerHTML()).includes(url.split("/").pop()));
+
+    // English, then end the subscription (with a confirm step).
+    await page.getByRole("button", { name: "Switch to English" }).click();
+    await page.getByRole("heading", { level: 2, name: "Calendar subscription" }).waitFor();
+    await page.getByRole("button", { name: "End subscription" }).click();
+    await page.getByRole("button", { name: "Yes, end it" }).waitFor();
+    await check(page, "09c-calendar-confirm-english");
+    await page.getByRole("button", { name: "Yes, end it" }).click();
+    await page.getByRole("status").filter({ hasText: "The calendar subscription was ended." }).waitFor();
+    await page.getByText("No calendar subscription is active.").waitFor();
+    assert.equal((await fetch(url)).status, 404);
+    noPageErrors(errors);
+    await context.close();
+  });
+
   test("4: the public portal, visited anonymously, shows no non-public item", async () => {
     const context = await newContext(browser);
     const page = await context.newPage();

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{DeviceSessionId, UserId};
+use crate::{CalendarFeedId, DeviceSessionId, UserId};
 
 /// One signed-in device (tablet, browser) of a user. Its refresh token is rotated on every use;
 /// revoking the session ends the device's access within one access-token lifetime at most, and
@@ -27,6 +27,18 @@ impl DeviceSession {
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && now < self.expires_at
     }
+}
+
+/// A member's personal iCalendar feed. Its URL carries a random token, which is the credential
+/// (calendar apps send no other); only the token's hash is stored. One feed per user is active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarFeed {
+    pub id: CalendarFeedId,
+    pub user_id: UserId,
+    pub created: DateTime<Utc>,
+    /// The last fetch, recorded at most once a minute.
+    pub last_used: Option<DateTime<Utc>>,
+    pub revoked: Option<DateTime<Utc>>,
 }
 
 /// A security-relevant event, as appended to the hash-chained audit log.

@@ -94,6 +94,8 @@ id_type!(
     FileId,
     /// Id of a `DeviceSession`: one signed-in device of a user.
     DeviceSessionId,
+    /// Id of a `CalendarFeed`: a member's personal iCalendar feed URL.
+    CalendarFeedId,
     /// Id of a `Poll` (Abstimmung, Wahl).
     PollId,
     /// Id of an entry on a speakers list.

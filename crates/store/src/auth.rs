@@ -1,9 +1,9 @@
 //! Login state: TOTP second factors (with the replay guard), recovery codes, device sessions,
-//! password setup links. Every "use once" rule is a conditional update, so two parallel
+//! password setup links, personal calendar feeds. Every "use once" rule is a conditional update, so two parallel
 //! requests can never both pass.
 
 use chrono::{DateTime, Utc};
-use plenum_domain::{DeviceSession, DeviceSessionId, UserId};
+use plenum_domain::{CalendarFeed, DeviceSession, DeviceSessionId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entity::{device_session, recovery_code, setup_link, user_totp};
+use crate::entity::{calendar_feed, device_session, recovery_code, setup_link, user_totp};
 use crate::{Result, StoreError};
 
 /// A user's second factor as stored (the secret stays encrypted here).
@@ -368,5 +368,109 @@ pub mod setup_links {
             .exec(db)
             .await?;
         Ok((result.rows_affected == 1).then_some(link.user_id.into()))
+    }
+}
+
+pub mod calendar_feeds {
+    use super::*;
+
+    /// `last_used` is written at most this often (a calendar app polls every few minutes).
+    const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+    fn to_domain(m: calendar_feed::Model) -> CalendarFeed {
+        CalendarFeed {
+            id: m.id.into(),
+            user_id: m.user_id.into(),
+            created: m.created,
+            last_used: m.last_used,
+            revoked: m.revoked,
+        }
+    }
+
+    /// Stores a new feed (by the hash of its token) and revokes every other active feed of the
+    /// user, so one feed is active. Run it in a transaction.
+    pub async fn create(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CalendarFeed> {
+        let model = calendar_feed::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user.as_uuid()),
+            token_hash: Set(token_hash.to_owned()),
+            created: Set(now),
+            last_used: Set(None),
+            revoked: Set(None),
+        }
+        .insert(db)
+        .await?;
+        calendar_feed::Entity::update_many()
+            .col_expr(calendar_feed::Column::Revoked, Expr::value(Some(now)))
+            .filter(calendar_feed::Column::UserId.eq(user.as_uuid()))
+            .filter(calendar_feed::Column::Id.ne(model.id))
+            .filter(calendar_feed::Column::Revoked.is_null())
+            .exec(db)
+            .await?;
+        Ok(to_domain(model))
+    }
+
+    /// The user's active feed, if any.
+    pub async fn active(db: &impl ConnectionTrait, user: UserId) -> Result<Option<CalendarFeed>> {
+        Ok(calendar_feed::Entity::find()
+            .filter(calendar_feed::Column::UserId.eq(user.as_uuid()))
+            .filter(calendar_feed::Column::Revoked.is_null())
+            .order_by_desc(calendar_feed::Column::Created)
+            .order_by_desc(calendar_feed::Column::Id)
+            .one(db)
+            .await?
+            .map(to_domain))
+    }
+
+    /// The active feed whose token has this hash. Unknown and revoked tokens look the same.
+    pub async fn find_active(
+        db: &impl ConnectionTrait,
+        token_hash: &str,
+    ) -> Result<Option<CalendarFeed>> {
+        Ok(calendar_feed::Entity::find()
+            .filter(calendar_feed::Column::TokenHash.eq(token_hash))
+            .filter(calendar_feed::Column::Revoked.is_null())
+            .one(db)
+            .await?
+            .map(to_domain))
+    }
+
+    /// Revokes the user's active feeds; returns how many.
+    pub async fn revoke(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let result = calendar_feed::Entity::update_many()
+            .col_expr(calendar_feed::Column::Revoked, Expr::value(Some(now)))
+            .filter(calendar_feed::Column::UserId.eq(user.as_uuid()))
+            .filter(calendar_feed::Column::Revoked.is_null())
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    /// Records a fetch, unless one was recorded less than a minute ago. True when written.
+    pub async fn touch(
+        db: &impl ConnectionTrait,
+        feed: plenum_domain::CalendarFeedId,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = calendar_feed::Entity::update_many()
+            .col_expr(calendar_feed::Column::LastUsed, Expr::value(Some(now)))
+            .filter(calendar_feed::Column::Id.eq(feed.as_uuid()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(calendar_feed::Column::LastUsed.is_null())
+                    .add(calendar_feed::Column::LastUsed.lte(now - TOUCH_EVERY)),
+            )
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
     }
 }

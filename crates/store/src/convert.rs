@@ -51,7 +51,8 @@ macro_rules! record {
     ($ty:ty, $m:ident, $name:literal,
      validate: |$r:ident| $validate:expr,
      to: |$t:ident| $to:expr,
-     from: |$f:ident| $from:expr $(,)?) => {
+     from: |$f:ident| $from:expr
+     $(, public: |$p:ident| $public:expr)? $(,)?) => {
         impl Record for $ty {
             type Entity = entity::$m::Entity;
             type Model = entity::$m::Model;
@@ -83,6 +84,12 @@ macro_rules! record {
             fn deleted_column() -> entity::$m::Column {
                 entity::$m::Column::Deleted
             }
+            $(
+                fn public(&self) -> Option<bool> {
+                    let $p = self;
+                    Some($public)
+                }
+            )?
         }
     };
 }
@@ -320,6 +327,7 @@ record!(Paper, paper, "paper",
         text: Markdown::parse(&m.text)?,
         public: m.public,
     }),
+    public: |p| p.public,
 );
 
 record!(AgendaItem, agenda_item, "agenda item",
@@ -351,6 +359,7 @@ record!(AgendaItem, agenda_item, "agenda item",
         paper_id: m.paper_id.map(Into::into),
         decision: opt(m.decision, Markdown::parse)?,
     }),
+    public: |p| p.public,
 );
 
 record!(Consultation, consultation, "consultation",

@@ -9,6 +9,10 @@
 //!
 //! Deleted objects come back as tombstones (`meta.deleted` set) from the single-object getters and
 //! from lists asked to include them; embedded objects (an agenda, a paper's files) are live only.
+//! So do objects that are gone for the public although their row is live: agenda items and papers
+//! that were public and turned non-public (see [`crate::withdrawn`]), agenda items of deleted
+//! meetings, and files of anything deleted or withdrawn. Their tombstone's `modified` (and
+//! `deleted`) is the time they went; objects that were never public stay unknown.
 //!
 //! `meta.modified` of every object returned here is its *public* modification time: the latest
 //! `modified` of the object itself and of everything its OParl representation embeds or lists (a
@@ -31,12 +35,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::Result;
 use crate::entity::{
     agenda_item, body, consultation, file, legislative_term, location, meeting, membership,
     organization, paper, person,
 };
 use crate::record::Record;
+use crate::{Result, withdrawn};
 
 /// The OParl list filters (`created_since`, `created_until`, `modified_since`, `modified_until`),
 /// all inclusive.
@@ -132,6 +136,18 @@ trait Public: Record {
         Condition::all()
     }
 
+    /// Rows OParl knows of: the visible ones, and those that were public once (withdrawn), which
+    /// it serves as tombstones.
+    fn known() -> Condition {
+        Self::visible()
+    }
+
+    /// Rows that are tombstones although their own row is live and visible: something they
+    /// belong to is gone. Must never evaluate to SQL NULL, since it is used negated.
+    fn orphaned() -> Option<Condition> {
+        None
+    }
+
     /// The row, or something its OParl representation embeds or lists, changed within `bound`.
     /// Must never evaluate to SQL NULL, since it is also used negated.
     fn changed(bound: Bound) -> Condition {
@@ -175,6 +191,54 @@ fn meetings_of(body: BodyId) -> SelectStatement {
         meeting::Column::Id,
         Condition::all().add(meeting::Column::OrganizationId.in_subquery(organizations_of(body))),
     )
+}
+
+fn withdrawn_or_public<C: ColumnTrait>(id: C, public: C) -> Condition {
+    Condition::any()
+        .add(public.eq(true))
+        .add(id.in_subquery(withdrawn::ids()))
+}
+
+/// Meetings that are deleted (and, with `bound`, were deleted within it).
+fn deleted_meetings(bound: Option<Bound>) -> SelectStatement {
+    use meeting::Column as M;
+    let mut condition = Condition::all().add(M::Deleted.is_not_null());
+    if let Some(bound) = bound {
+        condition = condition.add(bound.on(M::Modified));
+    }
+    ids::<meeting::Entity>(M::Id, condition)
+}
+
+/// Papers that turned non-public (and, with `bound`, did so within it). A deleted paper's files
+/// stay public, as before.
+fn gone_papers(bound: Option<Bound>) -> SelectStatement {
+    use paper::Column as P;
+    let mut condition = Condition::all().add(P::Public.eq(false));
+    if let Some(bound) = bound {
+        condition = Condition::all().add(condition).add(bound.on(P::Modified));
+    }
+    ids::<paper::Entity>(P::Id, condition)
+}
+
+/// Agenda items that are gone for their files: non-public, or of a deleted meeting (and, with
+/// `bound`, went within it). Like a deleted paper's, a deleted item's files stay public.
+fn gone_agenda_items(bound: Option<Bound>) -> SelectStatement {
+    use agenda_item::Column as A;
+    let mut own = Condition::all().add(A::Public.eq(false));
+    if let Some(bound) = bound {
+        own = Condition::all().add(own).add(bound.on(A::Modified));
+    }
+    let condition = Condition::any()
+        .add(own)
+        .add(A::MeetingId.in_subquery(deleted_meetings(bound)));
+    ids::<agenda_item::Entity>(A::Id, condition)
+}
+
+/// `column IS NOT NULL AND column IN (ids)`: never SQL NULL.
+fn in_ids<C: ColumnTrait>(column: C, ids: SelectStatement) -> Condition {
+    Condition::all()
+        .add(column.is_not_null())
+        .add(column.in_subquery(ids))
 }
 
 macro_rules! cols {
@@ -297,10 +361,20 @@ impl Public for AgendaItem {
     fn visible() -> Condition {
         Condition::all().add(agenda_item::Column::Public.eq(true))
     }
+    fn known() -> Condition {
+        withdrawn_or_public(agenda_item::Column::Id, agenda_item::Column::Public)
+    }
+    fn orphaned() -> Option<Condition> {
+        Some(
+            Condition::all()
+                .add(agenda_item::Column::MeetingId.in_subquery(deleted_meetings(None))),
+        )
+    }
     fn changed(bound: Bound) -> Condition {
         use agenda_item::Column as A;
         Condition::any()
             .add(bound.on(A::Modified))
+            .add(A::MeetingId.in_subquery(deleted_meetings(Some(bound))))
             .add(A::Id.in_subquery(ids::<file::Entity>(
                 file::Column::AgendaItemId,
                 bound.on(file::Column::Modified),
@@ -318,6 +392,9 @@ impl Public for Paper {
     }
     fn visible() -> Condition {
         Condition::all().add(paper::Column::Public.eq(true))
+    }
+    fn known() -> Condition {
+        withdrawn_or_public(paper::Column::Id, paper::Column::Public)
     }
     fn changed(bound: Bound) -> Condition {
         use paper::Column as P;
@@ -341,6 +418,18 @@ impl Public for Consultation {
     fn visible() -> Condition {
         Condition::all().add(consultation::Column::PaperId.in_subquery(public_papers()))
     }
+    /// Consultations of a withdrawn paper are tombstones, like the paper.
+    fn known() -> Condition {
+        Condition::any()
+            .add(Self::visible())
+            .add(consultation::Column::PaperId.in_subquery(withdrawn::ids()))
+    }
+    fn changed(bound: Bound) -> Condition {
+        use consultation::Column as C;
+        Condition::any()
+            .add(bound.on(C::Modified))
+            .add(C::PaperId.in_subquery(gone_papers(Some(bound))))
+    }
 }
 
 impl Public for File {
@@ -363,6 +452,31 @@ impl Public for File {
                     .add(F::AgendaItemId.in_subquery(public_agenda_items())),
             )
     }
+    fn known() -> Condition {
+        use file::Column as F;
+        Condition::any()
+            .add(Self::visible())
+            .add(in_ids(F::PaperId, withdrawn::ids()))
+            .add(in_ids(F::AgendaItemId, withdrawn::ids()))
+    }
+    /// What the file is attached to turned non-public, or its meeting was deleted.
+    fn orphaned() -> Option<Condition> {
+        use file::Column as F;
+        Some(
+            Condition::any()
+                .add(in_ids(F::PaperId, gone_papers(None)))
+                .add(in_ids(F::MeetingId, deleted_meetings(None)))
+                .add(in_ids(F::AgendaItemId, gone_agenda_items(None))),
+        )
+    }
+    fn changed(bound: Bound) -> Condition {
+        use file::Column as F;
+        Condition::any()
+            .add(bound.on(F::Modified))
+            .add(in_ids(F::PaperId, gone_papers(Some(bound))))
+            .add(in_ids(F::MeetingId, deleted_meetings(Some(bound))))
+            .add(in_ids(F::AgendaItemId, gone_agenda_items(Some(bound))))
+    }
 }
 
 /// One page of the visible `R` within `scope`, ordered by id.
@@ -373,9 +487,14 @@ async fn page<R: Public>(
 ) -> Result<Page<R>> {
     let cols = R::cols();
     let window = &req.window;
-    let mut cond = Condition::all().add(scope).add(R::visible());
-    if !req.include_deleted {
-        cond = cond.add(cols.deleted.is_null());
+    let mut cond = Condition::all().add(scope);
+    if req.include_deleted {
+        cond = cond.add(R::known());
+    } else {
+        cond = cond.add(R::visible()).add(cols.deleted.is_null());
+        if let Some(orphaned) = R::orphaned() {
+            cond = cond.add(orphaned.not());
+        }
     }
     if let Some(t) = window.created_since {
         cond = cond.add(cols.created.gte(t));
@@ -442,12 +561,12 @@ async fn count<R: Public>(db: &impl ConnectionTrait, condition: Condition) -> Re
     Ok(n.unwrap_or(0).max(0) as u64)
 }
 
-/// The visible object with this id, deleted or not.
+/// The known object with this id, deleted (or otherwise gone) or not.
 async fn one<R: Public>(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<R>> {
     let cols = R::cols();
     let model = R::Entity::find()
         .filter(cols.id.eq(id))
-        .filter(R::visible())
+        .filter(R::known())
         .one(db)
         .await?;
     model.map(R::from_model).transpose()
@@ -533,6 +652,233 @@ fn apply<T: Record>(items: &mut [T], latest: &HashMap<Uuid, DateTime<Utc>>) {
     }
 }
 
+// --- Tombstones of objects gone for the public --------------------------------------------
+
+/// Makes a live object a tombstone that went at `at`.
+fn entomb<T: Record>(item: &mut T, at: DateTime<Utc>) {
+    let meta = item.meta_mut();
+    meta.deleted = Some(at);
+    meta.modified = at;
+}
+
+/// When each of these deleted meetings was deleted.
+async fn meeting_deletions(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, DateTime<Utc>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, Option<DateTime<Utc>>)> = meeting::Entity::find()
+        .select_only()
+        .column(meeting::Column::Id)
+        .column(meeting::Column::Deleted)
+        .filter(meeting::Column::Id.is_in(ids.iter().copied()))
+        .filter(meeting::Column::Deleted.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, at)| at.map(|at| (id, at)))
+        .collect())
+}
+
+/// When an object with this state went for the public, if it did: deleted, or non-public (at
+/// its withdrawal; an object that never was public is never asked about).
+fn went(
+    id: Uuid,
+    meta: &Meta,
+    public: bool,
+    withdrawals: &HashMap<Uuid, DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    meta.deleted
+        .or_else(|| (!public).then(|| withdrawals.get(&id).copied().unwrap_or(meta.modified)))
+}
+
+/// When each agenda item went for the public: deleted, withdrawn, or its meeting deleted.
+async fn agenda_items_gone(
+    db: &impl ConnectionTrait,
+    items: &[(Uuid, Uuid, Meta, bool)],
+) -> Result<HashMap<Uuid, DateTime<Utc>>> {
+    let hidden: Vec<Uuid> = items
+        .iter()
+        .filter(|(_, _, _, public)| !public)
+        .map(|(id, ..)| *id)
+        .collect();
+    let withdrawals = withdrawn::times(db, &hidden).await?;
+    let meetings: Vec<Uuid> = items.iter().map(|(_, meeting, ..)| *meeting).collect();
+    let deletions = meeting_deletions(db, &meetings).await?;
+    let mut gone = HashMap::new();
+    for (id, meeting, meta, public) in items {
+        let times = [
+            went(*id, meta, *public, &withdrawals),
+            deletions.get(meeting).copied(),
+        ];
+        if let Some(at) = times.into_iter().flatten().max() {
+            gone.insert(*id, at);
+        }
+    }
+    Ok(gone)
+}
+
+/// Tombstones for the live agenda items that are gone (withdrawn, or of a deleted meeting).
+async fn entomb_agenda_items(db: &impl ConnectionTrait, items: &mut [AgendaItem]) -> Result<()> {
+    let states: Vec<(Uuid, Uuid, Meta, bool)> = items
+        .iter()
+        .filter(|i| !i.meta.is_deleted())
+        .map(|i| (i.id.as_uuid(), i.meeting_id.as_uuid(), i.meta, i.public))
+        .collect();
+    let gone = agenda_items_gone(db, &states).await?;
+    for item in items.iter_mut() {
+        if let Some(at) = gone.get(&item.id.as_uuid()).copied() {
+            entomb(item, at);
+        }
+    }
+    Ok(())
+}
+
+/// Tombstones for the live consultations of withdrawn papers.
+async fn entomb_consultations(db: &impl ConnectionTrait, items: &mut [Consultation]) -> Result<()> {
+    let papers: Vec<Uuid> = items
+        .iter()
+        .filter(|c| !c.meta.is_deleted())
+        .map(|c| c.paper_id.as_uuid())
+        .collect();
+    if papers.is_empty() {
+        return Ok(());
+    }
+    let hidden: Vec<Uuid> = paper::Entity::find()
+        .select_only()
+        .column(paper::Column::Id)
+        .filter(paper::Column::Id.is_in(papers))
+        .filter(paper::Column::Public.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    let withdrawals = withdrawn::times(db, &hidden).await?;
+    for item in items.iter_mut().filter(|c| !c.meta.is_deleted()) {
+        let paper = item.paper_id.as_uuid();
+        if hidden.contains(&paper) {
+            let at = withdrawals
+                .get(&paper)
+                .copied()
+                .unwrap_or(item.meta.modified);
+            entomb(item, at);
+        }
+    }
+    Ok(())
+}
+
+/// Tombstones for the live papers that were withdrawn.
+async fn entomb_papers(db: &impl ConnectionTrait, items: &mut [Paper]) -> Result<()> {
+    let hidden: Vec<Uuid> = items
+        .iter()
+        .filter(|p| !p.public && !p.meta.is_deleted())
+        .map(|p| p.id.as_uuid())
+        .collect();
+    let withdrawals = withdrawn::times(db, &hidden).await?;
+    for item in items.iter_mut() {
+        if !item.meta.is_deleted()
+            && let Some(at) = went(item.id.as_uuid(), &item.meta, item.public, &withdrawals)
+        {
+            entomb(item, at);
+        }
+    }
+    Ok(())
+}
+
+/// Tombstones for the live files whose paper or agenda item turned non-public, or whose meeting
+/// (or agenda item's meeting) was deleted.
+async fn finish_files(db: &impl ConnectionTrait, mut items: Vec<File>) -> Result<Vec<File>> {
+    let live: Vec<&File> = items.iter().filter(|f| !f.meta.is_deleted()).collect();
+    if live.is_empty() {
+        return Ok(items);
+    }
+    let paper_ids: Vec<Uuid> = live
+        .iter()
+        .filter_map(|f| f.paper_id.map(|p| p.as_uuid()))
+        .collect();
+    let item_ids: Vec<Uuid> = live
+        .iter()
+        .filter_map(|f| f.agenda_item_id.map(|i| i.as_uuid()))
+        .collect();
+    let meeting_ids: Vec<Uuid> = live
+        .iter()
+        .filter_map(|f| f.meeting_id.map(|m| m.as_uuid()))
+        .collect();
+    // Papers.
+    let papers: Vec<(Uuid, DateTime<Utc>, bool)> = paper::Entity::find()
+        .select_only()
+        .column(paper::Column::Id)
+        .column(paper::Column::Modified)
+        .column(paper::Column::Public)
+        .filter(paper::Column::Id.is_in(paper_ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let hidden: Vec<Uuid> = papers
+        .iter()
+        .filter(|(.., public)| !public)
+        .map(|(id, ..)| *id)
+        .collect();
+    let withdrawals = withdrawn::times(db, &hidden).await?;
+    let mut gone: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    for (id, modified, public) in papers {
+        let meta = Meta {
+            created: modified,
+            modified,
+            deleted: None,
+        };
+        if let Some(at) = went(id, &meta, public, &withdrawals) {
+            gone.insert(id, at);
+        }
+    }
+    // Agenda items.
+    let agenda: Vec<(Uuid, Uuid, DateTime<Utc>, bool)> = agenda_item::Entity::find()
+        .select_only()
+        .column(agenda_item::Column::Id)
+        .column(agenda_item::Column::MeetingId)
+        .column(agenda_item::Column::Modified)
+        .column(agenda_item::Column::Public)
+        .filter(agenda_item::Column::Id.is_in(item_ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let states: Vec<(Uuid, Uuid, Meta, bool)> = agenda
+        .into_iter()
+        .map(|(id, meeting, modified, public)| {
+            let meta = Meta {
+                created: modified,
+                modified,
+                deleted: None,
+            };
+            (id, meeting, meta, public)
+        })
+        .collect();
+    gone.extend(agenda_items_gone(db, &states).await?);
+    // Meetings.
+    gone.extend(meeting_deletions(db, &meeting_ids).await?);
+    for file in items.iter_mut().filter(|f| !f.meta.is_deleted()) {
+        let at = [
+            file.paper_id.map(|p| p.as_uuid()),
+            file.agenda_item_id.map(|i| i.as_uuid()),
+            file.meeting_id.map(|m| m.as_uuid()),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|parent| gone.get(&parent).copied())
+        .max();
+        if let Some(at) = at {
+            entomb(file, at);
+        }
+    }
+    Ok(items)
+}
+
 // --- Public modification times -------------------------------------------------------------
 
 async fn finish_bodies(db: &impl ConnectionTrait, mut items: Vec<Body>) -> Result<Vec<Body>> {
@@ -603,6 +949,7 @@ async fn finish_agenda_items(
     let ids = uuids(&items, |i| i.id.as_uuid());
     let latest = agenda_item_changes(db, &ids).await?;
     apply(&mut items, &latest);
+    entomb_agenda_items(db, &mut items).await?;
     Ok(items)
 }
 
@@ -672,6 +1019,7 @@ async fn finish_papers(db: &impl ConnectionTrait, mut items: Vec<Paper>) -> Resu
         latest_consultations(db, consultation::Column::PaperId, &ids).await?,
     );
     apply(&mut items, &latest);
+    entomb_papers(db, &mut items).await?;
     Ok(items)
 }
 
@@ -680,6 +1028,7 @@ async fn finish_consultations(
     db: &impl ConnectionTrait,
     mut items: Vec<Consultation>,
 ) -> Result<Vec<Consultation>> {
+    entomb_consultations(db, &mut items).await?;
     let linked: Vec<Uuid> = items
         .iter()
         .filter_map(|c| c.agenda_item_id.map(|i| i.as_uuid()))
@@ -705,10 +1054,6 @@ async fn finish_consultations(
             item.agenda_item_id = None;
         }
     }
-    Ok(items)
-}
-
-async fn unchanged<T>(items: Vec<T>) -> Result<Vec<T>> {
     Ok(items)
 }
 
@@ -849,7 +1194,10 @@ pub async fn files(
     req: &PageRequest,
 ) -> Result<Page<File>> {
     let scope = Condition::all().add(file::Column::BodyId.eq(body.as_uuid()));
-    page(db, scope, req).await?.then(unchanged).await
+    page(db, scope, req)
+        .await?
+        .then(|items| finish_files(db, items))
+        .await
 }
 
 // --- Single objects (tombstones included; `None` when missing or not public) ----------------
@@ -944,7 +1292,8 @@ pub async fn consultation(
 }
 
 pub async fn file(db: &impl ConnectionTrait, id: FileId) -> Result<Option<File>> {
-    one(db, id.as_uuid()).await
+    let found = one::<File>(db, id.as_uuid()).await?;
+    Ok(finish_files(db, found.into_iter().collect()).await?.pop())
 }
 
 // --- Embedded objects (live and public only) -----------------------------------------------

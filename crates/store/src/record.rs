@@ -32,6 +32,10 @@ pub(crate) trait Record: Sized + Send {
     fn to_model(&self) -> Self::Model;
     fn from_model(model: Self::Model) -> Result<Self>;
     fn deleted_column() -> <Self::Entity as EntityTrait>::Column;
+    /// The object's `public` flag, for objects that have one (agenda items, papers).
+    fn public(&self) -> Option<bool> {
+        None
+    }
 }
 
 fn active<R: Record>(record: &R) -> R::ActiveModel {
@@ -73,7 +77,9 @@ where
 }
 
 /// Validates and writes `record` over the stored live row; `modified` is set to now, `created`
-/// and `deleted` are kept as stored.
+/// and `deleted` are kept as stored. An object that turns from public to non-public is recorded
+/// as withdrawn (OParl serves it as a tombstone from then on); one that turns public again is
+/// not withdrawn any more.
 pub(crate) async fn update<R: Record>(db: &impl ConnectionTrait, mut record: R) -> Result<R>
 where
     <<R::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
@@ -84,7 +90,15 @@ where
     meta.created = stored.meta().created;
     meta.deleted = None;
     meta.modified = now().max(stored.meta().modified);
+    let modified = meta.modified;
     write(db, &record).await?;
+    match (stored.public(), record.public()) {
+        (Some(true), Some(false)) => {
+            crate::withdrawn::mark(db, record.id(), R::NAME, modified).await?
+        }
+        (Some(false), Some(true)) => crate::withdrawn::clear(db, record.id()).await?,
+        _ => {}
+    }
     Ok(record)
 }
 

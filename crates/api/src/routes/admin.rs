@@ -10,7 +10,7 @@ use plenum_domain::{
     AccessDecision, Action, Actor, Meta, Name, PersonId, Resource, SiteRole, User, UserId,
     Username, authorize,
 };
-use plenum_store::auth::{sessions, totp as totp_store};
+use plenum_store::auth::{calendar_feeds, sessions, totp as totp_store};
 use plenum_store::repo;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -182,7 +182,7 @@ pub struct RevokedResponse {
     pub revoked: u64,
 }
 
-/// Signs every device of the user out.
+/// Signs every device of the user out and revokes their personal calendar feed.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/revoke-sessions", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = RevokedResponse), (status = 404, body = crate::Problem)))]
@@ -196,12 +196,13 @@ pub async fn revoke_sessions(
     repo::users::get_live(&state.db, id).await?;
     kick_user(&state, id).await?;
     let revoked = sessions::revoke_all(&state.db, id, "revoked by admin", state.now()).await?;
+    let feeds = calendar_feeds::revoke(&state.db, id, state.now()).await?;
     record(
         &state,
         Some(auth.user.id),
         "sessions.revoked_all",
         Some(id.to_string()),
-        serde_json::json!({"revoked": revoked}),
+        serde_json::json!({"revoked": revoked, "calendar_feeds_revoked": feeds}),
     )
     .await;
     Ok(Json(RevokedResponse { revoked }))

@@ -1,22 +1,61 @@
-//! `GET /api/v1/meetings.ics`: every meeting that is not cancelled, as a public iCalendar feed
-//! (RFC 5545) for calendar apps. Times are in UTC; lines are folded at 75 octets.
+//! iCalendar feeds (RFC 5545) for calendar apps. Times are in UTC; lines are folded at 75 octets.
+//!
+//! - `GET /api/v1/meetings.ics`: every meeting that is not cancelled, public.
+//! - `GET /api/v1/calendar/{token}.ics`: a member's personal feed, the meetings of their own
+//!   meeting list (`GET /api/v1/meetings?when=all`). The token in the URL is the credential
+//!   (calendar apps send no other); it is created, shown once and revoked under
+//!   `/api/v1/me/calendar`. Events carry the meeting's name, time, location, state and a link to
+//!   the web app, never agenda text.
 
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use plenum_domain::{Location, LocationId, Meeting, MeetingState};
-use plenum_store::query;
+use plenum_store::auth::calendar_feeds;
+use plenum_store::{StoreError, query, repo};
 
-use crate::routes::oparl::{Base, OparlError};
-use crate::{AppState, Result};
+use crate::routes::auth::sha256_hex;
+use crate::routes::documents::{Viewer, When, member_meetings};
+use crate::routes::oparl::{Base, OparlError, Origin};
+use crate::{ApiError, AppState, Result};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/meetings.ics", get(get_meetings_ics))
+    Router::new()
+        .route("/meetings.ics", get(get_meetings_ics))
+        .route("/calendar/{file}", get(get_personal_ics))
+}
+
+/// What a feed says besides its meetings.
+pub struct Feed<'a> {
+    /// `X-WR-CALNAME`, the name calendar apps show.
+    pub name: &'a str,
+    /// List cancelled meetings (as `STATUS:CANCELLED`) instead of leaving them out, so a
+    /// subscribed calendar learns of the cancellation.
+    pub cancelled: bool,
+    /// The event's `URL`, if any.
+    pub url: &'a dyn Fn(&Meeting) -> Option<String>,
+}
+
+/// A calendar response with the given `Cache-Control`.
+fn ics_response(body: String, filename: &'static str, cache: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("inline; filename=\"{filename}\""))
+            .unwrap_or_else(|_| HeaderValue::from_static("inline")),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
 }
 
 /// All meetings that are not cancelled, of every body, as an iCalendar feed.
@@ -34,26 +73,85 @@ pub async fn get_meetings_ics(
     let locations: HashMap<LocationId, Location> =
         locations.into_iter().map(|l| (l.id, l)).collect();
     let base = base.ok().map(|Base(base)| base);
-    let body = calendar(&meetings, &locations, base.as_deref());
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/calendar; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("inline; filename=\"sitzungen.ics\""),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    let url = |meeting: &Meeting| {
+        base.as_deref()
+            .map(|base| format!("{base}/meeting/{}", meeting.id))
+    };
+    let feed = Feed {
+        name: "Sitzungen",
+        cancelled: false,
+        url: &url,
+    };
+    let body = calendar(&meetings, &locations, &feed);
+    Ok(ics_response(body, "sitzungen.ics", "no-cache"))
 }
 
-/// The calendar text. `oparl_base` (`http://host/oparl/v1`) adds each meeting's OParl URL.
+/// A member's personal feed: the meetings of their meeting list, non-public organizations
+/// included, with name, time, location, state and a link to the web app only. No
+/// `Authorization` header: the token in the URL is the credential. Unknown and revoked tokens,
+/// and tokens of deleted accounts, get the same 404.
+#[utoipa::path(get, path = "/api/v1/calendar/{token}.ics", tag = "calendar",
+    params(("token" = String, Path, description = "The feed token from `POST /api/v1/me/calendar`")),
+    responses(
+        (status = 200, description = "iCalendar feed (RFC 5545)", content_type = "text/calendar",
+            headers(("Cache-Control" = String, description = "`private, no-store`"),
+                ("Referrer-Policy" = String, description = "`no-referrer`"))),
+        (status = 404, description = "Unknown or revoked token", body = crate::Problem,
+            content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable", body = crate::Problem,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn get_personal_ics(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    origin: std::result::Result<Origin, OparlError>,
+) -> Response {
+    let origin = origin.ok().map(|Origin(origin)| origin);
+    let mut response = match personal_feed(&state, &file, origin.as_deref()).await {
+        Ok(body) => ics_response(body, "plenum.ics", "private, no-store"),
+        Err(err) => err.into_response(),
+    };
+    // The URL is a credential: no cache keeps the answer, no page learns the URL as a referrer.
+    let headers: &mut HeaderMap = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+async fn personal_feed(state: &AppState, file: &str, origin: Option<&str>) -> Result<String> {
+    let token = file.strip_suffix(".ics").ok_or(ApiError::NotFound)?;
+    let feed = calendar_feeds::find_active(&state.db, &sha256_hex(token.as_bytes()))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let user = match repo::users::get_live(&state.db, feed.user_id).await {
+        Ok(user) => user,
+        Err(StoreError::NotFound { .. }) => return Err(ApiError::NotFound),
+        Err(err) => return Err(err.into()),
+    };
+    calendar_feeds::touch(&state.db, feed.id, state.now()).await?;
+    let viewer = Viewer::member(state, &user).await?;
+    let (dir, meetings) = member_meetings(state, &viewer, When::All).await?;
+    let meetings: Vec<Meeting> = meetings.into_iter().map(|(m, _)| m).collect();
+    let url = |meeting: &Meeting| origin.map(|o| format!("{o}/#/meetings/{}", meeting.id));
+    let feed = Feed {
+        name: "Meine Sitzungen",
+        cancelled: true,
+        url: &url,
+    };
+    Ok(calendar(&meetings, &dir.locations, &feed))
+}
+
+/// The calendar text.
 pub fn calendar(
     meetings: &[Meeting],
     locations: &HashMap<LocationId, Location>,
-    oparl_base: Option<&str>,
+    feed: &Feed<'_>,
 ) -> String {
     let mut out = String::new();
     let mut line = |text: String| {
@@ -67,9 +165,10 @@ pub fn calendar(
     ));
     line("CALSCALE:GREGORIAN".into());
     line("METHOD:PUBLISH".into());
-    line("X-WR-CALNAME:Sitzungen".into());
+    line(format!("X-WR-CALNAME:{}", escape(feed.name)));
     for meeting in meetings {
-        if meeting.state == MeetingState::Cancelled || meeting.meta.is_deleted() {
+        let cancelled = meeting.state == MeetingState::Cancelled;
+        if (cancelled && !feed.cancelled) || meeting.meta.is_deleted() {
             continue;
         }
         line("BEGIN:VEVENT".into());
@@ -87,11 +186,12 @@ pub fn calendar(
         }
         let status = match meeting.state {
             MeetingState::Planned => "TENTATIVE",
+            MeetingState::Cancelled => "CANCELLED",
             _ => "CONFIRMED",
         };
         line(format!("STATUS:{status}"));
-        if let Some(base) = oparl_base {
-            line(format!("URL:{base}/meeting/{}", meeting.id));
+        if let Some(url) = (feed.url)(meeting) {
+            line(format!("URL:{url}"));
         }
         line("END:VEVENT".into());
     }

@@ -1,18 +1,21 @@
-//! The signed-in user: profile, password change, device sessions.
+//! The signed-in user: profile, password change, device sessions, the personal calendar feed.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use plenum_domain::DeviceSessionId;
-use plenum_store::auth::{recovery_codes, sessions};
+use plenum_store::TransactionTrait;
+use plenum_store::auth::{calendar_feeds, recovery_codes, sessions};
 use plenum_store::repo;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::{MeResponse, check_totp, record};
+use super::auth::{MeResponse, check_totp, random_token, record, sha256_hex};
+use super::oparl::{OparlError, Origin};
 use crate::auth::password::{check_password_rules, hash_password, verify_password_sync};
 use crate::auth::{AuthUser, ClientInfo};
 use crate::json::AppJson;
@@ -24,6 +27,12 @@ pub fn router() -> Router<AppState> {
         .route("/me/password", post(change_password))
         .route("/me/devices", get(list_devices))
         .route("/me/devices/{id}", delete(revoke_device))
+        .route(
+            "/me/calendar",
+            get(get_calendar)
+                .post(create_calendar)
+                .delete(revoke_calendar),
+        )
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -173,5 +182,102 @@ pub async fn revoke_device(
         serde_json::json!({"reason": "revoked by user"}),
     )
     .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarFeedCreatedResponse {
+    /// The feed's address for a calendar app. Shown once: only its hash is stored.
+    pub url: String,
+    /// The secret part of `url`.
+    pub token: String,
+    pub created: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarFeedResponse {
+    /// Whether a feed is active (its URL cannot be shown again).
+    pub active: bool,
+    pub created: Option<DateTime<Utc>>,
+    /// The last fetch by a calendar app (recorded at most once a minute).
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+/// Whether the user has an active personal calendar feed (never its URL).
+#[utoipa::path(get, path = "/api/v1/me/calendar", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = CalendarFeedResponse), (status = 401, body = crate::Problem)))]
+pub async fn get_calendar(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<CalendarFeedResponse>> {
+    let feed = calendar_feeds::active(&state.db, auth.user.id).await?;
+    Ok(Json(CalendarFeedResponse {
+        active: feed.is_some(),
+        created: feed.as_ref().map(|f| f.created),
+        last_used: feed.and_then(|f| f.last_used),
+    }))
+}
+
+/// Creates the personal calendar feed (`GET /api/v1/calendar/{token}.ics`) and returns its URL,
+/// once. A feed created before stops working: one feed per user is active.
+#[utoipa::path(post, path = "/api/v1/me/calendar", tag = "me", security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; the URL is shown this once",
+            body = CalendarFeedCreatedResponse),
+        (status = 401, body = crate::Problem),
+    ))]
+pub async fn create_calendar(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    origin: std::result::Result<Origin, OparlError>,
+) -> Result<Response> {
+    let token = random_token();
+    let now = state.now();
+    let txn = state
+        .db
+        .begin()
+        .await
+        .map_err(plenum_store::StoreError::from)?;
+    let feed =
+        calendar_feeds::create(&txn, auth.user.id, &sha256_hex(token.as_bytes()), now).await?;
+    txn.commit().await.map_err(plenum_store::StoreError::from)?;
+    record(
+        &state,
+        Some(auth.user.id),
+        "calendar.created",
+        Some(feed.id.to_string()),
+        serde_json::json!({}),
+    )
+    .await;
+    let origin = origin.map(|Origin(o)| o).unwrap_or_default();
+    let body = CalendarFeedCreatedResponse {
+        url: format!("{origin}/api/v1/calendar/{token}.ics"),
+        token,
+        created: feed.created,
+    };
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// Revokes the personal calendar feed: its URL answers 404 from now on. 204 also when no feed
+/// was active.
+#[utoipa::path(delete, path = "/api/v1/me/calendar", tag = "me", security(("bearer" = [])),
+    responses((status = 204, description = "No feed is active now"),
+        (status = 401, body = crate::Problem)))]
+pub async fn revoke_calendar(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode> {
+    if calendar_feeds::revoke(&state.db, auth.user.id, state.now()).await? > 0 {
+        record(
+            &state,
+            Some(auth.user.id),
+            "calendar.revoked",
+            Some(auth.user.id.to_string()),
+            serde_json::json!({"reason": "revoked by user"}),
+        )
+        .await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

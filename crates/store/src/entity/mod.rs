@@ -4,6 +4,7 @@
 pub mod agenda_item;
 pub mod audit_log;
 pub mod body;
+pub mod calendar_feed;
 pub mod consultation;
 pub mod device_session;
 pub mod file;
@@ -29,3 +30,4 @@ pub mod secret_ballot;
 pub mod setup_link;
 pub mod user_account;
 pub mod user_totp;
+pub mod withdrawn;

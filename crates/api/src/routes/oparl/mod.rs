@@ -30,7 +30,7 @@ use tower_http::cors::{Any, CorsLayer};
 use uuid::Uuid;
 
 use crate::{AppState, Problem};
-pub use params::{Base, OparlError};
+pub use params::{Base, OparlError, Origin};
 use params::{ListQuery, RawListQuery, oparl_problem};
 pub use render::date_time;
 use render::{Ctx, Kind};

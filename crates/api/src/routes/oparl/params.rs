@@ -104,12 +104,13 @@ pub fn oparl_problem(problem: Problem, message: &str) -> Response {
     response
 }
 
-/// The absolute URL of the OParl root (`http://host:port/oparl/v1`), built from the request's
-/// `Host` (and `X-Forwarded-Proto: https` behind a TLS proxy): OParl ids are absolute URLs.
+/// The server's origin as the client sees it (`http://host:port`), built from the request's
+/// `Host` (and `X-Forwarded-Proto: https` behind a TLS proxy): for absolute URLs in OParl ids,
+/// calendar feeds and their links.
 #[derive(Debug, Clone)]
-pub struct Base(pub String);
+pub struct Origin(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for Base {
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
     type Rejection = OparlError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
@@ -135,7 +136,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Base {
             .and_then(|h| h.to_str().ok())
             .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
         let scheme = if https { "https" } else { "http" };
-        Ok(Base(format!("{scheme}://{host}/oparl/v1")))
+        Ok(Origin(format!("{scheme}://{host}")))
+    }
+}
+
+/// The absolute URL of the OParl root (`http://host:port/oparl/v1`): OParl ids are absolute URLs.
+#[derive(Debug, Clone)]
+pub struct Base(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Base {
+    type Rejection = OparlError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Origin(origin) = Origin::from_request_parts(parts, state).await?;
+        Ok(Base(format!("{origin}/oparl/v1")))
     }
 }
 
