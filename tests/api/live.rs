@@ -786,11 +786,11 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
             assert!(!ack.contains(word), "the ack carries no choice: {ack}");
         }
     }
-    // While open: the display learns who and how many voted, never what — one event per
-    // committed batch, listing that batch's voters.
+    // While open: the chair learns who and how many voted, never what — one event per
+    // committed batch, listing that batch's voters. The room display learns only how many.
     let mut voters = std::collections::BTreeSet::new();
     while voters.len() < 6 {
-        let cast = public.event("ballots_cast").await;
+        let cast = chair.event("ballots_cast").await;
         assert!(cast["event"]["interim"].is_null());
         for voter in cast["event"]["voters"].as_array().unwrap() {
             assert!(voters.insert(voter.to_string()), "each voter once: {cast}");
@@ -798,6 +798,38 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
         assert_eq!(cast["event"]["voted"], voters.len());
         assert!(!cast.to_string().contains("\"choice\""), "{cast}");
     }
+    let mut counted = 0;
+    while counted < 6 {
+        let cast = public.event("ballots_cast").await;
+        assert_eq!(cast["event"]["voters"], json!([]), "{cast}");
+        assert!(cast["event"]["voted"].as_u64().unwrap() > counted);
+        counted = cast["event"]["voted"].as_u64().unwrap();
+    }
+    // A display that reconnects and replays gets the same redacted events.
+    let replay = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/meetings/{}/live/events?after=0",
+            c.meeting
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 200);
+    let replay: Value = replay.json().await.unwrap();
+    let replayed: Vec<&Value> = replay["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"]["type"] == "ballots_cast")
+        .collect();
+    assert!(!replayed.is_empty());
+    for e in replayed {
+        assert_eq!(e["event"]["voters"], json!([]), "{e}");
+    }
+    let mut late = LiveClient::connect(&app, None, c.meeting, Some(0)).await;
+    let cast = late.event("ballots_cast").await;
+    assert_eq!(cast["event"]["voters"], json!([]), "{cast}");
     let show = chair
         .send(json!({"type": "show_interim", "poll": poll, "show": true}))
         .await;

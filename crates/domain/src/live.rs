@@ -473,6 +473,27 @@ impl Event {
             _ => false,
         }
     }
+
+    /// The event as anonymous viewers get it, where that differs: `ballots_cast` without the
+    /// voters (the public snapshot, too, shows how many voted, not who).
+    pub fn for_public(&self) -> Option<Event> {
+        match self {
+            Event::BallotsCast {
+                poll,
+                voted,
+                eligible,
+                interim,
+                ..
+            } => Some(Event::BallotsCast {
+                poll: *poll,
+                voters: Vec::new(),
+                voted: *voted,
+                eligible: *eligible,
+                interim: *interim,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// A secret ballot for the persistence layer to seal; never stored in the clear.

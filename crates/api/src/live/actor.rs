@@ -362,14 +362,17 @@ impl Actor {
         let mut audit = Vec::new();
         for e in emitted {
             let payload = serde_json::to_string(&e.event).unwrap_or_default();
-            let json = format!(
-                "{{\"type\":\"event\",\"seq\":{},\"event\":{payload}}}",
-                e.seq
-            );
-            let json = Utf8Bytes::from(json);
+            let json = Utf8Bytes::from(super::event_frame(e.seq, &payload));
+            let public_json = e.public.then(|| match e.event.for_public() {
+                Some(public) => Utf8Bytes::from(super::event_frame(
+                    e.seq,
+                    &serde_json::to_string(&public).unwrap_or_default(),
+                )),
+                None => json.clone(),
+            });
             broadcasts.push(Arc::new(Broadcast {
                 seq: e.seq,
-                public_json: e.public.then(|| json.clone()),
+                public_json,
                 json,
             }));
             audit.extend(audit_event(e.user, &e.event));

@@ -33,6 +33,31 @@ pub struct Broadcast {
     pub public_json: Option<Utf8Bytes>,
 }
 
+/// The server message of an event, given the event's JSON: `{"type":"event","seq":…,"event":…}`.
+pub(crate) fn event_frame(seq: u64, payload: &str) -> String {
+    format!("{{\"type\":\"event\",\"seq\":{seq},\"event\":{payload}}}")
+}
+
+/// A stored event's payload as `viewer` may see it; `None` when they may not see it at all.
+pub(crate) fn visible_payload(
+    stored: &plenum_store::live::StoredEvent,
+    entitled: bool,
+) -> Option<std::borrow::Cow<'_, str>> {
+    if entitled {
+        return Some(std::borrow::Cow::Borrowed(&stored.payload));
+    }
+    if !stored.public {
+        return None;
+    }
+    let redacted = serde_json::from_str::<plenum_domain::Event>(&stored.payload)
+        .ok()
+        .and_then(|event| event.for_public());
+    Some(match redacted {
+        Some(event) => std::borrow::Cow::Owned(serde_json::to_string(&event).unwrap_or_default()),
+        None => std::borrow::Cow::Borrowed(&stored.payload),
+    })
+}
+
 /// A command on its way to a meeting's actor.
 pub struct Job {
     pub command_id: CommandId,

@@ -271,9 +271,11 @@ pub async fn get_events(
     )
     .await?;
     let visible: Vec<serde_json::Value> = events
-        .into_iter()
-        .filter(|e| viewer.entitled() || e.public)
-        .map(|e| serde_json::json!({"seq": e.seq, "event": serde_json::from_str::<serde_json::Value>(&e.payload).unwrap_or_default()}))
+        .iter()
+        .filter_map(|e| {
+            let payload = crate::live::visible_payload(e, viewer.entitled())?;
+            Some(serde_json::json!({"seq": e.seq, "event": serde_json::from_str::<serde_json::Value>(&payload).unwrap_or_default()}))
+        })
         .collect();
     Ok(Json(
         serde_json::json!({"seq": seq, "events": visible, "complete": seq.saturating_sub(query.after) <= MAX_REPLAY}),
@@ -461,12 +463,9 @@ async fn subscribe(
             let missed = plenum_store::live::events_since(&state.db, meeting, last, MAX_REPLAY)
                 .await
                 .map_err(|e| ApiError::Store(e).problem())?;
-            for e in missed.into_iter().filter(|e| e.seq <= seq) {
-                if viewer.entitled() || e.public {
-                    let msg = format!(
-                        "{{\"type\":\"event\",\"seq\":{},\"event\":{}}}",
-                        e.seq, e.payload
-                    );
+            for e in missed.iter().filter(|e| e.seq <= seq) {
+                if let Some(payload) = crate::live::visible_payload(e, viewer.entitled()) {
+                    let msg = crate::live::event_frame(e.seq, &payload);
                     let _ = out.send(Message::Text(Utf8Bytes::from(msg))).await;
                 }
             }
