@@ -104,6 +104,15 @@ async fn members_see_their_meetings_with_non_public_items(#[case] backend: Backe
     let detail = json_of(response).await;
     assert_eq!(detail["state"], "completed");
     assert!(detail["invited_at"].is_string());
+    // Only who may chair the live session is offered the chair console.
+    assert_eq!(detail["may_chair"], false);
+    let mayor = app.login("katharina.brandt", 0).await;
+    let as_chair = json_of(
+        app.get_with(&format!("/api/v1/meetings/{}", rat2.id), &mayor.access)
+            .await,
+    )
+    .await;
+    assert_eq!(as_chair["may_chair"], true);
     let agenda = detail["agenda"].as_array().unwrap();
     let numbers: Vec<&str> = agenda
         .iter()

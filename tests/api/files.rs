@@ -432,3 +432,68 @@ async fn non_public_files_are_invisible_to_outsiders(#[case] backend: Backend) {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_slow_upload_finishes_and_a_stalled_one_is_cut() {
+    // One second without data cuts an upload; the upload as a whole has no time limit.
+    let Some(app) = spawn_app_with(Backend::Sqlite, true, |config| {
+        config.upload_limit = LIMIT;
+        config.request_timeout_secs = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let clerk = app.login("martina.sommer", 0).await;
+    let paper = paper_id(&app, "VO/10742").await.as_uuid().to_string();
+    let uploads = app.config.data_dir.join("uploads");
+
+    // 2.4 s in all, never more than 0.6 s without data: stored.
+    let body = multipart(
+        "paper_id",
+        &paper,
+        "langsam.pdf",
+        "application/pdf",
+        &pdf(40_000),
+    );
+    let quarter = body.len() / 4;
+    let mut stream = raw_upload(&app, &clerk.access, body.len(), &body[..quarter]).await;
+    for part in body[quarter..].chunks(quarter) {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        stream.write_all(part).await.unwrap();
+        stream.flush().await.unwrap();
+    }
+    let mut response = vec![0; 8192];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut response))
+        .await
+        .expect("an answer")
+        .unwrap();
+    let response = String::from_utf8_lossy(&response[..n]);
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+
+    // Half a body, then silence: 408 after the idle time, nothing left behind.
+    let body = multipart(
+        "paper_id",
+        &paper,
+        "haengt.pdf",
+        "application/pdf",
+        &pdf(40_000),
+    );
+    let mut stream = raw_upload(&app, &clerk.access, body.len(), &body[..body.len() / 2]).await;
+    let mut response = vec![0; 8192];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut response))
+        .await
+        .expect("the server gives up on a stalled upload")
+        .unwrap();
+    let response = String::from_utf8_lossy(&response[..n]);
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("/problems/upload-stalled"), "{response}");
+    drop(stream);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        files_below(&uploads).is_empty(),
+        "{:?}",
+        files_below(&uploads)
+    );
+    app.stop().await;
+}

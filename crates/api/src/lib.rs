@@ -21,7 +21,6 @@ use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::Request;
 use tokio::net::TcpListener;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -40,9 +39,10 @@ pub fn build_app(state: AppState) -> Router {
         .nest("/api/v1", routes::api_router())
         .merge(routes::oparl::router())
         .merge(web::router(&state.config.web_dir))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            timeout,
+        .layer(axum::middleware::from_fn(
+            move |request: Request<axum::body::Body>, next: axum::middleware::Next| {
+                deadline(timeout, request, next)
+            },
         ))
         .layer(
             TraceLayer::new_for_http()
@@ -61,6 +61,38 @@ pub fn build_app(state: AppState) -> Router {
                 }),
         )
         .with_state(state)
+}
+
+/// Whether the request is a file upload (`POST /api/v1/files`).
+fn is_upload<B>(request: &Request<B>) -> bool {
+    request.method() == axum::http::Method::POST && request.uri().path() == "/api/v1/files"
+}
+
+/// Answers 408 when a request takes longer than `limit`. Uploads are exempt: a large file on a
+/// slow connection may take minutes, so the upload handler instead cuts an upload that sends
+/// nothing for `limit`.
+async fn deadline(
+    limit: Duration,
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if is_upload(&request) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "Request took too long",
+        )
+        .with_detail(format!(
+            "The server gives up on a request after {} s.",
+            limit.as_secs()
+        ))
+        .into_response(),
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.

@@ -60,22 +60,26 @@ fn to_entry(m: audit_log::Model) -> AuditEntry {
     }
 }
 
-/// One attempt at appending `event` after the last entry; `Conflict` if another writer took
-/// the sequence number first.
-async fn try_append(
-    db: &impl ConnectionTrait,
-    event: &AuditEvent,
-    at: DateTime<Utc>,
-) -> Result<AuditEntry> {
+/// The sequence number and hash of the last entry (0 and the genesis hash when there is none).
+async fn last_link(db: &impl ConnectionTrait) -> Result<(u64, String)> {
     let last = audit_log::Entity::find()
         .order_by_desc(audit_log::Column::Seq)
         .one(db)
         .await?;
-    let (seq, prev_hash) = match last {
-        Some(m) => (u64::try_from(m.seq).unwrap_or(0) + 1, m.hash),
-        None => (1, GENESIS.to_owned()),
-    };
-    let hash = entry_hash(&prev_hash, seq, at, event);
+    Ok(match last {
+        Some(m) => (u64::try_from(m.seq).unwrap_or(0), m.hash),
+        None => (0, GENESIS.to_owned()),
+    })
+}
+
+/// The row of an entry.
+fn row(
+    seq: u64,
+    at: DateTime<Utc>,
+    event: &AuditEvent,
+    prev_hash: String,
+    hash: String,
+) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
         seq: Set(i64::try_from(seq).unwrap_or(i64::MAX)),
         at: Set(at),
@@ -83,12 +87,25 @@ async fn try_append(
         action: Set(event.action.clone()),
         subject: Set(event.subject.clone()),
         detail: Set(event.detail.clone()),
-        prev_hash: Set(prev_hash.clone()),
-        hash: Set(hash.clone()),
+        prev_hash: Set(prev_hash),
+        hash: Set(hash),
     }
-    .insert(db)
-    .await
-    .map_err(StoreError::from)?;
+}
+
+/// One attempt at appending `event` after the last entry; `Conflict` if another writer took
+/// the sequence number first.
+async fn try_append(
+    db: &impl ConnectionTrait,
+    event: &AuditEvent,
+    at: DateTime<Utc>,
+) -> Result<AuditEntry> {
+    let (last, prev_hash) = last_link(db).await?;
+    let seq = last + 1;
+    let hash = entry_hash(&prev_hash, seq, at, event);
+    row(seq, at, event, prev_hash.clone(), hash.clone())
+        .insert(db)
+        .await
+        .map_err(StoreError::from)?;
     Ok(AuditEntry {
         seq,
         at,
@@ -173,29 +190,14 @@ pub async fn append_all(
     for _ in 0..ATTEMPTS {
         // Immediate on SQLite: the read of the last entry cannot go stale before the insert.
         let txn = crate::begin_write(db).await?;
-        let last = audit_log::Entity::find()
-            .order_by_desc(audit_log::Column::Seq)
-            .one(&txn)
-            .await?;
-        let (mut seq, mut prev_hash) = match last {
-            Some(m) => (u64::try_from(m.seq).unwrap_or(0), m.hash),
-            None => (0, GENESIS.to_owned()),
-        };
+        let (mut seq, mut prev_hash) = last_link(&txn).await?;
         let mut rows = Vec::with_capacity(events.len());
         for (at, event) in events {
             let at = chrono::SubsecRound::trunc_subsecs(*at, 6);
             seq += 1;
             let hash = entry_hash(&prev_hash, seq, at, event);
-            rows.push(audit_log::ActiveModel {
-                seq: Set(i64::try_from(seq).unwrap_or(i64::MAX)),
-                at: Set(at),
-                actor: Set(event.actor.map(|a| a.as_uuid())),
-                action: Set(event.action.clone()),
-                subject: Set(event.subject.clone()),
-                detail: Set(event.detail.clone()),
-                prev_hash: Set(std::mem::replace(&mut prev_hash, hash.clone())),
-                hash: Set(hash),
-            });
+            let previous = std::mem::replace(&mut prev_hash, hash.clone());
+            rows.push(row(seq, at, event, previous, hash));
         }
         let inserted = audit_log::Entity::insert_many(rows)
             .exec_without_returning(&txn)

@@ -273,7 +273,7 @@ export function renderMeeting(meeting, api, { pub = false } = {}) {
   if (!pub && meeting.live) {
     actions.append(el("a", { class: "button button-primary", href: `#/meetings/${meeting.id}/live` }, t("meeting.live")));
   }
-  if (!pub && meeting.state !== "cancelled" && meeting.state !== "completed") {
+  if (!pub && meeting.may_chair && meeting.state !== "cancelled" && meeting.state !== "completed") {
     actions.append(el("a", { class: "button button-secondary", href: `#/meetings/${meeting.id}/chair` }, t("meeting.chair")));
   }
   if (meeting.live || meeting.state === "running") {

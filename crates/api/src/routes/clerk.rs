@@ -110,6 +110,27 @@ fn may_keep(viewer: &Viewer, dir: &Directory, organization: OrganizationId) -> R
     )
 }
 
+/// The 1-based positions `requested` gives, if it lists every one of `known` exactly once;
+/// else the 422 naming `ids` with `message`.
+pub(super) fn new_positions(
+    requested: &[Uuid],
+    known: impl Iterator<Item = Uuid>,
+    message: &str,
+) -> Result<std::collections::HashMap<Uuid, u32>> {
+    let known: std::collections::HashSet<Uuid> = known.collect();
+    let mut positions = std::collections::HashMap::with_capacity(requested.len());
+    for (index, id) in requested.iter().enumerate() {
+        let position = u32::try_from(index + 1).map_err(|_| invalid("ids", message))?;
+        if !known.contains(id) || positions.insert(*id, position).is_some() {
+            return Err(invalid("ids", message));
+        }
+    }
+    if positions.len() != known.len() {
+        return Err(invalid("ids", message));
+    }
+    Ok(positions)
+}
+
 pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> ApiError {
     ApiError::Domain(plenum_domain::DomainError::InvalidValue {
         field,
@@ -662,24 +683,13 @@ pub async fn order_agenda(
         ))));
     }
     let items = repo::agenda_items::list_by_meeting(&txn, meeting.id, false).await?;
-    let mut given = request.ids.clone();
-    given.sort_unstable();
-    given.dedup();
-    let mut known: Vec<Uuid> = items.iter().map(|i| i.id.as_uuid()).collect();
-    known.sort_unstable();
-    if given.len() != request.ids.len() || given != known {
-        return Err(invalid(
-            "ids",
-            "must list every agenda item of the meeting exactly once",
-        ));
-    }
+    let positions = new_positions(
+        &request.ids,
+        items.iter().map(|i| i.id.as_uuid()),
+        "must list every agenda item of the meeting exactly once",
+    )?;
     for mut item in items {
-        let index = request
-            .ids
-            .iter()
-            .position(|i| *i == item.id.as_uuid())
-            .unwrap_or(0);
-        let position = u32::try_from(index + 1).map_err(|_| invalid("ids", "too many items"))?;
+        let position = positions[&item.id.as_uuid()];
         if item.position != position {
             item.position = position;
             repo::agenda_items::update(&txn, item).await?;

@@ -103,6 +103,8 @@ pub struct MeetingDetail {
     #[serde(flatten)]
     pub summary: MeetingSummary,
     pub invited_at: Option<DateTime<Utc>>,
+    /// Whether the viewer may chair this meeting's live session (the web app's chair console).
+    pub may_chair: bool,
     pub agenda: Vec<AgendaItemView>,
     /// Files attached to the meeting itself.
     pub files: Vec<FileRef>,
@@ -335,6 +337,21 @@ impl Directory {
                     &Resource::AgendaItem {
                         organization,
                         public: false,
+                    },
+                )
+            })
+            .unwrap_or(false)
+    }
+
+    /// Whether the viewer may chair the meeting's live session: the live session's criterion.
+    fn may_chair(&self, viewer: &Viewer, meeting: &Meeting) -> bool {
+        self.organization_ref(meeting.organization_id)
+            .map(|organization| {
+                viewer.allows(
+                    Action::ChairMeeting,
+                    &Resource::Meeting {
+                        organization,
+                        public: true,
                     },
                 )
             })
@@ -575,6 +592,7 @@ pub async fn meeting_detail(
     Ok(MeetingDetail {
         summary: dir.summary(&meeting, is_open(live.as_ref())),
         invited_at: meeting.invited_at,
+        may_chair: dir.may_chair(viewer, &meeting),
         agenda,
         files,
     })

@@ -118,6 +118,24 @@ fn internal(context: &str, err: std::io::Error) -> ApiError {
     )))
 }
 
+/// A step of reading the upload, cut with 408 when no data comes for `request_timeout` (the
+/// upload as a whole has no time limit: see `deadline` in lib.rs).
+async fn receiving<T>(
+    state: &AppState,
+    step: impl std::future::Future<Output = std::result::Result<T, MultipartError>>,
+) -> Result<T> {
+    let idle = state.config.request_timeout;
+    match tokio::time::timeout(idle, step).await {
+        Ok(result) => result.map_err(multipart_error),
+        Err(_) => Err(problem(
+            StatusCode::REQUEST_TIMEOUT,
+            "upload-stalled",
+            "Upload stalled",
+            format!("No data arrived for {} s.", idle.as_secs()),
+        )),
+    }
+}
+
 fn multipart_error(err: MultipartError) -> ApiError {
     let status = err.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -243,7 +261,7 @@ async fn receive(state: &AppState, field: &mut Field<'_>) -> Result<Received> {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut head = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+    while let Some(chunk) = receiving(state, field.chunk()).await? {
         size += chunk.len() as u64;
         if size > limit {
             return Err(problem(
@@ -313,13 +331,11 @@ pub async fn upload_file(
     mut multipart: Multipart,
 ) -> Result<Response> {
     let actor = access::actor(&state, &auth.user).await?;
-    let field = multipart
-        .next_field()
-        .await
-        .map_err(multipart_error)?
+    let field = receiving(&state, multipart.next_field())
+        .await?
         .ok_or_else(|| bad_upload("Expected a field paper_id, meeting_id or agenda_item_id."))?;
     let kind = field.name().unwrap_or_default().to_owned();
-    let value = field.text().await.map_err(multipart_error)?;
+    let value = receiving(&state, field.text()).await?;
     let id =
         Uuid::parse_str(value.trim()).map_err(|_| bad_upload(format!("{kind} must be a UUID.")))?;
     let attachment = match kind.as_str() {
@@ -336,10 +352,8 @@ pub async fn upload_file(
     access::require(&actor, Action::Create, &resource)?;
     let body = body.ok_or(ApiError::NotFound)?;
 
-    let mut field = multipart
-        .next_field()
-        .await
-        .map_err(multipart_error)?
+    let mut field = receiving(&state, multipart.next_field())
+        .await?
         .ok_or_else(|| bad_upload("Expected the part file."))?;
     if field.name() != Some("file") {
         return Err(bad_upload("The second part must be named file."));

@@ -23,7 +23,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::clerk::{audit, begin, commit, fields, invalid, precondition, present};
+use super::clerk::{audit, begin, commit, fields, invalid, new_positions, precondition, present};
 use super::documents::{Directory, Viewer, etag_of, paper_detail, with_etag};
 use crate::auth::AuthUser;
 use crate::json::AppJson;
@@ -527,24 +527,13 @@ pub async fn order_consultations(
         return Ok(problem);
     }
     let steps = repo::consultations::list_by_paper(&txn, paper.id, false).await?;
-    let mut given = request.ids.clone();
-    given.sort_unstable();
-    given.dedup();
-    let mut known: Vec<Uuid> = steps.iter().map(|c| c.id.as_uuid()).collect();
-    known.sort_unstable();
-    if given.len() != request.ids.len() || given != known {
-        return Err(invalid(
-            "ids",
-            "must list every consultation of the paper exactly once",
-        ));
-    }
+    let positions = new_positions(
+        &request.ids,
+        steps.iter().map(|c| c.id.as_uuid()),
+        "must list every consultation of the paper exactly once",
+    )?;
     for mut step in steps {
-        let index = request
-            .ids
-            .iter()
-            .position(|i| *i == step.id.as_uuid())
-            .unwrap_or(0);
-        let position = u32::try_from(index + 1).map_err(|_| invalid("ids", "too many steps"))?;
+        let position = positions[&step.id.as_uuid()];
         if step.position != position {
             step.position = position;
             repo::consultations::update(&txn, step).await?;
