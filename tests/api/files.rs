@@ -497,3 +497,53 @@ async fn a_slow_upload_finishes_and_a_stalled_one_is_cut() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_a_file_while_its_content_is_uploaded_again_keeps_the_content() {
+    let Some(app) = spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let clerk = app.login("martina.sommer", 0).await;
+    let paper = paper_id(&app, "VO/10742").await.as_uuid().to_string();
+    for round in 0..10u8 {
+        // A content of its own each round, uploaded once.
+        let mut content = pdf(20_000);
+        content.push(round);
+        let body = || {
+            multipart(
+                "paper_id",
+                &paper,
+                "gleich.pdf",
+                "application/pdf",
+                &content,
+            )
+        };
+        let first: Value = upload(&app, &clerk.access, body())
+            .await
+            .json()
+            .await
+            .unwrap();
+        let first_id = first["id"].as_str().unwrap().to_owned();
+        // Delete it while the same content is uploaded again.
+        let delete = app
+            .client
+            .delete(app.url(&format!("/api/v1/files/{first_id}")))
+            .bearer_auth(&clerk.access)
+            .send();
+        let again = upload(&app, &clerk.access, body());
+        let (deleted, again) = tokio::join!(delete, again);
+        assert_eq!(deleted.unwrap().status(), 204, "round {round}");
+        assert_eq!(again.status(), 201, "round {round}");
+        let again: Value = again.json().await.unwrap();
+        let download = app
+            .client
+            .get(app.url(again["url"].as_str().unwrap()))
+            .bearer_auth(&clerk.access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(download.status(), 200, "round {round}");
+        assert_eq!(download.bytes().await.unwrap().as_ref(), content.as_slice());
+    }
+    app.stop().await;
+}

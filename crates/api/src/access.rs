@@ -15,13 +15,28 @@ pub async fn actor(state: &AppState, user: &User) -> Result<Actor> {
     let mut actor = Actor::signed_in(user.id, user.site_role).with_second_factor(true);
     if let Some(person) = user.person_id {
         let today = state.now().date_naive();
-        let mut memberships = Vec::new();
-        for m in repo::memberships::list_by_person(&state.db, person, false).await? {
-            if !m.is_active_on(today) {
-                continue;
-            }
-            let organization = repo::organizations::get(&state.db, m.organization_id).await?;
-            memberships.push(ActorMembership::from_membership(&m, organization.kind));
+        let active: Vec<_> = repo::memberships::list_by_person(&state.db, person, false)
+            .await?
+            .into_iter()
+            .filter(|m| m.is_active_on(today))
+            .collect();
+        // One query for all the organizations' kinds, not one per membership.
+        let ids: Vec<OrganizationId> = active.iter().map(|m| m.organization_id).collect();
+        let kinds: std::collections::HashMap<OrganizationId, _> =
+            repo::organizations::list_by_ids(&state.db, &ids)
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o.kind))
+                .collect();
+        let mut memberships = Vec::with_capacity(active.len());
+        for m in &active {
+            let kind = kinds.get(&m.organization_id).copied().ok_or_else(|| {
+                ApiError::Store(plenum_store::StoreError::Corrupt(format!(
+                    "membership {} names a missing organization",
+                    m.id
+                )))
+            })?;
+            memberships.push(ActorMembership::from_membership(m, kind));
         }
         actor = actor.with_person(person).with_memberships(memberships);
     }

@@ -85,6 +85,10 @@ pub struct AppState {
     pub live: Arc<crate::live::LiveHub>,
     /// Where file contents live (the local `blob_dir` unless replaced with [`AppState::with_blobs`]).
     pub blobs: Arc<dyn plenum_store::blob::BlobStore>,
+    /// Held while an upload stores its content and inserts its row, and while a deletion checks
+    /// whether a content is still referenced and removes it: otherwise a deletion could remove
+    /// the content an identical upload has just reused. One node only (see the README).
+    pub blob_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Why the state could not be built.
@@ -114,6 +118,7 @@ impl AppState {
         let blobs = Arc::new(plenum_store::blob::LocalBlobs::new(config.blob_dir.clone()));
         Ok(Self {
             blobs,
+            blob_gate: Arc::new(tokio::sync::Mutex::new(())),
             live: Arc::new(live),
             db,
             backend,

@@ -78,6 +78,18 @@ pub mod organizations {
         let cond = Condition::all().add(C::BodyId.eq(body.as_uuid()));
         record::list(db, cond, include_deleted, [C::Name, C::Id]).await
     }
+
+    /// The organizations with these ids, deleted ones included (one query).
+    pub async fn list_by_ids(
+        db: &impl ConnectionTrait,
+        ids: &[OrganizationId],
+    ) -> Result<Vec<Organization>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cond = Condition::all().add(C::Id.is_in(ids.iter().map(|id| id.as_uuid())));
+        record::list(db, cond, true, [C::Name, C::Id]).await
+    }
 }
 
 pub mod persons {

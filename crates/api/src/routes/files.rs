@@ -294,6 +294,12 @@ async fn receive(state: &AppState, field: &mut Field<'_>) -> Result<Received> {
 
 /// Removes the blob if no live file references it any more.
 async fn release_blob(state: &AppState, storage_key: &str) {
+    let _gate = state.blob_gate.lock().await;
+    release_unreferenced(state, storage_key).await;
+}
+
+/// `release_blob` for a caller that holds the blob gate already.
+async fn release_unreferenced(state: &AppState, storage_key: &str) {
     match repo::files::blob_referenced(&state.db, storage_key).await {
         Ok(true) => {}
         Ok(false) => {
@@ -374,6 +380,9 @@ pub async fn upload_file(
     let mut received = receive(&state, &mut field).await?;
     let media_type = check_media_type(&received.head, name.as_str(), claimed.as_deref())?;
 
+    // Until the row is in, no deletion may judge this content unreferenced.
+    let gate = state.blob_gate.clone();
+    let _gate = gate.lock().await;
     let stored = state
         .blobs
         .put_file(&received.temp.path, &received.sha256, received.size)
@@ -411,10 +420,11 @@ pub async fn upload_file(
     let file = match insert_audited(&state, &auth, file, attachment).await {
         Ok(file) => file,
         Err(err) => {
-            release_blob(&state, &stored.storage_key).await;
+            release_unreferenced(&state, &stored.storage_key).await;
             return Err(err);
         }
     };
+    drop(_gate);
     let mut response = (StatusCode::CREATED, Json(FileRef::member(&file))).into_response();
     if let Ok(value) = HeaderValue::from_str(&etag(&file)) {
         response.headers_mut().insert(header::ETAG, value);
