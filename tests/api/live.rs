@@ -1172,3 +1172,53 @@ async fn a_command_refused_by_the_rate_limit_is_named_and_can_be_sent_again() {
     );
     app.stop().await;
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retried_command_id_gets_the_first_answer_and_counts_once(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 3).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    start_and_check_in(&app, &c, &mut chair, &[0, 1, 2]).await;
+    let poll = create_and_open(&mut chair, c.public_item, "named", "simple", &[]).await;
+    let vote = json!({"type": "cast_ballot", "poll": poll, "choice": {"choice": "yes"}});
+    let id = Uuid::new_v4();
+    let mut member = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    member.send_with_id(id, vote.clone()).await;
+    let first = member.reply(id).await;
+    assert_eq!(first["type"], "ack", "{first}");
+    // The same id again, on a new connection as after a lost ack: the same answer.
+    let mut again = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    again.send_with_id(id, vote.clone()).await;
+    let second = again.reply(id).await;
+    assert_eq!(second, first);
+    // Over REST too.
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/meetings/{}/live/commands", c.meeting)))
+        .bearer_auth(&c.members[1].1)
+        .json(&json!({"command_id": id, "command": vote}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Someone else using that id is refused, and their vote is not cast under it.
+    let mut other = LiveClient::connect(&app, Some(&c.members[2].1), c.meeting, None).await;
+    other.send_with_id(id, vote.clone()).await;
+    let taken = other.reply(id).await;
+    assert_eq!(
+        taken["problem"]["type"], "/problems/command-id-taken",
+        "{taken}"
+    );
+    chair
+        .command(json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let closed = chair.event("poll_closed").await;
+    assert_eq!(closed["event"]["result"]["voted"], 1, "{closed}");
+    assert_eq!(closed["event"]["result"]["tally"]["yes"], 1);
+    app.stop().await;
+}

@@ -72,18 +72,14 @@ pub async fn find_command(
     )
 }
 
-/// The stored responses of those of `commands` applied before (one query for a whole batch).
-pub async fn find_commands(
+/// Every command applied in the meeting, with who sent it and the stored response: the live
+/// actor keeps them in memory to answer retries without a query per batch.
+pub async fn commands_of(
     db: &impl ConnectionTrait,
     meeting: MeetingId,
-    commands: &[CommandId],
 ) -> Result<Vec<(CommandId, UserId, String)>> {
-    if commands.is_empty() {
-        return Ok(Vec::new());
-    }
     Ok(live_command::Entity::find()
         .filter(live_command::Column::MeetingId.eq(meeting.as_uuid()))
-        .filter(live_command::Column::CommandId.is_in(commands.iter().map(|c| c.as_uuid())))
         .all(db)
         .await?
         .into_iter()

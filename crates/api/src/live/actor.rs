@@ -111,6 +111,7 @@ pub(super) async fn start(
     rule_set: RuleSet,
 ) -> Result<Arc<MeetingHandle>, LiveFailure> {
     let (state, stored_seq) = load_state(&db, meeting, rule_set).await?;
+    let applied = applied_commands(&db, meeting).await?;
     let (tx, rx) = mpsc::channel(4096);
     let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
     let db_for_audit = db.clone();
@@ -124,6 +125,7 @@ pub(super) async fn start(
         state: Arc::new(state),
         events: events.clone(),
         audit: audit_writer(db_for_audit),
+        applied,
     };
     tokio::spawn(actor.run(rx));
     Ok(Arc::new(MeetingHandle { tx, events }))
@@ -142,6 +144,22 @@ struct Actor {
     events: broadcast::Sender<Arc<Broadcast>>,
     /// The audit entries of committed batches, on their way to the audit writer.
     audit: mpsc::UnboundedSender<Vec<(DateTime<Utc>, AuditEvent)>>,
+    /// Every command applied in this meeting (who sent it, the stored response), as in the
+    /// database: a retry is answered from here, without a query per batch.
+    applied: AppliedCommands,
+}
+
+type AppliedCommands = HashMap<CommandId, (UserId, String)>;
+
+async fn applied_commands(
+    db: &DatabaseConnection,
+    meeting: MeetingId,
+) -> Result<AppliedCommands, StoreError> {
+    Ok(store::commands_of(db, meeting)
+        .await?
+        .into_iter()
+        .map(|(id, user, response)| (id, (user, response)))
+        .collect())
 }
 
 /// Writes the audit entries of committed batches, in order, off the vote path: the next batch
@@ -201,26 +219,7 @@ impl Actor {
         let started = std::time::Instant::now();
         let size = jobs.len();
         // Retries of commands applied before get their stored answer, nothing else.
-        let mut known: HashMap<CommandId, (UserId, String)> = HashMap::new();
-        let ids: Vec<CommandId> = jobs.iter().map(|job| job.command_id).collect();
-        match store::find_commands(&self.db, self.meeting, &ids).await {
-            Ok(found) => {
-                for (id, user, response) in found {
-                    known.insert(id, (user, response));
-                }
-            }
-            Err(err) => {
-                // Without knowing which commands ran before, nothing may run now.
-                for job in jobs {
-                    let _ = job
-                        .reply
-                        .send(Err(LiveFailure::Store(StoreError::Unreachable(format!(
-                            "cannot check command ids: {err}"
-                        )))));
-                }
-                return;
-            }
-        }
+        let known = &self.applied;
         let looked_up = started.elapsed();
         let mut pending: Vec<Pending> = jobs
             .into_iter()
@@ -396,6 +395,7 @@ impl Actor {
         };
         let serialized = started.elapsed();
         let commands_written = !batch.commands.is_empty();
+        let new_commands = batch.commands.clone();
         let result = if commands_written {
             self.commit(seq, state_json, batch, now).await
         } else {
@@ -407,6 +407,11 @@ impl Actor {
                 if commands_written {
                     self.stored_seq = Some(seq);
                 }
+                self.applied.extend(
+                    new_commands
+                        .into_iter()
+                        .map(|(id, user, response)| (id, (user, response))),
+                );
                 self.seq = seq;
                 self.state = Arc::new(state);
                 // The tally is durable: the key of a closed secret poll goes before anyone hears.
@@ -448,6 +453,10 @@ impl Actor {
                     self.state = Arc::new(state);
                     self.stored_seq = stored;
                     self.seq = stored.unwrap_or(0);
+                }
+                // The commit may have happened after all (a connection lost at the commit).
+                if let Ok(applied) = applied_commands(&self.db, self.meeting).await {
+                    self.applied = applied;
                 }
                 for p in pending {
                     let outcome = match p.outcome {
