@@ -55,12 +55,22 @@ pub fn build_app(state: AppState) -> Router {
                     tracing::info_span!(
                         "http",
                         method = %request.method(),
-                        uri = %request.uri().path(),
+                        uri = %loggable_path(request.uri().path()),
                         matched_path,
                     )
                 }),
         )
         .with_state(state)
+}
+
+/// The path as the access log may record it: a personal calendar feed's path holds its secret
+/// token, so that part is replaced.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/api/v1/calendar/") {
+        "/api/v1/calendar/{token}.ics"
+    } else {
+        path
+    }
 }
 
 /// Whether the request is a file upload (`POST /api/v1/files`).
@@ -122,3 +132,20 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default largest upload: 50 MB.
 pub const DEFAULT_UPLOAD_LIMIT: u64 = 50 * 1024 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn the_access_log_never_records_a_calendar_token() {
+        assert_eq!(
+            loggable_path("/api/v1/calendar/wS9_a6-gQAmQumrqfqq.ics"),
+            "/api/v1/calendar/{token}.ics"
+        );
+        assert_eq!(
+            loggable_path("/api/v1/meetings.ics"),
+            "/api/v1/meetings.ics"
+        );
+    }
+}
