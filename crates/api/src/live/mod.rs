@@ -49,8 +49,12 @@ pub(crate) fn visible_payload(
     if !stored.public {
         return None;
     }
-    let redacted = serde_json::from_str::<plenum_domain::Event>(&stored.payload)
-        .ok()
+    // Only `ballots_cast` differs for the public: skip parsing every other event of a replay.
+    let redacted = stored
+        .payload
+        .contains("\"ballots_cast\"")
+        .then(|| serde_json::from_str::<plenum_domain::Event>(&stored.payload).ok())
+        .flatten()
         .and_then(|event| event.for_public());
     Some(match redacted {
         Some(event) => std::borrow::Cow::Owned(serde_json::to_string(&event).unwrap_or_default()),

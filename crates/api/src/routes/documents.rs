@@ -328,62 +328,56 @@ impl Directory {
         }
     }
 
+    /// Whether the policy allows `viewer` `action` on the resource `of` builds from the meeting's
+    /// organization (false for an unknown organization).
+    fn allows_in(
+        &self,
+        viewer: &Viewer,
+        meeting: &Meeting,
+        action: Action,
+        of: impl FnOnce(OrganizationRef) -> Resource,
+    ) -> bool {
+        self.organization_ref(meeting.organization_id)
+            .map(|organization| viewer.allows(action, &of(organization)))
+            .unwrap_or(false)
+    }
+
     /// Whether the viewer sees the meeting's non-public items: the member list's criterion.
     pub fn entitled(&self, viewer: &Viewer, meeting: &Meeting) -> bool {
-        self.organization_ref(meeting.organization_id)
-            .map(|organization| {
-                viewer.allows(
-                    Action::View,
-                    &Resource::AgendaItem {
-                        organization,
-                        public: false,
-                    },
-                )
-            })
-            .unwrap_or(false)
+        self.allows_in(viewer, meeting, Action::View, |organization| {
+            Resource::AgendaItem {
+                organization,
+                public: false,
+            }
+        })
     }
 
     /// Whether the viewer may chair the meeting's live session: the live session's criterion.
     fn may_chair(&self, viewer: &Viewer, meeting: &Meeting) -> bool {
-        self.organization_ref(meeting.organization_id)
-            .map(|organization| {
-                viewer.allows(
-                    Action::ChairMeeting,
-                    &Resource::Meeting {
-                        organization,
-                        public: true,
-                    },
-                )
-            })
-            .unwrap_or(false)
+        self.allows_in(viewer, meeting, Action::ChairMeeting, |organization| {
+            Resource::Meeting {
+                organization,
+                public: true,
+            }
+        })
     }
 
     fn meeting_visible(&self, viewer: &Viewer, meeting: &Meeting) -> bool {
-        self.organization_ref(meeting.organization_id)
-            .map(|organization| {
-                viewer.allows(
-                    Action::View,
-                    &Resource::Meeting {
-                        organization,
-                        public: true,
-                    },
-                )
-            })
-            .unwrap_or(false)
+        self.allows_in(viewer, meeting, Action::View, |organization| {
+            Resource::Meeting {
+                organization,
+                public: true,
+            }
+        })
     }
 
     fn item_visible(&self, viewer: &Viewer, meeting: &Meeting, item: &AgendaItem) -> bool {
-        self.organization_ref(meeting.organization_id)
-            .map(|organization| {
-                viewer.allows(
-                    Action::View,
-                    &Resource::AgendaItem {
-                        organization,
-                        public: item.public,
-                    },
-                )
-            })
-            .unwrap_or(false)
+        self.allows_in(viewer, meeting, Action::View, |organization| {
+            Resource::AgendaItem {
+                organization,
+                public: item.public,
+            }
+        })
     }
 
     /// The organizations a paper belongs to for the policy: its originator and its consultations'.

@@ -327,6 +327,7 @@ async fn release_unreferenced(state: &AppState, storage_key: &str) {
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "May not attach files here", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such paper, meeting or agenda item", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "No data for `request_timeout_secs` (`upload-stalled`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than `upload_limit`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not an accepted type, or name/type disagree with the content", body = Problem, content_type = "application/problem+json"),
     ),
