@@ -74,6 +74,17 @@ impl TestApp {
         plenum_server::demo_cipher(&keys).unwrap()
     }
 
+    /// Stops the server and starts it again on the same database and data directory (on a new
+    /// port), as after a crash or an update.
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.unwrap();
+        }
+        let server = plenum_server::start(&self.config, false).await.unwrap();
+        self.addr = server.addr;
+        self.server = Some(server);
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.unwrap();

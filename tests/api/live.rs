@@ -312,7 +312,12 @@ pub async fn committee(app: &TestApp, n: usize) -> Committee {
 }
 
 /// Starts the meeting and checks everyone in (chair over `chair`, members over REST).
-async fn start_and_check_in(app: &TestApp, c: &Committee, chair: &mut LiveClient, who: &[usize]) {
+pub async fn start_and_check_in(
+    app: &TestApp,
+    c: &Committee,
+    chair: &mut LiveClient,
+    who: &[usize],
+) {
     chair.command(json!({"type": "start_meeting"})).await;
     let mut tasks = Vec::new();
     for &i in who {
@@ -337,7 +342,7 @@ async fn start_and_check_in(app: &TestApp, c: &Committee, chair: &mut LiveClient
     }
 }
 
-async fn create_and_open(
+pub async fn create_and_open(
     chair: &mut LiveClient,
     item: AgendaItemId,
     kind: &str,
@@ -411,7 +416,7 @@ async fn fifty_members_vote_concurrently_in_every_poll_kind(#[case] backend: Bac
             assert_eq!(result["tally"]["no"], expected["no"], "{kind}");
             assert_eq!(result["tally"]["abstain"], expected["abstain"], "{kind}");
             assert_eq!(result["voted"], 50);
-            assert_eq!(result["outcome"], "accepted", "26 yes, 14 no, 10 abstain");
+            assert_eq!(result["outcome"], "adopted", "26 yes, 14 no, 10 abstain");
             if kind == "named" {
                 assert_eq!(result["named"].as_array().unwrap().len(), 50);
             } else {
@@ -471,7 +476,7 @@ async fn fifty_members_vote_concurrently_in_every_poll_kind(#[case] backend: Bac
     chair.command(json!({"type": "enter_manual_tally", "poll": poll, "tally": {"yes": 34, "no": 16, "abstain": 0, "invalid": 0}})).await;
     let closed = chair.event("poll_closed").await;
     assert_eq!(
-        closed["event"]["result"]["outcome"], "accepted",
+        closed["event"]["result"]["outcome"], "adopted",
         "34 of 50 is two thirds"
     );
     for client in clients {
@@ -759,14 +764,10 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
     let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
     start_and_check_in(&app, &c, &mut chair, &[0, 1, 2, 3, 4, 5]).await;
     let poll = create_and_open(&mut chair, c.public_item, "secret", "simple", &[]).await;
-    let key_file = app
-        .config
-        .data_dir
-        .join("poll-keys")
-        .join(format!("{poll}.key"));
+    let box_file = app.config.ballot_dir().join(format!("{poll}.box"));
     assert!(
-        key_file.is_file(),
-        "the poll key lives outside the database"
+        box_file.is_file(),
+        "the ballot box lives outside the database"
     );
     let mut public = LiveClient::connect(&app, None, c.meeting, None).await;
     public.wait_for(|m| m["type"] == "snapshot").await;
@@ -845,7 +846,7 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
         closed["event"]["result"]["tally"],
         json!({"yes": 3, "no": 2, "abstain": 1, "invalid": 0})
     );
-    assert!(!key_file.exists(), "the key is destroyed at close");
+    assert!(!box_file.exists(), "the box is removed at close");
 
     // The audit log records the poll's life and who voted (never what), written just after
     // each batch; the chain stays intact.
@@ -992,7 +993,7 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
                 .await
                 .unwrap()
                 .len();
-            assert_eq!(count, 0, "sealed ballots are deleted at close");
+            assert_eq!(count, 0, "no ballot is ever stored in the database");
         }
     }
     // The stored live state keeps who voted, never what.

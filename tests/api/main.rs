@@ -16,3 +16,4 @@ mod live;
 mod notes;
 mod oparl;
 mod search;
+mod secret;

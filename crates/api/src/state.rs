@@ -34,6 +34,8 @@ pub struct ApiConfig {
     pub allowed_origins: Vec<String>,
     /// Directory of content-addressed file blobs (`<data_dir>/files`).
     pub blob_dir: PathBuf,
+    /// Directory of the ballot boxes of open secret polls (a memory file system).
+    pub ballot_dir: PathBuf,
     /// Largest accepted upload in bytes (`upload_limit`, default 50 MB).
     pub upload_limit: u64,
 }
@@ -51,6 +53,7 @@ impl ApiConfig {
             allowed_origins: Vec::new(),
             blob_dir: PathBuf::from("data/files"),
             upload_limit: crate::DEFAULT_UPLOAD_LIMIT,
+            ballot_dir: PathBuf::from("data/ballots"),
         }
     }
 }
@@ -113,6 +116,7 @@ impl AppState {
         let limiter = GuessLimiter::new(config.guess_limits);
         let live = crate::live::LiveHub::new(
             db.clone(),
+            crate::live::ballot_box::BallotBoxes::new(config.ballot_dir.clone()),
             crate::live::keys::PollKeys::new(config.data_dir.join("poll-keys")),
         );
         let blobs = Arc::new(plenum_store::blob::LocalBlobs::new(config.blob_dir.clone()));

@@ -77,6 +77,17 @@ pub enum SessionStatus {
     Closed,
 }
 
+impl std::fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SessionStatus::NotStarted => "not started",
+            SessionStatus::Running => "running",
+            SessionStatus::Paused => "paused",
+            SessionStatus::Closed => "closed",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attendance {
     pub status: AttendanceStatus,
@@ -102,6 +113,18 @@ pub enum PollState {
     Open,
     Closed,
     Cancelled,
+}
+
+impl PollState {
+    /// The state in words, for messages people read.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            PollState::Draft => "is a draft",
+            PollState::Open => "is open already",
+            PollState::Closed => "is closed",
+            PollState::Cancelled => "was cancelled",
+        }
+    }
 }
 
 /// Why someone was not eligible when the poll opened.
@@ -526,7 +549,7 @@ pub enum LiveError {
     NotMember,
     #[error("the meeting is not running")]
     NotRunning,
-    #[error("the meeting cannot go from {from:?} to {to}")]
+    #[error("the meeting cannot go from {from} to {to}")]
     InvalidTransition {
         from: SessionStatus,
         to: &'static str,
@@ -539,7 +562,7 @@ pub enum LiveError {
     PollExists,
     #[error("the poll is not open")]
     PollNotOpen,
-    #[error("the poll is {0:?}, not a draft")]
+    #[error("the poll {}; only a draft can be opened", .0.describe())]
     PollNotDraft(PollState),
     #[error("you were absent when the poll opened")]
     VoterAbsent,

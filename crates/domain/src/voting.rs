@@ -100,8 +100,9 @@ string_enum! {
 string_enum! {
     /// The result of a motion.
     Outcome, "outcome" {
-        /// Angenommen.
-        Accepted => "accepted",
+        /// Angenommen. Stored events of older versions say `accepted`.
+        #[serde(alias = "accepted")]
+        Adopted => "adopted",
         /// Abgelehnt.
         Rejected => "rejected",
     }
@@ -187,7 +188,7 @@ pub fn decide(rule: MajorityRule, tally: &Tally, statutory_members: u32) -> Outc
             MajorityRule::TwoThirdsStatutory => statutory > 0 && 3 * yes >= 2 * statutory,
         };
     if accepted {
-        Outcome::Accepted
+        Outcome::Adopted
     } else {
         Outcome::Rejected
     }
@@ -721,7 +722,7 @@ mod tests {
     #[test]
     fn majority_rules_table() {
         use MajorityRule::*;
-        use Outcome::{Accepted as A, Rejected as R};
+        use Outcome::{Adopted as A, Rejected as R};
         // (rule, tally, statutory members, expected)
         let cases = [
             // Simple: yes > no; abstentions and invalid ballots don't count.
@@ -1165,9 +1166,9 @@ mod tests {
         fn another_yes_never_rejects_an_accepted_motion(
             rule in majority_rule(), tally in tally(), statutory in 0u32..100,
         ) {
-            if decide(rule, &tally, statutory) == Outcome::Accepted {
+            if decide(rule, &tally, statutory) == Outcome::Adopted {
                 let more = Tally { yes: tally.yes + 1, ..tally };
-                prop_assert_eq!(decide(rule, &more, statutory), Outcome::Accepted);
+                prop_assert_eq!(decide(rule, &more, statutory), Outcome::Adopted);
             }
         }
 

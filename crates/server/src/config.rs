@@ -32,6 +32,7 @@ pub const ENV_KEYS: &[&str] = &[
     "s3_endpoint",
     "s3_region",
     "s3_allow_http",
+    "ballot_dir",
 ];
 
 /// Where uploaded file contents are kept.
@@ -94,6 +95,10 @@ pub struct Config {
     pub s3_region: Option<String>,
     /// Allow a plain-HTTP endpoint (a local MinIO).
     pub s3_allow_http: bool,
+    /// Where the ballot boxes of open secret polls live. It must be a memory file system
+    /// (tmpfs) for secret ballots to be unlinkable in every copy of the disk; unset: a folder of
+    /// this data directory's own under `/dev/shm` (see [`Config::ballot_dir`]).
+    pub ballot_dir: Option<PathBuf>,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -154,6 +159,7 @@ impl fmt::Debug for Config {
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_region", &self.s3_region)
             .field("s3_allow_http", &self.s3_allow_http)
+            .field("ballot_dir", &self.ballot_dir)
             .finish()
     }
 }
@@ -188,6 +194,7 @@ impl Default for Config {
             s3_endpoint: None,
             s3_region: None,
             s3_allow_http: false,
+            ballot_dir: None,
         }
     }
 }
@@ -324,7 +331,37 @@ impl Config {
             }
         }
         text.push_str(&format!("s3_allow_http = {}\n", self.s3_allow_http));
+        text.push_str(&format!(
+            "ballot_dir = {:?}\n",
+            self.ballot_dir().display().to_string()
+        ));
         text
+    }
+
+    /// Where the ballot boxes of open secret polls live: the configured directory; else a
+    /// folder named after this data directory under `/dev/shm`, or under `$XDG_RUNTIME_DIR`,
+    /// whichever is a memory file system; else `<data_dir>/ballots` on the disk (with a warning
+    /// at start, see the README's "Secret ballots").
+    pub fn ballot_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.ballot_dir {
+            return dir.clone();
+        }
+        use sha2::Digest;
+        let data_dir = self
+            .data_dir
+            .canonicalize()
+            .unwrap_or_else(|_| self.data_dir.clone());
+        let digest = sha2::Sha256::digest(data_dir.to_string_lossy().as_bytes());
+        let name = format!("plenum-ballots-{}", &hex::encode(digest)[..16]);
+        let runtime = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
+        [Some(PathBuf::from("/dev/shm")), runtime]
+            .into_iter()
+            .flatten()
+            .find(|base| {
+                base.is_dir() && plenum_api::live::ballot_box::on_memory_fs(base) == Some(true)
+            })
+            .map(|base| base.join(&name))
+            .unwrap_or_else(|| self.data_dir.join("ballots"))
     }
 }
 

@@ -191,6 +191,15 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.allowed_origins = config.allowed_origins.clone();
     api_config.blob_dir = config.blob_dir();
     api_config.upload_limit = config.upload_limit;
+    api_config.ballot_dir = config.ballot_dir();
+    if plenum_api::live::ballot_box::on_memory_fs(&api_config.ballot_dir) != Some(true) {
+        tracing::warn!(
+            ballot_dir = %api_config.ballot_dir.display(),
+            "the ballot boxes of secret polls are not on a memory file system (tmpfs): old \
+             versions may stay on the disk, where a copy could link ballots to voters; set \
+             ballot_dir to a tmpfs folder"
+        );
+    }
     let state = AppState::new(db, backend, api_config, &keys.server_keys())?;
     let state = match config.blob_store {
         BlobStoreKind::Local => state,

@@ -1,7 +1,9 @@
 //! Persistence of live sessions. One batch of commands is one transaction: the new events with
 //! their gap-free sequence numbers, the state snapshot (guarded by the previous `seq`, so two
-//! writers can never both append), participations (a primary key makes each vote count once),
-//! sealed secret ballots and the command ids for idempotent retries.
+//! writers can never both append), participations (a primary key makes each vote count once)
+//! and the command ids for idempotent retries. Secret ballots are never written here: they live
+//! in the ballot boxes of `plenum-api` (see `live/ballot_box.rs`); the `secret_ballot` table is
+//! only read to convert polls left open by older versions.
 
 use chrono::{DateTime, Utc};
 use plenum_domain::{CommandId, MeetingId, PersonId, PollId, UserId};
@@ -10,7 +12,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use uuid::Uuid;
 
 use crate::entity::{live_command, live_session, meeting_event, poll_participation, secret_ballot};
 use crate::{Result, StoreError};
@@ -92,10 +93,7 @@ pub async fn commands_of(
 pub struct Batch {
     pub events: Vec<StoredEvent>,
     pub participations: Vec<(PollId, PersonId)>,
-    pub sealed_ballots: Vec<(PollId, String)>,
     pub commands: Vec<(CommandId, UserId, String)>,
-    /// Secret ballots to delete (their poll closed).
-    pub purge_ballots_of: Vec<PollId>,
 }
 
 /// Writes a batch and the new snapshot. `previous_seq` is the seq of the snapshot the batch was
@@ -162,18 +160,6 @@ pub async fn commit(
         .exec_without_returning(db)
         .await?;
     }
-    if !batch.sealed_ballots.is_empty() {
-        secret_ballot::Entity::insert_many(batch.sealed_ballots.into_iter().map(
-            |(poll, sealed)| secret_ballot::ActiveModel {
-                // Random, not time-ordered: the key says nothing about the voting order.
-                id: Set(Uuid::new_v4()),
-                poll_id: Set(poll.as_uuid()),
-                sealed: Set(sealed),
-            },
-        ))
-        .exec_without_returning(db)
-        .await?;
-    }
     if !batch.commands.is_empty() {
         live_command::Entity::insert_many(batch.commands.into_iter().map(
             |(command, user, response)| live_command::ActiveModel {
@@ -194,16 +180,19 @@ pub async fn commit(
         .exec_without_returning(db)
         .await?;
     }
-    for poll in batch.purge_ballots_of {
-        secret_ballot::Entity::delete_many()
-            .filter(secret_ballot::Column::PollId.eq(poll.as_uuid()))
-            .exec(db)
-            .await?;
-    }
     Ok(())
 }
 
-/// The sealed ballots of a poll (in no meaningful order).
+/// Deletes the sealed ballots an older version stored for a poll (after their conversion).
+pub async fn purge_sealed_ballots(db: &impl ConnectionTrait, poll: PollId) -> Result<()> {
+    secret_ballot::Entity::delete_many()
+        .filter(secret_ballot::Column::PollId.eq(poll.as_uuid()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The sealed ballots an older version stored for a poll (in no meaningful order).
 pub async fn sealed_ballots(db: &impl ConnectionTrait, poll: PollId) -> Result<Vec<String>> {
     Ok(secret_ballot::Entity::find()
         .filter(secret_ballot::Column::PollId.eq(poll.as_uuid()))

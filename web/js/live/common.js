@@ -36,7 +36,7 @@ register({
     "live.choice.no": "Nein",
     "live.choice.abstain": "Enthaltung",
     "live.choice.invalid": "Ungültig",
-    "live.outcome.accepted": "Angenommen",
+    "live.outcome.adopted": "Angenommen",
     "live.outcome.rejected": "Abgelehnt",
     "live.outcome.elected": "Gewählt: {name}",
     "live.outcome.runoff": "Stichwahl: {a} und {b}",
@@ -58,6 +58,7 @@ register({
     "live.attendance.left_early": "Vorzeitig gegangen",
     "live.attendance.unknown": "Nicht eingecheckt",
     "live.error.generic": "Das hat nicht geklappt: {title}",
+    "live.error.ballots-lost": "Die Stimmzettel dieser geheimen Abstimmung sind verloren: Der Server wurde während der Abstimmung neu gestartet. Bitte die Abstimmung abbrechen und wiederholen.",
   },
   en: {
     "live.conn.connecting": "Connecting …",
@@ -89,7 +90,7 @@ register({
     "live.choice.no": "No",
     "live.choice.abstain": "Abstain",
     "live.choice.invalid": "Invalid",
-    "live.outcome.accepted": "Adopted",
+    "live.outcome.adopted": "Adopted",
     "live.outcome.rejected": "Rejected",
     "live.outcome.elected": "Elected: {name}",
     "live.outcome.runoff": "Runoff: {a} and {b}",
@@ -111,6 +112,7 @@ register({
     "live.attendance.left_early": "Left early",
     "live.attendance.unknown": "Not checked in",
     "live.error.generic": "That did not work: {title}",
+    "live.error.ballots-lost": "The ballots of this secret poll are lost: the server restarted during the poll. Please cancel the poll and vote again.",
   },
 });
 
@@ -195,7 +197,7 @@ export function resultView(poll, { large = false } = {}) {
   const list = rows(poll);
   const max = Math.max(1, ...list.map(([, n]) => n));
   const outcome = outcomeText(poll);
-  const accepted = poll.result?.outcome === "accepted" || (poll.result?.election_outcome && "elected" in poll.result.election_outcome);
+  const accepted = poll.result?.outcome === "adopted" || (poll.result?.election_outcome && "elected" in poll.result.election_outcome);
   const table = el(
     "ul",
     { class: large ? "live-bars live-bars-large" : "live-bars", "aria-label": t("live.result.bars") },
@@ -240,6 +242,7 @@ export function progressBar(poll) {
 }
 
 export function errorText(error) {
+  if (error?.kind === "ballots-lost") return t("live.error.ballots-lost");
   const title = error?.problem?.detail ?? error?.problem?.title ?? String(error?.message ?? error);
   return t("live.error.generic", { title });
 }

@@ -7,13 +7,14 @@ use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, SubsecRound, Utc};
 use plenum_domain::{
     AgendaEntry, Applied, AuditEvent, BallotChoice, Command, CommandId, Event, LiveError,
-    LiveState, MeetingId, PollId, Roster, RosterMember, RuleSet, UserId,
+    LiveState, MeetingId, PersonId, PollId, PollState, Roster, RosterMember, RuleSet, UserId,
 };
 use plenum_store::live::{self as store, Batch, StoredEvent};
 use plenum_store::{DatabaseConnection, StoreError, TransactionTrait, repo};
 use rand::RngCore;
 use tokio::sync::{broadcast, mpsc};
 
+use super::ballot_box::{BallotBox, BallotBoxes};
 use super::keys::PollKeys;
 use super::{Broadcast, MeetingHandle, Msg, SUBSCRIBER_BUFFER};
 
@@ -33,15 +34,10 @@ pub enum LiveFailure {
     Stopped,
     #[error("secret ballot storage failed: {0}")]
     Sealing(String),
-}
-
-/// Pads a secret choice to a fixed length, so ciphertext lengths say nothing about the choice.
-fn padded(choice: &BallotChoice) -> Vec<u8> {
-    let mut text = serde_json::to_string(choice).unwrap_or_default();
-    while text.len() < 48 {
-        text.push(' ');
-    }
-    text.into_bytes()
+    /// The ballot box of an open secret poll is gone (the machine restarted during the poll):
+    /// the poll cannot be counted and must be cancelled and repeated.
+    #[error("the ballots of this secret poll were lost when the server restarted")]
+    BallotsLost,
 }
 
 async fn fresh_state(
@@ -106,7 +102,8 @@ async fn load_state(
 
 pub(super) async fn start(
     db: DatabaseConnection,
-    keys: PollKeys,
+    boxes: BallotBoxes,
+    legacy_keys: PollKeys,
     meeting: MeetingId,
     rule_set: RuleSet,
 ) -> Result<Arc<MeetingHandle>, LiveFailure> {
@@ -115,9 +112,11 @@ pub(super) async fn start(
     let (tx, rx) = mpsc::channel(4096);
     let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
     let db_for_audit = db.clone();
-    let actor = Actor {
+    let mut actor = Actor {
         db,
-        keys,
+        boxes,
+        legacy_keys,
+        ballot_boxes: HashMap::new(),
         meeting,
         rule_set,
         seq: stored_seq.unwrap_or(0),
@@ -127,13 +126,19 @@ pub(super) async fn start(
         audit: audit_writer(db_for_audit),
         applied,
     };
+    actor.recover_boxes(&HashMap::new()).await?;
     tokio::spawn(actor.run(rx));
     Ok(Arc::new(MeetingHandle { tx, events }))
 }
 
 struct Actor {
     db: DatabaseConnection,
-    keys: PollKeys,
+    boxes: BallotBoxes,
+    /// Where versions before the ballot boxes kept a key per secret poll (converted at start).
+    legacy_keys: PollKeys,
+    /// The committed ballot box of every open secret poll that has one (a poll whose box was
+    /// lost has none here).
+    ballot_boxes: HashMap<PollId, BallotBox>,
     meeting: MeetingId,
     rule_set: RuleSet,
     /// The seq of the last event in `state`.
@@ -231,7 +236,10 @@ impl Actor {
         let mut emitted: Vec<Emitted> = Vec::new();
         // Per poll, the index in `emitted` of this batch's ballots event still open for more.
         let mut open_ballots: HashMap<PollId, usize> = HashMap::new();
-        let mut destroy_keys = Vec::new();
+        // The ballot boxes this batch changes (written as a whole before the commit), and the
+        // boxes of polls that close or are cancelled in it (removed after the commit).
+        let mut staged: HashMap<PollId, BallotBox> = HashMap::new();
+        let mut finished_boxes: Vec<PollId> = Vec::new();
         let now = Utc::now().trunc_subsecs(6);
         let mut in_batch: HashMap<CommandId, usize> = HashMap::new();
 
@@ -268,32 +276,29 @@ impl Actor {
                     continue;
                 }
             };
-            // Secret polls: seal the ballot; close with the decrypted tally.
+            // Secret polls: the ballot goes into the poll's box, never into the database.
             if let Some(ballot) = applied.secret_ballot {
-                match self.keys.load(ballot.poll) {
-                    Ok(Some(cipher)) => batch.sealed_ballots.push((
-                        ballot.poll,
-                        cipher.seal(ballot.poll.as_uuid().as_bytes(), &padded(&ballot.choice)),
-                    )),
-                    Ok(None) => {
-                        pending[index].outcome = Some(Err(LiveFailure::Sealing(format!(
-                            "no key for poll {}",
-                            ballot.poll
-                        ))));
-                        continue;
-                    }
-                    Err(err) => {
-                        pending[index].outcome = Some(Err(LiveFailure::Sealing(err.to_string())));
-                        continue;
-                    }
-                }
+                let Some((_, voter)) = applied.participation else {
+                    pending[index].outcome = Some(Err(LiveFailure::Sealing(
+                        "a secret ballot without its voter".into(),
+                    )));
+                    continue;
+                };
+                let Some(ballot_box) = self.staged_box(&mut staged, ballot.poll) else {
+                    pending[index].outcome = Some(Err(LiveFailure::BallotsLost));
+                    continue;
+                };
+                ballot_box.cast(voter, &ballot.choice);
             }
             if let Some(poll) = applied.needs_secret_tally {
-                match self.close_secret(&state, poll, &batch, now).await {
+                let tallied = match self.staged_box(&mut staged, poll) {
+                    Some(ballot_box) => close_secret(&state, poll, ballot_box, now),
+                    None => Err(LiveFailure::BallotsLost),
+                };
+                match tallied {
                     Ok(event) => {
                         applied.events.push(event);
-                        batch.purge_ballots_of.push(poll);
-                        destroy_keys.push(poll);
+                        finished_boxes.push(poll);
                     }
                     Err(err) => {
                         pending[index].outcome = Some(Err(err));
@@ -303,10 +308,16 @@ impl Actor {
             }
             if let Command::OpenPoll { poll } = &job.command
                 && state.poll(*poll).is_some_and(|p| p.is_secret())
-                && let Err(err) = self.keys.create(*poll)
             {
-                pending[index].outcome = Some(Err(LiveFailure::Sealing(err.to_string())));
-                continue;
+                // An empty box from the start: a box missing later means it was lost.
+                staged.insert(*poll, BallotBox::default());
+            }
+            for event in &applied.events {
+                if let Event::PollCancelled { poll, .. } = event
+                    && state.poll(*poll).is_some_and(|p| p.is_secret())
+                {
+                    finished_boxes.push(*poll);
+                }
             }
             if let Some(participation) = applied.participation {
                 batch.participations.push(participation);
@@ -374,7 +385,7 @@ impl Actor {
                 public_json,
                 json,
             }));
-            audit.extend(audit_event(e.user, &e.event));
+            audit.extend(audit_event(Some(e.user), &e.event));
             batch.events.push(StoredEvent {
                 seq: e.seq,
                 at: now,
@@ -396,10 +407,14 @@ impl Actor {
         let serialized = started.elapsed();
         let commands_written = !batch.commands.is_empty();
         let new_commands = batch.commands.clone();
-        let result = if commands_written {
-            self.commit(seq, state_json, batch, now).await
-        } else {
-            Ok(())
+        // The boxes first, then the participations: a crash in between leaves voters in a box
+        // that the database does not know yet, and `recover_boxes` rolls them forward.
+        let result = match self.store_boxes(&staged) {
+            Err(err) => Err(StoreError::Unreachable(format!(
+                "the ballot box could not be written: {err}"
+            ))),
+            Ok(()) if commands_written => self.commit(seq, state_json, batch, now).await,
+            Ok(()) => Ok(()),
         };
         let committed = started.elapsed();
         match result {
@@ -414,10 +429,12 @@ impl Actor {
                 );
                 self.seq = seq;
                 self.state = Arc::new(state);
-                // The tally is durable: the key of a closed secret poll goes before anyone hears.
-                for poll in destroy_keys {
-                    if let Err(err) = self.keys.destroy(poll) {
-                        tracing::error!(%poll, error = %err, "could not destroy a poll key");
+                self.ballot_boxes.extend(staged);
+                // The tally is durable: the box of a closed secret poll goes before anyone hears.
+                for poll in finished_boxes {
+                    self.ballot_boxes.remove(&poll);
+                    if let Err(err) = self.boxes.remove(poll) {
+                        tracing::error!(%poll, error = %err, "could not remove a ballot box");
                     }
                 }
                 for p in pending {
@@ -458,6 +475,11 @@ impl Actor {
                 if let Ok(applied) = applied_commands(&self.db, self.meeting).await {
                     self.applied = applied;
                 }
+                // Put back the boxes that match what is durable.
+                let before = std::mem::take(&mut self.ballot_boxes);
+                if let Err(err) = self.recover_boxes(&before).await {
+                    tracing::error!(meeting = %self.meeting, error = %err, "ballot boxes not recovered");
+                }
                 for p in pending {
                     let outcome = match p.outcome {
                         Some(Err(LiveFailure::Rule(rule))) => Err(LiveFailure::Rule(rule)),
@@ -484,57 +506,251 @@ impl Actor {
         Ok(())
     }
 
-    /// Decrypts the poll's sealed ballots (stored and in this batch) and closes it.
-    async fn close_secret(
+    /// The box of `poll` as this batch changes it: staged already, or a copy of the committed
+    /// one. `None` when the poll has no box (lost).
+    fn staged_box<'a>(
         &self,
-        state: &LiveState,
+        staged: &'a mut HashMap<PollId, BallotBox>,
         poll: PollId,
-        batch: &Batch,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<Event, LiveFailure> {
-        let p = state.poll(poll).ok_or(LiveError::PollNotFound)?;
-        let cipher = self
-            .keys
+    ) -> Option<&'a mut BallotBox> {
+        match staged.entry(poll) {
+            std::collections::hash_map::Entry::Occupied(entry) => Some(entry.into_mut()),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                Some(entry.insert(self.ballot_boxes.get(&poll)?.clone()))
+            }
+        }
+    }
+
+    /// Writes the boxes a batch changed. If one fails, those written before it are put back.
+    fn store_boxes(&self, staged: &HashMap<PollId, BallotBox>) -> std::io::Result<()> {
+        let mut written = Vec::new();
+        for (poll, ballot_box) in staged {
+            if let Err(err) = self.boxes.store(*poll, ballot_box) {
+                for poll in written {
+                    let restored = match self.ballot_boxes.get(&poll) {
+                        Some(before) => self.boxes.store(poll, before),
+                        None => self.boxes.remove(poll),
+                    };
+                    if let Err(err) = restored {
+                        tracing::error!(%poll, error = %err, "could not restore a ballot box");
+                    }
+                }
+                return Err(err);
+            }
+            written.push(*poll);
+        }
+        Ok(())
+    }
+
+    /// Brings the ballot boxes in line with the durable state, at start and after a failed
+    /// commit. For every open secret poll the box must hold exactly the voters the database
+    /// records: `before` (the boxes as this actor had them) or the file on disk. A file with
+    /// more voters is what a crash between writing the box and committing leaves: those
+    /// ballots were cast, so their participations are rolled forward. Boxes of polls that are
+    /// no longer open are removed. A poll whose box is gone (the machine restarted) keeps none,
+    /// so it cannot be counted and the chair has to repeat it.
+    async fn recover_boxes(
+        &mut self,
+        before: &HashMap<PollId, BallotBox>,
+    ) -> Result<(), LiveFailure> {
+        let secret: Vec<(PollId, PollState)> = self
+            .state
+            .polls
+            .iter()
+            .filter(|p| p.is_secret())
+            .map(|p| (p.id, p.state))
+            .collect();
+        self.ballot_boxes.clear();
+        for (poll, poll_state) in secret {
+            if poll_state != PollState::Open {
+                self.boxes
+                    .remove(poll)
+                    .map_err(|e| LiveFailure::Sealing(e.to_string()))?;
+                continue;
+            }
+            let voted = self
+                .state
+                .poll(poll)
+                .map(|p| p.voted.clone())
+                .unwrap_or_default();
+            if let Some(kept) = before.get(&poll).filter(|b| b.voters == voted) {
+                self.boxes
+                    .store(poll, kept)
+                    .map_err(|e| LiveFailure::Sealing(e.to_string()))?;
+                self.ballot_boxes.insert(poll, kept.clone());
+                continue;
+            }
+            let on_disk = match self.boxes.load(poll) {
+                Ok(Some(found)) => Some(found),
+                Ok(None) => self.convert_legacy(poll, &voted).await?,
+                Err(err) => {
+                    tracing::error!(%poll, error = %err, "unreadable ballot box");
+                    None
+                }
+            };
+            match on_disk {
+                Some(found) if found.voters == voted => {
+                    self.ballot_boxes.insert(poll, found);
+                }
+                Some(found) if found.voters.is_superset(&voted) => {
+                    let missing: Vec<PersonId> = found.voters.difference(&voted).copied().collect();
+                    self.roll_forward(poll, missing, found.voters.len() as u32)
+                        .await?;
+                    self.ballot_boxes.insert(poll, found);
+                }
+                None if voted.is_empty() => {
+                    let empty = BallotBox::default();
+                    self.boxes
+                        .store(poll, &empty)
+                        .map_err(|e| LiveFailure::Sealing(e.to_string()))?;
+                    self.ballot_boxes.insert(poll, empty);
+                }
+                _ => {
+                    tracing::error!(
+                        meeting = %self.meeting, %poll,
+                        "the ballot box of an open secret poll is lost; the poll must be repeated"
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the participations of voters whose ballots are in the box but whose batch was
+    /// not committed (the process stopped in between): one `ballots_cast` event, as if the
+    /// batch had committed.
+    async fn roll_forward(
+        &mut self,
+        poll: PollId,
+        voters: Vec<PersonId>,
+        voted: u32,
+    ) -> Result<(), LiveFailure> {
+        let Some(p) = self.state.poll(poll) else {
+            return Ok(());
+        };
+        let event = Event::BallotsCast {
+            poll,
+            voters: voters.clone(),
+            voted,
+            eligible: p.eligible.len() as u32,
+            interim: None,
+        };
+        let public = self.state.event_is_public(&event);
+        let mut state = (*self.state).clone();
+        state.apply(&event);
+        let seq = self.seq + 1;
+        let now = Utc::now().trunc_subsecs(6);
+        let payload = serde_json::to_string(&event).unwrap_or_default();
+        let state_json =
+            serde_json::to_string(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let batch = Batch {
+            events: vec![StoredEvent {
+                seq,
+                at: now,
+                public,
+                payload: payload.clone(),
+            }],
+            participations: voters.iter().map(|v| (poll, *v)).collect(),
+            ..Batch::default()
+        };
+        self.commit(seq, state_json, batch, now).await?;
+        tracing::warn!(
+            meeting = %self.meeting, %poll, voters = voters.len(),
+            "ballots whose commit was interrupted were rolled forward"
+        );
+        self.stored_seq = Some(seq);
+        self.seq = seq;
+        self.state = Arc::new(state);
+        let json = Utf8Bytes::from(super::event_frame(seq, &payload));
+        let public_json = public.then(|| match event.for_public() {
+            Some(anonymous) => Utf8Bytes::from(super::event_frame(
+                seq,
+                &serde_json::to_string(&anonymous).unwrap_or_default(),
+            )),
+            None => json.clone(),
+        });
+        let _ = self.events.send(Arc::new(Broadcast {
+            seq,
+            public_json,
+            json,
+        }));
+        if let Some(entry) = audit_event(None, &event) {
+            let _ = self.audit.send(vec![(now, entry)]);
+        }
+        Ok(())
+    }
+
+    /// A secret poll that was open when a version before the ballot boxes stopped: its sealed
+    /// ballots and key file become a box (when they match the participations), and both go.
+    async fn convert_legacy(
+        &self,
+        poll: PollId,
+        voted: &std::collections::BTreeSet<PersonId>,
+    ) -> Result<Option<BallotBox>, LiveFailure> {
+        let Some(cipher) = self
+            .legacy_keys
             .load(poll)
             .map_err(|e| LiveFailure::Sealing(e.to_string()))?
-            .ok_or_else(|| LiveFailure::Sealing(format!("the key of poll {poll} is missing")))?;
-        let mut sealed = store::sealed_ballots(&self.db, poll).await?;
-        sealed.extend(
-            batch
-                .sealed_ballots
-                .iter()
-                .filter(|(id, _)| *id == poll)
-                .map(|(_, s)| s.clone()),
-        );
-        let mut choices = Vec::with_capacity(sealed.len());
+        else {
+            return Ok(None);
+        };
+        let sealed = store::sealed_ballots(&self.db, poll).await?;
+        if sealed.len() != voted.len() {
+            return Ok(None);
+        }
+        let mut converted = BallotBox {
+            voters: voted.clone(),
+            ..BallotBox::default()
+        };
         for s in &sealed {
             let plain = cipher
                 .open(poll.as_uuid().as_bytes(), s)
                 .map_err(|e| LiveFailure::Sealing(e.to_string()))?;
-            let text = String::from_utf8_lossy(&plain);
-            let choice: BallotChoice = serde_json::from_str(text.trim())
+            let choice: BallotChoice = serde_json::from_str(String::from_utf8_lossy(&plain).trim())
                 .map_err(|e| LiveFailure::Sealing(e.to_string()))?;
-            choices.push(choice);
+            let key = serde_json::to_string(&choice).unwrap_or_default();
+            *converted.counts.entry(key).or_insert(0) += 1;
         }
-        if choices.len() != p.voted.len() {
-            return Err(LiveFailure::Sealing(format!(
-                "{} sealed ballots but {} participations",
-                choices.len(),
-                p.voted.len()
-            )));
+        self.boxes
+            .store(poll, &converted)
+            .map_err(|e| LiveFailure::Sealing(e.to_string()))?;
+        store::purge_sealed_ballots(&self.db, poll).await?;
+        if let Err(err) = self.legacy_keys.destroy(poll) {
+            tracing::error!(%poll, error = %err, "could not destroy a legacy poll key");
         }
-        let result = state.result_of(p, choices.iter().copied())?;
-        Ok(Event::PollClosed {
-            poll,
-            result,
-            at: now,
-        })
+        Ok(Some(converted))
     }
+}
+
+/// Closes a secret poll with the tally of its box, which must hold exactly its voters.
+fn close_secret(
+    state: &LiveState,
+    poll: PollId,
+    ballot_box: &BallotBox,
+    now: chrono::DateTime<Utc>,
+) -> Result<Event, LiveFailure> {
+    let p = state.poll(poll).ok_or(LiveError::PollNotFound)?;
+    if ballot_box.voters != p.voted || ballot_box.len() != p.voted.len() {
+        return Err(LiveFailure::Sealing(format!(
+            "{} ballots in the box but {} participations",
+            ballot_box.len(),
+            p.voted.len()
+        )));
+    }
+    let ballots = ballot_box
+        .ballots()
+        .map_err(|e| LiveFailure::Sealing(e.to_string()))?;
+    let result = state.result_of(p, ballots.into_iter())?;
+    Ok(Event::PollClosed {
+        poll,
+        result,
+        at: now,
+    })
 }
 
 /// The audit entry of an event: every poll action, attendance change and declaration. For
 /// ballots only "X voted", never what.
-fn audit_event(user: UserId, event: &Event) -> Option<AuditEvent> {
+fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
     let (action, detail) = match event {
         Event::AttendanceChanged { person, status, .. } => (
             "live.attendance",
@@ -575,7 +791,7 @@ fn audit_event(user: UserId, event: &Event) -> Option<AuditEvent> {
         _ => return None,
     };
     Some(AuditEvent {
-        actor: Some(user),
+        actor: user,
         action: action.to_owned(),
         subject: match event {
             Event::BallotsCast { poll, .. } => Some(poll.to_string()),

@@ -1,6 +1,5 @@
-//! Per-poll keys for secret ballots, kept as files in the data directory (outside the
-//! database), so a crash mid-poll loses nothing; destroyed when the poll closes, after which
-//! the sealed ballots (deleted too) could not be read even from old database pages.
+//! Per-poll key files of secret ballots as versions before the ballot boxes kept them; read only
+//! to convert a poll left open by such a version (see `ballot_box.rs`).
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;

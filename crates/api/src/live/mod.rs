@@ -3,6 +3,7 @@
 //! after the batch is durable, and then broadcasts the events to every subscriber.
 
 mod actor;
+pub mod ballot_box;
 pub mod keys;
 pub mod view;
 
@@ -18,6 +19,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub use actor::LiveFailure;
 use axum::extract::ws::Utf8Bytes;
+use ballot_box::BallotBoxes;
 use keys::PollKeys;
 
 /// How many events a slow subscriber may fall behind before it is dropped to resynchronise.
@@ -129,7 +131,9 @@ struct Tickets {
 /// All live meetings of this node.
 pub struct LiveHub {
     db: DatabaseConnection,
-    keys: PollKeys,
+    boxes: BallotBoxes,
+    /// Key files of secret polls left open by older versions (converted into boxes).
+    legacy_keys: PollKeys,
     meetings: tokio::sync::Mutex<HashMap<MeetingId, Arc<MeetingHandle>>>,
     tickets: Mutex<Tickets>,
     /// Per device session: a signal that closes its live connections when it is revoked.
@@ -146,10 +150,11 @@ pub const PERSONAL_BUFFER: usize = 256;
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
 
 impl LiveHub {
-    pub fn new(db: DatabaseConnection, keys: PollKeys) -> Self {
+    pub fn new(db: DatabaseConnection, boxes: BallotBoxes, legacy_keys: PollKeys) -> Self {
         Self {
             db,
-            keys,
+            boxes,
+            legacy_keys,
             meetings: tokio::sync::Mutex::new(HashMap::new()),
             tickets: Mutex::new(Tickets::default()),
             kicks: Mutex::new(HashMap::new()),
@@ -169,7 +174,14 @@ impl LiveHub {
         {
             return Ok(handle.clone());
         }
-        let handle = actor::start(self.db.clone(), self.keys.clone(), meeting, rule_set).await?;
+        let handle = actor::start(
+            self.db.clone(),
+            self.boxes.clone(),
+            self.legacy_keys.clone(),
+            meeting,
+            rule_set,
+        )
+        .await?;
         meetings.insert(meeting, handle.clone());
         Ok(handle)
     }

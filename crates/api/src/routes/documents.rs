@@ -483,7 +483,7 @@ fn poll_results(live: Option<&LiveState>, item: AgendaItemId) -> Vec<PollResultV
             let outcome = result.and_then(|r| {
                 r.outcome
                     .map(|o| match o {
-                        plenum_domain::Outcome::Accepted => "adopted".to_owned(),
+                        plenum_domain::Outcome::Adopted => "adopted".to_owned(),
                         plenum_domain::Outcome::Rejected => "rejected".to_owned(),
                     })
                     .or_else(|| r.election_outcome.as_ref().map(election_outcome))

@@ -31,8 +31,9 @@ use crate::{ApiError, AppState, Problem, Result};
 pub const MAX_MESSAGE: usize = 64 * 1024;
 /// Messages a client may send per second on average (burst: twice that).
 pub const MESSAGES_PER_SECOND: f64 = 20.0;
-/// How far behind a reconnecting client may be and still get the missed events.
-pub const MAX_REPLAY: u64 = 2000;
+/// How far behind a reconnecting client may be and still get the missed events; further behind,
+/// it gets a fresh snapshot (cheaper to send and to apply than a long replay).
+pub const MAX_REPLAY: u64 = 256;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -152,11 +153,20 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
             "internal",
             "Internal server error",
         ),
+        LiveFailure::BallotsLost => (
+            StatusCode::CONFLICT,
+            "ballots-lost",
+            "The ballots of this secret poll were lost",
+        ),
     };
     let problem = Problem::new(status, slug, title);
     match failure {
         LiveFailure::Rule(rule) => problem.with_detail(rule.to_string()),
         LiveFailure::Stopped => problem.with_retry_after(2),
+        LiveFailure::BallotsLost => problem.with_detail(
+            "The server's machine restarted while this secret poll was open, and its ballot box \
+             lived in memory only. Cancel the poll and vote again.",
+        ),
         _ => problem,
     }
 }
@@ -606,10 +616,25 @@ async fn connection(
                 }
             }
             incoming = stream.next() => {
-                let Some(Ok(message)) = incoming else { break };
+                let message = match incoming {
+                    None => break,
+                    Some(Ok(message)) => message,
+                    Some(Err(err)) => {
+                        if too_big(err) {
+                            let _ = out.send(close(1009, "message too big (64 KiB at most)")).await;
+                        }
+                        break;
+                    }
+                };
                 let body = match message {
                     Message::Text(body) => body,
                     Message::Close(_) => break,
+                    Message::Binary(_) => {
+                        let problem = Problem::new(StatusCode::BAD_REQUEST, "invalid-message", "Invalid message")
+                            .with_detail("binary messages are not understood; send JSON as text");
+                        let _ = out.send(text(serde_json::json!({"type": "error", "problem": problem}))).await;
+                        continue;
+                    }
                     _ => continue,
                 };
                 let elapsed = last_refill.elapsed().as_secs_f64();
@@ -665,7 +690,13 @@ async fn connection(
                     }
                     Err(err) => {
                         let problem = Problem::new(StatusCode::BAD_REQUEST, "invalid-message", "Invalid message").with_detail(err.to_string());
-                        let _ = out.send(text(serde_json::json!({"type": "error", "problem": problem}))).await;
+                        let mut message = serde_json::json!({"type": "error", "problem": problem});
+                        // A command the server does not understand is still answered by its id,
+                        // so a client that resends unanswered commands stops resending it.
+                        if let Some(id) = command_id_of(body.as_str()) {
+                            message["command_id"] = serde_json::json!(id);
+                        }
+                        let _ = out.send(text(message)).await;
                     }
                 }
             }
@@ -680,6 +711,25 @@ async fn connection(
     if let Some(p) = person {
         state.live.forget_person(p);
     }
+}
+
+/// The `command_id` of a message that names one, even if the rest of it is not understood.
+fn command_id_of(body: &str) -> Option<Uuid> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        command_id: Uuid,
+    }
+    serde_json::from_str::<Envelope>(body)
+        .ok()
+        .map(|e| e.command_id)
+}
+
+/// Whether a read failed because the client sent more than [`MAX_MESSAGE`].
+fn too_big(err: axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error;
+    err.into_inner()
+        .downcast_ref::<Error>()
+        .is_some_and(|e| matches!(e, Error::Capacity(_)))
 }
 
 async fn next_personal(
