@@ -147,6 +147,24 @@ impl LiveClient {
     pub async fn close(mut self) {
         let _ = self.socket.close(None).await;
     }
+
+    /// Sends a frame as it is (for protocol tests).
+    pub async fn send_raw(&mut self, message: Message) {
+        self.socket.send(message).await.unwrap();
+    }
+
+    /// The next frame as it is, pings skipped; `None` once the connection is gone.
+    pub async fn next_raw(&mut self) -> Option<Message> {
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(20), self.socket.next())
+                .await
+                .ok()??;
+            match next.ok()? {
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => return Some(other),
+            }
+        }
+    }
 }
 
 /// A committee of `n` voting members (the first chairs it), one advisory member, a meeting with

@@ -15,5 +15,6 @@ mod helpers;
 mod live;
 mod notes;
 mod oparl;
+mod protocol;
 mod search;
 mod secret;

@@ -1516,6 +1516,49 @@ impl LiveState {
 mod tests {
     use super::*;
 
+    #[test]
+    fn messages_people_read_name_no_rust_values() {
+        let mut texts = Vec::new();
+        for state in [
+            PollState::Draft,
+            PollState::Open,
+            PollState::Closed,
+            PollState::Cancelled,
+        ] {
+            texts.push(LiveError::PollNotDraft(state).to_string());
+        }
+        for from in [
+            SessionStatus::NotStarted,
+            SessionStatus::Running,
+            SessionStatus::Paused,
+            SessionStatus::Closed,
+        ] {
+            texts.push(
+                LiveError::InvalidTransition {
+                    from,
+                    to: "running",
+                }
+                .to_string(),
+            );
+        }
+        assert_eq!(texts[2], "the poll is closed; only a draft can be opened");
+        assert_eq!(
+            texts[4],
+            "the meeting cannot go from not started to running"
+        );
+        for text in texts {
+            assert!(!text.chars().any(char::is_uppercase), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_motion_is_adopted_in_every_vocabulary_and_old_events_still_read() {
+        assert_eq!(serde_json::to_value(Outcome::Adopted).unwrap(), "adopted");
+        assert_eq!(Outcome::Adopted.as_str(), "adopted");
+        let old: Outcome = serde_json::from_str("\"accepted\"").unwrap();
+        assert_eq!(old, Outcome::Adopted);
+    }
+
     fn setup(n: usize) -> (LiveState, Vec<PersonId>, CommandActor) {
         let people: Vec<PersonId> = (0..n).map(|_| PersonId::new()).collect();
         let roster = Roster {
