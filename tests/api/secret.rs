@@ -289,6 +289,138 @@ fn attack(copy: &Copy, poll: PollId, cast: &[(PersonId, BallotChoice)], when: &s
     );
 }
 
+/// PostgreSQL: the current WAL position (flushed), as `pg_waldump` takes it.
+async fn wal_position(app: &TestApp) -> String {
+    let row = app
+        .db
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.db.get_database_backend(),
+            "SELECT pg_current_wal_flush_lsn()::text AS lsn",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "lsn").unwrap()
+}
+
+/// PostgreSQL: the WAL between `from` and `to`, read with `pg_waldump` as someone with the
+/// server's files would, and every transaction in it that wrote a participation row: each may
+/// have written to the participation, event, state and command tables (and their indexes and
+/// TOAST tables), nothing else. `None` when `pg_waldump` or the WAL files cannot be read here.
+async fn wal_attack(app: &TestApp, from: &str, to: &str) -> Option<usize> {
+    let db = &app.db.db;
+    let backend = db.get_database_backend();
+    let one = |sql: &str| Statement::from_string(backend, sql.to_owned());
+    let data_dir: String = db
+        .query_one_raw(one("SELECT current_setting('data_directory') AS d"))
+        .await
+        .ok()??
+        .try_get("", "d")
+        .ok()?;
+    let version: String = db
+        .query_one_raw(one("SELECT current_setting('server_version_num') AS v"))
+        .await
+        .ok()??
+        .try_get("", "v")
+        .ok()?;
+    let major = version.parse::<u32>().ok()? / 10000;
+    let waldump = format!("/usr/lib/postgresql/{major}/bin/pg_waldump");
+    let database: String = db
+        .query_one_raw(one(
+            "SELECT oid::text AS o FROM pg_database WHERE datname = current_database()",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "o")
+        .unwrap();
+    // The files of each table, its indexes and its TOAST table (and the TOAST index).
+    let files_of = |tables: &[&str]| {
+        let list = tables
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        format!(
+            "SELECT c.relname AS t, pg_relation_filenode(r.oid)::text AS f FROM pg_class c \
+             JOIN pg_class r ON r.oid = c.oid OR r.oid = c.reltoastrelid \
+               OR r.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN (c.oid, c.reltoastrelid)) \
+             WHERE c.relname IN ({list}) AND c.relkind = 'r'"
+        )
+    };
+    let rows = db
+        .query_all_raw(one(&files_of(&[
+            "poll_participation",
+            "meeting_event",
+            "live_session",
+            "live_command",
+        ])))
+        .await
+        .unwrap();
+    let allowed: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<Option<String>>("", "f").ok().flatten())
+        .collect();
+    let participation: String = db
+        .query_one_raw(one(
+            "SELECT pg_relation_filenode('poll_participation')::text AS f",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "f")
+        .unwrap();
+    let output = std::process::Command::new(&waldump)
+        .args(["-p", &format!("{data_dir}/pg_wal"), "-s", from, "-e", to])
+        .output()
+        .ok()?;
+    if !output.status.success() && output.stdout.is_empty() {
+        eprintln!(
+            "pg_waldump could not read the WAL: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    // (transaction, relation file) of every record that touches this database.
+    let mut records = Vec::new();
+    for line in text.lines() {
+        let Some(tx) = line
+            .split("tx:")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .map(|t| t.trim().to_owned())
+        else {
+            continue;
+        };
+        for part in line.split("rel ").skip(1) {
+            let triple = part.split_whitespace().next().unwrap_or_default();
+            let mut ids = triple.split('/');
+            if let (Some(_), Some(db_oid), Some(file)) = (ids.next(), ids.next(), ids.next())
+                && db_oid == database
+            {
+                records.push((tx.clone(), file.trim_end_matches(',').to_owned()));
+            }
+        }
+    }
+    let voting: BTreeSet<&String> = records
+        .iter()
+        .filter(|(_, file)| *file == participation)
+        .map(|(tx, _)| tx)
+        .collect();
+    for (tx, file) in &records {
+        if voting.contains(tx) {
+            assert!(
+                allowed.contains(file),
+                "WAL: transaction {tx}, which wrote a participation, also wrote relation file \
+                 {file} (allowed: {allowed:?})"
+            );
+        }
+    }
+    Some(voting.len())
+}
+
 #[rstest]
 #[case::sqlite(Backend::Sqlite)]
 #[case::postgres(Backend::Postgres)]
@@ -312,6 +444,10 @@ async fn a_copy_taken_at_any_moment_of_a_secret_poll_links_no_voter_to_a_ballot(
             ballot_dir.display()
         );
     }
+    let wal_from = match backend {
+        Backend::Postgres => Some(wal_position(&app).await),
+        Backend::Sqlite => None,
+    };
     attack(&take_copy(&app).await, poll, &[], "after the poll opened");
     let choices = [
         Choice::Yes,
@@ -342,6 +478,16 @@ async fn a_copy_taken_at_any_moment_of_a_secret_poll_links_no_voter_to_a_ballot(
                 &cast,
                 &format!("after {} ballots", i + 1),
             );
+        }
+    }
+    if let Some(from) = wal_from {
+        let to = wal_position(&app).await;
+        match wal_attack(&app, &from, &to).await {
+            Some(transactions) => assert!(
+                transactions >= 1,
+                "the WAL scan sees the transactions that wrote participations"
+            ),
+            None => eprintln!("skipping the WAL attack: pg_waldump cannot read the WAL here"),
         }
     }
     chair
