@@ -641,3 +641,81 @@ fn the_attack_finds_a_sealed_or_plain_ballot_where_there_is_one() {
         1
     );
 }
+
+/// A secret poll left open by a version that sealed ballots into the database with a key file
+/// per poll: at the next start its ballots become a box, and the sealed rows and the key go.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_poll_left_open_by_the_sealed_ballot_version_is_converted(#[case] backend: Backend) {
+    let Some(mut app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 3).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    start_and_check_in(&app, &c, &mut chair, &[0, 1, 2]).await;
+    let poll = create_and_open(&mut chair, c.public_item, "secret", "simple", &[]).await;
+    assert_eq!(vote(&app, &c, poll, 0, "no").await.status(), 200);
+    assert_eq!(vote(&app, &c, poll, 1, "no").await.status(), 200);
+    chair.close().await;
+    app.restart().await;
+
+    // What the older version left instead of a box: sealed rows and a key file.
+    BallotBoxes::new(app.config.ballot_dir())
+        .remove(poll)
+        .unwrap();
+    let keys = plenum_api::live::keys::PollKeys::new(app.config.data_dir.join("poll-keys"));
+    let cipher = keys.create(poll).unwrap();
+    for _ in 0..2 {
+        let mut padded = serde_json::to_string(&BallotChoice::Choice(Choice::No)).unwrap();
+        while padded.len() < 48 {
+            padded.push(' ');
+        }
+        let sealed = cipher.seal(poll.as_uuid().as_bytes(), padded.as_bytes());
+        let backend_kind = app.db.db.get_database_backend();
+        app.db
+            .db
+            .execute_raw(Statement::from_sql_and_values(
+                backend_kind,
+                match app.db.backend {
+                    Backend::Postgres => {
+                        "INSERT INTO secret_ballot (id, poll_id, sealed) VALUES ($1, $2, $3)"
+                    }
+                    Backend::Sqlite => {
+                        "INSERT INTO secret_ballot (id, poll_id, sealed) VALUES (?, ?, ?)"
+                    }
+                },
+                [Uuid::new_v4().into(), poll.as_uuid().into(), sealed.into()],
+            ))
+            .await
+            .unwrap();
+    }
+
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    chair.wait_for(|m| m["type"] == "snapshot").await;
+    assert!(
+        keys.load(poll).unwrap().is_none(),
+        "the legacy key is destroyed"
+    );
+    let left = app
+        .db
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.db.get_database_backend(),
+            "SELECT sealed FROM secret_ballot",
+        ))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "the sealed rows are deleted");
+    assert_eq!(vote(&app, &c, poll, 2, "yes").await.status(), 200);
+    chair
+        .command(json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let closed = chair.event("poll_closed").await;
+    assert_eq!(
+        closed["event"]["result"]["tally"],
+        json!({"yes": 1, "no": 2, "abstain": 0, "invalid": 0})
+    );
+    app.stop().await;
+}
