@@ -26,7 +26,9 @@ use tracing::Level;
 
 pub use error::ApiError;
 pub use problem::Problem;
-pub use state::{ApiConfig, AppState, AuthContext, Clock, ServerKeys, StateError};
+pub use state::{
+    AUDIT_ANCHOR_FILE, ApiConfig, AppState, AuthContext, Clock, ServerKeys, StateError,
+};
 
 /// Result type of the API crate.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;

@@ -193,6 +193,9 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.blob_dir = config.blob_dir();
     api_config.upload_limit = config.upload_limit;
     let state = AppState::new(db, backend, api_config, &keys.server_keys())?;
+    // Anchor the chain as found (on the first start after an upgrade: the old, unkeyed entries),
+    // or learn that the database is behind its anchor (logged as an error).
+    state.audit.update_anchor(&state.db).await;
     let state = match config.blob_store {
         BlobStoreKind::Local => state,
         BlobStoreKind::S3 => state.with_blobs(s3_blobs(config)?),

@@ -352,9 +352,36 @@ fn audit_verify_passes_and_then_names_an_altered_entry() {
         "{}",
         stdout(&ok)
     );
+    assert!(
+        stdout(&ok).contains("head: entry 3, hash "),
+        "{}",
+        stdout(&ok)
+    );
+    assert!(
+        stdout(&ok).contains("anchor: entry 3 in "),
+        "{}",
+        stdout(&ok)
+    );
 
-    // Rewrite history by hand, as someone with the database file could.
+    // Cut the tail, as someone with the database file could: the anchor outside it tells.
     let db = dir.path().join("plenum.sqlite3");
+    let status = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"DELETE FROM audit_log WHERE seq=3\"); c.commit()",
+            db.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cut = plenum(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&cut, "audit log broken at entry 3");
+    assert!(stderr(&cut).contains("removed"), "{}", stderr(&cut));
+
+    // Rewrite history by hand.
     let status = Command::new("python3")
         .args([
             "-c",

@@ -130,6 +130,7 @@ struct Tickets {
 pub struct LiveHub {
     db: DatabaseConnection,
     keys: PollKeys,
+    audit: Arc<plenum_store::audit::AuditLog>,
     meetings: tokio::sync::Mutex<HashMap<MeetingId, Arc<MeetingHandle>>>,
     tickets: Mutex<Tickets>,
     /// Per device session: a signal that closes its live connections when it is revoked.
@@ -146,10 +147,15 @@ pub const PERSONAL_BUFFER: usize = 256;
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
 
 impl LiveHub {
-    pub fn new(db: DatabaseConnection, keys: PollKeys) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        keys: PollKeys,
+        audit: Arc<plenum_store::audit::AuditLog>,
+    ) -> Self {
         Self {
             db,
             keys,
+            audit,
             meetings: tokio::sync::Mutex::new(HashMap::new()),
             tickets: Mutex::new(Tickets::default()),
             kicks: Mutex::new(HashMap::new()),
@@ -169,7 +175,14 @@ impl LiveHub {
         {
             return Ok(handle.clone());
         }
-        let handle = actor::start(self.db.clone(), self.keys.clone(), meeting, rule_set).await?;
+        let handle = actor::start(
+            self.db.clone(),
+            self.keys.clone(),
+            self.audit.clone(),
+            meeting,
+            rule_set,
+        )
+        .await?;
         meetings.insert(meeting, handle.clone());
         Ok(handle)
     }
