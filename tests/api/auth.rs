@@ -611,7 +611,7 @@ async fn a_new_user_sets_a_password_enrols_and_uses_recovery_codes(#[case] backe
             "{expected} in {actions:?}"
         );
     }
-    assert!(audit::verify(&app.db.db).await.unwrap().is_ok());
+    assert!(app.verify_audit().await.is_ok());
     app.stop().await;
 }
 

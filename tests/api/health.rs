@@ -162,3 +162,52 @@ async fn web_app_is_served_with_a_strict_policy_and_client_routes_fall_back() {
     assert!(client_route.text().await.unwrap().contains("Plenum"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn api_and_oparl_responses_carry_nosniff_and_a_policy_that_loads_nothing() {
+    let app = spawn_app(Backend::Sqlite, false).await.unwrap();
+    for (path, status) in [
+        ("/api/v1/system", 200),
+        ("/api/v1/no-such-thing", 404),
+        ("/api/v1/me", 401),
+        ("/oparl/v1", 200),
+        ("/oparl/v1/no-such-thing", 404),
+        ("/healthz", 200),
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), status, "{path}");
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            headers["content-security-policy"], "default-src 'none'; frame-ancestors 'none'",
+            "{path}"
+        );
+        assert!(
+            !headers.contains_key("strict-transport-security"),
+            "{path}: no HSTS over plain HTTP"
+        );
+    }
+    // The web app keeps its own policy.
+    let index = app.get("/").await;
+    let csp = index.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hsts_is_sent_when_plenum_is_served_over_https() {
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, false, |config| {
+        config.cookie_secure = true;
+    })
+    .await
+    .unwrap();
+    for path in ["/api/v1/system", "/oparl/v1", "/", "/api/v1/no-such-thing"] {
+        let response = app.get(path).await;
+        assert_eq!(
+            response.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+    app.stop().await;
+}

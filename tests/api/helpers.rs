@@ -85,6 +85,25 @@ impl TestApp {
         self.server = Some(server);
     }
 
+    /// The audit chain checked as `plenum audit verify` does: with the key and the anchor file
+    /// in the data directory (the anchor read first).
+    pub async fn verify_audit(
+        &self,
+    ) -> Result<plenum_store::audit::Verified, plenum_store::audit::ChainBreak> {
+        use secrecy::ExposeSecret;
+        let anchor = plenum_store::audit::Anchor::read(
+            &self.config.data_dir.join(plenum_api::AUDIT_ANCHOR_FILE),
+        )
+        .unwrap();
+        let key = plenum_server::keys::Keys::load_audit_key(&self.config.data_dir)
+            .unwrap()
+            .unwrap();
+        let key = plenum_store::audit::AuditKey::from_bytes(key.expose_secret()).unwrap();
+        plenum_store::audit::verify(&self.db.db, Some(&key), anchor.as_ref())
+            .await
+            .unwrap()
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.unwrap();

@@ -906,12 +906,7 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
     for e in of_poll("poll.voted") {
         assert!(!e.event.detail.contains("choice"), "{:?}", e.event);
     }
-    assert!(
-        plenum_store::audit::verify(&app.db.db)
-            .await
-            .unwrap()
-            .is_ok()
-    );
+    assert!(app.verify_audit().await.is_ok());
 
     // Read every table as someone holding the database would.
     let backend_kind = app.db.db.get_database_backend();

@@ -26,7 +26,9 @@ use tracing::Level;
 
 pub use error::ApiError;
 pub use problem::Problem;
-pub use state::{ApiConfig, AppState, AuthContext, Clock, ServerKeys, StateError};
+pub use state::{
+    AUDIT_ANCHOR_FILE, ApiConfig, AppState, AuthContext, Clock, ServerKeys, StateError,
+};
 
 /// Result type of the API crate.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -34,6 +36,7 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 /// The whole application: API, probes and the web app, with tracing and timeouts.
 pub fn build_app(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
+    let hsts = state.config.cookie_secure;
     Router::new()
         .merge(routes::health::router())
         .nest("/api/v1", routes::api_router())
@@ -42,6 +45,11 @@ pub fn build_app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             move |request: Request<axum::body::Body>, next: axum::middleware::Next| {
                 deadline(timeout, request, next)
+            },
+        ))
+        .layer(axum::middleware::from_fn(
+            move |request: Request<axum::body::Body>, next: axum::middleware::Next| {
+                security_headers(hsts, request, next)
             },
         ))
         .layer(
@@ -103,6 +111,44 @@ async fn deadline(
         ))
         .into_response(),
     }
+}
+
+/// The Content-Security-Policy of everything that is not the web app (API, OParl, probes,
+/// problem documents): JSON is never a document, so it may load nothing and be framed nowhere.
+pub const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// `Strict-Transport-Security` when Plenum is served over HTTPS (`cookie_secure`): one year,
+/// subdomains included.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
+
+/// Adds `X-Content-Type-Options: nosniff` and, unless the response brings its own (the web app,
+/// file downloads), the strict API Content-Security-Policy to every response; with `hsts`, also
+/// `Strict-Transport-Security`.
+async fn security_headers(
+    hsts: bool,
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(API_CONTENT_SECURITY_POLICY),
+        );
+    }
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+        );
+    }
+    response
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.

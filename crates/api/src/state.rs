@@ -58,12 +58,17 @@ impl ApiConfig {
     }
 }
 
+/// The anchor file of the audit chain, in the data directory.
+pub const AUDIT_ANCHOR_FILE: &str = "audit-head";
+
 /// The server's secret keys, loaded from files outside the database.
 pub struct ServerKeys {
     /// 32 bytes: signs tokens.
     pub signing: Vec<u8>,
     /// 32 bytes: encrypts TOTP secrets at rest.
     pub totp: Vec<u8>,
+    /// 32 bytes: keys the audit chain's HMAC.
+    pub audit: Vec<u8>,
 }
 
 /// Everything login needs, built once.
@@ -92,6 +97,8 @@ pub struct AppState {
     /// whether a content is still referenced and removes it: otherwise a deletion could remove
     /// the content an identical upload has just reused. One node only (see the README).
     pub blob_gate: Arc<tokio::sync::Mutex<()>>,
+    /// The keyed audit log and its anchor file (`<data_dir>/audit-head`).
+    pub audit: Arc<plenum_store::audit::AuditLog>,
 }
 
 /// Why the state could not be built.
@@ -99,6 +106,10 @@ pub struct AppState {
 pub enum StateError {
     #[error("the TOTP key must be 32 bytes")]
     BadTotpKey,
+    #[error("the audit key must be 32 bytes")]
+    BadAuditKey,
+    #[error(transparent)]
+    AuditAnchor(#[from] plenum_store::audit::AnchorError),
     #[error("cannot prepare password hashing: {0}")]
     Hash(plenum_domain::DomainError),
 }
@@ -114,15 +125,23 @@ impl AppState {
         let dummy_hash = crate::auth::password::hash_password_sync("dummy-password-for-timing")
             .map_err(StateError::Hash)?;
         let limiter = GuessLimiter::new(config.guess_limits);
+        let audit_key = plenum_store::audit::AuditKey::from_bytes(&keys.audit)
+            .ok_or(StateError::BadAuditKey)?;
+        let audit = Arc::new(plenum_store::audit::AuditLog::open(
+            audit_key,
+            config.data_dir.join(AUDIT_ANCHOR_FILE),
+        )?);
         let live = crate::live::LiveHub::new(
             db.clone(),
             crate::live::ballot_box::BallotBoxes::new(config.ballot_dir.clone()),
             crate::live::keys::PollKeys::new(config.data_dir.join("poll-keys")),
+            audit.clone(),
         );
         let blobs = Arc::new(plenum_store::blob::LocalBlobs::new(config.blob_dir.clone()));
         Ok(Self {
             blobs,
             blob_gate: Arc::new(tokio::sync::Mutex::new(())),
+            audit,
             live: Arc::new(live),
             db,
             backend,

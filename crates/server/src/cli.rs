@@ -248,10 +248,43 @@ async fn load_demo(config: &Config, force: bool) -> anyhow::Result<()> {
 }
 
 async fn verify_audit(config: &Config) -> anyhow::Result<()> {
+    use plenum_store::audit::{self, Anchor, AuditKey};
+    use secrecy::ExposeSecret;
     let (db, _) = open_database(config).await?;
-    match plenum_store::audit::verify(&db).await? {
-        Ok(count) => {
-            println!("audit log intact: {count} entries");
+    let key = match crate::keys::Keys::load_audit_key(&config.data_dir)? {
+        Some(key) => Some(
+            AuditKey::from_bytes(key.expose_secret())
+                .context("the audit key has the wrong length")?,
+        ),
+        None => None,
+    };
+    // The anchor before the database: a server appending meanwhile only moves the database on.
+    let anchor_path = config.data_dir.join(plenum_api::AUDIT_ANCHOR_FILE);
+    let anchor = Anchor::read(&anchor_path)?;
+    match audit::verify(&db, key.as_ref(), anchor.as_ref()).await? {
+        Ok(verified) => {
+            println!("audit log intact: {} entries", verified.entries);
+            if verified.legacy > 0 {
+                println!(
+                    "  entries 1 to {} carry plain SHA-256 hashes (written before the audit key)",
+                    verified.legacy
+                );
+            }
+            println!(
+                "  head: entry {}, hash {}",
+                verified.head.seq, verified.head.hash
+            );
+            match anchor {
+                Some(anchor) => println!(
+                    "  anchor: entry {} in {}",
+                    anchor.head.seq,
+                    anchor_path.display()
+                ),
+                None => println!(
+                    "  anchor: none yet ({} is written when the server starts)",
+                    anchor_path.display()
+                ),
+            }
             Ok(())
         }
         Err(broken) => bail!(

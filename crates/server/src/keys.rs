@@ -11,6 +11,9 @@ use secrecy::SecretSlice;
 /// Length of the token signing key: 256 bits (RFC 8725).
 pub const KEY_BYTES: usize = 32;
 
+/// The file of the audit chain's key, in the data directory.
+pub const AUDIT_KEY_FILE: &str = "audit.key";
+
 /// Why a key could not be loaded or created.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -34,6 +37,8 @@ pub struct Keys {
     pub signing: SecretSlice<u8>,
     /// Encrypts TOTP secrets in the database.
     pub totp: SecretSlice<u8>,
+    /// Keys the audit chain's HMAC (`audit.key`).
+    pub audit: SecretSlice<u8>,
 }
 
 impl Keys {
@@ -42,7 +47,18 @@ impl Keys {
         Ok(Keys {
             signing: load_or_create_key(&data_dir.join("signing.key"))?,
             totp: load_or_create_key(&data_dir.join("totp.key"))?,
+            audit: load_or_create_key(&data_dir.join(AUDIT_KEY_FILE))?,
         })
+    }
+
+    /// The audit key in `data_dir`, without creating one (`None` when there is none):
+    /// `plenum audit verify` must not invent a key that could not check anything.
+    pub fn load_audit_key(data_dir: &Path) -> Result<Option<SecretSlice<u8>>, KeyError> {
+        let path = data_dir.join(AUDIT_KEY_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        read_key(&path).map(Some)
     }
 
     /// The keys in the form the API takes them.
@@ -51,6 +67,7 @@ impl Keys {
         plenum_api::ServerKeys {
             signing: self.signing.expose_secret().to_vec(),
             totp: self.totp.expose_secret().to_vec(),
+            audit: self.audit.expose_secret().to_vec(),
         }
     }
 }

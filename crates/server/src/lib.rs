@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod keys;
+pub mod modes;
 mod startup;
 
 pub use startup::{

@@ -7,6 +7,8 @@ use clap::Parser;
 use plenum_server::cli::{Cli, run};
 
 fn main() -> ExitCode {
+    // Before anything is created: the database, its WAL and file contents are for this user only.
+    plenum_server::modes::restrict_umask();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

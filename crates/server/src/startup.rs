@@ -73,13 +73,13 @@ fn s3_blobs(
     ))
 }
 
-/// Creates the data directory if needed and proves it is writable.
+/// Creates the data directory if needed (mode 700) and proves it is writable.
 pub fn prepare_data_dir(dir: &Path) -> Result<(), StartupError> {
     let fail = |source| StartupError::DataDir {
         path: dir.to_owned(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(fail)?;
+    crate::modes::create_private_dir(dir).map_err(fail)?;
     let probe = dir.join(format!(".write-test-{}", std::process::id()));
     std::fs::write(&probe, b"ok").map_err(fail)?;
     std::fs::remove_file(&probe).map_err(fail)?;
@@ -99,6 +99,7 @@ pub async fn open_database(config: &Config) -> Result<(DatabaseConnection, Backe
     }
     let db = plenum_store::connect(&url).await.map_err(fail)?;
     plenum_store::migrate(&db).await.map_err(fail)?;
+    crate::modes::warn_if_loose(config);
     Ok((db, backend))
 }
 
@@ -201,6 +202,9 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
         );
     }
     let state = AppState::new(db, backend, api_config, &keys.server_keys())?;
+    // Anchor the chain as found (on the first start after an upgrade: the old, unkeyed entries),
+    // or learn that the database is behind its anchor (logged as an error).
+    state.audit.update_anchor(&state.db).await;
     let state = match config.blob_store {
         BlobStoreKind::Local => state,
         BlobStoreKind::S3 => state.with_blobs(s3_blobs(config)?),

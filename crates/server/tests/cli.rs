@@ -352,9 +352,36 @@ fn audit_verify_passes_and_then_names_an_altered_entry() {
         "{}",
         stdout(&ok)
     );
+    assert!(
+        stdout(&ok).contains("head: entry 3, hash "),
+        "{}",
+        stdout(&ok)
+    );
+    assert!(
+        stdout(&ok).contains("anchor: entry 3 in "),
+        "{}",
+        stdout(&ok)
+    );
 
-    // Rewrite history by hand, as someone with the database file could.
+    // Cut the tail, as someone with the database file could: the anchor outside it tells.
     let db = dir.path().join("plenum.sqlite3");
+    let status = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"DELETE FROM audit_log WHERE seq=3\"); c.commit()",
+            db.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cut = plenum(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&cut, "audit log broken at entry 3");
+    assert!(stderr(&cut).contains("removed"), "{}", stderr(&cut));
+
+    // Rewrite history by hand.
     let status = Command::new("python3")
         .args([
             "-c",
@@ -369,4 +396,48 @@ fn audit_verify_passes_and_then_names_an_altered_entry() {
         .output()
         .unwrap();
     assert_one_line_error(&broken, "audit log broken at entry 2");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_is_private_and_loose_modes_are_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data_dir = root.path().join("data");
+    let output = plenum(&data_dir).arg("migrate").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mode(&data_dir), 0o700, "the data directory");
+    let db = data_dir.join("plenum.sqlite3");
+    assert_eq!(mode(&db), 0o600, "the database");
+    for entry in std::fs::read_dir(&data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path) & 0o077, 0, "{} is private", path.display());
+    }
+    assert!(
+        !stderr(&output).contains("readable by other local users"),
+        "{}",
+        stderr(&output)
+    );
+
+    // An older installation with loose modes: named at start.
+    std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = plenum(&data_dir).arg("migrate").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = stderr(&output);
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("readable by other local users"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{log}");
+    assert!(warnings.iter().any(|l| l.contains("755")), "{log}");
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l.contains("plenum.sqlite3") && l.contains("644")),
+        "{log}"
+    );
 }

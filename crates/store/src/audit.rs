@@ -1,11 +1,30 @@
 //! The append-only, hash-chained audit log. Each entry's hash covers the previous entry's hash
 //! and the entry's canonical form, so rewriting any past entry breaks every later hash.
+//!
+//! **Keyed.** An entry's hash is an HMAC-SHA256 under the audit key (`audit.key` in the data
+//! directory, never in the database): whoever can write the database but lacks the key cannot
+//! recompute the chain after an edit. Entries written before the key existed carry plain SHA-256
+//! hashes (scheme 1, see [`Scheme`]); they form a prefix of the chain, and the first keyed entry's
+//! HMAC covers the last of them, so that prefix is frozen too.
+//!
+//! **Anchored.** After every append that committed, the chain head (sequence number and hash)
+//! and the first keyed sequence number are written to a file outside the database
+//! (`audit-head`, see [`Anchor`]). [`verify`] compares the database against it: a removed tail
+//! (the log ends before the anchored entry) and a rewritten chain (the anchored entry's hash
+//! differs) are both detected, and so is a downgrade of keyed entries to plain SHA-256.
+//!
+//! What it cannot do: someone with the key, the database and the anchor file can still rewrite
+//! everything consistently.
+
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use plenum_domain::{AuditEntry, AuditEvent};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -14,6 +33,46 @@ use crate::{Result, StoreError};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Length of the audit key: 256 bits.
+pub const KEY_BYTES: usize = 32;
+
+/// How an entry's hash was computed (the `scheme` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain SHA-256: entries written before the audit key existed.
+    Sha256 = 1,
+    /// HMAC-SHA256 under the audit key: every entry written since.
+    HmacSha256 = 2,
+}
+
+impl Scheme {
+    fn of(raw: i16) -> Option<Scheme> {
+        match raw {
+            1 => Some(Scheme::Sha256),
+            2 => Some(Scheme::HmacSha256),
+            _ => None,
+        }
+    }
+}
+
+/// The secret key of the chain's HMAC. Never logged.
+#[derive(Clone)]
+pub struct AuditKey(Box<[u8; KEY_BYTES]>);
+
+impl AuditKey {
+    /// The key from its bytes; `None` unless there are exactly [`KEY_BYTES`].
+    pub fn from_bytes(bytes: &[u8]) -> Option<AuditKey> {
+        let key: [u8; KEY_BYTES] = bytes.try_into().ok()?;
+        Some(AuditKey(Box::new(key)))
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(***)")
+    }
+}
 
 /// The canonical text an entry's hash is computed over.
 fn canonical(seq: u64, at: DateTime<Utc>, event: &AuditEvent) -> String {
@@ -36,8 +95,9 @@ fn canonical(seq: u64, at: DateTime<Utc>, event: &AuditEvent) -> String {
     )
 }
 
-/// The hash of an entry, given the previous one's.
-pub fn entry_hash(prev_hash: &str, seq: u64, at: DateTime<Utc>, event: &AuditEvent) -> String {
+/// The plain SHA-256 hash of an entry (scheme 1, entries from before the audit key), given the
+/// previous one's. Anyone can compute it: it is kept to check old entries.
+pub fn legacy_hash(prev_hash: &str, seq: u64, at: DateTime<Utc>, event: &AuditEvent) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
     hasher.update(b"\n");
@@ -45,30 +105,85 @@ pub fn entry_hash(prev_hash: &str, seq: u64, at: DateTime<Utc>, event: &AuditEve
     hex::encode(hasher.finalize())
 }
 
-fn to_entry(m: audit_log::Model) -> AuditEntry {
+/// The keyed hash of an entry (scheme 2): HMAC-SHA256 under `key`, given the previous hash.
+pub fn keyed_hash(
+    key: &AuditKey,
+    prev_hash: &str,
+    seq: u64,
+    at: DateTime<Utc>,
+    event: &AuditEvent,
+) -> String {
+    let mut mac = mac(key);
+    mac.update(b"plenum-audit-v2\n");
+    mac.update(prev_hash.as_bytes());
+    mac.update(b"\n");
+    mac.update(canonical(seq, at, event).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn mac(key: &AuditKey) -> Hmac<Sha256> {
+    // HMAC pads a key shorter than the hash's block (64 bytes) with zeros (RFC 2104), so the
+    // padded key is the same key, and of the one length `KeyInit::new` takes.
+    let mut block = [0u8; 64];
+    block[..KEY_BYTES].copy_from_slice(&key.0[..]);
+    <Hmac<Sha256> as KeyInit>::new(&block.into())
+}
+
+/// Compares two hex hashes without stopping at the first difference.
+fn same_hash(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn to_entry(m: &audit_log::Model) -> AuditEntry {
     AuditEntry {
         seq: u64::try_from(m.seq).unwrap_or(0),
         at: m.at,
         event: AuditEvent {
             actor: m.actor.map(Into::into),
-            action: m.action,
-            subject: m.subject,
-            detail: m.detail,
+            action: m.action.clone(),
+            subject: m.subject.clone(),
+            detail: m.detail.clone(),
         },
-        prev_hash: m.prev_hash,
-        hash: m.hash,
+        prev_hash: m.prev_hash.clone(),
+        hash: m.hash.clone(),
     }
 }
 
-/// The sequence number and hash of the last entry (0 and the genesis hash when there is none).
-async fn last_link(db: &impl ConnectionTrait) -> Result<(u64, String)> {
+/// The last entry of the chain: its sequence number and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// 0 when the log is empty.
+    pub seq: u64,
+    /// [`GENESIS`] when the log is empty.
+    pub hash: String,
+}
+
+impl Head {
+    fn genesis() -> Head {
+        Head {
+            seq: 0,
+            hash: GENESIS.to_owned(),
+        }
+    }
+}
+
+/// The current head of the chain in the database (to show in a live room display or next to a
+/// closed poll: whoever notes it can later check that the log still reaches it).
+pub async fn head(db: &impl ConnectionTrait) -> Result<Head> {
     let last = audit_log::Entity::find()
         .order_by_desc(audit_log::Column::Seq)
         .one(db)
         .await?;
     Ok(match last {
-        Some(m) => (u64::try_from(m.seq).unwrap_or(0), m.hash),
-        None => (0, GENESIS.to_owned()),
+        Some(m) => Head {
+            seq: u64::try_from(m.seq).unwrap_or(0),
+            hash: m.hash,
+        },
+        None => Head::genesis(),
     })
 }
 
@@ -89,73 +204,395 @@ fn row(
         detail: Set(event.detail.clone()),
         prev_hash: Set(prev_hash),
         hash: Set(hash),
+        scheme: Set(Scheme::HmacSha256 as i16),
     }
 }
 
-/// One attempt at appending `event` after the last entry; `Conflict` if another writer took
-/// the sequence number first.
-async fn try_append(
-    db: &impl ConnectionTrait,
-    event: &AuditEvent,
+/// Why the anchor file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    #[error("cannot read the audit anchor {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the audit anchor {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the audit anchor {path} is damaged: {reason}")]
+    Damaged { path: PathBuf, reason: String },
+}
+
+/// What the anchor file (`<data_dir>/audit-head`) records: the chain head as of the last append
+/// that committed, and the first entry with a keyed hash (entries before it are plain SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub head: Head,
+    pub keyed_from: u64,
+}
+
+const ANCHOR_MAGIC: &str = "plenum audit head v1";
+
+impl Anchor {
+    fn to_text(&self) -> String {
+        format!(
+            "{ANCHOR_MAGIC}\nseq={}\nhash={}\nkeyed_from={}\n",
+            self.head.seq, self.head.hash, self.keyed_from
+        )
+    }
+
+    fn parse(text: &str) -> std::result::Result<Anchor, String> {
+        let mut lines = text.lines();
+        if lines.next() != Some(ANCHOR_MAGIC) {
+            return Err("unknown format".into());
+        }
+        let mut field = |name: &str| -> std::result::Result<String, String> {
+            lines
+                .next()
+                .and_then(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.strip_prefix('='))
+                .map(str::to_owned)
+                .ok_or_else(|| format!("no {name}"))
+        };
+        let number = |value: String, name: &str| {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("{name} is not a number"))
+        };
+        let seq = number(field("seq")?, "seq")?;
+        let hash = field("hash")?;
+        let keyed_from = number(field("keyed_from")?, "keyed_from")?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("hash is not 64 hex digits".into());
+        }
+        Ok(Anchor {
+            head: Head { seq, hash },
+            keyed_from,
+        })
+    }
+
+    /// The anchor in `path`, or `None` when there is no such file (yet).
+    pub fn read(path: &Path) -> std::result::Result<Option<Anchor>, AnchorError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Anchor::parse(&text)
+                .map(Some)
+                .map_err(|reason| AnchorError::Damaged {
+                    path: path.to_owned(),
+                    reason,
+                }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(AnchorError::Read {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Replaces the file at `path` atomically: a temporary file (mode 600) is written and
+    /// synced, then renamed over it, and the directory synced.
+    pub fn write(&self, path: &Path) -> std::result::Result<(), AnchorError> {
+        use std::io::Write;
+        let fail = |source| AnchorError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        let mut temp = path.as_os_str().to_owned();
+        temp.push(".tmp");
+        let temp = PathBuf::from(temp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&temp).map_err(fail)?;
+        file.write_all(self.to_text().as_bytes()).map_err(fail)?;
+        file.sync_all().map_err(fail)?;
+        drop(file);
+        std::fs::rename(&temp, path).map_err(fail)?;
+        #[cfg(unix)]
+        if let Some(dir) = path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(fail)?;
+        }
+        Ok(())
+    }
+}
+
+/// The audit log of a running server: appends with the key and keeps the anchor file up to
+/// date. Build it once at startup ([`AuditLog::open`]) and share it.
+pub struct AuditLog {
+    key: AuditKey,
+    anchor_path: PathBuf,
+    /// What the anchor file holds (`None`: no file yet). The lock also orders the writes of the
+    /// file, so it never goes backwards.
+    anchored: tokio::sync::Mutex<Option<Anchor>>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("anchor_path", &self.anchor_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuditLog {
+    /// The audit log with `key`, anchored in the file `anchor_path` (read now, if present).
+    pub fn open(key: AuditKey, anchor_path: PathBuf) -> std::result::Result<Self, AnchorError> {
+        let anchored = Anchor::read(&anchor_path)?;
+        Ok(AuditLog {
+            key,
+            anchor_path,
+            anchored: tokio::sync::Mutex::new(anchored),
+        })
+    }
+
+    /// The anchor as last written.
+    pub async fn anchor(&self) -> Option<Anchor> {
+        self.anchored.lock().await.clone()
+    }
+
+    /// Where the anchor file is.
+    pub fn anchor_path(&self) -> &Path {
+        &self.anchor_path
+    }
+
+    /// One attempt at appending `event` after the last entry; `Conflict` if another writer
+    /// took the sequence number first.
+    async fn try_append(
+        &self,
+        db: &impl ConnectionTrait,
+        event: &AuditEvent,
+        at: DateTime<Utc>,
+    ) -> Result<AuditEntry> {
+        let last = head(db).await?;
+        let seq = last.seq + 1;
+        let hash = keyed_hash(&self.key, &last.hash, seq, at, event);
+        row(seq, at, event, last.hash.clone(), hash.clone())
+            .insert(db)
+            .await
+            .map_err(StoreError::from)?;
+        Ok(AuditEntry {
+            seq,
+            at,
+            event: event.clone(),
+            prev_hash: last.hash,
+            hash,
+        })
+    }
+
+    /// Appends an event (committed at once) and updates the anchor. Concurrent appends race for
+    /// the next sequence number; the primary key lets exactly one win and the others retry on
+    /// top of it.
+    pub async fn append(
+        &self,
+        db: &DatabaseConnection,
+        event: AuditEvent,
+        at: DateTime<Utc>,
+    ) -> Result<AuditEntry> {
+        let at = chrono::SubsecRound::trunc_subsecs(at, 6);
+        for _ in 0..ATTEMPTS {
+            match self.try_append(db, &event, at).await {
+                Err(StoreError::Conflict(_)) => continue,
+                Ok(entry) => {
+                    self.update_anchor(db).await;
+                    return Ok(entry);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Err(busy())
+    }
+
+    /// Appends an event inside the caller's transaction, so the entry commits (or rolls back)
+    /// with the change it records. Each attempt runs in a savepoint: on PostgreSQL a lost race
+    /// for the sequence number would otherwise abort the whole transaction. Append last, just
+    /// before the commit, so the entry's sequence number is held as briefly as possible; after
+    /// the commit call [`AuditLog::update_anchor`].
+    pub async fn append_in(
+        &self,
+        txn: &DatabaseTransaction,
+        event: AuditEvent,
+        at: DateTime<Utc>,
+    ) -> Result<AuditEntry> {
+        let at = chrono::SubsecRound::trunc_subsecs(at, 6);
+        for _ in 0..ATTEMPTS {
+            let savepoint = txn.begin().await?;
+            match self.try_append(&savepoint, &event, at).await {
+                Ok(entry) => {
+                    savepoint.commit().await?;
+                    return Ok(entry);
+                }
+                Err(StoreError::Conflict(_)) => {
+                    savepoint.rollback().await?;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Err(busy())
+    }
+
+    /// Appends several events, each with its own time, in one transaction (one fsync), in
+    /// order, then updates the anchor. Like [`AuditLog::append`], a concurrent writer that took
+    /// the next sequence number first makes it start over on top.
+    pub async fn append_all(
+        &self,
+        db: &DatabaseConnection,
+        events: &[(DateTime<Utc>, AuditEvent)],
+    ) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        for _ in 0..ATTEMPTS {
+            // Immediate on SQLite: the read of the last entry cannot go stale before the insert.
+            let txn = crate::begin_write(db).await?;
+            let last = head(&txn).await?;
+            let (mut seq, mut prev_hash) = (last.seq, last.hash);
+            let mut rows = Vec::with_capacity(events.len());
+            for (at, event) in events {
+                let at = chrono::SubsecRound::trunc_subsecs(*at, 6);
+                seq += 1;
+                let hash = keyed_hash(&self.key, &prev_hash, seq, at, event);
+                let previous = std::mem::replace(&mut prev_hash, hash.clone());
+                rows.push(row(seq, at, event, previous, hash));
+            }
+            let inserted = audit_log::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await
+                .map_err(StoreError::from);
+            let committed = match inserted {
+                Ok(_) => txn.commit().await.map_err(StoreError::from),
+                Err(err) => {
+                    let _ = txn.rollback().await;
+                    Err(err)
+                }
+            };
+            match committed {
+                Ok(()) => {
+                    self.update_anchor(db).await;
+                    return Ok(());
+                }
+                Err(err) if retryable(&err) => continue,
+                Err(err) => return Err(err),
+            }
+        }
+        Err(busy())
+    }
+
+    /// Writes the committed head of the chain to the anchor file, if it is ahead of the file.
+    /// Call it after committing a transaction that appended (the `append*` methods that commit
+    /// do so themselves) and once at startup. Never fails: problems are logged as errors, since
+    /// the change the entry records has committed already.
+    pub async fn update_anchor(&self, db: &DatabaseConnection) {
+        if let Err(err) = self.try_update_anchor(db).await {
+            tracing::error!(error = %err, "could not update the audit anchor");
+        }
+    }
+
+    async fn try_update_anchor(
+        &self,
+        db: &DatabaseConnection,
+    ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let mut anchored = self.anchored.lock().await;
+        // Read under the lock: whoever writes the file later read a head at least as new.
+        let now = head(db).await?;
+        let keyed_from = match &*anchored {
+            Some(anchor) if now.seq == anchor.head.seq && now.hash == anchor.head.hash => {
+                return Ok(());
+            }
+            Some(anchor) if now.seq <= anchor.head.seq => {
+                return Err(format!(
+                    "the audit log ends at entry {} but entry {} was anchored: entries were \
+                     removed or rewritten (plenum audit verify); the anchor is kept",
+                    now.seq, anchor.head.seq
+                )
+                .into());
+            }
+            Some(anchor) => {
+                // Advance only along a chain that still holds the anchored entry.
+                let kept = entry_hash_at(db, anchor.head.seq).await?;
+                if anchor.head.seq > 0 && kept.as_deref() != Some(anchor.head.hash.as_str()) {
+                    return Err(format!(
+                        "entry {} of the audit log is not the anchored one: the log was \
+                         rewritten (plenum audit verify); the anchor is kept",
+                        anchor.head.seq
+                    )
+                    .into());
+                }
+                anchor.keyed_from
+            }
+            None => {
+                let first_keyed = audit_log::Entity::find()
+                    .filter(audit_log::Column::Scheme.eq(Scheme::HmacSha256 as i16))
+                    .order_by_asc(audit_log::Column::Seq)
+                    .one(db)
+                    .await?;
+                let keyed_from = first_keyed
+                    .map(|m| u64::try_from(m.seq).unwrap_or(0))
+                    .unwrap_or(now.seq + 1);
+                tracing::info!(
+                    path = %self.anchor_path.display(),
+                    seq = now.seq,
+                    keyed_from,
+                    "anchoring the audit log"
+                );
+                keyed_from
+            }
+        };
+        let next = Anchor {
+            head: now,
+            keyed_from,
+        };
+        let path = self.anchor_path.clone();
+        let written = next.clone();
+        tokio::task::spawn_blocking(move || written.write(&path)).await??;
+        *anchored = Some(next);
+        Ok(())
+    }
+}
+
+/// Appends an entry with a plain SHA-256 hash, as releases before the audit key did: for tests
+/// of the upgrade only.
+#[cfg(feature = "testing")]
+pub async fn append_legacy(
+    db: &DatabaseConnection,
+    event: AuditEvent,
     at: DateTime<Utc>,
 ) -> Result<AuditEntry> {
-    let (last, prev_hash) = last_link(db).await?;
-    let seq = last + 1;
-    let hash = entry_hash(&prev_hash, seq, at, event);
-    row(seq, at, event, prev_hash.clone(), hash.clone())
-        .insert(db)
-        .await
-        .map_err(StoreError::from)?;
+    let at = chrono::SubsecRound::trunc_subsecs(at, 6);
+    let last = head(db).await?;
+    let seq = last.seq + 1;
+    let hash = legacy_hash(&last.hash, seq, at, &event);
+    let mut model = row(seq, at, &event, last.hash.clone(), hash.clone());
+    model.scheme = Set(Scheme::Sha256 as i16);
+    model.insert(db).await?;
     Ok(AuditEntry {
         seq,
         at,
-        event: event.clone(),
-        prev_hash,
+        event,
+        prev_hash: last.hash,
         hash,
     })
 }
 
-/// Appends an event. Concurrent appends race for the next sequence number; the primary key lets
-/// exactly one win and the others retry on top of it.
-pub async fn append(
-    db: &impl ConnectionTrait,
-    event: AuditEvent,
-    at: DateTime<Utc>,
-) -> Result<AuditEntry> {
-    let at = chrono::SubsecRound::trunc_subsecs(at, 6);
-    for _ in 0..ATTEMPTS {
-        match try_append(db, &event, at).await {
-            Err(StoreError::Conflict(_)) => continue,
-            done => return done,
-        }
-    }
-    Err(busy())
-}
-
-/// Appends an event inside the caller's transaction, so the entry commits (or rolls back) with
-/// the change it records. Each attempt runs in a savepoint: on PostgreSQL a lost race for the
-/// sequence number would otherwise abort the whole transaction. Append last, just before the
-/// commit, so the entry's sequence number is held as briefly as possible.
-pub async fn append_in(
-    txn: &DatabaseTransaction,
-    event: AuditEvent,
-    at: DateTime<Utc>,
-) -> Result<AuditEntry> {
-    let at = chrono::SubsecRound::trunc_subsecs(at, 6);
-    for _ in 0..ATTEMPTS {
-        let savepoint = txn.begin().await?;
-        match try_append(&savepoint, &event, at).await {
-            Ok(entry) => {
-                savepoint.commit().await?;
-                return Ok(entry);
-            }
-            Err(StoreError::Conflict(_)) => {
-                savepoint.rollback().await?;
-            }
-            Err(err) => return Err(err),
-        }
-    }
-    Err(busy())
+async fn entry_hash_at(db: &impl ConnectionTrait, seq: u64) -> Result<Option<String>> {
+    let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+    Ok(audit_log::Entity::find_by_id(seq)
+        .select_only()
+        .column(audit_log::Column::Hash)
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
 }
 
 const ATTEMPTS: usize = 50;
@@ -177,55 +614,13 @@ fn retryable(err: &StoreError) -> bool {
     }
 }
 
-/// Appends several events, each with its own time, in one transaction (one fsync), in order.
-/// Like [`append`], a concurrent writer that took the next sequence number first makes it start
-/// over on top.
-pub async fn append_all(
-    db: &sea_orm::DatabaseConnection,
-    events: &[(DateTime<Utc>, AuditEvent)],
-) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    for _ in 0..ATTEMPTS {
-        // Immediate on SQLite: the read of the last entry cannot go stale before the insert.
-        let txn = crate::begin_write(db).await?;
-        let (mut seq, mut prev_hash) = last_link(&txn).await?;
-        let mut rows = Vec::with_capacity(events.len());
-        for (at, event) in events {
-            let at = chrono::SubsecRound::trunc_subsecs(*at, 6);
-            seq += 1;
-            let hash = entry_hash(&prev_hash, seq, at, event);
-            let previous = std::mem::replace(&mut prev_hash, hash.clone());
-            rows.push(row(seq, at, event, previous, hash));
-        }
-        let inserted = audit_log::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await
-            .map_err(StoreError::from);
-        let committed = match inserted {
-            Ok(_) => txn.commit().await.map_err(StoreError::from),
-            Err(err) => {
-                let _ = txn.rollback().await;
-                Err(err)
-            }
-        };
-        match committed {
-            Ok(()) => return Ok(()),
-            Err(err) if retryable(&err) => continue,
-            Err(err) => return Err(err),
-        }
-    }
-    Err(busy())
-}
-
 /// Every entry, in order.
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<AuditEntry>> {
     Ok(audit_log::Entity::find()
         .order_by_asc(audit_log::Column::Seq)
         .all(db)
         .await?
-        .into_iter()
+        .iter()
         .map(to_entry)
         .collect())
 }
@@ -233,37 +628,183 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<AuditEntry>> {
 /// Where the chain is broken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {
-    /// The first entry whose stored data does not match the chain.
+    /// The first entry whose stored data does not match the chain (for a removed tail: the
+    /// first missing one).
     pub seq: u64,
     pub reason: String,
 }
 
-/// Checks the whole chain; returns the number of entries, or the first broken one.
-pub async fn verify(db: &impl ConnectionTrait) -> Result<Result<u64, ChainBreak>> {
-    let mut prev = GENESIS.to_owned();
-    let mut expected_seq = 1;
-    let entries = list(db).await?;
-    for entry in &entries {
-        if entry.seq != expected_seq {
-            return Ok(Err(ChainBreak {
-                seq: entry.seq,
-                reason: format!("expected entry {expected_seq}, found {}", entry.seq),
-            }));
+/// An intact chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// How many entries there are.
+    pub entries: u64,
+    /// How many of them (the first ones) carry plain SHA-256 hashes from before the key.
+    pub legacy: u64,
+    /// The last entry.
+    pub head: Head,
+}
+
+/// Checks the whole chain against `key` and the `anchor` (read from the anchor file *before*
+/// calling this, so a server appending meanwhile cannot make the database look behind it).
+/// Returns the intact chain's figures, or the first break:
+///
+/// - sequence numbers run 1, 2, … without gaps, each `prev_hash` is the previous hash;
+/// - entries before `anchor.keyed_from` carry plain SHA-256 hashes, all later ones HMACs under
+///   `key` (without an anchor: plain ones may only precede keyed ones, and keyed ones need one);
+/// - the log reaches the anchored entry, and that entry's hash is the anchored one.
+pub async fn verify(
+    db: &impl ConnectionTrait,
+    key: Option<&AuditKey>,
+    anchor: Option<&Anchor>,
+) -> Result<std::result::Result<Verified, ChainBreak>> {
+    let rows = audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Seq)
+        .all(db)
+        .await?;
+    Ok(check(&rows, key, anchor))
+}
+
+fn check(
+    rows: &[audit_log::Model],
+    key: Option<&AuditKey>,
+    anchor: Option<&Anchor>,
+) -> std::result::Result<Verified, ChainBreak> {
+    let broken = |seq: u64, reason: String| Err(ChainBreak { seq, reason });
+    let mut prev = Head::genesis();
+    let mut legacy = 0;
+    let mut keyed_seen = false;
+    for model in rows {
+        let entry = to_entry(model);
+        let seq = entry.seq;
+        if seq != prev.seq + 1 {
+            return broken(seq, format!("expected entry {}, found {seq}", prev.seq + 1));
         }
-        if entry.prev_hash != prev {
-            return Ok(Err(ChainBreak {
-                seq: entry.seq,
-                reason: "previous hash does not match".into(),
-            }));
+        if entry.prev_hash != prev.hash {
+            return broken(seq, "previous hash does not match".into());
         }
-        if entry_hash(&prev, entry.seq, entry.at, &entry.event) != entry.hash {
-            return Ok(Err(ChainBreak {
-                seq: entry.seq,
-                reason: "content does not match its hash".into(),
-            }));
+        let Some(scheme) = Scheme::of(model.scheme) else {
+            return broken(seq, format!("unknown hash scheme {}", model.scheme));
+        };
+        let expected_scheme = match anchor {
+            Some(anchor) if seq >= anchor.keyed_from => Some(Scheme::HmacSha256),
+            Some(_) => Some(Scheme::Sha256),
+            None if keyed_seen => Some(Scheme::HmacSha256),
+            None => None,
+        };
+        if expected_scheme.is_some_and(|expected| expected != scheme) {
+            return broken(
+                seq,
+                match scheme {
+                    Scheme::Sha256 => "a plain SHA-256 hash where a keyed one belongs".into(),
+                    Scheme::HmacSha256 => "a keyed hash before the key existed".into(),
+                },
+            );
         }
-        prev = entry.hash.clone();
-        expected_seq += 1;
+        let expected = match scheme {
+            Scheme::Sha256 => {
+                legacy += 1;
+                legacy_hash(&prev.hash, seq, entry.at, &entry.event)
+            }
+            Scheme::HmacSha256 => {
+                keyed_seen = true;
+                let Some(key) = key else {
+                    return broken(seq, "keyed entry, but no audit key to check it".into());
+                };
+                keyed_hash(key, &prev.hash, seq, entry.at, &entry.event)
+            }
+        };
+        if !same_hash(&expected, &entry.hash) {
+            return broken(seq, "content does not match its hash".into());
+        }
+        if let Some(anchor) = anchor
+            && seq == anchor.head.seq
+            && !same_hash(&entry.hash, &anchor.head.hash)
+        {
+            return broken(seq, "differs from the anchored head".into());
+        }
+        prev = Head {
+            seq,
+            hash: entry.hash,
+        };
     }
-    Ok(Ok(entries.len() as u64))
+    match anchor {
+        Some(anchor) if prev.seq < anchor.head.seq => {
+            return broken(
+                prev.seq + 1,
+                format!(
+                    "the log ends at entry {}, but entry {} was anchored: entries were removed",
+                    prev.seq, anchor.head.seq
+                ),
+            );
+        }
+        Some(anchor) if anchor.head.seq == 0 && anchor.head.hash != GENESIS => {
+            return broken(1, "the anchor of an empty log is damaged".into());
+        }
+        None if keyed_seen => {
+            return broken(
+                legacy + 1,
+                "keyed entries, but no anchor file: a removed tail could not be seen".into(),
+            );
+        }
+        _ => {}
+    }
+    Ok(Verified {
+        entries: prev.seq,
+        legacy,
+        head: prev,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_anchor_file_round_trips_and_rejects_damage() {
+        let anchor = Anchor {
+            head: Head {
+                seq: 195,
+                hash: "ab".repeat(32),
+            },
+            keyed_from: 12,
+        };
+        assert_eq!(Anchor::parse(&anchor.to_text()), Ok(anchor.clone()));
+        assert!(Anchor::parse("").is_err());
+        assert!(Anchor::parse(&anchor.to_text().replace("seq=195", "seq=x")).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit-head");
+        assert!(Anchor::read(&path).unwrap().is_none());
+        anchor.write(&path).unwrap();
+        assert_eq!(Anchor::read(&path).unwrap(), Some(anchor));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn keyed_hashes_depend_on_the_key() {
+        let event = AuditEvent {
+            actor: None,
+            action: "x".into(),
+            subject: None,
+            detail: "{}".into(),
+        };
+        let at = Utc::now();
+        let one = AuditKey::from_bytes(&[1; KEY_BYTES]).unwrap();
+        let two = AuditKey::from_bytes(&[2; KEY_BYTES]).unwrap();
+        assert_ne!(
+            keyed_hash(&one, GENESIS, 1, at, &event),
+            keyed_hash(&two, GENESIS, 1, at, &event)
+        );
+        assert_ne!(
+            keyed_hash(&one, GENESIS, 1, at, &event),
+            legacy_hash(GENESIS, 1, at, &event)
+        );
+        assert!(AuditKey::from_bytes(&[1; 31]).is_none());
+        assert_eq!(format!("{one:?}"), "AuditKey(***)");
+    }
 }

@@ -5,7 +5,7 @@
 
 use chrono::{Duration, Utc};
 use plenum_domain::*;
-use plenum_store::audit;
+use plenum_store::audit::{self, Anchor, AuditKey, AuditLog};
 use plenum_store::auth::{recovery_codes, sessions, setup_links, totp};
 use plenum_store::repo::users;
 use plenum_store::testing::TestDb;
@@ -229,6 +229,35 @@ async fn refresh_tokens_rotate_once_and_sessions_revoke(#[case] backend: Backend
     );
 }
 
+/// An audit log with a test key, anchored in `dir`.
+fn audit_log(dir: &std::path::Path) -> std::sync::Arc<AuditLog> {
+    std::sync::Arc::new(AuditLog::open(test_key(), dir.join("audit-head")).unwrap())
+}
+
+fn test_key() -> AuditKey {
+    AuditKey::from_bytes(&[7; audit::KEY_BYTES]).unwrap()
+}
+
+fn event(n: u64) -> AuditEvent {
+    AuditEvent {
+        actor: None,
+        action: "paper.updated".into(),
+        subject: Some(format!("paper:{n}")),
+        detail: format!("{{\"n\":{n}}}"),
+    }
+}
+
+/// The chain checked as `plenum audit verify` does: the anchor file first, then the database.
+async fn verify(
+    db: &impl ConnectionTrait,
+    dir: &std::path::Path,
+) -> Result<audit::Verified, audit::ChainBreak> {
+    let anchor = Anchor::read(&dir.join("audit-head")).unwrap();
+    audit::verify(db, Some(&test_key()), anchor.as_ref())
+        .await
+        .unwrap()
+}
+
 #[rstest]
 #[case::sqlite(Backend::Sqlite)]
 #[case::postgres(Backend::Postgres)]
@@ -238,29 +267,27 @@ async fn audit_entries_commit_or_roll_back_with_their_transaction(#[case] backen
         return;
     };
     let db = &test_db.db;
+    let dir = tempfile::tempdir().unwrap();
+    let log = audit_log(dir.path());
     // Concurrent writers, each appending inside its own transaction (racing plain appends too);
     // every third rolls back, and its entry must vanish without leaving a gap.
     let writers = (0..24u64).map(|i| {
         let db = db.clone();
+        let log = log.clone();
         tokio::spawn(async move {
-            let event = AuditEvent {
-                actor: None,
-                action: "paper.updated".into(),
-                subject: Some(format!("paper:{i}")),
-                detail: format!("{{\"n\":{i}}}"),
-            };
             if i % 4 == 3 {
-                audit::append(&db, event, Utc::now()).await.unwrap();
+                log.append(&db, event(i), Utc::now()).await.unwrap();
                 return true;
             }
             let txn = plenum_store::begin_write(&db).await.unwrap();
-            audit::append_in(&txn, event, Utc::now()).await.unwrap();
+            log.append_in(&txn, event(i), Utc::now()).await.unwrap();
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             if i.is_multiple_of(3) {
                 txn.rollback().await.unwrap();
                 false
             } else {
                 txn.commit().await.unwrap();
+                log.update_anchor(&db).await;
                 true
             }
         })
@@ -275,7 +302,15 @@ async fn audit_entries_commit_or_roll_back_with_their_transaction(#[case] backen
         let n: u64 = e.event.subject.as_deref().unwrap()[6..].parse().unwrap();
         n % 4 == 3 || !n.is_multiple_of(3)
     }));
-    assert_eq!(audit::verify(db).await.unwrap(), Ok(kept));
+    let verified = verify(db, dir.path()).await.unwrap();
+    assert_eq!((verified.entries, verified.legacy), (kept, 0));
+    // The anchor ends at the head, whatever order the writers finished in.
+    let anchor = Anchor::read(&dir.path().join("audit-head"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(anchor.head, audit::head(db).await.unwrap());
+    assert_eq!(anchor.keyed_from, 1);
+    assert_eq!(log.anchor().await, Some(anchor));
 }
 
 #[rstest]
@@ -287,22 +322,12 @@ async fn the_audit_chain_is_gap_free_and_detects_tampering(#[case] backend: Back
         return;
     };
     let db = &test_db.db;
+    let dir = tempfile::tempdir().unwrap();
+    let log = audit_log(dir.path());
     let appends = (0..20).map(|i| {
         let db = db.clone();
-        tokio::spawn(async move {
-            audit::append(
-                &db,
-                AuditEvent {
-                    actor: None,
-                    action: "login.failure".into(),
-                    subject: Some(format!("user-{i}")),
-                    detail: format!("{{\"n\":{i}}}"),
-                },
-                Utc::now(),
-            )
-            .await
-            .unwrap()
-        })
+        let log = log.clone();
+        tokio::spawn(async move { log.append(&db, event(i), Utc::now()).await.unwrap() })
     });
     for handle in appends.collect::<Vec<_>>() {
         handle.await.unwrap();
@@ -312,10 +337,181 @@ async fn the_audit_chain_is_gap_free_and_detects_tampering(#[case] backend: Back
         entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
         (1..=20).collect::<Vec<_>>()
     );
-    assert_eq!(audit::verify(db).await.unwrap(), Ok(20));
+    assert_eq!(verify(db, dir.path()).await.unwrap().entries, 20);
     db.execute_unprepared("UPDATE audit_log SET subject = 'someone-else' WHERE seq = 7")
         .await
         .unwrap();
-    let broken = audit::verify(db).await.unwrap().unwrap_err();
+    let broken = verify(db, dir.path()).await.unwrap_err();
     assert_eq!(broken.seq, 7);
+}
+
+/// 195 entries, anchored, in batches as the live session writes them.
+async fn chain_of_195(db: &plenum_store::DatabaseConnection, log: &AuditLog) {
+    for batch in 0..13u64 {
+        let events: Vec<_> = (0..15)
+            .map(|i| (Utc::now(), event(batch * 15 + i)))
+            .collect();
+        log.append_all(db, &events).await.unwrap();
+    }
+    assert_eq!(audit::head(db).await.unwrap().seq, 195);
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_removed_tail_is_detected_by_the_anchor(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let dir = tempfile::tempdir().unwrap();
+    let log = audit_log(dir.path());
+    chain_of_195(db, &log).await;
+    assert_eq!(verify(db, dir.path()).await.unwrap().entries, 195);
+    db.execute_unprepared("DELETE FROM audit_log WHERE seq > 175")
+        .await
+        .unwrap();
+    let broken = verify(db, dir.path()).await.unwrap_err();
+    assert_eq!(broken.seq, 176, "{broken:?}");
+    assert!(broken.reason.contains("removed"), "{broken:?}");
+    // New entries on top of the cut chain do not move the anchor past the gap.
+    log.append(db, event(1000), Utc::now()).await.unwrap();
+    for _ in 0..25 {
+        log.append(db, event(1001), Utc::now()).await.unwrap();
+    }
+    let anchor = Anchor::read(&dir.path().join("audit-head"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(anchor.head.seq, 195);
+    let broken = verify(db, dir.path()).await.unwrap_err();
+    assert_eq!(broken.seq, 195, "{broken:?}");
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_chain_rewritten_without_the_key_is_detected(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let dir = tempfile::tempdir().unwrap();
+    let log = audit_log(dir.path());
+    chain_of_195(db, &log).await;
+    // Edit entry 100 and recompute every later hash, with plain SHA-256 (marked as such, or
+    // not) and with a guessed key: each is refused.
+    let wrong = AuditKey::from_bytes(&[8; audit::KEY_BYTES]).unwrap();
+    for (scheme, key) in [(1, None), (2, None), (2, Some(&wrong))] {
+        let mut prev = audit::list(db).await.unwrap()[98].hash.clone();
+        for mut entry in audit::list(db).await.unwrap().into_iter().skip(99) {
+            if entry.seq == 100 {
+                entry.event.subject = Some("someone-else".into());
+            }
+            let hash = match key {
+                None => audit::legacy_hash(&prev, entry.seq, entry.at, &entry.event),
+                Some(key) => audit::keyed_hash(key, &prev, entry.seq, entry.at, &entry.event),
+            };
+            db.execute_unprepared(&format!(
+                "UPDATE audit_log SET subject = '{}', prev_hash = '{prev}', hash = '{hash}', \
+                 scheme = {scheme} WHERE seq = {}",
+                entry.event.subject.unwrap(),
+                entry.seq
+            ))
+            .await
+            .unwrap();
+            prev = hash;
+        }
+        let broken = verify(db, dir.path()).await.unwrap_err();
+        assert_eq!(broken.seq, 100, "scheme {scheme}: {broken:?}");
+        // Even without the anchor, the keyed chain does not accept it.
+        let broken = audit::verify(db, Some(&test_key()), None)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(broken.seq, 100, "scheme {scheme}: {broken:?}");
+    }
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn old_entries_stay_valid_and_are_frozen_by_the_first_keyed_one(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    // A database from before the audit key: plain SHA-256 entries, no anchor.
+    for i in 0..10 {
+        audit::append_legacy(db, event(i), Utc::now())
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let verified = verify(db, dir.path()).await.unwrap();
+    assert_eq!((verified.entries, verified.legacy), (10, 10));
+    // The upgraded server anchors at start, then appends keyed entries.
+    let log = audit_log(dir.path());
+    log.update_anchor(db).await;
+    let anchor = Anchor::read(&dir.path().join("audit-head"))
+        .unwrap()
+        .unwrap();
+    assert_eq!((anchor.head.seq, anchor.keyed_from), (10, 11));
+    for i in 10..15 {
+        log.append(db, event(i), Utc::now()).await.unwrap();
+    }
+    let verified = verify(db, dir.path()).await.unwrap();
+    assert_eq!((verified.entries, verified.legacy), (15, 10));
+    assert_eq!(verified.head, audit::head(db).await.unwrap());
+
+    // Turning the keyed entries into plain ones (a downgrade) is refused.
+    let mut prev = audit::list(db).await.unwrap()[9].hash.clone();
+    for entry in audit::list(db).await.unwrap().into_iter().skip(10) {
+        let hash = audit::legacy_hash(&prev, entry.seq, entry.at, &entry.event);
+        db.execute_unprepared(&format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}', scheme = 1 WHERE seq = {}",
+            entry.seq
+        ))
+        .await
+        .unwrap();
+        prev = hash;
+    }
+    let broken = verify(db, dir.path()).await.unwrap_err();
+    assert_eq!(broken.seq, 11, "{broken:?}");
+
+    // An old entry edited and its successors recomputed: the first keyed entry breaks.
+    let test_db = TestDb::migrated(backend).await.unwrap();
+    let db = &test_db.db;
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..10 {
+        audit::append_legacy(db, event(i), Utc::now())
+            .await
+            .unwrap();
+    }
+    let log = audit_log(dir.path());
+    log.update_anchor(db).await;
+    log.append(db, event(10), Utc::now()).await.unwrap();
+    let mut prev = audit::list(db).await.unwrap()[3].hash.clone();
+    for mut entry in audit::list(db).await.unwrap().into_iter().skip(4).take(6) {
+        if entry.seq == 5 {
+            entry.event.detail = "{}".into();
+        }
+        let hash = audit::legacy_hash(&prev, entry.seq, entry.at, &entry.event);
+        db.execute_unprepared(&format!(
+            "UPDATE audit_log SET detail = '{}', prev_hash = '{prev}', hash = '{hash}' WHERE seq = {}",
+            entry.event.detail, entry.seq
+        ))
+        .await
+        .unwrap();
+        prev = hash;
+    }
+    for anchor in [Anchor::read(&dir.path().join("audit-head")).unwrap(), None] {
+        let broken = audit::verify(db, Some(&test_key()), anchor.as_ref())
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(broken.seq, 11, "the first keyed entry: {broken:?}");
+    }
 }

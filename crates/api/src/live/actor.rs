@@ -104,6 +104,7 @@ pub(super) async fn start(
     db: DatabaseConnection,
     boxes: BallotBoxes,
     legacy_keys: PollKeys,
+    audit: Arc<plenum_store::audit::AuditLog>,
     meeting: MeetingId,
     rule_set: RuleSet,
 ) -> Result<Arc<MeetingHandle>, LiveFailure> {
@@ -123,7 +124,7 @@ pub(super) async fn start(
         stored_seq,
         state: Arc::new(state),
         events: events.clone(),
-        audit: audit_writer(db_for_audit),
+        audit: audit_writer(db_for_audit, audit),
         applied,
     };
     actor.recover_boxes(&HashMap::new()).await?;
@@ -170,14 +171,17 @@ async fn applied_commands(
 /// Writes the audit entries of committed batches, in order, off the vote path: the next batch
 /// need not wait for them. Entries that queued up meanwhile share one transaction. The task ends
 /// once the actor is gone and the queue is empty.
-fn audit_writer(db: DatabaseConnection) -> mpsc::UnboundedSender<Vec<(DateTime<Utc>, AuditEvent)>> {
+fn audit_writer(
+    db: DatabaseConnection,
+    audit: Arc<plenum_store::audit::AuditLog>,
+) -> mpsc::UnboundedSender<Vec<(DateTime<Utc>, AuditEvent)>> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<(DateTime<Utc>, AuditEvent)>>();
     tokio::spawn(async move {
         while let Some(mut entries) = rx.recv().await {
             while let Ok(more) = rx.try_recv() {
                 entries.extend(more);
             }
-            if let Err(err) = plenum_store::audit::append_all(&db, &entries).await {
+            if let Err(err) = audit.append_all(&db, &entries).await {
                 tracing::error!(error = %err, entries = entries.len(), "could not write the audit log");
             }
         }

@@ -134,6 +134,7 @@ pub struct LiveHub {
     boxes: BallotBoxes,
     /// Key files of secret polls left open by older versions (converted into boxes).
     legacy_keys: PollKeys,
+    audit: Arc<plenum_store::audit::AuditLog>,
     meetings: tokio::sync::Mutex<HashMap<MeetingId, Arc<MeetingHandle>>>,
     tickets: Mutex<Tickets>,
     /// Per device session: a signal that closes its live connections when it is revoked.
@@ -150,11 +151,17 @@ pub const PERSONAL_BUFFER: usize = 256;
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
 
 impl LiveHub {
-    pub fn new(db: DatabaseConnection, boxes: BallotBoxes, legacy_keys: PollKeys) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        boxes: BallotBoxes,
+        legacy_keys: PollKeys,
+        audit: Arc<plenum_store::audit::AuditLog>,
+    ) -> Self {
         Self {
             db,
             boxes,
             legacy_keys,
+            audit,
             meetings: tokio::sync::Mutex::new(HashMap::new()),
             tickets: Mutex::new(Tickets::default()),
             kicks: Mutex::new(HashMap::new()),
@@ -178,6 +185,7 @@ impl LiveHub {
             self.db.clone(),
             self.boxes.clone(),
             self.legacy_keys.clone(),
+            self.audit.clone(),
             meeting,
             rule_set,
         )

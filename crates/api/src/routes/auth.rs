@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use chrono::{DateTime, Duration, Utc};
 use plenum_domain::{AuditEvent, DeviceSession, DeviceSessionId, User, UserId, Username};
 use plenum_store::auth::{recovery_codes, sessions, setup_links, totp as totp_store};
-use plenum_store::{audit, repo};
+use plenum_store::repo;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -148,7 +148,7 @@ pub(crate) async fn record(
         subject,
         detail: detail.to_string(),
     };
-    if let Err(err) = audit::append(&state.db, event, state.now()).await {
+    if let Err(err) = state.audit.append(&state.db, event, state.now()).await {
         tracing::error!(error = %err, action, "could not write the audit log");
     }
 }

@@ -66,9 +66,11 @@ pub(crate) async fn begin(state: &AppState) -> Result<DatabaseTransaction> {
     Ok(plenum_store::begin_write(&state.db).await?)
 }
 
-/// Commits the transaction of a write.
-pub(crate) async fn commit(txn: DatabaseTransaction) -> Result<()> {
-    Ok(txn.commit().await.map_err(StoreError::from)?)
+/// Commits the transaction of a write, then moves the audit anchor to the entry it appended.
+pub(crate) async fn commit(state: &AppState, txn: DatabaseTransaction) -> Result<()> {
+    txn.commit().await.map_err(StoreError::from)?;
+    state.audit.update_anchor(&state.db).await;
+    Ok(())
 }
 
 /// Appends the audit entry of a write to its transaction: who (`actor`), what (`action`, e.g.
@@ -88,7 +90,7 @@ pub(crate) async fn audit(
         subject: Some(format!("{}:{}", subject.0, subject.1)),
         detail: detail.to_string(),
     };
-    plenum_store::audit::append_in(txn, event, state.now()).await?;
+    state.audit.append_in(txn, event, state.now()).await?;
     Ok(())
 }
 
@@ -203,7 +205,7 @@ pub async fn create_meeting(
         json!({"organization": organization.as_uuid()}),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     let detail = meeting_detail(&state.db, &viewer, meeting.id).await?;
     let mut response = with_etag(&headers, &detail)?;
     *response.status_mut() = StatusCode::CREATED;
@@ -315,7 +317,7 @@ pub async fn update_meeting(
         changed,
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     let detail = meeting_detail(&state.db, &viewer, meeting.id).await?;
     with_etag(&HeaderMap::new(), &detail)
 }
@@ -352,7 +354,7 @@ async fn transition(
         json!({}),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     let detail = meeting_detail(&state.db, &viewer, meeting.id).await?;
     with_etag(&HeaderMap::new(), &detail)
 }
@@ -462,7 +464,7 @@ pub async fn create_agenda_item(
         json!({"meeting": meeting.id.as_uuid(), "paper": paper_id.map(|p| p.as_uuid())}),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     item = repo::agenda_items::get_live(&state.db, item.id).await?;
     let detail = agenda_item_detail(&state.db, &viewer, item.id).await?;
     let mut response = with_etag(&HeaderMap::new(), &detail)?;
@@ -544,7 +546,7 @@ pub async fn delete_agenda_item(
         json!({"meeting": meeting.id.as_uuid()}),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -637,7 +639,7 @@ pub async fn update_agenda_item(
         changed,
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     let detail = agenda_item_detail(&state.db, &viewer, id).await?;
     with_etag(&HeaderMap::new(), &detail)
 }
@@ -705,7 +707,7 @@ pub async fn order_agenda(
         json!({}),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     let detail = meeting_detail(&state.db, &viewer, meeting.id).await?;
     with_etag(&HeaderMap::new(), &detail)
 }

@@ -478,7 +478,7 @@ pub async fn delete_file(
         attached_to(Attachment::of(&file)),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     release_blob(&state, &file.storage_key).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -515,7 +515,7 @@ async fn insert_audited(
         detail,
     )
     .await?;
-    commit(txn).await?;
+    commit(state, txn).await?;
     Ok(file)
 }
 

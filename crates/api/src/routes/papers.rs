@@ -180,7 +180,7 @@ pub async fn create_paper(
         json!({"body": body.as_uuid()}),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     let detail = paper_detail(&state.db, &viewer, paper.id).await?;
     let mut response = with_etag(&HeaderMap::new(), &detail)?;
     *response.status_mut() = StatusCode::CREATED;
@@ -335,7 +335,7 @@ pub async fn update_paper(
         ("public", request.public.is_some()),
     ]);
     audit(&txn, &state, &auth, "paper.updated", ("paper", id), changed).await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     respond(&state, &viewer, PaperId::from_uuid(id), StatusCode::OK).await
 }
 
@@ -435,7 +435,7 @@ pub async fn create_consultation(
         json!({"paper": paper.id.as_uuid(), "organization": organization.id.as_uuid()}),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     respond(&state, &viewer, paper.id, StatusCode::CREATED).await
 }
 
@@ -491,7 +491,7 @@ pub async fn delete_consultation(
         json!({"paper": paper.id.as_uuid()}),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     respond(&state, &viewer, paper.id, StatusCode::OK).await
 }
 
@@ -548,6 +548,6 @@ pub async fn order_consultations(
         json!({}),
     )
     .await?;
-    commit(txn).await?;
+    commit(&state, txn).await?;
     respond(&state, &viewer, paper.id, StatusCode::OK).await
 }

@@ -12,6 +12,8 @@ pub struct Model {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    /// How `hash` was computed: 1 plain SHA-256 (before the audit key), 2 HMAC-SHA256.
+    pub scheme: i16,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
