@@ -14,6 +14,7 @@ mod m20261124_000006_files_and_search;
 mod m20261124_000008_notes_and_forums;
 mod m20261125_000009_calendar_feeds;
 mod m20261125_000010_withdrawn;
+mod m20261205_000011_login_guard;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_notes_and_forums::Migration),
             Box::new(m20261125_000009_calendar_feeds::Migration),
             Box::new(m20261125_000010_withdrawn::Migration),
+            Box::new(m20261205_000011_login_guard::Migration),
         ]
     }
 }
