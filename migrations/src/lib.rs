@@ -15,6 +15,7 @@ mod m20261124_000008_notes_and_forums;
 mod m20261125_000009_calendar_feeds;
 mod m20261125_000010_withdrawn;
 mod m20261205_000011_audit_scheme;
+mod m20261205_000012_login_guard;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_calendar_feeds::Migration),
             Box::new(m20261125_000010_withdrawn::Migration),
             Box::new(m20261205_000011_audit_scheme::Migration),
+            Box::new(m20261205_000012_login_guard::Migration),
         ]
     }
 }

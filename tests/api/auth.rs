@@ -779,3 +779,308 @@ async fn changing_the_password_needs_the_old_one_and_a_code() {
     );
     app.stop().await;
 }
+
+/// The `plenum_device=…` part of a response's known-device cookie.
+fn device_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("plenum_device="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn an_mfa_token_signs_in_once(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    crate::helpers::fresh_totp_step().await;
+    let user = "anna.hartmann";
+    let step1 = app.password_step(user, PASSWORD).await;
+    let first = app
+        .post_json(
+            "/api/v1/auth/totp",
+            json!({"mfa_token": step1["mfa_token"], "code": demo_code(user, 0)}),
+        )
+        .await;
+    assert_eq!(first.status(), 200);
+    let access = first.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The same token with the next step's code: no second device session.
+    let again = app
+        .post_json(
+            "/api/v1/auth/totp",
+            json!({"mfa_token": step1["mfa_token"], "code": demo_code(user, 1)}),
+        )
+        .await;
+    assert_eq!(
+        problem_type(again).await,
+        (401, "/problems/token-invalid".into())
+    );
+    let devices: Value = app
+        .get_with("/api/v1/me/devices", &access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(devices.as_array().unwrap().len(), 1);
+
+    // The enrolment's token, too, signs in once.
+    let admin = app.login("admin", 0).await;
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/admin/users"))
+        .bearer_auth(&admin.access)
+        .json(&json!({"username": "neu.einmal", "display_name": "Neu Einmal"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let set = app
+        .post_json(
+            "/api/v1/auth/setup",
+            json!({"token": created["setup_token"], "password": "ein-sicheres-passwort"}),
+        )
+        .await;
+    assert_eq!(set.status(), 200);
+    let step1 = app
+        .password_step("neu.einmal", "ein-sicheres-passwort")
+        .await;
+    let mfa = step1["mfa_token"].clone();
+    let enrol: Value = app
+        .post_json("/api/v1/auth/totp/enrol", json!({"mfa_token": mfa}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = totp_rs_secret(enrol["secret"].as_str().unwrap());
+    let confirmed = app
+        .post_json(
+            "/api/v1/auth/totp/confirm",
+            json!({"mfa_token": mfa, "code": code_for(&secret, "neu.einmal", 0)}),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    for path in ["/api/v1/auth/totp/confirm", "/api/v1/auth/totp"] {
+        let reuse = app
+            .post_json(
+                path,
+                json!({"mfa_token": mfa, "code": code_for(&secret, "neu.einmal", 1)}),
+            )
+            .await;
+        assert_eq!(
+            problem_type(reuse).await,
+            (401, "/problems/token-invalid".into()),
+            "{path}"
+        );
+    }
+    app.stop().await;
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_failed_login_records_only_names_of_accounts(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    for username in ["mein-geheimes-passwort", "anna.hartmann"] {
+        let response = app
+            .post_json(
+                "/api/v1/auth/login",
+                json!({"username": username, "password": "falsch-falsch"}),
+            )
+            .await;
+        assert_eq!(response.status(), 401);
+    }
+    let failures: Vec<_> = audit::list(&app.db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.action == "login.failure")
+        .collect();
+    assert_eq!(failures.len(), 2);
+    assert_eq!(failures[0].event.subject, None);
+    assert!(failures[0].event.detail.contains("unknown user"));
+    assert!(!failures[0].event.detail.contains("geheim"));
+    assert_eq!(failures[1].event.subject.as_deref(), Some("anna.hartmann"));
+    assert!(failures[1].event.detail.contains("wrong password"));
+    app.stop().await;
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn wrong_codes_lock_new_devices_but_not_a_device_that_signed_in_before(
+    #[case] backend: Backend,
+) {
+    use plenum_store::auth::second_factor_guards;
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    crate::helpers::fresh_totp_step().await;
+    let user = "susanne.richter";
+    // The owner signs in on her tablet: it gets a known-device cookie.
+    let step1 = app.password_step(user, PASSWORD).await;
+    let owner = app
+        .post_json(
+            "/api/v1/auth/totp",
+            json!({"mfa_token": step1["mfa_token"], "code": demo_code(user, -1)}),
+        )
+        .await;
+    assert_eq!(owner.status(), 200);
+    let tablet = device_cookie(&owner).expect("a known-device cookie");
+    let user_id: plenum_domain::UserId = plenum_domain::UserId::from_uuid(
+        owner.json::<Value>().await.unwrap()["user"]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap(),
+    );
+
+    // A stranger with the password: three wrong codes, then even the right one waits.
+    let stranger = app.password_step(user, PASSWORD).await;
+    let guess = |code: String| {
+        app.post_json(
+            "/api/v1/auth/totp",
+            json!({"mfa_token": stranger["mfa_token"], "code": code}),
+        )
+    };
+    for wrong in ["000000", "111111", "222222"] {
+        let code = if demo_code(user, 0) == wrong {
+            "333333".to_owned()
+        } else {
+            wrong.to_owned()
+        };
+        assert_eq!(guess(code).await.status(), 401);
+    }
+    let waits = guess(demo_code(user, 0)).await;
+    let retry: u64 = waits.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((10..=15).contains(&retry), "retry after {retry}");
+    assert_eq!(
+        problem_type(waits).await,
+        (429, "/problems/rate-limited".into())
+    );
+    // Half an hour of waiting later (the clock is the database's): the tenth failure locks.
+    let db = &app.db.db;
+    let earlier = chrono::Utc::now() - chrono::Duration::hours(1);
+    for seen in 3..9 {
+        assert!(
+            second_factor_guards::claim(
+                db,
+                user_id,
+                second_factor_guards::NEW_DEVICES,
+                seen,
+                earlier
+            )
+            .await
+            .unwrap()
+        );
+    }
+    let wrong = if demo_code(user, 0) == "444444" {
+        "555555"
+    } else {
+        "444444"
+    };
+    assert_eq!(guess(wrong.to_owned()).await.status(), 401);
+    let locked = guess(demo_code(user, 0)).await;
+    assert_eq!(
+        problem_type(locked).await,
+        (423, "/problems/second-factor-locked".into())
+    );
+
+    // The owner's tablet keeps its own budget and learns of the failed attempts.
+    let step1 = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("cookie", &tablet)
+        .json(&json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let signed_in = app
+        .client
+        .post(app.url("/api/v1/auth/totp"))
+        .header("cookie", &tablet)
+        .json(&json!({"mfa_token": step1["mfa_token"], "code": demo_code(user, 0)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let signed_in: Value = signed_in.json().await.unwrap();
+    assert_eq!(signed_in["second_factor_failures"]["failed_attempts"], 4);
+    let me: Value = app
+        .get_with("/api/v1/me", signed_in["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["second_factor"]["locked"], true);
+    assert_eq!(me["second_factor"]["failed_attempts"], 10);
+
+    // Admins see the lock and lift it.
+    let admin = app.login("admin", 0).await;
+    let listed = |access: String| {
+        let request = app
+            .client
+            .get(app.url("/api/v1/admin/users"))
+            .bearer_auth(access);
+        async move {
+            let users: Value = request.send().await.unwrap().json().await.unwrap();
+            users
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["username"] == user)
+                .unwrap()["second_factor"]
+                .clone()
+        }
+    };
+    assert_eq!(listed(admin.access.clone()).await["locked"], true);
+    let unlock = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/admin/users/{user_id}/unlock-second-factor"
+        )))
+        .bearer_auth(&admin.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlock.status(), 204);
+    assert_eq!(listed(admin.access.clone()).await["locked"], false);
+    let fresh = app.password_step(user, PASSWORD).await;
+    let after = app
+        .post_json(
+            "/api/v1/auth/totp",
+            json!({"mfa_token": fresh["mfa_token"], "code": wrong}),
+        )
+        .await;
+    assert_eq!(after.status(), 401, "codes are checked again");
+    let actions: Vec<String> = audit::list(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event.action)
+        .collect();
+    assert!(actions.iter().any(|a| a == "second_factor.locked"));
+    assert!(actions.iter().any(|a| a == "second_factor.unlocked"));
+    app.stop().await;
+}

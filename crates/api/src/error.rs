@@ -49,6 +49,10 @@ pub enum ApiError {
     /// A correct TOTP code whose time step was used already.
     #[error("TOTP code replayed")]
     TotpReplayed,
+    /// Too many wrong second-factor codes in a row from this device (or from new devices):
+    /// app codes are refused until a recovery code is used or an admin unlocks the account.
+    #[error("second factor locked")]
+    SecondFactorLocked,
     /// Too many guesses; retry after this long.
     #[error("rate limited")]
     RateLimited(std::time::Duration),
@@ -165,6 +169,15 @@ impl ApiError {
                 "Code already used",
             )
             .with_detail("This code was used already. Wait for the next code of your app."),
+            ApiError::SecondFactorLocked => Problem::new(
+                StatusCode::LOCKED,
+                "second-factor-locked",
+                "Second factor locked",
+            )
+            .with_detail(
+                "Too many wrong codes. Sign in with a recovery code, from a device you signed in on \
+                 before, or ask an administrator to unlock your account.",
+            ),
             ApiError::RateLimited(wait) => Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",

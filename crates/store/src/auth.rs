@@ -1,5 +1,6 @@
 //! Login state: TOTP second factors (with the replay guard), recovery codes, device sessions,
-//! password setup links, personal calendar feeds. Every "use once" rule is a conditional update, so two parallel
+//! pending logins (between password and second factor), known devices, the second factor's
+//! guess budget, password setup links, personal calendar feeds. Every "use once" rule is a conditional update, so two parallel
 //! requests can never both pass.
 
 use chrono::{DateTime, Utc};
@@ -11,7 +12,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entity::{calendar_feed, device_session, recovery_code, setup_link, user_totp};
+use crate::entity::{
+    calendar_feed, device_session, known_device, pending_login, recovery_code, second_factor_guard,
+    setup_link, user_totp,
+};
 use crate::{Result, StoreError};
 
 /// A user's second factor as stored (the secret stays encrypted here).
@@ -472,5 +476,325 @@ pub mod calendar_feeds {
             .exec(db)
             .await?;
         Ok(result.rows_affected == 1)
+    }
+}
+
+/// A passed password step, waiting for the second factor. The `mfa_token` carries its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLogin {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub enrol: bool,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub mod pending_logins {
+    use super::*;
+
+    /// Rows stay this long past their expiry (the token's leeway is 30 s), then go.
+    const KEEP_EXPIRED: chrono::Duration = chrono::Duration::hours(1);
+
+    /// Records a passed password step; returns its id. Clears out long-expired rows.
+    pub async fn create(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        enrol: bool,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Uuid> {
+        pending_login::Entity::delete_many()
+            .filter(pending_login::Column::ExpiresAt.lt(now - KEEP_EXPIRED))
+            .exec(db)
+            .await?;
+        let id = Uuid::now_v7();
+        pending_login::ActiveModel {
+            id: Set(id),
+            user_id: Set(user.as_uuid()),
+            enrol: Set(enrol),
+            created: Set(now),
+            expires_at: Set(expires_at),
+            used_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+        Ok(id)
+    }
+
+    /// The pending login, if it exists, is unused and has not expired at `now`.
+    pub async fn get_open(
+        db: &impl ConnectionTrait,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingLogin>> {
+        Ok(pending_login::Entity::find_by_id(id)
+            .filter(pending_login::Column::UsedAt.is_null())
+            .filter(pending_login::Column::ExpiresAt.gt(now))
+            .one(db)
+            .await?
+            .map(|m| PendingLogin {
+                id: m.id,
+                user_id: m.user_id.into(),
+                enrol: m.enrol,
+                expires_at: m.expires_at,
+            }))
+    }
+
+    /// Uses the pending login once (run it in the transaction that opens the device session).
+    /// False when it was used already, has expired or does not exist.
+    pub async fn consume(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+        let result = pending_login::Entity::update_many()
+            .col_expr(pending_login::Column::UsedAt, Expr::value(Some(now)))
+            .filter(pending_login::Column::Id.eq(id))
+            .filter(pending_login::Column::UsedAt.is_null())
+            .filter(pending_login::Column::ExpiresAt.gt(now))
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+}
+
+pub mod known_devices {
+    use super::*;
+
+    /// A known-device cookie is forgotten when its device has not signed in for this long.
+    pub const KEEP: chrono::Duration = chrono::Duration::days(400);
+
+    /// The device's id, if `token_hash` is the hash of the cookie issued to this device for
+    /// this user and the device signed in within [`KEEP`].
+    pub async fn find(
+        db: &impl ConnectionTrait,
+        id: Uuid,
+        user: UserId,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>> {
+        Ok(known_device::Entity::find_by_id(id)
+            .filter(known_device::Column::UserId.eq(user.as_uuid()))
+            .filter(known_device::Column::TokenHash.eq(token_hash))
+            .filter(known_device::Column::LastSeen.gt(now - KEEP))
+            .one(db)
+            .await?
+            .map(|m| m.id))
+    }
+
+    /// Records a device that has just signed in; returns its id.
+    pub async fn register(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid> {
+        let id = Uuid::now_v7();
+        known_device::ActiveModel {
+            id: Set(id),
+            user_id: Set(user.as_uuid()),
+            token_hash: Set(token_hash.to_owned()),
+            created: Set(now),
+            last_seen: Set(now),
+        }
+        .insert(db)
+        .await?;
+        Ok(id)
+    }
+
+    /// Notes another sign-in of a known device.
+    pub async fn touch(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        known_device::Entity::update_many()
+            .col_expr(known_device::Column::LastSeen, Expr::value(now))
+            .filter(known_device::Column::Id.eq(id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets every known device of the user (after a reset of the second factor).
+    pub async fn forget_all(db: &impl ConnectionTrait, user: UserId) -> Result<u64> {
+        let result = known_device::Entity::delete_many()
+            .filter(known_device::Column::UserId.eq(user.as_uuid()))
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+}
+
+/// One bucket of an account's second-factor budget, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardRow {
+    pub user_id: UserId,
+    /// [`second_factor_guards::NEW_DEVICES`] or a known device's id.
+    pub bucket: String,
+    pub budget: plenum_domain::SecondFactorBudget,
+    /// Failed attempts the user has not been told about yet.
+    pub unseen: u32,
+}
+
+/// Failed second-factor attempts per account and bucket. An attempt is counted when it starts
+/// (a conditional update on the count seen before), so parallel guesses cannot slip past the
+/// budget; a passed attempt resets its bucket's count.
+pub mod second_factor_guards {
+    use super::*;
+    use sea_orm::sea_query::OnConflict;
+
+    /// The bucket every device without a known-device cookie shares.
+    pub const NEW_DEVICES: &str = "new-devices";
+
+    fn to_row(m: second_factor_guard::Model) -> GuardRow {
+        GuardRow {
+            user_id: m.user_id.into(),
+            bucket: m.bucket,
+            budget: plenum_domain::SecondFactorBudget {
+                failures: u32::try_from(m.failures).unwrap_or(0),
+                last_attempt: m.last_attempt,
+            },
+            unseen: u32::try_from(m.unseen).unwrap_or(0),
+        }
+    }
+
+    /// The bucket's budget (none used when there is no row).
+    pub async fn get(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        bucket: &str,
+    ) -> Result<plenum_domain::SecondFactorBudget> {
+        Ok(
+            second_factor_guard::Entity::find_by_id((user.as_uuid(), bucket.to_owned()))
+                .one(db)
+                .await?
+                .map(|m| to_row(m).budget)
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Counts an attempt as failed until it passes: `failures` goes from `seen` to `seen + 1`.
+    /// False when the count is no longer `seen` (a parallel attempt came first).
+    pub async fn claim(
+        db: &impl ConnectionTrait,
+        user: UserId,
+        bucket: &str,
+        seen: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        second_factor_guard::Entity::insert(second_factor_guard::ActiveModel {
+            user_id: Set(user.as_uuid()),
+            bucket: Set(bucket.to_owned()),
+            failures: Set(0),
+            last_attempt: Set(None),
+            unseen: Set(0),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                second_factor_guard::Column::UserId,
+                second_factor_guard::Column::Bucket,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+        let seen = i32::try_from(seen).map_err(|_| StoreError::Conflict("count".into()))?;
+        let result = second_factor_guard::Entity::update_many()
+            .col_expr(second_factor_guard::Column::Failures, Expr::value(seen + 1))
+            .col_expr(
+                second_factor_guard::Column::LastAttempt,
+                Expr::value(Some(now)),
+            )
+            .filter(second_factor_guard::Column::UserId.eq(user.as_uuid()))
+            .filter(second_factor_guard::Column::Bucket.eq(bucket))
+            .filter(second_factor_guard::Column::Failures.eq(seen))
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// A claimed attempt failed: the user will be told at the next sign-in.
+    pub async fn failed(db: &impl ConnectionTrait, user: UserId, bucket: &str) -> Result<()> {
+        second_factor_guard::Entity::update_many()
+            .col_expr(
+                second_factor_guard::Column::Unseen,
+                sea_orm::sea_query::ExprTrait::add(
+                    Expr::col(second_factor_guard::Column::Unseen),
+                    1,
+                ),
+            )
+            .filter(second_factor_guard::Column::UserId.eq(user.as_uuid()))
+            .filter(second_factor_guard::Column::Bucket.eq(bucket))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// A claimed attempt passed: the bucket starts afresh.
+    pub async fn passed(db: &impl ConnectionTrait, user: UserId, bucket: &str) -> Result<()> {
+        second_factor_guard::Entity::update_many()
+            .col_expr(second_factor_guard::Column::Failures, Expr::value(0i32))
+            .filter(second_factor_guard::Column::UserId.eq(user.as_uuid()))
+            .filter(second_factor_guard::Column::Bucket.eq(bucket))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every lock of the user (a recovery code was used): all counts start afresh.
+    pub async fn reset_all(db: &impl ConnectionTrait, user: UserId) -> Result<()> {
+        second_factor_guard::Entity::update_many()
+            .col_expr(second_factor_guard::Column::Failures, Expr::value(0i32))
+            .filter(second_factor_guard::Column::UserId.eq(user.as_uuid()))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// Failed attempts (over all buckets) the user has not been told about, and when the last
+    /// one started; marks them told.
+    pub async fn take_unseen(
+        db: &impl ConnectionTrait,
+        user: UserId,
+    ) -> Result<(u32, Option<DateTime<Utc>>)> {
+        let rows = list_by_user(db, user).await?;
+        let unseen: u32 = rows.iter().map(|r| r.unseen).sum();
+        let last = rows
+            .iter()
+            .filter(|r| r.unseen > 0)
+            .filter_map(|r| r.budget.last_attempt)
+            .max();
+        if unseen > 0 {
+            second_factor_guard::Entity::update_many()
+                .col_expr(second_factor_guard::Column::Unseen, Expr::value(0i32))
+                .filter(second_factor_guard::Column::UserId.eq(user.as_uuid()))
+                .exec(db)
+                .await?;
+        }
+        Ok((unseen, last))
+    }
+
+    /// The user's buckets.
+    pub async fn list_by_user(db: &impl ConnectionTrait, user: UserId) -> Result<Vec<GuardRow>> {
+        Ok(second_factor_guard::Entity::find()
+            .filter(second_factor_guard::Column::UserId.eq(user.as_uuid()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(to_row)
+            .collect())
+    }
+
+    /// Every bucket with failures in it, for the admins' account list.
+    pub async fn list_failing(db: &impl ConnectionTrait) -> Result<Vec<GuardRow>> {
+        Ok(second_factor_guard::Entity::find()
+            .filter(second_factor_guard::Column::Failures.gt(0))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(to_row)
+            .collect())
+    }
+
+    /// Clears every bucket of the user (an admin's unlock, or a reset of the second factor).
+    pub async fn clear(db: &impl ConnectionTrait, user: UserId) -> Result<u64> {
+        let result = second_factor_guard::Entity::delete_many()
+            .filter(second_factor_guard::Column::UserId.eq(user.as_uuid()))
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected)
     }
 }

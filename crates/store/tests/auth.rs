@@ -6,7 +6,10 @@
 use chrono::{Duration, Utc};
 use plenum_domain::*;
 use plenum_store::audit::{self, Anchor, AuditKey, AuditLog};
-use plenum_store::auth::{recovery_codes, sessions, setup_links, totp};
+use plenum_store::auth::{
+    known_devices, pending_logins, recovery_codes, second_factor_guards, sessions, setup_links,
+    totp,
+};
 use plenum_store::repo::users;
 use plenum_store::testing::TestDb;
 use plenum_store::{Backend, ConnectionTrait};
@@ -514,4 +517,214 @@ async fn old_entries_stay_valid_and_are_frozen_by_the_first_keyed_one(#[case] ba
             .unwrap_err();
         assert_eq!(broken.seq, 11, "the first keyed entry: {broken:?}");
     }
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pending_login_is_consumed_once_even_in_parallel(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let u = user(db, "anna").await;
+    let now = Utc::now();
+    let id = pending_logins::create(db, u, false, now, now + Duration::minutes(5))
+        .await
+        .unwrap();
+    let open = pending_logins::get_open(db, id, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((open.user_id, open.enrol), (u, false));
+    let attempts = (0..8).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move { pending_logins::consume(&db, id, now).await.unwrap() })
+    });
+    assert_eq!(futures_count(attempts).await, 1, "consumed exactly once");
+    assert!(
+        pending_logins::get_open(db, id, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let late = pending_logins::create(db, u, true, now, now + Duration::minutes(5))
+        .await
+        .unwrap();
+    let after = now + Duration::minutes(6);
+    assert!(
+        pending_logins::get_open(db, late, after)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !pending_logins::consume(db, late, after).await.unwrap(),
+        "an expired pending login cannot be used"
+    );
+    // Long-expired rows are cleared out by the next password step.
+    pending_logins::create(
+        db,
+        u,
+        false,
+        now + Duration::hours(2),
+        now + Duration::hours(3),
+    )
+    .await
+    .unwrap();
+    assert!(!pending_logins::consume(db, late, now).await.unwrap());
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn second_factor_attempts_are_claimed_one_at_a_time(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let u = user(db, "anna").await;
+    let other = user(db, "bernd").await;
+    let new = second_factor_guards::NEW_DEVICES;
+    let t0 = chrono::SubsecRound::trunc_subsecs(Utc::now() - Duration::hours(1), 6);
+    assert_eq!(
+        second_factor_guards::get(db, u, new).await.unwrap(),
+        SecondFactorBudget::default()
+    );
+    // Eight parallel attempts that all saw no failures: one gets through.
+    let attempts = (0..8).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            second_factor_guards::claim(&db, u, second_factor_guards::NEW_DEVICES, 0, t0)
+                .await
+                .unwrap()
+        })
+    });
+    assert_eq!(futures_count(attempts).await, 1);
+    second_factor_guards::failed(db, u, new).await.unwrap();
+    for seen in 1..SECOND_FACTOR_LOCK_AFTER {
+        assert!(
+            second_factor_guards::claim(db, u, new, seen, t0)
+                .await
+                .unwrap()
+        );
+        second_factor_guards::failed(db, u, new).await.unwrap();
+    }
+    let budget = second_factor_guards::get(db, u, new).await.unwrap();
+    assert_eq!(budget.failures, SECOND_FACTOR_LOCK_AFTER);
+    assert!(budget.is_locked());
+    assert_eq!(
+        budget.verdict(SecondFactorKind::Code, Utc::now()),
+        SecondFactorVerdict::Locked
+    );
+    // A known device has its own budget; other accounts are untouched.
+    assert_eq!(
+        second_factor_guards::get(db, u, "some-device")
+            .await
+            .unwrap(),
+        SecondFactorBudget::default()
+    );
+    assert_eq!(
+        second_factor_guards::get(db, other, new).await.unwrap(),
+        SecondFactorBudget::default()
+    );
+    assert!(
+        second_factor_guards::claim(db, u, "some-device", 0, t0)
+            .await
+            .unwrap()
+    );
+    second_factor_guards::passed(db, u, "some-device")
+        .await
+        .unwrap();
+    assert_eq!(
+        second_factor_guards::get(db, u, "some-device")
+            .await
+            .unwrap()
+            .failures,
+        0
+    );
+    let failing = second_factor_guards::list_failing(db).await.unwrap();
+    assert_eq!(failing.len(), 1);
+    assert_eq!((failing[0].user_id, failing[0].bucket.as_str()), (u, new));
+
+    // The notice: ten failures, told once.
+    let (unseen, last) = second_factor_guards::take_unseen(db, u).await.unwrap();
+    assert_eq!((unseen, last), (SECOND_FACTOR_LOCK_AFTER, Some(t0)));
+    assert_eq!(second_factor_guards::take_unseen(db, u).await.unwrap().0, 0);
+
+    // A recovery code ends every lock; an admin's unlock clears the rows.
+    second_factor_guards::reset_all(db, u).await.unwrap();
+    assert!(
+        !second_factor_guards::get(db, u, new)
+            .await
+            .unwrap()
+            .is_locked()
+    );
+    assert!(
+        second_factor_guards::claim(db, u, new, 0, t0)
+            .await
+            .unwrap()
+    );
+    assert_eq!(second_factor_guards::clear(db, u).await.unwrap(), 2);
+    assert!(
+        second_factor_guards::list_by_user(db, u)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_known_device_is_recognised_only_with_its_cookie_and_user(#[case] backend: Backend) {
+    let Some(test_db) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let u = user(db, "anna").await;
+    let other = user(db, "bernd").await;
+    let now = Utc::now();
+    let id = known_devices::register(db, u, "hash-a", now).await.unwrap();
+    assert_eq!(
+        known_devices::find(db, id, u, "hash-a", now).await.unwrap(),
+        Some(id)
+    );
+    assert_eq!(
+        known_devices::find(db, id, u, "hash-b", now).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        known_devices::find(db, id, other, "hash-a", now)
+            .await
+            .unwrap(),
+        None,
+        "a device is known for the user who signed in on it"
+    );
+    let later = now + known_devices::KEEP + Duration::days(1);
+    assert_eq!(
+        known_devices::find(db, id, u, "hash-a", later)
+            .await
+            .unwrap(),
+        None,
+        "forgotten after a long time unused"
+    );
+    known_devices::touch(db, id, later).await.unwrap();
+    assert_eq!(
+        known_devices::find(db, id, u, "hash-a", later)
+            .await
+            .unwrap(),
+        Some(id)
+    );
+    assert_eq!(known_devices::forget_all(db, u).await.unwrap(), 1);
+    assert_eq!(
+        known_devices::find(db, id, u, "hash-a", later)
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -3,7 +3,7 @@
 // "I have saved them" step.
 
 import { ApiError } from "../api.js";
-import { register, t } from "../i18n.js";
+import { formatDateTime, register, t } from "../i18n.js";
 import { el, errorMessage } from "../ui.js";
 
 register({
@@ -43,6 +43,9 @@ register({
     "login.error.token-expired": "Die Anmeldung hat zu lange gedauert. Bitte beginnen Sie noch einmal.",
     "login.error.code-format": "Bitte geben Sie die 6 Ziffern aus der App ein.",
     "login.error.rate-limited": "Zu viele Versuche. Bitte warten Sie {seconds} Sekunden.",
+    "login.error.second-factor-locked": "Zu viele falsche Codes. Melden Sie sich mit einem Wiederherstellungscode an, von einem Gerät, auf dem Sie schon angemeldet waren, oder bitten Sie die Verwaltung, Ihr Konto zu entsperren.",
+    "login.failures.title": "Fehlgeschlagene Anmeldeversuche",
+    "login.failures.text": "Seit Ihrer letzten Anmeldung wurde {n}-mal ein falscher Code für Ihr Konto eingegeben (zuletzt am {at}). Waren Sie das nicht, kennt jemand Ihr Passwort: Ändern Sie es jetzt und informieren Sie die Verwaltung.",
   },
   en: {
     "login.title": "Sign in",
@@ -80,6 +83,9 @@ register({
     "login.error.token-expired": "Signing in took too long. Please start again.",
     "login.error.code-format": "Please enter the 6 digits from the app.",
     "login.error.rate-limited": "Too many attempts. Please wait {seconds} seconds.",
+    "login.error.second-factor-locked": "Too many wrong codes. Sign in with a recovery code, from a device you signed in on before, or ask an administrator to unlock your account.",
+    "login.failures.title": "Failed sign-in attempts",
+    "login.failures.text": "Since your last sign-in, a wrong code was entered for your account {n} times (last on {at}). If that was not you, someone knows your password: change it now and tell the administration.",
   },
 });
 
@@ -89,7 +95,7 @@ function loginError(error) {
     const seconds = error.problem?.retry_after ?? 30;
     return t("login.error.rate-limited", { seconds });
   }
-  if (["invalid-credentials", "totp-replayed", "token-expired"].includes(kind)) {
+  if (["invalid-credentials", "totp-replayed", "token-expired", "second-factor-locked"].includes(kind)) {
     return t(`login.error.${kind}`);
   }
   if (["token-invalid", "token-wrong-audience"].includes(kind)) return t("login.error.token-expired");
@@ -210,7 +216,8 @@ export async function mount(root, _params, ctx) {
             ? { mfa_token: flow.mfaToken, recovery_code: input.input.value.trim() }
             : { mfa_token: flow.mfaToken, code: value };
           const session = await api.post("/api/v1/auth/totp", body);
-          if (typeof session.recovery_codes_left === "number") recoveryLeftStep(session);
+          if (session.second_factor_failures) failuresStep(session);
+          else if (typeof session.recovery_codes_left === "number") recoveryLeftStep(session);
           else finish(session);
         } catch (e) {
           if (e instanceof ApiError && ["token-expired", "token-invalid"].includes(e.kind)) {
@@ -234,6 +241,21 @@ export async function mount(root, _params, ctx) {
       el("div", { class: "form-links" }, toggle, back),
     );
     input.input.focus();
+  }
+
+  // Failed second-factor attempts since the last sign-in: the user is told before going on.
+  function failuresStep(session) {
+    const notice = session.second_factor_failures;
+    const at = notice.last_attempt ? formatDateTime(notice.last_attempt) : "–";
+    const next = el("button", {
+      type: "button", class: "button button-primary button-block",
+      onclick: () => (typeof session.recovery_codes_left === "number" ? recoveryLeftStep(session) : finish(session)),
+    }, t("login.codes.continue"));
+    render(
+      el("h1", { id: "login-title", class: "page-title" }, t("login.failures.title")),
+      el("p", { class: "notice", role: "alert" }, t("login.failures.text", { n: notice.failed_attempts, at })),
+      el("p", { class: "button-row" }, next),
+    );
   }
 
   // After a recovery code: how many are left, before going on.

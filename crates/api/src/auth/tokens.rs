@@ -52,6 +52,9 @@ pub struct Claims {
     /// The user must enrol a second factor first (mfa_pending tokens).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub enrol: bool,
+    /// The pending login this token stands for (mfa_pending tokens): used once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<Uuid>,
 }
 
 impl Claims {
@@ -106,11 +109,12 @@ impl TokenKeys {
             exp: (now + ACCESS_TTL).timestamp(),
             sid: Some(session.as_uuid()),
             enrol: false,
+            jti: None,
         })
     }
 
-    /// The token between password and second factor.
-    pub fn mfa_pending(&self, user: UserId, enrol: bool, now: DateTime<Utc>) -> String {
+    /// The token between password and second factor, for the pending login `jti`.
+    pub fn mfa_pending(&self, user: UserId, enrol: bool, jti: Uuid, now: DateTime<Utc>) -> String {
         self.sign(&Claims {
             sub: user.as_uuid(),
             aud: Audience::MfaPending.as_str().into(),
@@ -120,6 +124,7 @@ impl TokenKeys {
             exp: (now + MFA_TTL).timestamp(),
             sid: None,
             enrol,
+            jti: Some(jti),
         })
     }
 
@@ -165,7 +170,7 @@ mod tests {
 
     #[test]
     fn mfa_pending_cannot_be_used_as_access() {
-        let token = keys().mfa_pending(UserId::new(), false, Utc::now());
+        let token = keys().mfa_pending(UserId::new(), false, Uuid::now_v7(), Utc::now());
         assert_eq!(
             keys().verify(&token, Audience::Access),
             Err(TokenError::WrongAudience)

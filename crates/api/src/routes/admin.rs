@@ -1,5 +1,6 @@
 //! Account administration: create users (with a password setup link), revoke all sessions of a
-//! user, reset a lost second factor. Admins only; the policy decides.
+//! user, reset a lost second factor, unlock a second factor locked by wrong codes. Admins only;
+//! the policy decides.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,13 +11,15 @@ use plenum_domain::{
     AccessDecision, Action, Actor, Meta, Name, PersonId, Resource, SiteRole, User, UserId,
     Username, authorize,
 };
-use plenum_store::auth::{calendar_feeds, sessions, totp as totp_store};
+use plenum_store::auth::{
+    calendar_feeds, known_devices, second_factor_guards, sessions, totp as totp_store,
+};
 use plenum_store::repo;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::{MeResponse, new_setup_link, record};
+use super::auth::{MeResponse, SecondFactorStatus, new_setup_link, record};
 use crate::auth::AuthUser;
 use crate::json::AppJson;
 use crate::{ApiError, AppState, Result};
@@ -29,6 +32,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/users/{id}/reset-second-factor",
             post(reset_second_factor),
+        )
+        .route(
+            "/admin/users/{id}/unlock-second-factor",
+            post(unlock_second_factor),
         )
 }
 
@@ -81,17 +88,38 @@ pub struct CreatedUserResponse {
     pub setup_expires_at: DateTime<Utc>,
 }
 
-/// All accounts.
+/// An account as admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminUserResponse {
+    #[serde(flatten)]
+    pub user: MeResponse,
+    /// Failed second-factor attempts right now; `locked` accounts need an unlock (or the
+    /// owner's recovery code) before codes from new devices are accepted again.
+    pub second_factor: SecondFactorStatus,
+}
+
+/// All accounts, with their failed second-factor attempts.
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<MeResponse>), (status = 401, body = crate::Problem), (status = 404, body = crate::Problem)))]
+    responses((status = 200, body = Vec<AdminUserResponse>), (status = 401, body = crate::Problem), (status = 404, body = crate::Problem)))]
 pub async fn list_users(
     State(state): State<AppState>,
     auth: AuthUser,
-) -> Result<Json<Vec<MeResponse>>> {
+) -> Result<Json<Vec<AdminUserResponse>>> {
     // Viewing other people's accounts (any id but one's own) is what admins and clerks may do.
     require(&auth, Action::View, Resource::User { id: UserId::new() })?;
     let users = repo::users::list(&state.db).await?;
-    Ok(Json(users.iter().map(MeResponse::from).collect()))
+    let failing = second_factor_guards::list_failing(&state.db).await?;
+    Ok(Json(
+        users
+            .iter()
+            .map(|user| AdminUserResponse {
+                user: MeResponse::from(user),
+                second_factor: SecondFactorStatus::of(
+                    failing.iter().filter(|row| row.user_id == user.id),
+                ),
+            })
+            .collect(),
+    ))
 }
 
 /// Creates an account and a password setup link (valid 72 hours by default).
@@ -222,6 +250,8 @@ pub async fn reset_second_factor(
     require(&auth, Action::ResetSecondFactor, Resource::User { id })?;
     repo::users::get_live(&state.db, id).await?;
     totp_store::remove(&state.db, id).await?;
+    second_factor_guards::clear(&state.db, id).await?;
+    known_devices::forget_all(&state.db, id).await?;
     kick_user(&state, id).await?;
     let revoked = sessions::revoke_all(&state.db, id, "second factor reset", state.now()).await?;
     record(
@@ -230,6 +260,33 @@ pub async fn reset_second_factor(
         "totp.reset",
         Some(id.to_string()),
         serde_json::json!({"sessions_revoked": revoked}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unlocks a second factor locked by wrong codes: every count of failed attempts of the user
+/// starts afresh. The factor itself and the signed-in devices stay.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/unlock-second-factor", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Unlocked"), (status = 404, body = crate::Problem)))]
+pub async fn unlock_second_factor(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    let id = UserId::from_uuid(id);
+    require(&auth, Action::ResetSecondFactor, Resource::User { id })?;
+    repo::users::get_live(&state.db, id).await?;
+    let before = second_factor_guards::list_by_user(&state.db, id).await?;
+    let status = SecondFactorStatus::of(&before);
+    second_factor_guards::clear(&state.db, id).await?;
+    record(
+        &state,
+        Some(auth.user.id),
+        "second_factor.unlocked",
+        Some(id.to_string()),
+        serde_json::json!({"failed_attempts": status.failed_attempts, "was_locked": status.locked}),
     )
     .await;
     Ok(StatusCode::NO_CONTENT)

@@ -1,6 +1,12 @@
 //! Two-step login: password → `mfa_pending` token → TOTP code (or recovery code) → access token
 //! plus a rotating refresh token bound to a device session; first-time enrolment; refresh;
 //! logout; password setup links.
+//!
+//! The `mfa_pending` token stands for a pending-login row created by the password step and is
+//! used once: the row is consumed in the transaction that opens the device session. Failed
+//! second-factor attempts are budgeted per account and bucket (every new device together, or
+//! one device that signed in before and holds its `plenum_device` cookie): waits that double
+//! after three failures, and a lock of app codes after ten (see `docs/security.md`).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -10,9 +16,15 @@ use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use chrono::{DateTime, Duration, Utc};
-use plenum_domain::{AuditEvent, DeviceSession, DeviceSessionId, User, UserId, Username};
-use plenum_store::auth::{recovery_codes, sessions, setup_links, totp as totp_store};
-use plenum_store::repo;
+use plenum_domain::{
+    AuditEvent, DeviceSession, DeviceSessionId, SECOND_FACTOR_LOCK_AFTER, SecondFactorKind,
+    SecondFactorVerdict, User, UserId, Username,
+};
+use plenum_store::auth::{
+    PendingLogin, known_devices, pending_logins, recovery_codes, second_factor_guards, sessions,
+    setup_links, totp as totp_store,
+};
+use plenum_store::{ConnectionTrait, DatabaseTransaction, StoreError, repo};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -20,7 +32,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::password::{check_password_rules, verify_password_sync};
-use crate::auth::tokens::{ACCESS_TTL, Audience, Claims, MFA_TTL};
+use crate::auth::tokens::{ACCESS_TTL, Audience, LEEWAY_SECS, MFA_TTL, TokenError};
 use crate::auth::totp::{self as totp, CodeRejected};
 use crate::auth::{AuthUser, ClientInfo};
 use crate::json::AppJson;
@@ -30,6 +42,9 @@ use crate::{ApiError, AppState, Result};
 pub const REFRESH_COOKIE: &str = "plenum_refresh";
 /// Idle lifetime of a device session: each refresh extends it.
 pub const SESSION_IDLE: Duration = Duration::days(30);
+/// Name of the known-device cookie: set at each successful sign-in, it gives the device its own
+/// budget of second-factor attempts, so a stranger's guesses cannot lock it out.
+pub const DEVICE_COOKIE: &str = "plenum_device";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -84,6 +99,19 @@ pub struct SessionResponse {
     /// Unused recovery codes left (after a recovery code was used).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery_codes_left: Option<u64>,
+    /// Failed second-factor attempts on this account since the last sign-in (present only when
+    /// there were some): show them to the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_factor_failures: Option<SecondFactorNotice>,
+}
+
+/// Failed second-factor attempts the user has not been told about yet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorNotice {
+    /// How many attempts failed (from any device).
+    pub failed_attempts: u32,
+    /// When the last of them was made.
+    pub last_attempt: Option<DateTime<Utc>>,
 }
 
 /// The signed-in user, as the app shows them.
@@ -105,6 +133,48 @@ impl From<&User> for MeResponse {
             site_role: user.site_role.to_string(),
             person_id: user.person_id.map(|p| p.as_uuid()),
         }
+    }
+}
+
+/// Failed second-factor attempts on an account right now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorStatus {
+    /// Failed attempts in a row, over all devices (each device that signed in before counts
+    /// on its own; new devices together).
+    pub failed_attempts: u32,
+    /// Codes from the authenticator app are refused on devices that never signed in before,
+    /// until a recovery code is used or an admin unlocks the account.
+    pub locked: bool,
+    /// Devices that signed in before and are locked themselves.
+    pub locked_known_devices: u32,
+    /// When the last failed attempt was made.
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+impl SecondFactorStatus {
+    /// The status from the account's guard rows.
+    pub(crate) fn of<'a>(rows: impl IntoIterator<Item = &'a plenum_store::auth::GuardRow>) -> Self {
+        let mut status = Self {
+            failed_attempts: 0,
+            locked: false,
+            locked_known_devices: 0,
+            last_failure: None,
+        };
+        for row in rows {
+            if row.budget.failures == 0 {
+                continue;
+            }
+            status.failed_attempts = status.failed_attempts.saturating_add(row.budget.failures);
+            status.last_failure = status.last_failure.max(row.budget.last_attempt);
+            if row.budget.is_locked() {
+                if row.bucket == second_factor_guards::NEW_DEVICES {
+                    status.locked = true;
+                } else {
+                    status.locked_known_devices += 1;
+                }
+            }
+        }
+        status
     }
 }
 
@@ -175,14 +245,25 @@ fn rate_limit(state: &AppState, account: Option<&str>, client: &ClientInfo) -> R
 pub async fn login(
     State(state): State<AppState>,
     client: ClientInfo,
+    headers: HeaderMap,
     AppJson(request): AppJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
     let username = Username::parse(&request.username).ok();
-    rate_limit(&state, Some(request.username.trim()), &client)?;
     let user = match &username {
         Some(name) => repo::users::find_by_username(&state.db, name).await?,
         None => None,
     };
+    // A device that signed in before has a budget of its own, so a stranger burning the
+    // account's attempts does not lock it out.
+    let device = match &user {
+        Some(user) => known_device(&state, &headers, user.id).await?,
+        None => None,
+    };
+    let account_key = match (&user, device) {
+        (Some(user), Some((device, _))) => format!("{}#{device}", user.username.as_str()),
+        _ => request.username.trim().to_owned(),
+    };
+    rate_limit(&state, Some(&account_key), &client)?;
     let hash = user
         .as_ref()
         .and_then(|u| u.password_hash.clone())
@@ -191,13 +272,22 @@ pub async fn login(
     let matches = tokio::task::spawn_blocking(move || verify_password_sync(&password, &hash))
         .await
         .unwrap_or(false);
+    // What was typed as the user name is recorded only when it names an account: people
+    // type passwords into the wrong field.
+    let (subject, reason) = match &user {
+        Some(user) if user.password_hash.is_none() => {
+            (Some(user.username.to_string()), "no password set")
+        }
+        Some(user) => (Some(user.username.to_string()), "wrong password"),
+        None => (None, "unknown user"),
+    };
     let Some(user) = user.filter(|u| matches && u.password_hash.is_some()) else {
         record(
             &state,
             None,
             "login.failure",
-            Some(request.username.chars().take(64).collect()),
-            serde_json::json!({"step": "password", "address": client.address.to_string()}),
+            subject,
+            serde_json::json!({"step": "password", "reason": reason, "address": client.address.to_string()}),
         )
         .await;
         return Err(ApiError::InvalidCredentials);
@@ -206,19 +296,69 @@ pub async fn login(
         .await?
         .is_some_and(|t| t.enabled);
     let now = state.now();
+    // The row outlives the token's leeway, so an expired token is reported as expired.
+    let leeway = Duration::seconds(i64::try_from(LEEWAY_SECS).unwrap_or(30));
+    let pending =
+        pending_logins::create(&state.db, user.id, !enrolled, now, now + MFA_TTL + leeway).await?;
     Ok(Json(LoginResponse {
-        mfa_token: state.auth.tokens.mfa_pending(user.id, !enrolled, now),
+        mfa_token: state
+            .auth
+            .tokens
+            .mfa_pending(user.id, !enrolled, pending, now),
         expires_in: MFA_TTL.num_seconds(),
         next: if enrolled { "totp" } else { "enrol" },
     }))
 }
 
-async fn pending_user(state: &AppState, mfa_token: &str) -> Result<(Claims, User)> {
+/// The pending login an `mfa_token` stands for, and its user. A token whose pending login was
+/// used already (or never existed) is invalid.
+async fn pending_user(state: &AppState, mfa_token: &str) -> Result<(PendingLogin, User)> {
     let claims = state.auth.tokens.verify(mfa_token, Audience::MfaPending)?;
+    let invalid = || ApiError::Token(TokenError::Invalid);
+    let jti = claims.jti.ok_or_else(invalid)?;
+    let pending = pending_logins::get_open(&state.db, jti, state.now())
+        .await?
+        .filter(|p| p.user_id == claims.user() && p.enrol == claims.enrol)
+        .ok_or_else(invalid)?;
     let user = repo::users::get_live(&state.db, claims.user())
         .await
         .map_err(|_| ApiError::InvalidCredentials)?;
-    Ok((claims, user))
+    Ok((pending, user))
+}
+
+/// Uses the pending login once, inside the sign-in transaction.
+async fn consume_pending(
+    txn: &DatabaseTransaction,
+    pending: &PendingLogin,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if pending_logins::consume(txn, pending.id, now).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Token(TokenError::Invalid))
+    }
+}
+
+/// The known device this request comes from (and its cookie's value), if its `plenum_device`
+/// cookie was issued to this device for `user`.
+async fn known_device(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: UserId,
+) -> Result<Option<(Uuid, String)>> {
+    let Some(value) = cookie_value(headers, DEVICE_COOKIE) else {
+        return Ok(None);
+    };
+    let Some((id, secret)) = value.split_once('.') else {
+        return Ok(None);
+    };
+    let Ok(id) = id.parse::<Uuid>() else {
+        return Ok(None);
+    };
+    let hash = sha256_hex(secret.as_bytes());
+    Ok(known_devices::find(&state.db, id, user, &hash, state.now())
+        .await?
+        .map(|id| (id, value.clone())))
 }
 
 fn decrypt_totp(state: &AppState, user: &User, secret_enc: &str) -> Result<totp_rs::Totp> {
@@ -236,14 +376,24 @@ fn decrypt_totp(state: &AppState, user: &User, secret_enc: &str) -> Result<totp_
 
 /// Checks a TOTP code against the user's stored secret and records its step (replay guard).
 pub(crate) async fn check_totp(state: &AppState, user: &User, code: &str) -> Result<()> {
-    let Some(stored) = totp_store::get(&state.db, user.id).await? else {
+    check_totp_in(state, &state.db, user, code).await
+}
+
+/// [`check_totp`] on `db` (a transaction).
+async fn check_totp_in(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    user: &User,
+    code: &str,
+) -> Result<()> {
+    let Some(stored) = totp_store::get(db, user.id).await? else {
         return Err(ApiError::InvalidCredentials);
     };
     let generator = decrypt_totp(state, user, &stored.secret_enc)?;
     let now = u64::try_from((state.clock)().timestamp()).unwrap_or(0);
     match totp::check_code(&generator, code, now, stored.last_step) {
         Ok(step) => {
-            if totp_store::accept_step(&state.db, user.id, step).await? {
+            if totp_store::accept_step(db, user.id, step).await? {
                 Ok(())
             } else {
                 Err(ApiError::TotpReplayed)
@@ -257,6 +407,7 @@ pub(crate) async fn check_totp(state: &AppState, user: &User, code: &str) -> Res
 /// A new device session with a fresh refresh token; returns the cookie value.
 async fn open_session(
     state: &AppState,
+    db: &impl ConnectionTrait,
     user: &User,
     client: &ClientInfo,
     device_name: Option<String>,
@@ -278,7 +429,7 @@ async fn open_session(
         revoked_reason: None,
     };
     let secret = random_token();
-    sessions::insert(&state.db, &session, &sha256_hex(secret.as_bytes())).await?;
+    sessions::insert(db, &session, &sha256_hex(secret.as_bytes())).await?;
     let cookie = format!("{}.{}", session.id, secret);
     Ok((session, cookie))
 }
@@ -307,45 +458,132 @@ pub(crate) fn random_token() -> String {
     B64URL.encode(bytes)
 }
 
-fn refresh_cookie(state: &AppState, value: &str, max_age: Duration) -> HeaderValue {
+fn auth_cookie(state: &AppState, name: &str, value: &str, max_age: Duration) -> HeaderValue {
     let secure = if state.config.cookie_secure {
         "; Secure"
     } else {
         ""
     };
     let cookie = format!(
-        "{REFRESH_COOKIE}={value}; Path=/api/v1/auth; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        "{name}={value}; Path=/api/v1/auth; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         max_age.num_seconds().max(0)
     );
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Opens a device session after a passed second factor, records the login, answers with tokens.
-async fn sign_in(
+fn refresh_cookie(state: &AppState, value: &str, max_age: Duration) -> HeaderValue {
+    auth_cookie(state, REFRESH_COOKIE, value, max_age)
+}
+
+/// What a passed second step brings along into the sign-in.
+struct SignIn {
+    /// The budget bucket the attempt was counted in (none for enrolment).
+    bucket: Option<String>,
+    /// The known device the request came from, and its cookie's value.
+    device: Option<(Uuid, String)>,
+    /// Fresh recovery codes: the second factor was just enrolled.
+    recovery_codes: Option<Vec<String>>,
+    /// Codes left: a recovery code was just used.
+    recovery_codes_left: Option<u64>,
+}
+
+/// Inside the sign-in transaction: opens the device session, starts the bucket afresh, takes
+/// the notice of failed attempts and registers the device as known (or notes that a known one
+/// signed in again). Returns the session, its refresh cookie, the notice and the value of the
+/// known-device cookie.
+async fn open_signed_in(
     state: &AppState,
+    txn: &DatabaseTransaction,
     user: &User,
     client: &ClientInfo,
     device_name: Option<String>,
-    recovery_codes: Option<Vec<String>>,
-    recovery_codes_left: Option<u64>,
+    sign_in: &SignIn,
+) -> Result<(DeviceSession, String, Option<SecondFactorNotice>, String)> {
+    let now = state.now();
+    let (session, cookie) = open_session(state, txn, user, client, device_name).await?;
+    if let Some(bucket) = &sign_in.bucket {
+        second_factor_guards::passed(txn, user.id, bucket).await?;
+    }
+    let (unseen, last) = second_factor_guards::take_unseen(txn, user.id).await?;
+    let notice = (unseen > 0).then_some(SecondFactorNotice {
+        failed_attempts: unseen,
+        last_attempt: last,
+    });
+    let device_cookie = match &sign_in.device {
+        Some((device, value)) => {
+            known_devices::touch(txn, *device, now).await?;
+            value.clone()
+        }
+        None => {
+            let secret = random_token();
+            let id =
+                known_devices::register(txn, user.id, &sha256_hex(secret.as_bytes()), now).await?;
+            format!("{id}.{secret}")
+        }
+    };
+    Ok((session, cookie, notice, device_cookie))
+}
+
+/// Finishes a passed second step: opens the device session in the transaction that already
+/// consumed the pending login, commits, records the login, answers with tokens and cookies.
+async fn sign_in(
+    state: &AppState,
+    txn: DatabaseTransaction,
+    user: &User,
+    client: &ClientInfo,
+    device_name: Option<String>,
+    sign_in: SignIn,
 ) -> Result<Response> {
-    let (session, cookie) = open_session(state, user, client, device_name).await?;
+    let (session, cookie, notice, device_cookie) =
+        open_signed_in(state, &txn, user, client, device_name, &sign_in).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    if sign_in.recovery_codes.is_some() {
+        record(
+            state,
+            Some(user.id),
+            "totp.enrolled",
+            Some(user.id.to_string()),
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    if let Some(left) = sign_in.recovery_codes_left {
+        record(
+            state,
+            Some(user.id),
+            "recovery_code.used",
+            Some(user.id.to_string()),
+            serde_json::json!({"left": left}),
+        )
+        .await;
+    }
     record(
         state,
         Some(user.id),
         "login.success",
         Some(session.id.to_string()),
-        serde_json::json!({"address": client.address.to_string(), "device": session.name}),
+        serde_json::json!({
+            "address": client.address.to_string(),
+            "device": session.name,
+            "known_device": sign_in.device.is_some(),
+        }),
     )
     .await;
-    Ok(session_response(
+    let mut response = session_response(
         state,
         user,
         &session,
         &cookie,
-        recovery_codes,
-        recovery_codes_left,
-    ))
+        sign_in.recovery_codes,
+        sign_in.recovery_codes_left,
+        notice,
+    );
+    // Set again on every sign-in, so a device in use is never forgotten by the browser.
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        auth_cookie(state, DEVICE_COOKIE, &device_cookie, known_devices::KEEP),
+    );
+    Ok(response)
 }
 
 fn session_response(
@@ -355,6 +593,7 @@ fn session_response(
     cookie: &str,
     recovery_codes: Option<Vec<String>>,
     recovery_codes_left: Option<u64>,
+    second_factor_failures: Option<SecondFactorNotice>,
 ) -> Response {
     let body = SessionResponse {
         access_token: state.auth.tokens.access(user.id, session.id, state.now()),
@@ -364,6 +603,7 @@ fn session_response(
         user: MeResponse::from(user),
         recovery_codes,
         recovery_codes_left,
+        second_factor_failures,
     };
     let mut response = Json(body).into_response();
     let headers = response.headers_mut();
@@ -376,55 +616,148 @@ fn session_response(
 }
 
 /// Step 2: the code from the authenticator app, or a recovery code.
+///
+/// Failed attempts are counted per account, separately for every device that signed in before
+/// (by its `plenum_device` cookie) and for all other devices together: after three failures in
+/// a row each further attempt waits (15 s, doubling, up to 15 minutes); after ten, app codes are
+/// refused (`second-factor-locked`) until a recovery code is used or an admin unlocks the
+/// account. Each `mfa_token` signs in once.
 #[utoipa::path(post, path = "/api/v1/auth/totp", tag = "auth", request_body = SecondFactorRequest,
     responses(
-        (status = 200, description = "Signed in; the refresh token is set as an httpOnly cookie", body = SessionResponse),
-        (status = 401, description = "Invalid code, replayed code (`totp-replayed`) or expired step-1 token", body = crate::Problem),
-        (status = 429, description = "Too many attempts", body = crate::Problem),
+        (status = 200, description = "Signed in; the refresh token is set as an httpOnly cookie, the known-device cookie `plenum_device` too", body = SessionResponse),
+        (status = 401, description = "Invalid code, replayed code (`totp-replayed`), expired step-1 token (`token-expired`) or one used already (`token-invalid`)", body = crate::Problem),
+        (status = 403, description = "The account must enrol a second factor first", body = crate::Problem),
+        (status = 423, description = "Too many wrong codes from this device, or from new devices (`second-factor-locked`): use a recovery code, a device that signed in before, or ask an admin", body = crate::Problem),
+        (status = 429, description = "Too many attempts: wait `Retry-After` seconds", body = crate::Problem),
     ))]
 pub async fn verify_second_factor(
     State(state): State<AppState>,
     client: ClientInfo,
+    headers: HeaderMap,
     AppJson(request): AppJson<SecondFactorRequest>,
 ) -> Result<Response> {
-    let (claims, user) = pending_user(&state, &request.mfa_token).await?;
-    if claims.enrol {
+    let (pending, user) = pending_user(&state, &request.mfa_token).await?;
+    if pending.enrol {
         return Err(ApiError::Forbidden);
     }
-    rate_limit(&state, Some(user.username.as_str()), &client)?;
-    let mut left = None;
+    rate_limit(&state, None, &client)?;
+    let kind = match (&request.code, &request.recovery_code) {
+        (Some(_), _) => SecondFactorKind::Code,
+        (None, Some(_)) => SecondFactorKind::RecoveryCode,
+        (None, None) => return Err(ApiError::InvalidCredentials),
+    };
+    let device = known_device(&state, &headers, user.id).await?;
+    let bucket = device
+        .as_ref()
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_else(|| second_factor_guards::NEW_DEVICES.to_owned());
+    let now = state.now();
+    let budget = second_factor_guards::get(&state.db, user.id, &bucket).await?;
+    match budget.verdict(kind, now) {
+        SecondFactorVerdict::Allowed => {}
+        SecondFactorVerdict::Wait(wait) => {
+            return Err(ApiError::RateLimited(
+                wait.to_std().unwrap_or(std::time::Duration::from_secs(1)),
+            ));
+        }
+        SecondFactorVerdict::Locked => return Err(ApiError::SecondFactorLocked),
+    }
+    // The attempt counts as failed from here on until it passes, so parallel guesses cannot
+    // slip past the budget.
+    if !second_factor_guards::claim(&state.db, user.id, &bucket, budget.failures, now).await? {
+        return Err(ApiError::RateLimited(std::time::Duration::from_secs(1)));
+    }
+    let txn = plenum_store::begin_write(&state.db).await?;
+    consume_pending(&txn, &pending, now).await?;
     let outcome = match (&request.code, &request.recovery_code) {
-        (Some(code), _) => check_totp(&state, &user, code).await,
+        (Some(code), _) => check_totp_in(&state, &txn, &user, code)
+            .await
+            .map(|()| None),
         (None, Some(recovery)) => {
             let hash = totp::hash_recovery_code(recovery);
-            if recovery_codes::consume(&state.db, user.id, &hash, state.now()).await? {
-                left = Some(recovery_codes::remaining(&state.db, user.id).await?);
-                record(
-                    &state,
-                    Some(user.id),
-                    "recovery_code.used",
-                    Some(user.id.to_string()),
-                    serde_json::json!({"left": left}),
-                )
-                .await;
-                Ok(())
+            if recovery_codes::consume(&txn, user.id, &hash, now).await? {
+                // The owner: every lock of the account ends.
+                second_factor_guards::reset_all(&txn, user.id).await?;
+                Ok(Some(recovery_codes::remaining(&txn, user.id).await?))
             } else {
                 Err(ApiError::InvalidCredentials)
             }
         }
         (None, None) => Err(ApiError::InvalidCredentials),
     };
-    if let Err(err) = outcome {
-        let reason = if matches!(err, ApiError::TotpReplayed) {
-            "replayed"
-        } else {
-            "invalid"
-        };
-        record(&state, Some(user.id), "login.failure", Some(user.id.to_string()),
-            serde_json::json!({"step": "second_factor", "reason": reason, "address": client.address.to_string()})).await;
-        return Err(err);
+    let left = match outcome {
+        Ok(left) => left,
+        Err(err) => {
+            // Nothing of this attempt is kept but its count: the pending login stays open.
+            drop(txn);
+            second_factor_failed(&state, &user, &client, &bucket, budget.failures + 1, &err)
+                .await?;
+            return Err(err);
+        }
+    };
+    sign_in(
+        &state,
+        txn,
+        &user,
+        &client,
+        request.device_name,
+        SignIn {
+            bucket: Some(bucket),
+            device,
+            recovery_codes: None,
+            recovery_codes_left: left,
+        },
+    )
+    .await
+}
+
+/// Books a failed second-factor attempt (the `failures`-th in a row in `bucket`): the notice for
+/// the user, the audit entry, and the lock's entry when this failure locked the bucket.
+async fn second_factor_failed(
+    state: &AppState,
+    user: &User,
+    client: &ClientInfo,
+    bucket: &str,
+    failures: u32,
+    err: &ApiError,
+) -> Result<()> {
+    second_factor_guards::failed(&state.db, user.id, bucket).await?;
+    let reason = if matches!(err, ApiError::TotpReplayed) {
+        "replayed"
+    } else {
+        "invalid"
+    };
+    let device = if bucket == second_factor_guards::NEW_DEVICES {
+        "new"
+    } else {
+        "known"
+    };
+    record(
+        state,
+        Some(user.id),
+        "login.failure",
+        Some(user.id.to_string()),
+        serde_json::json!({
+            "step": "second_factor",
+            "reason": reason,
+            "address": client.address.to_string(),
+            "device": device,
+            "failures_in_a_row": failures,
+        }),
+    )
+    .await;
+    if failures == SECOND_FACTOR_LOCK_AFTER {
+        tracing::warn!(user = %user.id, device, "second factor locked after {failures} failures");
+        record(
+            state,
+            None,
+            "second_factor.locked",
+            Some(user.id.to_string()),
+            serde_json::json!({"device": device, "bucket": bucket, "failures_in_a_row": failures}),
+        )
+        .await;
     }
-    sign_in(&state, &user, &client, request.device_name, None, left).await
+    Ok(())
 }
 
 /// First login: creates a TOTP secret and returns it with its QR code. Not active until
@@ -439,8 +772,8 @@ pub async fn begin_enrolment(
     State(state): State<AppState>,
     AppJson(request): AppJson<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>> {
-    let (claims, user) = pending_user(&state, &request.mfa_token).await?;
-    if !claims.enrol {
+    let (pending, user) = pending_user(&state, &request.mfa_token).await?;
+    if !pending.enrol {
         return Err(ApiError::Store(plenum_store::StoreError::Conflict(
             "a second factor is already set up".into(),
         )));
@@ -472,10 +805,11 @@ pub async fn begin_enrolment(
 pub async fn confirm_enrolment(
     State(state): State<AppState>,
     client: ClientInfo,
+    headers: HeaderMap,
     AppJson(request): AppJson<SecondFactorRequest>,
 ) -> Result<Response> {
-    let (claims, user) = pending_user(&state, &request.mfa_token).await?;
-    if !claims.enrol {
+    let (pending, user) = pending_user(&state, &request.mfa_token).await?;
+    if !pending.enrol {
         return Err(ApiError::Store(plenum_store::StoreError::Conflict(
             "a second factor is already set up".into(),
         )));
@@ -493,39 +827,41 @@ pub async fn confirm_enrolment(
             )));
         }
     }
-    check_totp(&state, &user, code).await?;
+    let device = known_device(&state, &headers, user.id).await?;
     let codes = totp::generate_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
     let now = state.now();
-    totp_store::enable(&state.db, user.id, now).await?;
-    recovery_codes::replace(&state.db, user.id, &hashes, now).await?;
-    record(
-        &state,
-        Some(user.id),
-        "totp.enrolled",
-        Some(user.id.to_string()),
-        serde_json::json!({}),
-    )
-    .await;
+    // One transaction: the pending login is used, the factor enabled, the recovery codes
+    // stored and the device signed in together, or none of it happens.
+    let txn = plenum_store::begin_write(&state.db).await?;
+    consume_pending(&txn, &pending, now).await?;
+    check_totp_in(&state, &txn, &user, code).await?;
+    totp_store::enable(&txn, user.id, now).await?;
+    recovery_codes::replace(&txn, user.id, &hashes, now).await?;
     sign_in(
         &state,
+        txn,
         &user,
         &client,
         request.device_name,
-        Some(codes),
-        None,
+        SignIn {
+            bucket: None,
+            device,
+            recovery_codes: Some(codes),
+            recovery_codes_left: None,
+        },
     )
     .await
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<String> {
+fn cookie_value(headers: &HeaderMap, cookie: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == REFRESH_COOKIE)
+        .find(|(name, _)| *name == cookie)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -537,7 +873,7 @@ fn cookie_value(headers: &HeaderMap) -> Option<String> {
         (status = 401, description = "Missing, expired or reused refresh token", body = crate::Problem),
     ))]
 pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let value = cookie_value(&headers).ok_or(ApiError::RefreshInvalid)?;
+    let value = cookie_value(&headers, REFRESH_COOKIE).ok_or(ApiError::RefreshInvalid)?;
     let (id, secret) = value.split_once('.').ok_or(ApiError::RefreshInvalid)?;
     let id: DeviceSessionId = id.parse().map_err(|_| ApiError::RefreshInvalid)?;
     let session = sessions::get(&state.db, id)
@@ -581,6 +917,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Resul
         &user,
         &session,
         &format!("{id}.{new_secret}"),
+        None,
         None,
         None,
     ))

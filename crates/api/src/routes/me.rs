@@ -8,13 +8,13 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use plenum_domain::DeviceSessionId;
 use plenum_store::TransactionTrait;
-use plenum_store::auth::{calendar_feeds, recovery_codes, sessions};
+use plenum_store::auth::{calendar_feeds, recovery_codes, second_factor_guards, sessions};
 use plenum_store::repo;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::{MeResponse, check_totp, random_token, record, sha256_hex};
+use super::auth::{MeResponse, SecondFactorStatus, check_totp, random_token, record, sha256_hex};
 use super::oparl::{OparlError, Origin};
 use crate::auth::password::{check_password_rules, hash_password, verify_password_sync};
 use crate::auth::{AuthUser, ClientInfo};
@@ -40,6 +40,8 @@ pub struct ProfileResponse {
     #[serde(flatten)]
     pub user: MeResponse,
     pub recovery_codes_left: u64,
+    /// Failed second-factor attempts on this account right now, and whether it is locked.
+    pub second_factor: SecondFactorStatus,
 }
 
 /// The signed-in user.
@@ -49,9 +51,11 @@ pub async fn get_me(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<Json<ProfileResponse>> {
+    let guards = second_factor_guards::list_by_user(&state.db, auth.user.id).await?;
     Ok(Json(ProfileResponse {
         user: MeResponse::from(&auth.user),
         recovery_codes_left: recovery_codes::remaining(&state.db, auth.user.id).await?,
+        second_factor: SecondFactorStatus::of(&guards),
     }))
 }
 

@@ -37,6 +37,7 @@ use crate::AppState;
         super::admin::create_setup_link,
         super::admin::revoke_sessions,
         super::admin::reset_second_factor,
+        super::admin::unlock_second_factor,
         super::live::issue_ticket,
         super::live::get_live,
         super::live::get_events,
