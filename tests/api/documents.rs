@@ -340,6 +340,29 @@ async fn the_public_portal_shows_public_things_only(#[case] backend: Backend) {
     }
     assert_eq!(app.get("/api/v1/public/papers?page=0").await.status(), 422);
     assert_eq!(app.get("/api/v1/public/papers?page=x").await.status(), 400);
+    // Past what the database takes as an offset: a problem document, not a dropped connection.
+    for huge in ["1000001", "9223372036854775807", "9223372036854775808"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/public/papers?page={huge}")))
+            .send()
+            .await
+            .expect("an answer, not a dropped connection");
+        assert!(
+            response.status().is_client_error(),
+            "page={huge}: {}",
+            response.status()
+        );
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "page={huge}"
+        );
+    }
+    assert_eq!(
+        app.get("/api/v1/public/papers?page=1000000").await.status(),
+        200
+    );
     let beyond = json_of(app.get("/api/v1/public/papers?page=99").await).await;
     assert_eq!(beyond["data"], json!([]));
     app.stop().await;
