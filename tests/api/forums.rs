@@ -274,6 +274,11 @@ async fn a_fraction_forum_is_for_its_members_only(#[case] backend: Backend) {
     );
     assert!(detail["posts"][1]["deleted"].is_string());
     assert_eq!(detail["posts"][1]["body"], "");
+    // Once deleted, the post is gone for editing, deleting and its history alike.
+    for (method, path) in [(Method::GET, &post_history), (Method::DELETE, &post_path)] {
+        let (status, _) = call(&app, method.clone(), path, &f.bu_chair, None, None).await;
+        assert_eq!(status, 404, "{method} {path} of a deleted post");
+    }
 
     // Size limits.
     let (status, _) = call(

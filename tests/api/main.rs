@@ -6,6 +6,7 @@ mod auth;
 mod calendar;
 mod clerk;
 mod collab;
+mod contract;
 mod demo;
 mod documents;
 mod files;

@@ -21,6 +21,7 @@ use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::Request;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -52,6 +53,7 @@ pub fn build_app(state: AppState) -> Router {
                 security_headers(hsts, request, next)
             },
         ))
+        .layer(CatchPanicLayer::custom(panic_problem))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(Level::INFO))
@@ -149,6 +151,26 @@ async fn security_headers(
         );
     }
     response
+}
+
+/// The last safety net: a handler that panics answers a 500 problem document instead of a
+/// dropped connection. No request should ever get here (the API's tests and the schemathesis run
+/// look for 5xx answers); the panic is logged with its message.
+fn panic_problem(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, status = 500, "request handler panicked");
+    Problem::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal server error",
+    )
+    .with_detail("Something went wrong on the server. It has been logged.")
+    .into_response()
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.

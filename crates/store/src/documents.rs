@@ -72,7 +72,10 @@ pub async fn public_papers(
 ) -> Result<(Vec<Paper>, bool)> {
     use paper::Column as P;
     use sea_orm::QuerySelect;
-    let offset = page.saturating_sub(1).saturating_mul(per_page);
+    // SQL offsets and limits are signed 64-bit: anything larger would make the query builder
+    // panic, so both are capped (the API rejects such pages long before).
+    let cap = |n: u64| n.min(i64::MAX as u64);
+    let offset = cap(page.saturating_sub(1).saturating_mul(per_page));
     let models = paper::Entity::find()
         .filter(P::Public.eq(true))
         .filter(P::Deleted.is_null())
@@ -80,7 +83,7 @@ pub async fn public_papers(
         .order_by_asc(P::Reference)
         .order_by_asc(P::Id)
         .offset(offset)
-        .limit(per_page + 1)
+        .limit(cap(per_page.saturating_add(1)))
         .all(db)
         .await?;
     let more = models.len() as u64 > per_page;

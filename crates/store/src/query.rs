@@ -508,7 +508,8 @@ async fn page<R: Public>(
     if let Some(t) = window.modified_until {
         cond = cond.add(R::changed(Bound::After(t)).not());
     }
-    let limit = req.limit.max(1);
+    // Callers bound the page size; the cap only keeps `limit + 1` and the casts below exact.
+    let limit = req.limit.clamp(1, u64::from(u32::MAX));
 
     let total = count::<R>(db, cond.clone()).await?;
     let mut query = R::Entity::find().filter(cond.clone());

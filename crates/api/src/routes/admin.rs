@@ -2,7 +2,7 @@
 //! user, reset a lost second factor, unlock a second factor locked by wrong codes. Admins only;
 //! the policy decides.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::auth::{MeResponse, SecondFactorStatus, new_setup_link, record};
 use crate::auth::AuthUser;
-use crate::json::AppJson;
+use crate::json::{AppJson, AppPath};
 use crate::{ApiError, AppState, Result};
 
 pub fn router() -> Router<AppState> {
@@ -183,7 +183,7 @@ pub struct SetupLinkResponse {
 pub async fn create_setup_link(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> Result<Json<SetupLinkResponse>> {
     let id = UserId::from_uuid(id);
     require(&auth, Action::Update, Resource::User { id })?;
@@ -213,11 +213,12 @@ pub struct RevokedResponse {
 /// Signs every device of the user out and revokes their personal calendar feed.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/revoke-sessions", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = RevokedResponse), (status = 404, body = crate::Problem)))]
+    responses((status = 200, body = RevokedResponse), (status = 403, body = crate::Problem),
+        (status = 404, body = crate::Problem)))]
 pub async fn revoke_sessions(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> Result<Json<RevokedResponse>> {
     let id = UserId::from_uuid(id);
     require(&auth, Action::RevokeSessions, Resource::User { id })?;
@@ -240,11 +241,11 @@ pub async fn revoke_sessions(
 /// enrols again at the next login.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/reset-second-factor", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = crate::Problem)))]
+    responses((status = 204), (status = 403, body = crate::Problem), (status = 404, body = crate::Problem)))]
 pub async fn reset_second_factor(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> Result<StatusCode> {
     let id = UserId::from_uuid(id);
     require(&auth, Action::ResetSecondFactor, Resource::User { id })?;
@@ -273,7 +274,7 @@ pub async fn reset_second_factor(
 pub async fn unlock_second_factor(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> Result<StatusCode> {
     let id = UserId::from_uuid(id);
     require(&auth, Action::ResetSecondFactor, Resource::User { id })?;

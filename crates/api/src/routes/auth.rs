@@ -197,6 +197,8 @@ pub struct EnrolResponse {
 pub struct SetupRequest {
     /// The token from the setup link.
     pub token: String,
+    /// At least 10 characters, at most 1024 bytes.
+    #[schema(min_length = 10)]
     pub password: String,
 }
 

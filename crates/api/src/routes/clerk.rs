@@ -258,7 +258,7 @@ async fn locked_meeting(
     params(("id" = Uuid, Path, description = "Meeting id"),
         ("If-Match" = String, Header, description = "The meeting's ETag")),
     responses((status = 200, body = super::documents::MeetingDetail, headers(("ETag" = String))),
-        (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
         (status = 412, body = crate::Problem), (status = 422, body = crate::Problem),
         (status = 428, body = crate::Problem)))]
 pub async fn update_meeting(
@@ -365,7 +365,7 @@ async fn transition(
     params(("id" = Uuid, Path, description = "Meeting id"),
         ("If-Match" = String, Header, description = "The meeting's ETag")),
     responses((status = 200, body = super::documents::MeetingDetail, headers(("ETag" = String))),
-        (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
         (status = 412, body = crate::Problem), (status = 428, body = crate::Problem)))]
 pub async fn invite(
     State(state): State<AppState>,
@@ -383,7 +383,7 @@ pub async fn invite(
     params(("id" = Uuid, Path, description = "Meeting id"),
         ("If-Match" = String, Header, description = "The meeting's ETag")),
     responses((status = 200, body = super::documents::MeetingDetail, headers(("ETag" = String))),
-        (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
         (status = 412, body = crate::Problem), (status = 428, body = crate::Problem)))]
 pub async fn cancel_meeting(
     State(state): State<AppState>,
@@ -412,7 +412,7 @@ pub struct AgendaItemCreate {
     params(("id" = Uuid, Path, description = "Meeting id"),
         ("If-Match" = String, Header, description = "The meeting's ETag")),
     responses((status = 201, body = super::documents::AgendaItemDetail, headers(("ETag" = String))),
-        (status = 404, body = crate::Problem), (status = 412, body = crate::Problem),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem), (status = 412, body = crate::Problem),
         (status = 422, body = crate::Problem), (status = 428, body = crate::Problem)))]
 pub async fn create_agenda_item(
     State(state): State<AppState>,
@@ -516,7 +516,7 @@ async fn locked_item(
     params(("id" = Uuid, Path, description = "Agenda item id"),
         ("If-Match" = String, Header, description = "The item's ETag")),
     responses((status = 204, description = "Deleted"),
-        (status = 404, body = crate::Problem), (status = 412, body = crate::Problem),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem), (status = 412, body = crate::Problem),
         (status = 428, body = crate::Problem)))]
 pub async fn delete_agenda_item(
     State(state): State<AppState>,

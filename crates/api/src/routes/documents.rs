@@ -896,31 +896,25 @@ pub async fn public_meeting(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page number, from 1.
+    /// Page number, from 1 to 1,000,000.
     #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
 }
 
-/// The highest page number a list accepts (50 million entries at 50 a page).
+/// The highest page number of a paged list (50 million papers): beyond it the offset is
+/// rejected, never computed.
 pub const MAX_PAGE: u64 = 1_000_000;
 
 /// Public papers, newest first, 50 per page.
 #[utoipa::path(get, path = "/api/v1/public/papers", tag = "public", params(PageQuery),
     responses((status = 200, body = PaperList),
-        (status = 400, description = "Malformed page number", body = crate::Problem),
-        (status = 422, description = "Page number out of range (1 to 1,000,000)", body = crate::Problem)))]
+        (status = 400, description = "Malformed page number, or not from 1 to 1,000,000", body = crate::Problem)))]
 pub async fn public_papers(
     State(state): State<AppState>,
     query: std::result::Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<PaperList>> {
     let Query(query) = query?;
-    let page = query.page.unwrap_or(1);
-    if !(1..=MAX_PAGE).contains(&page) {
-        return Err(ApiError::Domain(plenum_domain::DomainError::InvalidValue {
-            field: "page",
-            reason: format!("must be from 1 to {MAX_PAGE}"),
-        }));
-    }
+    let page = crate::json::bounded("page", query.page.unwrap_or(1), 1, MAX_PAGE)?;
     let (papers, more) = documents::public_papers(&state.db, page, PAPERS_PER_PAGE).await?;
     Ok(Json(PaperList {
         data: papers

@@ -13,11 +13,13 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
+use crate::json::AppPath;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::multipart::{Field, MultipartError};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -335,8 +337,10 @@ async fn release_unreferenced(state: &AppState, storage_key: &str) {
 pub async fn upload_file(
     State(state): State<AppState>,
     auth: AuthUser,
-    mut multipart: Multipart,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Response> {
+    // Not `multipart/form-data` (or no boundary): a problem document, not axum's text/plain.
+    let mut multipart = multipart.map_err(|rejection| bad_upload(rejection.body_text()))?;
     let actor = access::actor(&state, &auth.user).await?;
     let field = receiving(&state, multipart.next_field())
         .await?
@@ -450,7 +454,7 @@ pub async fn upload_file(
 pub async fn delete_file(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<StatusCode> {
     let actor = access::actor(&state, &auth.user).await?;
@@ -535,7 +539,7 @@ async fn insert_audited(
 pub async fn get_file_content(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let actor = access::actor(&state, &auth.user).await?;
@@ -560,7 +564,7 @@ pub async fn get_file_content(
     ))]
 pub async fn get_public_file_content(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let file = query::file(&state.db, FileId::from_uuid(id))

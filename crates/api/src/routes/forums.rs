@@ -1,7 +1,7 @@
 //! Organization forums: threads with posts and replies, pinned and locked by the chair, unread
 //! counts per member. Only current members of the organization see or write anything.
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
@@ -20,7 +20,7 @@ use super::collab::{
     meeting_resource, member, not_found, paper_resource, require,
 };
 use crate::auth::AuthUser;
-use crate::json::AppJson;
+use crate::json::{AppJson, AppPath, AppQuery, bounded};
 use crate::markdown;
 use crate::{AppState, Problem};
 
@@ -184,7 +184,7 @@ pub(crate) async fn post_response(
 pub async fn list_threads(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(organization): Path<Uuid>,
+    AppPath(organization): AppPath<Uuid>,
 ) -> CollabResult<Json<Vec<ThreadResponse>>> {
     let organization = OrganizationId::from_uuid(organization);
     let who = member(&state, &auth.user).await?;
@@ -260,7 +260,7 @@ async fn mentions(
 pub async fn create_thread(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(organization): Path<Uuid>,
+    AppPath(organization): AppPath<Uuid>,
     AppJson(request): AppJson<CreateThreadRequest>,
 ) -> CollabResult<impl IntoResponse> {
     let organization = OrganizationId::from_uuid(organization);
@@ -331,7 +331,7 @@ async fn visible_thread(state: &AppState, who: &Member, id: Uuid) -> CollabResul
 pub async fn get_thread(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> CollabResult<Json<ThreadDetailResponse>> {
     let who = member(&state, &auth.user).await?;
     let thread = visible_thread(&state, &who, id).await?;
@@ -376,7 +376,7 @@ pub struct CreatePostRequest {
 pub async fn create_post(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(request): AppJson<CreatePostRequest>,
 ) -> CollabResult<impl IntoResponse> {
     let who = member(&state, &auth.user).await?;
@@ -437,7 +437,7 @@ async fn moderate(state: &AppState, auth: &AuthUser, id: Uuid) -> CollabResult<(
 pub async fn pin_thread(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(request): AppJson<FlagRequest>,
 ) -> CollabResult<Json<ThreadResponse>> {
     moderate(&state, &auth, id).await?;
@@ -454,7 +454,7 @@ pub async fn pin_thread(
 pub async fn lock_thread(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(request): AppJson<FlagRequest>,
 ) -> CollabResult<Json<ThreadResponse>> {
     moderate(&state, &auth, id).await?;
@@ -493,7 +493,7 @@ pub struct UpdatePostRequest {
 pub async fn update_post(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     headers: HeaderMap,
     AppJson(request): AppJson<UpdatePostRequest>,
 ) -> CollabResult<impl IntoResponse> {
@@ -529,7 +529,7 @@ pub async fn update_post(
 pub async fn delete_post(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> CollabResult<StatusCode> {
     let who = member(&state, &auth.user).await?;
     let post = visible_post(&state, &who, id).await?;
@@ -549,17 +549,21 @@ pub struct PostRevisionResponse {
     pub edited: DateTime<Utc>,
 }
 
-/// The earlier versions of a post (empty once it is deleted).
+/// The earlier versions of a post. A deleted post has none: 404, as for editing or deleting it.
 #[utoipa::path(get, path = "/api/v1/posts/{id}/history", tag = "forums", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<PostRevisionResponse>), (status = 404, body = Problem)))]
+    responses((status = 200, body = Vec<PostRevisionResponse>),
+        (status = 404, description = "No such post, not visible, or deleted", body = Problem)))]
 pub async fn post_history(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> CollabResult<Json<Vec<PostRevisionResponse>>> {
     let who = member(&state, &auth.user).await?;
-    visible_post(&state, &who, id).await?;
+    let post = visible_post(&state, &who, id).await?;
+    if post.deleted.is_some() {
+        return Err(not_found());
+    }
     Ok(Json(
         forums::post_history(&state.db, id)
             .await?
@@ -575,8 +579,10 @@ pub async fn post_history(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// Words to find (case-insensitive substring).
+    /// Words to find (case-insensitive substring), 2 to 200 characters.
+    #[param(min_length = 2, max_length = 200)]
     pub q: String,
 }
 
@@ -590,15 +596,16 @@ pub struct PostHit {
 /// Searches the posts in the caller's forums.
 #[utoipa::path(get, path = "/api/v1/forums/search", tag = "forums", security(("bearer" = [])),
     params(SearchQuery),
-    responses((status = 200, body = Vec<PostHit>), (status = 422, body = Problem)))]
+    responses((status = 200, body = Vec<PostHit>), (status = 400, description = "`q` shorter than 2 or longer than 200 characters", body = Problem)))]
 pub async fn search_posts(
     State(state): State<AppState>,
     auth: AuthUser,
-    Query(query): Query<SearchQuery>,
+    AppQuery(query): AppQuery<SearchQuery>,
 ) -> CollabResult<Json<Vec<PostHit>>> {
+    bounded("the length of q", query.q.chars().count(), 2, 200)?;
     let q = query.q.trim();
-    if q.chars().count() < 2 || q.chars().count() > 200 {
-        return Err(invalid("q", "between 2 and 200 characters"));
+    if q.is_empty() {
+        return Ok(Json(Vec::new()));
     }
     let who = member(&state, &auth.user).await?;
     if who.person.is_none() {

@@ -9,8 +9,9 @@
 
 use std::collections::HashMap;
 
+use crate::json::AppPath;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -103,7 +104,7 @@ pub async fn get_meetings_ics(
     ))]
 pub async fn get_personal_ics(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    AppPath(file): AppPath<String>,
     origin: std::result::Result<Origin, OparlError>,
 ) -> Response {
     let origin = origin.ok().map(|Origin(origin)| origin);

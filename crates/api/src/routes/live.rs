@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::json::AppJson;
+use crate::json::{AppJson, AppPath, AppQuery, bounded};
 use crate::live::view::{self, Viewer};
 use crate::live::{Broadcast, LiveFailure, MeetingHandle, TICKET_TTL};
 use crate::{ApiError, AppState, Problem, Result};
@@ -232,12 +232,13 @@ async fn optional_user(state: &AppState, headers: &HeaderMap) -> Result<Option<A
 
 /// The live state of a meeting as this viewer may see it.
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/live", tag = "live",
+    security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Meeting id")),
     responses((status = 200, description = "Snapshot with its sequence number"), (status = 404, body = Problem)))]
 pub async fn get_live(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> Result<Json<serde_json::Value>> {
     let user = optional_user(&state, &headers).await?;
     let handle = meeting_handle(&state, id).await?;
@@ -250,23 +251,30 @@ pub async fn get_live(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
-    /// Return events after this sequence number.
+    /// Return events after this sequence number (0 to 2^53 − 1).
     #[serde(default)]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     pub after: u64,
 }
 
+/// The largest sequence number a client may name: 2^53 − 1, exact in JSON numbers everywhere.
+pub const MAX_SEQ: u64 = 9_007_199_254_740_991;
+
 /// Events after a sequence number (what a reconnecting client missed).
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/live/events", tag = "live",
+    security((), ("bearer" = [])),
     params(("id" = Uuid, Path), EventsQuery),
     responses((status = 200, description = "Missed events, in order"), (status = 404, body = Problem)))]
 pub async fn get_events(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
-    Query(query): Query<EventsQuery>,
+    AppPath(id): AppPath<Uuid>,
+    AppQuery(query): AppQuery<EventsQuery>,
 ) -> Result<Json<serde_json::Value>> {
     let user = optional_user(&state, &headers).await?;
+    bounded("after", query.after, 0, MAX_SEQ)?;
     let handle = meeting_handle(&state, id).await?;
     let (seq, live) = handle.snapshot().await.map_err(ApiError::Live)?;
     let viewer = match &user {
@@ -313,7 +321,7 @@ pub struct CommandRequest {
 pub async fn post_command(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(request): AppJson<CommandRequest>,
 ) -> Result<Json<serde_json::Value>> {
     let handle = meeting_handle(&state, id).await?;
@@ -371,7 +379,7 @@ fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
 /// ticket (public view only). Origin checked, authenticated before the upgrade.
 pub async fn live_socket(
     State(state): State<AppState>,
-    Query(query): Query<SocketQuery>,
+    AppQuery(query): AppQuery<SocketQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response> {

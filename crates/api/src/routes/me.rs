@@ -1,6 +1,6 @@
 //! The signed-in user: profile, password change, device sessions, the personal calendar feed.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -18,7 +18,7 @@ use super::auth::{MeResponse, SecondFactorStatus, check_totp, random_token, reco
 use super::oparl::{OparlError, Origin};
 use crate::auth::password::{check_password_rules, hash_password, verify_password_sync};
 use crate::auth::{AuthUser, ClientInfo};
-use crate::json::AppJson;
+use crate::json::{AppJson, AppPath};
 use crate::{ApiError, AppState, Result};
 
 pub fn router() -> Router<AppState> {
@@ -62,6 +62,8 @@ pub async fn get_me(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordChangeRequest {
     pub current_password: String,
+    /// At least 10 characters, at most 1024 bytes.
+    #[schema(min_length = 10)]
     pub new_password: String,
     /// A current code from the authenticator app.
     pub code: String,
@@ -75,6 +77,7 @@ pub struct PasswordChangeRequest {
         (status = 204, description = "Password changed; other devices signed out"),
         (status = 401, description = "Wrong password or code", body = crate::Problem),
         (status = 422, description = "New password too short or too long", body = crate::Problem),
+        (status = 429, description = "Too many wrong passwords or codes (`rate-limited`)", body = crate::Problem),
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
@@ -167,7 +170,7 @@ pub async fn list_devices(
 pub async fn revoke_device(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> Result<StatusCode> {
     let id = DeviceSessionId::from_uuid(id);
     let session = sessions::get(&state.db, id)

@@ -1,7 +1,7 @@
 //! Notes on papers, agenda items and files: private by default, or shared with an organization
 //! the author belongs to. Markdown in, sanitised HTML out; every edit kept.
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -20,7 +20,7 @@ use super::collab::{
     member, not_found, paper_resource, require,
 };
 use crate::auth::AuthUser;
-use crate::json::AppJson;
+use crate::json::{AppJson, AppPath, AppQuery, bounded};
 use crate::markdown;
 use crate::{AppState, Problem};
 
@@ -126,6 +126,7 @@ async fn visible_note(state: &AppState, who: &Member, id: Uuid) -> CollabResult<
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TargetQuery {
     pub paper_id: Option<Uuid>,
     pub agenda_item_id: Option<Uuid>,
@@ -173,11 +174,12 @@ async fn respond_all(state: &AppState, who: &Member, list: Vec<Note>) -> Vec<Not
 /// The caller's own notes on a paper, agenda item or file, and the notes shared with them.
 #[utoipa::path(get, path = "/api/v1/notes", tag = "notes", security(("bearer" = [])),
     params(TargetQuery),
-    responses((status = 200, body = Vec<NoteResponse>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Vec<NoteResponse>), (status = 404, body = Problem),
+        (status = 422, description = "Not exactly one of `paper_id`, `agenda_item_id`, `file_id`", body = Problem)))]
 pub async fn list_notes(
     State(state): State<AppState>,
     auth: AuthUser,
-    Query(query): Query<TargetQuery>,
+    AppQuery(query): AppQuery<TargetQuery>,
 ) -> CollabResult<Json<Vec<NoteResponse>>> {
     let who = member(&state, &auth.user).await?;
     let target = target(&state, &who, &query).await?;
@@ -204,23 +206,31 @@ pub async fn my_notes(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// Words to find (case-insensitive substring).
+    /// Words to find (case-insensitive substring), 2 to 200 characters.
+    #[param(min_length = 2, max_length = 200)]
     pub q: String,
 }
 
 /// Searches the notes the caller may see.
 #[utoipa::path(get, path = "/api/v1/notes/search", tag = "notes", security(("bearer" = [])),
     params(SearchQuery),
-    responses((status = 200, body = Vec<NoteResponse>), (status = 422, body = Problem)))]
+    responses((status = 200, body = Vec<NoteResponse>), (status = 400, description = "`q` shorter than 2 or longer than 200 characters", body = Problem)))]
 pub async fn search_notes(
     State(state): State<AppState>,
     auth: AuthUser,
-    Query(query): Query<SearchQuery>,
+    AppQuery(query): AppQuery<SearchQuery>,
 ) -> CollabResult<Json<Vec<NoteResponse>>> {
+    bounded(
+        "the length of q",
+        query.q.chars().count(),
+        2,
+        MAX_TITLE_QUERY,
+    )?;
     let q = query.q.trim();
-    if q.chars().count() < 2 || q.chars().count() > MAX_TITLE_QUERY {
-        return Err(invalid("q", "between 2 and 200 characters"));
+    if q.is_empty() {
+        return Ok(Json(Vec::new()));
     }
     let who = member(&state, &auth.user).await?;
     let Some(person) = who.person else {
@@ -325,7 +335,7 @@ pub async fn create_note(
 pub async fn get_note(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> CollabResult<impl IntoResponse> {
     let who = member(&state, &auth.user).await?;
     let note = visible_note(&state, &who, id).await?;
@@ -362,7 +372,7 @@ pub struct UpdateNoteRequest {
 pub async fn update_note(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     headers: HeaderMap,
     AppJson(request): AppJson<UpdateNoteRequest>,
 ) -> CollabResult<impl IntoResponse> {
@@ -404,7 +414,7 @@ pub async fn update_note(
 pub async fn delete_note(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     headers: HeaderMap,
 ) -> CollabResult<StatusCode> {
     let who = member(&state, &auth.user).await?;
@@ -434,7 +444,7 @@ pub struct NoteRevisionResponse {
 pub async fn note_history(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> CollabResult<Json<Vec<NoteRevisionResponse>>> {
     let who = member(&state, &auth.user).await?;
     let note = visible_note(&state, &who, id).await?;

@@ -99,7 +99,7 @@ use crate::AppState;
         super::search::search_member,
         super::search::search_public,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     components(schemas(crate::Problem)),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
@@ -136,6 +136,126 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Responses every operation of a kind can give, added where the annotation does not name them,
+/// so the document lists every status code the server can answer:
+///
+/// - every operation: 408 (the request deadline), 500 and 503 (the database is unreachable);
+/// - with path parameters: 400 `invalid-path` and 404;
+/// - with query parameters: 400 `invalid-query`;
+/// - with a JSON body: 400, 413, 415 and 422 (`invalid-body`: syntax, size, media type, shape);
+/// - behind the bearer token: 401.
+///
+/// Every response whose body is a [`crate::Problem`] is declared as `application/problem+json`,
+/// the media type the server sends.
+struct CommonResponses;
+
+impl CommonResponses {
+    fn add(operation: &mut utoipa::openapi::path::Operation) {
+        use utoipa::openapi::path::ParameterIn;
+        let params = operation.parameters.as_deref().unwrap_or_default();
+        let has_path = params
+            .iter()
+            .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+        let has_query = params
+            .iter()
+            .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+        let has_json_body = operation
+            .request_body
+            .as_ref()
+            .is_some_and(|body| body.content.contains_key("application/json"));
+        let bearer = operation
+            .security
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok())
+            .is_some_and(|s| s.to_string().contains("\"bearer\""));
+
+        let mut wanted: Vec<(&str, &str)> = vec![
+            ("408", "The request took too long"),
+            ("500", "Internal server error"),
+            ("503", "The database is unavailable; retry later"),
+        ];
+        if has_path {
+            wanted.push(("400", "Malformed path parameter"));
+            wanted.push(("404", "Not found"));
+        }
+        if has_query {
+            wanted.push(("400", "Malformed or out-of-range query parameter"));
+        }
+        if has_json_body {
+            wanted.push(("400", "Malformed JSON body"));
+            wanted.push(("413", "Body too large"));
+            wanted.push(("415", "Body is not `application/json`"));
+            wanted.push((
+                "422",
+                "Body does not have the expected shape, or breaks a rule",
+            ));
+        }
+        if bearer {
+            wanted.push(("401", "Not signed in, or the token is invalid or expired"));
+        }
+        let responses = &mut operation.responses.responses;
+        for (status, description) in wanted {
+            responses
+                .entry(status.to_owned())
+                .or_insert_with(|| problem_response(description).into());
+        }
+        for response in responses.values_mut() {
+            if let utoipa::openapi::RefOr::T(response) = response {
+                problem_media_type(response);
+            }
+        }
+    }
+}
+
+/// A response with a problem document.
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+/// The media type of problem documents (RFC 9457).
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Declares a `Problem` body as `application/problem+json` instead of `application/json`.
+fn problem_media_type(response: &mut utoipa::openapi::Response) {
+    let is_problem = response.content.get("application/json").is_some_and(|c| {
+        matches!(&c.schema, Some(utoipa::openapi::RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"))
+    });
+    if is_problem && let Some(content) = response.content.shift_remove("application/json") {
+        response.content.insert(PROBLEM_JSON.to_owned(), content);
+    }
+}
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                CommonResponses::add(operation);
+            }
+        }
     }
 }
 

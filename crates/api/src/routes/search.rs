@@ -6,7 +6,7 @@
 //! never reveals anything the caller could not open. Snippets are plain text; matches are marked
 //! by `highlights`, never by markup.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use plenum_domain::{AccessDecision, Action, Actor, Resource, authorize};
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::access::{self, Attachment};
 use crate::auth::AuthUser;
+use crate::json::{AppQuery, bounded};
 use crate::{AppState, Result};
 
 pub fn router() -> Router<AppState> {
@@ -28,14 +29,19 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The words to look for; each also matches as a word prefix ("Haushalt" finds
-    /// "Haushaltssatzung").
+    /// "Haushaltssatzung"). Only the first 200 characters count.
     #[serde(default)]
     q: String,
-    /// Most hits to return (1–50, default 20).
+    /// Most hits to return (1–50, default 20); other numbers are rejected.
+    #[param(minimum = 1, maximum = 50)]
     limit: Option<u32>,
 }
+
+/// Most hits one search returns.
+pub const MAX_LIMIT: u32 = 50;
 
 /// One hit.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -70,7 +76,7 @@ pub struct SearchResults {
 pub async fn search_member(
     State(state): State<AppState>,
     auth: AuthUser,
-    Query(params): Query<SearchParams>,
+    AppQuery(params): AppQuery<SearchParams>,
 ) -> Result<Json<SearchResults>> {
     let actor = access::actor(&state, &auth.user).await?;
     run(&state, &actor, &params).await
@@ -81,7 +87,7 @@ pub async fn search_member(
     responses((status = 200, description = "Public hits, best first", body = SearchResults)))]
 pub async fn search_public(
     State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
+    AppQuery(params): AppQuery<SearchParams>,
 ) -> Result<Json<SearchResults>> {
     run(&state, &Actor::anonymous(), &params).await
 }
@@ -94,7 +100,7 @@ async fn run(
     actor: &Actor,
     params: &SearchParams,
 ) -> Result<Json<SearchResults>> {
-    let limit = params.limit.unwrap_or(20).clamp(1, 50) as usize;
+    let limit = bounded("limit", params.limit.unwrap_or(20), 1, MAX_LIMIT)? as usize;
     let query: String = params.q.chars().take(200).collect();
     let words = search::query_words(&query);
     let candidates = search::search(&state.db, &query, limit as u64 * OVERFETCH + 20).await?;

@@ -19,7 +19,7 @@ mod render;
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -30,7 +30,7 @@ use tower_http::cors::{Any, CorsLayer};
 use uuid::Uuid;
 
 use crate::{AppState, Problem};
-pub use params::{Base, OparlError, Origin};
+pub use params::{Base, OparlError, OparlPath, Origin};
 use params::{ListQuery, RawListQuery, oparl_problem};
 pub use render::date_time;
 use render::{Ctx, Kind};
@@ -132,17 +132,19 @@ pub async fn get_bodies(
 #[allow(dead_code)]
 pub struct ListFilters {
     /// Only objects created at or after this date-time (e.g. `2026-01-31T18:00:00+01:00`).
-    created_since: Option<String>,
+    created_since: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Only objects created at or before this date-time.
-    created_until: Option<String>,
+    created_until: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Only objects modified at or after this date-time; deleted objects are listed as tombstones.
-    modified_since: Option<String>,
+    modified_since: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Only objects modified at or before this date-time.
-    modified_until: Option<String>,
-    /// Objects per page (1–500, default 100).
+    modified_until: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Objects per page (default 100). OParl lets a server serve fewer than asked: more than
+    /// 500 is served as 500.
+    #[param(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
     limit: Option<u64>,
     /// Paging cursor, taken from `links.next`.
-    after: Option<String>,
+    after: Option<Uuid>,
     /// `true` leaves out embedded lists (OParl's `omit_internal`).
     omit_internal: Option<bool>,
 }
@@ -181,7 +183,7 @@ fn list_response<T>(
 pub async fn get_body_list(
     State(state): State<AppState>,
     Base(base): Base,
-    Path((id, list_name)): Path<(String, String)>,
+    OparlPath((id, list_name)): OparlPath<(String, String)>,
     params: ListParams,
 ) -> Result<Response> {
     let body_id = BodyId::from_uuid(parse_id(&id)?);
@@ -248,7 +250,7 @@ pub async fn get_body_list(
 pub async fn get_organization_meetings(
     State(state): State<AppState>,
     Base(base): Base,
-    Path(id): Path<String>,
+    OparlPath(id): OparlPath<String>,
     params: ListParams,
 ) -> Result<Response> {
     let organization = OrganizationId::from_uuid(parse_id(&id)?);
@@ -282,7 +284,7 @@ pub async fn get_organization_meetings(
 pub async fn get_object(
     State(state): State<AppState>,
     Base(base): Base,
-    Path((kind, id)): Path<(String, String)>,
+    OparlPath((kind, id)): OparlPath<(String, String)>,
 ) -> Result<Response> {
     let kind = Kind::from_path(&kind).ok_or_else(OparlError::not_found)?;
     let id = parse_id(&id)?;
@@ -347,7 +349,7 @@ pub async fn get_object(
     ))]
 pub async fn get_file_access(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    OparlPath(id): OparlPath<String>,
     request: Request,
 ) -> Result<Response> {
     serve_file(&state, &id, request, "inline").await
@@ -363,7 +365,7 @@ pub async fn get_file_access(
     ))]
 pub async fn get_file_download(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    OparlPath(id): OparlPath<String>,
     request: Request,
 ) -> Result<Response> {
     serve_file(&state, &id, request, "attachment").await

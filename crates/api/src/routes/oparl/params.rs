@@ -2,7 +2,7 @@
 //! the error documents OParl clients get.
 
 use axum::extract::FromRequestParts;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -43,6 +43,18 @@ impl From<StoreError> for OparlError {
     }
 }
 
+impl From<PathRejection> for OparlError {
+    fn from(rejection: PathRejection) -> Self {
+        OparlError::Api(ApiError::Path(rejection))
+    }
+}
+
+/// Path parameters whose rejection (e.g. a segment that is not UTF-8 once decoded) is an OParl
+/// problem document, never axum's `text/plain`.
+#[derive(Debug, Clone, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(OparlError))]
+pub struct OparlPath<T>(pub T);
+
 impl OparlError {
     pub fn not_found() -> Self {
         OparlError::Api(ApiError::NotFound)
@@ -71,7 +83,9 @@ impl IntoResponse for OparlError {
                     ApiError::NotFound | ApiError::Store(StoreError::NotFound { .. }) => {
                         "Das angeforderte Objekt existiert nicht."
                     }
-                    ApiError::Query(_) => "Die Anfrage enthält einen ungültigen Parameter.",
+                    ApiError::Query(_) | ApiError::Path(_) => {
+                        "Die Anfrage enthält einen ungültigen Parameter."
+                    }
                     _ => "Der Server kann die Anfrage gerade nicht beantworten.",
                 };
                 let problem = err.problem();
@@ -178,6 +192,19 @@ pub struct ListQuery {
     pub omit_internal: bool,
 }
 
+/// OParl's `limit`: a whole number from 1 to 2^63 − 1 (the OpenAPI document's `int64`). OParl
+/// lets a server serve fewer objects per page than asked, so more than [`MAX_LIMIT`] is served
+/// as [`MAX_LIMIT`], as the document says; anything else is rejected.
+fn parse_limit(text: &str) -> Result<u64, OparlError> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 && !text.trim().starts_with('+') => Ok((n as u64).min(MAX_LIMIT)),
+        _ => Err(OparlError::InvalidQuery(format!(
+            "limit must be a whole number from 1 to 9223372036854775807 (more than {MAX_LIMIT} \
+             is served as {MAX_LIMIT}), not {text:?}"
+        ))),
+    }
+}
+
 /// A `+` sent unencoded arrives as a space; this takes it back.
 fn repair_time(raw: &str) -> String {
     raw.trim().replace(' ', "+")
@@ -220,14 +247,7 @@ impl ListQuery {
         .map(|value| value.map(|v| repair_time(&v)));
         let asked_limit = match raw.limit.as_deref() {
             None => None,
-            Some(text) => match text.trim().parse::<u64>() {
-                Ok(n) if n >= 1 => Some(n),
-                _ => {
-                    return Err(OparlError::InvalidQuery(format!(
-                        "limit must be a whole number from 1 to {MAX_LIMIT}, not {text:?}"
-                    )));
-                }
-            },
+            Some(text) => Some(parse_limit(text)?),
         };
         let after = match raw.after.as_deref() {
             None => None,
@@ -235,10 +255,15 @@ impl ListQuery {
                 OparlError::InvalidQuery(format!("after must be an id from a link, not {text:?}"))
             })?),
         };
-        let omit_internal = raw
-            .omit_internal
-            .as_deref()
-            .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+        let omit_internal = match raw.omit_internal.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(OparlError::InvalidQuery(format!(
+                    "omit_internal must be true or false, not {other:?}"
+                )));
+            }
+        };
         Ok(ListQuery {
             window,
             window_text,
@@ -352,6 +377,25 @@ mod tests {
         assert_eq!(a, c);
         assert!(parse_time("x", "yesterday").is_err());
         assert!(parse_time("x", "2026-01-31").is_err());
+    }
+
+    #[test]
+    fn limits_from_one_and_huge_ones_capped() {
+        assert_eq!(parse_limit("7").unwrap(), 7);
+        assert_eq!(parse_limit("501").unwrap(), MAX_LIMIT);
+        assert_eq!(parse_limit("9223372036854775807").unwrap(), MAX_LIMIT);
+        for bad in [
+            "0",
+            "00",
+            "-1",
+            "+5",
+            "",
+            "many",
+            "1.5",
+            "9223372036854775808",
+        ] {
+            assert!(parse_limit(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
