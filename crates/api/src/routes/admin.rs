@@ -270,7 +270,8 @@ pub async fn reset_second_factor(
 /// starts afresh. The factor itself and the signed-in devices stay.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/unlock-second-factor", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Unlocked"), (status = 404, body = crate::Problem)))]
+    responses((status = 204, description = "Unlocked"), (status = 403, body = crate::Problem),
+        (status = 404, body = crate::Problem)))]
 pub async fn unlock_second_factor(
     State(state): State<AppState>,
     auth: AuthUser,
