@@ -23,6 +23,7 @@ const SHELL = [
   "/js/live/common.js",
   "/js/live/member.js",
   "/js/live/chair.js",
+  "/js/live/chair-tools.js",
   "/js/live/display.js",
 ];
 

@@ -49,6 +49,24 @@ async function checkA11y(page, name) {
   assert.equal(violations.length, 0, `${name}: ${formatViolations(violations)}`);
 }
 
+/**
+ * Opens the chair's newest draft poll. The demo council has far fewer members checked in than
+ * its quorum, so the console first asks, naming the count; nothing opens before the answer.
+ */
+async function openBelowQuorum(c, { shot = null } = {}) {
+  await c.getByTestId("open-poll").click();
+  const dialog = c.getByTestId("quorum-dialog");
+  await dialog.waitFor();
+  assert.match(await dialog.innerText(), /Nicht beschlussfähig: \d+ von \d+ anwesend, nötig \d+/);
+  assert.equal(await c.locator("[data-poll].live-poll-open").count(), 0, "nothing opened before the answer");
+  if (shot) {
+    await screenshot(c, shot);
+    await checkA11y(c, "chair (quorum dialog)");
+  }
+  await dialog.getByTestId("dialog-confirm").click();
+  await c.locator("[data-poll].live-poll-open").waitFor();
+}
+
 describe("live session", { timeout: 240_000 }, () => {
   before(async () => {
     server = await startServer();
@@ -70,7 +88,13 @@ describe("live session", { timeout: 240_000 }, () => {
     await go(c, `#/meetings/${MEETING}/chair`);
     await c.getByRole("heading", { level: 1 }).waitFor();
     await c.locator(".live-conn-ok").waitFor();
+    // The demo meeting is scheduled weeks ahead: the console asks before opening it today.
     await c.getByTestId("start-meeting").click();
+    const otherDay = c.getByTestId("other-day-dialog");
+    await otherDay.waitFor();
+    assert.match(await otherDay.innerText(), /angesetzt/);
+    await screenshot(c, "live-chair-other-day");
+    await otherDay.getByTestId("dialog-confirm").click();
     await c.getByText("Sitzung läuft").first().waitFor();
     await c.locator("li", { hasText: "Ö 2" }).getByRole("button", { name: "Aufrufen" }).click();
     await c.locator("li.live-current", { hasText: "Ö 2" }).waitFor();
@@ -89,8 +113,15 @@ describe("live session", { timeout: 240_000 }, () => {
 
     await c.locator("#c-title").fill("Beschlussvorschlag der Verwaltung");
     await c.locator("#c-kind").selectOption("named");
+    // The item picker preselects the current item.
+    assert.equal(await c.getByTestId("poll-item").locator("option:checked").innerText(), await c.locator("li.live-current .live-list-name").innerText());
     await c.getByTestId("create-poll").click();
+    // Going back leaves the poll a draft.
     await c.getByTestId("open-poll").click();
+    await c.getByTestId("quorum-dialog").getByTestId("dialog-cancel").click();
+    await c.getByTestId("quorum-dialog").waitFor({ state: "detached" });
+    assert.equal(await c.locator("[data-poll].live-poll-draft").count(), 1);
+    await openBelowQuorum(c, { shot: "live-chair-quorum-dialog" });
     await c.getByTestId("chair-progress").filter({ hasText: "0 von 3 haben abgestimmt" }).waitFor();
     await display.page.getByTestId("display-progress").filter({ hasText: "0 von 3 haben abgestimmt" }).waitFor();
     await screenshot(display.page, "live-display-poll-open");
@@ -133,7 +164,7 @@ describe("live session", { timeout: 240_000 }, () => {
     await c.locator("#c-title").fill("Änderungsantrag der Fraktion");
     await c.locator("#c-kind").selectOption("open");
     await c.getByTestId("create-poll").click();
-    await c.getByTestId("open-poll").click();
+    await openBelowQuorum(c);
     await a.page.locator('[data-choice="yes"]').waitFor();
 
     // Member A votes, then loses the network.
@@ -181,13 +212,65 @@ describe("live session", { timeout: 240_000 }, () => {
     await c.getByRole("button", { name: "Nächste Wortmeldung aufrufen" }).click();
     await display.page.locator(".display-speaker-name", { hasText: "Anna Hartmann" }).waitFor();
     await a.page.getByText(/Es spricht: ?Anna Hartmann/).waitFor();
+    // The speaking-time clock runs from the call, against the limit (5 minutes by default).
+    await c.getByTestId("speaking-clock").filter({ hasText: /Redezeit 0:0\d von 5:00/ }).waitFor();
+    await display.page.getByTestId("speaking-clock").filter({ hasText: /Redezeit 0:0\d von 5:00/ }).waitFor();
     await screenshot(display.page, "live-display-speaker");
+    await screenshot(c, "live-chair-speaking-clock");
     await c.getByRole("button", { name: "Redebeitrag beenden" }).click();
     await display.page.locator(".display-speaker-name").waitFor({ state: "detached" });
     // "Show on display": the chair puts the first (adopted) vote back on the room display.
     await c.locator("[data-poll]", { hasText: "Beschlussvorschlag der Verwaltung" }).getByTestId("show-on-display").click();
     await display.page.locator(".display-poll-title", { hasText: "Beschlussvorschlag der Verwaltung" }).waitFor();
     await display.page.locator(".live-outcome", { hasText: "Angenommen" }).waitFor();
+  });
+
+  test("discarding a vote needs a confirmation and a reason, which members and the display see", async () => {
+    const c = chair.page;
+    await c.locator("#c-title").fill("Versehentlich angelegt");
+    await c.locator("#c-kind").selectOption("open");
+    await c.getByTestId("create-poll").click();
+    await openBelowQuorum(c);
+    const card = c.locator("[data-poll].live-poll-open", { hasText: "Versehentlich angelegt" });
+    await card.getByTestId("discard-poll").click();
+    const dialog = c.getByTestId("discard-dialog");
+    await dialog.waitFor();
+    // Without a reason nothing is sent.
+    await dialog.getByTestId("dialog-confirm").click();
+    await dialog.getByText("Bitte einen Grund angeben.").waitFor();
+    assert.equal(await card.count(), 1, "still open");
+    await checkA11y(c, "chair (discard dialog)");
+    // Going back keeps the poll open.
+    await dialog.getByTestId("dialog-cancel").click();
+    await dialog.waitFor({ state: "detached" });
+    assert.equal(await card.count(), 1, "still open after going back");
+    await card.getByTestId("discard-poll").click();
+    await c.getByTestId("dialog-reason").fill("Falsche Vorlage aufgerufen");
+    await screenshot(c, "live-chair-discard-dialog");
+    await c.getByTestId("discard-dialog").getByTestId("dialog-confirm").click();
+    await card.waitFor({ state: "detached" });
+    const line = "Abstimmung verworfen: Versehentlich angelegt – Grund: Falsche Vorlage aufgerufen";
+    await members[0].page.getByTestId("poll-discarded").filter({ hasText: line }).waitFor();
+    await display.page.getByTestId("display-discarded").filter({ hasText: line }).waitFor();
+    await screenshot(members[0].page, "live-member-discarded");
+    await screenshot(display.page, "live-display-discarded");
+  });
+
+  test("a member doubts the quorum; the chair sees it at once and states it", async () => {
+    const c = chair.page;
+    const m = members[2].page;
+    await m.getByTestId("doubt-quorum").click();
+    await m.getByTestId("confirm-dialog").getByTestId("dialog-confirm").click();
+    await m.getByText("Ihr Zweifel an der Beschlussfähigkeit ist vermerkt.").waitFor();
+    await c.getByTestId("quorum-doubt").filter({ hasText: "Angezweifelt von Thomas Schneider" }).waitFor();
+    await c.getByTestId("quorum-standing").filter({ hasText: "angezweifelt" }).waitFor();
+    await screenshot(c, "live-chair-quorum-doubted");
+    // Too few are present to state a quorum; the chair states the lack of one.
+    await c.getByTestId("declare-quorate").click();
+    await c.locator(".live-error", { hasText: "Beschlussfähigkeit kann nicht festgestellt werden – zu wenige anwesend" }).waitFor();
+    await c.getByTestId("declare-not-quorate").click();
+    await c.getByTestId("quorum-doubt").waitFor({ state: "detached" });
+    await c.getByTestId("quorum-standing").filter({ hasText: "Nicht beschlussfähig" }).waitFor();
   });
 
   test("the anonymous room display shows no non-public item", async () => {
@@ -201,6 +284,10 @@ describe("live session", { timeout: 240_000 }, () => {
     await c.locator("#c-kind").selectOption("open");
     await c.getByTestId("create-poll").click();
     await c.getByTestId("open-poll").click();
+    // Declared not quorate: the console asks, saying so.
+    const dialog = c.getByTestId("quorum-dialog");
+    await dialog.getByText(/Beschlussunfähigkeit wurde festgestellt/).waitFor();
+    await dialog.getByTestId("dialog-confirm").click();
     await members[1].page.locator('[data-choice="yes"]').waitFor();
     await new Promise((r) => setTimeout(r, 300));
     const text = await shown.locator("body").innerText();

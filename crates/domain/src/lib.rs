@@ -6,6 +6,7 @@
 //! every write.
 
 mod auth;
+mod chair;
 mod error;
 mod ids;
 mod live;
@@ -16,6 +17,7 @@ mod text;
 mod voting;
 
 pub use auth::*;
+pub use chair::*;
 pub use error::DomainError;
 pub use ids::*;
 pub use live::*;

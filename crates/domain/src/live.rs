@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::{
     AgendaItemId, Choice, ElectionChoice, ElectionOutcome, ElectionRound, ElectionTally,
     MajorityRule, MeetingId, MembershipRole, OrganizationId, Outcome, PersonId, PollId, PollKind,
-    QuorumStatus, RuleSet, SpeakerEntryId, Tally, Voter, decide, decide_election, is_eligible,
-    quorum, validate_manual_tally,
+    QuorumCheck, QuorumDeclaration, QuorumDoubt, QuorumRecord, QuorumStanding, QuorumStatus,
+    RuleSet, SessionSettings, SpeakerEntryId, Tally, Voter, check_poll_quorum, decide,
+    decide_election, german_date, is_eligible, parse_reason, quorum, quorum_standing,
+    validate_manual_tally,
 };
 
 /// Attendance of one member.
@@ -163,6 +165,10 @@ pub struct PollResult {
     pub voted: u32,
     /// A tie decided by lot: the winner and how it was drawn.
     pub lot: Option<LotDraw>,
+    /// The poll opened while the count was short or the chair had declared the council not
+    /// quorate (the chair confirmed); the minutes say so.
+    #[serde(default)]
+    pub below_quorum: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,6 +211,12 @@ pub struct Poll {
     pub corrects: Option<PollId>,
     pub opened_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Opened below quorum, confirmed by the chair (see [`PollResult::below_quorum`]).
+    #[serde(default)]
+    pub below_quorum: bool,
+    /// Why the chair discarded the poll.
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
 }
 
 impl Poll {
@@ -253,6 +265,15 @@ pub struct LiveState {
     /// Sticky: someone took part remotely during this session (NKomVG § 64).
     pub anyone_remote: bool,
     pub started_at: Option<DateTime<Utc>>,
+    /// When the meeting was scheduled to begin (a start on another day needs confirmation).
+    #[serde(default)]
+    pub scheduled: Option<DateTime<Utc>>,
+    /// The chair's quorum statements and the members' doubts.
+    #[serde(default)]
+    pub quorum_record: QuorumRecord,
+    /// Repeat meeting and speaking time, as the clerk set them.
+    #[serde(default)]
+    pub settings: SessionSettings,
 }
 
 /// Who sends a command, as the API established it.
@@ -268,7 +289,11 @@ pub struct CommandActor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
-    StartMeeting,
+    StartMeeting {
+        /// Needed when today is not the scheduled day.
+        #[serde(default)]
+        confirm_other_day: bool,
+    },
     PauseMeeting,
     ResumeMeeting,
     CloseMeeting,
@@ -318,6 +343,9 @@ pub enum Command {
     },
     OpenPoll {
         poll: PollId,
+        /// Needed when the count is short or the council was declared not quorate.
+        #[serde(default)]
+        confirm_below_quorum: bool,
     },
     CastBallot {
         poll: PollId,
@@ -326,8 +354,11 @@ pub enum Command {
     ClosePoll {
         poll: PollId,
     },
+    /// Discards a draft or open poll; needs a reason, which everyone sees.
     CancelPoll {
         poll: PollId,
+        #[serde(default)]
+        reason: Option<String>,
     },
     EnterManualTally {
         poll: PollId,
@@ -344,6 +375,19 @@ pub enum Command {
     DrawLot {
         poll: PollId,
         winner: Option<u32>,
+    },
+    /// The chair states whether the council is quorate (with the current count).
+    DeclareQuorum {
+        quorate: bool,
+    },
+    /// A member doubts the quorum; the chair must state it before the next vote.
+    DoubtQuorum,
+    /// The clerk or chair sets the repeat-meeting flag and the speaking time.
+    SetSessionSettings {
+        #[serde(default)]
+        repeat_meeting: bool,
+        #[serde(default = "crate::default_speaking_time_secs")]
+        speaking_time_secs: u32,
     },
 }
 
@@ -374,6 +418,9 @@ pub enum Event {
         status: AttendanceStatus,
         at: DateTime<Utc>,
         quorum: QuorumStatus,
+        /// Where the quorum stands after the change (events of older versions have none).
+        #[serde(default)]
+        standing: Option<QuorumStanding>,
     },
     ConflictDeclared {
         item: AgendaItemId,
@@ -409,6 +456,9 @@ pub enum Event {
         eligible: Vec<PersonId>,
         ineligible: Vec<(PersonId, Ineligible)>,
         at: DateTime<Utc>,
+        /// Opened below quorum with the chair's confirmation.
+        #[serde(default)]
+        below_quorum: bool,
     },
     /// Members voted; only who and how many — never what. A command yields one voter; the
     /// meeting actor coalesces the ballots of one committed batch into a single event, so a
@@ -436,6 +486,9 @@ pub enum Event {
     PollCancelled {
         poll: PollId,
         at: DateTime<Utc>,
+        /// The chair's reason (events of older versions have none).
+        #[serde(default)]
+        reason: Option<String>,
     },
     InterimShown {
         poll: PollId,
@@ -448,6 +501,15 @@ pub enum Event {
     LotDrawn {
         poll: PollId,
         lot: LotDraw,
+    },
+    QuorumDeclared {
+        declaration: QuorumDeclaration,
+    },
+    QuorumDoubted {
+        doubt: QuorumDoubt,
+    },
+    SessionSettingsChanged {
+        settings: SessionSettings,
     },
 }
 
@@ -584,6 +646,29 @@ pub enum LiveError {
     SpeakerNotFound,
     #[error("no tie to decide by lot in this poll")]
     NoTie,
+    #[error(
+        "{present} of {statutory} voting members present, {required} needed{}; confirm to open \
+         the poll anyway",
+        if *.declared_not_quorate { ", and the council was declared not quorate" } else { "" },
+        present = .count.present_voting, statutory = .count.statutory, required = .count.required
+    )]
+    QuorumNotMet {
+        count: QuorumStatus,
+        declared_not_quorate: bool,
+    },
+    #[error("a member doubted the quorum; state the quorum before the next vote")]
+    QuorumDoubted,
+    #[error("the count is short ({present} present, {required} needed); the council cannot be declared quorate", present = .0.present_voting, required = .0.required)]
+    QuorumNotReached(QuorumStatus),
+    #[error("give a reason (1 to 500 characters) for discarding the poll")]
+    ReasonRequired,
+    #[error(
+        "the meeting is scheduled for {scheduled}, not today ({today}); confirm to start it anyway"
+    )]
+    OtherDay {
+        scheduled: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+    },
 }
 
 /// The runoff (Stichwahl) between candidates `a` and `b` of a first round.
@@ -611,6 +696,8 @@ fn runoff_poll(first: &Poll, a: u32, b: u32) -> Poll {
         corrects: None,
         opened_at: None,
         closed_at: None,
+        below_quorum: false,
+        cancel_reason: None,
     }
 }
 
@@ -631,7 +718,20 @@ impl LiveState {
             display_poll: None,
             anyone_remote: false,
             started_at: None,
+            scheduled: None,
+            quorum_record: QuorumRecord::default(),
+            settings: SessionSettings::default(),
         }
+    }
+
+    /// Where the quorum stands now (see [`crate::quorum_standing`]).
+    pub fn quorum_standing(&self) -> QuorumStanding {
+        quorum_standing(
+            self.roster.rule_set,
+            &self.quorum_record,
+            &self.quorum(),
+            &self.settings,
+        )
     }
 
     pub fn member(&self, person: PersonId) -> Option<&RosterMember> {
@@ -745,12 +845,21 @@ impl LiveState {
             })
         };
         match command {
-            Command::StartMeeting => {
+            Command::StartMeeting { confirm_other_day } => {
                 Self::require_chair(actor)?;
                 if self.status != SessionStatus::NotStarted {
                     return Err(LiveError::InvalidTransition {
                         from: self.status,
                         to: "running",
+                    });
+                }
+                if let Some(scheduled) = self.scheduled
+                    && german_date(scheduled) != german_date(now)
+                    && !confirm_other_day
+                {
+                    return Err(LiveError::OtherDay {
+                        scheduled: german_date(scheduled),
+                        today: german_date(now),
                     });
                 }
                 one(Event::MeetingStarted { at: now })
@@ -997,10 +1106,15 @@ impl LiveState {
                         corrects: *corrects,
                         opened_at: None,
                         closed_at: None,
+                        below_quorum: false,
+                        cancel_reason: None,
                     }),
                 })
             }
-            Command::OpenPoll { poll } => {
+            Command::OpenPoll {
+                poll,
+                confirm_below_quorum,
+            } => {
                 Self::require_chair(actor)?;
                 self.require_running()?;
                 let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
@@ -1051,11 +1165,26 @@ impl LiveState {
                         ineligible.push((member.person, reason));
                     }
                 }
+                let count = self.quorum();
+                let standing = self.quorum_standing();
+                let below_quorum = match check_poll_quorum(standing, &count, *confirm_below_quorum)
+                {
+                    QuorumCheck::Open { below_quorum } => below_quorum,
+                    QuorumCheck::Doubted => return Err(LiveError::QuorumDoubted),
+                    QuorumCheck::NeedsConfirmation => {
+                        return Err(LiveError::QuorumNotMet {
+                            count,
+                            declared_not_quorate: standing == QuorumStanding::NotQuorate
+                                && self.quorum_record.declared.is_some_and(|d| !d.quorate),
+                        });
+                    }
+                };
                 one(Event::PollOpened {
                     poll: *poll,
                     eligible,
                     ineligible,
                     at: now,
+                    below_quorum,
                 })
             }
             Command::CastBallot { poll, choice } => {
@@ -1137,7 +1266,7 @@ impl LiveState {
                     at: now,
                 })
             }
-            Command::CancelPoll { poll } => {
+            Command::CancelPoll { poll, reason } => {
                 Self::require_chair(actor)?;
                 let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
                 if !matches!(p.state, PollState::Draft | PollState::Open) {
@@ -1145,9 +1274,11 @@ impl LiveState {
                         "a closed poll is final; create a correction".into(),
                     ));
                 }
+                let reason = parse_reason(reason.as_deref()).ok_or(LiveError::ReasonRequired)?;
                 one(Event::PollCancelled {
                     poll: *poll,
                     at: now,
+                    reason: Some(reason),
                 })
             }
             Command::EnterManualTally { poll, tally } => {
@@ -1172,6 +1303,7 @@ impl LiveState {
                     eligible: p.eligible.len() as u32,
                     voted: tally.total_cast(),
                     lot: None,
+                    below_quorum: p.below_quorum,
                 };
                 one(Event::PollClosed {
                     poll: *poll,
@@ -1258,6 +1390,57 @@ impl LiveState {
                     },
                 })
             }
+            Command::DeclareQuorum { quorate } => {
+                Self::require_chair(actor)?;
+                if !matches!(self.status, SessionStatus::Running | SessionStatus::Paused) {
+                    return Err(LiveError::NotRunning);
+                }
+                let count = self.quorum();
+                if *quorate && !count.reached && !self.settings.repeat_meeting {
+                    return Err(LiveError::QuorumNotReached(count));
+                }
+                one(Event::QuorumDeclared {
+                    declaration: QuorumDeclaration {
+                        quorate: *quorate,
+                        count,
+                        at: now,
+                    },
+                })
+            }
+            Command::DoubtQuorum => {
+                let person = self.require_member(actor)?;
+                if !matches!(self.status, SessionStatus::Running | SessionStatus::Paused) {
+                    return Err(LiveError::NotRunning);
+                }
+                if self.quorum_record.doubts.iter().any(|d| d.person == person) {
+                    return Ok(Applied::default());
+                }
+                one(Event::QuorumDoubted {
+                    doubt: QuorumDoubt {
+                        person,
+                        count: self.quorum(),
+                        at: now,
+                    },
+                })
+            }
+            Command::SetSessionSettings {
+                repeat_meeting,
+                speaking_time_secs,
+            } => {
+                Self::require_chair(actor)?;
+                if self.status == SessionStatus::Closed {
+                    return Err(LiveError::NotRunning);
+                }
+                let settings = SessionSettings {
+                    repeat_meeting: *repeat_meeting,
+                    speaking_time_secs: *speaking_time_secs,
+                };
+                settings.validate().map_err(LiveError::Invalid)?;
+                if settings == self.settings {
+                    return Ok(Applied::default());
+                }
+                one(Event::SessionSettingsChanged { settings })
+            }
         }
     }
 
@@ -1274,12 +1457,19 @@ impl LiveState {
         {
             return Applied::default();
         }
+        let quorum = self.quorum_with(Some((person, status)));
         Applied {
             events: vec![Event::AttendanceChanged {
                 person,
                 status,
                 at: now,
-                quorum: self.quorum_with(Some((person, status))),
+                quorum,
+                standing: Some(quorum_standing(
+                    self.roster.rule_set,
+                    &self.quorum_record,
+                    &quorum,
+                    &self.settings,
+                )),
             }],
             ..Applied::default()
         }
@@ -1319,6 +1509,7 @@ impl LiveState {
             eligible,
             voted: 0,
             lot: None,
+            below_quorum: poll.below_quorum,
         };
         if poll.kind == PollKind::Election {
             let choices: Vec<ElectionChoice> = ballots
@@ -1436,12 +1627,14 @@ impl LiveState {
                 eligible,
                 ineligible,
                 at,
+                below_quorum,
             } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.state = PollState::Open;
                     p.eligible = eligible.iter().copied().collect();
                     p.ineligible = ineligible.iter().copied().collect();
                     p.opened_at = Some(*at);
+                    p.below_quorum = *below_quorum;
                 }
             }
             Event::BallotsCast { poll, voters, .. } => {
@@ -1468,13 +1661,20 @@ impl LiveState {
                     self.polls.push(runoff);
                 }
             }
-            Event::PollCancelled { poll, at } => {
+            Event::PollCancelled { poll, at, reason } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.state = PollState::Cancelled;
                     p.closed_at = Some(*at);
                     p.choices.clear();
+                    p.cancel_reason.clone_from(reason);
                 }
             }
+            Event::QuorumDeclared { declaration } => {
+                self.quorum_record.declared = Some(*declaration);
+                self.quorum_record.doubts.clear();
+            }
+            Event::QuorumDoubted { doubt } => self.quorum_record.doubts.push(*doubt),
+            Event::SessionSettingsChanged { settings } => self.settings = *settings,
             Event::InterimShown { poll, show, .. } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.show_interim = *show;
@@ -1604,7 +1804,13 @@ mod tests {
     #[test]
     fn an_undecided_election_gets_a_runoff_and_a_tied_runoff_a_lot() {
         let (mut state, people, chair) = setup(6);
-        run(&mut state, &chair, Command::StartMeeting);
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
         for p in &people {
             let me = CommandActor {
                 person: Some(*p),
@@ -1628,7 +1834,14 @@ mod tests {
                 corrects: None,
             },
         );
-        run(&mut state, &chair, Command::OpenPoll { poll });
+        run(
+            &mut state,
+            &chair,
+            Command::OpenPoll {
+                poll,
+                confirm_below_quorum: false,
+            },
+        );
         // 2 / 2 / 2: nobody has more than half of the valid votes.
         let mut ballots = Vec::new();
         for (i, p) in people.iter().enumerate() {
@@ -1687,7 +1900,14 @@ mod tests {
         let runoff = runoff.id;
 
         // The runoff ties 3 : 3, so the lot decides.
-        run(&mut state, &chair, Command::OpenPoll { poll: runoff });
+        run(
+            &mut state,
+            &chair,
+            Command::OpenPoll {
+                poll: runoff,
+                confirm_below_quorum: false,
+            },
+        );
         let mut ballots = Vec::new();
         for (i, p) in people.iter().enumerate() {
             let me = CommandActor {
@@ -1790,6 +2010,8 @@ mod tests {
             corrects: None,
             opened_at: None,
             closed_at: None,
+            below_quorum: false,
+            cancel_reason: None,
         };
         assert_eq!(
             poll.interim_tally(None),
@@ -1837,6 +2059,7 @@ mod tests {
         let closed = Event::PollCancelled {
             poll: p,
             at: Utc::now(),
+            reason: None,
         };
         assert!(!first.absorb(&closed), "another kind of event");
         let mut state = setup(1).0;
@@ -1860,6 +2083,8 @@ mod tests {
             corrects: None,
             opened_at: None,
             closed_at: None,
+            below_quorum: false,
+            cancel_reason: None,
         };
         state.apply(&Event::PollCreated {
             poll: Box::new(poll),
@@ -1872,7 +2097,13 @@ mod tests {
     fn niedersachsen_bars_secret_votes_once_anyone_joined_remotely() {
         let (mut state, people, chair) = setup(3);
         state.roster.rule_set = RuleSet::Niedersachsen;
-        run(&mut state, &chair, Command::StartMeeting);
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
         let remote = CommandActor {
             person: Some(people[1]),
             chair: false,
@@ -1895,7 +2126,15 @@ mod tests {
             },
         );
         assert!(matches!(
-            state.decide(&chair, &Command::OpenPoll { poll }, Utc::now(), 0),
+            state.decide(
+                &chair,
+                &Command::OpenPoll {
+                    poll,
+                    confirm_below_quorum: false
+                },
+                Utc::now(),
+                0
+            ),
             Err(LiveError::SecretBarred(_))
         ));
     }
@@ -1903,7 +2142,13 @@ mod tests {
     #[test]
     fn points_of_order_jump_the_queue_and_the_chair_calls_in_order() {
         let (mut state, people, chair) = setup(4);
-        run(&mut state, &chair, Command::StartMeeting);
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
         for (i, p) in people.iter().enumerate().skip(1) {
             let me = CommandActor {
                 person: Some(*p),
@@ -1947,7 +2192,13 @@ mod tests {
             public: false,
         };
         state.agenda.push(secret.clone());
-        run(&mut state, &chair, Command::StartMeeting);
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
         let applied = run(
             &mut state,
             &chair,

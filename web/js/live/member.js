@@ -9,6 +9,7 @@ import {
   connectionIndicator, section, itemLabel, resultView, progressText, progressBar, errorText,
   meetingInfo, useLiveStyles,
 } from "./common.js";
+import { confirmDialog, discardedText } from "./chair-tools.js";
 
 register({
   de: {
@@ -154,7 +155,7 @@ export async function mount(root, params, ctx) {
         "p",
         { class: "live-links" },
         el("a", { href: `#/meetings/${meetingId}`, text: t("member.back") }),
-        state.viewer?.chair
+        state.viewer?.chair && state.status !== "closed"
           ? el("a", { href: `#/meetings/${meetingId}/chair`, text: t("member.chair") })
           : null,
       ),
@@ -224,14 +225,20 @@ export async function mount(root, params, ctx) {
     const key = [
       poll?.id, poll?.state, poll?.voted_count, poll?.eligible_count, poll?.i_voted, poll?.i_am_eligible,
       poll?.result ? 1 : 0, ui.picked, ui.sending, ui.counted, online, lang(), pending,
+      state.polls.at(-1)?.id, state.polls.at(-1)?.state,
     ];
     draw.vote(key, () => {
       const parts = [el("h2", { id: "m-vote", text: poll ? poll.title : t("member.vote") })];
+      const last = state.polls.at(-1);
+      if (last?.state === "cancelled" && poll?.state !== "open") {
+        parts.push(el("p", { class: "live-alert", role: "status", "data-testid": "poll-discarded", text: discardedText(last) }));
+      }
       if (!poll) {
         parts.push(el("p", { class: "live-note", text: t("member.vote.none") }));
         return parts;
       }
       parts.push(el("p", { class: "live-meta", text: `${t(`live.poll.kind.${poll.kind}`)} · ${t(`live.rule.${poll.rule}`)} · ${t(`live.poll.state.${poll.state}`)}` }));
+      if (poll.below_quorum) parts.push(el("p", { class: "live-badge live-badge-warn", text: t("quorum.mark") }));
       if (poll.state === "open") {
         parts.push(el("p", { class: "live-progress-text", text: progressText(poll) }), progressBar(poll));
         const mine = ui.counted?.poll === poll.id ? ui.counted : null;
@@ -309,7 +316,8 @@ export async function mount(root, params, ctx) {
   function renderSpeak(state, online) {
     const position = state.speakers.findIndex((s) => s.person === session.person);
     const speaking = state.current_speaker?.person === session.person;
-    const key = [position, speaking, state.speakers.length, online, ui.busy, lang(), state.status];
+    const doubted = (state.quorum_doubts ?? []).some((d) => d.person === session.person);
+    const key = [position, speaking, state.speakers.length, online, ui.busy, lang(), state.status, doubted];
     draw.speak(key, () => {
       const disabled = !online || ui.busy || state.status !== "running";
       const parts = [el("h2", { id: "m-speak", text: t("member.speak") })];
@@ -326,6 +334,16 @@ export async function mount(root, params, ctx) {
             el("button", { type: "button", class: "button live-btn live-btn-quiet", disabled, onclick: () => run({ type: "request_to_speak", point_of_order: true }), text: t("member.speak.poo") }),
           ),
         );
+      }
+      if (doubted) parts.push(el("p", { class: "live-note", role: "status", text: t("quorum.doubt.sent") }));
+      else if (me(state)) {
+        parts.push(el("button", {
+          type: "button", class: "button live-btn live-btn-quiet", disabled, "data-testid": "doubt-quorum", text: t("quorum.doubt.action"),
+          onclick: async () => {
+            const answer = await confirmDialog({ title: t("quorum.doubt.action"), text: t("quorum.doubt.confirm"), confirmLabel: t("quorum.doubt.yes") });
+            if (answer.ok) run({ type: "doubt_quorum" });
+          },
+        }));
       }
       return parts;
     });

@@ -72,7 +72,7 @@ async fn fresh_state(
             public: item.public,
         })
         .collect();
-    Ok(LiveState::new(
+    let mut state = LiveState::new(
         meeting,
         Roster {
             organization: organization.id,
@@ -82,7 +82,31 @@ async fn fresh_state(
             members,
         },
         agenda,
-    ))
+    );
+    state.scheduled = Some(m.start);
+    if let Some(settings) = plenum_store::chair::settings(db, meeting).await? {
+        state.settings = settings;
+    }
+    Ok(state)
+}
+
+/// What a batch writes besides its events: the meeting's state and settings.
+#[derive(Debug, Default)]
+struct MeetingWrites {
+    started: bool,
+    closed: Option<DateTime<Utc>>,
+    settings: Option<plenum_domain::SessionSettings>,
+}
+
+impl MeetingWrites {
+    fn note(&mut self, event: &Event) {
+        match event {
+            Event::MeetingStarted { .. } => self.started = true,
+            Event::MeetingClosed { at } => self.closed = Some(*at),
+            Event::SessionSettingsChanged { settings } => self.settings = Some(*settings),
+            _ => {}
+        }
+    }
 }
 
 async fn load_state(
@@ -310,7 +334,7 @@ impl Actor {
                     }
                 }
             }
-            if let Command::OpenPoll { poll } = &job.command
+            if let Command::OpenPoll { poll, .. } = &job.command
                 && state.poll(*poll).is_some_and(|p| p.is_secret())
             {
                 // An empty box from the start: a box missing later means it was lost.
@@ -374,7 +398,9 @@ impl Actor {
         let decided = started.elapsed();
         let mut broadcasts = Vec::with_capacity(emitted.len());
         let mut audit = Vec::new();
+        let mut writes = MeetingWrites::default();
         for e in emitted {
+            writes.note(&e.event);
             let payload = serde_json::to_string(&e.event).unwrap_or_default();
             let json = Utf8Bytes::from(super::event_frame(e.seq, &payload));
             let public_json = e.public.then(|| match e.event.for_public() {
@@ -417,7 +443,7 @@ impl Actor {
             Err(err) => Err(StoreError::Unreachable(format!(
                 "the ballot box could not be written: {err}"
             ))),
-            Ok(()) if commands_written => self.commit(seq, state_json, batch, now).await,
+            Ok(()) if commands_written => self.commit(seq, state_json, batch, writes, now).await,
             Ok(()) => Ok(()),
         };
         let committed = started.elapsed();
@@ -502,10 +528,21 @@ impl Actor {
         seq: u64,
         state: String,
         batch: Batch,
+        writes: MeetingWrites,
         now: chrono::DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let txn = self.db.begin().await?;
         store::commit(&txn, self.meeting, self.stored_seq, seq, state, batch, now).await?;
+        // The meeting row follows the session in the same transaction.
+        if let Some(settings) = &writes.settings {
+            plenum_store::chair::save_settings(&txn, self.meeting, settings, now).await?;
+        }
+        if writes.started {
+            plenum_store::chair::meeting_started(&txn, self.meeting).await?;
+        }
+        if let Some(at) = writes.closed {
+            plenum_store::chair::meeting_closed(&txn, self.meeting, at).await?;
+        }
         txn.commit().await?;
         Ok(())
     }
@@ -657,7 +694,8 @@ impl Actor {
             participations: voters.iter().map(|v| (poll, *v)).collect(),
             ..Batch::default()
         };
-        self.commit(seq, state_json, batch, now).await?;
+        self.commit(seq, state_json, batch, MeetingWrites::default(), now)
+            .await?;
         tracing::warn!(
             meeting = %self.meeting, %poll, voters = voters.len(),
             "ballots whose commit was interrupted were rolled forward"
@@ -768,9 +806,14 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
             "poll.created",
             serde_json::json!({"poll": poll.id, "kind": poll.kind, "title": poll.title}),
         ),
-        Event::PollOpened { poll, eligible, .. } => (
+        Event::PollOpened {
+            poll,
+            eligible,
+            below_quorum,
+            ..
+        } => (
             "poll.opened",
-            serde_json::json!({"poll": poll, "eligible": eligible.len()}),
+            serde_json::json!({"poll": poll, "eligible": eligible.len(), "below_quorum": below_quorum}),
         ),
         // One entry per poll and batch ("these members voted"), never what.
         Event::BallotsCast { poll, voters, .. } => (
@@ -785,7 +828,35 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
             "poll.closed",
             serde_json::json!({"poll": poll, "result": result}),
         ),
-        Event::PollCancelled { poll, .. } => ("poll.cancelled", serde_json::json!({"poll": poll})),
+        Event::PollCancelled { poll, reason, .. } => (
+            "poll.cancelled",
+            serde_json::json!({"poll": poll, "reason": reason}),
+        ),
+        Event::QuorumDeclared { declaration } => (
+            "live.quorum_declared",
+            serde_json::json!({
+                "quorate": declaration.quorate,
+                "present": declaration.count.present_voting,
+                "required": declaration.count.required,
+                "statutory": declaration.count.statutory,
+            }),
+        ),
+        Event::QuorumDoubted { doubt } => (
+            "live.quorum_doubted",
+            serde_json::json!({
+                "person": doubt.person,
+                "present": doubt.count.present_voting,
+                "required": doubt.count.required,
+                "statutory": doubt.count.statutory,
+            }),
+        ),
+        Event::SessionSettingsChanged { settings } => (
+            "live.settings_changed",
+            serde_json::json!({
+                "repeat_meeting": settings.repeat_meeting,
+                "speaking_time_secs": settings.speaking_time_secs,
+            }),
+        ),
         Event::LotDrawn { poll, lot } => (
             "poll.lot_drawn",
             serde_json::json!({"poll": poll, "lot": lot}),

@@ -79,6 +79,8 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
         "corrects": poll.corrects,
         "opened_at": poll.opened_at,
         "closed_at": poll.closed_at,
+        "below_quorum": poll.below_quorum,
+        "cancel_reason": poll.cancel_reason,
     })
 }
 
@@ -177,6 +179,19 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
             "polls": polls,
             "display_poll": display_poll,
             "remote_participation": state.anyone_remote,
+            "quorum_standing": state.quorum_standing(),
+            "quorum_law": plenum_domain::QuorumLaw::of(state.roster.rule_set),
+            "quorum_declared": state.quorum_record.declared,
+            "quorum_doubts": state.quorum_record.doubts.iter().map(|d| json!({
+                "person": d.person,
+                "name": name_of(state, d.person),
+                "at": d.at,
+                "count": d.count,
+            })).collect::<Vec<_>>(),
+            "settings": state.settings,
+            "scheduled": state.scheduled,
+            // The server's clock, so clients can show elapsed speaking time from event times.
+            "server_time": chrono::Utc::now(),
         }
     })
 }
