@@ -620,3 +620,85 @@ async fn a_meeting_on_another_day_starts_only_when_confirmed_and_closing_closes_
     assert_eq!(detail["state"], "completed", "{detail}");
     app.stop().await;
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_procedural_motion_is_an_open_simple_majority_poll_marked_as_such(
+    #[case] backend: Backend,
+) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 3).await;
+    ok(&app, &c, 0, json!({"type": "start_meeting"})).await;
+    for i in [0, 1, 2] {
+        ok(&app, &c, i, json!({"type": "check_in", "remote": false})).await;
+    }
+    let motion = |poll: PollId, kind: &str, rule: &str, motion: &str| {
+        json!({"type": "create_poll", "poll": poll, "item": c.public_item,
+               "title": "Antrag zur Geschäftsordnung: Schluss der Debatte",
+               "kind": kind, "rule": rule, "motion": motion})
+    };
+    for (kind, rule) in [
+        ("secret", "simple"),
+        ("named", "simple"),
+        ("open", "two_thirds_cast"),
+    ] {
+        refused(
+            &app,
+            &c,
+            0,
+            motion(PollId::new(), kind, rule, "end_of_debate"),
+            422,
+            "/problems/validation-failed",
+        )
+        .await;
+    }
+    let (status, body) = command(
+        &app,
+        &c,
+        0,
+        motion(PollId::new(), "open", "simple", "filibuster"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (422, Some("/problems/invalid-body")),
+        "{body}"
+    );
+    let poll = PollId::new();
+    ok(&app, &c, 0, motion(poll, "open", "simple", "end_of_debate")).await;
+    ok(&app, &c, 0, json!({"type": "open_poll", "poll": poll})).await;
+    for i in [0, 1] {
+        ok(
+            &app,
+            &c,
+            i,
+            json!({"type": "cast_ballot", "poll": poll, "choice": {"choice": "yes"}}),
+        )
+        .await;
+    }
+    ok(&app, &c, 0, json!({"type": "close_poll", "poll": poll})).await;
+    let p = poll_of(&snapshot(&app, &c).await, poll);
+    assert_eq!(p["motion"], "end_of_debate");
+    assert_eq!(p["result"]["outcome"], "adopted");
+    // An ordinary poll has none.
+    let plain = create(&app, &c, "Sachantrag").await;
+    assert_eq!(
+        poll_of(&snapshot(&app, &c).await, plain)["motion"],
+        Value::Null
+    );
+    let created = audited(&app, "poll.created", 2).await;
+    let of = |id: PollId| {
+        created
+            .iter()
+            .find(|e| e["poll"] == id.to_string())
+            .unwrap()["motion"]
+            .clone()
+    };
+    assert_eq!(of(poll), "end_of_debate");
+    assert_eq!(of(plain), Value::Null);
+    app.stop().await;
+}

@@ -273,6 +273,22 @@ describe("live session", { timeout: 240_000 }, () => {
     await c.getByTestId("quorum-standing").filter({ hasText: "Nicht beschlussfähig" }).waitFor();
   });
 
+  test("a procedural motion is one tap: created on the current item and opened", async () => {
+    const c = chair.page;
+    await c.getByTestId("motion-end_of_debate").click();
+    // Declared not quorate just before: the console says so and asks.
+    const dialog = c.getByTestId("quorum-dialog");
+    await dialog.getByText(/Beschlussunfähigkeit wurde festgestellt/).waitFor();
+    await dialog.getByTestId("dialog-confirm").click();
+    const card = c.locator("[data-poll].live-poll-open", { hasText: "Antrag zur Geschäftsordnung: Schluss der Debatte" });
+    await card.waitFor();
+    assert.match(await card.innerText(), /Offene Abstimmung · Einfache Mehrheit · Abstimmung läuft · Ö 2/);
+    await members[0].page.getByRole("heading", { name: "Antrag zur Geschäftsordnung: Schluss der Debatte" }).waitFor();
+    await screenshot(c, "live-chair-procedural-motion");
+    await card.getByTestId("close-poll").click();
+    await c.locator("[data-poll].live-poll-closed", { hasText: "Schluss der Debatte" }).waitFor();
+  });
+
   test("the anonymous room display shows no non-public item", async () => {
     const c = chair.page;
     const shown = display.page;

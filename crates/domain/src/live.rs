@@ -217,6 +217,9 @@ pub struct Poll {
     /// Why the chair discarded the poll.
     #[serde(default)]
     pub cancel_reason: Option<String>,
+    /// A vote on a procedural motion (Geschäftsordnungsantrag), not on the matter itself.
+    #[serde(default)]
+    pub motion: Option<crate::ProceduralMotion>,
 }
 
 impl Poll {
@@ -340,6 +343,9 @@ pub enum Command {
         allow_change: bool,
         #[serde(default)]
         corrects: Option<PollId>,
+        /// A procedural motion: an open vote by simple majority.
+        #[serde(default)]
+        motion: Option<crate::ProceduralMotion>,
     },
     OpenPoll {
         poll: PollId,
@@ -698,6 +704,7 @@ fn runoff_poll(first: &Poll, a: u32, b: u32) -> Poll {
         closed_at: None,
         below_quorum: false,
         cancel_reason: None,
+        motion: None,
     }
 }
 
@@ -1042,8 +1049,12 @@ impl LiveState {
                 options,
                 allow_change,
                 corrects,
+                motion,
             } => {
                 Self::require_chair(actor)?;
+                if let Some(m) = motion {
+                    m.check_poll(*kind, *rule).map_err(LiveError::Invalid)?;
+                }
                 if self.status == SessionStatus::Closed {
                     return Err(LiveError::NotRunning);
                 }
@@ -1108,6 +1119,7 @@ impl LiveState {
                         closed_at: None,
                         below_quorum: false,
                         cancel_reason: None,
+                        motion: *motion,
                     }),
                 })
             }
@@ -1832,6 +1844,7 @@ mod tests {
                 options: vec!["Anna".into(), "Bernd".into(), "Clara".into()],
                 allow_change: false,
                 corrects: None,
+                motion: None,
             },
         );
         run(
@@ -2012,6 +2025,7 @@ mod tests {
             closed_at: None,
             below_quorum: false,
             cancel_reason: None,
+            motion: None,
         };
         assert_eq!(
             poll.interim_tally(None),
@@ -2085,6 +2099,7 @@ mod tests {
             closed_at: None,
             below_quorum: false,
             cancel_reason: None,
+            motion: None,
         };
         state.apply(&Event::PollCreated {
             poll: Box::new(poll),
@@ -2123,6 +2138,7 @@ mod tests {
                 options: vec![],
                 allow_change: false,
                 corrects: None,
+                motion: None,
             },
         );
         assert!(matches!(

@@ -48,6 +48,14 @@ register({
     "settings.repeat": "Wiederholungssitzung (beschlussfähig ohne Rücksicht auf die Zahl)",
     "settings.speaking": "Redezeit je Beitrag (Minuten)",
     "settings.save": "Einstellungen speichern",
+    "motion.title": "Anträge zur Geschäftsordnung",
+    "motion.hint": "Ein Tipp legt die Abstimmung zum aktuellen Punkt an und öffnet sie (offen, einfache Mehrheit).",
+    "motion.poll": "Antrag zur Geschäftsordnung: {name}",
+    "motion.end_of_debate": "Schluss der Debatte",
+    "motion.end_of_speakers_list": "Schluss der Rednerliste",
+    "motion.adjournment": "Vertagung",
+    "motion.referral_to_committee": "Verweisung in den Ausschuss",
+    "motion.recess": "Unterbrechung der Sitzung",
     "live.error.quorum-not-reached": "Beschlussfähigkeit kann nicht festgestellt werden – zu wenige anwesend: {count}",
     "live.error.quorum-doubted": "Die Beschlussfähigkeit wurde angezweifelt. Bitte zuerst feststellen.",
     "live.error.quorum-not-met": "Nicht beschlussfähig: {count}",
@@ -96,6 +104,14 @@ register({
     "settings.repeat": "Repeat meeting (quorate regardless of numbers)",
     "settings.speaking": "Speaking time per contribution (minutes)",
     "settings.save": "Save settings",
+    "motion.title": "Procedural motions",
+    "motion.hint": "One tap creates the vote on the current item and opens it (open vote, simple majority).",
+    "motion.poll": "Procedural motion: {name}",
+    "motion.end_of_debate": "End of debate",
+    "motion.end_of_speakers_list": "Close the speakers list",
+    "motion.adjournment": "Adjournment",
+    "motion.referral_to_committee": "Referral to committee",
+    "motion.recess": "Recess",
     "live.error.quorum-not-reached": "The quorum cannot be stated – too few present: {count}",
     "live.error.quorum-doubted": "The quorum was doubted. Please state it first.",
     "live.error.quorum-not-met": "Not quorate: {count}",
@@ -234,6 +250,14 @@ export function itemPicker(state, id, value) {
   return el("select", { id, class: "live-input", "data-testid": "poll-item" },
     el("option", { value: "", selected: chosen === "", text: t("poll.item.none") }),
     ...state.agenda.map((i) => el("option", { value: i.id, selected: i.id === chosen, text: `${i.number} ${i.title}` })));
+}
+
+/** The procedural motions the console offers as one-tap votes (`motion` on the poll). */
+export const MOTIONS = ["end_of_debate", "end_of_speakers_list", "adjournment", "referral_to_committee", "recess"];
+
+/** The poll title of a procedural motion. */
+export function motionTitle(motion) {
+  return t("motion.poll", { name: t(`motion.${motion}`) });
 }
 
 /** The line shown for a discarded poll (members and the room display). */

@@ -7,6 +7,7 @@ import { el } from "../ui.js";
 import { join, Status, uuid } from "./socket.js";
 import {
   quorumPanel, quorumLine, confirmDialog, countText, speakingClock, clockOffset, itemPicker, dateText,
+  MOTIONS, motionTitle,
 } from "./chair-tools.js";
 import {
   connectionIndicator, section, itemLabel, resultView, progressText, progressBar, errorText,
@@ -197,6 +198,13 @@ export async function mount(root, params, ctx) {
     title: t("quorum.poll.title"), confirmLabel: t("quorum.poll.yes"), testid: "quorum-dialog",
     text: t(/declared not quorate/.test(problem?.detail ?? "") ? "quorum.poll.declared" : "quorum.poll.text", { count: countText(problem?.quorum ?? session.state?.quorum) }),
   }), "confirm_below_quorum");
+  // One tap: a procedural motion's vote on the current item, created and opened.
+  const moveProcedural = async (motion) => {
+    const id = uuid();
+    const title = motionTitle(motion);
+    const created = await run({ type: "create_poll", poll: id, item: session.state?.current_item ?? null, title, kind: "open", rule: "simple", motion });
+    if (created) await openPoll({ id, title });
+  };
   const discardPoll = async (p) => {
     const answer = await confirmDialog({
       title: t("poll.discard.title"), text: t("poll.discard.text", { title: p.title }),
@@ -367,7 +375,13 @@ export async function mount(root, params, ctx) {
         const done = await run({ type: "create_poll", poll: id, item: item.value || null, title: text, kind: kind.value, rule: rule.value, options: list });
         if (done) { title.value = ""; ui.form.item = undefined; }
       });
-      return [el("h2", { id: "c-new", text: t("chair.poll.new") }), form];
+      const running = state.status === "running";
+      const motions = el("div", { class: "live-motions", role: "group", "aria-labelledby": "c-motions" },
+        el("p", { id: "c-motions", class: "live-label", text: t("motion.title") }),
+        el("p", { class: "live-note", text: t("motion.hint") }),
+        el("div", { class: "live-actions" }, ...MOTIONS.map((m) =>
+          button(t(`motion.${m}`), () => moveProcedural(m), { cls: "live-btn-quiet live-btn-small", disabled: !running, testid: `motion-${m}` }))));
+      return [el("h2", { id: "c-new", text: t("chair.poll.new") }), form, motions];
     });
   }
 

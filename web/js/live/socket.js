@@ -497,6 +497,7 @@ export function reduce(state, event, me) {
         eligible_count: 0, voted_count: 0, voted: [], not_voted: [], i_am_eligible: false,
         i_voted: false, my_choice: null, interim: null, result: null, round: p.round,
         runoff_of: p.runoff_of ?? null, corrects: p.corrects ?? null, opened_at: null, closed_at: null,
+        below_quorum: false, cancel_reason: null, motion: p.motion ?? null,
       });
       return true;
     }

@@ -804,7 +804,7 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
         ),
         Event::PollCreated { poll } => (
             "poll.created",
-            serde_json::json!({"poll": poll.id, "kind": poll.kind, "title": poll.title}),
+            serde_json::json!({"poll": poll.id, "kind": poll.kind, "title": poll.title, "motion": poll.motion}),
         ),
         Event::PollOpened {
             poll,

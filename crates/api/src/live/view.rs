@@ -81,6 +81,7 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
         "closed_at": poll.closed_at,
         "below_quorum": poll.below_quorum,
         "cancel_reason": poll.cancel_reason,
+        "motion": poll.motion,
     })
 }
 
