@@ -554,7 +554,16 @@ async fn a_meeting_on_another_day_starts_only_when_confirmed_and_closing_closes_
         return;
     };
     let c = committee(&app, 3).await;
-    // Scheduled for next week.
+    // The live state exists already (settings set), then the clerk moves the meeting to next week.
+    let settings = app
+        .client
+        .put(app.url(&format!("/api/v1/meetings/{}/session-settings", c.meeting)))
+        .bearer_auth(&c.members[0].1)
+        .json(&json!({"speaking_time_secs": 240}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), 200);
     let db = &app.db.db;
     let mut meeting = repo::meetings::get_live(db, c.meeting).await.unwrap();
     meeting.start += chrono::Duration::days(7);

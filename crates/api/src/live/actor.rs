@@ -296,6 +296,13 @@ impl Actor {
                 continue;
             }
             in_batch.insert(job.command_id, index);
+            // The clerk may have moved the meeting since the state was built: a start is checked
+            // against the scheduled day as stored now.
+            if matches!(job.command, Command::StartMeeting { .. })
+                && let Ok(meeting) = repo::meetings::get_live(&self.db, self.meeting).await
+            {
+                state.scheduled = Some(meeting.start);
+            }
             let decided = state.decide(&job.actor, &job.command, now, rand::rngs::OsRng.next_u64());
             let mut applied: Applied = match decided {
                 Ok(applied) => applied,
