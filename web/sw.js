@@ -24,6 +24,7 @@ const SHELL = [
   "/js/live/member.js",
   "/js/live/chair.js",
   "/js/live/chair-tools.js",
+  "/js/live/amendments.js",
   "/js/live/display.js",
 ];
 

@@ -711,3 +711,181 @@ async fn a_procedural_motion_is_an_open_simple_majority_poll_marked_as_such(
     assert_eq!(of(plain), Value::Null);
     app.stop().await;
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn amendments_are_voted_most_far_reaching_first_and_the_proposal_last(
+    #[case] backend: Backend,
+) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 3).await;
+    let item = c.public_item;
+    let file = |amendment: Uuid, kind: &str, title: &str| {
+        json!({"type": "file_amendment", "amendment": amendment, "item": item, "kind": kind,
+               "title": title, "text": format!("{title}: neuer Wortlaut"), "on_behalf_of": "Fraktion A"})
+    };
+    let (add, change, replace) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    // Before the session: members file; an outsider may not; the text is required.
+    ok(&app, &c, 1, file(add, "add", "Ergänzung")).await;
+    ok(&app, &c, 2, file(change, "change", "Änderung")).await;
+    refused(&app, &c, 1, json!({"type": "file_amendment", "amendment": Uuid::new_v4(), "item": item, "kind": "add", "title": "Leer", "text": "  "}), 422, "/problems/validation-failed").await;
+    let other = committee(&app, 1).await;
+    let outsider = app
+        .client
+        .post(app.url(&format!("/api/v1/meetings/{}/live/commands", c.meeting)))
+        .bearer_auth(&other.members[0].1)
+        .json(
+            &json!({"command_id": Uuid::new_v4(), "command": file(Uuid::new_v4(), "add", "Fremd")}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outsider.status(), 403);
+    ok(&app, &c, 0, json!({"type": "start_meeting"})).await;
+    for i in [0, 1, 2] {
+        ok(&app, &c, i, json!({"type": "check_in", "remote": false})).await;
+    }
+    // During the session: the replacing one, filed last, goes first by default.
+    ok(&app, &c, 1, file(replace, "replace", "Neufassung")).await;
+    let state = snapshot(&app, &c).await;
+    assert_eq!(state["amendments"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        state["amendment_order"][0]["order"],
+        json!([replace, change, add])
+    );
+    assert_eq!(state["amendment_order"][0]["reason"], Value::Null);
+    let first = state["amendments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == replace.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            first["filed_by_name"].as_str(),
+            first["on_behalf_of"].as_str()
+        ),
+        (Some("Test Mitglied001"), Some("Fraktion A"))
+    );
+
+    // The chair reorders, with a reason only, naming each open amendment once.
+    refused(
+        &app,
+        &c,
+        0,
+        json!({"type": "order_amendments", "item": item, "order": [change, replace, add]}),
+        422,
+        "/problems/reason-required",
+    )
+    .await;
+    refused(&app, &c, 0, json!({"type": "order_amendments", "item": item, "order": [change, replace], "reason": "Zusammenhang"}), 422, "/problems/validation-failed").await;
+    refused(&app, &c, 1, json!({"type": "order_amendments", "item": item, "order": [change, replace, add], "reason": "Zusammenhang"}), 403, "/problems/not-chair").await;
+    ok(&app, &c, 0, json!({"type": "order_amendments", "item": item, "order": [change, replace, add], "reason": "Sachzusammenhang"})).await;
+    let state = snapshot(&app, &c).await;
+    assert_eq!(
+        state["amendment_order"][0]["order"],
+        json!([change, replace, add])
+    );
+    assert_eq!(state["amendment_order"][0]["reason"], "Sachzusammenhang");
+
+    // Each amendment its own poll, in order; the proposal as amended last.
+    let poll_on = |amendment: Option<Uuid>, title: &str| {
+        let poll = PollId::new();
+        (
+            poll,
+            json!({"type": "create_poll", "poll": poll, "item": item, "title": title, "kind": "open", "rule": "simple", "amendment": amendment}),
+        )
+    };
+    let (p_replace, cmd) = poll_on(Some(replace), "Änderungsantrag: Neufassung");
+    ok(&app, &c, 0, cmd).await;
+    let (p_final, cmd) = poll_on(None, "Schlussabstimmung");
+    ok(&app, &c, 0, cmd).await;
+    let problem = refused(
+        &app,
+        &c,
+        0,
+        json!({"type": "open_poll", "poll": p_replace}),
+        409,
+        "/problems/amendment-out-of-order",
+    )
+    .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("Änderung"),
+        "{problem}"
+    );
+    refused(
+        &app,
+        &c,
+        0,
+        json!({"type": "open_poll", "poll": p_final}),
+        409,
+        "/problems/amendment-out-of-order",
+    )
+    .await;
+    // The filer withdraws the adding one; nobody else but the chair may.
+    refused(
+        &app,
+        &c,
+        2,
+        json!({"type": "withdraw_amendment", "amendment": add}),
+        403,
+        "/problems/not-chair",
+    )
+    .await;
+    ok(
+        &app,
+        &c,
+        1,
+        json!({"type": "withdraw_amendment", "amendment": add}),
+    )
+    .await;
+    let (p_change, cmd) = poll_on(Some(change), "Änderungsantrag: Änderung");
+    ok(&app, &c, 0, cmd).await;
+    for poll in [p_change, p_replace, p_final] {
+        ok(&app, &c, 0, json!({"type": "open_poll", "poll": poll})).await;
+        ok(&app, &c, 0, json!({"type": "close_poll", "poll": poll})).await;
+    }
+    let state = snapshot(&app, &c).await;
+    assert_eq!(poll_of(&state, p_change)["amendment"], change.to_string());
+    assert_eq!(poll_of(&state, p_final)["amendment"], Value::Null);
+    assert_eq!(
+        state["amendment_order"][0]["order"],
+        json!([change, replace]),
+        "withdrawn ones leave the order"
+    );
+    // A voted amendment cannot be withdrawn; an unknown one is not found.
+    refused(
+        &app,
+        &c,
+        1,
+        json!({"type": "withdraw_amendment", "amendment": replace}),
+        422,
+        "/problems/validation-failed",
+    )
+    .await;
+    refused(
+        &app,
+        &c,
+        0,
+        json!({"type": "withdraw_amendment", "amendment": Uuid::new_v4()}),
+        404,
+        "/problems/amendment-not-found",
+    )
+    .await;
+
+    let filed = audited(&app, "amendment.filed", 3).await;
+    assert!(filed.iter().any(|a| a["amendment"] == replace.to_string()
+        && a["kind"] == "replace"
+        && a["filed_by"] == c.members[1].0.to_string()));
+    let ordered = audited(&app, "amendment.ordered", 1).await;
+    assert_eq!(ordered[0]["reason"], "Sachzusammenhang");
+    assert_eq!(ordered[0]["order"], json!([change, replace, add]));
+    let withdrawn = audited(&app, "amendment.withdrawn", 1).await;
+    assert_eq!(withdrawn[0]["amendment"], add.to_string());
+    app.stop().await;
+}

@@ -289,6 +289,55 @@ describe("live session", { timeout: 240_000 }, () => {
     await c.locator("[data-poll].live-poll-closed", { hasText: "Schluss der Debatte" }).waitFor();
   });
 
+  test("members file amendments; the chair reorders with a reason; each is voted, the proposal last", async () => {
+    const c = chair.page;
+    const [a, b] = members;
+    const file = async (m, kind, title, text) => {
+      await m.page.locator("#m-amend-kind").selectOption(kind);
+      await m.page.locator("#m-amend-title").fill(title);
+      await m.page.locator("#m-amend-text").fill(text);
+      await m.page.getByTestId("amend-file").click();
+      await m.page.getByRole("button", { name: `Zurückziehen: ${title}` }).waitFor();
+    };
+    await file(a, "add", "Radweg", "Ergänze: Der Radweg wird mitgeplant.");
+    await file(b, "replace", "Neufassung", "Der Beschlussvorschlag erhält folgende Fassung: …");
+    await screenshot(a.page, "live-member-amendment");
+    // The replacing one is the most far-reaching: it goes first.
+    const names = () => c.getByTestId("amend-list").locator("li strong").allTextContents();
+    await c.getByTestId("amend-list").locator("li", { hasText: "Radweg" }).waitFor();
+    assert.deepEqual(await names(), ["Neufassung", "Radweg"]);
+    // The chair puts the other first, with a reason.
+    await c.getByRole("button", { name: "Später abstimmen: Neufassung" }).click();
+    await c.getByTestId("amend-order-dialog").getByTestId("dialog-reason").fill("Sachzusammenhang");
+    await c.getByTestId("amend-order-dialog").getByTestId("dialog-confirm").click();
+    await c.getByTestId("amend-order-note").filter({ hasText: "Sachzusammenhang" }).waitFor();
+    assert.deepEqual(await names(), ["Radweg", "Neufassung"]);
+    await screenshot(c, "live-chair-amendments");
+    // The proposal cannot come before the amendments.
+    await c.getByTestId("amend-final").click();
+    await c.getByTestId("open-poll").click();
+    await c.locator(".live-error", { hasText: "Erst über die Änderungsanträge" }).waitFor();
+    await c.locator("[data-poll].live-poll-draft").getByTestId("discard-poll").click();
+    await c.getByTestId("dialog-reason").fill("Zu früh angelegt");
+    await c.getByTestId("discard-dialog").getByTestId("dialog-confirm").click();
+    await c.locator("[data-poll].live-poll-draft").waitFor({ state: "detached" });
+    const vote = async () => {
+      await c.getByTestId("open-poll").click();
+      await c.getByTestId("quorum-dialog").getByTestId("dialog-confirm").click();
+      await c.locator("[data-poll].live-poll-open").getByTestId("close-poll").click();
+      await c.locator("[data-poll].live-poll-open").waitFor({ state: "detached" });
+    };
+    for (const title of ["Radweg", "Neufassung"]) {
+      await c.getByTestId("amend-list").locator("li", { hasText: title }).getByTestId("amend-poll").click();
+      await c.locator("[data-poll].live-poll-draft", { hasText: `Änderungsantrag: ${title}` }).waitFor();
+      await vote();
+    }
+    await c.getByTestId("amend-final").click();
+    await c.locator("[data-poll].live-poll-draft", { hasText: "Schlussabstimmung" }).waitFor();
+    await vote();
+    await c.locator("[data-poll].live-poll-closed", { hasText: "Schlussabstimmung" }).waitFor();
+  });
+
   test("the anonymous room display shows no non-public item", async () => {
     const c = chair.page;
     const shown = display.page;

@@ -5,6 +5,7 @@
 //! rules that span several fields live in each object's `validate`, which the store calls before
 //! every write.
 
+mod amendment;
 mod auth;
 mod chair;
 mod error;
@@ -17,6 +18,7 @@ mod quorum;
 mod text;
 mod voting;
 
+pub use amendment::*;
 pub use auth::*;
 pub use chair::*;
 pub use error::DomainError;

@@ -220,6 +220,9 @@ pub struct Poll {
     /// A vote on a procedural motion (Geschäftsordnungsantrag), not on the matter itself.
     #[serde(default)]
     pub motion: Option<crate::ProceduralMotion>,
+    /// A vote on this amendment (Änderungsantrag) to the item's proposal.
+    #[serde(default)]
+    pub amendment: Option<crate::AmendmentId>,
 }
 
 impl Poll {
@@ -277,6 +280,12 @@ pub struct LiveState {
     /// Repeat meeting and speaking time, as the clerk set them.
     #[serde(default)]
     pub settings: SessionSettings,
+    /// Amendments filed to the items' proposals (withdrawn ones stay, marked).
+    #[serde(default)]
+    pub amendments: Vec<crate::Amendment>,
+    /// The chair's voting order per item, where set.
+    #[serde(default)]
+    pub amendment_orders: BTreeMap<AgendaItemId, crate::AmendmentOrder>,
 }
 
 /// Who sends a command, as the API established it.
@@ -346,6 +355,9 @@ pub enum Command {
         /// A procedural motion: an open vote by simple majority.
         #[serde(default)]
         motion: Option<crate::ProceduralMotion>,
+        /// A vote on this amendment of the poll's item.
+        #[serde(default)]
+        amendment: Option<crate::AmendmentId>,
     },
     OpenPoll {
         poll: PollId,
@@ -388,6 +400,27 @@ pub enum Command {
     },
     /// A member doubts the quorum; the chair must state it before the next vote.
     DoubtQuorum,
+    /// A member files an amendment to an item's proposal (before or during the session).
+    FileAmendment {
+        amendment: crate::AmendmentId,
+        item: AgendaItemId,
+        kind: crate::AmendmentKind,
+        title: String,
+        text: String,
+        #[serde(default)]
+        on_behalf_of: Option<String>,
+    },
+    /// The filer or the chair withdraws an amendment not yet voted on.
+    WithdrawAmendment {
+        amendment: crate::AmendmentId,
+    },
+    /// The chair sets the voting order of an item's amendments, with a reason.
+    OrderAmendments {
+        item: AgendaItemId,
+        order: Vec<crate::AmendmentId>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
     /// The clerk or chair sets the repeat-meeting flag and the speaking time.
     SetSessionSettings {
         #[serde(default)]
@@ -516,6 +549,17 @@ pub enum Event {
     },
     SessionSettingsChanged {
         settings: SessionSettings,
+    },
+    AmendmentFiled {
+        amendment: crate::Amendment,
+    },
+    AmendmentWithdrawn {
+        amendment: crate::AmendmentId,
+        at: DateTime<Utc>,
+    },
+    AmendmentsOrdered {
+        item: AgendaItemId,
+        order: crate::AmendmentOrder,
     },
 }
 
@@ -668,6 +712,10 @@ pub enum LiveError {
     QuorumNotReached(QuorumStatus),
     #[error("give a reason (1 to 500 characters) for discarding the poll")]
     ReasonRequired,
+    #[error("no such amendment in this meeting")]
+    AmendmentNotFound,
+    #[error("{0}")]
+    AmendmentOutOfOrder(String),
     #[error(
         "the meeting is scheduled for {scheduled}, not today ({today}); confirm to start it anyway"
     )]
@@ -705,6 +753,7 @@ fn runoff_poll(first: &Poll, a: u32, b: u32) -> Poll {
         below_quorum: false,
         cancel_reason: None,
         motion: None,
+        amendment: None,
     }
 }
 
@@ -728,7 +777,51 @@ impl LiveState {
             scheduled: None,
             quorum_record: QuorumRecord::default(),
             settings: SessionSettings::default(),
+            amendments: Vec::new(),
+            amendment_orders: BTreeMap::new(),
         }
+    }
+
+    pub fn amendment(&self, id: crate::AmendmentId) -> Option<&crate::Amendment> {
+        self.amendments.iter().find(|a| a.id == id)
+    }
+
+    /// The voting order of an item's open amendments (see [`crate::voting_order`]).
+    pub fn amendment_voting_order(&self, item: AgendaItemId) -> Vec<crate::AmendmentId> {
+        crate::voting_order(&self.amendments, &self.amendment_orders, item)
+    }
+
+    /// Whether the amendment has a closed poll (it was voted on).
+    fn amendment_voted(&self, id: crate::AmendmentId) -> bool {
+        self.polls
+            .iter()
+            .any(|p| p.amendment == Some(id) && p.state == PollState::Closed)
+    }
+
+    /// Amendments are voted in their order, and the item's own vote comes after all of them.
+    fn check_amendment_turn(&self, poll: &Poll) -> Result<(), LiveError> {
+        let Some(item) = poll.item else {
+            return Ok(());
+        };
+        if poll.motion.is_some() {
+            return Ok(());
+        }
+        let order = self.amendment_voting_order(item);
+        let before: Vec<crate::AmendmentId> = match poll.amendment {
+            Some(id) => order.iter().take_while(|a| **a != id).copied().collect(),
+            None => order,
+        };
+        if let Some(first) = before.iter().find(|a| !self.amendment_voted(**a)) {
+            let title = self
+                .amendment(*first)
+                .map(|a| a.title.clone())
+                .unwrap_or_default();
+            return Err(LiveError::AmendmentOutOfOrder(format!(
+                "vote on the amendment \"{title}\" first: amendments go in their order, the \
+                 proposal as amended last"
+            )));
+        }
+        Ok(())
     }
 
     /// Where the quorum stands now (see [`crate::quorum_standing`]).
@@ -809,6 +902,11 @@ impl LiveState {
             | Event::InterimShown { poll, .. }
             | Event::LotDrawn { poll, .. } => poll_public(*poll),
             Event::DisplayChanged { poll } => poll.is_none_or(poll_public),
+            Event::AmendmentFiled { amendment } => item_public(Some(amendment.item)),
+            Event::AmendmentWithdrawn { amendment, .. } => {
+                item_public(self.amendment(*amendment).map(|a| a.item))
+            }
+            Event::AmendmentsOrdered { item, .. } => item_public(Some(*item)),
             _ => true,
         }
     }
@@ -1050,10 +1148,19 @@ impl LiveState {
                 allow_change,
                 corrects,
                 motion,
+                amendment,
             } => {
                 Self::require_chair(actor)?;
                 if let Some(m) = motion {
                     m.check_poll(*kind, *rule).map_err(LiveError::Invalid)?;
+                }
+                if let Some(id) = amendment {
+                    let a = self.amendment(*id).ok_or(LiveError::AmendmentNotFound)?;
+                    if a.withdrawn || Some(a.item) != *item || motion.is_some() {
+                        return Err(LiveError::Invalid(
+                            "an amendment is voted on its own item, while not withdrawn".into(),
+                        ));
+                    }
                 }
                 if self.status == SessionStatus::Closed {
                     return Err(LiveError::NotRunning);
@@ -1120,6 +1227,7 @@ impl LiveState {
                         below_quorum: false,
                         cancel_reason: None,
                         motion: *motion,
+                        amendment: *amendment,
                     }),
                 })
             }
@@ -1133,6 +1241,7 @@ impl LiveState {
                 if p.state != PollState::Draft {
                     return Err(LiveError::PollNotDraft(p.state));
                 }
+                self.check_amendment_turn(p)?;
                 if self
                     .polls
                     .iter()
@@ -1435,6 +1544,99 @@ impl LiveState {
                     },
                 })
             }
+            Command::FileAmendment {
+                amendment,
+                item,
+                kind,
+                title,
+                text,
+                on_behalf_of,
+            } => {
+                let person = self.require_member(actor)?;
+                if self.status == SessionStatus::Closed {
+                    return Err(LiveError::NotRunning);
+                }
+                if self.item(*item).is_none() {
+                    return Err(LiveError::ItemNotFound);
+                }
+                if let Some(existing) = self.amendment(*amendment) {
+                    // A retry under another command id: the same amendment again changes nothing.
+                    return if existing.filed_by == person && existing.item == *item {
+                        Ok(Applied::default())
+                    } else {
+                        Err(LiveError::Invalid(
+                            "an amendment with this id exists".into(),
+                        ))
+                    };
+                }
+                let (title, text) =
+                    crate::check_amendment(title, text).map_err(LiveError::Invalid)?;
+                let on_behalf_of = on_behalf_of
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.chars().take(200).collect());
+                one(Event::AmendmentFiled {
+                    amendment: crate::Amendment {
+                        id: *amendment,
+                        item: *item,
+                        filed_by: person,
+                        on_behalf_of,
+                        kind: *kind,
+                        title,
+                        text,
+                        filed_at: now,
+                        withdrawn: false,
+                    },
+                })
+            }
+            Command::WithdrawAmendment { amendment } => {
+                let a = self
+                    .amendment(*amendment)
+                    .ok_or(LiveError::AmendmentNotFound)?;
+                if !actor.chair && actor.person != Some(a.filed_by) {
+                    return Err(LiveError::NotChair);
+                }
+                if a.withdrawn {
+                    return Ok(Applied::default());
+                }
+                if self.polls.iter().any(|p| {
+                    p.amendment == Some(*amendment)
+                        && matches!(p.state, PollState::Open | PollState::Closed)
+                }) {
+                    return Err(LiveError::Invalid(
+                        "the amendment is being or was voted on".into(),
+                    ));
+                }
+                one(Event::AmendmentWithdrawn {
+                    amendment: *amendment,
+                    at: now,
+                })
+            }
+            Command::OrderAmendments {
+                item,
+                order,
+                reason,
+            } => {
+                Self::require_chair(actor)?;
+                if self.item(*item).is_none() {
+                    return Err(LiveError::ItemNotFound);
+                }
+                if parse_reason(reason.as_deref()).is_none() {
+                    return Err(LiveError::ReasonRequired);
+                }
+                let (order, reason) =
+                    crate::check_order(&self.amendments, *item, order, reason.as_deref())
+                        .map_err(LiveError::Invalid)?;
+                one(Event::AmendmentsOrdered {
+                    item: *item,
+                    order: crate::AmendmentOrder {
+                        order,
+                        reason,
+                        at: now,
+                    },
+                })
+            }
             Command::SetSessionSettings {
                 repeat_meeting,
                 speaking_time_secs,
@@ -1687,6 +1889,15 @@ impl LiveState {
             }
             Event::QuorumDoubted { doubt } => self.quorum_record.doubts.push(*doubt),
             Event::SessionSettingsChanged { settings } => self.settings = *settings,
+            Event::AmendmentFiled { amendment } => self.amendments.push(amendment.clone()),
+            Event::AmendmentWithdrawn { amendment, .. } => {
+                if let Some(a) = self.amendments.iter_mut().find(|a| a.id == *amendment) {
+                    a.withdrawn = true;
+                }
+            }
+            Event::AmendmentsOrdered { item, order } => {
+                self.amendment_orders.insert(*item, order.clone());
+            }
             Event::InterimShown { poll, show, .. } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.show_interim = *show;
@@ -1845,6 +2056,7 @@ mod tests {
                 allow_change: false,
                 corrects: None,
                 motion: None,
+                amendment: None,
             },
         );
         run(
@@ -2026,6 +2238,7 @@ mod tests {
             below_quorum: false,
             cancel_reason: None,
             motion: None,
+            amendment: None,
         };
         assert_eq!(
             poll.interim_tally(None),
@@ -2100,6 +2313,7 @@ mod tests {
             below_quorum: false,
             cancel_reason: None,
             motion: None,
+            amendment: None,
         };
         state.apply(&Event::PollCreated {
             poll: Box::new(poll),
@@ -2139,6 +2353,7 @@ mod tests {
                 allow_change: false,
                 corrects: None,
                 motion: None,
+                amendment: None,
             },
         );
         assert!(matches!(

@@ -61,6 +61,7 @@ register({
     "live.error.quorum-not-met": "Nicht beschlussfähig: {count}",
     "live.error.reason-required": "Bitte einen Grund angeben.",
     "live.error.meeting-other-day": "Die Sitzung ist für einen anderen Tag angesetzt.",
+    "live.error.amendment-out-of-order": "Erst über die Änderungsanträge in ihrer Reihenfolge abstimmen, über die Vorlage zuletzt.",
   },
   en: {
     "quorum.title": "Quorum",
@@ -117,6 +118,7 @@ register({
     "live.error.quorum-not-met": "Not quorate: {count}",
     "live.error.reason-required": "Please give a reason.",
     "live.error.meeting-other-day": "The meeting is scheduled for another day.",
+    "live.error.amendment-out-of-order": "Vote on the amendments in their order first, on the proposal last.",
   },
 });
 

@@ -9,6 +9,7 @@ import {
   quorumPanel, quorumLine, confirmDialog, countText, speakingClock, clockOffset, itemPicker, dateText,
   MOTIONS, motionTitle,
 } from "./chair-tools.js";
+import { amendmentPanel } from "./amendments.js";
 import {
   connectionIndicator, section, itemLabel, resultView, progressText, progressBar, errorText,
   meetingInfo, useLiveStyles,
@@ -136,6 +137,7 @@ export async function mount(root, params, ctx) {
   const errorBox = el("div", { class: "live-error-wrap", role: "alert" });
   const quorum = el("section", { class: "live-card live-card-quorum", "aria-labelledby": "c-quorum" });
   const settings = el("section", { class: "live-card", "aria-labelledby": "c-settings" });
+  const amend = el("section", { class: "live-card", "aria-labelledby": "c-amend" });
   const polls = el("section", { class: "live-card", "aria-labelledby": "c-polls" });
   const create = el("section", { class: "live-card", "aria-labelledby": "c-new" });
   const speakers = el("section", { class: "live-card", "aria-labelledby": "c-speakers" });
@@ -147,14 +149,14 @@ export async function mount(root, params, ctx) {
       { class: "live live-chair" },
       conn, head, errorBox,
       el("div", { class: "live-grid" },
-        el("div", { class: "live-col" }, quorum, polls, create, speakers),
+        el("div", { class: "live-col" }, quorum, polls, amend, create, speakers),
         el("div", { class: "live-col" }, agenda, attendance, settings)),
     ),
   );
   const draw = {
     conn: section(conn), head: section(head), error: section(errorBox), polls: section(polls),
     create: section(create), speakers: section(speakers), agenda: section(agenda), attendance: section(attendance),
-    quorum: section(quorum), settings: section(settings),
+    quorum: section(quorum), settings: section(settings), amend: section(amend),
   };
 
   // Sends `command`; when the server asks for a confirmation (`kind`), asks with a dialog and
@@ -273,6 +275,8 @@ export async function mount(root, params, ctx) {
     draw.quorum([state.quorum_standing, JSON.stringify(state.quorum), JSON.stringify(state.quorum_doubts), JSON.stringify(state.quorum_declared), state.status, ...base],
       () => quorumPanel(state, button));
     renderSettings(state, base);
+    draw.amend([state.current_item, JSON.stringify(state.amendments), JSON.stringify(state.amendment_order),
+      state.polls.map((p) => [p.amendment, p.state]), ...base], () => amendmentPanel(state, { button, run }));
     renderPolls(state, base);
     renderCreate(state, base);
     renderSpeakers(state, base);

@@ -7,7 +7,7 @@ import { Status } from "./socket.js";
 import { countText } from "./chair-tools.js";
 
 /** Problems of the chair's console with their own wording (see chair-tools.js). */
-const CHAIR_ERRORS = ["quorum-not-reached", "quorum-doubted", "quorum-not-met", "reason-required", "meeting-other-day"];
+const CHAIR_ERRORS = ["quorum-not-reached", "quorum-doubted", "quorum-not-met", "reason-required", "meeting-other-day", "amendment-out-of-order"];
 
 register({
   de: {

@@ -10,6 +10,7 @@ import {
   meetingInfo, useLiveStyles,
 } from "./common.js";
 import { confirmDialog, discardedText } from "./chair-tools.js";
+import { amendmentForm } from "./amendments.js";
 
 register({
   de: {
@@ -101,14 +102,16 @@ export async function mount(root, params, ctx) {
   const attendance = el("section", { class: "live-card", "aria-labelledby": "m-att" });
   const vote = el("section", { class: "live-card live-vote", "aria-labelledby": "m-vote" });
   const speak = el("section", { class: "live-card", "aria-labelledby": "m-speak" });
+  const amend = el("section", { class: "live-card", "aria-labelledby": "m-amend" });
   const errorBox = el("div", { class: "live-error-wrap", role: "alert" });
   root.replaceChildren(
-    el("div", { class: "live live-member" }, conn, head, errorBox, vote, attendance, speak),
+    el("div", { class: "live live-member" }, conn, head, errorBox, vote, attendance, speak, amend),
   );
   const draw = {
     conn: section(conn), head: section(head), attendance: section(attendance), vote: section(vote),
-    speak: section(speak), error: section(errorBox),
+    speak: section(speak), error: section(errorBox), amend: section(amend),
   };
+  const amendDraft = {};
 
   const run = async (command, after) => {
     ui.error = null;
@@ -163,6 +166,11 @@ export async function mount(root, params, ctx) {
     renderVote(state, online);
     renderAttendance(state, online);
     renderSpeak(state, online);
+    if (me(state)) {
+      const mine = (state.amendments ?? []).filter((a) => a.filed_by === session.person).map((a) => [a.id, a.withdrawn]);
+      draw.amend([state.current_item, JSON.stringify(mine), online, ui.busy, lang(), state.status], () =>
+        amendmentForm(state, { run, me: session.person, draft: amendDraft, disabled: !online || ui.busy || state.status === "closed" }));
+    }
   }
 
   function renderAttendance(state, online) {

@@ -857,6 +857,25 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
                 "statutory": doubt.count.statutory,
             }),
         ),
+        Event::AmendmentFiled { amendment } => (
+            "amendment.filed",
+            serde_json::json!({
+                "amendment": amendment.id,
+                "item": amendment.item,
+                "kind": amendment.kind,
+                "title": amendment.title,
+                "filed_by": amendment.filed_by,
+                "on_behalf_of": amendment.on_behalf_of,
+            }),
+        ),
+        Event::AmendmentWithdrawn { amendment, .. } => (
+            "amendment.withdrawn",
+            serde_json::json!({"amendment": amendment}),
+        ),
+        Event::AmendmentsOrdered { item, order } => (
+            "amendment.ordered",
+            serde_json::json!({"item": item, "order": order.order, "reason": order.reason}),
+        ),
         Event::SessionSettingsChanged { settings } => (
             "live.settings_changed",
             serde_json::json!({

@@ -155,6 +155,16 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
                 "quorum-not-reached",
                 "Too few members present to declare a quorum",
             ),
+            E::AmendmentNotFound => (
+                StatusCode::NOT_FOUND,
+                "amendment-not-found",
+                "No such amendment in this meeting",
+            ),
+            E::AmendmentOutOfOrder(_) => (
+                StatusCode::CONFLICT,
+                "amendment-out-of-order",
+                "Amendments are voted in their order",
+            ),
             E::ReasonRequired => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "reason-required",
