@@ -38,6 +38,19 @@ async function signedIn(username) {
   return { context, page, errors, username };
 }
 
+/** An access token over the REST API (the next TOTP step: the browser used this one). */
+async function apiLogin(username) {
+  const post = (path, body) => fetch(`${server.url}${path}`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+  }).then(async (r) => {
+    assert.equal(r.status, 200, `${path}: ${await r.clone().text()}`);
+    return r.json();
+  });
+  const { mfa_token } = await post("/api/v1/auth/login", { username, password: "Musterstadt-Demo-2026" });
+  const { access_token } = await post("/api/v1/auth/totp", { mfa_token, code: demoCode(username, 1) });
+  return access_token;
+}
+
 async function go(page, hash) {
   await page.evaluate((h) => {
     window.location.hash = h;
@@ -217,6 +230,25 @@ describe("live session", { timeout: 240_000 }, () => {
     await display.page.getByTestId("speaking-clock").filter({ hasText: /Redezeit 0:0\d von 5:00/ }).waitFor();
     await screenshot(display.page, "live-display-speaker");
     await screenshot(c, "live-chair-speaking-clock");
+    // Over the limit: the clerk sets 2 seconds (over the REST API), and the clock turns red.
+    const token = await apiLogin(CHAIR);
+    const put = await fetch(`${server.url}/api/v1/meetings/${MEETING}/session-settings`, {
+      method: "PUT", headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ repeat_meeting: false, speaking_time_secs: 2 }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    for (const page of [c, display.page]) {
+      const over = page.getByTestId("speaking-clock").filter({ hasText: /Redezeit überschritten: 0:0\d von 0:02/ });
+      await over.waitFor({ timeout: 10_000 });
+      assert.match(await over.getAttribute("class"), /live-clock-over/);
+    }
+    await screenshot(display.page, "live-display-speaking-over");
+    await screenshot(c, "live-chair-speaking-over");
+    const back = await fetch(`${server.url}/api/v1/meetings/${MEETING}/session-settings`, {
+      method: "PUT", headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ repeat_meeting: false, speaking_time_secs: 300 }),
+    });
+    assert.equal(back.status, 200);
     await c.getByRole("button", { name: "Redebeitrag beenden" }).click();
     await display.page.locator(".display-speaker-name").waitFor({ state: "detached" });
     // "Show on display": the chair puts the first (adopted) vote back on the room display.
