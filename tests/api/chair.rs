@@ -416,6 +416,7 @@ async fn a_repeat_meeting_decides_regardless_of_the_quorum(#[case] backend: Back
 async fn niedersachsen_declares_the_quorum_at_the_start(#[case] backend: Backend) {
     let Some(app) = crate::helpers::spawn_app_with(backend, false, |config| {
         config.rule_set = RuleSet::Niedersachsen;
+        config.speaking_time_secs = 240;
     })
     .await
     else {
@@ -441,6 +442,10 @@ async fn niedersachsen_declares_the_quorum_at_the_start(#[case] backend: Backend
     let state = snapshot(&app, &c).await;
     assert_eq!(state["quorum_standing"], "presumed");
     assert_eq!(state["quorum_law"]["provision"], "NKomVG § 65 (1)");
+    assert_eq!(
+        state["settings"]["speaking_time_secs"], 240,
+        "the body's default from the configuration"
+    );
     let poll = create(&app, &c, "Nach dem Gehen").await;
     refused(
         &app,

@@ -44,6 +44,7 @@ async fn fresh_state(
     db: &DatabaseConnection,
     meeting: MeetingId,
     rule_set: RuleSet,
+    speaking_time_secs: u32,
 ) -> Result<LiveState, StoreError> {
     let m = repo::meetings::get_live(db, meeting).await?;
     let organization = repo::organizations::get_live(db, m.organization_id).await?;
@@ -84,6 +85,7 @@ async fn fresh_state(
         agenda,
     );
     state.scheduled = Some(m.start);
+    state.settings.speaking_time_secs = speaking_time_secs;
     if let Some(settings) = plenum_store::chair::settings(db, meeting).await? {
         state.settings = settings;
     }
@@ -113,6 +115,7 @@ async fn load_state(
     db: &DatabaseConnection,
     meeting: MeetingId,
     rule_set: RuleSet,
+    speaking_time_secs: u32,
 ) -> Result<(LiveState, Option<u64>), LiveFailure> {
     match store::load(db, meeting).await? {
         Some((seq, json)) => {
@@ -120,7 +123,10 @@ async fn load_state(
                 .map_err(|err| StoreError::Corrupt(format!("live state of {meeting}: {err}")))?;
             Ok((state, Some(seq)))
         }
-        None => Ok((fresh_state(db, meeting, rule_set).await?, None)),
+        None => Ok((
+            fresh_state(db, meeting, rule_set, speaking_time_secs).await?,
+            None,
+        )),
     }
 }
 
@@ -131,8 +137,9 @@ pub(super) async fn start(
     audit: Arc<plenum_store::audit::AuditLog>,
     meeting: MeetingId,
     rule_set: RuleSet,
+    speaking_time_secs: u32,
 ) -> Result<Arc<MeetingHandle>, LiveFailure> {
-    let (state, stored_seq) = load_state(&db, meeting, rule_set).await?;
+    let (state, stored_seq) = load_state(&db, meeting, rule_set, speaking_time_secs).await?;
     let applied = applied_commands(&db, meeting).await?;
     let (tx, rx) = mpsc::channel(4096);
     let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
@@ -144,6 +151,7 @@ pub(super) async fn start(
         ballot_boxes: HashMap::new(),
         meeting,
         rule_set,
+        speaking_time_secs,
         seq: stored_seq.unwrap_or(0),
         stored_seq,
         state: Arc::new(state),
@@ -166,6 +174,8 @@ struct Actor {
     ballot_boxes: HashMap<PollId, BallotBox>,
     meeting: MeetingId,
     rule_set: RuleSet,
+    /// The body's default speaking time (configuration).
+    speaking_time_secs: u32,
     /// The seq of the last event in `state`.
     seq: u64,
     /// The seq of the stored snapshot (`None`: nothing stored yet).
@@ -502,7 +512,13 @@ impl Actor {
             Err(err) => {
                 tracing::error!(meeting = %self.meeting, error = %err, "live batch not committed");
                 // Nothing was acknowledged; reload what is durable.
-                if let Ok((state, stored)) = load_state(&self.db, self.meeting, self.rule_set).await
+                if let Ok((state, stored)) = load_state(
+                    &self.db,
+                    self.meeting,
+                    self.rule_set,
+                    self.speaking_time_secs,
+                )
+                .await
                 {
                     self.state = Arc::new(state);
                     self.stored_seq = stored;

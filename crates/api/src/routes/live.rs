@@ -257,7 +257,11 @@ async fn meeting_handle(state: &AppState, id: Uuid) -> Result<std::sync::Arc<Mee
     repo::meetings::get_live(&state.db, meeting).await?;
     state
         .live
-        .meeting(meeting, state.config.rule_set)
+        .meeting(
+            meeting,
+            state.config.rule_set,
+            state.config.speaking_time_secs,
+        )
         .await
         .map_err(ApiError::Live)
 }
