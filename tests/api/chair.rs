@@ -632,6 +632,15 @@ async fn a_meeting_on_another_day_starts_only_when_confirmed_and_closing_closes_
         .await
         .unwrap();
     assert_eq!(detail["state"], "completed", "{detail}");
+    // OParl shows the meeting with its end.
+    let oparl: Value = app
+        .get(&format!("/oparl/v1/meeting/{}", c.meeting))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let oparl_end: chrono::DateTime<Utc> = oparl["end"].as_str().unwrap().parse().unwrap();
+    assert_eq!(oparl_end.timestamp(), end.timestamp(), "{oparl}");
     app.stop().await;
 }
 
