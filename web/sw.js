@@ -23,6 +23,8 @@ const SHELL = [
   "/js/live/common.js",
   "/js/live/member.js",
   "/js/live/chair.js",
+  "/js/live/chair-tools.js",
+  "/js/live/amendments.js",
   "/js/live/display.js",
 ];
 

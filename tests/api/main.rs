@@ -4,6 +4,7 @@
 
 mod auth;
 mod calendar;
+mod chair;
 mod clerk;
 mod collab;
 mod contract;

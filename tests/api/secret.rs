@@ -605,7 +605,7 @@ async fn ballots_in_a_box_ahead_of_the_database_are_rolled_forward(#[case] backe
     );
     // The chair can cancel it and vote again.
     chair
-        .command(json!({"type": "cancel_poll", "poll": lost}))
+        .command(json!({"type": "cancel_poll", "poll": lost, "reason": "Stimmzettel verloren"}))
         .await;
     app.stop().await;
 }

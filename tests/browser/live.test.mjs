@@ -38,6 +38,19 @@ async function signedIn(username) {
   return { context, page, errors, username };
 }
 
+/** An access token over the REST API (the next TOTP step: the browser used this one). */
+async function apiLogin(username) {
+  const post = (path, body) => fetch(`${server.url}${path}`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+  }).then(async (r) => {
+    assert.equal(r.status, 200, `${path}: ${await r.clone().text()}`);
+    return r.json();
+  });
+  const { mfa_token } = await post("/api/v1/auth/login", { username, password: "Musterstadt-Demo-2026" });
+  const { access_token } = await post("/api/v1/auth/totp", { mfa_token, code: demoCode(username, 1) });
+  return access_token;
+}
+
 async function go(page, hash) {
   await page.evaluate((h) => {
     window.location.hash = h;
@@ -47,6 +60,24 @@ async function go(page, hash) {
 async function checkA11y(page, name) {
   const violations = await axeViolations(page);
   assert.equal(violations.length, 0, `${name}: ${formatViolations(violations)}`);
+}
+
+/**
+ * Opens the chair's newest draft poll. The demo council has far fewer members checked in than
+ * its quorum, so the console first asks, naming the count; nothing opens before the answer.
+ */
+async function openBelowQuorum(c, { shot = null } = {}) {
+  await c.getByTestId("open-poll").click();
+  const dialog = c.getByTestId("quorum-dialog");
+  await dialog.waitFor();
+  assert.match(await dialog.innerText(), /Nicht beschlussfähig: \d+ von \d+ anwesend, nötig \d+/);
+  assert.equal(await c.locator("[data-poll].live-poll-open").count(), 0, "nothing opened before the answer");
+  if (shot) {
+    await screenshot(c, shot);
+    await checkA11y(c, "chair (quorum dialog)");
+  }
+  await dialog.getByTestId("dialog-confirm").click();
+  await c.locator("[data-poll].live-poll-open").waitFor();
 }
 
 describe("live session", { timeout: 240_000 }, () => {
@@ -70,7 +101,13 @@ describe("live session", { timeout: 240_000 }, () => {
     await go(c, `#/meetings/${MEETING}/chair`);
     await c.getByRole("heading", { level: 1 }).waitFor();
     await c.locator(".live-conn-ok").waitFor();
+    // The demo meeting is scheduled weeks ahead: the console asks before opening it today.
     await c.getByTestId("start-meeting").click();
+    const otherDay = c.getByTestId("other-day-dialog");
+    await otherDay.waitFor();
+    assert.match(await otherDay.innerText(), /angesetzt/);
+    await screenshot(c, "live-chair-other-day");
+    await otherDay.getByTestId("dialog-confirm").click();
     await c.getByText("Sitzung läuft").first().waitFor();
     await c.locator("li", { hasText: "Ö 2" }).getByRole("button", { name: "Aufrufen" }).click();
     await c.locator("li.live-current", { hasText: "Ö 2" }).waitFor();
@@ -89,8 +126,15 @@ describe("live session", { timeout: 240_000 }, () => {
 
     await c.locator("#c-title").fill("Beschlussvorschlag der Verwaltung");
     await c.locator("#c-kind").selectOption("named");
+    // The item picker preselects the current item.
+    assert.equal(await c.getByTestId("poll-item").locator("option:checked").innerText(), await c.locator("li.live-current .live-list-name").innerText());
     await c.getByTestId("create-poll").click();
+    // Going back leaves the poll a draft.
     await c.getByTestId("open-poll").click();
+    await c.getByTestId("quorum-dialog").getByTestId("dialog-cancel").click();
+    await c.getByTestId("quorum-dialog").waitFor({ state: "detached" });
+    assert.equal(await c.locator("[data-poll].live-poll-draft").count(), 1);
+    await openBelowQuorum(c, { shot: "live-chair-quorum-dialog" });
     await c.getByTestId("chair-progress").filter({ hasText: "0 von 3 haben abgestimmt" }).waitFor();
     await display.page.getByTestId("display-progress").filter({ hasText: "0 von 3 haben abgestimmt" }).waitFor();
     await screenshot(display.page, "live-display-poll-open");
@@ -133,7 +177,7 @@ describe("live session", { timeout: 240_000 }, () => {
     await c.locator("#c-title").fill("Änderungsantrag der Fraktion");
     await c.locator("#c-kind").selectOption("open");
     await c.getByTestId("create-poll").click();
-    await c.getByTestId("open-poll").click();
+    await openBelowQuorum(c);
     await a.page.locator('[data-choice="yes"]').waitFor();
 
     // Member A votes, then loses the network.
@@ -181,13 +225,149 @@ describe("live session", { timeout: 240_000 }, () => {
     await c.getByRole("button", { name: "Nächste Wortmeldung aufrufen" }).click();
     await display.page.locator(".display-speaker-name", { hasText: "Anna Hartmann" }).waitFor();
     await a.page.getByText(/Es spricht: ?Anna Hartmann/).waitFor();
+    // The speaking-time clock runs from the call, against the limit (5 minutes by default).
+    await c.getByTestId("speaking-clock").filter({ hasText: /Redezeit 0:0\d von 5:00/ }).waitFor();
+    await display.page.getByTestId("speaking-clock").filter({ hasText: /Redezeit 0:0\d von 5:00/ }).waitFor();
     await screenshot(display.page, "live-display-speaker");
+    await screenshot(c, "live-chair-speaking-clock");
+    // Over the limit: the clerk sets 2 seconds (over the REST API), and the clock turns red.
+    const token = await apiLogin(CHAIR);
+    const put = await fetch(`${server.url}/api/v1/meetings/${MEETING}/session-settings`, {
+      method: "PUT", headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ repeat_meeting: false, speaking_time_secs: 2 }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    for (const page of [c, display.page]) {
+      const over = page.getByTestId("speaking-clock").filter({ hasText: /Redezeit überschritten: 0:0\d von 0:02/ });
+      await over.waitFor({ timeout: 10_000 });
+      assert.match(await over.getAttribute("class"), /live-clock-over/);
+    }
+    await screenshot(display.page, "live-display-speaking-over");
+    await screenshot(c, "live-chair-speaking-over");
+    const back = await fetch(`${server.url}/api/v1/meetings/${MEETING}/session-settings`, {
+      method: "PUT", headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ repeat_meeting: false, speaking_time_secs: 300 }),
+    });
+    assert.equal(back.status, 200);
     await c.getByRole("button", { name: "Redebeitrag beenden" }).click();
     await display.page.locator(".display-speaker-name").waitFor({ state: "detached" });
     // "Show on display": the chair puts the first (adopted) vote back on the room display.
     await c.locator("[data-poll]", { hasText: "Beschlussvorschlag der Verwaltung" }).getByTestId("show-on-display").click();
     await display.page.locator(".display-poll-title", { hasText: "Beschlussvorschlag der Verwaltung" }).waitFor();
     await display.page.locator(".live-outcome", { hasText: "Angenommen" }).waitFor();
+  });
+
+  test("discarding a vote needs a confirmation and a reason, which members and the display see", async () => {
+    const c = chair.page;
+    await c.locator("#c-title").fill("Versehentlich angelegt");
+    await c.locator("#c-kind").selectOption("open");
+    await c.getByTestId("create-poll").click();
+    await openBelowQuorum(c);
+    const card = c.locator("[data-poll].live-poll-open", { hasText: "Versehentlich angelegt" });
+    await card.getByTestId("discard-poll").click();
+    const dialog = c.getByTestId("discard-dialog");
+    await dialog.waitFor();
+    // Without a reason nothing is sent.
+    await dialog.getByTestId("dialog-confirm").click();
+    await dialog.getByText("Bitte einen Grund angeben.").waitFor();
+    assert.equal(await card.count(), 1, "still open");
+    await checkA11y(c, "chair (discard dialog)");
+    // Going back keeps the poll open.
+    await dialog.getByTestId("dialog-cancel").click();
+    await dialog.waitFor({ state: "detached" });
+    assert.equal(await card.count(), 1, "still open after going back");
+    await card.getByTestId("discard-poll").click();
+    await c.getByTestId("dialog-reason").fill("Falsche Vorlage aufgerufen");
+    await screenshot(c, "live-chair-discard-dialog");
+    await c.getByTestId("discard-dialog").getByTestId("dialog-confirm").click();
+    await card.waitFor({ state: "detached" });
+    const line = "Abstimmung verworfen: Versehentlich angelegt – Grund: Falsche Vorlage aufgerufen";
+    await members[0].page.getByTestId("poll-discarded").filter({ hasText: line }).waitFor();
+    await display.page.getByTestId("display-discarded").filter({ hasText: line }).waitFor();
+    await screenshot(members[0].page, "live-member-discarded");
+    await screenshot(display.page, "live-display-discarded");
+  });
+
+  test("a member doubts the quorum; the chair sees it at once and states it", async () => {
+    const c = chair.page;
+    const m = members[2].page;
+    await m.getByTestId("doubt-quorum").click();
+    await m.getByTestId("confirm-dialog").getByTestId("dialog-confirm").click();
+    await m.getByText("Ihr Zweifel an der Beschlussfähigkeit ist vermerkt.").waitFor();
+    await c.getByTestId("quorum-doubt").filter({ hasText: "Angezweifelt von Thomas Schneider" }).waitFor();
+    await c.getByTestId("quorum-standing").filter({ hasText: "angezweifelt" }).waitFor();
+    await screenshot(c, "live-chair-quorum-doubted");
+    // Too few are present to state a quorum; the chair states the lack of one.
+    await c.getByTestId("declare-quorate").click();
+    await c.locator(".live-error", { hasText: "Beschlussfähigkeit kann nicht festgestellt werden – zu wenige anwesend" }).waitFor();
+    await c.getByTestId("declare-not-quorate").click();
+    await c.getByTestId("quorum-doubt").waitFor({ state: "detached" });
+    await c.getByTestId("quorum-standing").filter({ hasText: "Nicht beschlussfähig" }).waitFor();
+  });
+
+  test("a procedural motion is one tap: created on the current item and opened", async () => {
+    const c = chair.page;
+    await c.getByTestId("motion-end_of_debate").click();
+    // Declared not quorate just before: the console says so and asks.
+    const dialog = c.getByTestId("quorum-dialog");
+    await dialog.getByText(/Beschlussunfähigkeit wurde festgestellt/).waitFor();
+    await dialog.getByTestId("dialog-confirm").click();
+    const card = c.locator("[data-poll].live-poll-open", { hasText: "Antrag zur Geschäftsordnung: Schluss der Debatte" });
+    await card.waitFor();
+    assert.match(await card.innerText(), /Offene Abstimmung · Einfache Mehrheit · Abstimmung läuft · Ö 2/);
+    await members[0].page.getByRole("heading", { name: "Antrag zur Geschäftsordnung: Schluss der Debatte" }).waitFor();
+    await screenshot(c, "live-chair-procedural-motion");
+    await card.getByTestId("close-poll").click();
+    await c.locator("[data-poll].live-poll-closed", { hasText: "Schluss der Debatte" }).waitFor();
+  });
+
+  test("members file amendments; the chair reorders with a reason; each is voted, the proposal last", async () => {
+    const c = chair.page;
+    const [a, b] = members;
+    const file = async (m, kind, title, text) => {
+      await m.page.locator("#m-amend-kind").selectOption(kind);
+      await m.page.locator("#m-amend-title").fill(title);
+      await m.page.locator("#m-amend-text").fill(text);
+      await m.page.getByTestId("amend-file").click();
+      await m.page.getByRole("button", { name: `Zurückziehen: ${title}` }).waitFor();
+    };
+    await file(a, "add", "Radweg", "Ergänze: Der Radweg wird mitgeplant.");
+    await file(b, "replace", "Neufassung", "Der Beschlussvorschlag erhält folgende Fassung: …");
+    await screenshot(a.page, "live-member-amendment");
+    // The replacing one is the most far-reaching: it goes first.
+    const names = () => c.getByTestId("amend-list").locator("li strong").allTextContents();
+    await c.getByTestId("amend-list").locator("li", { hasText: "Radweg" }).waitFor();
+    assert.deepEqual(await names(), ["Neufassung", "Radweg"]);
+    // The chair puts the other first, with a reason.
+    await c.getByRole("button", { name: "Später abstimmen: Neufassung" }).click();
+    await c.getByTestId("amend-order-dialog").getByTestId("dialog-reason").fill("Sachzusammenhang");
+    await c.getByTestId("amend-order-dialog").getByTestId("dialog-confirm").click();
+    await c.getByTestId("amend-order-note").filter({ hasText: "Sachzusammenhang" }).waitFor();
+    assert.deepEqual(await names(), ["Radweg", "Neufassung"]);
+    await screenshot(c, "live-chair-amendments");
+    // The proposal cannot come before the amendments.
+    await c.getByTestId("amend-final").click();
+    await c.getByTestId("open-poll").click();
+    await c.locator(".live-error", { hasText: "Erst über die Änderungsanträge" }).waitFor();
+    await c.locator("[data-poll].live-poll-draft").getByTestId("discard-poll").click();
+    await c.getByTestId("dialog-reason").fill("Zu früh angelegt");
+    await c.getByTestId("discard-dialog").getByTestId("dialog-confirm").click();
+    await c.locator("[data-poll].live-poll-draft").waitFor({ state: "detached" });
+    const vote = async () => {
+      await c.getByTestId("open-poll").click();
+      await c.getByTestId("quorum-dialog").getByTestId("dialog-confirm").click();
+      await c.locator("[data-poll].live-poll-open").getByTestId("close-poll").click();
+      await c.locator("[data-poll].live-poll-open").waitFor({ state: "detached" });
+    };
+    for (const title of ["Radweg", "Neufassung"]) {
+      await c.getByTestId("amend-list").locator("li", { hasText: title }).getByTestId("amend-poll").click();
+      await c.locator("[data-poll].live-poll-draft", { hasText: `Änderungsantrag: ${title}` }).waitFor();
+      await vote();
+    }
+    await c.getByTestId("amend-final").click();
+    await c.locator("[data-poll].live-poll-draft", { hasText: "Schlussabstimmung" }).waitFor();
+    await vote();
+    await c.locator("[data-poll].live-poll-closed", { hasText: "Schlussabstimmung" }).waitFor();
   });
 
   test("the anonymous room display shows no non-public item", async () => {
@@ -201,6 +381,10 @@ describe("live session", { timeout: 240_000 }, () => {
     await c.locator("#c-kind").selectOption("open");
     await c.getByTestId("create-poll").click();
     await c.getByTestId("open-poll").click();
+    // Declared not quorate: the console asks, saying so.
+    const dialog = c.getByTestId("quorum-dialog");
+    await dialog.getByText(/Beschlussunfähigkeit wurde festgestellt/).waitFor();
+    await dialog.getByTestId("dialog-confirm").click();
     await members[1].page.locator('[data-choice="yes"]').waitFor();
     await new Promise((r) => setTimeout(r, 300));
     const text = await shown.locator("body").innerText();

@@ -23,6 +23,10 @@ pub struct Problem {
     /// Seconds to wait before retrying, mirrored from the `Retry-After` header.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Live quorum problems: the count (`present_voting`, `required`, `statutory`, `reached`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub quorum: Option<Box<serde_json::Value>>,
 }
 
 impl Problem {
@@ -33,11 +37,17 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             retry_after: None,
+            quorum: None,
         }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_quorum(mut self, quorum: impl Serialize) -> Self {
+        self.quorum = serde_json::to_value(quorum).ok().map(Box::new);
         self
     }
 

@@ -30,6 +30,8 @@ pub struct ApiConfig {
     pub data_dir: PathBuf,
     /// The statutes that apply to live sessions (NDS, NRW, Bayern).
     pub rule_set: plenum_domain::RuleSet,
+    /// The default speaking time in live sessions (a meeting's setting overrides it).
+    pub speaking_time_secs: u32,
     /// Web origins allowed to open the live WebSocket besides the server's own.
     pub allowed_origins: Vec<String>,
     /// Directory of content-addressed file blobs (`<data_dir>/files`).
@@ -50,6 +52,7 @@ impl ApiConfig {
             setup_link_ttl: chrono::Duration::hours(72),
             data_dir: PathBuf::from("data"),
             rule_set: plenum_domain::RuleSet::NordrheinWestfalen,
+            speaking_time_secs: plenum_domain::DEFAULT_SPEAKING_TIME_SECS,
             allowed_origins: Vec::new(),
             blob_dir: PathBuf::from("data/files"),
             upload_limit: crate::DEFAULT_UPLOAD_LIMIT,

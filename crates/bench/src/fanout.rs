@@ -172,7 +172,9 @@ async fn drive(options: &FanoutOptions, server: &ServerProcess) -> Result<Fanout
     let token = crate::setup::login(&http, &base, &server.chair()?).await?;
     let mut chair = LiveConn::connect(&http, &base, Some(&token), meeting).await?;
     chair.wait_for(|m| m["type"] == "snapshot").await?;
-    chair.command(json!({"type": "start_meeting"})).await?;
+    chair
+        .command(json!({"type": "start_meeting", "confirm_other_day": true}))
+        .await?;
     let server_rss_before_mib = server.status_mib("VmRSS:");
 
     let cpu0 = server.cpu_s();

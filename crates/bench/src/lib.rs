@@ -385,7 +385,9 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     // 3. The chair starts the meeting, every voter checks in over its own connection, the chair
     // creates and opens the poll.
     let (chair, rest) = conns.split_first_mut().ok_or_else(|| anyhow!("no chair"))?;
-    chair.command(json!({"type": "start_meeting"})).await?;
+    chair
+        .command(json!({"type": "start_meeting", "confirm_other_day": true}))
+        .await?;
     let started = Instant::now();
     let check_ins = rest[..n]
         .iter_mut()
@@ -403,7 +405,7 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
         )
         .await?;
     chair
-        .command(json!({"type": "open_poll", "poll": poll}))
+        .command(json!({"type": "open_poll", "poll": poll, "confirm_below_quorum": true}))
         .await?;
     for c in rest.iter_mut() {
         c.event("poll_opened").await.context("poll_opened")?;

@@ -100,6 +100,8 @@ id_type!(
     PollId,
     /// Id of an entry on a speakers list.
     SpeakerEntryId,
+    /// Id of an amendment (Änderungsantrag) to an agenda item's proposal.
+    AmendmentId,
     /// Client-chosen id of a live command; a retry with the same id never applies twice.
     CommandId,
 );

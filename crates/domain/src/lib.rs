@@ -5,21 +5,27 @@
 //! rules that span several fields live in each object's `validate`, which the store calls before
 //! every write.
 
+mod amendment;
 mod auth;
+mod chair;
 mod error;
 mod ids;
 mod live;
 mod model;
+mod motion;
 mod policy;
 mod quorum;
 mod text;
 mod voting;
 
+pub use amendment::*;
 pub use auth::*;
+pub use chair::*;
 pub use error::DomainError;
 pub use ids::*;
 pub use live::*;
 pub use model::*;
+pub use motion::*;
 pub use policy::*;
 pub use quorum::*;
 pub use text::*;

@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::{
     AgendaItemId, Choice, ElectionChoice, ElectionOutcome, ElectionRound, ElectionTally,
     MajorityRule, MeetingId, MembershipRole, OrganizationId, Outcome, PersonId, PollId, PollKind,
-    QuorumStatus, RuleSet, SpeakerEntryId, Tally, Voter, decide, decide_election, is_eligible,
-    quorum, validate_manual_tally,
+    QuorumCheck, QuorumDeclaration, QuorumDoubt, QuorumRecord, QuorumStanding, QuorumStatus,
+    RuleSet, SessionSettings, SpeakerEntryId, Tally, Voter, check_poll_quorum, decide,
+    decide_election, german_date, is_eligible, parse_reason, quorum, quorum_standing,
+    validate_manual_tally,
 };
 
 /// Attendance of one member.
@@ -163,6 +165,10 @@ pub struct PollResult {
     pub voted: u32,
     /// A tie decided by lot: the winner and how it was drawn.
     pub lot: Option<LotDraw>,
+    /// The poll opened while the count was short or the chair had declared the council not
+    /// quorate (the chair confirmed); the minutes say so.
+    #[serde(default)]
+    pub below_quorum: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,6 +211,18 @@ pub struct Poll {
     pub corrects: Option<PollId>,
     pub opened_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Opened below quorum, confirmed by the chair (see [`PollResult::below_quorum`]).
+    #[serde(default)]
+    pub below_quorum: bool,
+    /// Why the chair discarded the poll.
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
+    /// A vote on a procedural motion (Geschäftsordnungsantrag), not on the matter itself.
+    #[serde(default)]
+    pub motion: Option<crate::ProceduralMotion>,
+    /// A vote on this amendment (Änderungsantrag) to the item's proposal.
+    #[serde(default)]
+    pub amendment: Option<crate::AmendmentId>,
 }
 
 impl Poll {
@@ -253,6 +271,21 @@ pub struct LiveState {
     /// Sticky: someone took part remotely during this session (NKomVG § 64).
     pub anyone_remote: bool,
     pub started_at: Option<DateTime<Utc>>,
+    /// When the meeting was scheduled to begin (a start on another day needs confirmation).
+    #[serde(default)]
+    pub scheduled: Option<DateTime<Utc>>,
+    /// The chair's quorum statements and the members' doubts.
+    #[serde(default)]
+    pub quorum_record: QuorumRecord,
+    /// Repeat meeting and speaking time, as the clerk set them.
+    #[serde(default)]
+    pub settings: SessionSettings,
+    /// Amendments filed to the items' proposals (withdrawn ones stay, marked).
+    #[serde(default)]
+    pub amendments: Vec<crate::Amendment>,
+    /// The chair's voting order per item, where set.
+    #[serde(default)]
+    pub amendment_orders: BTreeMap<AgendaItemId, crate::AmendmentOrder>,
 }
 
 /// Who sends a command, as the API established it.
@@ -268,7 +301,11 @@ pub struct CommandActor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
-    StartMeeting,
+    StartMeeting {
+        /// Needed when today is not the scheduled day.
+        #[serde(default)]
+        confirm_other_day: bool,
+    },
     PauseMeeting,
     ResumeMeeting,
     CloseMeeting,
@@ -315,9 +352,18 @@ pub enum Command {
         allow_change: bool,
         #[serde(default)]
         corrects: Option<PollId>,
+        /// A procedural motion: an open vote by simple majority.
+        #[serde(default)]
+        motion: Option<crate::ProceduralMotion>,
+        /// A vote on this amendment of the poll's item.
+        #[serde(default)]
+        amendment: Option<crate::AmendmentId>,
     },
     OpenPoll {
         poll: PollId,
+        /// Needed when the count is short or the council was declared not quorate.
+        #[serde(default)]
+        confirm_below_quorum: bool,
     },
     CastBallot {
         poll: PollId,
@@ -326,8 +372,11 @@ pub enum Command {
     ClosePoll {
         poll: PollId,
     },
+    /// Discards a draft or open poll; needs a reason, which everyone sees.
     CancelPoll {
         poll: PollId,
+        #[serde(default)]
+        reason: Option<String>,
     },
     EnterManualTally {
         poll: PollId,
@@ -344,6 +393,40 @@ pub enum Command {
     DrawLot {
         poll: PollId,
         winner: Option<u32>,
+    },
+    /// The chair states whether the council is quorate (with the current count).
+    DeclareQuorum {
+        quorate: bool,
+    },
+    /// A member doubts the quorum; the chair must state it before the next vote.
+    DoubtQuorum,
+    /// A member files an amendment to an item's proposal (before or during the session).
+    FileAmendment {
+        amendment: crate::AmendmentId,
+        item: AgendaItemId,
+        kind: crate::AmendmentKind,
+        title: String,
+        text: String,
+        #[serde(default)]
+        on_behalf_of: Option<String>,
+    },
+    /// The filer or the chair withdraws an amendment not yet voted on.
+    WithdrawAmendment {
+        amendment: crate::AmendmentId,
+    },
+    /// The chair sets the voting order of an item's amendments, with a reason.
+    OrderAmendments {
+        item: AgendaItemId,
+        order: Vec<crate::AmendmentId>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The clerk or chair sets the repeat-meeting flag and the speaking time.
+    SetSessionSettings {
+        #[serde(default)]
+        repeat_meeting: bool,
+        #[serde(default = "crate::default_speaking_time_secs")]
+        speaking_time_secs: u32,
     },
 }
 
@@ -374,6 +457,9 @@ pub enum Event {
         status: AttendanceStatus,
         at: DateTime<Utc>,
         quorum: QuorumStatus,
+        /// Where the quorum stands after the change (events of older versions have none).
+        #[serde(default)]
+        standing: Option<QuorumStanding>,
     },
     ConflictDeclared {
         item: AgendaItemId,
@@ -409,6 +495,9 @@ pub enum Event {
         eligible: Vec<PersonId>,
         ineligible: Vec<(PersonId, Ineligible)>,
         at: DateTime<Utc>,
+        /// Opened below quorum with the chair's confirmation.
+        #[serde(default)]
+        below_quorum: bool,
     },
     /// Members voted; only who and how many — never what. A command yields one voter; the
     /// meeting actor coalesces the ballots of one committed batch into a single event, so a
@@ -436,6 +525,9 @@ pub enum Event {
     PollCancelled {
         poll: PollId,
         at: DateTime<Utc>,
+        /// The chair's reason (events of older versions have none).
+        #[serde(default)]
+        reason: Option<String>,
     },
     InterimShown {
         poll: PollId,
@@ -448,6 +540,26 @@ pub enum Event {
     LotDrawn {
         poll: PollId,
         lot: LotDraw,
+    },
+    QuorumDeclared {
+        declaration: QuorumDeclaration,
+    },
+    QuorumDoubted {
+        doubt: QuorumDoubt,
+    },
+    SessionSettingsChanged {
+        settings: SessionSettings,
+    },
+    AmendmentFiled {
+        amendment: crate::Amendment,
+    },
+    AmendmentWithdrawn {
+        amendment: crate::AmendmentId,
+        at: DateTime<Utc>,
+    },
+    AmendmentsOrdered {
+        item: AgendaItemId,
+        order: crate::AmendmentOrder,
     },
 }
 
@@ -584,6 +696,33 @@ pub enum LiveError {
     SpeakerNotFound,
     #[error("no tie to decide by lot in this poll")]
     NoTie,
+    #[error(
+        "{present} of {statutory} voting members present, {required} needed{}; confirm to open \
+         the poll anyway",
+        if *.declared_not_quorate { ", and the council was declared not quorate" } else { "" },
+        present = .count.present_voting, statutory = .count.statutory, required = .count.required
+    )]
+    QuorumNotMet {
+        count: QuorumStatus,
+        declared_not_quorate: bool,
+    },
+    #[error("a member doubted the quorum; state the quorum before the next vote")]
+    QuorumDoubted,
+    #[error("the count is short ({present} present, {required} needed); the council cannot be declared quorate", present = .0.present_voting, required = .0.required)]
+    QuorumNotReached(QuorumStatus),
+    #[error("give a reason (1 to 500 characters) for discarding the poll")]
+    ReasonRequired,
+    #[error("no such amendment in this meeting")]
+    AmendmentNotFound,
+    #[error("{0}")]
+    AmendmentOutOfOrder(String),
+    #[error(
+        "the meeting is scheduled for {scheduled}, not today ({today}); confirm to start it anyway"
+    )]
+    OtherDay {
+        scheduled: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+    },
 }
 
 /// The runoff (Stichwahl) between candidates `a` and `b` of a first round.
@@ -611,6 +750,10 @@ fn runoff_poll(first: &Poll, a: u32, b: u32) -> Poll {
         corrects: None,
         opened_at: None,
         closed_at: None,
+        below_quorum: false,
+        cancel_reason: None,
+        motion: None,
+        amendment: None,
     }
 }
 
@@ -631,7 +774,64 @@ impl LiveState {
             display_poll: None,
             anyone_remote: false,
             started_at: None,
+            scheduled: None,
+            quorum_record: QuorumRecord::default(),
+            settings: SessionSettings::default(),
+            amendments: Vec::new(),
+            amendment_orders: BTreeMap::new(),
         }
+    }
+
+    pub fn amendment(&self, id: crate::AmendmentId) -> Option<&crate::Amendment> {
+        self.amendments.iter().find(|a| a.id == id)
+    }
+
+    /// The voting order of an item's open amendments (see [`crate::voting_order`]).
+    pub fn amendment_voting_order(&self, item: AgendaItemId) -> Vec<crate::AmendmentId> {
+        crate::voting_order(&self.amendments, &self.amendment_orders, item)
+    }
+
+    /// Whether the amendment has a closed poll (it was voted on).
+    fn amendment_voted(&self, id: crate::AmendmentId) -> bool {
+        self.polls
+            .iter()
+            .any(|p| p.amendment == Some(id) && p.state == PollState::Closed)
+    }
+
+    /// Amendments are voted in their order, and the item's own vote comes after all of them.
+    fn check_amendment_turn(&self, poll: &Poll) -> Result<(), LiveError> {
+        let Some(item) = poll.item else {
+            return Ok(());
+        };
+        if poll.motion.is_some() {
+            return Ok(());
+        }
+        let order = self.amendment_voting_order(item);
+        let before: Vec<crate::AmendmentId> = match poll.amendment {
+            Some(id) => order.iter().take_while(|a| **a != id).copied().collect(),
+            None => order,
+        };
+        if let Some(first) = before.iter().find(|a| !self.amendment_voted(**a)) {
+            let title = self
+                .amendment(*first)
+                .map(|a| a.title.clone())
+                .unwrap_or_default();
+            return Err(LiveError::AmendmentOutOfOrder(format!(
+                "vote on the amendment \"{title}\" first: amendments go in their order, the \
+                 proposal as amended last"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Where the quorum stands now (see [`crate::quorum_standing`]).
+    pub fn quorum_standing(&self) -> QuorumStanding {
+        quorum_standing(
+            self.roster.rule_set,
+            &self.quorum_record,
+            &self.quorum(),
+            &self.settings,
+        )
     }
 
     pub fn member(&self, person: PersonId) -> Option<&RosterMember> {
@@ -702,6 +902,11 @@ impl LiveState {
             | Event::InterimShown { poll, .. }
             | Event::LotDrawn { poll, .. } => poll_public(*poll),
             Event::DisplayChanged { poll } => poll.is_none_or(poll_public),
+            Event::AmendmentFiled { amendment } => item_public(Some(amendment.item)),
+            Event::AmendmentWithdrawn { amendment, .. } => {
+                item_public(self.amendment(*amendment).map(|a| a.item))
+            }
+            Event::AmendmentsOrdered { item, .. } => item_public(Some(*item)),
             _ => true,
         }
     }
@@ -745,12 +950,21 @@ impl LiveState {
             })
         };
         match command {
-            Command::StartMeeting => {
+            Command::StartMeeting { confirm_other_day } => {
                 Self::require_chair(actor)?;
                 if self.status != SessionStatus::NotStarted {
                     return Err(LiveError::InvalidTransition {
                         from: self.status,
                         to: "running",
+                    });
+                }
+                if let Some(scheduled) = self.scheduled
+                    && german_date(scheduled) != german_date(now)
+                    && !confirm_other_day
+                {
+                    return Err(LiveError::OtherDay {
+                        scheduled: german_date(scheduled),
+                        today: german_date(now),
                     });
                 }
                 one(Event::MeetingStarted { at: now })
@@ -933,8 +1147,21 @@ impl LiveState {
                 options,
                 allow_change,
                 corrects,
+                motion,
+                amendment,
             } => {
                 Self::require_chair(actor)?;
+                if let Some(m) = motion {
+                    m.check_poll(*kind, *rule).map_err(LiveError::Invalid)?;
+                }
+                if let Some(id) = amendment {
+                    let a = self.amendment(*id).ok_or(LiveError::AmendmentNotFound)?;
+                    if a.withdrawn || Some(a.item) != *item || motion.is_some() {
+                        return Err(LiveError::Invalid(
+                            "an amendment is voted on its own item, while not withdrawn".into(),
+                        ));
+                    }
+                }
                 if self.status == SessionStatus::Closed {
                     return Err(LiveError::NotRunning);
                 }
@@ -997,16 +1224,24 @@ impl LiveState {
                         corrects: *corrects,
                         opened_at: None,
                         closed_at: None,
+                        below_quorum: false,
+                        cancel_reason: None,
+                        motion: *motion,
+                        amendment: *amendment,
                     }),
                 })
             }
-            Command::OpenPoll { poll } => {
+            Command::OpenPoll {
+                poll,
+                confirm_below_quorum,
+            } => {
                 Self::require_chair(actor)?;
                 self.require_running()?;
                 let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
                 if p.state != PollState::Draft {
                     return Err(LiveError::PollNotDraft(p.state));
                 }
+                self.check_amendment_turn(p)?;
                 if self
                     .polls
                     .iter()
@@ -1051,11 +1286,26 @@ impl LiveState {
                         ineligible.push((member.person, reason));
                     }
                 }
+                let count = self.quorum();
+                let standing = self.quorum_standing();
+                let below_quorum = match check_poll_quorum(standing, &count, *confirm_below_quorum)
+                {
+                    QuorumCheck::Open { below_quorum } => below_quorum,
+                    QuorumCheck::Doubted => return Err(LiveError::QuorumDoubted),
+                    QuorumCheck::NeedsConfirmation => {
+                        return Err(LiveError::QuorumNotMet {
+                            count,
+                            declared_not_quorate: standing == QuorumStanding::NotQuorate
+                                && self.quorum_record.declared.is_some_and(|d| !d.quorate),
+                        });
+                    }
+                };
                 one(Event::PollOpened {
                     poll: *poll,
                     eligible,
                     ineligible,
                     at: now,
+                    below_quorum,
                 })
             }
             Command::CastBallot { poll, choice } => {
@@ -1137,7 +1387,7 @@ impl LiveState {
                     at: now,
                 })
             }
-            Command::CancelPoll { poll } => {
+            Command::CancelPoll { poll, reason } => {
                 Self::require_chair(actor)?;
                 let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
                 if !matches!(p.state, PollState::Draft | PollState::Open) {
@@ -1145,9 +1395,11 @@ impl LiveState {
                         "a closed poll is final; create a correction".into(),
                     ));
                 }
+                let reason = parse_reason(reason.as_deref()).ok_or(LiveError::ReasonRequired)?;
                 one(Event::PollCancelled {
                     poll: *poll,
                     at: now,
+                    reason: Some(reason),
                 })
             }
             Command::EnterManualTally { poll, tally } => {
@@ -1172,6 +1424,7 @@ impl LiveState {
                     eligible: p.eligible.len() as u32,
                     voted: tally.total_cast(),
                     lot: None,
+                    below_quorum: p.below_quorum,
                 };
                 one(Event::PollClosed {
                     poll: *poll,
@@ -1258,6 +1511,150 @@ impl LiveState {
                     },
                 })
             }
+            Command::DeclareQuorum { quorate } => {
+                Self::require_chair(actor)?;
+                if !matches!(self.status, SessionStatus::Running | SessionStatus::Paused) {
+                    return Err(LiveError::NotRunning);
+                }
+                let count = self.quorum();
+                if *quorate && !count.reached && !self.settings.repeat_meeting {
+                    return Err(LiveError::QuorumNotReached(count));
+                }
+                one(Event::QuorumDeclared {
+                    declaration: QuorumDeclaration {
+                        quorate: *quorate,
+                        count,
+                        at: now,
+                    },
+                })
+            }
+            Command::DoubtQuorum => {
+                let person = self.require_member(actor)?;
+                if !matches!(self.status, SessionStatus::Running | SessionStatus::Paused) {
+                    return Err(LiveError::NotRunning);
+                }
+                if self.quorum_record.doubts.iter().any(|d| d.person == person) {
+                    return Ok(Applied::default());
+                }
+                one(Event::QuorumDoubted {
+                    doubt: QuorumDoubt {
+                        person,
+                        count: self.quorum(),
+                        at: now,
+                    },
+                })
+            }
+            Command::FileAmendment {
+                amendment,
+                item,
+                kind,
+                title,
+                text,
+                on_behalf_of,
+            } => {
+                let person = self.require_member(actor)?;
+                if self.status == SessionStatus::Closed {
+                    return Err(LiveError::NotRunning);
+                }
+                if self.item(*item).is_none() {
+                    return Err(LiveError::ItemNotFound);
+                }
+                if let Some(existing) = self.amendment(*amendment) {
+                    // A retry under another command id: the same amendment again changes nothing.
+                    return if existing.filed_by == person && existing.item == *item {
+                        Ok(Applied::default())
+                    } else {
+                        Err(LiveError::Invalid(
+                            "an amendment with this id exists".into(),
+                        ))
+                    };
+                }
+                let (title, text) =
+                    crate::check_amendment(title, text).map_err(LiveError::Invalid)?;
+                let on_behalf_of = on_behalf_of
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.chars().take(200).collect());
+                one(Event::AmendmentFiled {
+                    amendment: crate::Amendment {
+                        id: *amendment,
+                        item: *item,
+                        filed_by: person,
+                        on_behalf_of,
+                        kind: *kind,
+                        title,
+                        text,
+                        filed_at: now,
+                        withdrawn: false,
+                    },
+                })
+            }
+            Command::WithdrawAmendment { amendment } => {
+                let a = self
+                    .amendment(*amendment)
+                    .ok_or(LiveError::AmendmentNotFound)?;
+                if !actor.chair && actor.person != Some(a.filed_by) {
+                    return Err(LiveError::NotChair);
+                }
+                if a.withdrawn {
+                    return Ok(Applied::default());
+                }
+                if self.polls.iter().any(|p| {
+                    p.amendment == Some(*amendment)
+                        && matches!(p.state, PollState::Open | PollState::Closed)
+                }) {
+                    return Err(LiveError::Invalid(
+                        "the amendment is being or was voted on".into(),
+                    ));
+                }
+                one(Event::AmendmentWithdrawn {
+                    amendment: *amendment,
+                    at: now,
+                })
+            }
+            Command::OrderAmendments {
+                item,
+                order,
+                reason,
+            } => {
+                Self::require_chair(actor)?;
+                if self.item(*item).is_none() {
+                    return Err(LiveError::ItemNotFound);
+                }
+                if parse_reason(reason.as_deref()).is_none() {
+                    return Err(LiveError::ReasonRequired);
+                }
+                let (order, reason) =
+                    crate::check_order(&self.amendments, *item, order, reason.as_deref())
+                        .map_err(LiveError::Invalid)?;
+                one(Event::AmendmentsOrdered {
+                    item: *item,
+                    order: crate::AmendmentOrder {
+                        order,
+                        reason,
+                        at: now,
+                    },
+                })
+            }
+            Command::SetSessionSettings {
+                repeat_meeting,
+                speaking_time_secs,
+            } => {
+                Self::require_chair(actor)?;
+                if self.status == SessionStatus::Closed {
+                    return Err(LiveError::NotRunning);
+                }
+                let settings = SessionSettings {
+                    repeat_meeting: *repeat_meeting,
+                    speaking_time_secs: *speaking_time_secs,
+                };
+                settings.validate().map_err(LiveError::Invalid)?;
+                if settings == self.settings {
+                    return Ok(Applied::default());
+                }
+                one(Event::SessionSettingsChanged { settings })
+            }
         }
     }
 
@@ -1274,12 +1671,19 @@ impl LiveState {
         {
             return Applied::default();
         }
+        let quorum = self.quorum_with(Some((person, status)));
         Applied {
             events: vec![Event::AttendanceChanged {
                 person,
                 status,
                 at: now,
-                quorum: self.quorum_with(Some((person, status))),
+                quorum,
+                standing: Some(quorum_standing(
+                    self.roster.rule_set,
+                    &self.quorum_record,
+                    &quorum,
+                    &self.settings,
+                )),
             }],
             ..Applied::default()
         }
@@ -1319,6 +1723,7 @@ impl LiveState {
             eligible,
             voted: 0,
             lot: None,
+            below_quorum: poll.below_quorum,
         };
         if poll.kind == PollKind::Election {
             let choices: Vec<ElectionChoice> = ballots
@@ -1436,12 +1841,14 @@ impl LiveState {
                 eligible,
                 ineligible,
                 at,
+                below_quorum,
             } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.state = PollState::Open;
                     p.eligible = eligible.iter().copied().collect();
                     p.ineligible = ineligible.iter().copied().collect();
                     p.opened_at = Some(*at);
+                    p.below_quorum = *below_quorum;
                 }
             }
             Event::BallotsCast { poll, voters, .. } => {
@@ -1468,12 +1875,28 @@ impl LiveState {
                     self.polls.push(runoff);
                 }
             }
-            Event::PollCancelled { poll, at } => {
+            Event::PollCancelled { poll, at, reason } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.state = PollState::Cancelled;
                     p.closed_at = Some(*at);
                     p.choices.clear();
+                    p.cancel_reason.clone_from(reason);
                 }
+            }
+            Event::QuorumDeclared { declaration } => {
+                self.quorum_record.declared = Some(*declaration);
+                self.quorum_record.doubts.clear();
+            }
+            Event::QuorumDoubted { doubt } => self.quorum_record.doubts.push(*doubt),
+            Event::SessionSettingsChanged { settings } => self.settings = *settings,
+            Event::AmendmentFiled { amendment } => self.amendments.push(amendment.clone()),
+            Event::AmendmentWithdrawn { amendment, .. } => {
+                if let Some(a) = self.amendments.iter_mut().find(|a| a.id == *amendment) {
+                    a.withdrawn = true;
+                }
+            }
+            Event::AmendmentsOrdered { item, order } => {
+                self.amendment_orders.insert(*item, order.clone());
             }
             Event::InterimShown { poll, show, .. } => {
                 if let Some(p) = self.poll_mut(*poll) {
@@ -1604,7 +2027,13 @@ mod tests {
     #[test]
     fn an_undecided_election_gets_a_runoff_and_a_tied_runoff_a_lot() {
         let (mut state, people, chair) = setup(6);
-        run(&mut state, &chair, Command::StartMeeting);
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
         for p in &people {
             let me = CommandActor {
                 person: Some(*p),
@@ -1626,9 +2055,18 @@ mod tests {
                 options: vec!["Anna".into(), "Bernd".into(), "Clara".into()],
                 allow_change: false,
                 corrects: None,
+                motion: None,
+                amendment: None,
             },
         );
-        run(&mut state, &chair, Command::OpenPoll { poll });
+        run(
+            &mut state,
+            &chair,
+            Command::OpenPoll {
+                poll,
+                confirm_below_quorum: false,
+            },
+        );
         // 2 / 2 / 2: nobody has more than half of the valid votes.
         let mut ballots = Vec::new();
         for (i, p) in people.iter().enumerate() {
@@ -1687,7 +2125,14 @@ mod tests {
         let runoff = runoff.id;
 
         // The runoff ties 3 : 3, so the lot decides.
-        run(&mut state, &chair, Command::OpenPoll { poll: runoff });
+        run(
+            &mut state,
+            &chair,
+            Command::OpenPoll {
+                poll: runoff,
+                confirm_below_quorum: false,
+            },
+        );
         let mut ballots = Vec::new();
         for (i, p) in people.iter().enumerate() {
             let me = CommandActor {
@@ -1790,6 +2235,10 @@ mod tests {
             corrects: None,
             opened_at: None,
             closed_at: None,
+            below_quorum: false,
+            cancel_reason: None,
+            motion: None,
+            amendment: None,
         };
         assert_eq!(
             poll.interim_tally(None),
@@ -1837,6 +2286,7 @@ mod tests {
         let closed = Event::PollCancelled {
             poll: p,
             at: Utc::now(),
+            reason: None,
         };
         assert!(!first.absorb(&closed), "another kind of event");
         let mut state = setup(1).0;
@@ -1860,6 +2310,10 @@ mod tests {
             corrects: None,
             opened_at: None,
             closed_at: None,
+            below_quorum: false,
+            cancel_reason: None,
+            motion: None,
+            amendment: None,
         };
         state.apply(&Event::PollCreated {
             poll: Box::new(poll),
@@ -1872,7 +2326,13 @@ mod tests {
     fn niedersachsen_bars_secret_votes_once_anyone_joined_remotely() {
         let (mut state, people, chair) = setup(3);
         state.roster.rule_set = RuleSet::Niedersachsen;
-        run(&mut state, &chair, Command::StartMeeting);
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
         let remote = CommandActor {
             person: Some(people[1]),
             chair: false,
@@ -1892,10 +2352,20 @@ mod tests {
                 options: vec![],
                 allow_change: false,
                 corrects: None,
+                motion: None,
+                amendment: None,
             },
         );
         assert!(matches!(
-            state.decide(&chair, &Command::OpenPoll { poll }, Utc::now(), 0),
+            state.decide(
+                &chair,
+                &Command::OpenPoll {
+                    poll,
+                    confirm_below_quorum: false
+                },
+                Utc::now(),
+                0
+            ),
             Err(LiveError::SecretBarred(_))
         ));
     }
@@ -1903,7 +2373,13 @@ mod tests {
     #[test]
     fn points_of_order_jump_the_queue_and_the_chair_calls_in_order() {
         let (mut state, people, chair) = setup(4);
-        run(&mut state, &chair, Command::StartMeeting);
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
         for (i, p) in people.iter().enumerate().skip(1) {
             let me = CommandActor {
                 person: Some(*p),
@@ -1947,7 +2423,13 @@ mod tests {
             public: false,
         };
         state.agenda.push(secret.clone());
-        run(&mut state, &chair, Command::StartMeeting);
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
         let applied = run(
             &mut state,
             &chair,

@@ -25,6 +25,7 @@ pub const ENV_KEYS: &[&str] = &[
     "login_burst_per_account",
     "login_burst_per_address",
     "rule_set",
+    "speaking_time_secs",
     "allowed_origins",
     "upload_limit",
     "blob_store",
@@ -82,6 +83,9 @@ pub struct Config {
     pub login_burst_per_address: u32,
     /// The statutes for live sessions: `niedersachsen`, `nrw` or `bayern`.
     pub rule_set: plenum_domain::RuleSet,
+    /// The body's default speaking time per contribution in live sessions, in seconds (1 to
+    /// 7200; default 300). A meeting's own setting overrides it.
+    pub speaking_time_secs: u32,
     /// Web origins (besides Plenum's own) allowed to open the live WebSocket.
     pub allowed_origins: Vec<String>,
     /// Largest accepted file upload in bytes (default 50 MB).
@@ -152,6 +156,7 @@ impl fmt::Debug for Config {
             .field("login_burst_per_account", &self.login_burst_per_account)
             .field("login_burst_per_address", &self.login_burst_per_address)
             .field("rule_set", &self.rule_set)
+            .field("speaking_time_secs", &self.speaking_time_secs)
             .field("allowed_origins", &self.allowed_origins)
             .field("upload_limit", &self.upload_limit)
             .field("blob_store", &self.blob_store)
@@ -187,6 +192,7 @@ impl Default for Config {
             login_burst_per_account: 10,
             login_burst_per_address: 200,
             rule_set: plenum_domain::RuleSet::NordrheinWestfalen,
+            speaking_time_secs: plenum_domain::DEFAULT_SPEAKING_TIME_SECS,
             allowed_origins: Vec::new(),
             upload_limit: plenum_api::DEFAULT_UPLOAD_LIMIT,
             blob_store: BlobStoreKind::Local,
@@ -243,6 +249,15 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract::<Config>()
             .map_err(|err| ConfigError::Invalid(err.to_string()))
+            .and_then(|config| {
+                plenum_domain::SessionSettings {
+                    repeat_meeting: false,
+                    speaking_time_secs: config.speaking_time_secs,
+                }
+                .validate()
+                .map_err(ConfigError::Invalid)?;
+                Ok(config)
+            })
     }
 
     /// The database URL in force: the configured one, or the SQLite file in the data directory.
@@ -312,6 +327,10 @@ impl Config {
             self.login_burst_per_address
         ));
         text.push_str(&format!("rule_set = {:?}\n", self.rule_set.as_str()));
+        text.push_str(&format!(
+            "speaking_time_secs = {}\n",
+            self.speaking_time_secs
+        ));
         text.push_str(&format!("allowed_origins = {:?}\n", self.allowed_origins));
         text.push_str(&format!("upload_limit = {}\n", self.upload_limit));
         text.push_str(&format!(

@@ -189,6 +189,7 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.guess_limits = config.guess_limits();
     api_config.data_dir = config.data_dir.clone();
     api_config.rule_set = config.rule_set;
+    api_config.speaking_time_secs = config.speaking_time_secs;
     api_config.allowed_origins = config.allowed_origins.clone();
     api_config.blob_dir = config.blob_dir();
     api_config.upload_limit = config.upload_limit;

@@ -160,7 +160,7 @@ async fn ballots_survive_a_sigkill(kind: &str) {
         &meeting,
         &chair,
         Uuid::new_v4(),
-        json!({"type": "start_meeting"}),
+        json!({"type": "start_meeting", "confirm_other_day": true}),
     )
     .await
     .unwrap())
@@ -187,7 +187,7 @@ async fn ballots_survive_a_sigkill(kind: &str) {
         &meeting,
         &chair,
         Uuid::new_v4(),
-        json!({"type": "open_poll", "poll": poll}),
+        json!({"type": "open_poll", "poll": poll, "confirm_below_quorum": true}),
     )
     .await
     .unwrap())
@@ -370,7 +370,7 @@ async fn a_secret_poll_leaves_no_choice_in_the_logs_and_the_audit_chain_verifies
         &meeting,
         &chair,
         Uuid::new_v4(),
-        json!({"type": "start_meeting"}),
+        json!({"type": "start_meeting", "confirm_other_day": true}),
     )
     .await
     .unwrap())
@@ -397,7 +397,7 @@ async fn a_secret_poll_leaves_no_choice_in_the_logs_and_the_audit_chain_verifies
         &meeting,
         &chair,
         Uuid::new_v4(),
-        json!({"type": "open_poll", "poll": poll}),
+        json!({"type": "open_poll", "poll": poll, "confirm_below_quorum": true}),
     )
     .await
     .unwrap())

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod blob;
+pub mod chair;
 pub mod collab;
 mod convert;
 mod db;

@@ -6,6 +6,11 @@ import { register, t, lang, onLangChange } from "../i18n.js";
 import { el } from "../ui.js";
 import { join, Status, uuid } from "./socket.js";
 import {
+  quorumPanel, quorumLine, confirmDialog, countText, speakingClock, clockOffset, itemPicker, dateText,
+  MOTIONS, motionTitle,
+} from "./chair-tools.js";
+import { amendmentPanel } from "./amendments.js";
+import {
   connectionIndicator, section, itemLabel, resultView, progressText, progressBar, errorText,
   meetingInfo, useLiveStyles,
 } from "./common.js";
@@ -125,11 +130,14 @@ export async function mount(root, params, ctx) {
   const meetingId = params.id;
   const { session, release } = join(meetingId);
   const info = await meetingInfo(ctx.api, meetingId);
-  const ui = { error: null, busy: false, confirmClose: false, form: { kind: "open", rule: "simple" } };
+  const ui = { error: null, busy: false, confirmClose: false, form: { kind: "open", rule: "simple", item: undefined }, offset: 0 };
 
   const conn = el("div", { class: "live-conn-wrap", role: "status", "aria-live": "polite" });
   const head = el("div", { class: "live-head" });
   const errorBox = el("div", { class: "live-error-wrap", role: "alert" });
+  const quorum = el("section", { class: "live-card live-card-quorum", "aria-labelledby": "c-quorum" });
+  const settings = el("section", { class: "live-card", "aria-labelledby": "c-settings" });
+  const amend = el("section", { class: "live-card", "aria-labelledby": "c-amend" });
   const polls = el("section", { class: "live-card", "aria-labelledby": "c-polls" });
   const create = el("section", { class: "live-card", "aria-labelledby": "c-new" });
   const speakers = el("section", { class: "live-card", "aria-labelledby": "c-speakers" });
@@ -141,13 +149,70 @@ export async function mount(root, params, ctx) {
       { class: "live live-chair" },
       conn, head, errorBox,
       el("div", { class: "live-grid" },
-        el("div", { class: "live-col" }, polls, create, speakers),
-        el("div", { class: "live-col" }, agenda, attendance)),
+        el("div", { class: "live-col" }, quorum, polls, amend, create, speakers),
+        el("div", { class: "live-col" }, agenda, attendance, settings)),
     ),
   );
   const draw = {
     conn: section(conn), head: section(head), error: section(errorBox), polls: section(polls),
     create: section(create), speakers: section(speakers), agenda: section(agenda), attendance: section(attendance),
+    quorum: section(quorum), settings: section(settings), amend: section(amend),
+  };
+
+  // Sends `command`; when the server asks for a confirmation (`kind`), asks with a dialog and
+  // sends it again with `confirm` set.
+  const confirmed = async (command, kind, ask, confirm) => {
+    ui.error = null;
+    ui.busy = true;
+    render();
+    try {
+      return await session.command(command);
+    } catch (error) {
+      if (error?.kind !== kind) {
+        ui.error = errorText(error);
+        return null;
+      }
+      ui.busy = false;
+      render();
+      const answer = await confirmDialog(ask(error.problem));
+      if (!answer.ok) return null;
+      return await run({ ...command, [confirm]: true });
+    } finally {
+      ui.busy = false;
+      render();
+    }
+  };
+  const startMeeting = async () => {
+    const state = session.state;
+    const ask = () => ({
+      title: t("start.other.title"), confirmLabel: t("start.other.yes"), testid: "other-day-dialog",
+      text: t("start.other.text", { date: dateText(state.scheduled), today: dateText(new Date().toISOString()) }),
+    });
+    // Ask first when the scheduled day is not today; the server checks again.
+    if (state?.scheduled && dateText(state.scheduled) !== dateText(new Date().toISOString())) {
+      const answer = await confirmDialog(ask());
+      if (answer.ok) await run({ type: "start_meeting", confirm_other_day: true });
+      return;
+    }
+    await confirmed({ type: "start_meeting" }, "meeting-other-day", ask, "confirm_other_day");
+  };
+  const openPoll = (p) => confirmed({ type: "open_poll", poll: p.id }, "quorum-not-met", (problem) => ({
+    title: t("quorum.poll.title"), confirmLabel: t("quorum.poll.yes"), testid: "quorum-dialog",
+    text: t(/declared not quorate/.test(problem?.detail ?? "") ? "quorum.poll.declared" : "quorum.poll.text", { count: countText(problem?.quorum ?? session.state?.quorum) }),
+  }), "confirm_below_quorum");
+  // One tap: a procedural motion's vote on the current item, created and opened.
+  const moveProcedural = async (motion) => {
+    const id = uuid();
+    const title = motionTitle(motion);
+    const created = await run({ type: "create_poll", poll: id, item: session.state?.current_item ?? null, title, kind: "open", rule: "simple", motion });
+    if (created) await openPoll({ id, title });
+  };
+  const discardPoll = async (p) => {
+    const answer = await confirmDialog({
+      title: t("poll.discard.title"), text: t("poll.discard.text", { title: p.title }),
+      confirmLabel: t("poll.discard.yes"), reasonLabel: t("poll.discard.reason"), testid: "discard-dialog",
+    });
+    if (answer.ok) await run({ type: "cancel_poll", poll: p.id, reason: answer.reason });
   };
 
   const run = async (command) => {
@@ -182,15 +247,15 @@ export async function mount(root, params, ctx) {
     }
     const base = [online, ui.busy, lang()];
     const q = state.quorum;
-    draw.head([state.status, ui.confirmClose, JSON.stringify(q), info?.name, ...base], () => [
+    draw.head([state.status, ui.confirmClose, JSON.stringify(q), state.quorum_standing, info?.name, ...base], () => [
       el("p", { class: "live-eyebrow", text: `${t("chair.title")}${info?.organization?.name ? ` · ${info.organization.name}` : ""}` }),
       el("h1", { class: "live-title", text: info?.name ?? t("chair.title") }),
       el("p", { class: `live-status live-status-${state.status}`, text: t(`live.status.${state.status}`) }),
-      el("p", { class: `live-quorum ${q.reached ? "live-quorum-yes" : "live-quorum-no"}`, "data-testid": "quorum", text: t(q.reached ? "live.quorum.yes" : "live.quorum.no", { present: q.present_voting, statutory: q.statutory, required: q.required }) }),
+      quorumLine(state),
       el(
         "div",
         { class: "live-actions" },
-        state.status === "not_started" ? button(t("chair.start"), { type: "start_meeting" }, { cls: "live-btn-primary", testid: "start-meeting" }) : null,
+        state.status === "not_started" ? button(t("chair.start"), startMeeting, { cls: "live-btn-primary", testid: "start-meeting" }) : null,
         state.status === "running" ? button(t("chair.pause"), { type: "pause_meeting" }) : null,
         state.status === "paused" ? button(t("chair.resume"), { type: "resume_meeting" }, { cls: "live-btn-primary" }) : null,
         state.status !== "closed" && state.status !== "not_started" && !ui.confirmClose
@@ -206,6 +271,12 @@ export async function mount(root, params, ctx) {
         el("a", { href: `#/meetings/${meetingId}/live`, text: t("chair.member") }),
         el("a", { href: `#/display/${meetingId}`, target: "_blank", rel: "noopener", text: t("chair.display") })),
     ]);
+    ui.offset = clockOffset(state);
+    draw.quorum([state.quorum_standing, JSON.stringify(state.quorum), JSON.stringify(state.quorum_doubts), JSON.stringify(state.quorum_declared), state.status, ...base],
+      () => quorumPanel(state, button));
+    renderSettings(state, base);
+    draw.amend([state.current_item, JSON.stringify(state.amendments), JSON.stringify(state.amendment_order),
+      state.polls.map((p) => [p.amendment, p.state]), ...base], () => amendmentPanel(state, { button, run }));
     renderPolls(state, base);
     renderCreate(state, base);
     renderSpeakers(state, base);
@@ -230,10 +301,11 @@ export async function mount(root, params, ctx) {
       el("h3", { text: p.title }),
       el("p", { class: "live-meta", text: `${t(`live.poll.kind.${p.kind}`)} · ${t(`live.rule.${p.rule}`)} · ${t(`live.poll.state.${p.state}`)}${p.item ? ` · ${itemLabel(state, p.item)}` : ""}` }));
     if (onDisplay) card.append(el("p", { class: "live-badge", text: t("chair.poll.on_display") }));
+    if (p.below_quorum) card.append(el("p", { class: "live-badge live-badge-warn", "data-testid": "below-quorum", text: t("quorum.mark") }));
     const actions = el("div", { class: "live-actions" });
     if (p.state === "draft") {
-      actions.append(button(t("chair.poll.open"), { type: "open_poll", poll: p.id }, { cls: "live-btn-primary", testid: "open-poll" }));
-      actions.append(button(t("chair.poll.cancel"), { type: "cancel_poll", poll: p.id }, { cls: "live-btn-quiet" }));
+      actions.append(button(t("chair.poll.open"), () => openPoll(p), { cls: "live-btn-primary", testid: "open-poll" }));
+      actions.append(button(t("chair.poll.cancel"), () => discardPoll(p), { cls: "live-btn-quiet", testid: "discard-poll" }));
     } else if (p.state === "open") {
       card.append(el("p", { class: "live-progress-text", "data-testid": "chair-progress", text: progressText(p) }), progressBar(p));
       if (p.kind !== "manual") {
@@ -246,7 +318,7 @@ export async function mount(root, params, ctx) {
       if (p.kind === "open" || p.kind === "named") {
         actions.append(button(p.interim ? t("chair.poll.interim.hide") : t("chair.poll.interim.show"), { type: "show_interim", poll: p.id, show: !p.interim }, { cls: "live-btn-quiet" }));
       }
-      actions.append(button(t("chair.poll.cancel"), { type: "cancel_poll", poll: p.id }, { cls: "live-btn-quiet" }));
+      actions.append(button(t("chair.poll.cancel"), () => discardPoll(p), { cls: "live-btn-quiet", testid: "discard-poll" }));
     } else if (p.state === "closed" && p.result) {
       card.append(resultView(p));
       const o = p.result.election_outcome;
@@ -279,7 +351,9 @@ export async function mount(root, params, ctx) {
   }
 
   function renderCreate(state, base) {
-    draw.create([state.current_item, state.status, ...base], () => {
+    draw.create([state.current_item, state.agenda.map((i) => i.id), state.status, ...base], () => {
+      const item = itemPicker(state, "c-item", ui.form.item);
+      item.addEventListener("change", () => { ui.form.item = item.value; });
       const title = el("input", { id: "c-title", class: "live-input", type: "text", required: true, maxlength: "300", autocomplete: "off" });
       const kind = select("c-kind", KINDS, (k) => t(`live.poll.kind.${k}`), ui.form.kind);
       const rule = select("c-rule", RULES, (r) => t(`live.rule.${r}`), ui.form.rule);
@@ -293,6 +367,7 @@ export async function mount(root, params, ctx) {
         el("div", { class: "live-row" },
           el("div", { class: "live-field" }, el("label", { for: "c-kind", text: t("chair.poll.kind") }), kind),
           el("div", { class: "live-field" }, el("label", { for: "c-rule", text: t("chair.poll.rule") }), rule)),
+        el("div", { class: "live-field" }, el("label", { for: "c-item", text: t("poll.item") }), item),
         optionsField,
         el("button", { type: "submit", class: "button live-btn live-btn-primary", "data-testid": "create-poll", disabled: ui.busy || session.status !== Status.ONLINE || state.status !== "running", text: t("chair.poll.create") }));
       form.addEventListener("submit", async (e) => {
@@ -301,10 +376,16 @@ export async function mount(root, params, ctx) {
         if (!text) { title.focus(); return; }
         const list = kind.value === "election" ? options.value.split("\n").map((s) => s.trim()).filter(Boolean) : [];
         const id = uuid();
-        const done = await run({ type: "create_poll", poll: id, item: state.current_item ?? null, title: text, kind: kind.value, rule: rule.value, options: list });
-        if (done) title.value = "";
+        const done = await run({ type: "create_poll", poll: id, item: item.value || null, title: text, kind: kind.value, rule: rule.value, options: list });
+        if (done) { title.value = ""; ui.form.item = undefined; }
       });
-      return [el("h2", { id: "c-new", text: t("chair.poll.new") }), form];
+      const running = state.status === "running";
+      const motions = el("div", { class: "live-motions", role: "group", "aria-labelledby": "c-motions" },
+        el("p", { id: "c-motions", class: "live-label", text: t("motion.title") }),
+        el("p", { class: "live-note", text: t("motion.hint") }),
+        el("div", { class: "live-actions" }, ...MOTIONS.map((m) =>
+          button(t(`motion.${m}`), () => moveProcedural(m), { cls: "live-btn-quiet live-btn-small", disabled: !running, testid: `motion-${m}` }))));
+      return [el("h2", { id: "c-new", text: t("chair.poll.new") }), form, motions];
     });
   }
 
@@ -315,6 +396,7 @@ export async function mount(root, params, ctx) {
       const s = state.current_speaker;
       if (s) {
         parts.push(el("p", { class: "live-speaker" }, `${t("live.speaker.current")}: `, el("strong", { text: s.name })));
+        parts.push(clockSlot);
       }
       parts.push(el("div", { class: "live-actions" },
         button(t("chair.speakers.next"), { type: "call_next_speaker" }, { cls: "live-btn-primary", disabled: !state.speakers.length || state.status !== "running" }),
@@ -330,6 +412,32 @@ export async function mount(root, params, ctx) {
               iconButton("✕", t("chair.speakers.remove", { name: entry.name }), { type: "remove_speaker", entry: entry.id }))))));
       }
       return parts;
+    });
+  }
+
+  // The clock: re-drawn every second from the speaker's start time (no server ticker).
+  const clockSlot = el("div", { class: "live-clock-slot", role: "timer", "aria-live": "off" });
+  const tick = () => {
+    const state = session.state;
+    clockSlot.replaceChildren(...(state ? [speakingClock(state, ui.offset)].filter(Boolean) : []));
+  };
+  const ticker = setInterval(tick, 1000);
+
+  function renderSettings(state, base) {
+    draw.settings([JSON.stringify(state.settings), state.status, ...base], () => {
+      const current = state.settings ?? { repeat_meeting: false, speaking_time_secs: 300 };
+      const repeat = el("input", { id: "c-repeat", type: "checkbox", checked: current.repeat_meeting });
+      const minutes = el("input", { id: "c-speaking", class: "live-input", type: "number", min: "1", max: "120", step: "1", inputmode: "numeric", value: String(Math.round(current.speaking_time_secs / 60) || 5) });
+      const form = el("form", { class: "live-form" },
+        el("div", { class: "live-field live-check" }, repeat, el("label", { for: "c-repeat", text: t("settings.repeat") })),
+        el("div", { class: "live-field live-field-small" }, el("label", { for: "c-speaking", text: t("settings.speaking") }), minutes),
+        el("button", { type: "submit", class: "button live-btn live-btn-quiet", "data-testid": "save-settings", disabled: ui.busy || session.status !== Status.ONLINE || state.status === "closed", text: t("settings.save") }));
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const secs = Math.max(1, Math.min(120, Number.parseInt(minutes.value, 10) || 5)) * 60;
+        run({ type: "set_session_settings", repeat_meeting: repeat.checked, speaking_time_secs: secs });
+      });
+      return [el("h2", { id: "c-settings", text: t("settings.title") }), form];
     });
   }
 
@@ -374,9 +482,10 @@ export async function mount(root, params, ctx) {
     ]);
   }
 
-  const unsubscribe = session.subscribe(() => render());
+  const unsubscribe = session.subscribe(() => { render(); tick(); });
   const unlang = onLangChange(() => render());
   return () => {
+    clearInterval(ticker);
     unsubscribe();
     unlang();
     release();

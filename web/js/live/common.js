@@ -4,6 +4,10 @@
 import { register, t } from "../i18n.js";
 import { el, svg } from "../ui.js";
 import { Status } from "./socket.js";
+import { countText } from "./chair-tools.js";
+
+/** Problems of the chair's console with their own wording (see chair-tools.js). */
+const CHAIR_ERRORS = ["quorum-not-reached", "quorum-doubted", "quorum-not-met", "reason-required", "meeting-other-day", "amendment-out-of-order"];
 
 register({
   de: {
@@ -243,6 +247,7 @@ export function progressBar(poll) {
 
 export function errorText(error) {
   if (error?.kind === "ballots-lost") return t("live.error.ballots-lost");
+  if (CHAIR_ERRORS.includes(error?.kind)) return t(`live.error.${error.kind}`, { count: countText(error.problem?.quorum) });
   const title = error?.problem?.detail ?? error?.problem?.title ?? String(error?.message ?? error);
   return t("live.error.generic", { title });
 }

@@ -8,6 +8,7 @@ import {
   connectionIndicator, section, itemLabel, resultView, progressText, progressBar, meetingInfo,
   useLiveStyles,
 } from "./common.js";
+import { speakingClock, clockOffset, discardedText } from "./chair-tools.js";
 
 register({
   de: {
@@ -53,22 +54,29 @@ export async function mount(root, params, ctx) {
       state.status !== "running" ? el("p", { class: "display-status", text: t(`live.status.${state.status}`) }) : null,
     ]);
     const s = state.current_speaker;
+    offset = clockOffset(state);
     draw.speaker([s?.id, s?.name, lang()], () =>
       s
         ? [
             el("p", { class: "display-label", text: t("live.speaker.current") }),
             el("p", { class: "display-speaker-name", text: s.point_of_order ? `${s.name} (${t("live.speaker.poo")})` : s.name }),
+            clockSlot,
           ]
         : null,
     );
+    tick();
     const p = currentPoll(state);
     const visible = p && p.state !== "draft" && p.state !== "cancelled" ? p : null;
-    draw.poll([visible?.id, visible?.state, visible?.voted_count, visible?.eligible_count, visible?.result ? 1 : 0, lang()], () => {
+    const last = state.polls.at(-1);
+    const discarded = last?.state === "cancelled" && visible?.state !== "open" ? last : null;
+    draw.poll([visible?.id, visible?.state, visible?.voted_count, visible?.eligible_count, visible?.result ? 1 : 0, lang(), discarded?.id], () => {
+      if (discarded) return el("p", { class: "display-discarded", "data-testid": "display-discarded", text: discardedText(discarded) });
       if (!visible) return null;
       const parts = [
         el("p", { class: "display-label", text: `${t(`live.poll.kind.${visible.kind}`)} · ${t(`live.poll.state.${visible.state}`)}` }),
         el("h2", { class: "display-poll-title", text: visible.title }),
       ];
+      if (visible.below_quorum) parts.push(el("p", { class: "display-label display-warn", text: t("quorum.mark") }));
       if (visible.state === "open") {
         parts.push(el("p", { class: "display-progress", "data-testid": "display-progress", text: progressText(visible) }), progressBar(visible));
       } else if (visible.result) {
@@ -78,9 +86,18 @@ export async function mount(root, params, ctx) {
     });
   }
 
+  // The speaking-time clock, redrawn every second from the speaker's start time.
+  let offset = 0;
+  const clockSlot = el("div", { class: "display-clock-slot", role: "timer", "aria-live": "off" });
+  const tick = () => {
+    const state = session.state;
+    clockSlot.replaceChildren(...(state ? [speakingClock(state, offset, { large: true })].filter(Boolean) : []));
+  };
+  const ticker = setInterval(tick, 1000);
   const unsubscribe = session.subscribe(() => render());
   const unlang = onLangChange(() => render());
   return () => {
+    clearInterval(ticker);
     unsubscribe();
     unlang();
     release();

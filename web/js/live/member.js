@@ -9,6 +9,8 @@ import {
   connectionIndicator, section, itemLabel, resultView, progressText, progressBar, errorText,
   meetingInfo, useLiveStyles,
 } from "./common.js";
+import { confirmDialog, discardedText } from "./chair-tools.js";
+import { amendmentForm } from "./amendments.js";
 
 register({
   de: {
@@ -100,14 +102,16 @@ export async function mount(root, params, ctx) {
   const attendance = el("section", { class: "live-card", "aria-labelledby": "m-att" });
   const vote = el("section", { class: "live-card live-vote", "aria-labelledby": "m-vote" });
   const speak = el("section", { class: "live-card", "aria-labelledby": "m-speak" });
+  const amend = el("section", { class: "live-card", "aria-labelledby": "m-amend" });
   const errorBox = el("div", { class: "live-error-wrap", role: "alert" });
   root.replaceChildren(
-    el("div", { class: "live live-member" }, conn, head, errorBox, vote, attendance, speak),
+    el("div", { class: "live live-member" }, conn, head, errorBox, vote, attendance, speak, amend),
   );
   const draw = {
     conn: section(conn), head: section(head), attendance: section(attendance), vote: section(vote),
-    speak: section(speak), error: section(errorBox),
+    speak: section(speak), error: section(errorBox), amend: section(amend),
   };
+  const amendDraft = {};
 
   const run = async (command, after) => {
     ui.error = null;
@@ -154,7 +158,7 @@ export async function mount(root, params, ctx) {
         "p",
         { class: "live-links" },
         el("a", { href: `#/meetings/${meetingId}`, text: t("member.back") }),
-        state.viewer?.chair
+        state.viewer?.chair && state.status !== "closed"
           ? el("a", { href: `#/meetings/${meetingId}/chair`, text: t("member.chair") })
           : null,
       ),
@@ -162,6 +166,11 @@ export async function mount(root, params, ctx) {
     renderVote(state, online);
     renderAttendance(state, online);
     renderSpeak(state, online);
+    if (me(state)) {
+      const mine = (state.amendments ?? []).filter((a) => a.filed_by === session.person).map((a) => [a.id, a.withdrawn]);
+      draw.amend([state.current_item, JSON.stringify(mine), online, ui.busy, lang(), state.status], () =>
+        amendmentForm(state, { run, me: session.person, draft: amendDraft, disabled: !online || ui.busy || state.status === "closed" }));
+    }
   }
 
   function renderAttendance(state, online) {
@@ -224,14 +233,20 @@ export async function mount(root, params, ctx) {
     const key = [
       poll?.id, poll?.state, poll?.voted_count, poll?.eligible_count, poll?.i_voted, poll?.i_am_eligible,
       poll?.result ? 1 : 0, ui.picked, ui.sending, ui.counted, online, lang(), pending,
+      state.polls.at(-1)?.id, state.polls.at(-1)?.state,
     ];
     draw.vote(key, () => {
       const parts = [el("h2", { id: "m-vote", text: poll ? poll.title : t("member.vote") })];
+      const last = state.polls.at(-1);
+      if (last?.state === "cancelled" && poll?.state !== "open") {
+        parts.push(el("p", { class: "live-alert", role: "status", "data-testid": "poll-discarded", text: discardedText(last) }));
+      }
       if (!poll) {
         parts.push(el("p", { class: "live-note", text: t("member.vote.none") }));
         return parts;
       }
       parts.push(el("p", { class: "live-meta", text: `${t(`live.poll.kind.${poll.kind}`)} · ${t(`live.rule.${poll.rule}`)} · ${t(`live.poll.state.${poll.state}`)}` }));
+      if (poll.below_quorum) parts.push(el("p", { class: "live-badge live-badge-warn", text: t("quorum.mark") }));
       if (poll.state === "open") {
         parts.push(el("p", { class: "live-progress-text", text: progressText(poll) }), progressBar(poll));
         const mine = ui.counted?.poll === poll.id ? ui.counted : null;
@@ -309,7 +324,8 @@ export async function mount(root, params, ctx) {
   function renderSpeak(state, online) {
     const position = state.speakers.findIndex((s) => s.person === session.person);
     const speaking = state.current_speaker?.person === session.person;
-    const key = [position, speaking, state.speakers.length, online, ui.busy, lang(), state.status];
+    const doubted = (state.quorum_doubts ?? []).some((d) => d.person === session.person);
+    const key = [position, speaking, state.speakers.length, online, ui.busy, lang(), state.status, doubted];
     draw.speak(key, () => {
       const disabled = !online || ui.busy || state.status !== "running";
       const parts = [el("h2", { id: "m-speak", text: t("member.speak") })];
@@ -326,6 +342,16 @@ export async function mount(root, params, ctx) {
             el("button", { type: "button", class: "button live-btn live-btn-quiet", disabled, onclick: () => run({ type: "request_to_speak", point_of_order: true }), text: t("member.speak.poo") }),
           ),
         );
+      }
+      if (doubted) parts.push(el("p", { class: "live-note", role: "status", text: t("quorum.doubt.sent") }));
+      else if (me(state)) {
+        parts.push(el("button", {
+          type: "button", class: "button live-btn live-btn-quiet", disabled, "data-testid": "doubt-quorum", text: t("quorum.doubt.action"),
+          onclick: async () => {
+            const answer = await confirmDialog({ title: t("quorum.doubt.action"), text: t("quorum.doubt.confirm"), confirmLabel: t("quorum.doubt.yes") });
+            if (answer.ok) run({ type: "doubt_quorum" });
+          },
+        }));
       }
       return parts;
     });

@@ -456,6 +456,7 @@ export function reduce(state, event, me) {
       if (!row) return false;
       row.status = event.status;
       state.quorum = event.quorum;
+      if (event.standing) state.quorum_standing = event.standing;
       if (event.status === "remote") state.remote_participation = true;
       return true;
     }
@@ -496,6 +497,7 @@ export function reduce(state, event, me) {
         eligible_count: 0, voted_count: 0, voted: [], not_voted: [], i_am_eligible: false,
         i_voted: false, my_choice: null, interim: null, result: null, round: p.round,
         runoff_of: p.runoff_of ?? null, corrects: p.corrects ?? null, opened_at: null, closed_at: null,
+        below_quorum: false, cancel_reason: null, motion: p.motion ?? null,
       });
       return true;
     }
@@ -504,6 +506,7 @@ export function reduce(state, event, me) {
       if (!p) return false;
       p.state = "open";
       p.opened_at = event.at;
+      p.below_quorum = !!event.below_quorum;
       p.eligible = event.eligible;
       p.eligible_count = event.eligible.length;
       p.i_am_eligible = me != null && event.eligible.includes(me);
@@ -546,6 +549,7 @@ export function reduce(state, event, me) {
       if (!p) return false;
       p.state = "cancelled";
       p.closed_at = event.at;
+      p.cancel_reason = event.reason ?? null;
       p.not_voted = [];
       return true;
     }

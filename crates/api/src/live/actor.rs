@@ -44,6 +44,7 @@ async fn fresh_state(
     db: &DatabaseConnection,
     meeting: MeetingId,
     rule_set: RuleSet,
+    speaking_time_secs: u32,
 ) -> Result<LiveState, StoreError> {
     let m = repo::meetings::get_live(db, meeting).await?;
     let organization = repo::organizations::get_live(db, m.organization_id).await?;
@@ -72,7 +73,7 @@ async fn fresh_state(
             public: item.public,
         })
         .collect();
-    Ok(LiveState::new(
+    let mut state = LiveState::new(
         meeting,
         Roster {
             organization: organization.id,
@@ -82,13 +83,39 @@ async fn fresh_state(
             members,
         },
         agenda,
-    ))
+    );
+    state.scheduled = Some(m.start);
+    state.settings.speaking_time_secs = speaking_time_secs;
+    if let Some(settings) = plenum_store::chair::settings(db, meeting).await? {
+        state.settings = settings;
+    }
+    Ok(state)
+}
+
+/// What a batch writes besides its events: the meeting's state and settings.
+#[derive(Debug, Default)]
+struct MeetingWrites {
+    started: bool,
+    closed: Option<DateTime<Utc>>,
+    settings: Option<plenum_domain::SessionSettings>,
+}
+
+impl MeetingWrites {
+    fn note(&mut self, event: &Event) {
+        match event {
+            Event::MeetingStarted { .. } => self.started = true,
+            Event::MeetingClosed { at } => self.closed = Some(*at),
+            Event::SessionSettingsChanged { settings } => self.settings = Some(*settings),
+            _ => {}
+        }
+    }
 }
 
 async fn load_state(
     db: &DatabaseConnection,
     meeting: MeetingId,
     rule_set: RuleSet,
+    speaking_time_secs: u32,
 ) -> Result<(LiveState, Option<u64>), LiveFailure> {
     match store::load(db, meeting).await? {
         Some((seq, json)) => {
@@ -96,7 +123,10 @@ async fn load_state(
                 .map_err(|err| StoreError::Corrupt(format!("live state of {meeting}: {err}")))?;
             Ok((state, Some(seq)))
         }
-        None => Ok((fresh_state(db, meeting, rule_set).await?, None)),
+        None => Ok((
+            fresh_state(db, meeting, rule_set, speaking_time_secs).await?,
+            None,
+        )),
     }
 }
 
@@ -107,8 +137,9 @@ pub(super) async fn start(
     audit: Arc<plenum_store::audit::AuditLog>,
     meeting: MeetingId,
     rule_set: RuleSet,
+    speaking_time_secs: u32,
 ) -> Result<Arc<MeetingHandle>, LiveFailure> {
-    let (state, stored_seq) = load_state(&db, meeting, rule_set).await?;
+    let (state, stored_seq) = load_state(&db, meeting, rule_set, speaking_time_secs).await?;
     let applied = applied_commands(&db, meeting).await?;
     let (tx, rx) = mpsc::channel(4096);
     let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
@@ -120,6 +151,7 @@ pub(super) async fn start(
         ballot_boxes: HashMap::new(),
         meeting,
         rule_set,
+        speaking_time_secs,
         seq: stored_seq.unwrap_or(0),
         stored_seq,
         state: Arc::new(state),
@@ -142,6 +174,8 @@ struct Actor {
     ballot_boxes: HashMap<PollId, BallotBox>,
     meeting: MeetingId,
     rule_set: RuleSet,
+    /// The body's default speaking time (configuration).
+    speaking_time_secs: u32,
     /// The seq of the last event in `state`.
     seq: u64,
     /// The seq of the stored snapshot (`None`: nothing stored yet).
@@ -272,6 +306,13 @@ impl Actor {
                 continue;
             }
             in_batch.insert(job.command_id, index);
+            // The clerk may have moved the meeting since the state was built: a start is checked
+            // against the scheduled day as stored now.
+            if matches!(job.command, Command::StartMeeting { .. })
+                && let Ok(meeting) = repo::meetings::get_live(&self.db, self.meeting).await
+            {
+                state.scheduled = Some(meeting.start);
+            }
             let decided = state.decide(&job.actor, &job.command, now, rand::rngs::OsRng.next_u64());
             let mut applied: Applied = match decided {
                 Ok(applied) => applied,
@@ -310,7 +351,7 @@ impl Actor {
                     }
                 }
             }
-            if let Command::OpenPoll { poll } = &job.command
+            if let Command::OpenPoll { poll, .. } = &job.command
                 && state.poll(*poll).is_some_and(|p| p.is_secret())
             {
                 // An empty box from the start: a box missing later means it was lost.
@@ -374,7 +415,9 @@ impl Actor {
         let decided = started.elapsed();
         let mut broadcasts = Vec::with_capacity(emitted.len());
         let mut audit = Vec::new();
+        let mut writes = MeetingWrites::default();
         for e in emitted {
+            writes.note(&e.event);
             let payload = serde_json::to_string(&e.event).unwrap_or_default();
             let json = Utf8Bytes::from(super::event_frame(e.seq, &payload));
             let public_json = e.public.then(|| match e.event.for_public() {
@@ -417,7 +460,7 @@ impl Actor {
             Err(err) => Err(StoreError::Unreachable(format!(
                 "the ballot box could not be written: {err}"
             ))),
-            Ok(()) if commands_written => self.commit(seq, state_json, batch, now).await,
+            Ok(()) if commands_written => self.commit(seq, state_json, batch, writes, now).await,
             Ok(()) => Ok(()),
         };
         let committed = started.elapsed();
@@ -469,7 +512,13 @@ impl Actor {
             Err(err) => {
                 tracing::error!(meeting = %self.meeting, error = %err, "live batch not committed");
                 // Nothing was acknowledged; reload what is durable.
-                if let Ok((state, stored)) = load_state(&self.db, self.meeting, self.rule_set).await
+                if let Ok((state, stored)) = load_state(
+                    &self.db,
+                    self.meeting,
+                    self.rule_set,
+                    self.speaking_time_secs,
+                )
+                .await
                 {
                     self.state = Arc::new(state);
                     self.stored_seq = stored;
@@ -502,10 +551,21 @@ impl Actor {
         seq: u64,
         state: String,
         batch: Batch,
+        writes: MeetingWrites,
         now: chrono::DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let txn = self.db.begin().await?;
         store::commit(&txn, self.meeting, self.stored_seq, seq, state, batch, now).await?;
+        // The meeting row follows the session in the same transaction.
+        if let Some(settings) = &writes.settings {
+            plenum_store::chair::save_settings(&txn, self.meeting, settings, now).await?;
+        }
+        if writes.started {
+            plenum_store::chair::meeting_started(&txn, self.meeting).await?;
+        }
+        if let Some(at) = writes.closed {
+            plenum_store::chair::meeting_closed(&txn, self.meeting, at).await?;
+        }
         txn.commit().await?;
         Ok(())
     }
@@ -657,7 +717,8 @@ impl Actor {
             participations: voters.iter().map(|v| (poll, *v)).collect(),
             ..Batch::default()
         };
-        self.commit(seq, state_json, batch, now).await?;
+        self.commit(seq, state_json, batch, MeetingWrites::default(), now)
+            .await?;
         tracing::warn!(
             meeting = %self.meeting, %poll, voters = voters.len(),
             "ballots whose commit was interrupted were rolled forward"
@@ -766,11 +827,16 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
         ),
         Event::PollCreated { poll } => (
             "poll.created",
-            serde_json::json!({"poll": poll.id, "kind": poll.kind, "title": poll.title}),
+            serde_json::json!({"poll": poll.id, "kind": poll.kind, "title": poll.title, "motion": poll.motion}),
         ),
-        Event::PollOpened { poll, eligible, .. } => (
+        Event::PollOpened {
+            poll,
+            eligible,
+            below_quorum,
+            ..
+        } => (
             "poll.opened",
-            serde_json::json!({"poll": poll, "eligible": eligible.len()}),
+            serde_json::json!({"poll": poll, "eligible": eligible.len(), "below_quorum": below_quorum}),
         ),
         // One entry per poll and batch ("these members voted"), never what.
         Event::BallotsCast { poll, voters, .. } => (
@@ -785,7 +851,54 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
             "poll.closed",
             serde_json::json!({"poll": poll, "result": result}),
         ),
-        Event::PollCancelled { poll, .. } => ("poll.cancelled", serde_json::json!({"poll": poll})),
+        Event::PollCancelled { poll, reason, .. } => (
+            "poll.cancelled",
+            serde_json::json!({"poll": poll, "reason": reason}),
+        ),
+        Event::QuorumDeclared { declaration } => (
+            "live.quorum_declared",
+            serde_json::json!({
+                "quorate": declaration.quorate,
+                "present": declaration.count.present_voting,
+                "required": declaration.count.required,
+                "statutory": declaration.count.statutory,
+            }),
+        ),
+        Event::QuorumDoubted { doubt } => (
+            "live.quorum_doubted",
+            serde_json::json!({
+                "person": doubt.person,
+                "present": doubt.count.present_voting,
+                "required": doubt.count.required,
+                "statutory": doubt.count.statutory,
+            }),
+        ),
+        Event::AmendmentFiled { amendment } => (
+            "amendment.filed",
+            serde_json::json!({
+                "amendment": amendment.id,
+                "item": amendment.item,
+                "kind": amendment.kind,
+                "title": amendment.title,
+                "filed_by": amendment.filed_by,
+                "on_behalf_of": amendment.on_behalf_of,
+            }),
+        ),
+        Event::AmendmentWithdrawn { amendment, .. } => (
+            "amendment.withdrawn",
+            serde_json::json!({"amendment": amendment}),
+        ),
+        Event::AmendmentsOrdered { item, order } => (
+            "amendment.ordered",
+            serde_json::json!({"item": item, "order": order.order, "reason": order.reason}),
+        ),
+        Event::SessionSettingsChanged { settings } => (
+            "live.settings_changed",
+            serde_json::json!({
+                "repeat_meeting": settings.repeat_meeting,
+                "speaking_time_secs": settings.speaking_time_secs,
+            }),
+        ),
         Event::LotDrawn { poll, lot } => (
             "poll.lot_drawn",
             serde_json::json!({"poll": poll, "lot": lot}),

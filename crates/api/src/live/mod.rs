@@ -174,6 +174,7 @@ impl LiveHub {
         &self,
         meeting: MeetingId,
         rule_set: plenum_domain::RuleSet,
+        speaking_time_secs: u32,
     ) -> Result<Arc<MeetingHandle>, LiveFailure> {
         let mut meetings = self.meetings.lock().await;
         if let Some(handle) = meetings.get(&meeting)
@@ -188,6 +189,7 @@ impl LiveHub {
             self.audit.clone(),
             meeting,
             rule_set,
+            speaking_time_secs,
         )
         .await?;
         meetings.insert(meeting, handle.clone());

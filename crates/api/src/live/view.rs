@@ -79,6 +79,10 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
         "corrects": poll.corrects,
         "opened_at": poll.opened_at,
         "closed_at": poll.closed_at,
+        "below_quorum": poll.below_quorum,
+        "cancel_reason": poll.cancel_reason,
+        "motion": poll.motion,
+        "amendment": poll.amendment,
     })
 }
 
@@ -177,6 +181,40 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
             "polls": polls,
             "display_poll": display_poll,
             "remote_participation": state.anyone_remote,
+            "quorum_standing": state.quorum_standing(),
+            "quorum_law": plenum_domain::QuorumLaw::of(state.roster.rule_set),
+            "quorum_declared": state.quorum_record.declared,
+            "quorum_doubts": state.quorum_record.doubts.iter().map(|d| json!({
+                "person": d.person,
+                "name": name_of(state, d.person),
+                "at": d.at,
+                "count": d.count,
+            })).collect::<Vec<_>>(),
+            "settings": state.settings,
+            "amendments": state.amendments.iter().filter(|a| visible_item(Some(a.item))).map(|a| json!({
+                "id": a.id,
+                "item": a.item,
+                "kind": a.kind,
+                "title": a.title,
+                "text": a.text,
+                "filed_by": a.filed_by,
+                "filed_by_name": name_of(state, a.filed_by),
+                "on_behalf_of": a.on_behalf_of,
+                "filed_at": a.filed_at,
+                "withdrawn": a.withdrawn,
+            })).collect::<Vec<_>>(),
+            // Per item with amendments: the voting order and, if the chair set it, the reason.
+            "amendment_order": state.agenda.iter()
+                .filter(|i| visible_item(Some(i.id)))
+                .filter(|i| state.amendments.iter().any(|a| a.item == i.id))
+                .map(|i| json!({
+                    "item": i.id,
+                    "order": state.amendment_voting_order(i.id),
+                    "reason": state.amendment_orders.get(&i.id).map(|o| o.reason.clone()),
+                })).collect::<Vec<_>>(),
+            "scheduled": state.scheduled,
+            // The server's clock, so clients can show elapsed speaking time from event times.
+            "server_time": chrono::Utc::now(),
         }
     })
 }

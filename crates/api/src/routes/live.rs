@@ -42,6 +42,10 @@ pub fn router() -> Router<AppState> {
         .route("/meetings/{id}/live", get(get_live))
         .route("/meetings/{id}/live/events", get(get_events))
         .route("/meetings/{id}/live/commands", post(post_command))
+        .route(
+            "/meetings/{id}/session-settings",
+            get(get_session_settings).put(put_session_settings),
+        )
 }
 
 /// Maps a live failure to its problem document.
@@ -136,6 +140,41 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
                 "No such request to speak",
             ),
             E::NoTie => (StatusCode::CONFLICT, "no-tie", "There is no tie to decide"),
+            E::QuorumNotMet { .. } => (
+                StatusCode::CONFLICT,
+                "quorum-not-met",
+                "The council is below quorum",
+            ),
+            E::QuorumDoubted => (
+                StatusCode::CONFLICT,
+                "quorum-doubted",
+                "The quorum was doubted and must be stated first",
+            ),
+            E::QuorumNotReached(_) => (
+                StatusCode::CONFLICT,
+                "quorum-not-reached",
+                "Too few members present to declare a quorum",
+            ),
+            E::AmendmentNotFound => (
+                StatusCode::NOT_FOUND,
+                "amendment-not-found",
+                "No such amendment in this meeting",
+            ),
+            E::AmendmentOutOfOrder(_) => (
+                StatusCode::CONFLICT,
+                "amendment-out-of-order",
+                "Amendments are voted in their order",
+            ),
+            E::ReasonRequired => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reason-required",
+                "A reason is required",
+            ),
+            E::OtherDay { .. } => (
+                StatusCode::CONFLICT,
+                "meeting-other-day",
+                "The meeting is scheduled for another day",
+            ),
         },
         LiveFailure::CommandIdTaken => (
             StatusCode::CONFLICT,
@@ -161,6 +200,10 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
     };
     let problem = Problem::new(status, slug, title);
     match failure {
+        LiveFailure::Rule(
+            rule @ (plenum_domain::LiveError::QuorumNotMet { count, .. }
+            | plenum_domain::LiveError::QuorumNotReached(count)),
+        ) => problem.with_detail(rule.to_string()).with_quorum(count),
         LiveFailure::Rule(rule) => problem.with_detail(rule.to_string()),
         LiveFailure::Stopped => problem.with_retry_after(2),
         LiveFailure::BallotsLost => problem.with_detail(
@@ -214,7 +257,11 @@ async fn meeting_handle(state: &AppState, id: Uuid) -> Result<std::sync::Arc<Mee
     repo::meetings::get_live(&state.db, meeting).await?;
     state
         .live
-        .meeting(meeting, state.config.rule_set)
+        .meeting(
+            meeting,
+            state.config.rule_set,
+            state.config.speaking_time_secs,
+        )
         .await
         .map_err(ApiError::Live)
 }
@@ -339,6 +386,66 @@ pub async fn post_command(
     Ok(Json(
         serde_json::json!({"type": "ack", "command_id": request.command_id, "result": result}),
     ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SessionSettingsRequest {
+    /// Wiederholungssitzung: the council decides regardless of the quorum (GO NRW § 49 (2),
+    /// NKomVG § 65 (2), BayGO Art. 47 (3)).
+    #[serde(default)]
+    pub repeat_meeting: bool,
+    /// Speaking time per contribution in seconds (1 to 7200; default 300).
+    #[serde(default = "plenum_domain::default_speaking_time_secs")]
+    pub speaking_time_secs: u32,
+}
+
+/// The session settings of a meeting (repeat meeting, speaking time).
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/session-settings", tag = "live",
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "`{repeat_meeting, speaking_time_secs}`"), (status = 404, body = Problem)))]
+pub async fn get_session_settings(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Json<serde_json::Value>> {
+    let handle = meeting_handle(&state, id).await?;
+    let (_, live) = handle.snapshot().await.map_err(ApiError::Live)?;
+    Ok(Json(serde_json::json!(live.settings)))
+}
+
+/// Sets the session settings (the clerk or the chair): the same live command as
+/// `set_session_settings`, stored with the meeting and audited.
+#[utoipa::path(put, path = "/api/v1/meetings/{id}/session-settings", tag = "live",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = SessionSettingsRequest,
+    responses(
+        (status = 200, description = "The settings now in force"),
+        (status = 403, description = "not-chair", body = Problem),
+        (status = 422, description = "validation-failed", body = Problem),
+    ))]
+pub async fn put_session_settings(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(request): AppJson<SessionSettingsRequest>,
+) -> Result<Json<serde_json::Value>> {
+    let handle = meeting_handle(&state, id).await?;
+    let (_, live) = handle.snapshot().await.map_err(ApiError::Live)?;
+    let (_, actor) = roles(&state, &auth.user, &live).await?;
+    handle
+        .command(
+            CommandId::new(),
+            auth.user.id,
+            actor,
+            Command::SetSessionSettings {
+                repeat_meeting: request.repeat_meeting,
+                speaking_time_secs: request.speaking_time_secs,
+            },
+        )
+        .await
+        .map_err(ApiError::Live)?;
+    let (_, live) = handle.snapshot().await.map_err(ApiError::Live)?;
+    Ok(Json(serde_json::json!(live.settings)))
 }
 
 /// A one-time ticket (valid 30 s) to open the live WebSocket without putting a token in the URL.

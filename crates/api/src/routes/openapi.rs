@@ -42,6 +42,8 @@ use crate::AppState;
         super::live::get_live,
         super::live::get_events,
         super::live::post_command,
+        super::live::get_session_settings,
+        super::live::put_session_settings,
         super::notes::list_notes,
         super::notes::create_note,
         super::notes::my_notes,

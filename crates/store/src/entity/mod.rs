@@ -19,6 +19,7 @@ pub mod live_session;
 pub mod location;
 pub mod meeting;
 pub mod meeting_event;
+pub mod meeting_session_setting;
 pub mod membership;
 pub mod note;
 pub mod note_revision;
