@@ -1209,3 +1209,219 @@ async fn patch_item(app: &TestApp, path: &str, token: &str, body: Value) -> reqw
         .await
         .unwrap()
 }
+
+// --- Public base URL and trusted proxies -------------------------------------------------------
+
+/// Headers a client might forge to move OParl ids to its own host.
+const FORGED: [(&str, &str); 5] = [
+    ("host", "evil.example"),
+    ("x-forwarded-host", "evil.example"),
+    ("x-forwarded-proto", "https"),
+    ("forwarded", "for=6.6.6.6;host=evil.example;proto=https"),
+    ("x-forwarded-for", "6.6.6.6"),
+];
+
+async fn get_forged(app: &TestApp, url: &str) -> reqwest::Response {
+    let mut request = app.client.get(url);
+    for (name, value) in FORGED {
+        request = request.header(name, value);
+    }
+    request.send().await.unwrap()
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn with_a_public_url_every_id_and_link_starts_with_it(#[case] backend: Backend) {
+    const PUBLIC: &str = "https://ris.example.org/ris";
+    let Some(app) = crate::helpers::spawn_app_with(backend, true, |config| {
+        config.public_url = Some(format!("{PUBLIC}/"));
+    })
+    .await
+    else {
+        return;
+    };
+    let local = app.url("");
+    // URLs of other sites the data names on purpose.
+    let foreign = [
+        "https://schema.oparl.org/",
+        "https://creativecommons.org/",
+        "https://www.musterstadt.example",
+    ];
+    let mut queue = vec![format!("{PUBLIC}/oparl/v1")];
+    let mut visited = HashSet::new();
+    let mut urls_seen = 0;
+    while let Some(url) = queue.pop() {
+        if !visited.insert(url.clone()) {
+            continue;
+        }
+        let path = url.strip_prefix(PUBLIC).unwrap();
+        let response = get_forged(&app, &format!("{local}{path}")).await;
+        assert_eq!(response.status(), 200, "GET {url}");
+        let text = response.text().await.unwrap();
+        assert!(!text.contains("evil.example"), "{url}: {text}");
+        assert!(!text.contains(&local), "{url} names the local address");
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let mut strings = Vec::new();
+        strings_in(&value, &mut strings);
+        for s in strings {
+            if !(s.starts_with("http://") || s.starts_with("https://")) {
+                continue;
+            }
+            urls_seen += 1;
+            if foreign.iter().any(|f| s.starts_with(f)) {
+                continue;
+            }
+            assert!(
+                s == format!("{PUBLIC}/oparl/v1") || s.starts_with(&format!("{PUBLIC}/")),
+                "{s} (in {url}) does not start with the public URL"
+            );
+            if s.starts_with(&format!("{PUBLIC}/oparl/v1"))
+                && !s.ends_with("/access")
+                && !s.ends_with("/download")
+            {
+                queue.push(s);
+            }
+        }
+    }
+    assert!(
+        visited.len() > 100,
+        "only {} documents walked",
+        visited.len()
+    );
+    assert!(urls_seen > 1000);
+
+    // The System's other URL redirects to the public one.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .get(app.url("/oparl/v1/system"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 301);
+    assert_eq!(response.headers()["location"], format!("{PUBLIC}/oparl/v1"));
+
+    // The public iCalendar feed links meetings under the public URL.
+    let ics = get_forged(&app, &app.url("/api/v1/meetings.ics"))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("\r\n ", "");
+    assert!(
+        ics.contains(&format!("URL:{PUBLIC}/oparl/v1/meeting/")),
+        "{ics}"
+    );
+    assert!(!ics.contains("evil.example") && !ics.contains(&local));
+
+    // A personal calendar feed's URL, and the links in it.
+    let anna = app.login("anna.hartmann", 0).await;
+    let mut request = app.client.post(app.url("/api/v1/me/calendar"));
+    for (name, value) in FORGED {
+        request = request.header(name, value);
+    }
+    let response = request.bearer_auth(&anna.access).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let feed_url = created["url"].as_str().unwrap();
+    assert!(
+        feed_url.starts_with(&format!("{PUBLIC}/api/v1/calendar/")),
+        "{feed_url}"
+    );
+    let path = feed_url.strip_prefix(PUBLIC).unwrap();
+    let ics = get_forged(&app, &app.url(path))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("\r\n ", "");
+    assert!(ics.contains(&format!("URL:{PUBLIC}/#/meetings/")), "{ics}");
+    assert!(!ics.contains("evil.example") && !ics.contains(&local));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forged_host_from_an_untrusted_client_does_not_change_ids() {
+    let Some(app) = spawn_app(Backend::Sqlite, true).await else {
+        return;
+    };
+    let base = app.url("/oparl/v1");
+    for url in [base.clone(), format!("{base}/body")] {
+        let response = get_forged(&app, &url).await;
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        assert!(!text.contains("evil.example"), "{text}");
+    }
+    let system: Value = get_forged(&app, &base).await.json().await.unwrap();
+    assert_eq!(system["id"], base.as_str());
+    assert_eq!(system["body"], format!("{base}/body"));
+    let ics = get_forged(&app, &app.url("/api/v1/meetings.ics"))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("\r\n ", "");
+    assert!(ics.contains(&format!("URL:{base}/meeting/")));
+    assert!(!ics.contains("evil.example"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_is_believed() {
+    let Some(app) = crate::helpers::spawn_app_with(Backend::Sqlite, true, |config| {
+        config.trusted_proxies = vec!["127.0.0.0/8".into(), "::1".into()];
+    })
+    .await
+    else {
+        return;
+    };
+    let base = app.url("/oparl/v1");
+    let system_with = |headers: Vec<(&'static str, &'static str)>| {
+        let mut request = app.client.get(&base);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    // RFC 7239 `Forwarded`; a client's own element in front of the proxy's is ignored.
+    let response = system_with(vec![(
+        "forwarded",
+        "for=6.6.6.6;host=evil.example, for=198.51.100.7;host=ris.example.org;proto=https",
+    )])
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let system: Value = response.json().await.unwrap();
+    assert_eq!(system["id"], "https://ris.example.org/oparl/v1");
+    assert_eq!(system["body"], "https://ris.example.org/oparl/v1/body");
+    // `X-Forwarded-Host` / `X-Forwarded-Proto`.
+    let system: Value = system_with(vec![
+        ("x-forwarded-host", "ris.example.org:8443"),
+        ("x-forwarded-proto", "https"),
+    ])
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(system["id"], "https://ris.example.org:8443/oparl/v1");
+    // Only the proxy's Host.
+    let system: Value = system_with(vec![("host", "ris.example.org")])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(system["id"], "http://ris.example.org/oparl/v1");
+    // A host that cannot be part of a URL is a 400, never an id.
+    let response = system_with(vec![("forwarded", "host=\"evil.example/x y\"")])
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    app.stop().await;
+}

@@ -9,6 +9,7 @@ mod error;
 pub mod json;
 pub mod live;
 pub mod markdown;
+pub mod origin;
 mod problem;
 pub mod routes;
 mod state;
@@ -179,17 +180,9 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Without TCP_NODELAY a small write (an ack) that follows another small write (an event)
-    // waits for the peer's delayed ACK: about 40 ms on Linux, on every live command.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::trace!(error = %err, "could not set TCP_NODELAY");
-        }
-    });
     axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        origin::PeerListener(listener),
+        app.into_make_service_with_connect_info::<origin::Peer>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

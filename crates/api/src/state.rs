@@ -38,6 +38,8 @@ pub struct ApiConfig {
     pub ballot_dir: PathBuf,
     /// Largest accepted upload in bytes (`upload_limit`, default 50 MB).
     pub upload_limit: u64,
+    /// `public_url` and `trusted_proxies`: where absolute URLs start (see [`crate::origin`]).
+    pub origin: crate::origin::OriginConfig,
 }
 
 impl ApiConfig {
@@ -54,6 +56,7 @@ impl ApiConfig {
             blob_dir: PathBuf::from("data/files"),
             upload_limit: crate::DEFAULT_UPLOAD_LIMIT,
             ballot_dir: PathBuf::from("data/ballots"),
+            origin: crate::origin::OriginConfig::default(),
         }
     }
 }

@@ -33,6 +33,8 @@ pub const ENV_KEYS: &[&str] = &[
     "s3_region",
     "s3_allow_http",
     "ballot_dir",
+    "public_url",
+    "trusted_proxies",
 ];
 
 /// Where uploaded file contents are kept.
@@ -99,6 +101,13 @@ pub struct Config {
     /// (tmpfs) for secret ballots to be unlinkable in every copy of the disk; unset: a folder of
     /// this data directory's own under `/dev/shm` (see [`Config::ballot_dir`]).
     pub ballot_dir: Option<PathBuf>,
+    /// Where the public reaches Plenum (`https://ris.example.org`, or with a path prefix
+    /// `https://ris.example.org/ris`): every OParl id and link, calendar URL and other absolute
+    /// URL starts with it. Unset: see `plenum_api::origin`.
+    pub public_url: Option<String>,
+    /// Reverse proxies (IPs or CIDR ranges) whose `Forwarded` / `X-Forwarded-*` headers are
+    /// believed: for the origin when `public_url` is unset, and for the client address.
+    pub trusted_proxies: Vec<String>,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -160,6 +169,8 @@ impl fmt::Debug for Config {
             .field("s3_region", &self.s3_region)
             .field("s3_allow_http", &self.s3_allow_http)
             .field("ballot_dir", &self.ballot_dir)
+            .field("public_url", &self.public_url)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -195,6 +206,8 @@ impl Default for Config {
             s3_region: None,
             s3_allow_http: false,
             ballot_dir: None,
+            public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -238,11 +251,30 @@ impl Config {
         if let Some(path) = file {
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment
+        let config = figment
             .merge(Env::prefixed("PLENUM_").split("__").only(ENV_KEYS))
             .merge(Serialized::defaults(overrides))
             .extract::<Config>()
-            .map_err(|err| ConfigError::Invalid(err.to_string()))
+            .map_err(|err| ConfigError::Invalid(err.to_string()))?;
+        config.origin()?;
+        Ok(config)
+    }
+
+    /// `public_url` and `trusted_proxies`, checked.
+    pub fn origin(&self) -> Result<plenum_api::origin::OriginConfig, ConfigError> {
+        use plenum_api::origin::{OriginConfig, PublicUrl, TrustedProxies};
+        let invalid =
+            |err: plenum_api::origin::OriginConfigError| ConfigError::Invalid(err.to_string());
+        Ok(OriginConfig {
+            public_url: self
+                .public_url
+                .as_deref()
+                .filter(|url| !url.trim().is_empty())
+                .map(PublicUrl::parse)
+                .transpose()
+                .map_err(invalid)?,
+            trusted_proxies: TrustedProxies::parse(&self.trusted_proxies).map_err(invalid)?,
+        })
     }
 
     /// The database URL in force: the configured one, or the SQLite file in the data directory.
@@ -335,6 +367,10 @@ impl Config {
             "ballot_dir = {:?}\n",
             self.ballot_dir().display().to_string()
         ));
+        if let Some(url) = &self.public_url {
+            text.push_str(&format!("public_url = {url:?}\n"));
+        }
+        text.push_str(&format!("trusted_proxies = {:?}\n", self.trusted_proxies));
         text
     }
 
@@ -443,6 +479,41 @@ mod tests {
             ),
             Err(ConfigError::MissingFile(_))
         ));
+    }
+
+    #[test]
+    fn public_url_and_trusted_proxies_are_checked_at_load() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "plenum.toml",
+                "public_url = \"https://ris.example.org/ris/\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n",
+            )?;
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let origin = config.origin().map_err(|e| e.to_string())?;
+            assert_eq!(
+                origin.public_url.unwrap().as_str(),
+                "https://ris.example.org/ris"
+            );
+            assert!(
+                config
+                    .to_toml()
+                    .contains("public_url = \"https://ris.example.org/ris/\"")
+            );
+            jail.set_env("PLENUM_PUBLIC_URL", "https://env.example.org");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(
+                config.public_url.as_deref(),
+                Some("https://env.example.org")
+            );
+            jail.set_env("PLENUM_PUBLIC_URL", "ris.example.org");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("public_url"), "{err}");
+            jail.set_env("PLENUM_PUBLIC_URL", "https://ris.example.org");
+            jail.create_file("plenum.toml", "trusted_proxies = [\"proxy.local\"]\n")?;
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("trusted_proxies"), "{err}");
+            Ok(())
+        });
     }
 
     #[test]

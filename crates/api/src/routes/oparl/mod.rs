@@ -29,8 +29,9 @@ use serde_json::Value;
 use tower_http::cors::{Any, CorsLayer};
 use uuid::Uuid;
 
+pub use crate::origin::Origin;
 use crate::{AppState, Problem};
-pub use params::{Base, OparlError, OparlPath, Origin};
+pub use params::{Base, OparlError, OparlPath};
 use params::{ListQuery, RawListQuery, oparl_problem};
 pub use render::date_time;
 use render::{Ctx, Kind};
