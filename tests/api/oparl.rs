@@ -550,6 +550,17 @@ async fn modified_since_lists_changes_and_tombstones(#[case] backend: Backend) {
     if let Some(m) = steps[0].meeting_id {
         expected.insert(format!("{base}/meeting/{m}"));
     }
+    // And the meetings of the agenda items the deleted paper was consulted on: deleting changes
+    // the paper's visibility, which raises those items (see `plenum_store::visibility`).
+    for step in repo::consultations::list_by_paper(db, gone.id, true)
+        .await
+        .unwrap()
+    {
+        if let Some(item) = step.agenda_item_id {
+            let item = repo::agenda_items::get(db, item).await.unwrap();
+            expected.insert(format!("{base}/meeting/{}", item.meeting_id));
+        }
+    }
     let meetings = seen
         .walk(&app, &format!("{lists}/meeting?{since_param}"))
         .await;
@@ -1423,5 +1434,268 @@ async fn a_trusted_proxy_is_believed() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+    app.stop().await;
+}
+
+// --- Change tracking follows visibility --------------------------------------------------------
+
+/// Every OParl object the public can know (tombstones included), by id, as its body's lists
+/// serve it (list entries equal the objects at their own URL, see above).
+async fn every_object(app: &TestApp, since: &str) -> BTreeMap<String, Value> {
+    let base = app.url("/oparl/v1");
+    let lists = format!("{base}/body/{}", demo_body_id());
+    let mut seen = Seen::default();
+    let mut all = BTreeMap::new();
+    let system = seen.get(app, &base).await;
+    all.insert(base.clone(), system);
+    let query = format!("limit=500&modified_since={}", urlencode(since));
+    for body in seen.walk(app, &format!("{base}/body?{query}")).await {
+        all.insert(body["id"].as_str().unwrap().to_owned(), body);
+    }
+    for list in [
+        "organization",
+        "person",
+        "meeting",
+        "paper",
+        "agendaItem",
+        "consultation",
+        "file",
+        "location",
+        "legislativeTerm",
+        "membership",
+    ] {
+        for object in seen.walk(app, &format!("{lists}/{list}?{query}")).await {
+            all.insert(object["id"].as_str().unwrap().to_owned(), object);
+        }
+    }
+    all
+}
+
+const EPOCH: &str = "1970-01-01T00:00:00+00:00";
+
+/// Where two JSON values differ, one line per difference.
+fn diff(old: &Value, new: &Value, path: &str) -> String {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter()
+                .map(|k| {
+                    let path = format!("{path}/{k}");
+                    match (a.get(k), b.get(k)) {
+                        (Some(x), Some(y)) => diff(x, y, &path),
+                        (x, y) => format!("{path}: {x:?} -> {y:?}\n"),
+                    }
+                })
+                .collect()
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .map(|(i, (x, y))| diff(x, y, &format!("{path}/{i}")))
+            .collect(),
+        (a, b) if a == b => String::new(),
+        (a, b) => format!("{path}: {a} -> {b}\n"),
+    }
+}
+
+/// The object without its `modified`.
+fn content(object: &Value) -> Value {
+    let mut object = object.clone();
+    object.as_object_mut().unwrap().remove("modified");
+    object
+}
+
+/// Applies `change` and checks that every object whose JSON changed has a newer `modified` and
+/// is listed by `modified_since` the time before the change. Returns how many objects changed.
+async fn check_change<F: std::future::Future<Output = ()>>(
+    app: &TestApp,
+    what: &str,
+    change: F,
+) -> usize {
+    let before = every_object(app, EPOCH).await;
+    // OParl's `modified` has whole seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let start = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, false);
+    change.await;
+    let after = every_object(app, EPOCH).await;
+    let listed = every_object(app, &start).await;
+    let mut changed = 0;
+    for (id, old) in &before {
+        let new = after
+            .get(id)
+            .unwrap_or_else(|| panic!("{what}: {id} is no longer known"));
+        if content(old) == content(new) {
+            continue;
+        }
+        changed += 1;
+        let old_modified = old["modified"].as_str().unwrap();
+        let new_modified = new["modified"].as_str().unwrap();
+        let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        assert!(
+            parse(new_modified) > parse(old_modified),
+            "{what}: {id} changed but its modified stayed {old_modified}\n{}",
+            diff(old, new, "")
+        );
+        if type_name(new) != "System" {
+            assert!(
+                listed.contains_key(id),
+                "{what}: {id} changed but is not listed with modified_since={start}"
+            );
+        }
+    }
+    for id in after.keys().filter(|id| !before.contains_key(*id)) {
+        if type_name(&after[id]) != "System" {
+            assert!(listed.contains_key(id), "{what}: new {id} not listed since");
+        }
+    }
+    changed
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn modified_moves_wherever_the_json_changes(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let db = &app.db.db;
+    let body = demo_body_id();
+    // A public paper consulted on a public agenda item.
+    let papers = repo::papers::list_by_body(db, body, false).await.unwrap();
+    let mut target = None;
+    for paper in papers.iter().filter(|p| p.public) {
+        let steps = repo::consultations::list_by_paper(db, paper.id, false)
+            .await
+            .unwrap();
+        for step in steps {
+            if let Some(item) = step.agenda_item_id {
+                let item = repo::agenda_items::get(db, item).await.unwrap();
+                if item.public {
+                    target = Some((paper.clone(), item));
+                }
+            }
+        }
+    }
+    let (paper, item) = target.expect("a public paper consulted on a public agenda item");
+    let meetings = repo::meetings::list_by_body(db, body, false).await.unwrap();
+
+    let n = check_change(&app, "rename a meeting", async {
+        let mut meeting = meetings[0].clone();
+        meeting.name = Name::parse("Umbenannte Sitzung").unwrap();
+        repo::meetings::update(db, meeting).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1);
+    let n = check_change(&app, "rename a paper", async {
+        let mut p = repo::papers::get(db, paper.id).await.unwrap();
+        p.title = Title::parse("Neuer Titel der Vorlage").unwrap();
+        repo::papers::update(db, p).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1);
+    let n = check_change(&app, "a paper turns non-public", async {
+        let mut p = repo::papers::get(db, paper.id).await.unwrap();
+        p.public = false;
+        repo::papers::update(db, p).await.unwrap();
+    })
+    .await;
+    // The paper, its consultations, the agenda item and its meeting at least.
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "the paper is public again", async {
+        let mut p = repo::papers::get(db, paper.id).await.unwrap();
+        p.public = true;
+        repo::papers::update(db, p).await.unwrap();
+    })
+    .await;
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "an agenda item turns non-public", async {
+        let mut i = repo::agenda_items::get(db, item.id).await.unwrap();
+        i.public = false;
+        i.number = AgendaNumber::parse(&i.number.as_str().replacen('Ö', "N", 1)).unwrap();
+        repo::agenda_items::update(db, i).await.unwrap();
+    })
+    .await;
+    // The item, its meeting, the consultation and its paper at least.
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "the agenda item is public again", async {
+        let mut i = repo::agenda_items::get(db, item.id).await.unwrap();
+        i.public = true;
+        i.number = AgendaNumber::parse(&i.number.as_str().replacen('N', "Ö", 1)).unwrap();
+        repo::agenda_items::update(db, i).await.unwrap();
+    })
+    .await;
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "a new file on the paper", async {
+        let template = repo::files::list_by_body(db, body, false).await.unwrap()[0].clone();
+        let file = File {
+            id: FileId::new(),
+            paper_id: Some(paper.id),
+            meeting_id: None,
+            agenda_item_id: None,
+            ..template
+        };
+        repo::files::insert(db, file).await.unwrap();
+    })
+    .await;
+    // The paper embeds it (the file itself is new).
+    assert!(n >= 1, "{n}");
+    let n = check_change(&app, "a membership ends", async {
+        let person = repo::persons::list_by_body(db, body, false).await.unwrap()[0].clone();
+        let membership = repo::memberships::list_by_person(db, person.id, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.end_date.is_none())
+            .unwrap();
+        let ended = Membership {
+            end_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
+            ..membership
+        };
+        repo::memberships::update(db, ended).await.unwrap();
+    })
+    .await;
+    // The membership and its person (embeds it; the organization only lists its URL).
+    assert!(n >= 2, "{n}");
+    let n = check_change(&app, "a location is renamed", async {
+        let location = repo::locations::list_by_body(db, body, false)
+            .await
+            .unwrap()[0]
+            .clone();
+        let renamed = Location {
+            description: Name::parse("Neuer Sitzungssaal").unwrap(),
+            ..location
+        };
+        repo::locations::update(db, renamed).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1, "{n}");
+    let n = check_change(&app, "a meeting is cancelled", async {
+        let upcoming = meetings
+            .iter()
+            .find(|m| matches!(m.state, MeetingState::Planned | MeetingState::Invited))
+            .unwrap();
+        repo::meetings::transition(db, upcoming.id, MeetingState::Cancelled)
+            .await
+            .unwrap();
+    })
+    .await;
+    assert!(n >= 1, "{n}");
+    let n = check_change(&app, "the agenda item is deleted", async {
+        repo::agenda_items::delete(db, item.id).await.unwrap();
+    })
+    .await;
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "a meeting is deleted", async {
+        repo::meetings::delete(db, item.meeting_id).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1, "{n}");
+    let n = check_change(&app, "the paper is deleted", async {
+        repo::papers::delete(db, paper.id).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1, "{n}");
     app.stop().await;
 }

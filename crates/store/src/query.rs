@@ -346,11 +346,21 @@ impl Public for Meeting {
                     location::Column::Id,
                     bound.on(location::Column::Modified),
                 )));
+        // The embedded location's `modified` follows the meetings held there (it lists them).
+        let location_used = Condition::all().add(M::LocationId.is_not_null()).add(
+            M::LocationId.in_subquery(ids::<meeting::Entity>(
+                M::LocationId,
+                Condition::all()
+                    .add(M::LocationId.is_not_null())
+                    .add(bound.on(M::Modified)),
+            )),
+        );
         Condition::any()
             .add(bound.on(M::Modified))
             .add(M::Id.in_subquery(items_changed))
             .add(M::Id.in_subquery(files_changed))
             .add(location_changed)
+            .add(location_used)
     }
 }
 
@@ -998,7 +1008,15 @@ async fn finish_meetings(
         .into_tuple()
         .all(db)
         .await?;
-    let locations: HashMap<Uuid, DateTime<Utc>> = locations.into_iter().collect();
+    let mut locations: HashMap<Uuid, DateTime<Utc>> = locations.into_iter().collect();
+    // The embedded location is as new as its own public `modified`, which follows the meetings
+    // held there (see `finish_locations`): so a meeting changes with the others at its location.
+    let location_ids: Vec<Uuid> = locations.keys().copied().collect();
+    use meeting::Column as M;
+    merge(
+        &mut locations,
+        latest::<meeting::Entity>(db, M::LocationId, M::Modified, &location_ids).await?,
+    );
     for meeting in &items {
         if let Some(at) = meeting
             .location_id
@@ -1024,7 +1042,8 @@ async fn finish_papers(db: &impl ConnectionTrait, mut items: Vec<Paper>) -> Resu
     Ok(items)
 }
 
-/// Drops links from consultations to agenda items the public may not see.
+/// Drops links from consultations to agenda items the public may not see (non-public, deleted,
+/// or of a deleted meeting).
 async fn finish_consultations(
     db: &impl ConnectionTrait,
     mut items: Vec<Consultation>,
@@ -1042,6 +1061,8 @@ async fn finish_consultations(
         .column(agenda_item::Column::Id)
         .filter(agenda_item::Column::Id.is_in(linked))
         .filter(agenda_item::Column::Public.eq(true))
+        .filter(agenda_item::Column::Deleted.is_null())
+        .filter(agenda_item::Column::MeetingId.not_in_subquery(deleted_meetings(None)))
         .into_tuple::<Uuid>()
         .all(db)
         .await?
