@@ -228,6 +228,24 @@ fn strings_in(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// An OParl error object (JSON, `type` …/Error, a `message`, maybe `debug`, nothing else).
+pub async fn oparl_error(response: reqwest::Response) -> Value {
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(
+        error["type"], "https://schema.oparl.org/1.1/Error",
+        "{error}"
+    );
+    assert!(error["message"].is_string(), "{error}");
+    for key in error.as_object().unwrap().keys() {
+        assert!(
+            ["type", "message", "debug"].contains(&key.as_str()),
+            "{key} in {error}"
+        );
+    }
+    error
+}
+
 // --- Tests -------------------------------------------------------------------------------------
 
 #[rstest]
@@ -387,10 +405,7 @@ async fn every_object_is_valid_reachable_and_public(#[case] backend: Backend) {
     for url in hidden {
         let response = app.client.get(&url).send().await.unwrap();
         assert_eq!(response.status(), 404, "{url} must not be served");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
+        assert_eq!(response.headers()["content-type"], "application/json");
         let text = response.text().await.unwrap();
         assert_no_secret(&secrets, &url, &text);
     }
@@ -633,15 +648,9 @@ async fn modified_since_lists_changes_and_tombstones(#[case] backend: Backend) {
         let url = format!("{lists}/paper?{query}");
         let response = app.client.get(&url).send().await.unwrap();
         assert_eq!(response.status(), 400, "{url}");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
         assert_eq!(response.headers()["access-control-allow-origin"], "*");
-        let problem: Value = response.json().await.unwrap();
-        assert_eq!(problem["type"], "/problems/invalid-query", "{url}");
-        assert_eq!(problem["status"], 400);
-        assert!(problem["message"].is_string());
+        let error = oparl_error(response).await;
+        assert!(error["debug"].is_string(), "{url}: {error}");
     }
     // Unknown ids, types and lists: 404 problem documents, with CORS.
     let unknown = uuid::Uuid::new_v4();
@@ -658,13 +667,9 @@ async fn modified_since_lists_changes_and_tombstones(#[case] backend: Backend) {
     ] {
         let response = app.get(&path).await;
         assert_eq!(response.status(), 404, "{path}");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
         assert_eq!(response.headers()["access-control-allow-origin"], "*");
-        let problem: Value = response.json().await.unwrap();
-        assert_eq!(problem["type"], "/problems/not-found", "{path}");
+        let error = oparl_error(response).await;
+        assert_eq!(error["message"], "Das angeforderte Objekt existiert nicht.");
     }
     // The deleted paper's file content is gone; the System has one canonical URL.
     let gone_file = repo::files::list_by_paper(db, gone.id, false)
@@ -1697,5 +1702,217 @@ async fn modified_moves_wherever_the_json_changes(#[case] backend: Backend) {
     })
     .await;
     assert!(n >= 1, "{n}");
+    app.stop().await;
+}
+
+// --- Errors, compression, caching --------------------------------------------------------------
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    brotli::Decompressor::new(bytes, 4096)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn oparl_errors_compression_and_conditional_requests() {
+    let Some(app) = spawn_app(Backend::Sqlite, true).await else {
+        return;
+    };
+    let base = app.url("/oparl/v1");
+    let lists = format!("{base}/body/{}", demo_body_id());
+
+    // Errors are OParl error objects, whatever produced them.
+    let response = app.client.post(&base).send().await.unwrap();
+    assert_eq!(response.status(), 405);
+    let error = oparl_error(response).await;
+    assert_eq!(
+        error["message"],
+        "Die OParl-Schnittstelle kann nur gelesen werden."
+    );
+    let response = app.get("/oparl/v1/nothing/here").await;
+    assert_eq!(response.status(), 404);
+    oparl_error(response).await;
+    let response = app
+        .get(&format!("/oparl/v1/body/{}/paper?limit=0", demo_body_id()))
+        .await;
+    assert_eq!(response.status(), 400);
+    let error = oparl_error(response).await;
+    assert!(
+        error["debug"].as_str().unwrap().contains("limit"),
+        "{error}"
+    );
+    // Elsewhere problems stay problems.
+    let response = app.get("/api/v1/no/such/thing").await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    // Compression: gzip and brotli, same content; none without Accept-Encoding.
+    let url = format!("{lists}/membership?limit=500");
+    let plain = app.client.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let etag = plain.headers()["etag"].to_str().unwrap().to_owned();
+    let last_modified = plain.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let plain = plain.bytes().await.unwrap().to_vec();
+    assert_eq!(
+        etag,
+        format!("\"{}\"", hex_digest(&plain)),
+        "the strong ETag is the body's SHA-256"
+    );
+    let mut sizes = vec![("identity", plain.len())];
+    for (encoding, decode) in [("gzip", gunzip as fn(&[u8]) -> Vec<u8>), ("br", unbrotli)] {
+        let response = app
+            .client
+            .get(&url)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-encoding"], encoding);
+        assert!(
+            response.headers()["vary"]
+                .to_str()
+                .unwrap()
+                .to_ascii_lowercase()
+                .contains("accept-encoding")
+        );
+        let tagged = response.headers()["etag"].to_str().unwrap().to_owned();
+        assert_eq!(
+            tagged,
+            format!("{}-{encoding}\"", etag.trim_end_matches('"'))
+        );
+        let bytes = response.bytes().await.unwrap().to_vec();
+        sizes.push((encoding, bytes.len()));
+        assert_eq!(decode(&bytes), plain, "{encoding} decodes to the same body");
+        assert!(bytes.len() * 4 < plain.len(), "{encoding}: {sizes:?}");
+        // A 304 for the compressed variant's tag too.
+        let response = app
+            .client
+            .get(&url)
+            .header("accept-encoding", encoding)
+            .header("if-none-match", &tagged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 304);
+    }
+    println!("membership list (500 per page): {sizes:?} bytes");
+    // The public API is compressed too; file contents are not.
+    let response = app
+        .client
+        .get(app.url("/api/v1/public/papers"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let papers: Value = app.get("/api/v1/public/papers").await.json().await.unwrap();
+    assert!(papers.is_object() || papers.is_array());
+
+    // Conditional requests: If-None-Match and If-Modified-Since give 304 with the validators.
+    for (name, value) in [
+        ("if-none-match", etag.clone()),
+        ("if-none-match", format!("\"other\", {etag}")),
+        ("if-none-match", "*".to_owned()),
+        ("if-modified-since", last_modified.clone()),
+    ] {
+        let response = app
+            .client
+            .get(&url)
+            .header(name, &value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 304, "{name}: {value}");
+        assert_eq!(response.headers()["etag"], etag.as_str());
+        assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        assert!(response.bytes().await.unwrap().is_empty());
+    }
+    for (name, value) in [
+        ("if-none-match", "\"other\"".to_owned()),
+        (
+            "if-modified-since",
+            "Thu, 01 Jan 2009 00:00:00 GMT".to_owned(),
+        ),
+    ] {
+        let response = app
+            .client
+            .get(&url)
+            .header(name, &value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{name}: {value}");
+    }
+    // Objects too; after a change the old tag no longer matches.
+    let system = app.client.get(&base).send().await.unwrap();
+    assert!(system.headers().get("last-modified").is_some());
+    let body: Value = app
+        .client
+        .get(format!("{base}/body"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paper_url = {
+        let papers: Value = app
+            .client
+            .get(body["data"][0]["paper"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        papers["data"][0]["id"].as_str().unwrap().to_owned()
+    };
+    let response = app.client.get(&paper_url).send().await.unwrap();
+    let paper_tag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let paper: Value = response.json().await.unwrap();
+    let modified = chrono::DateTime::parse_from_rfc3339(paper["modified"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    let response = app.client.get(&paper_url).send().await.unwrap();
+    assert_eq!(
+        response.headers()["last-modified"],
+        modified
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string()
+            .as_str()
+    );
+    let id =
+        PaperId::from_uuid(uuid::Uuid::parse_str(paper_url.rsplit('/').next().unwrap()).unwrap());
+    let mut stored = repo::papers::get(&app.db.db, id).await.unwrap();
+    stored.title = Title::parse("Geänderter Titel").unwrap();
+    repo::papers::update(&app.db.db, stored).await.unwrap();
+    let response = app
+        .client
+        .get(&paper_url)
+        .header("if-none-match", &paper_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_ne!(response.headers()["etag"], paper_tag.as_str());
     app.stop().await;
 }

@@ -55,6 +55,8 @@ pub fn build_app(state: AppState) -> Router {
             },
         ))
         .layer(CatchPanicLayer::custom(panic_problem))
+        // Outside the timeout and the panic net, so their problems become OParl errors too.
+        .layer(axum::middleware::from_fn(routes::oparl::oparl_errors))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(Level::INFO))

@@ -64,10 +64,23 @@ pub fn router() -> Router<AppState> {
             put(papers::order_consultations),
         )
         .route("/consultations/{id}", delete(papers::delete_consultation))
-        .route("/public/meetings", get(public_meetings))
-        .route("/public/meetings/{id}", get(public_meeting))
-        .route("/public/papers", get(public_papers))
-        .route("/public/papers/{id}", get(public_paper))
+        // The public portal's JSON is compressed (gzip, brotli), like OParl's.
+        .route(
+            "/public/meetings",
+            get(public_meetings).layer(super::oparl::compression()),
+        )
+        .route(
+            "/public/meetings/{id}",
+            get(public_meeting).layer(super::oparl::compression()),
+        )
+        .route(
+            "/public/papers",
+            get(public_papers).layer(super::oparl::compression()),
+        )
+        .route(
+            "/public/papers/{id}",
+            get(public_paper).layer(super::oparl::compression()),
+        )
 }
 
 // --- Shapes (see /api-contract) ------------------------------------------------------------

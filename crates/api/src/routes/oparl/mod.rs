@@ -12,8 +12,10 @@
 //! | `/oparl/v1/file/{id}/access`, `…/download` | a file's bytes, inline or as attachment |
 //!
 //! Only public data is served (see `plenum_store::query`). Every response carries
-//! `Access-Control-Allow-Origin: *`; errors are problem documents with OParl's `message`.
+//! `Access-Control-Allow-Origin: *`; errors are OParl error objects (see `http::oparl_errors`).
+//! JSON is compressed (gzip, brotli) and carries `ETag` and `Last-Modified` (304 on a match).
 
+mod http;
 mod params;
 mod render;
 
@@ -45,12 +47,28 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .nest("/oparl/v1", oparl_router())
         .route("/oparl/v1/", get(redirect_to_system))
+        .layer(http::compression())
+        .layer(axum::middleware::from_fn(http::conditional))
         .layer(CorsLayer::new().allow_origin(Any).allow_methods([
             Method::GET,
             Method::HEAD,
             Method::OPTIONS,
         ]))
 }
+
+/// An OParl error object (the OpenAPI document's name for it): every error under `/oparl`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct OparlErrorObject {
+    /// Always `https://schema.oparl.org/1.1/Error`.
+    r#type: String,
+    /// For end users, in German.
+    message: String,
+    /// For developers: what exactly was wrong.
+    debug: Option<String>,
+}
+
+pub use http::{compression, oparl_errors};
 
 fn oparl_router() -> Router<AppState> {
     Router::new()
@@ -75,8 +93,9 @@ fn oparl_router() -> Router<AppState> {
         })
 }
 
+/// An OParl document with its validators (`ETag`, `Last-Modified`).
 fn json(value: Value) -> Response {
-    axum::Json(value).into_response()
+    http::document(value)
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {
@@ -112,7 +131,7 @@ async fn redirect_to_system(Base(base): Base) -> Response {
     params(ListFilters),
     responses(
         (status = 200, description = "A list page of Body objects", content_type = "application/json"),
-        (status = 400, description = "Bad filter", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad filter", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_bodies(
     State(state): State<AppState>,
@@ -178,8 +197,8 @@ fn list_response<T>(
     ),
     responses(
         (status = 200, description = "A list page", content_type = "application/json"),
-        (status = 400, description = "Bad filter", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such body or list", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad filter", body = OparlErrorObject, content_type = "application/json"),
+        (status = 404, description = "No such body or list", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_body_list(
     State(state): State<AppState>,
@@ -246,7 +265,7 @@ pub async fn get_body_list(
     params(("id" = Uuid, Path, description = "The organization's id"), ListFilters),
     responses(
         (status = 200, description = "A list page of Meeting objects", content_type = "application/json"),
-        (status = 404, description = "No such organization", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organization", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_organization_meetings(
     State(state): State<AppState>,
@@ -280,7 +299,7 @@ pub async fn get_organization_meetings(
     ),
     responses(
         (status = 200, description = "The object (or its tombstone)", content_type = "application/json"),
-        (status = 404, description = "No such public object", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such public object", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_object(
     State(state): State<AppState>,
@@ -345,8 +364,8 @@ pub async fn get_object(
     params(("id" = Uuid, Path, description = "The file's id")),
     responses(
         (status = 200, description = "The file's content, inline"),
-        (status = 404, description = "No such public file", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The file was deleted", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such public file", body = OparlErrorObject, content_type = "application/json"),
+        (status = 410, description = "The file was deleted", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_file_access(
     State(state): State<AppState>,
@@ -361,8 +380,8 @@ pub async fn get_file_access(
     params(("id" = Uuid, Path, description = "The file's id")),
     responses(
         (status = 200, description = "The file's content, as attachment"),
-        (status = 404, description = "No such public file", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The file was deleted", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such public file", body = OparlErrorObject, content_type = "application/json"),
+        (status = 410, description = "The file was deleted", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_file_download(
     State(state): State<AppState>,
