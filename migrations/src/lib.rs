@@ -16,6 +16,7 @@ mod m20261125_000009_calendar_feeds;
 mod m20261125_000010_withdrawn;
 mod m20261205_000011_audit_scheme;
 mod m20261205_000012_login_guard;
+mod m20261205_000040_file_license;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_withdrawn::Migration),
             Box::new(m20261205_000011_audit_scheme::Migration),
             Box::new(m20261205_000012_login_guard::Migration),
+            Box::new(m20261205_000040_file_license::Migration),
         ]
     }
 }

@@ -1916,3 +1916,88 @@ async fn oparl_errors_compression_and_conditional_requests() {
     assert_ne!(response.headers()["etag"], paper_tag.as_str());
     app.stop().await;
 }
+
+// --- Licences ----------------------------------------------------------------------------------
+
+/// An upload to a paper with a `license` field between the attachment and the file.
+fn multipart_with_license(paper: &str, license: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "plenum-license-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"paper_id\"\r\n\r\n{paper}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"license\"\r\n\r\n{license}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Karte.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn licences_come_from_the_settings_and_the_file(#[case] backend: Backend) {
+    const DL_DE: &str = "https://www.govdata.de/dl-de/by-2-0";
+    let Some(app) = crate::helpers::spawn_app_with(backend, true, |config| {
+        config.license = DL_DE.into();
+        config.license_valid_since = Some("2026-01-01T00:00:00+01:00".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let base = app.url("/oparl/v1");
+    let mut seen = Seen::default();
+    let system = seen.get(&app, &base).await;
+    assert_eq!(system["license"], DL_DE);
+    schemas.check(&system);
+    let bodies = seen.walk(&app, &format!("{base}/body")).await;
+    assert_eq!(bodies[0]["license"], DL_DE);
+    assert_eq!(bodies[0]["licenseValidSince"], "2025-12-31T23:00:00+00:00");
+    schemas.check(&bodies[0]);
+
+    // A file with a licence of its own.
+    let papers = seen.walk(&app, bodies[0]["paper"].as_str().unwrap()).await;
+    let paper_url = papers[0]["id"].as_str().unwrap().to_owned();
+    let paper_id = paper_url.rsplit('/').next().unwrap().to_owned();
+    let clerk = app.login("martina.sommer", 0).await;
+    let content = crate::files::pdf(2000);
+    let upload = |license: &str| {
+        let (content_type, body) = multipart_with_license(&paper_id, license, &content);
+        app.client
+            .post(app.url("/api/v1/files"))
+            .bearer_auth(&clerk.access)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let response = upload("Karte: Geobasis NRW").await.unwrap();
+    assert_eq!(response.status(), 400);
+    let response = upload("https://www.govdata.de/dl-de/zero-2-0")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["license"], "https://www.govdata.de/dl-de/zero-2-0");
+    let file = seen
+        .get(
+            &app,
+            &format!("{base}/file/{}", created["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(file["license"], "https://www.govdata.de/dl-de/zero-2-0");
+    schemas.check(&file);
+    // Embedded in its paper, too; other files name none (the body's applies).
+    let paper = seen.get(&app, &paper_url).await;
+    let files = paper["auxiliaryFile"].as_array().unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| f["license"] == "https://www.govdata.de/dl-de/zero-2-0")
+    );
+    assert!(files.iter().any(|f| f.get("license").is_none()));
+    app.stop().await;
+}

@@ -29,7 +29,8 @@ use tracing::Level;
 pub use error::ApiError;
 pub use problem::Problem;
 pub use state::{
-    AUDIT_ANCHOR_FILE, ApiConfig, AppState, AuthContext, Clock, ServerKeys, StateError,
+    AUDIT_ANCHOR_FILE, ApiConfig, AppState, AuthContext, Clock, DEFAULT_LICENSE, DataLicense,
+    ServerKeys, StateError,
 };
 
 /// Result type of the API crate.

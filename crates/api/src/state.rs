@@ -40,6 +40,29 @@ pub struct ApiConfig {
     pub upload_limit: u64,
     /// `public_url` and `trusted_proxies`: where absolute URLs start (see [`crate::origin`]).
     pub origin: crate::origin::OriginConfig,
+    /// The data licence OParl names (`license`, `license_valid_since`).
+    pub license: DataLicense,
+}
+
+/// The licence of the data served over OParl.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataLicense {
+    /// A URL; default CC BY 4.0.
+    pub url: String,
+    /// Since when the licence applies (OParl's `Body.licenseValidSince`).
+    pub valid_since: Option<DateTime<Utc>>,
+}
+
+/// Creative Commons Attribution 4.0, the default data licence.
+pub const DEFAULT_LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
+
+impl Default for DataLicense {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_LICENSE.to_owned(),
+            valid_since: None,
+        }
+    }
 }
 
 impl ApiConfig {
@@ -57,6 +80,7 @@ impl ApiConfig {
             upload_limit: crate::DEFAULT_UPLOAD_LIMIT,
             ballot_dir: PathBuf::from("data/ballots"),
             origin: crate::origin::OriginConfig::default(),
+            license: DataLicense::default(),
         }
     }
 }

@@ -35,6 +35,8 @@ pub const ENV_KEYS: &[&str] = &[
     "ballot_dir",
     "public_url",
     "trusted_proxies",
+    "license",
+    "license_valid_since",
 ];
 
 /// Where uploaded file contents are kept.
@@ -108,6 +110,10 @@ pub struct Config {
     /// Reverse proxies (IPs or CIDR ranges) whose `Forwarded` / `X-Forwarded-*` headers are
     /// believed: for the origin when `public_url` is unset, and for the client address.
     pub trusted_proxies: Vec<String>,
+    /// The licence of the data served over OParl (a URL; default CC BY 4.0).
+    pub license: String,
+    /// Since when that licence applies (RFC 3339 date-time, e.g. `2026-01-01T00:00:00+01:00`).
+    pub license_valid_since: Option<String>,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -171,6 +177,8 @@ impl fmt::Debug for Config {
             .field("ballot_dir", &self.ballot_dir)
             .field("public_url", &self.public_url)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("license", &self.license)
+            .field("license_valid_since", &self.license_valid_since)
             .finish()
     }
 }
@@ -208,6 +216,8 @@ impl Default for Config {
             ballot_dir: None,
             public_url: None,
             trusted_proxies: Vec::new(),
+            license: plenum_api::DEFAULT_LICENSE.to_owned(),
+            license_valid_since: None,
         }
     }
 }
@@ -257,7 +267,36 @@ impl Config {
             .extract::<Config>()
             .map_err(|err| ConfigError::Invalid(err.to_string()))?;
         config.origin()?;
+        config.data_license()?;
         Ok(config)
+    }
+
+    /// `license` and `license_valid_since`, checked.
+    pub fn data_license(&self) -> Result<plenum_api::DataLicense, ConfigError> {
+        let url = self.license.trim();
+        if !plenum_domain::valid_license_url(url) {
+            return Err(ConfigError::Invalid(format!(
+                "license must be an absolute http(s) URL, not {:?}",
+                self.license
+            )));
+        }
+        let valid_since = match self.license_valid_since.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "license_valid_since must be an RFC 3339 date-time such as \
+                             2026-01-01T00:00:00+01:00, not {text:?}"
+                        ))
+                    })?
+                    .with_timezone(&chrono::Utc),
+            ),
+        };
+        Ok(plenum_api::DataLicense {
+            url: url.to_owned(),
+            valid_since,
+        })
     }
 
     /// `public_url` and `trusted_proxies`, checked.
@@ -371,6 +410,10 @@ impl Config {
             text.push_str(&format!("public_url = {url:?}\n"));
         }
         text.push_str(&format!("trusted_proxies = {:?}\n", self.trusted_proxies));
+        text.push_str(&format!("license = {:?}\n", self.license));
+        if let Some(since) = &self.license_valid_since {
+            text.push_str(&format!("license_valid_since = {since:?}\n"));
+        }
         text
     }
 
@@ -512,6 +555,26 @@ mod tests {
             jail.create_file("plenum.toml", "trusted_proxies = [\"proxy.local\"]\n")?;
             let err = Config::load(None, &Overrides::default()).unwrap_err();
             assert!(err.to_string().contains("trusted_proxies"), "{err}");
+            // The data licence.
+            jail.create_file(
+                "plenum.toml",
+                "license = \"https://www.govdata.de/dl-de/by-2-0\"\n\
+                 license_valid_since = \"2026-01-01T00:00:00+01:00\"\n",
+            )?;
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let license = config.data_license().map_err(|e| e.to_string())?;
+            assert_eq!(license.url, "https://www.govdata.de/dl-de/by-2-0");
+            assert_eq!(
+                license.valid_since.map(|t| t.to_rfc3339()),
+                Some("2025-12-31T23:00:00+00:00".to_owned())
+            );
+            jail.set_env("PLENUM_LICENSE_VALID_SINCE", "2026-01-01");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("license_valid_since"), "{err}");
+            jail.set_env("PLENUM_LICENSE_VALID_SINCE", "");
+            jail.set_env("PLENUM_LICENSE", "CC BY 4.0");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("license must"), "{err}");
             Ok(())
         });
     }

@@ -185,6 +185,9 @@ pub struct FileRef {
     pub size: u64,
     /// Where to download the content.
     pub url: String,
+    /// The file's own licence (URL), when it differs from the body's data licence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -287,6 +290,7 @@ impl Viewer {
             media_type: file.media_type.as_str().to_owned(),
             size: file.size,
             url: format!("{}/{}/content", self.files_base, file.id),
+            license: file.license.clone(),
         }
     }
 }

@@ -109,6 +109,7 @@ pub async fn get_system(State(state): State<AppState>, Base(base): Base) -> Resu
     let ctx = Ctx {
         base,
         omit_internal: false,
+        license: state.config.license.clone(),
     };
     let bodies = query::bodies(&state.db, &ListQuery::default().page_request()).await?;
     Ok(json(render::system(&ctx, &bodies.items)))
@@ -139,7 +140,7 @@ pub async fn get_bodies(
     params: ListParams,
 ) -> Result<Response> {
     let list = ListQuery::parse(params)?;
-    let ctx = context(base, &list);
+    let ctx = context(&state, base, &list);
     let page = query::bodies(&state.db, &list.page_request()).await?;
     let data = render::bodies(&ctx, &state.db, &page.items).await?;
     let url = format!("{}/body", ctx.base);
@@ -169,10 +170,11 @@ pub struct ListFilters {
     omit_internal: Option<bool>,
 }
 
-fn context(base: String, list: &ListQuery) -> Ctx {
+fn context(state: &AppState, base: String, list: &ListQuery) -> Ctx {
     Ctx {
         base,
         omit_internal: list.omit_internal,
+        license: state.config.license.clone(),
     }
 }
 
@@ -208,7 +210,7 @@ pub async fn get_body_list(
 ) -> Result<Response> {
     let body_id = BodyId::from_uuid(parse_id(&id)?);
     let list = ListQuery::parse(params)?;
-    let ctx = context(base, &list);
+    let ctx = context(&state, base, &list);
     if !query::body_is_live(&state.db, body_id).await? {
         return Err(OparlError::not_found());
     }
@@ -275,7 +277,7 @@ pub async fn get_organization_meetings(
 ) -> Result<Response> {
     let organization = OrganizationId::from_uuid(parse_id(&id)?);
     let list = ListQuery::parse(params)?;
-    let ctx = context(base, &list);
+    let ctx = context(&state, base, &list);
     if !query::organization_is_live(&state.db, organization).await? {
         return Err(OparlError::not_found());
     }
@@ -311,6 +313,7 @@ pub async fn get_object(
     let ctx = Ctx {
         base,
         omit_internal: false,
+        license: state.config.license.clone(),
     };
     let db = &state.db;
     let rendered: Option<Value> = match kind {

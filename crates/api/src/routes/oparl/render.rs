@@ -16,9 +16,6 @@ use uuid::Uuid;
 
 use super::params::OparlError;
 
-/// The license of all data served (unless an object names its own).
-pub const LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
-
 type Result<T> = std::result::Result<T, OparlError>;
 
 /// An OParl object type.
@@ -106,6 +103,8 @@ pub struct Ctx {
     pub base: String,
     /// OParl's `omit_internal=true`: leave out embedded lists.
     pub omit_internal: bool,
+    /// The data licence (`license`, `license_valid_since` settings).
+    pub license: crate::DataLicense,
 }
 
 impl Ctx {
@@ -225,7 +224,7 @@ pub fn system(ctx: &Ctx, bodies: &[Body]) -> Value {
     Obj(map)
         .set("oparlVersion", "https://schema.oparl.org/1.1/")
         .set("body", format!("{}/body", ctx.base))
-        .set("license", LICENSE)
+        .set("license", ctx.license.url.as_str())
         .set("name", "Plenum – Ratsinformationssystem")
         .set("created", date_time(created))
         .set("modified", date_time(modified.max(created)))
@@ -250,7 +249,8 @@ pub async fn bodies(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Body]) -> Res
                         "contactEmail",
                         body.contact_email.as_ref().map(|e| e.as_str().to_owned()),
                     )
-                    .set("license", LICENSE);
+                    .set("license", ctx.license.url.as_str())
+                    .opt("licenseValidSince", ctx.license.valid_since.map(date_time));
             }
             for (field, list) in BODY_LISTS {
                 obj = obj.set(field, ctx.list_url(Kind::Body, id, list));
@@ -495,7 +495,8 @@ fn file(ctx: &Ctx, f: &File, mode: Mode) -> Value {
         .set("mimeType", f.media_type.as_str())
         .set("size", f.size)
         .set("downloadUrl", ctx.file_url(f.id, "download"))
-        .set("plenum:sha256Checksum", f.sha256.to_hex());
+        .set("plenum:sha256Checksum", f.sha256.to_hex())
+        .opt("license", f.license.clone());
     if mode == Mode::Standalone {
         let one = |url: Option<String>| url.map(|u| Value::Array(vec![Value::from(u)]));
         obj = obj
