@@ -2001,3 +2001,73 @@ async fn licences_come_from_the_settings_and_the_file(#[case] backend: Backend) 
     assert!(files.iter().any(|f| f.get("license").is_none()));
     app.stop().await;
 }
+
+// --- Web links and the System's contact ----------------------------------------------------------
+
+#[tokio::test]
+async fn objects_link_their_portal_page_and_the_system_names_its_contact() {
+    const PUBLIC: &str = "https://ris.example.org/ris";
+    let Some(app) = crate::helpers::spawn_app_with(Backend::Sqlite, true, |config| {
+        config.public_url = Some(PUBLIC.into());
+        config.system_contact_email = Some("ris@musterstadt.example".into());
+        config.system_contact_name = Some("Ratsbüro Musterstadt".into());
+        config.system_vendor = Some("https://www.musterstadt.example".into());
+        config.system_product = Some("https://plenum.example.org".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let local = |url: &str| app.url(url.strip_prefix(PUBLIC).unwrap());
+    let get = |url: String| {
+        let client = app.client.clone();
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let system = get(app.url("/oparl/v1")).await;
+    schemas.check(&system);
+    assert_eq!(system["contactEmail"], "ris@musterstadt.example");
+    assert_eq!(system["contactName"], "Ratsbüro Musterstadt");
+    assert_eq!(system["vendor"], "https://www.musterstadt.example");
+    assert_eq!(system["product"], "https://plenum.example.org");
+    assert_eq!(system["web"], format!("{PUBLIC}/#/portal"));
+    let bodies = get(local(system["body"].as_str().unwrap())).await;
+    let body = &bodies["data"][0];
+    assert_eq!(body["web"], format!("{PUBLIC}/#/portal"));
+    let meetings = get(local(body["meeting"].as_str().unwrap())).await;
+    for meeting in meetings["data"].as_array().unwrap() {
+        schemas.check(meeting);
+        let id = meeting["id"].as_str().unwrap().rsplit('/').next().unwrap();
+        assert_eq!(meeting["web"], format!("{PUBLIC}/#/portal/meetings/{id}"));
+        for item in meeting["agendaItem"].as_array().into_iter().flatten() {
+            assert_eq!(item["web"], meeting["web"]);
+        }
+        // The portal page answers for that id (the public API behind it).
+        let page = app.get(&format!("/api/v1/public/meetings/{id}")).await;
+        assert_eq!(page.status(), 200);
+    }
+    let papers = get(local(body["paper"].as_str().unwrap())).await;
+    for paper in papers["data"].as_array().unwrap() {
+        schemas.check(paper);
+        let id = paper["id"].as_str().unwrap().rsplit('/').next().unwrap();
+        assert_eq!(paper["web"], format!("{PUBLIC}/#/portal/papers/{id}"));
+        assert_eq!(
+            app.get(&format!("/api/v1/public/papers/{id}"))
+                .await
+                .status(),
+            200
+        );
+        for file in paper["auxiliaryFile"].as_array().into_iter().flatten() {
+            let date = file["date"].as_str().unwrap();
+            assert!(
+                chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok(),
+                "{date}"
+            );
+        }
+    }
+    app.stop().await;
+}

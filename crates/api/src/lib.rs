@@ -30,7 +30,7 @@ pub use error::ApiError;
 pub use problem::Problem;
 pub use state::{
     AUDIT_ANCHOR_FILE, ApiConfig, AppState, AuthContext, Clock, DEFAULT_LICENSE, DataLicense,
-    ServerKeys, StateError,
+    ServerKeys, StateError, SystemInfo,
 };
 
 /// Result type of the API crate.

@@ -42,6 +42,21 @@ pub struct ApiConfig {
     pub origin: crate::origin::OriginConfig,
     /// The data licence OParl names (`license`, `license_valid_since`).
     pub license: DataLicense,
+    /// Who runs this system, for OParl's `System` (`system_*` settings).
+    pub system: SystemInfo,
+}
+
+/// Who runs and who made this system, for OParl's `System` (each left out when unset).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemInfo {
+    /// `System.contactEmail`: whom to write about the interface.
+    pub contact_email: Option<String>,
+    /// `System.contactName`.
+    pub contact_name: Option<String>,
+    /// `System.vendor`: the URL of whoever provides the software.
+    pub vendor: Option<String>,
+    /// `System.product`: the URL of the software.
+    pub product: Option<String>,
 }
 
 /// The licence of the data served over OParl.
@@ -81,6 +96,7 @@ impl ApiConfig {
             ballot_dir: PathBuf::from("data/ballots"),
             origin: crate::origin::OriginConfig::default(),
             license: DataLicense::default(),
+            system: SystemInfo::default(),
         }
     }
 }

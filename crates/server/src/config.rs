@@ -37,6 +37,10 @@ pub const ENV_KEYS: &[&str] = &[
     "trusted_proxies",
     "license",
     "license_valid_since",
+    "system_contact_email",
+    "system_contact_name",
+    "system_vendor",
+    "system_product",
 ];
 
 /// Where uploaded file contents are kept.
@@ -114,6 +118,14 @@ pub struct Config {
     pub license: String,
     /// Since when that licence applies (RFC 3339 date-time, e.g. `2026-01-01T00:00:00+01:00`).
     pub license_valid_since: Option<String>,
+    /// OParl `System.contactEmail`: whom to write about the interface.
+    pub system_contact_email: Option<String>,
+    /// OParl `System.contactName`.
+    pub system_contact_name: Option<String>,
+    /// OParl `System.vendor`: URL of whoever provides this installation's software.
+    pub system_vendor: Option<String>,
+    /// OParl `System.product`: URL of the software.
+    pub system_product: Option<String>,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -179,6 +191,10 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("license", &self.license)
             .field("license_valid_since", &self.license_valid_since)
+            .field("system_contact_email", &self.system_contact_email)
+            .field("system_contact_name", &self.system_contact_name)
+            .field("system_vendor", &self.system_vendor)
+            .field("system_product", &self.system_product)
             .finish()
     }
 }
@@ -218,6 +234,10 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             license: plenum_api::DEFAULT_LICENSE.to_owned(),
             license_valid_since: None,
+            system_contact_email: None,
+            system_contact_name: None,
+            system_vendor: None,
+            system_product: None,
         }
     }
 }
@@ -268,7 +288,39 @@ impl Config {
             .map_err(|err| ConfigError::Invalid(err.to_string()))?;
         config.origin()?;
         config.data_license()?;
+        config.system_info()?;
         Ok(config)
+    }
+
+    /// The `system_*` settings, checked: an e-mail address, a name, two URLs.
+    pub fn system_info(&self) -> Result<plenum_api::SystemInfo, ConfigError> {
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let url = |key: &str, value: &Option<String>| match given(value) {
+            Some(url) if !plenum_domain::valid_license_url(&url) => Err(ConfigError::Invalid(
+                format!("{key} must be an absolute http(s) URL, not {url:?}"),
+            )),
+            other => Ok(other),
+        };
+        let contact_email = given(&self.system_contact_email);
+        if let Some(email) = &contact_email {
+            plenum_domain::Email::parse(email).map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "system_contact_email must be an e-mail address, not {email:?}"
+                ))
+            })?;
+        }
+        Ok(plenum_api::SystemInfo {
+            contact_email,
+            contact_name: given(&self.system_contact_name),
+            vendor: url("system_vendor", &self.system_vendor)?,
+            product: url("system_product", &self.system_product)?,
+        })
     }
 
     /// `license` and `license_valid_since`, checked.
@@ -413,6 +465,16 @@ impl Config {
         text.push_str(&format!("license = {:?}\n", self.license));
         if let Some(since) = &self.license_valid_since {
             text.push_str(&format!("license_valid_since = {since:?}\n"));
+        }
+        for (key, value) in [
+            ("system_contact_email", &self.system_contact_email),
+            ("system_contact_name", &self.system_contact_name),
+            ("system_vendor", &self.system_vendor),
+            ("system_product", &self.system_product),
+        ] {
+            if let Some(value) = value {
+                text.push_str(&format!("{key} = {value:?}\n"));
+            }
         }
         text
     }
@@ -575,6 +637,27 @@ mod tests {
             jail.set_env("PLENUM_LICENSE", "CC BY 4.0");
             let err = Config::load(None, &Overrides::default()).unwrap_err();
             assert!(err.to_string().contains("license must"), "{err}");
+            jail.set_env(
+                "PLENUM_LICENSE",
+                "https://creativecommons.org/licenses/by/4.0/",
+            );
+            // The System's contact.
+            jail.set_env("PLENUM_SYSTEM_CONTACT_EMAIL", "ris@musterstadt.example");
+            jail.set_env("PLENUM_SYSTEM_VENDOR", "https://www.musterstadt.example");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let system = config.system_info().map_err(|e| e.to_string())?;
+            assert_eq!(
+                system.contact_email.as_deref(),
+                Some("ris@musterstadt.example")
+            );
+            assert_eq!(system.product, None);
+            jail.set_env("PLENUM_SYSTEM_CONTACT_EMAIL", "nobody");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("system_contact_email"), "{err}");
+            jail.set_env("PLENUM_SYSTEM_CONTACT_EMAIL", "");
+            jail.set_env("PLENUM_SYSTEM_PRODUCT", "Plenum");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("system_product"), "{err}");
             Ok(())
         });
     }

@@ -197,6 +197,7 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.ballot_dir = config.ballot_dir();
     api_config.origin = config.origin()?;
     api_config.license = config.data_license()?;
+    api_config.system = config.system_info()?;
     if api_config.origin.public_url.is_none() {
         tracing::warn!(
             "public_url is not set: OParl ids and calendar URLs use the address each connection \

@@ -110,6 +110,7 @@ pub async fn get_system(State(state): State<AppState>, Base(base): Base) -> Resu
         base,
         omit_internal: false,
         license: state.config.license.clone(),
+        system: state.config.system.clone(),
     };
     let bodies = query::bodies(&state.db, &ListQuery::default().page_request()).await?;
     Ok(json(render::system(&ctx, &bodies.items)))
@@ -175,6 +176,7 @@ fn context(state: &AppState, base: String, list: &ListQuery) -> Ctx {
         base,
         omit_internal: list.omit_internal,
         license: state.config.license.clone(),
+        system: state.config.system.clone(),
     }
 }
 
@@ -314,6 +316,7 @@ pub async fn get_object(
         base,
         omit_internal: false,
         license: state.config.license.clone(),
+        system: state.config.system.clone(),
     };
     let db = &state.db;
     let rendered: Option<Value> = match kind {

@@ -105,6 +105,8 @@ pub struct Ctx {
     pub omit_internal: bool,
     /// The data licence (`license`, `license_valid_since` settings).
     pub license: crate::DataLicense,
+    /// Who runs the system (`system_*` settings).
+    pub system: crate::SystemInfo,
 }
 
 impl Ctx {
@@ -114,6 +116,13 @@ impl Ctx {
 
     pub fn system_url(&self) -> String {
         self.base.clone()
+    }
+
+    /// A page of the web app's public portal (`https://host/#/portal/papers/{id}`): OParl's
+    /// `web`. The portal's hash routes are stable (`web/app.js`).
+    pub fn web(&self, route: &str) -> String {
+        let origin = self.base.strip_suffix("/oparl/v1").unwrap_or(&self.base);
+        format!("{origin}/#/portal{route}")
     }
 
     /// A list URL below an object: `…/body/{id}/paper`.
@@ -226,6 +235,11 @@ pub fn system(ctx: &Ctx, bodies: &[Body]) -> Value {
         .set("body", format!("{}/body", ctx.base))
         .set("license", ctx.license.url.as_str())
         .set("name", "Plenum – Ratsinformationssystem")
+        .opt("contactEmail", ctx.system.contact_email.clone())
+        .opt("contactName", ctx.system.contact_name.clone())
+        .opt("vendor", ctx.system.vendor.clone())
+        .opt("product", ctx.system.product.clone())
+        .set("web", ctx.web(""))
         .set("created", date_time(created))
         .set("modified", date_time(modified.max(created)))
         .done()
@@ -250,7 +264,8 @@ pub async fn bodies(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Body]) -> Res
                         body.contact_email.as_ref().map(|e| e.as_str().to_owned()),
                     )
                     .set("license", ctx.license.url.as_str())
-                    .opt("licenseValidSince", ctx.license.valid_since.map(date_time));
+                    .opt("licenseValidSince", ctx.license.valid_since.map(date_time))
+                    .set("web", ctx.web(""));
             }
             for (field, list) in BODY_LISTS {
                 obj = obj.set(field, ctx.list_url(Kind::Body, id, list));
@@ -495,6 +510,8 @@ fn file(ctx: &Ctx, f: &File, mode: Mode) -> Value {
         .set("mimeType", f.media_type.as_str())
         .set("size", f.size)
         .set("downloadUrl", ctx.file_url(f.id, "download"))
+        // The day the file was added (Plenum records no other date for a file).
+        .set("date", date(f.meta.created.date_naive()))
         .set("plenum:sha256Checksum", f.sha256.to_hex())
         .opt("license", f.license.clone());
     if mode == Mode::Standalone {
@@ -610,6 +627,8 @@ impl AgendaParts {
         obj.set("number", item.number.as_str())
             .set("name", text(&item.title))
             .set("public", item.public)
+            // The portal shows agenda items on their meeting's page.
+            .set("web", ctx.web(&format!("/meetings/{}", item.meeting_id)))
             .opt(
                 "consultation",
                 self.consultations
@@ -692,6 +711,7 @@ pub async fn meetings(
             }
             let mut obj = obj
                 .set("name", text(&m.name))
+                .set("web", ctx.web(&format!("/meetings/{}", m.id)))
                 .set("meetingState", meeting_state(m.state))
                 .set("cancelled", m.state == MeetingState::Cancelled)
                 .set("start", date_time(m.start))
@@ -793,6 +813,7 @@ pub async fn papers(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Paper]) -> Re
                 .unwrap_or_default();
             obj.set("body", ctx.url(Kind::Body, p.body_id))
                 .set("name", text(&p.title))
+                .set("web", ctx.web(&format!("/papers/{}", p.id)))
                 .set("reference", p.reference.as_str())
                 .set("date", date(p.date))
                 .set("paperType", p.paper_type.german())
