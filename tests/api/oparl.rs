@@ -1663,6 +1663,56 @@ async fn modified_moves_wherever_the_json_changes(#[case] backend: Backend) {
     .await;
     // The membership and its person (embeds it; the organization only lists its URL).
     assert!(n >= 2, "{n}");
+    // A committee member leaves their fraction: their other memberships lose `onBehalfOf`.
+    let mut fraction_membership = None;
+    'persons: for person in repo::persons::list_by_body(db, body, false).await.unwrap() {
+        let held = repo::memberships::list_by_person(db, person.id, false)
+            .await
+            .unwrap();
+        if held.len() < 2 {
+            continue;
+        }
+        for m in held {
+            let organization = repo::organizations::get(db, m.organization_id)
+                .await
+                .unwrap();
+            if organization.kind == OrganizationKind::Fraction {
+                fraction_membership = Some(m);
+                break 'persons;
+            }
+        }
+    }
+    let fraction_membership = fraction_membership.expect("a member of a fraction and more");
+    let base = app.url("/oparl/v1");
+    let on_behalf: Value = app
+        .get(&format!(
+            "/oparl/v1/person/{}",
+            fraction_membership.person_id
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fraction_url = format!(
+        "{base}/organization/{}",
+        fraction_membership.organization_id
+    );
+    assert!(
+        on_behalf["membership"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["onBehalfOf"] == fraction_url.as_str()),
+        "no membership on behalf of the fraction: {on_behalf:#}"
+    );
+    let n = check_change(&app, "a fraction membership is deleted", async {
+        repo::memberships::delete(db, fraction_membership.id)
+            .await
+            .unwrap();
+    })
+    .await;
+    // The membership, its person, its organization, and the person's other memberships.
+    assert!(n >= 4, "{n}");
     let n = check_change(&app, "a location is renamed", async {
         let location = repo::locations::list_by_body(db, body, false)
             .await

@@ -311,6 +311,17 @@ impl Public for Membership {
     fn cols() -> Cols<membership::Column> {
         cols!(membership)
     }
+    /// A membership names the fraction its person sits for (`onBehalfOf`): it changes with the
+    /// person's other memberships.
+    fn changed(bound: Bound) -> Condition {
+        use membership::Column as M;
+        Condition::any()
+            .add(bound.on(M::Modified))
+            .add(M::PersonId.in_subquery(ids::<membership::Entity>(
+                M::PersonId,
+                bound.on(M::Modified),
+            )))
+    }
 }
 
 impl Public for Location {
@@ -1133,7 +1144,10 @@ pub async fn memberships(
         Condition::all().add(person::Column::BodyId.eq(body.as_uuid())),
     );
     let scope = Condition::all().add(membership::Column::PersonId.in_subquery(persons));
-    page(db, scope, req).await
+    page(db, scope, req)
+        .await?
+        .then(|items| finish_memberships(db, items))
+        .await
 }
 
 pub async fn locations(
@@ -1271,7 +1285,47 @@ pub async fn person(db: &impl ConnectionTrait, id: PersonId) -> Result<Option<Pe
 }
 
 pub async fn membership(db: &impl ConnectionTrait, id: MembershipId) -> Result<Option<Membership>> {
-    one(db, id.as_uuid()).await
+    let found = one::<Membership>(db, id.as_uuid()).await?;
+    Ok(finish_memberships(db, found.into_iter().collect())
+        .await?
+        .pop())
+}
+
+/// A membership's public `modified` includes its person's other memberships (deleted ones
+/// too): they decide `onBehalfOf`.
+async fn finish_memberships(
+    db: &impl ConnectionTrait,
+    mut items: Vec<Membership>,
+) -> Result<Vec<Membership>> {
+    let persons = uuids(&items, |m| m.person_id.as_uuid());
+    use membership::Column as M;
+    let latest = latest::<membership::Entity>(db, M::PersonId, M::Modified, &persons).await?;
+    for item in &mut items {
+        if let Some(at) = latest.get(&item.person_id.as_uuid())
+            && *at > item.meta.modified
+        {
+            item.meta.modified = *at;
+        }
+    }
+    Ok(items)
+}
+
+/// The persons' live memberships in fractions (for `Membership.onBehalfOf`).
+pub async fn fraction_memberships_of_persons(
+    db: &impl ConnectionTrait,
+    persons: &[PersonId],
+) -> Result<Vec<Membership>> {
+    use membership::Column as M;
+    let fractions = ids::<organization::Entity>(
+        organization::Column::Id,
+        Condition::all()
+            .add(organization::Column::Kind.eq(OrganizationKind::Fraction.as_str()))
+            .add(organization::Column::Deleted.is_null()),
+    );
+    let scope = Condition::all()
+        .add(M::PersonId.is_in(persons.iter().map(|p| p.as_uuid())))
+        .add(M::OrganizationId.in_subquery(fractions));
+    live(db, scope, [M::StartDate, M::Id]).await
 }
 
 pub async fn location(db: &impl ConnectionTrait, id: LocationId) -> Result<Option<Location>> {

@@ -257,7 +257,7 @@ pub async fn get_body_list(
             render::legislative_terms(&ctx, items)
         }),
         "membership" => page!(query::memberships(db, body_id, &req), |items| {
-            render::memberships(&ctx, items)
+            render::memberships(&ctx, db, items).await?
         }),
         _ => return Err(OparlError::not_found()),
     };
@@ -336,9 +336,10 @@ pub async fn get_object(
             Some(x) => render::persons(&ctx, db, &[x]).await?.pop(),
             None => None,
         },
-        Kind::Membership => query::membership(db, id.into())
-            .await?
-            .and_then(|x| render::memberships(&ctx, &[x]).pop()),
+        Kind::Membership => match query::membership(db, id.into()).await? {
+            Some(x) => render::memberships(&ctx, db, &[x]).await?.pop(),
+            None => None,
+        },
         Kind::Location => match query::location(db, id.into()).await? {
             Some(x) => render::locations(&ctx, db, &[x]).await?.pop(),
             None => None,

@@ -376,7 +376,56 @@ pub async fn organizations(
         .collect())
 }
 
-fn membership(ctx: &Ctx, m: &Membership, mode: Mode) -> Value {
+/// The persons' fraction memberships, by person (for `onBehalfOf`).
+type Fractions = HashMap<PersonId, Vec<Membership>>;
+
+async fn fractions_of(db: &impl ConnectionTrait, items: &[Membership]) -> Result<Fractions> {
+    let mut persons: Vec<PersonId> = items
+        .iter()
+        .filter(|m| !m.meta.is_deleted())
+        .map(|m| m.person_id)
+        .collect();
+    persons.sort();
+    persons.dedup();
+    Ok(group(
+        query::fraction_memberships_of_persons(db, &persons).await?,
+        |m| m.person_id,
+    ))
+}
+
+/// The fraction a member sits for in another organization: the one fraction of theirs whose
+/// membership overlaps this one in time (none if there is none or more than one, and none for
+/// a fraction membership itself).
+fn on_behalf_of(m: &Membership, fractions: &Fractions) -> Option<OrganizationId> {
+    let own = fractions.get(&m.person_id)?;
+    if own.iter().any(|f| f.organization_id == m.organization_id) {
+        return None;
+    }
+    let overlaps = |f: &&Membership| {
+        let starts_before_end = match (f.start_date, m.end_date) {
+            (Some(start), Some(end)) => start <= end,
+            _ => true,
+        };
+        let ends_after_start = match (f.end_date, m.start_date) {
+            (Some(end), Some(start)) => end >= start,
+            _ => true,
+        };
+        starts_before_end && ends_after_start
+    };
+    let mut candidates: Vec<OrganizationId> = own
+        .iter()
+        .filter(overlaps)
+        .map(|f| f.organization_id)
+        .collect();
+    candidates.sort();
+    candidates.dedup();
+    match candidates.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+fn membership(ctx: &Ctx, m: &Membership, mode: Mode, fractions: &Fractions) -> Value {
     let obj = Obj::new(ctx, Kind::Membership, m.id.as_uuid(), &m.meta);
     if m.meta.is_deleted() {
         return obj.done();
@@ -392,26 +441,36 @@ fn membership(ctx: &Ctx, m: &Membership, mode: Mode) -> Value {
     )
     .set("role", m.role.german())
     .set("votingRight", m.voting_right)
+    .opt(
+        "onBehalfOf",
+        on_behalf_of(m, fractions).map(|o| ctx.url(Kind::Organization, o)),
+    )
     .opt("startDate", m.start_date.map(date))
     .opt("endDate", m.end_date.map(date))
     .done()
 }
 
-pub fn memberships(ctx: &Ctx, items: &[Membership]) -> Vec<Value> {
-    items
+pub async fn memberships(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    items: &[Membership],
+) -> Result<Vec<Value>> {
+    let fractions = fractions_of(db, items).await?;
+    Ok(items
         .iter()
-        .map(|m| membership(ctx, m, Mode::Standalone))
-        .collect()
+        .map(|m| membership(ctx, m, Mode::Standalone, &fractions))
+        .collect())
 }
 
 /// Persons: name, form of address and title only (no e-mail: personal data needs consent).
 pub async fn persons(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Person]) -> Result<Vec<Value>> {
     let mut memberships = HashMap::new();
+    let mut fractions = HashMap::new();
     if !ctx.omit_internal {
         let live = live_ids(items, |p| &p.meta, |p| p.id);
-        memberships = group(query::memberships_of_persons(db, &live).await?, |m| {
-            m.person_id
-        });
+        let all = query::memberships_of_persons(db, &live).await?;
+        fractions = fractions_of(db, &all).await?;
+        memberships = group(all, |m| m.person_id);
     }
     Ok(items
         .iter()
@@ -424,7 +483,7 @@ pub async fn persons(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Person]) -> 
                 .get(&person.id)
                 .map(|ms| {
                     ms.iter()
-                        .map(|m| membership(ctx, m, Mode::Embedded))
+                        .map(|m| membership(ctx, m, Mode::Embedded, &fractions))
                         .collect()
                 })
                 .unwrap_or_default();
