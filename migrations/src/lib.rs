@@ -17,6 +17,7 @@ mod m20261125_000010_withdrawn;
 mod m20261205_000011_audit_scheme;
 mod m20261205_000012_login_guard;
 mod m20261205_000020_session_settings;
+mod m20261205_000040_file_license;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_audit_scheme::Migration),
             Box::new(m20261205_000012_login_guard::Migration),
             Box::new(m20261205_000020_session_settings::Migration),
+            Box::new(m20261205_000040_file_license::Migration),
         ]
     }
 }

@@ -228,6 +228,24 @@ fn strings_in(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// An OParl error object (JSON, `type` …/Error, a `message`, maybe `debug`, nothing else).
+pub async fn oparl_error(response: reqwest::Response) -> Value {
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(
+        error["type"], "https://schema.oparl.org/1.1/Error",
+        "{error}"
+    );
+    assert!(error["message"].is_string(), "{error}");
+    for key in error.as_object().unwrap().keys() {
+        assert!(
+            ["type", "message", "debug"].contains(&key.as_str()),
+            "{key} in {error}"
+        );
+    }
+    error
+}
+
 // --- Tests -------------------------------------------------------------------------------------
 
 #[rstest]
@@ -387,10 +405,7 @@ async fn every_object_is_valid_reachable_and_public(#[case] backend: Backend) {
     for url in hidden {
         let response = app.client.get(&url).send().await.unwrap();
         assert_eq!(response.status(), 404, "{url} must not be served");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
+        assert_eq!(response.headers()["content-type"], "application/json");
         let text = response.text().await.unwrap();
         assert_no_secret(&secrets, &url, &text);
     }
@@ -550,6 +565,17 @@ async fn modified_since_lists_changes_and_tombstones(#[case] backend: Backend) {
     if let Some(m) = steps[0].meeting_id {
         expected.insert(format!("{base}/meeting/{m}"));
     }
+    // And the meetings of the agenda items the deleted paper was consulted on: deleting changes
+    // the paper's visibility, which raises those items (see `plenum_store::visibility`).
+    for step in repo::consultations::list_by_paper(db, gone.id, true)
+        .await
+        .unwrap()
+    {
+        if let Some(item) = step.agenda_item_id {
+            let item = repo::agenda_items::get(db, item).await.unwrap();
+            expected.insert(format!("{base}/meeting/{}", item.meeting_id));
+        }
+    }
     let meetings = seen
         .walk(&app, &format!("{lists}/meeting?{since_param}"))
         .await;
@@ -622,15 +648,9 @@ async fn modified_since_lists_changes_and_tombstones(#[case] backend: Backend) {
         let url = format!("{lists}/paper?{query}");
         let response = app.client.get(&url).send().await.unwrap();
         assert_eq!(response.status(), 400, "{url}");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
         assert_eq!(response.headers()["access-control-allow-origin"], "*");
-        let problem: Value = response.json().await.unwrap();
-        assert_eq!(problem["type"], "/problems/invalid-query", "{url}");
-        assert_eq!(problem["status"], 400);
-        assert!(problem["message"].is_string());
+        let error = oparl_error(response).await;
+        assert!(error["debug"].is_string(), "{url}: {error}");
     }
     // Unknown ids, types and lists: 404 problem documents, with CORS.
     let unknown = uuid::Uuid::new_v4();
@@ -647,13 +667,9 @@ async fn modified_since_lists_changes_and_tombstones(#[case] backend: Backend) {
     ] {
         let response = app.get(&path).await;
         assert_eq!(response.status(), 404, "{path}");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
         assert_eq!(response.headers()["access-control-allow-origin"], "*");
-        let problem: Value = response.json().await.unwrap();
-        assert_eq!(problem["type"], "/problems/not-found", "{path}");
+        let error = oparl_error(response).await;
+        assert_eq!(error["message"], "Das angeforderte Objekt existiert nicht.");
     }
     // The deleted paper's file content is gone; the System has one canonical URL.
     let gone_file = repo::files::list_by_paper(db, gone.id, false)
@@ -1208,4 +1224,900 @@ async fn patch_item(app: &TestApp, path: &str, token: &str, body: Value) -> reqw
         .send()
         .await
         .unwrap()
+}
+
+// --- Public base URL and trusted proxies -------------------------------------------------------
+
+/// Headers a client might forge to move OParl ids to its own host.
+const FORGED: [(&str, &str); 5] = [
+    ("host", "evil.example"),
+    ("x-forwarded-host", "evil.example"),
+    ("x-forwarded-proto", "https"),
+    ("forwarded", "for=6.6.6.6;host=evil.example;proto=https"),
+    ("x-forwarded-for", "6.6.6.6"),
+];
+
+async fn get_forged(app: &TestApp, url: &str) -> reqwest::Response {
+    let mut request = app.client.get(url);
+    for (name, value) in FORGED {
+        request = request.header(name, value);
+    }
+    request.send().await.unwrap()
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn with_a_public_url_every_id_and_link_starts_with_it(#[case] backend: Backend) {
+    const PUBLIC: &str = "https://ris.example.org/ris";
+    let Some(app) = crate::helpers::spawn_app_with(backend, true, |config| {
+        config.public_url = Some(format!("{PUBLIC}/"));
+    })
+    .await
+    else {
+        return;
+    };
+    let local = app.url("");
+    // URLs of other sites the data names on purpose.
+    let foreign = [
+        "https://schema.oparl.org/",
+        "https://creativecommons.org/",
+        "https://www.musterstadt.example",
+    ];
+    let mut queue = vec![format!("{PUBLIC}/oparl/v1")];
+    let mut visited = HashSet::new();
+    let mut urls_seen = 0;
+    while let Some(url) = queue.pop() {
+        if !visited.insert(url.clone()) {
+            continue;
+        }
+        let path = url.strip_prefix(PUBLIC).unwrap();
+        let response = get_forged(&app, &format!("{local}{path}")).await;
+        assert_eq!(response.status(), 200, "GET {url}");
+        let text = response.text().await.unwrap();
+        assert!(!text.contains("evil.example"), "{url}: {text}");
+        assert!(!text.contains(&local), "{url} names the local address");
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let mut strings = Vec::new();
+        strings_in(&value, &mut strings);
+        for s in strings {
+            if !(s.starts_with("http://") || s.starts_with("https://")) {
+                continue;
+            }
+            urls_seen += 1;
+            if foreign.iter().any(|f| s.starts_with(f)) {
+                continue;
+            }
+            assert!(
+                s == format!("{PUBLIC}/oparl/v1") || s.starts_with(&format!("{PUBLIC}/")),
+                "{s} (in {url}) does not start with the public URL"
+            );
+            if s.starts_with(&format!("{PUBLIC}/oparl/v1"))
+                && !s.ends_with("/access")
+                && !s.ends_with("/download")
+            {
+                queue.push(s);
+            }
+        }
+    }
+    assert!(
+        visited.len() > 100,
+        "only {} documents walked",
+        visited.len()
+    );
+    assert!(urls_seen > 1000);
+
+    // The System's other URL redirects to the public one.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .get(app.url("/oparl/v1/system"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 301);
+    assert_eq!(response.headers()["location"], format!("{PUBLIC}/oparl/v1"));
+
+    // The public iCalendar feed links meetings under the public URL.
+    let ics = get_forged(&app, &app.url("/api/v1/meetings.ics"))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("\r\n ", "");
+    assert!(
+        ics.contains(&format!("URL:{PUBLIC}/oparl/v1/meeting/")),
+        "{ics}"
+    );
+    assert!(!ics.contains("evil.example") && !ics.contains(&local));
+
+    // A personal calendar feed's URL, and the links in it.
+    let anna = app.login("anna.hartmann", 0).await;
+    let mut request = app.client.post(app.url("/api/v1/me/calendar"));
+    for (name, value) in FORGED {
+        request = request.header(name, value);
+    }
+    let response = request.bearer_auth(&anna.access).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let feed_url = created["url"].as_str().unwrap();
+    assert!(
+        feed_url.starts_with(&format!("{PUBLIC}/api/v1/calendar/")),
+        "{feed_url}"
+    );
+    let path = feed_url.strip_prefix(PUBLIC).unwrap();
+    let ics = get_forged(&app, &app.url(path))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("\r\n ", "");
+    assert!(ics.contains(&format!("URL:{PUBLIC}/#/meetings/")), "{ics}");
+    assert!(!ics.contains("evil.example") && !ics.contains(&local));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forged_host_from_an_untrusted_client_does_not_change_ids() {
+    let Some(app) = spawn_app(Backend::Sqlite, true).await else {
+        return;
+    };
+    let base = app.url("/oparl/v1");
+    for url in [base.clone(), format!("{base}/body")] {
+        let response = get_forged(&app, &url).await;
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        assert!(!text.contains("evil.example"), "{text}");
+    }
+    let system: Value = get_forged(&app, &base).await.json().await.unwrap();
+    assert_eq!(system["id"], base.as_str());
+    assert_eq!(system["body"], format!("{base}/body"));
+    let ics = get_forged(&app, &app.url("/api/v1/meetings.ics"))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("\r\n ", "");
+    assert!(ics.contains(&format!("URL:{base}/meeting/")));
+    assert!(!ics.contains("evil.example"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_is_believed() {
+    let Some(app) = crate::helpers::spawn_app_with(Backend::Sqlite, true, |config| {
+        config.trusted_proxies = vec!["127.0.0.0/8".into(), "::1".into()];
+    })
+    .await
+    else {
+        return;
+    };
+    let base = app.url("/oparl/v1");
+    let system_with = |headers: Vec<(&'static str, &'static str)>| {
+        let mut request = app.client.get(&base);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    // RFC 7239 `Forwarded`; a client's own element in front of the proxy's is ignored.
+    let response = system_with(vec![(
+        "forwarded",
+        "for=6.6.6.6;host=evil.example, for=198.51.100.7;host=ris.example.org;proto=https",
+    )])
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let system: Value = response.json().await.unwrap();
+    assert_eq!(system["id"], "https://ris.example.org/oparl/v1");
+    assert_eq!(system["body"], "https://ris.example.org/oparl/v1/body");
+    // `X-Forwarded-Host` / `X-Forwarded-Proto`.
+    let system: Value = system_with(vec![
+        ("x-forwarded-host", "ris.example.org:8443"),
+        ("x-forwarded-proto", "https"),
+    ])
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(system["id"], "https://ris.example.org:8443/oparl/v1");
+    // Only the proxy's Host.
+    let system: Value = system_with(vec![("host", "ris.example.org")])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(system["id"], "http://ris.example.org/oparl/v1");
+    // A host that cannot be part of a URL is a 400, never an id.
+    let response = system_with(vec![("forwarded", "host=\"evil.example/x y\"")])
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    app.stop().await;
+}
+
+// --- Change tracking follows visibility --------------------------------------------------------
+
+/// Every OParl object the public can know (tombstones included), by id, as its body's lists
+/// serve it (list entries equal the objects at their own URL, see above).
+async fn every_object(app: &TestApp, since: &str) -> BTreeMap<String, Value> {
+    let base = app.url("/oparl/v1");
+    let lists = format!("{base}/body/{}", demo_body_id());
+    let mut seen = Seen::default();
+    let mut all = BTreeMap::new();
+    let system = seen.get(app, &base).await;
+    all.insert(base.clone(), system);
+    let query = format!("limit=500&modified_since={}", urlencode(since));
+    for body in seen.walk(app, &format!("{base}/body?{query}")).await {
+        all.insert(body["id"].as_str().unwrap().to_owned(), body);
+    }
+    for list in [
+        "organization",
+        "person",
+        "meeting",
+        "paper",
+        "agendaItem",
+        "consultation",
+        "file",
+        "location",
+        "legislativeTerm",
+        "membership",
+    ] {
+        for object in seen.walk(app, &format!("{lists}/{list}?{query}")).await {
+            all.insert(object["id"].as_str().unwrap().to_owned(), object);
+        }
+    }
+    all
+}
+
+const EPOCH: &str = "1970-01-01T00:00:00+00:00";
+
+/// Where two JSON values differ, one line per difference.
+fn diff(old: &Value, new: &Value, path: &str) -> String {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter()
+                .map(|k| {
+                    let path = format!("{path}/{k}");
+                    match (a.get(k), b.get(k)) {
+                        (Some(x), Some(y)) => diff(x, y, &path),
+                        (x, y) => format!("{path}: {x:?} -> {y:?}\n"),
+                    }
+                })
+                .collect()
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .map(|(i, (x, y))| diff(x, y, &format!("{path}/{i}")))
+            .collect(),
+        (a, b) if a == b => String::new(),
+        (a, b) => format!("{path}: {a} -> {b}\n"),
+    }
+}
+
+/// The object without its `modified`.
+fn content(object: &Value) -> Value {
+    let mut object = object.clone();
+    object.as_object_mut().unwrap().remove("modified");
+    object
+}
+
+/// Applies `change` and checks that every object whose JSON changed has a newer `modified` and
+/// is listed by `modified_since` the time before the change. Returns how many objects changed.
+async fn check_change<F: std::future::Future<Output = ()>>(
+    app: &TestApp,
+    what: &str,
+    change: F,
+) -> usize {
+    let before = every_object(app, EPOCH).await;
+    // OParl's `modified` has whole seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let start = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, false);
+    change.await;
+    let after = every_object(app, EPOCH).await;
+    let listed = every_object(app, &start).await;
+    let mut changed = 0;
+    for (id, old) in &before {
+        let new = after
+            .get(id)
+            .unwrap_or_else(|| panic!("{what}: {id} is no longer known"));
+        if content(old) == content(new) {
+            continue;
+        }
+        changed += 1;
+        let old_modified = old["modified"].as_str().unwrap();
+        let new_modified = new["modified"].as_str().unwrap();
+        let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        assert!(
+            parse(new_modified) > parse(old_modified),
+            "{what}: {id} changed but its modified stayed {old_modified}\n{}",
+            diff(old, new, "")
+        );
+        if type_name(new) != "System" {
+            assert!(
+                listed.contains_key(id),
+                "{what}: {id} changed but is not listed with modified_since={start}"
+            );
+        }
+    }
+    for id in after.keys().filter(|id| !before.contains_key(*id)) {
+        if type_name(&after[id]) != "System" {
+            assert!(listed.contains_key(id), "{what}: new {id} not listed since");
+        }
+    }
+    changed
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn modified_moves_wherever_the_json_changes(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let db = &app.db.db;
+    let body = demo_body_id();
+    // A public paper consulted on a public agenda item.
+    let papers = repo::papers::list_by_body(db, body, false).await.unwrap();
+    let mut target = None;
+    for paper in papers.iter().filter(|p| p.public) {
+        let steps = repo::consultations::list_by_paper(db, paper.id, false)
+            .await
+            .unwrap();
+        for step in steps {
+            if let Some(item) = step.agenda_item_id {
+                let item = repo::agenda_items::get(db, item).await.unwrap();
+                if item.public {
+                    target = Some((paper.clone(), item));
+                }
+            }
+        }
+    }
+    let (paper, item) = target.expect("a public paper consulted on a public agenda item");
+    let meetings = repo::meetings::list_by_body(db, body, false).await.unwrap();
+
+    let n = check_change(&app, "rename a meeting", async {
+        let mut meeting = meetings[0].clone();
+        meeting.name = Name::parse("Umbenannte Sitzung").unwrap();
+        repo::meetings::update(db, meeting).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1);
+    let n = check_change(&app, "rename a paper", async {
+        let mut p = repo::papers::get(db, paper.id).await.unwrap();
+        p.title = Title::parse("Neuer Titel der Vorlage").unwrap();
+        repo::papers::update(db, p).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1);
+    let n = check_change(&app, "a paper turns non-public", async {
+        let mut p = repo::papers::get(db, paper.id).await.unwrap();
+        p.public = false;
+        repo::papers::update(db, p).await.unwrap();
+    })
+    .await;
+    // The paper, its consultations, the agenda item and its meeting at least.
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "the paper is public again", async {
+        let mut p = repo::papers::get(db, paper.id).await.unwrap();
+        p.public = true;
+        repo::papers::update(db, p).await.unwrap();
+    })
+    .await;
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "an agenda item turns non-public", async {
+        let mut i = repo::agenda_items::get(db, item.id).await.unwrap();
+        i.public = false;
+        i.number = AgendaNumber::parse(&i.number.as_str().replacen('Ö', "N", 1)).unwrap();
+        repo::agenda_items::update(db, i).await.unwrap();
+    })
+    .await;
+    // The item, its meeting, the consultation and its paper at least.
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "the agenda item is public again", async {
+        let mut i = repo::agenda_items::get(db, item.id).await.unwrap();
+        i.public = true;
+        i.number = AgendaNumber::parse(&i.number.as_str().replacen('N', "Ö", 1)).unwrap();
+        repo::agenda_items::update(db, i).await.unwrap();
+    })
+    .await;
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "a new file on the paper", async {
+        let template = repo::files::list_by_body(db, body, false).await.unwrap()[0].clone();
+        let file = File {
+            id: FileId::new(),
+            paper_id: Some(paper.id),
+            meeting_id: None,
+            agenda_item_id: None,
+            ..template
+        };
+        repo::files::insert(db, file).await.unwrap();
+    })
+    .await;
+    // The paper embeds it (the file itself is new).
+    assert!(n >= 1, "{n}");
+    let n = check_change(&app, "a membership ends", async {
+        let person = repo::persons::list_by_body(db, body, false).await.unwrap()[0].clone();
+        let membership = repo::memberships::list_by_person(db, person.id, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.end_date.is_none())
+            .unwrap();
+        let ended = Membership {
+            end_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
+            ..membership
+        };
+        repo::memberships::update(db, ended).await.unwrap();
+    })
+    .await;
+    // The membership and its person (embeds it; the organization only lists its URL).
+    assert!(n >= 2, "{n}");
+    // A committee member leaves their fraction: their other memberships lose `onBehalfOf`.
+    let mut fraction_membership = None;
+    'persons: for person in repo::persons::list_by_body(db, body, false).await.unwrap() {
+        let held = repo::memberships::list_by_person(db, person.id, false)
+            .await
+            .unwrap();
+        if held.len() < 2 {
+            continue;
+        }
+        for m in held {
+            let organization = repo::organizations::get(db, m.organization_id)
+                .await
+                .unwrap();
+            if organization.kind == OrganizationKind::Fraction {
+                fraction_membership = Some(m);
+                break 'persons;
+            }
+        }
+    }
+    let fraction_membership = fraction_membership.expect("a member of a fraction and more");
+    let base = app.url("/oparl/v1");
+    let on_behalf: Value = app
+        .get(&format!(
+            "/oparl/v1/person/{}",
+            fraction_membership.person_id
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fraction_url = format!(
+        "{base}/organization/{}",
+        fraction_membership.organization_id
+    );
+    assert!(
+        on_behalf["membership"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["onBehalfOf"] == fraction_url.as_str()),
+        "no membership on behalf of the fraction: {on_behalf:#}"
+    );
+    let n = check_change(&app, "a fraction membership is deleted", async {
+        repo::memberships::delete(db, fraction_membership.id)
+            .await
+            .unwrap();
+    })
+    .await;
+    // The membership, its person, its organization, and the person's other memberships.
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "a location is renamed", async {
+        let location = repo::locations::list_by_body(db, body, false)
+            .await
+            .unwrap()[0]
+            .clone();
+        let renamed = Location {
+            description: Name::parse("Neuer Sitzungssaal").unwrap(),
+            ..location
+        };
+        repo::locations::update(db, renamed).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1, "{n}");
+    let n = check_change(&app, "a meeting is cancelled", async {
+        let upcoming = meetings
+            .iter()
+            .find(|m| matches!(m.state, MeetingState::Planned | MeetingState::Invited))
+            .unwrap();
+        repo::meetings::transition(db, upcoming.id, MeetingState::Cancelled)
+            .await
+            .unwrap();
+    })
+    .await;
+    assert!(n >= 1, "{n}");
+    let n = check_change(&app, "the agenda item is deleted", async {
+        repo::agenda_items::delete(db, item.id).await.unwrap();
+    })
+    .await;
+    assert!(n >= 4, "{n}");
+    let n = check_change(&app, "a meeting is deleted", async {
+        repo::meetings::delete(db, item.meeting_id).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1, "{n}");
+    let n = check_change(&app, "the paper is deleted", async {
+        repo::papers::delete(db, paper.id).await.unwrap();
+    })
+    .await;
+    assert!(n >= 1, "{n}");
+    app.stop().await;
+}
+
+// --- Errors, compression, caching --------------------------------------------------------------
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    brotli::Decompressor::new(bytes, 4096)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn oparl_errors_compression_and_conditional_requests() {
+    let Some(app) = spawn_app(Backend::Sqlite, true).await else {
+        return;
+    };
+    let base = app.url("/oparl/v1");
+    let lists = format!("{base}/body/{}", demo_body_id());
+
+    // Errors are OParl error objects, whatever produced them.
+    let response = app.client.post(&base).send().await.unwrap();
+    assert_eq!(response.status(), 405);
+    let error = oparl_error(response).await;
+    assert_eq!(
+        error["message"],
+        "Die OParl-Schnittstelle kann nur gelesen werden."
+    );
+    let response = app.get("/oparl/v1/nothing/here").await;
+    assert_eq!(response.status(), 404);
+    oparl_error(response).await;
+    let response = app
+        .get(&format!("/oparl/v1/body/{}/paper?limit=0", demo_body_id()))
+        .await;
+    assert_eq!(response.status(), 400);
+    let error = oparl_error(response).await;
+    assert!(
+        error["debug"].as_str().unwrap().contains("limit"),
+        "{error}"
+    );
+    // Elsewhere problems stay problems.
+    let response = app.get("/api/v1/no/such/thing").await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    // Compression: gzip and brotli, same content; none without Accept-Encoding.
+    let url = format!("{lists}/membership?limit=500");
+    let plain = app.client.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let etag = plain.headers()["etag"].to_str().unwrap().to_owned();
+    let last_modified = plain.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let plain = plain.bytes().await.unwrap().to_vec();
+    assert_eq!(
+        etag,
+        format!("\"{}\"", hex_digest(&plain)),
+        "the strong ETag is the body's SHA-256"
+    );
+    let mut sizes = vec![("identity", plain.len())];
+    for (encoding, decode) in [("gzip", gunzip as fn(&[u8]) -> Vec<u8>), ("br", unbrotli)] {
+        let response = app
+            .client
+            .get(&url)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-encoding"], encoding);
+        assert!(
+            response.headers()["vary"]
+                .to_str()
+                .unwrap()
+                .to_ascii_lowercase()
+                .contains("accept-encoding")
+        );
+        let tagged = response.headers()["etag"].to_str().unwrap().to_owned();
+        assert_eq!(
+            tagged,
+            format!("{}-{encoding}\"", etag.trim_end_matches('"'))
+        );
+        let bytes = response.bytes().await.unwrap().to_vec();
+        sizes.push((encoding, bytes.len()));
+        assert_eq!(decode(&bytes), plain, "{encoding} decodes to the same body");
+        assert!(bytes.len() * 4 < plain.len(), "{encoding}: {sizes:?}");
+        // A 304 for the compressed variant's tag too.
+        let response = app
+            .client
+            .get(&url)
+            .header("accept-encoding", encoding)
+            .header("if-none-match", &tagged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 304);
+    }
+    println!("membership list (500 per page): {sizes:?} bytes");
+    // The public API is compressed too; file contents are not.
+    let response = app
+        .client
+        .get(app.url("/api/v1/public/papers"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let papers: Value = app.get("/api/v1/public/papers").await.json().await.unwrap();
+    assert!(papers.is_object() || papers.is_array());
+
+    // Conditional requests: If-None-Match and If-Modified-Since give 304 with the validators.
+    for (name, value) in [
+        ("if-none-match", etag.clone()),
+        ("if-none-match", format!("\"other\", {etag}")),
+        ("if-none-match", "*".to_owned()),
+        ("if-modified-since", last_modified.clone()),
+    ] {
+        let response = app
+            .client
+            .get(&url)
+            .header(name, &value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 304, "{name}: {value}");
+        assert_eq!(response.headers()["etag"], etag.as_str());
+        assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        assert!(response.bytes().await.unwrap().is_empty());
+    }
+    for (name, value) in [
+        ("if-none-match", "\"other\"".to_owned()),
+        (
+            "if-modified-since",
+            "Thu, 01 Jan 2009 00:00:00 GMT".to_owned(),
+        ),
+    ] {
+        let response = app
+            .client
+            .get(&url)
+            .header(name, &value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{name}: {value}");
+    }
+    // Objects too; after a change the old tag no longer matches.
+    let system = app.client.get(&base).send().await.unwrap();
+    assert!(system.headers().get("last-modified").is_some());
+    let body: Value = app
+        .client
+        .get(format!("{base}/body"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paper_url = {
+        let papers: Value = app
+            .client
+            .get(body["data"][0]["paper"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        papers["data"][0]["id"].as_str().unwrap().to_owned()
+    };
+    let response = app.client.get(&paper_url).send().await.unwrap();
+    let paper_tag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let paper: Value = response.json().await.unwrap();
+    let modified = chrono::DateTime::parse_from_rfc3339(paper["modified"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    let response = app.client.get(&paper_url).send().await.unwrap();
+    assert_eq!(
+        response.headers()["last-modified"],
+        modified
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string()
+            .as_str()
+    );
+    let id =
+        PaperId::from_uuid(uuid::Uuid::parse_str(paper_url.rsplit('/').next().unwrap()).unwrap());
+    let mut stored = repo::papers::get(&app.db.db, id).await.unwrap();
+    stored.title = Title::parse("Geänderter Titel").unwrap();
+    repo::papers::update(&app.db.db, stored).await.unwrap();
+    let response = app
+        .client
+        .get(&paper_url)
+        .header("if-none-match", &paper_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_ne!(response.headers()["etag"], paper_tag.as_str());
+    app.stop().await;
+}
+
+// --- Licences ----------------------------------------------------------------------------------
+
+/// An upload to a paper with a `license` field between the attachment and the file.
+fn multipart_with_license(paper: &str, license: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "plenum-license-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"paper_id\"\r\n\r\n{paper}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"license\"\r\n\r\n{license}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Karte.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn licences_come_from_the_settings_and_the_file(#[case] backend: Backend) {
+    const DL_DE: &str = "https://www.govdata.de/dl-de/by-2-0";
+    let Some(app) = crate::helpers::spawn_app_with(backend, true, |config| {
+        config.license = DL_DE.into();
+        config.license_valid_since = Some("2026-01-01T00:00:00+01:00".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let base = app.url("/oparl/v1");
+    let mut seen = Seen::default();
+    let system = seen.get(&app, &base).await;
+    assert_eq!(system["license"], DL_DE);
+    schemas.check(&system);
+    let bodies = seen.walk(&app, &format!("{base}/body")).await;
+    assert_eq!(bodies[0]["license"], DL_DE);
+    assert_eq!(bodies[0]["licenseValidSince"], "2025-12-31T23:00:00+00:00");
+    schemas.check(&bodies[0]);
+
+    // A file with a licence of its own.
+    let papers = seen.walk(&app, bodies[0]["paper"].as_str().unwrap()).await;
+    let paper_url = papers[0]["id"].as_str().unwrap().to_owned();
+    let paper_id = paper_url.rsplit('/').next().unwrap().to_owned();
+    let clerk = app.login("martina.sommer", 0).await;
+    let content = crate::files::pdf(2000);
+    let upload = |license: &str| {
+        let (content_type, body) = multipart_with_license(&paper_id, license, &content);
+        app.client
+            .post(app.url("/api/v1/files"))
+            .bearer_auth(&clerk.access)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let response = upload("Karte: Geobasis NRW").await.unwrap();
+    assert_eq!(response.status(), 400);
+    let response = upload("https://www.govdata.de/dl-de/zero-2-0")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["license"], "https://www.govdata.de/dl-de/zero-2-0");
+    let file = seen
+        .get(
+            &app,
+            &format!("{base}/file/{}", created["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(file["license"], "https://www.govdata.de/dl-de/zero-2-0");
+    schemas.check(&file);
+    // Embedded in its paper, too; other files name none (the body's applies).
+    let paper = seen.get(&app, &paper_url).await;
+    let files = paper["auxiliaryFile"].as_array().unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| f["license"] == "https://www.govdata.de/dl-de/zero-2-0")
+    );
+    assert!(files.iter().any(|f| f.get("license").is_none()));
+    app.stop().await;
+}
+
+// --- Web links and the System's contact ----------------------------------------------------------
+
+#[tokio::test]
+async fn objects_link_their_portal_page_and_the_system_names_its_contact() {
+    const PUBLIC: &str = "https://ris.example.org/ris";
+    let Some(app) = crate::helpers::spawn_app_with(Backend::Sqlite, true, |config| {
+        config.public_url = Some(PUBLIC.into());
+        config.system_contact_email = Some("ris@musterstadt.example".into());
+        config.system_contact_name = Some("Ratsbüro Musterstadt".into());
+        config.system_vendor = Some("https://www.musterstadt.example".into());
+        config.system_product = Some("https://plenum.example.org".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let local = |url: &str| app.url(url.strip_prefix(PUBLIC).unwrap());
+    let get = |url: String| {
+        let client = app.client.clone();
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let system = get(app.url("/oparl/v1")).await;
+    schemas.check(&system);
+    assert_eq!(system["contactEmail"], "ris@musterstadt.example");
+    assert_eq!(system["contactName"], "Ratsbüro Musterstadt");
+    assert_eq!(system["vendor"], "https://www.musterstadt.example");
+    assert_eq!(system["product"], "https://plenum.example.org");
+    assert_eq!(system["web"], format!("{PUBLIC}/#/portal"));
+    let bodies = get(local(system["body"].as_str().unwrap())).await;
+    let body = &bodies["data"][0];
+    assert_eq!(body["web"], format!("{PUBLIC}/#/portal"));
+    let meetings = get(local(body["meeting"].as_str().unwrap())).await;
+    for meeting in meetings["data"].as_array().unwrap() {
+        schemas.check(meeting);
+        let id = meeting["id"].as_str().unwrap().rsplit('/').next().unwrap();
+        assert_eq!(meeting["web"], format!("{PUBLIC}/#/portal/meetings/{id}"));
+        for item in meeting["agendaItem"].as_array().into_iter().flatten() {
+            assert_eq!(item["web"], meeting["web"]);
+        }
+        // The portal page answers for that id (the public API behind it).
+        let page = app.get(&format!("/api/v1/public/meetings/{id}")).await;
+        assert_eq!(page.status(), 200);
+    }
+    let papers = get(local(body["paper"].as_str().unwrap())).await;
+    for paper in papers["data"].as_array().unwrap() {
+        schemas.check(paper);
+        let id = paper["id"].as_str().unwrap().rsplit('/').next().unwrap();
+        assert_eq!(paper["web"], format!("{PUBLIC}/#/portal/papers/{id}"));
+        assert_eq!(
+            app.get(&format!("/api/v1/public/papers/{id}"))
+                .await
+                .status(),
+            200
+        );
+        for file in paper["auxiliaryFile"].as_array().into_iter().flatten() {
+            let date = file["date"].as_str().unwrap();
+            assert!(
+                chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok(),
+                "{date}"
+            );
+        }
+    }
+    app.stop().await;
 }

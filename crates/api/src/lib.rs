@@ -9,6 +9,7 @@ mod error;
 pub mod json;
 pub mod live;
 pub mod markdown;
+pub mod origin;
 mod problem;
 pub mod routes;
 mod state;
@@ -28,7 +29,8 @@ use tracing::Level;
 pub use error::ApiError;
 pub use problem::Problem;
 pub use state::{
-    AUDIT_ANCHOR_FILE, ApiConfig, AppState, AuthContext, Clock, ServerKeys, StateError,
+    AUDIT_ANCHOR_FILE, ApiConfig, AppState, AuthContext, Clock, DEFAULT_LICENSE, DataLicense,
+    ServerKeys, StateError, SystemInfo,
 };
 
 /// Result type of the API crate.
@@ -54,6 +56,8 @@ pub fn build_app(state: AppState) -> Router {
             },
         ))
         .layer(CatchPanicLayer::custom(panic_problem))
+        // Outside the timeout and the panic net, so their problems become OParl errors too.
+        .layer(axum::middleware::from_fn(routes::oparl::oparl_errors))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(Level::INFO))
@@ -179,17 +183,9 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Without TCP_NODELAY a small write (an ack) that follows another small write (an event)
-    // waits for the peer's delayed ACK: about 40 ms on Linux, on every live command.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::trace!(error = %err, "could not set TCP_NODELAY");
-        }
-    });
     axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        origin::PeerListener(listener),
+        app.into_make_service_with_connect_info::<origin::Peer>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

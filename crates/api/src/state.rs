@@ -40,6 +40,46 @@ pub struct ApiConfig {
     pub ballot_dir: PathBuf,
     /// Largest accepted upload in bytes (`upload_limit`, default 50 MB).
     pub upload_limit: u64,
+    /// `public_url` and `trusted_proxies`: where absolute URLs start (see [`crate::origin`]).
+    pub origin: crate::origin::OriginConfig,
+    /// The data licence OParl names (`license`, `license_valid_since`).
+    pub license: DataLicense,
+    /// Who runs this system, for OParl's `System` (`system_*` settings).
+    pub system: SystemInfo,
+}
+
+/// Who runs and who made this system, for OParl's `System` (each left out when unset).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemInfo {
+    /// `System.contactEmail`: whom to write about the interface.
+    pub contact_email: Option<String>,
+    /// `System.contactName`.
+    pub contact_name: Option<String>,
+    /// `System.vendor`: the URL of whoever provides the software.
+    pub vendor: Option<String>,
+    /// `System.product`: the URL of the software.
+    pub product: Option<String>,
+}
+
+/// The licence of the data served over OParl.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataLicense {
+    /// A URL; default CC BY 4.0.
+    pub url: String,
+    /// Since when the licence applies (OParl's `Body.licenseValidSince`).
+    pub valid_since: Option<DateTime<Utc>>,
+}
+
+/// Creative Commons Attribution 4.0, the default data licence.
+pub const DEFAULT_LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
+
+impl Default for DataLicense {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_LICENSE.to_owned(),
+            valid_since: None,
+        }
+    }
 }
 
 impl ApiConfig {
@@ -57,6 +97,9 @@ impl ApiConfig {
             blob_dir: PathBuf::from("data/files"),
             upload_limit: crate::DEFAULT_UPLOAD_LIMIT,
             ballot_dir: PathBuf::from("data/ballots"),
+            origin: crate::origin::OriginConfig::default(),
+            license: DataLicense::default(),
+            system: SystemInfo::default(),
         }
     }
 }

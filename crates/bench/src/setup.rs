@@ -371,6 +371,7 @@ async fn big_agenda_meeting(
                         paper_id: None,
                         meeting_id: None,
                         agenda_item_id: Some(item.id),
+                        license: None,
                     },
                 )
                 .await?;

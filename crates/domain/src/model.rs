@@ -552,10 +552,29 @@ pub struct File {
     pub paper_id: Option<PaperId>,
     pub meeting_id: Option<MeetingId>,
     pub agenda_item_id: Option<AgendaItemId>,
+    /// The file's licence (a URL) when it differs from the body's data licence.
+    pub license: Option<String>,
+}
+
+/// Whether `url` can name a licence: an absolute http(s) URL of at most 500 characters,
+/// without spaces or control characters.
+pub fn valid_license_url(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && url.chars().count() <= 500
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 impl File {
     pub fn validate(&self) -> Result<(), DomainError> {
+        if let Some(license) = &self.license
+            && !valid_license_url(license)
+        {
+            return Err(DomainError::invalid(
+                "license",
+                "must be an absolute http(s) URL of at most 500 characters",
+            ));
+        }
         let key = &self.storage_key;
         if key.is_empty()
             || key.len() > 255
@@ -729,8 +748,16 @@ mod tests {
             paper_id: Some(PaperId::new()),
             meeting_id: None,
             agenda_item_id: None,
+            license: None,
         };
         assert!(file.validate().is_ok());
+        file.license = Some("https://www.govdata.de/dl-de/by-2-0".into());
+        assert!(file.validate().is_ok());
+        for bad in ["CC BY 4.0", "ftp://x", "https://", "https://a b"] {
+            file.license = Some(bad.into());
+            assert!(file.validate().is_err(), "{bad:?} accepted");
+        }
+        file.license = None;
         for bad in ["../etc/passwd", "/abs", "a//b", "a/./b", "a b", ""] {
             file.storage_key = bad.into();
             assert!(file.validate().is_err(), "{bad:?} accepted");

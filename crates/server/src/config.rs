@@ -34,6 +34,14 @@ pub const ENV_KEYS: &[&str] = &[
     "s3_region",
     "s3_allow_http",
     "ballot_dir",
+    "public_url",
+    "trusted_proxies",
+    "license",
+    "license_valid_since",
+    "system_contact_email",
+    "system_contact_name",
+    "system_vendor",
+    "system_product",
 ];
 
 /// Where uploaded file contents are kept.
@@ -103,6 +111,25 @@ pub struct Config {
     /// (tmpfs) for secret ballots to be unlinkable in every copy of the disk; unset: a folder of
     /// this data directory's own under `/dev/shm` (see [`Config::ballot_dir`]).
     pub ballot_dir: Option<PathBuf>,
+    /// Where the public reaches Plenum (`https://ris.example.org`, or with a path prefix
+    /// `https://ris.example.org/ris`): every OParl id and link, calendar URL and other absolute
+    /// URL starts with it. Unset: see `plenum_api::origin`.
+    pub public_url: Option<String>,
+    /// Reverse proxies (IPs or CIDR ranges) whose `Forwarded` / `X-Forwarded-*` headers are
+    /// believed: for the origin when `public_url` is unset, and for the client address.
+    pub trusted_proxies: Vec<String>,
+    /// The licence of the data served over OParl (a URL; default CC BY 4.0).
+    pub license: String,
+    /// Since when that licence applies (RFC 3339 date-time, e.g. `2026-01-01T00:00:00+01:00`).
+    pub license_valid_since: Option<String>,
+    /// OParl `System.contactEmail`: whom to write about the interface.
+    pub system_contact_email: Option<String>,
+    /// OParl `System.contactName`.
+    pub system_contact_name: Option<String>,
+    /// OParl `System.vendor`: URL of whoever provides this installation's software.
+    pub system_vendor: Option<String>,
+    /// OParl `System.product`: URL of the software.
+    pub system_product: Option<String>,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -165,6 +192,14 @@ impl fmt::Debug for Config {
             .field("s3_region", &self.s3_region)
             .field("s3_allow_http", &self.s3_allow_http)
             .field("ballot_dir", &self.ballot_dir)
+            .field("public_url", &self.public_url)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("license", &self.license)
+            .field("license_valid_since", &self.license_valid_since)
+            .field("system_contact_email", &self.system_contact_email)
+            .field("system_contact_name", &self.system_contact_name)
+            .field("system_vendor", &self.system_vendor)
+            .field("system_product", &self.system_product)
             .finish()
     }
 }
@@ -201,6 +236,14 @@ impl Default for Config {
             s3_region: None,
             s3_allow_http: false,
             ballot_dir: None,
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            license: plenum_api::DEFAULT_LICENSE.to_owned(),
+            license_valid_since: None,
+            system_contact_email: None,
+            system_contact_name: None,
+            system_vendor: None,
+            system_product: None,
         }
     }
 }
@@ -244,20 +287,97 @@ impl Config {
         if let Some(path) = file {
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment
+        let config = figment
             .merge(Env::prefixed("PLENUM_").split("__").only(ENV_KEYS))
             .merge(Serialized::defaults(overrides))
             .extract::<Config>()
-            .map_err(|err| ConfigError::Invalid(err.to_string()))
-            .and_then(|config| {
-                plenum_domain::SessionSettings {
-                    repeat_meeting: false,
-                    speaking_time_secs: config.speaking_time_secs,
-                }
-                .validate()
-                .map_err(ConfigError::Invalid)?;
-                Ok(config)
-            })
+            .map_err(|err| ConfigError::Invalid(err.to_string()))?;
+        plenum_domain::SessionSettings {
+            repeat_meeting: false,
+            speaking_time_secs: config.speaking_time_secs,
+        }
+        .validate()
+        .map_err(ConfigError::Invalid)?;
+        config.origin()?;
+        config.data_license()?;
+        config.system_info()?;
+        Ok(config)
+    }
+
+    /// The `system_*` settings, checked: an e-mail address, a name, two URLs.
+    pub fn system_info(&self) -> Result<plenum_api::SystemInfo, ConfigError> {
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let url = |key: &str, value: &Option<String>| match given(value) {
+            Some(url) if !plenum_domain::valid_license_url(&url) => Err(ConfigError::Invalid(
+                format!("{key} must be an absolute http(s) URL, not {url:?}"),
+            )),
+            other => Ok(other),
+        };
+        let contact_email = given(&self.system_contact_email);
+        if let Some(email) = &contact_email {
+            plenum_domain::Email::parse(email).map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "system_contact_email must be an e-mail address, not {email:?}"
+                ))
+            })?;
+        }
+        Ok(plenum_api::SystemInfo {
+            contact_email,
+            contact_name: given(&self.system_contact_name),
+            vendor: url("system_vendor", &self.system_vendor)?,
+            product: url("system_product", &self.system_product)?,
+        })
+    }
+
+    /// `license` and `license_valid_since`, checked.
+    pub fn data_license(&self) -> Result<plenum_api::DataLicense, ConfigError> {
+        let url = self.license.trim();
+        if !plenum_domain::valid_license_url(url) {
+            return Err(ConfigError::Invalid(format!(
+                "license must be an absolute http(s) URL, not {:?}",
+                self.license
+            )));
+        }
+        let valid_since = match self.license_valid_since.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "license_valid_since must be an RFC 3339 date-time such as \
+                             2026-01-01T00:00:00+01:00, not {text:?}"
+                        ))
+                    })?
+                    .with_timezone(&chrono::Utc),
+            ),
+        };
+        Ok(plenum_api::DataLicense {
+            url: url.to_owned(),
+            valid_since,
+        })
+    }
+
+    /// `public_url` and `trusted_proxies`, checked.
+    pub fn origin(&self) -> Result<plenum_api::origin::OriginConfig, ConfigError> {
+        use plenum_api::origin::{OriginConfig, PublicUrl, TrustedProxies};
+        let invalid =
+            |err: plenum_api::origin::OriginConfigError| ConfigError::Invalid(err.to_string());
+        Ok(OriginConfig {
+            public_url: self
+                .public_url
+                .as_deref()
+                .filter(|url| !url.trim().is_empty())
+                .map(PublicUrl::parse)
+                .transpose()
+                .map_err(invalid)?,
+            trusted_proxies: TrustedProxies::parse(&self.trusted_proxies).map_err(invalid)?,
+        })
     }
 
     /// The database URL in force: the configured one, or the SQLite file in the data directory.
@@ -354,6 +474,24 @@ impl Config {
             "ballot_dir = {:?}\n",
             self.ballot_dir().display().to_string()
         ));
+        if let Some(url) = &self.public_url {
+            text.push_str(&format!("public_url = {url:?}\n"));
+        }
+        text.push_str(&format!("trusted_proxies = {:?}\n", self.trusted_proxies));
+        text.push_str(&format!("license = {:?}\n", self.license));
+        if let Some(since) = &self.license_valid_since {
+            text.push_str(&format!("license_valid_since = {since:?}\n"));
+        }
+        for (key, value) in [
+            ("system_contact_email", &self.system_contact_email),
+            ("system_contact_name", &self.system_contact_name),
+            ("system_vendor", &self.system_vendor),
+            ("system_product", &self.system_product),
+        ] {
+            if let Some(value) = value {
+                text.push_str(&format!("{key} = {value:?}\n"));
+            }
+        }
         text
     }
 
@@ -462,6 +600,82 @@ mod tests {
             ),
             Err(ConfigError::MissingFile(_))
         ));
+    }
+
+    #[test]
+    fn public_url_and_trusted_proxies_are_checked_at_load() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "plenum.toml",
+                "public_url = \"https://ris.example.org/ris/\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n",
+            )?;
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let origin = config.origin().map_err(|e| e.to_string())?;
+            assert_eq!(
+                origin.public_url.unwrap().as_str(),
+                "https://ris.example.org/ris"
+            );
+            assert!(
+                config
+                    .to_toml()
+                    .contains("public_url = \"https://ris.example.org/ris/\"")
+            );
+            jail.set_env("PLENUM_PUBLIC_URL", "https://env.example.org");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(
+                config.public_url.as_deref(),
+                Some("https://env.example.org")
+            );
+            jail.set_env("PLENUM_PUBLIC_URL", "ris.example.org");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("public_url"), "{err}");
+            jail.set_env("PLENUM_PUBLIC_URL", "https://ris.example.org");
+            jail.create_file("plenum.toml", "trusted_proxies = [\"proxy.local\"]\n")?;
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("trusted_proxies"), "{err}");
+            // The data licence.
+            jail.create_file(
+                "plenum.toml",
+                "license = \"https://www.govdata.de/dl-de/by-2-0\"\n\
+                 license_valid_since = \"2026-01-01T00:00:00+01:00\"\n",
+            )?;
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let license = config.data_license().map_err(|e| e.to_string())?;
+            assert_eq!(license.url, "https://www.govdata.de/dl-de/by-2-0");
+            assert_eq!(
+                license.valid_since.map(|t| t.to_rfc3339()),
+                Some("2025-12-31T23:00:00+00:00".to_owned())
+            );
+            jail.set_env("PLENUM_LICENSE_VALID_SINCE", "2026-01-01");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("license_valid_since"), "{err}");
+            jail.set_env("PLENUM_LICENSE_VALID_SINCE", "");
+            jail.set_env("PLENUM_LICENSE", "CC BY 4.0");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("license must"), "{err}");
+            jail.set_env(
+                "PLENUM_LICENSE",
+                "https://creativecommons.org/licenses/by/4.0/",
+            );
+            // The System's contact.
+            jail.set_env("PLENUM_SYSTEM_CONTACT_EMAIL", "ris@musterstadt.example");
+            jail.set_env("PLENUM_SYSTEM_VENDOR", "https://www.musterstadt.example");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let system = config.system_info().map_err(|e| e.to_string())?;
+            assert_eq!(
+                system.contact_email.as_deref(),
+                Some("ris@musterstadt.example")
+            );
+            assert_eq!(system.product, None);
+            jail.set_env("PLENUM_SYSTEM_CONTACT_EMAIL", "nobody");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("system_contact_email"), "{err}");
+            jail.set_env("PLENUM_SYSTEM_CONTACT_EMAIL", "");
+            jail.set_env("PLENUM_SYSTEM_PRODUCT", "Plenum");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("system_product"), "{err}");
+            Ok(())
+        });
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub enum StartupError {
     State(#[from] plenum_api::StateError),
     #[error("blob store: {0}")]
     BlobStore(String),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// The S3-compatible blob store the configuration names.
@@ -194,6 +196,16 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.blob_dir = config.blob_dir();
     api_config.upload_limit = config.upload_limit;
     api_config.ballot_dir = config.ballot_dir();
+    api_config.origin = config.origin()?;
+    api_config.license = config.data_license()?;
+    api_config.system = config.system_info()?;
+    if api_config.origin.public_url.is_none() {
+        tracing::warn!(
+            "public_url is not set: OParl ids and calendar URLs use the address each connection \
+             arrived at (or a trusted proxy's forwarded host); set public_url to the address the \
+             public uses"
+        );
+    }
     if plenum_api::live::ballot_box::on_memory_fs(&api_config.ballot_dir) != Some(true) {
         tracing::warn!(
             ballot_dir = %api_config.ballot_dir.display(),

@@ -21,6 +21,7 @@ pub mod repo;
 pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod visibility;
 pub mod withdrawn;
 
 pub use db::{Backend, begin_write, connect, migrate, ping};

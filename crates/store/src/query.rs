@@ -311,6 +311,17 @@ impl Public for Membership {
     fn cols() -> Cols<membership::Column> {
         cols!(membership)
     }
+    /// A membership names the fraction its person sits for (`onBehalfOf`): it changes with the
+    /// person's other memberships.
+    fn changed(bound: Bound) -> Condition {
+        use membership::Column as M;
+        Condition::any()
+            .add(bound.on(M::Modified))
+            .add(M::PersonId.in_subquery(ids::<membership::Entity>(
+                M::PersonId,
+                bound.on(M::Modified),
+            )))
+    }
 }
 
 impl Public for Location {
@@ -346,11 +357,21 @@ impl Public for Meeting {
                     location::Column::Id,
                     bound.on(location::Column::Modified),
                 )));
+        // The embedded location's `modified` follows the meetings held there (it lists them).
+        let location_used = Condition::all().add(M::LocationId.is_not_null()).add(
+            M::LocationId.in_subquery(ids::<meeting::Entity>(
+                M::LocationId,
+                Condition::all()
+                    .add(M::LocationId.is_not_null())
+                    .add(bound.on(M::Modified)),
+            )),
+        );
         Condition::any()
             .add(bound.on(M::Modified))
             .add(M::Id.in_subquery(items_changed))
             .add(M::Id.in_subquery(files_changed))
             .add(location_changed)
+            .add(location_used)
     }
 }
 
@@ -998,7 +1019,15 @@ async fn finish_meetings(
         .into_tuple()
         .all(db)
         .await?;
-    let locations: HashMap<Uuid, DateTime<Utc>> = locations.into_iter().collect();
+    let mut locations: HashMap<Uuid, DateTime<Utc>> = locations.into_iter().collect();
+    // The embedded location is as new as its own public `modified`, which follows the meetings
+    // held there (see `finish_locations`): so a meeting changes with the others at its location.
+    let location_ids: Vec<Uuid> = locations.keys().copied().collect();
+    use meeting::Column as M;
+    merge(
+        &mut locations,
+        latest::<meeting::Entity>(db, M::LocationId, M::Modified, &location_ids).await?,
+    );
     for meeting in &items {
         if let Some(at) = meeting
             .location_id
@@ -1024,7 +1053,8 @@ async fn finish_papers(db: &impl ConnectionTrait, mut items: Vec<Paper>) -> Resu
     Ok(items)
 }
 
-/// Drops links from consultations to agenda items the public may not see.
+/// Drops links from consultations to agenda items the public may not see (non-public, deleted,
+/// or of a deleted meeting).
 async fn finish_consultations(
     db: &impl ConnectionTrait,
     mut items: Vec<Consultation>,
@@ -1042,6 +1072,8 @@ async fn finish_consultations(
         .column(agenda_item::Column::Id)
         .filter(agenda_item::Column::Id.is_in(linked))
         .filter(agenda_item::Column::Public.eq(true))
+        .filter(agenda_item::Column::Deleted.is_null())
+        .filter(agenda_item::Column::MeetingId.not_in_subquery(deleted_meetings(None)))
         .into_tuple::<Uuid>()
         .all(db)
         .await?
@@ -1112,7 +1144,10 @@ pub async fn memberships(
         Condition::all().add(person::Column::BodyId.eq(body.as_uuid())),
     );
     let scope = Condition::all().add(membership::Column::PersonId.in_subquery(persons));
-    page(db, scope, req).await
+    page(db, scope, req)
+        .await?
+        .then(|items| finish_memberships(db, items))
+        .await
 }
 
 pub async fn locations(
@@ -1250,7 +1285,47 @@ pub async fn person(db: &impl ConnectionTrait, id: PersonId) -> Result<Option<Pe
 }
 
 pub async fn membership(db: &impl ConnectionTrait, id: MembershipId) -> Result<Option<Membership>> {
-    one(db, id.as_uuid()).await
+    let found = one::<Membership>(db, id.as_uuid()).await?;
+    Ok(finish_memberships(db, found.into_iter().collect())
+        .await?
+        .pop())
+}
+
+/// A membership's public `modified` includes its person's other memberships (deleted ones
+/// too): they decide `onBehalfOf`.
+async fn finish_memberships(
+    db: &impl ConnectionTrait,
+    mut items: Vec<Membership>,
+) -> Result<Vec<Membership>> {
+    let persons = uuids(&items, |m| m.person_id.as_uuid());
+    use membership::Column as M;
+    let latest = latest::<membership::Entity>(db, M::PersonId, M::Modified, &persons).await?;
+    for item in &mut items {
+        if let Some(at) = latest.get(&item.person_id.as_uuid())
+            && *at > item.meta.modified
+        {
+            item.meta.modified = *at;
+        }
+    }
+    Ok(items)
+}
+
+/// The persons' live memberships in fractions (for `Membership.onBehalfOf`).
+pub async fn fraction_memberships_of_persons(
+    db: &impl ConnectionTrait,
+    persons: &[PersonId],
+) -> Result<Vec<Membership>> {
+    use membership::Column as M;
+    let fractions = ids::<organization::Entity>(
+        organization::Column::Id,
+        Condition::all()
+            .add(organization::Column::Kind.eq(OrganizationKind::Fraction.as_str()))
+            .add(organization::Column::Deleted.is_null()),
+    );
+    let scope = Condition::all()
+        .add(M::PersonId.is_in(persons.iter().map(|p| p.as_uuid())))
+        .add(M::OrganizationId.in_subquery(fractions));
+    live(db, scope, [M::StartDate, M::Id]).await
 }
 
 pub async fn location(db: &impl ConnectionTrait, id: LocationId) -> Result<Option<Location>> {

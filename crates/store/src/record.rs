@@ -99,6 +99,9 @@ where
         (Some(false), Some(true)) => crate::withdrawn::clear(db, record.id()).await?,
         _ => {}
     }
+    if stored.public() != record.public() {
+        crate::visibility::touch_dependents(db, R::NAME, record.id(), modified).await?;
+    }
     Ok(record)
 }
 
@@ -138,6 +141,7 @@ where
     meta.deleted = Some(at);
     meta.modified = at;
     write(db, &record).await?;
+    crate::visibility::touch_dependents(db, R::NAME, id, at).await?;
     Ok(record)
 }
 

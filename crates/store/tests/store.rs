@@ -238,6 +238,7 @@ async fn seed(db: &impl ConnectionTrait) -> Council {
             paper_id: Some(paper.id),
             meeting_id: None,
             agenda_item_id: None,
+            license: None,
         },
     )
     .await

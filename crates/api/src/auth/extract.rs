@@ -1,9 +1,9 @@
 //! Extractors: the signed-in user (checked against the device session on every request), the
 //! client's address and user agent, and JSON bodies whose errors are problem documents.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use plenum_domain::{DeviceSessionId, User};
@@ -68,11 +68,12 @@ pub struct ClientInfo {
 impl FromRequestParts<AppState> for ClientInfo {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip())
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Behind a trusted proxy: the client it names (see `crate::origin`).
+        let address = state
+            .config
+            .origin
+            .client_ip(parts)
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let user_agent = parts
             .headers

@@ -64,10 +64,23 @@ pub fn router() -> Router<AppState> {
             put(papers::order_consultations),
         )
         .route("/consultations/{id}", delete(papers::delete_consultation))
-        .route("/public/meetings", get(public_meetings))
-        .route("/public/meetings/{id}", get(public_meeting))
-        .route("/public/papers", get(public_papers))
-        .route("/public/papers/{id}", get(public_paper))
+        // The public portal's JSON is compressed (gzip, brotli), like OParl's.
+        .route(
+            "/public/meetings",
+            get(public_meetings).layer(super::oparl::compression()),
+        )
+        .route(
+            "/public/meetings/{id}",
+            get(public_meeting).layer(super::oparl::compression()),
+        )
+        .route(
+            "/public/papers",
+            get(public_papers).layer(super::oparl::compression()),
+        )
+        .route(
+            "/public/papers/{id}",
+            get(public_paper).layer(super::oparl::compression()),
+        )
 }
 
 // --- Shapes (see /api-contract) ------------------------------------------------------------
@@ -172,6 +185,9 @@ pub struct FileRef {
     pub size: u64,
     /// Where to download the content.
     pub url: String,
+    /// The file's own licence (URL), when it differs from the body's data licence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -274,6 +290,7 @@ impl Viewer {
             media_type: file.media_type.as_str().to_owned(),
             size: file.size,
             url: format!("{}/{}/content", self.files_base, file.id),
+            license: file.license.clone(),
         }
     }
 }

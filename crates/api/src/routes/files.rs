@@ -23,7 +23,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use plenum_domain::Action;
+use plenum_domain::{Action, valid_license_url};
 use plenum_domain::{
     AgendaItemId, File, FileId, FileName, MediaType, MeetingId, Meta, PaperId, Sha256Digest,
 };
@@ -64,6 +64,9 @@ pub struct FileRef {
     /// Where to download it: `/api/v1/files/{id}/content` (members) or
     /// `/api/v1/public/files/{id}/content` (public).
     pub url: String,
+    /// The file's own licence (URL), when it differs from the body's data licence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
 }
 
 impl FileRef {
@@ -87,6 +90,7 @@ impl FileRef {
             media_type: file.media_type.as_str().to_owned(),
             size: file.size,
             url,
+            license: file.license.clone(),
         }
     }
 }
@@ -317,11 +321,13 @@ async fn release_unreferenced(state: &AppState, storage_key: &str) {
 /// own papers its chair).
 ///
 /// `multipart/form-data` with, in this order, one text field `paper_id`, `meeting_id` or
-/// `agenda_item_id`, then the part `file` (with a file name). The type is checked by content.
+/// `agenda_item_id`, optionally a text field `license` (the file's licence URL, when it differs
+/// from the body's data licence; served as OParl's `File.license`), then the part `file` (with a
+/// file name). The type is checked by content.
 #[utoipa::path(post, path = "/api/v1/files", tag = "files",
     request_body(content_type = "multipart/form-data",
         description = "First a field `paper_id`, `meeting_id` or `agenda_item_id` (UUID), then \
-                       the part `file`"),
+                       optionally a field `license` (URL), then the part `file`"),
     responses(
         (status = 201, description = "Stored; `ETag` is the content's SHA-256", body = FileRef,
             headers(("ETag" = String, description = "Strong entity tag"))),
@@ -366,8 +372,27 @@ pub async fn upload_file(
     let mut field = receiving(&state, multipart.next_field())
         .await?
         .ok_or_else(|| bad_upload("Expected the part file."))?;
+    // Optionally the file's licence (a URL), when it differs from the body's data licence.
+    let mut license = None;
+    if field.name() == Some("license") {
+        let text = receiving(&state, field.text()).await?;
+        let text = text.trim();
+        if !text.is_empty() {
+            if !valid_license_url(text) {
+                return Err(bad_upload(
+                    "license must be an absolute http(s) URL of at most 500 characters.",
+                ));
+            }
+            license = Some(text.to_owned());
+        }
+        field = receiving(&state, multipart.next_field())
+            .await?
+            .ok_or_else(|| bad_upload("Expected the part file."))?;
+    }
     if field.name() != Some("file") {
-        return Err(bad_upload("The second part must be named file."));
+        return Err(bad_upload(
+            "After the attachment field (and an optional license) comes the part file.",
+        ));
     }
     let name = field
         .file_name()
@@ -406,6 +431,7 @@ pub async fn upload_file(
         paper_id: None,
         meeting_id: None,
         agenda_item_id: None,
+        license,
     };
     let file = File {
         paper_id: match attachment {

@@ -23,9 +23,10 @@ use crate::json::{AppQuery, bounded};
 use crate::{AppState, Result};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/search", get(search_member))
-        .route("/public/search", get(search_public))
+    Router::new().route("/search", get(search_member)).route(
+        "/public/search",
+        get(search_public).layer(super::oparl::compression()),
+    )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -961,6 +961,7 @@ fn build_inner(
             paper_id: owner.0,
             meeting_id: owner.1,
             agenda_item_id: None,
+            license: None,
         });
         Ok(())
     };

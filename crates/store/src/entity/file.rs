@@ -17,6 +17,7 @@ pub struct Model {
     pub paper_id: Option<Uuid>,
     pub meeting_id: Option<Uuid>,
     pub agenda_item_id: Option<Uuid>,
+    pub license: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

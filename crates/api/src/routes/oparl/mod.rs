@@ -12,8 +12,10 @@
 //! | `/oparl/v1/file/{id}/access`, `…/download` | a file's bytes, inline or as attachment |
 //!
 //! Only public data is served (see `plenum_store::query`). Every response carries
-//! `Access-Control-Allow-Origin: *`; errors are problem documents with OParl's `message`.
+//! `Access-Control-Allow-Origin: *`; errors are OParl error objects (see `http::oparl_errors`).
+//! JSON is compressed (gzip, brotli) and carries `ETag` and `Last-Modified` (304 on a match).
 
+mod http;
 mod params;
 mod render;
 
@@ -29,8 +31,9 @@ use serde_json::Value;
 use tower_http::cors::{Any, CorsLayer};
 use uuid::Uuid;
 
+pub use crate::origin::Origin;
 use crate::{AppState, Problem};
-pub use params::{Base, OparlError, OparlPath, Origin};
+pub use params::{Base, OparlError, OparlPath};
 use params::{ListQuery, RawListQuery, oparl_problem};
 pub use render::date_time;
 use render::{Ctx, Kind};
@@ -44,12 +47,28 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .nest("/oparl/v1", oparl_router())
         .route("/oparl/v1/", get(redirect_to_system))
+        .layer(http::compression())
+        .layer(axum::middleware::from_fn(http::conditional))
         .layer(CorsLayer::new().allow_origin(Any).allow_methods([
             Method::GET,
             Method::HEAD,
             Method::OPTIONS,
         ]))
 }
+
+/// An OParl error object (the OpenAPI document's name for it): every error under `/oparl`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct OparlErrorObject {
+    /// Always `https://schema.oparl.org/1.1/Error`.
+    r#type: String,
+    /// For end users, in German.
+    message: String,
+    /// For developers: what exactly was wrong.
+    debug: Option<String>,
+}
+
+pub use http::{compression, oparl_errors};
 
 fn oparl_router() -> Router<AppState> {
     Router::new()
@@ -74,8 +93,9 @@ fn oparl_router() -> Router<AppState> {
         })
 }
 
+/// An OParl document with its validators (`ETag`, `Last-Modified`).
 fn json(value: Value) -> Response {
-    axum::Json(value).into_response()
+    http::document(value)
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {
@@ -89,6 +109,8 @@ pub async fn get_system(State(state): State<AppState>, Base(base): Base) -> Resu
     let ctx = Ctx {
         base,
         omit_internal: false,
+        license: state.config.license.clone(),
+        system: state.config.system.clone(),
     };
     let bodies = query::bodies(&state.db, &ListQuery::default().page_request()).await?;
     Ok(json(render::system(&ctx, &bodies.items)))
@@ -111,7 +133,7 @@ async fn redirect_to_system(Base(base): Base) -> Response {
     params(ListFilters),
     responses(
         (status = 200, description = "A list page of Body objects", content_type = "application/json"),
-        (status = 400, description = "Bad filter", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad filter", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_bodies(
     State(state): State<AppState>,
@@ -119,7 +141,7 @@ pub async fn get_bodies(
     params: ListParams,
 ) -> Result<Response> {
     let list = ListQuery::parse(params)?;
-    let ctx = context(base, &list);
+    let ctx = context(&state, base, &list);
     let page = query::bodies(&state.db, &list.page_request()).await?;
     let data = render::bodies(&ctx, &state.db, &page.items).await?;
     let url = format!("{}/body", ctx.base);
@@ -149,10 +171,12 @@ pub struct ListFilters {
     omit_internal: Option<bool>,
 }
 
-fn context(base: String, list: &ListQuery) -> Ctx {
+fn context(state: &AppState, base: String, list: &ListQuery) -> Ctx {
     Ctx {
         base,
         omit_internal: list.omit_internal,
+        license: state.config.license.clone(),
+        system: state.config.system.clone(),
     }
 }
 
@@ -177,8 +201,8 @@ fn list_response<T>(
     ),
     responses(
         (status = 200, description = "A list page", content_type = "application/json"),
-        (status = 400, description = "Bad filter", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such body or list", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad filter", body = OparlErrorObject, content_type = "application/json"),
+        (status = 404, description = "No such body or list", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_body_list(
     State(state): State<AppState>,
@@ -188,7 +212,7 @@ pub async fn get_body_list(
 ) -> Result<Response> {
     let body_id = BodyId::from_uuid(parse_id(&id)?);
     let list = ListQuery::parse(params)?;
-    let ctx = context(base, &list);
+    let ctx = context(&state, base, &list);
     if !query::body_is_live(&state.db, body_id).await? {
         return Err(OparlError::not_found());
     }
@@ -233,7 +257,7 @@ pub async fn get_body_list(
             render::legislative_terms(&ctx, items)
         }),
         "membership" => page!(query::memberships(db, body_id, &req), |items| {
-            render::memberships(&ctx, items)
+            render::memberships(&ctx, db, items).await?
         }),
         _ => return Err(OparlError::not_found()),
     };
@@ -245,7 +269,7 @@ pub async fn get_body_list(
     params(("id" = Uuid, Path, description = "The organization's id"), ListFilters),
     responses(
         (status = 200, description = "A list page of Meeting objects", content_type = "application/json"),
-        (status = 404, description = "No such organization", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organization", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_organization_meetings(
     State(state): State<AppState>,
@@ -255,7 +279,7 @@ pub async fn get_organization_meetings(
 ) -> Result<Response> {
     let organization = OrganizationId::from_uuid(parse_id(&id)?);
     let list = ListQuery::parse(params)?;
-    let ctx = context(base, &list);
+    let ctx = context(&state, base, &list);
     if !query::organization_is_live(&state.db, organization).await? {
         return Err(OparlError::not_found());
     }
@@ -279,7 +303,7 @@ pub async fn get_organization_meetings(
     ),
     responses(
         (status = 200, description = "The object (or its tombstone)", content_type = "application/json"),
-        (status = 404, description = "No such public object", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such public object", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_object(
     State(state): State<AppState>,
@@ -291,6 +315,8 @@ pub async fn get_object(
     let ctx = Ctx {
         base,
         omit_internal: false,
+        license: state.config.license.clone(),
+        system: state.config.system.clone(),
     };
     let db = &state.db;
     let rendered: Option<Value> = match kind {
@@ -310,9 +336,10 @@ pub async fn get_object(
             Some(x) => render::persons(&ctx, db, &[x]).await?.pop(),
             None => None,
         },
-        Kind::Membership => query::membership(db, id.into())
-            .await?
-            .and_then(|x| render::memberships(&ctx, &[x]).pop()),
+        Kind::Membership => match query::membership(db, id.into()).await? {
+            Some(x) => render::memberships(&ctx, db, &[x]).await?.pop(),
+            None => None,
+        },
         Kind::Location => match query::location(db, id.into()).await? {
             Some(x) => render::locations(&ctx, db, &[x]).await?.pop(),
             None => None,
@@ -344,8 +371,8 @@ pub async fn get_object(
     params(("id" = Uuid, Path, description = "The file's id")),
     responses(
         (status = 200, description = "The file's content, inline"),
-        (status = 404, description = "No such public file", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The file was deleted", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such public file", body = OparlErrorObject, content_type = "application/json"),
+        (status = 410, description = "The file was deleted", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_file_access(
     State(state): State<AppState>,
@@ -360,8 +387,8 @@ pub async fn get_file_access(
     params(("id" = Uuid, Path, description = "The file's id")),
     responses(
         (status = 200, description = "The file's content, as attachment"),
-        (status = 404, description = "No such public file", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The file was deleted", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such public file", body = OparlErrorObject, content_type = "application/json"),
+        (status = 410, description = "The file was deleted", body = OparlErrorObject, content_type = "application/json"),
     ))]
 pub async fn get_file_download(
     State(state): State<AppState>,

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::origin::Origin;
 use crate::{ApiError, Problem};
 
 /// Objects per page unless the client asks for fewer or more.
@@ -118,50 +119,18 @@ pub fn oparl_problem(problem: Problem, message: &str) -> Response {
     response
 }
 
-/// The server's origin as the client sees it (`http://host:port`), built from the request's
-/// `Host` (and `X-Forwarded-Proto: https` behind a TLS proxy): for absolute URLs in OParl ids,
-/// calendar feeds and their links.
-#[derive(Debug, Clone)]
-pub struct Origin(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Origin {
-    type Rejection = OparlError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-            .unwrap_or_default();
-        let host_ok = !host.is_empty()
-            && host.len() <= 255
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-        if !host_ok {
-            return Err(OparlError::InvalidQuery(
-                "the Host header is missing or malformed".into(),
-            ));
-        }
-        let https = parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
-        let scheme = if https { "https" } else { "http" };
-        Ok(Origin(format!("{scheme}://{host}")))
-    }
-}
-
-/// The absolute URL of the OParl root (`http://host:port/oparl/v1`): OParl ids are absolute URLs.
+/// The absolute URL of the OParl root (`https://ris.example.org/oparl/v1`): OParl ids are
+/// absolute URLs. Built from the request's [`Origin`] (see `crate::origin` for whom to believe).
 #[derive(Debug, Clone)]
 pub struct Base(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for Base {
+impl FromRequestParts<crate::AppState> for Base {
     type Rejection = OparlError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Origin(origin) = Origin::from_request_parts(parts, state).await?;
         Ok(Base(format!("{origin}/oparl/v1")))
     }

@@ -16,9 +16,6 @@ use uuid::Uuid;
 
 use super::params::OparlError;
 
-/// The license of all data served (unless an object names its own).
-pub const LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
-
 type Result<T> = std::result::Result<T, OparlError>;
 
 /// An OParl object type.
@@ -106,6 +103,10 @@ pub struct Ctx {
     pub base: String,
     /// OParl's `omit_internal=true`: leave out embedded lists.
     pub omit_internal: bool,
+    /// The data licence (`license`, `license_valid_since` settings).
+    pub license: crate::DataLicense,
+    /// Who runs the system (`system_*` settings).
+    pub system: crate::SystemInfo,
 }
 
 impl Ctx {
@@ -115,6 +116,13 @@ impl Ctx {
 
     pub fn system_url(&self) -> String {
         self.base.clone()
+    }
+
+    /// A page of the web app's public portal (`https://host/#/portal/papers/{id}`): OParl's
+    /// `web`. The portal's hash routes are stable (`web/app.js`).
+    pub fn web(&self, route: &str) -> String {
+        let origin = self.base.strip_suffix("/oparl/v1").unwrap_or(&self.base);
+        format!("{origin}/#/portal{route}")
     }
 
     /// A list URL below an object: `…/body/{id}/paper`.
@@ -225,8 +233,13 @@ pub fn system(ctx: &Ctx, bodies: &[Body]) -> Value {
     Obj(map)
         .set("oparlVersion", "https://schema.oparl.org/1.1/")
         .set("body", format!("{}/body", ctx.base))
-        .set("license", LICENSE)
+        .set("license", ctx.license.url.as_str())
         .set("name", "Plenum – Ratsinformationssystem")
+        .opt("contactEmail", ctx.system.contact_email.clone())
+        .opt("contactName", ctx.system.contact_name.clone())
+        .opt("vendor", ctx.system.vendor.clone())
+        .opt("product", ctx.system.product.clone())
+        .set("web", ctx.web(""))
         .set("created", date_time(created))
         .set("modified", date_time(modified.max(created)))
         .done()
@@ -250,7 +263,9 @@ pub async fn bodies(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Body]) -> Res
                         "contactEmail",
                         body.contact_email.as_ref().map(|e| e.as_str().to_owned()),
                     )
-                    .set("license", LICENSE);
+                    .set("license", ctx.license.url.as_str())
+                    .opt("licenseValidSince", ctx.license.valid_since.map(date_time))
+                    .set("web", ctx.web(""));
             }
             for (field, list) in BODY_LISTS {
                 obj = obj.set(field, ctx.list_url(Kind::Body, id, list));
@@ -361,7 +376,56 @@ pub async fn organizations(
         .collect())
 }
 
-fn membership(ctx: &Ctx, m: &Membership, mode: Mode) -> Value {
+/// The persons' fraction memberships, by person (for `onBehalfOf`).
+type Fractions = HashMap<PersonId, Vec<Membership>>;
+
+async fn fractions_of(db: &impl ConnectionTrait, items: &[Membership]) -> Result<Fractions> {
+    let mut persons: Vec<PersonId> = items
+        .iter()
+        .filter(|m| !m.meta.is_deleted())
+        .map(|m| m.person_id)
+        .collect();
+    persons.sort();
+    persons.dedup();
+    Ok(group(
+        query::fraction_memberships_of_persons(db, &persons).await?,
+        |m| m.person_id,
+    ))
+}
+
+/// The fraction a member sits for in another organization: the one fraction of theirs whose
+/// membership overlaps this one in time (none if there is none or more than one, and none for
+/// a fraction membership itself).
+fn on_behalf_of(m: &Membership, fractions: &Fractions) -> Option<OrganizationId> {
+    let own = fractions.get(&m.person_id)?;
+    if own.iter().any(|f| f.organization_id == m.organization_id) {
+        return None;
+    }
+    let overlaps = |f: &&Membership| {
+        let starts_before_end = match (f.start_date, m.end_date) {
+            (Some(start), Some(end)) => start <= end,
+            _ => true,
+        };
+        let ends_after_start = match (f.end_date, m.start_date) {
+            (Some(end), Some(start)) => end >= start,
+            _ => true,
+        };
+        starts_before_end && ends_after_start
+    };
+    let mut candidates: Vec<OrganizationId> = own
+        .iter()
+        .filter(overlaps)
+        .map(|f| f.organization_id)
+        .collect();
+    candidates.sort();
+    candidates.dedup();
+    match candidates.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+fn membership(ctx: &Ctx, m: &Membership, mode: Mode, fractions: &Fractions) -> Value {
     let obj = Obj::new(ctx, Kind::Membership, m.id.as_uuid(), &m.meta);
     if m.meta.is_deleted() {
         return obj.done();
@@ -377,26 +441,36 @@ fn membership(ctx: &Ctx, m: &Membership, mode: Mode) -> Value {
     )
     .set("role", m.role.german())
     .set("votingRight", m.voting_right)
+    .opt(
+        "onBehalfOf",
+        on_behalf_of(m, fractions).map(|o| ctx.url(Kind::Organization, o)),
+    )
     .opt("startDate", m.start_date.map(date))
     .opt("endDate", m.end_date.map(date))
     .done()
 }
 
-pub fn memberships(ctx: &Ctx, items: &[Membership]) -> Vec<Value> {
-    items
+pub async fn memberships(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    items: &[Membership],
+) -> Result<Vec<Value>> {
+    let fractions = fractions_of(db, items).await?;
+    Ok(items
         .iter()
-        .map(|m| membership(ctx, m, Mode::Standalone))
-        .collect()
+        .map(|m| membership(ctx, m, Mode::Standalone, &fractions))
+        .collect())
 }
 
 /// Persons: name, form of address and title only (no e-mail: personal data needs consent).
 pub async fn persons(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Person]) -> Result<Vec<Value>> {
     let mut memberships = HashMap::new();
+    let mut fractions = HashMap::new();
     if !ctx.omit_internal {
         let live = live_ids(items, |p| &p.meta, |p| p.id);
-        memberships = group(query::memberships_of_persons(db, &live).await?, |m| {
-            m.person_id
-        });
+        let all = query::memberships_of_persons(db, &live).await?;
+        fractions = fractions_of(db, &all).await?;
+        memberships = group(all, |m| m.person_id);
     }
     Ok(items
         .iter()
@@ -409,7 +483,7 @@ pub async fn persons(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Person]) -> 
                 .get(&person.id)
                 .map(|ms| {
                     ms.iter()
-                        .map(|m| membership(ctx, m, Mode::Embedded))
+                        .map(|m| membership(ctx, m, Mode::Embedded, &fractions))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -495,7 +569,10 @@ fn file(ctx: &Ctx, f: &File, mode: Mode) -> Value {
         .set("mimeType", f.media_type.as_str())
         .set("size", f.size)
         .set("downloadUrl", ctx.file_url(f.id, "download"))
-        .set("plenum:sha256Checksum", f.sha256.to_hex());
+        // The day the file was added (Plenum records no other date for a file).
+        .set("date", date(f.meta.created.date_naive()))
+        .set("plenum:sha256Checksum", f.sha256.to_hex())
+        .opt("license", f.license.clone());
     if mode == Mode::Standalone {
         let one = |url: Option<String>| url.map(|u| Value::Array(vec![Value::from(u)]));
         obj = obj
@@ -609,6 +686,8 @@ impl AgendaParts {
         obj.set("number", item.number.as_str())
             .set("name", text(&item.title))
             .set("public", item.public)
+            // The portal shows agenda items on their meeting's page.
+            .set("web", ctx.web(&format!("/meetings/{}", item.meeting_id)))
             .opt(
                 "consultation",
                 self.consultations
@@ -691,6 +770,7 @@ pub async fn meetings(
             }
             let mut obj = obj
                 .set("name", text(&m.name))
+                .set("web", ctx.web(&format!("/meetings/{}", m.id)))
                 .set("meetingState", meeting_state(m.state))
                 .set("cancelled", m.state == MeetingState::Cancelled)
                 .set("start", date_time(m.start))
@@ -792,6 +872,7 @@ pub async fn papers(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Paper]) -> Re
                 .unwrap_or_default();
             obj.set("body", ctx.url(Kind::Body, p.body_id))
                 .set("name", text(&p.title))
+                .set("web", ctx.web(&format!("/papers/{}", p.id)))
                 .set("reference", p.reference.as_str())
                 .set("date", date(p.date))
                 .set("paperType", p.paper_type.german())
