@@ -155,7 +155,9 @@ impl utoipa::Modify for BearerAuth {
 struct CommonResponses;
 
 impl CommonResponses {
-    fn add(operation: &mut utoipa::openapi::path::Operation) {
+    /// `oparl`: an operation under `/oparl`, whose errors are OParl error objects
+    /// (`application/json`), not problem documents.
+    fn add(operation: &mut utoipa::openapi::path::Operation, oparl: bool) {
         use utoipa::openapi::path::ParameterIn;
         let params = operation.parameters.as_deref().unwrap_or_default();
         let has_path = params
@@ -200,9 +202,16 @@ impl CommonResponses {
         }
         let responses = &mut operation.responses.responses;
         for (status, description) in wanted {
-            responses
-                .entry(status.to_owned())
-                .or_insert_with(|| problem_response(description).into());
+            responses.entry(status.to_owned()).or_insert_with(|| {
+                if oparl {
+                    oparl_error_response(description).into()
+                } else {
+                    problem_response(description).into()
+                }
+            });
+        }
+        if oparl {
+            return;
         }
         for response in responses.values_mut() {
             if let utoipa::openapi::RefOr::T(response) = response {
@@ -226,6 +235,20 @@ fn problem_response(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+/// A response with an OParl error object (`application/json`).
+fn oparl_error_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("OparlErrorObject")))
+                .build(),
+        )
+        .build()
+}
+
 /// The media type of problem documents (RFC 9457).
 const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -241,7 +264,8 @@ fn problem_media_type(response: &mut utoipa::openapi::Response) {
 
 impl utoipa::Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let oparl = path.starts_with("/oparl");
             for operation in [
                 &mut item.get,
                 &mut item.put,
@@ -255,7 +279,7 @@ impl utoipa::Modify for CommonResponses {
             .into_iter()
             .flatten()
             {
-                CommonResponses::add(operation);
+                CommonResponses::add(operation, oparl);
             }
         }
     }
