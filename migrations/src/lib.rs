@@ -18,6 +18,7 @@ mod m20261205_000011_audit_scheme;
 mod m20261205_000012_login_guard;
 mod m20261205_000020_session_settings;
 mod m20261205_000040_file_license;
+mod m20261205_000050_decisions;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_login_guard::Migration),
             Box::new(m20261205_000020_session_settings::Migration),
             Box::new(m20261205_000040_file_license::Migration),
+            Box::new(m20261205_000050_decisions::Migration),
         ]
     }
 }

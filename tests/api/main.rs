@@ -8,6 +8,7 @@ mod chair;
 mod clerk;
 mod collab;
 mod contract;
+mod decisions;
 mod demo;
 mod documents;
 mod files;

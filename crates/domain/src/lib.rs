@@ -8,6 +8,7 @@
 mod amendment;
 mod auth;
 mod chair;
+mod decision;
 mod error;
 mod ids;
 mod live;
@@ -21,6 +22,7 @@ mod voting;
 pub use amendment::*;
 pub use auth::*;
 pub use chair::*;
+pub use decision::*;
 pub use error::DomainError;
 pub use ids::*;
 pub use live::*;

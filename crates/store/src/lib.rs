@@ -11,6 +11,7 @@ pub mod chair;
 pub mod collab;
 mod convert;
 mod db;
+pub mod decisions;
 pub mod documents;
 mod entity;
 mod error;

@@ -495,7 +495,7 @@ async fn renumber(db: &impl plenum_store::ConnectionTrait, meeting: MeetingId) -
 /// Locks the item's meeting in `txn`, then loads the item as its clerk may change it: the item,
 /// its meeting and the item's current ETag. `meeting` is the item's meeting as read before the
 /// transaction (an item never moves to another meeting).
-async fn locked_item(
+pub(crate) async fn locked_item(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     meeting: MeetingId,

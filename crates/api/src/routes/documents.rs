@@ -53,6 +53,14 @@ pub fn router() -> Router<AppState> {
                 .patch(clerk::update_agenda_item)
                 .delete(clerk::delete_agenda_item),
         )
+        .route(
+            "/agenda-items/{id}/decision",
+            put(super::decisions::put_decision).delete(super::decisions::delete_decision),
+        )
+        .route(
+            "/agenda-items/{id}/decision/proposal",
+            get(super::decisions::get_proposal),
+        )
         .route("/papers", post(papers::create_paper))
         .route("/papers/{id}", get(get_paper).patch(papers::update_paper))
         .route(
@@ -137,8 +145,12 @@ pub struct AgendaItemView {
     pub decision_html: Option<String>,
     pub paper: Option<PaperRef>,
     pub files: Vec<FileRef>,
-    /// Closed polls on this item.
+    /// Closed polls on this item, as the live session counted them (members only; the public
+    /// reads the vote result of the recorded decision in `outcome`).
     pub results: Vec<PollResultView>,
+    /// The recorded decision (Beschluss): its kind and vote result. Members see it once the
+    /// clerk records it; the public once the live session is no longer running.
+    pub outcome: Option<super::decisions::DecisionView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -210,6 +222,8 @@ pub struct ItemRef {
     pub number: String,
     pub title: String,
     pub decision: Option<String>,
+    /// The recorded decision (e.g. "angenommen"), as on the item.
+    pub outcome: Option<super::decisions::DecisionView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -265,6 +279,11 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// Whether this is the anonymous public (the portal, OParl), not a signed-in member.
+    pub fn is_public(&self) -> bool {
+        self.files_base == "/api/v1/public/files"
+    }
+
     pub fn public() -> Self {
         Self {
             actor: Actor::anonymous(),
@@ -469,7 +488,10 @@ fn paper_ref(paper: &Paper) -> PaperRef {
 }
 
 /// The stored live state of a meeting, if a live session was ever started.
-async fn live_state(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<Option<LiveState>> {
+pub(crate) async fn live_state(
+    db: &impl ConnectionTrait,
+    meeting: MeetingId,
+) -> Result<Option<LiveState>> {
     let Some((_, json)) = plenum_store::live::load(db, meeting).await? else {
         return Ok(None);
     };
@@ -482,7 +504,7 @@ async fn live_state(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<Opt
     }
 }
 
-fn is_open(live: Option<&LiveState>) -> bool {
+pub(crate) fn is_open(live: Option<&LiveState>) -> bool {
     live.is_some_and(|l| matches!(l.status, SessionStatus::Running | SessionStatus::Paused))
 }
 
@@ -555,6 +577,11 @@ async fn agenda_views(
         .map(|p| (p.id, p))
         .collect();
     let files = documents::files_of(db, &[], &[], &item_ids).await?;
+    let decisions = if super::decisions::decision_visible(viewer, live) {
+        plenum_store::decisions::of_items(db, &item_ids).await?
+    } else {
+        HashMap::new()
+    };
     Ok(items
         .iter()
         .map(|item| AgendaItemView {
@@ -575,7 +602,14 @@ async fn agenda_views(
                 .filter(|f| f.paper_id.is_none_or(|p| visible_papers.contains_key(&p)))
                 .map(|f| viewer.file_ref(f))
                 .collect(),
-            results: poll_results(live, item.id),
+            results: if viewer.is_public() {
+                Vec::new()
+            } else {
+                poll_results(live, item.id)
+            },
+            outcome: decisions
+                .get(&item.id)
+                .map(super::decisions::DecisionView::from),
         })
         .collect())
 }
@@ -663,12 +697,30 @@ pub async fn paper_detail(
             role: c.role.as_str(),
             organization: dir.organization_view(c.organization_id),
             meeting: meeting.as_ref().map(meeting_ref),
-            agenda_item: item.map(|i| ItemRef {
-                id: i.id.as_uuid(),
-                number: i.number.as_str().to_owned(),
-                title: i.title.as_str().to_owned(),
-                decision: i.decision.map(|d| d.as_str().to_owned()),
-            }),
+            agenda_item: match item {
+                Some(i) => {
+                    let live = match &meeting {
+                        Some(m) if viewer.is_public() => live_state(db, m.id).await?,
+                        _ => None,
+                    };
+                    let outcome = if super::decisions::decision_visible(viewer, live.as_ref()) {
+                        plenum_store::decisions::get(db, i.id)
+                            .await?
+                            .as_ref()
+                            .map(super::decisions::DecisionView::from)
+                    } else {
+                        None
+                    };
+                    Some(ItemRef {
+                        id: i.id.as_uuid(),
+                        number: i.number.as_str().to_owned(),
+                        title: i.title.as_str().to_owned(),
+                        decision: i.decision.map(|d| d.as_str().to_owned()),
+                        outcome,
+                    })
+                }
+                None => None,
+            },
         });
     }
     let files = documents::files_of(db, &[id], &[], &[])

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clerk;
 pub mod collab;
 mod collab_live;
+pub mod decisions;
 pub mod documents;
 pub mod files;
 pub mod forums;

@@ -6,6 +6,7 @@ pub mod audit_log;
 pub mod body;
 pub mod calendar_feed;
 pub mod consultation;
+pub mod decision;
 pub mod device_session;
 pub mod file;
 pub mod forum_post;

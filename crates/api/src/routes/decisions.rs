@@ -1,0 +1,417 @@
+//! Decisions (Beschlüsse) on agenda items: the clerk records what became of an item — the kind
+//! (angenommen, abgelehnt, vertagt, verwiesen an …), the decision's text, and the vote result of
+//! the poll it rests on, copied from the live session as the record keeps it (totals, the rule,
+//! for named polls who voted how and who did not vote).
+//!
+//! The live session proposes (`GET …/decision/proposal`: the poll whose result stands, the kind
+//! it suggests, the text prefilled from the item or its paper); the clerk confirms or edits
+//! (`PUT …/decision`). Members see recorded decisions at once; the public portal shows a public
+//! item's decision once it is recorded and the live session is no longer running — never a
+//! poll's result on its own.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use plenum_domain::{
+    AgendaItemId, DecisionKind, LiveState, Markdown, PollId, VoteRecord, closed_poll_of,
+    deciding_poll,
+};
+use plenum_store::decisions::{self, Decision};
+use plenum_store::repo;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::clerk::{audit, begin, commit, conflict, invalid, locked_item, precondition};
+use super::documents::{Viewer, agenda_item_detail, live_state, with_etag};
+use crate::auth::AuthUser;
+use crate::json::{AppJson, AppPath};
+use crate::{AppState, Result};
+
+/// A recorded decision as readers see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DecisionView {
+    /// `adopted`, `adopted_amended`, `rejected`, `elected`, `postponed`, `referred`, `noted`,
+    /// `withdrawn` or `no_decision`.
+    pub kind: &'static str,
+    /// The kind in German, as the minutes print it ("angenommen", "vertagt", …).
+    pub label: &'static str,
+    /// For `referred`: to whom.
+    pub referred_to: Option<String>,
+    /// The vote result (Abstimmungsergebnis), if the decision rests on a poll.
+    pub vote: Option<VoteView>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The vote result as kept in the record.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VoteView {
+    pub poll: Uuid,
+    pub title: String,
+    /// `open`, `named`, `secret`, `election` or `manual`.
+    pub kind: String,
+    /// The majority rule applied: `simple`, `absolute_statutory`, `two_thirds_cast`,
+    /// `two_thirds_statutory`.
+    pub rule: String,
+    pub yes: u32,
+    pub no: u32,
+    pub abstain: u32,
+    pub invalid: u32,
+    /// How many could vote, and how many did.
+    pub eligible: u32,
+    pub voted: u32,
+    /// Motions: `adopted` or `rejected`; elections: `elected`, `runoff`, `lot` or `none`.
+    pub outcome: Option<String>,
+    /// Elections: each candidate's votes.
+    pub candidates: Vec<CandidateView>,
+    /// Elections: who was elected.
+    pub elected: Option<String>,
+    /// 2 for a runoff (Stichwahl).
+    pub round: u32,
+    /// A tie was decided by lot.
+    pub by_lot: bool,
+    /// Named polls: who voted how.
+    pub named: Vec<NamedVoteView>,
+    /// Named polls: who could vote and did not.
+    pub not_voted: Vec<PersonNameView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CandidateView {
+    pub name: String,
+    pub votes: u32,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NamedVoteView {
+    pub person: Uuid,
+    pub name: String,
+    /// `yes`, `no`, `abstain`, or the candidate's name in an election.
+    pub choice: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonNameView {
+    pub person: Uuid,
+    pub name: String,
+}
+
+impl From<&VoteRecord> for VoteView {
+    fn from(v: &VoteRecord) -> Self {
+        Self {
+            poll: v.poll.as_uuid(),
+            title: v.title.clone(),
+            kind: v.kind.clone(),
+            rule: v.rule.clone(),
+            yes: v.yes,
+            no: v.no,
+            abstain: v.abstain,
+            invalid: v.invalid,
+            eligible: v.eligible,
+            voted: v.voted,
+            outcome: v.outcome.clone(),
+            candidates: v
+                .candidates
+                .iter()
+                .map(|c| CandidateView {
+                    name: c.name.clone(),
+                    votes: c.votes,
+                })
+                .collect(),
+            elected: v.elected.clone(),
+            round: v.round,
+            by_lot: v.by_lot,
+            named: v
+                .named
+                .iter()
+                .map(|n| NamedVoteView {
+                    person: n.person.as_uuid(),
+                    name: n.name.clone(),
+                    choice: n.choice.clone(),
+                })
+                .collect(),
+            not_voted: v
+                .not_voted
+                .iter()
+                .map(|n| PersonNameView {
+                    person: n.person.as_uuid(),
+                    name: n.name.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&Decision> for DecisionView {
+    fn from(d: &Decision) -> Self {
+        Self {
+            kind: d.kind.as_str(),
+            label: d.kind.label_de(),
+            referred_to: d.referred_to.clone(),
+            vote: d.vote.as_ref().map(VoteView::from),
+            recorded_at: d.recorded_at,
+        }
+    }
+}
+
+/// Whether `viewer` may read the recorded decision of an item they can see: members always; the
+/// public once the live session is not running (the portal publishes the record, not the
+/// session in progress).
+pub(crate) fn decision_visible(viewer: &Viewer, live: Option<&LiveState>) -> bool {
+    !viewer.is_public() || !super::documents::is_open(live)
+}
+
+/// What the live session suggests for an item.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DecisionProposal {
+    /// The recorded decision, if there is one (the form then edits it).
+    pub recorded: Option<DecisionView>,
+    /// The kind the standing poll suggests (`no_decision` without a poll).
+    pub kind: &'static str,
+    pub label: &'static str,
+    /// The text to start from: the item's decision text, else its paper's text (Markdown).
+    pub text: Option<String>,
+    /// The poll whose result stands (the last closed one not corrected or continued by a
+    /// runoff), with its result.
+    pub vote: Option<VoteView>,
+    /// Every closed poll on the item, newest first, for choosing another.
+    pub polls: Vec<PollChoice>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PollChoice {
+    pub id: Uuid,
+    pub title: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+}
+
+/// The proposal for an item's decision, from its live session (clerks of its organization).
+#[utoipa::path(get, path = "/api/v1/agenda-items/{id}/decision/proposal", tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Agenda item id")),
+    responses((status = 200, body = DecisionProposal),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem)))]
+pub async fn get_proposal(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<axum::Json<DecisionProposal>> {
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let id = AgendaItemId::from_uuid(id);
+    let meeting = repo::agenda_items::get_live(&state.db, id)
+        .await?
+        .meeting_id;
+    // Read-only, but through the clerk's check (403 for members who are not its clerk).
+    let txn = begin(&state).await?;
+    let (item, _, _) = locked_item(&txn, &viewer, meeting, id).await?;
+    let live = live_state(&txn, meeting).await?;
+    let recorded = decisions::get(&txn, id).await?;
+    let paper_text = match item.paper_id {
+        Some(paper) => repo::papers::get_live(&txn, paper)
+            .await
+            .ok()
+            .map(|p| p.text.as_str().to_owned()),
+        None => None,
+    };
+    drop(txn);
+    let standing = live
+        .as_ref()
+        .and_then(|l| deciding_poll(l, id).and_then(|p| VoteRecord::of(p, l)));
+    let kind = standing
+        .as_ref()
+        .map_or(DecisionKind::NoDecision, VoteRecord::proposed_kind);
+    let mut polls: Vec<PollChoice> = live
+        .as_ref()
+        .map(|l| {
+            l.polls
+                .iter()
+                .filter(|p| closed_poll_of(l, id, p.id).is_some())
+                .map(|p| PollChoice {
+                    id: p.id.as_uuid(),
+                    title: p.title.clone(),
+                    closed_at: p.closed_at,
+                    outcome: VoteRecord::of(p, l).and_then(|r| r.outcome),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    polls.sort_by_key(|p| std::cmp::Reverse(p.closed_at));
+    Ok(axum::Json(DecisionProposal {
+        recorded: recorded.as_ref().map(DecisionView::from),
+        kind: kind.as_str(),
+        label: kind.label_de(),
+        text: item
+            .decision
+            .as_ref()
+            .map(|d| d.as_str().to_owned())
+            .or(paper_text),
+        vote: standing.as_ref().map(VoteView::from),
+        polls,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRecord {
+    /// `adopted`, `adopted_amended`, `rejected`, `elected`, `postponed`, `referred`, `noted`,
+    /// `withdrawn` or `no_decision`.
+    pub kind: String,
+    /// Required for `referred` (to whom, e.g. "Ausschuss für Finanzen"); refused otherwise.
+    pub referred_to: Option<String>,
+    /// The decision's text (Markdown); absent keeps the item's text, `null` removes it.
+    #[serde(default, deserialize_with = "super::clerk::present")]
+    #[schema(value_type = Option<String>)]
+    pub text: Option<Option<String>>,
+    /// The closed poll of this item the decision rests on; its result is copied into the record.
+    /// Absent or `null`: no vote result.
+    pub poll: Option<Uuid>,
+}
+
+/// Records (or replaces) the decision on an agenda item. Clerks of its organization; needs the
+/// item's ETag. 422 for an unknown kind, a poll that is not a closed poll of this item, or a
+/// referral without a name; 409 for a cancelled meeting.
+#[utoipa::path(put, path = "/api/v1/agenda-items/{id}/decision", tag = "documents",
+    security(("bearer" = [])), request_body = DecisionRecord,
+    params(("id" = Uuid, Path, description = "Agenda item id"),
+        ("If-Match" = String, Header, description = "The item's ETag")),
+    responses((status = 200, body = super::documents::AgendaItemDetail, headers(("ETag" = String))),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem),
+        (status = 409, body = crate::Problem), (status = 412, body = crate::Problem),
+        (status = 422, body = crate::Problem), (status = 428, body = crate::Problem)))]
+pub async fn put_decision(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(request): AppJson<DecisionRecord>,
+) -> Result<Response> {
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let id = AgendaItemId::from_uuid(id);
+    let meeting_id = repo::agenda_items::get_live(&state.db, id)
+        .await?
+        .meeting_id;
+    let txn = begin(&state).await?;
+    let (mut item, meeting, etag) = locked_item(&txn, &viewer, meeting_id, id).await?;
+    if let Some(problem) = precondition(&headers, &etag) {
+        return Ok(problem);
+    }
+    if meeting.state == plenum_domain::MeetingState::Cancelled {
+        return Ok(conflict(plenum_domain::DomainError::RuleViolated(
+            "a cancelled meeting takes no decisions".into(),
+        )));
+    }
+    let kind = DecisionKind::parse(&request.kind)?;
+    let referred_to = request
+        .referred_to
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let referred_to = match (kind.needs_referral(), referred_to) {
+        (true, None) => {
+            return Err(invalid(
+                "referred_to",
+                "say to whom the item is referred (e.g. a committee)",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(invalid(
+                "referred_to",
+                "only a referral (kind `referred`) names where to",
+            ));
+        }
+        (_, Some(r)) if r.chars().count() > 200 => {
+            return Err(invalid("referred_to", "at most 200 characters"));
+        }
+        (_, r) => r.map(str::to_owned),
+    };
+    let vote = match request.poll {
+        None => None,
+        Some(poll) => {
+            let live = live_state(&txn, meeting.id).await?;
+            let record = live.as_ref().and_then(|l| {
+                closed_poll_of(l, id, PollId::from_uuid(poll)).and_then(|p| VoteRecord::of(p, l))
+            });
+            match record {
+                Some(record) => Some(record),
+                None => {
+                    return Err(invalid("poll", "not a closed poll of this agenda item"));
+                }
+            }
+        }
+    };
+    if let Some(text) = &request.text {
+        item.decision = text.as_deref().map(Markdown::parse).transpose()?;
+        repo::agenda_items::update(&txn, item).await?;
+    }
+    let decision = Decision {
+        item: id,
+        meeting: meeting.id,
+        kind,
+        referred_to,
+        poll: vote.as_ref().map(|v| v.poll),
+        vote,
+        recorded_by: viewer.actor.person(),
+        recorded_at: state.now(),
+    };
+    decisions::put(&txn, &decision).await?;
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "decision.recorded",
+        ("agenda_item", id.as_uuid()),
+        serde_json::json!({
+            "kind": kind.as_str(),
+            "poll": decision.poll.map(|p| p.as_uuid()),
+            "text": request.text.is_some(),
+        }),
+    )
+    .await?;
+    commit(&state, txn).await?;
+    let detail = agenda_item_detail(&state.db, &viewer, id).await?;
+    with_etag(&HeaderMap::new(), &detail)
+}
+
+/// Removes a decision recorded by mistake (the item's text stays). Clerks; needs the item's ETag;
+/// 404 when none is recorded.
+#[utoipa::path(delete, path = "/api/v1/agenda-items/{id}/decision", tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Agenda item id"),
+        ("If-Match" = String, Header, description = "The item's ETag")),
+    responses((status = 200, body = super::documents::AgendaItemDetail, headers(("ETag" = String))),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem),
+        (status = 412, body = crate::Problem), (status = 428, body = crate::Problem)))]
+pub async fn delete_decision(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Response> {
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let id = AgendaItemId::from_uuid(id);
+    let meeting_id = repo::agenda_items::get_live(&state.db, id)
+        .await?
+        .meeting_id;
+    let txn = begin(&state).await?;
+    let (_, _, etag) = locked_item(&txn, &viewer, meeting_id, id).await?;
+    if let Some(problem) = precondition(&headers, &etag) {
+        return Ok(problem);
+    }
+    if !decisions::remove(&txn, id).await? {
+        return Err(crate::ApiError::NotFound);
+    }
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "decision.removed",
+        ("agenda_item", id.as_uuid()),
+        serde_json::json!({}),
+    )
+    .await?;
+    commit(&state, txn).await?;
+    let detail = agenda_item_detail(&state.db, &viewer, id).await?;
+    with_etag(&HeaderMap::new(), &detail)
+}
