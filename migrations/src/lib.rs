@@ -19,6 +19,7 @@ mod m20261205_000012_login_guard;
 mod m20261205_000020_session_settings;
 mod m20261205_000040_file_license;
 mod m20261205_000050_decisions;
+mod m20261205_000060_person_published;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000020_session_settings::Migration),
             Box::new(m20261205_000040_file_license::Migration),
             Box::new(m20261205_000050_decisions::Migration),
+            Box::new(m20261205_000060_person_published::Migration),
         ]
     }
 }

@@ -227,6 +227,7 @@ pub async fn committee(app: &TestApp, n: usize) -> Committee {
                 title: None,
                 form_of_address: None,
                 email: None,
+                published: true,
             },
         )
         .await

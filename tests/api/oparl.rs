@@ -2121,3 +2121,178 @@ async fn objects_link_their_portal_page_and_the_system_names_its_contact() {
     }
     app.stop().await;
 }
+
+// --- Persons published by choice ---------------------------------------------------------------
+
+async fn set_publication(
+    app: &TestApp,
+    token: &str,
+    person: &str,
+    body: Value,
+) -> reqwest::Response {
+    app.client
+        .put(app.url(&format!("/api/v1/persons/{person}/publication")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Staff are not published: the demo's clerk is in no OParl list (persons, memberships, the
+/// administration's members). The clerk withdraws a council member: the person and their
+/// memberships become tombstones, every object whose JSON changed moves its `modified`, and the
+/// name is gone from every list; published again, they are back. Members may not choose.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn persons_are_published_by_choice(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let everything = every_object(&app, EPOCH).await;
+    let text = serde_json::to_string(&everything).unwrap();
+    assert!(
+        !text.contains("Sommer"),
+        "the clerk (staff) is not published"
+    );
+    let people = everything
+        .values()
+        .filter(|o| type_name(o) == "Person")
+        .count();
+    assert_eq!(people, 39, "the mayor and 38 council members");
+
+    let clerk = app.login("martina.sommer", 0).await;
+    let member = app.login("anna.hartmann", 0).await;
+    // The register as the clerk sees it.
+    let response = app.get_with("/api/v1/persons", &clerk.access).await;
+    assert_eq!(response.status(), 200);
+    let register: Value = response.json().await.unwrap();
+    let entry = |name: &str| {
+        register
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"].as_str().unwrap().contains(name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {register:#}"))
+    };
+    assert_eq!(entry("Martina Sommer")["published"], false);
+    let anna = entry("Anna Hartmann");
+    assert_eq!(anna["published"], true);
+    let anna_id = anna["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get_with("/api/v1/persons", &member.access)
+            .await
+            .status(),
+        403
+    );
+    let response = set_publication(
+        &app,
+        &member.access,
+        &anna_id,
+        serde_json::json!({"published": false}),
+    )
+    .await;
+    assert_eq!(response.status(), 403);
+    let response = set_publication(
+        &app,
+        &clerk.access,
+        &uuid::Uuid::new_v4().to_string(),
+        serde_json::json!({"published": false}),
+    )
+    .await;
+    assert_eq!(response.status(), 404);
+    let response = set_publication(
+        &app,
+        &clerk.access,
+        &anna_id,
+        serde_json::json!({"published": "nein"}),
+    )
+    .await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let problem: Value = response.json().await.unwrap();
+    assert!(
+        problem["type"].as_str().unwrap().contains("invalid-body"),
+        "{problem}"
+    );
+
+    let url = app.url(&format!("/oparl/v1/person/{anna_id}"));
+    let n = check_change(&app, "a person is no longer published", async {
+        let response = set_publication(
+            &app,
+            &clerk.access,
+            &anna_id,
+            serde_json::json!({"published": false}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        let entry: Value = response.json().await.unwrap();
+        assert_eq!(entry["published"], false);
+    })
+    .await;
+    // The person, their memberships, and the organizations listing them.
+    assert!(n >= 5, "{n}");
+    let mut seen = Seen::default();
+    let tomb = seen.get(&app, &url).await;
+    assert_eq!(tomb["deleted"], true, "{tomb:#}");
+    assert!(tomb.get("name").is_none(), "{tomb:#}");
+    schemas.check(&tomb);
+    let now = every_object(&app, EPOCH).await;
+    for object in now.values().filter(|o| o.get("deleted").is_none()) {
+        let text = object.to_string();
+        assert!(!text.contains("Hartmann"), "{text}");
+        assert!(
+            !text.contains(&anna_id),
+            "a live object links the withdrawn person: {text}"
+        );
+    }
+    let memberships: Vec<&Value> = now
+        .values()
+        .filter(|o| type_name(o) == "Membership" && o.get("deleted").is_some())
+        .collect();
+    assert!(
+        !memberships.is_empty(),
+        "the memberships are tombstones too"
+    );
+    for m in &memberships {
+        schemas.check(m);
+    }
+    // Setting it again changes nothing.
+    let response = set_publication(
+        &app,
+        &clerk.access,
+        &anna_id,
+        serde_json::json!({"published": false}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+
+    let n = check_change(&app, "the person is published again", async {
+        let response = set_publication(
+            &app,
+            &clerk.access,
+            &anna_id,
+            serde_json::json!({"published": true}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+    })
+    .await;
+    assert!(n >= 5, "{n}");
+    let back = seen.get(&app, &url).await;
+    assert!(back.get("deleted").is_none(), "{back:#}");
+    assert_eq!(back["familyName"], "Hartmann");
+
+    // Both changes are in the audit log, with the clerk as actor.
+    let entries = plenum_store::audit::list(&app.db.db).await.unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.event.subject.as_deref() == Some(&format!("person:{anna_id}")))
+        .map(|e| e.event.action.as_str())
+        .collect();
+    assert_eq!(actions, ["person.unpublished", "person.published"]);
+    app.stop().await;
+}

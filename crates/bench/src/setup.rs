@@ -144,6 +144,7 @@ impl World {
                     title: None,
                     form_of_address: None,
                     email: None,
+                    published: true,
                 },
             )
             .await?;

@@ -212,6 +212,11 @@ pub struct Person {
     /// Form of address, e.g. `Frau`, `Herr`.
     pub form_of_address: Option<Name>,
     pub email: Option<Email>,
+    /// Published in the public interfaces (OParl, the portal): an explicit choice per person.
+    /// Council members are published as holders of a public office; staff of the
+    /// administration are not, unless chosen. An unpublished person and their memberships do not
+    /// appear publicly; one that was published is served as a tombstone from then on.
+    pub published: bool,
 }
 
 impl Person {

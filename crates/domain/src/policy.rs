@@ -53,7 +53,7 @@
 //! - **User** — own: `View`, `Update`, `RevokeSessions`, `EnrolSecondFactor`. Others: admins
 //!   `View`, `Create`, `Update`, `Delete`, `ResetSecondFactor`, `RevokeSessions`; clerks `View`.
 //!   Nobody deletes or resets the second factor of their own account.
-//! - **Directory** (the public register) — `View`: everyone. `Create`/`Update`/`Delete`: admins.
+//! - **Directory** (the public register) — `View`: everyone. `Create`/`Update`/`Delete`: clerks and admins.
 
 use crate::{
     Membership, MembershipRole, OrganizationId, OrganizationKind, PersonId, SiteRole, UserId,
@@ -582,7 +582,8 @@ fn decide(actor: &Actor, action: Action, resource: &Resource) -> AccessDecision 
         Resource::Directory => {
             let allowed = match action {
                 Action::View => true,
-                action if action.is_write() => actor.is_admin(),
+                // The clerk keeps the register (e.g. who is published), as admins may.
+                action if action.is_write() => actor.is_admin() || actor.is_clerk(),
                 _ => false,
             };
             (true, allowed)
@@ -1209,7 +1210,7 @@ user of-fa
     NN NANN NNNNN FF  EnrolSecondFactor
 directory
     AA AAAA AAAAA AA  View
-    FF FFFF FFFFF FA  Create Update Delete
+    FF FFFF FFFFF AA  Create Update Delete
     FF FFFF FFFFF FF  Vote ManagePoll ChairMeeting Participate Post Moderate Approve
     FF FFFF FFFFF FF  EnrolSecondFactor ResetSecondFactor RevokeSessions
 ";

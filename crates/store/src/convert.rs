@@ -182,6 +182,7 @@ record!(Person, person, "person",
         title: to_opt(&t.title),
         form_of_address: to_opt(&t.form_of_address),
         email: t.email.as_ref().map(|e| e.as_str().to_owned()),
+        published: t.published,
     },
     from: |m| Ok(Person {
         id: m.id.into(),
@@ -192,7 +193,9 @@ record!(Person, person, "person",
         title: opt(m.title, Name::parse)?,
         form_of_address: opt(m.form_of_address, Name::parse)?,
         email: opt(m.email, Email::parse)?,
+        published: m.published,
     }),
+    public: |t| t.published,
 );
 
 record!(User, user_account, "user",

@@ -172,6 +172,13 @@ fn public_papers() -> SelectStatement {
     )
 }
 
+fn published_persons() -> SelectStatement {
+    ids::<person::Entity>(
+        person::Column::Id,
+        Condition::all().add(person::Column::Published.eq(true)),
+    )
+}
+
 fn public_agenda_items() -> SelectStatement {
     ids::<agenda_item::Entity>(
         agenda_item::Column::Id,
@@ -296,6 +303,13 @@ impl Public for Person {
     fn cols() -> Cols<person::Column> {
         cols!(person)
     }
+    /// Persons are public by an explicit choice (`published`).
+    fn visible() -> Condition {
+        Condition::all().add(person::Column::Published.eq(true))
+    }
+    fn known() -> Condition {
+        withdrawn_or_public(person::Column::Id, person::Column::Published)
+    }
     fn changed(bound: Bound) -> Condition {
         use membership::Column as M;
         Condition::any()
@@ -310,6 +324,16 @@ impl Public for Person {
 impl Public for Membership {
     fn cols() -> Cols<membership::Column> {
         cols!(membership)
+    }
+    /// A membership is as public as its person.
+    fn visible() -> Condition {
+        Condition::all().add(membership::Column::PersonId.in_subquery(published_persons()))
+    }
+    /// Memberships of a withdrawn person are tombstones, like the person.
+    fn known() -> Condition {
+        Condition::any()
+            .add(Self::visible())
+            .add(membership::Column::PersonId.in_subquery(withdrawn::ids()))
     }
     /// A membership names the fraction its person sits for (`onBehalfOf`): it changes with the
     /// person's other memberships.
@@ -927,6 +951,20 @@ async fn finish_persons(db: &impl ConnectionTrait, mut items: Vec<Person>) -> Re
     use membership::Column as M;
     let latest = latest::<membership::Entity>(db, M::PersonId, M::Modified, &ids).await?;
     apply(&mut items, &latest);
+    // Persons no longer published are tombstones from their withdrawal on.
+    let hidden: Vec<Uuid> = items
+        .iter()
+        .filter(|p| !p.published && !p.meta.is_deleted())
+        .map(|p| p.id.as_uuid())
+        .collect();
+    let withdrawals = withdrawn::times(db, &hidden).await?;
+    for item in items.iter_mut() {
+        if !item.meta.is_deleted()
+            && let Some(at) = went(item.id.as_uuid(), &item.meta, item.published, &withdrawals)
+        {
+            entomb(item, at);
+        }
+    }
     Ok(items)
 }
 
@@ -1305,6 +1343,28 @@ async fn finish_memberships(
             && *at > item.meta.modified
         {
             item.meta.modified = *at;
+        }
+    }
+    // Memberships of persons no longer published are tombstones, like their person.
+    let hidden: Vec<Uuid> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::Id.is_in(persons))
+        .filter(person::Column::Published.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !hidden.is_empty() {
+        let withdrawals = withdrawn::times(db, &hidden).await?;
+        for item in items.iter_mut().filter(|m| !m.meta.is_deleted()) {
+            let person = item.person_id.as_uuid();
+            if hidden.contains(&person) {
+                let at = withdrawals
+                    .get(&person)
+                    .copied()
+                    .unwrap_or(item.meta.modified);
+                entomb(item, at);
+            }
         }
     }
     Ok(items)

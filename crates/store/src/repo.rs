@@ -97,6 +97,17 @@ pub mod persons {
     use entity::person::Column as C;
     crud!(Person, PersonId);
 
+    /// Every person of every body, by family and given name.
+    pub async fn list(db: &impl ConnectionTrait, include_deleted: bool) -> Result<Vec<Person>> {
+        record::list(
+            db,
+            Condition::all(),
+            include_deleted,
+            [C::FamilyName, C::GivenName, C::Id],
+        )
+        .await
+    }
+
     pub async fn list_by_body(
         db: &impl ConnectionTrait,
         body: BodyId,

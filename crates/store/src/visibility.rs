@@ -20,6 +20,7 @@
 //! | paper | its consultations and files; the agenda items its consultations are held on |
 //! | agenda item | the consultations held on it; its files |
 //! | meeting (deleted) | its agenda items and files; the consultations held on its agenda items |
+//! | person (published or not) | its memberships (and so the organizations listing them) |
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -28,7 +29,7 @@ use sea_orm::{QueryTrait, sea_query::SelectStatement};
 use uuid::Uuid;
 
 use crate::Result;
-use crate::entity::{agenda_item, consultation, file};
+use crate::entity::{agenda_item, consultation, file, membership};
 
 /// Which kind of object changed its visibility (`Record::NAME`).
 pub(crate) async fn touch_dependents(
@@ -107,6 +108,15 @@ pub(crate) async fn touch_dependents(
                 db,
                 Condition::all().add(file::Column::MeetingId.eq(id)),
                 file::Column::Modified,
+                at,
+            )
+            .await
+        }
+        "person" => {
+            raise::<membership::Entity>(
+                db,
+                Condition::all().add(membership::Column::PersonId.eq(id)),
+                membership::Column::Modified,
                 at,
             )
             .await

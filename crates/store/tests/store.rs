@@ -109,6 +109,7 @@ async fn seed(db: &impl ConnectionTrait) -> Council {
             title: Some(name("Dr.")),
             form_of_address: Some(name("Frau")),
             email: None,
+            published: true,
         },
     )
     .await
@@ -404,6 +405,7 @@ backends! {
             title: None,
             form_of_address: None,
             email: None,
+            published: true,
         };
         assert!(matches!(persons::update(db, ghost).await, Err(StoreError::NotFound { .. })));
     }
@@ -676,4 +678,124 @@ async fn notes_and_forums_filter_by_organization_and_keep_history(#[case] backen
     let posts = forums::list_posts(db, thread.id).await.unwrap();
     assert_eq!(posts.len(), 2);
     assert!(posts[1].deleted.is_some() && posts[1].body.is_empty());
+}
+
+/// Migration 000060 (`person.published`) over existing data: persons who hold an office stay
+/// published; staff who belong only to the administration, and persons without memberships, are
+/// unpublished and recorded as withdrawn (OParl serves their tombstones from then on).
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn publication_migration_unpublishes_staff_only(#[case] backend: Backend) {
+    use sea_orm::Value as V;
+    let Some(test_db) = TestDb::empty(backend).await else {
+        return;
+    };
+    let db = &test_db.db;
+    let position = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261205_000060_person_published")
+        .expect("the migration exists") as u32;
+    Migrator::up(db, Some(position)).await.unwrap();
+    let body = bodies::insert(
+        db,
+        Body {
+            id: BodyId::new(),
+            meta: Meta::default(),
+            name: name("Stadt Altdorf"),
+            short_name: None,
+            website: None,
+            contact_email: None,
+        },
+    )
+    .await
+    .unwrap();
+    let org = |kind: OrganizationKind, title: &str| Organization {
+        id: OrganizationId::new(),
+        meta: Meta::default(),
+        body_id: body.id,
+        name: name(title),
+        short_name: None,
+        kind,
+        statutory_seats: None,
+        parent_id: None,
+        start_date: None,
+        end_date: None,
+    };
+    let council = organizations::insert(db, org(OrganizationKind::Council, "Rat"))
+        .await
+        .unwrap();
+    let administration =
+        organizations::insert(db, org(OrganizationKind::Administration, "Verwaltung"))
+            .await
+            .unwrap();
+    // Persons as the schema before the migration holds them (no `published` column yet).
+    let created = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+    let person = |family: &str| {
+        let id = PersonId::new();
+        let sql = format!(
+            "INSERT INTO person (id, created, modified, body_id, family_name, given_name) \
+             VALUES ({})",
+            match backend {
+                Backend::Postgres => "$1, $2, $3, $4, $5, $6",
+                Backend::Sqlite => "?, ?, ?, ?, ?, ?",
+            }
+        );
+        let values = vec![
+            V::from(id.as_uuid()),
+            V::from(created),
+            V::from(created),
+            V::from(body.id.as_uuid()),
+            V::from(family.to_owned()),
+            V::from("Test".to_owned()),
+        ];
+        (
+            id,
+            Statement::from_sql_and_values(db.get_database_backend(), sql, values),
+        )
+    };
+    let (mayor, a) = person("Bürgermeisterin");
+    let (clerk, b) = person("Sachbearbeiter");
+    let (loner, c) = person("Ohneamt");
+    for statement in [a, b, c] {
+        db.execute_raw(statement).await.unwrap();
+    }
+    let membership = |person: PersonId, organization: OrganizationId| Membership {
+        id: MembershipId::new(),
+        meta: Meta::default(),
+        person_id: person,
+        organization_id: organization,
+        role: MembershipRole::Member,
+        voting_right: false,
+        start_date: None,
+        end_date: None,
+    };
+    memberships::insert(db, membership(mayor, council.id))
+        .await
+        .unwrap();
+    memberships::insert(db, membership(mayor, administration.id))
+        .await
+        .unwrap();
+    memberships::insert(db, membership(clerk, administration.id))
+        .await
+        .unwrap();
+
+    Migrator::up(db, None).await.unwrap();
+    assert!(persons::get(db, mayor).await.unwrap().published);
+    for staff in [clerk, loner] {
+        let person = persons::get(db, staff).await.unwrap();
+        assert!(!person.published);
+        assert!(
+            person.meta.modified > created,
+            "modified moves for importers"
+        );
+    }
+    let withdrawn =
+        plenum_store::withdrawn::times(db, &[mayor.as_uuid(), clerk.as_uuid(), loner.as_uuid()])
+            .await
+            .unwrap();
+    assert!(!withdrawn.contains_key(&mayor.as_uuid()));
+    assert!(withdrawn.contains_key(&clerk.as_uuid()));
+    assert!(withdrawn.contains_key(&loner.as_uuid()));
 }

@@ -17,6 +17,7 @@ pub mod notes;
 pub mod oparl;
 pub mod openapi;
 pub mod papers;
+pub mod persons;
 pub mod search;
 pub mod system;
 
@@ -34,6 +35,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(notes::router())
         .merge(forums::router())
         .merge(admin::router())
+        .merge(persons::router())
         .merge(live::router())
         .merge(ical::router())
         .merge(documents::router())

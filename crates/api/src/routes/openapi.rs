@@ -38,6 +38,8 @@ use crate::AppState;
         super::admin::revoke_sessions,
         super::admin::reset_second_factor,
         super::admin::unlock_second_factor,
+        super::persons::list_persons,
+        super::persons::set_publication,
         super::live::issue_ticket,
         super::live::get_live,
         super::live::get_events,

@@ -14,6 +14,9 @@ use super::{DemoLogin, demo_body_id, demo_id, pdf::simple_pdf};
 /// The password of every demo account. Demo only.
 pub const DEMO_PASSWORD: &str = "Musterstadt-Demo-2026";
 
+/// The demo's clerk (Sitzungsdienst): staff of the administration.
+const CLERK_USERNAME: &str = "martina.sommer";
+
 /// Fractions: name, short name, seats on the council.
 const FRACTIONS: [(&str, &str, usize); 5] = [
     ("Fraktion Bürgerunion Musterstadt", "BU", 11),
@@ -128,7 +131,7 @@ pub fn demo_logins() -> Vec<DemoLogin> {
     };
     vec![
         login("admin", "Administration", "Administrator / Admin"),
-        login("martina.sommer", "Martina Sommer", "Sitzungsdienst / clerk"),
+        login(CLERK_USERNAME, "Martina Sommer", "Sitzungsdienst / clerk"),
         login(
             "katharina.brandt",
             "Dr. Katharina Brandt",
@@ -405,6 +408,8 @@ fn build_inner(
             title: title.map(name).transpose()?,
             form_of_address: Some(name(form)?),
             email: Some(Email::parse(&format!("{username}@musterstadt.example"))?),
+            // The clerk is staff of the administration: not published (a choice per person).
+            published: username != CLERK_USERNAME,
         };
         users.push(User {
             id: demo_id(&format!("user:{username}")),
@@ -412,7 +417,7 @@ fn build_inner(
             username: Username::parse(&username)?,
             display_name: name(&person.full_name())?,
             person_id: Some(person.id),
-            site_role: if username == "martina.sommer" {
+            site_role: if username == CLERK_USERNAME {
                 SiteRole::Clerk
             } else {
                 SiteRole::Member

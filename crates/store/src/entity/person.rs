@@ -14,6 +14,7 @@ pub struct Model {
     pub title: Option<String>,
     pub form_of_address: Option<String>,
     pub email: Option<String>,
+    pub published: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

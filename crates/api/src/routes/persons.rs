@@ -1,0 +1,121 @@
+//! The register of persons as the clerk keeps it: who is published in the public interfaces
+//! (OParl, the portal). Publication is an explicit choice per person: council members hold a
+//! public office and are published; staff of the administration are not, unless chosen. An
+//! unpublished person and their memberships disappear from OParl; one that was published before
+//! is served as a tombstone, so importers delete it. Clerks and admins; every change audited.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use plenum_domain::{AccessDecision, Action, Actor, PersonId, Resource, authorize};
+use plenum_store::repo;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::clerk::{audit, begin, commit};
+use crate::auth::AuthUser;
+use crate::json::{AppJson, AppPath};
+use crate::{ApiError, AppState, Result};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/persons", get(list_persons))
+        .route("/persons/{id}/publication", put(set_publication))
+}
+
+/// May the signed-in user keep the register (clerks and admins)?
+fn require_keeper(auth: &AuthUser) -> Result<()> {
+    let actor = Actor::signed_in(auth.user.id, auth.user.site_role).with_second_factor(true);
+    match authorize(&actor, Action::Update, &Resource::Directory) {
+        AccessDecision::Allow => Ok(()),
+        AccessDecision::Forbidden => Err(ApiError::Forbidden),
+        AccessDecision::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+/// A person of the register.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonEntry {
+    pub id: Uuid,
+    /// As printed: `Dr. Anna Schmidt`.
+    pub name: String,
+    /// Shown in OParl and the portal.
+    pub published: bool,
+}
+
+impl From<&plenum_domain::Person> for PersonEntry {
+    fn from(person: &plenum_domain::Person) -> Self {
+        Self {
+            id: person.id.as_uuid(),
+            name: person.full_name(),
+            published: person.published,
+        }
+    }
+}
+
+/// Every live person with the publication choice, by family and given name. Clerks and admins (403 for
+/// members).
+#[utoipa::path(get, path = "/api/v1/persons", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Vec<PersonEntry>), (status = 401, body = crate::Problem),
+        (status = 403, body = crate::Problem)))]
+pub async fn list_persons(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Vec<PersonEntry>>> {
+    require_keeper(&auth)?;
+    let persons = repo::persons::list(&state.db, false).await?;
+    Ok(Json(persons.iter().map(PersonEntry::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicationRequest {
+    /// `true`: shown in OParl and the portal; `false`: not (a person published before becomes a
+    /// tombstone there).
+    pub published: bool,
+}
+
+/// Publishes a person, or withdraws them from the public interfaces. Setting the current value
+/// again changes nothing (and writes no audit entry). Clerks and admins.
+#[utoipa::path(put, path = "/api/v1/persons/{id}/publication", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = PublicationRequest,
+    responses((status = 200, body = PersonEntry), (status = 401, body = crate::Problem),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem),
+        (status = 422, body = crate::Problem)))]
+pub async fn set_publication(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(request): AppJson<PublicationRequest>,
+) -> Result<Response> {
+    require_keeper(&auth)?;
+    let id = PersonId::from_uuid(id);
+    let txn = begin(&state).await?;
+    repo::persons::lock(&txn, id).await?;
+    let mut person = repo::persons::get_live(&txn, id).await?;
+    if person.published != request.published {
+        person.published = request.published;
+        person = repo::persons::update(&txn, person).await?;
+        audit(
+            &txn,
+            &state,
+            &auth,
+            if request.published {
+                "person.published"
+            } else {
+                "person.unpublished"
+            },
+            ("person", id.as_uuid()),
+            serde_json::json!({"published": request.published}),
+        )
+        .await?;
+    }
+    commit(&state, txn).await?;
+    Ok(axum::response::IntoResponse::into_response(Json(
+        PersonEntry::from(&person),
+    )))
+}
