@@ -20,6 +20,7 @@ mod m20261205_000020_session_settings;
 mod m20261205_000040_file_license;
 mod m20261205_000050_decisions;
 mod m20261205_000060_person_published;
+mod m20261205_000070_file_sha512;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000040_file_license::Migration),
             Box::new(m20261205_000050_decisions::Migration),
             Box::new(m20261205_000060_person_published::Migration),
+            Box::new(m20261205_000070_file_sha512::Migration),
         ]
     }
 }

@@ -2039,6 +2039,11 @@ async fn licences_come_from_the_settings_and_the_file(#[case] backend: Backend) 
         )
         .await;
     assert_eq!(file["license"], "https://www.govdata.de/dl-de/zero-2-0");
+    assert_eq!(
+        file["sha512Checksum"],
+        plenum_store::blob::sha512_hex(&content),
+        "the upload's SHA-512"
+    );
     schemas.check(&file);
     // Embedded in its paper, too; other files name none (the body's applies).
     let paper = seen.get(&app, &paper_url).await;
@@ -2294,5 +2299,82 @@ async fn persons_are_published_by_choice(#[case] backend: Backend) {
         .map(|e| e.event.action.as_str())
         .collect();
     assert_eq!(actions, ["person.unpublished", "person.published"]);
+    app.stop().await;
+}
+
+/// Files stored before Plenum recorded their SHA-512 get it from the background pass at start:
+/// `sha512Checksum` then matches the bytes served, and the file's `modified` has moved.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn older_files_get_their_sha512_at_start(#[case] backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let Some(mut app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let list = app.url(&format!("/oparl/v1/body/{}/file", demo_body_id()));
+    let mut seen = Seen::default();
+    let before = seen.walk(&app, &list).await;
+    assert!(before.len() >= 5);
+    for file in &before {
+        assert_eq!(
+            file["sha512Checksum"].as_str().map(str::len),
+            Some(128),
+            "{file:#}"
+        );
+    }
+    app.db
+        .db
+        .execute_unprepared("UPDATE file SET sha512 = NULL")
+        .await
+        .unwrap();
+    let stripped = Seen::default().walk(&app, &list).await;
+    assert!(stripped.iter().all(|f| f.get("sha512Checksum").is_none()));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.restart().await;
+    let list = app.url(&format!("/oparl/v1/body/{}/file", demo_body_id()));
+    let mut after = Vec::new();
+    for _ in 0..50 {
+        after = Seen::default().walk(&app, &list).await;
+        if after.iter().all(|f| f.get("sha512Checksum").is_some()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(after.len(), before.len());
+    for (old, new) in before.iter().zip(&after) {
+        // The restarted server listens on another port: compare the paths.
+        let path = |v: &Value| {
+            v["id"]
+                .as_str()
+                .unwrap()
+                .split("/oparl/")
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(path(old), path(new));
+        assert_eq!(new["sha512Checksum"], old["sha512Checksum"], "{new:#}");
+        assert!(
+            new["modified"].as_str() > old["modified"].as_str(),
+            "{new:#}"
+        );
+        let bytes = app
+            .client
+            .get(new["downloadUrl"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(
+            new["sha512Checksum"],
+            plenum_store::blob::sha512_hex(&bytes)
+        );
+        schemas.check(new);
+    }
     app.stop().await;
 }

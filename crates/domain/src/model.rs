@@ -551,6 +551,9 @@ pub struct File {
     pub media_type: MediaType,
     pub size: u64,
     pub sha256: Sha256Digest,
+    /// The SHA-512 of the content as 128 lower-case hex digits (OParl's `sha512Checksum`); none
+    /// for files stored before Plenum recorded it, until the start-up backfill computed it.
+    pub sha512: Option<String>,
     /// Where the blob store keeps the bytes, e.g. `sha256/e3/b0c4…`.
     pub storage_key: String,
     /// What the file is attached to (at most one); it inherits that object's visibility.
@@ -572,6 +575,17 @@ pub fn valid_license_url(url: &str) -> bool {
 
 impl File {
     pub fn validate(&self) -> Result<(), DomainError> {
+        if let Some(sha512) = &self.sha512
+            && !(sha512.len() == 128
+                && sha512
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))
+        {
+            return Err(DomainError::invalid(
+                "sha512",
+                "must be 128 lower-case hex digits",
+            ));
+        }
         if let Some(license) = &self.license
             && !valid_license_url(license)
         {
@@ -749,6 +763,7 @@ mod tests {
             media_type: MediaType::pdf(),
             size: 10,
             sha256: Sha256Digest::from_bytes([0; 32]),
+            sha512: None,
             storage_key: "sha256/00/00".into(),
             paper_id: Some(PaperId::new()),
             meeting_id: None,

@@ -222,6 +222,15 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
         BlobStoreKind::Local => state,
         BlobStoreKind::S3 => state.with_blobs(s3_blobs(config)?),
     };
+    // Files stored before Plenum recorded their SHA-512 get it in the background.
+    let (db, blobs) = (state.db.clone(), state.blobs.clone());
+    tokio::spawn(async move {
+        match plenum_store::blob::backfill_sha512(&db, blobs.as_ref()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "recorded the SHA-512 of files stored without it"),
+            Err(err) => tracing::warn!(error = %err, "could not record the SHA-512 of older files"),
+        }
+    });
     let app = build_app(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, async move {

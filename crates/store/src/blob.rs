@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use plenum_domain::Sha256Digest;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 /// The bytes of a blob (or of a range of it), as a stream of chunks.
 pub type BlobStream = BoxStream<'static, io::Result<Bytes>>;
@@ -304,6 +304,54 @@ mod object {
             }
         }
     }
+}
+
+/// Lower-case hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-512 of `content` as 128 lower-case hex digits.
+pub fn sha512_hex(content: &[u8]) -> String {
+    to_hex(&Sha512::digest(content))
+}
+
+/// Computes and records the SHA-512 of every live file stored without one (files uploaded before
+/// Plenum recorded it), reading each blob once. Runs in the background after start; a blob that
+/// cannot be read is logged and skipped (tried again at the next start). How many were recorded.
+pub async fn backfill_sha512(
+    db: &sea_orm::DatabaseConnection,
+    blobs: &dyn BlobStore,
+) -> crate::Result<u64> {
+    use futures_util::StreamExt;
+    let mut recorded = 0;
+    // Files uploaded meanwhile carry their SHA-512 already.
+    for file in crate::repo::files::without_sha512(db).await? {
+        {
+            let mut hasher = Sha512::new();
+            let read: io::Result<()> = async {
+                let mut stream = blobs.get(&file.storage_key, None).await?;
+                while let Some(chunk) = stream.next().await {
+                    hasher.update(&chunk?);
+                }
+                Ok(())
+            }
+            .await;
+            match read {
+                Ok(()) => {
+                    let hex = to_hex(&hasher.finalize());
+                    let now = crate::record::now().max(file.meta.modified);
+                    if crate::repo::files::set_sha512(db, file.id, &hex, now).await? {
+                        recorded += 1;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(file = %file.id, error = %err, "cannot read a file to compute its SHA-512");
+                }
+            }
+        }
+    }
+    Ok(recorded)
 }
 
 #[cfg(test)]

@@ -314,6 +314,32 @@ pub mod files {
         record::list(db, cond, include_deleted, [C::Created, C::Id]).await
     }
 
+    /// Live files whose SHA-512 is not recorded yet (stored before Plenum recorded it).
+    pub async fn without_sha512(db: &impl ConnectionTrait) -> Result<Vec<File>> {
+        let cond = Condition::all().add(C::Sha512.is_null());
+        record::list(db, cond, false, [C::Id]).await
+    }
+
+    /// Records a file's SHA-512 if none is recorded yet; its `modified` moves to `now` (OParl
+    /// serves a new field). Only that column and `modified` are written, so a concurrent edit of
+    /// the file is not overwritten. Whether it was written.
+    pub async fn set_sha512(
+        db: &impl ConnectionTrait,
+        id: FileId,
+        sha512: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        use sea_orm::sea_query::Expr;
+        let result = entity::file::Entity::update_many()
+            .col_expr(C::Sha512, Expr::value(sha512.to_owned()))
+            .col_expr(C::Modified, Expr::value(now))
+            .filter(C::Id.eq(id.as_uuid()))
+            .filter(C::Sha512.is_null())
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
     /// Whether a live file still references the blob with this key (if not, the blob may go).
     pub async fn blob_referenced(db: &impl ConnectionTrait, storage_key: &str) -> Result<bool> {
         let count = entity::file::Entity::find()

@@ -235,6 +235,7 @@ async fn seed(db: &impl ConnectionTrait) -> Council {
             media_type: MediaType::pdf(),
             size: 123_456,
             sha256: Sha256Digest::from_bytes([7; 32]),
+            sha512: None,
             storage_key: "sha256/07/0707".into(),
             paper_id: Some(paper.id),
             meeting_id: None,

@@ -29,7 +29,7 @@ use plenum_domain::{
 };
 use plenum_store::{query, repo};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -246,6 +246,8 @@ impl Drop for TempUpload {
 struct Received {
     temp: TempUpload,
     sha256: Sha256Digest,
+    /// Lower-case hex.
+    sha512: String,
     size: u64,
     head: Vec<u8>,
 }
@@ -265,6 +267,7 @@ async fn receive(state: &AppState, field: &mut Field<'_>) -> Result<Received> {
         .map_err(|err| internal("cannot create an upload file", err))?;
     let limit = state.config.upload_limit;
     let mut hasher = Sha256::new();
+    let mut hasher512 = Sha512::new();
     let mut size = 0u64;
     let mut head = Vec::new();
     while let Some(chunk) = receiving(state, field.chunk()).await? {
@@ -282,6 +285,7 @@ async fn receive(state: &AppState, field: &mut Field<'_>) -> Result<Received> {
             head.extend_from_slice(&chunk[..take]);
         }
         hasher.update(&chunk);
+        hasher512.update(&chunk);
         out.write_all(&chunk)
             .await
             .map_err(|err| internal("cannot write an upload file", err))?;
@@ -293,6 +297,7 @@ async fn receive(state: &AppState, field: &mut Field<'_>) -> Result<Received> {
     Ok(Received {
         temp,
         sha256: Sha256Digest::from_bytes(hasher.finalize().into()),
+        sha512: plenum_store::blob::to_hex(&hasher512.finalize()),
         size,
         head,
     })
@@ -427,6 +432,7 @@ pub async fn upload_file(
         media_type: MediaType::parse(media_type)?,
         size: stored.size,
         sha256: stored.sha256,
+        sha512: Some(received.sha512.clone()),
         storage_key: stored.storage_key.clone(),
         paper_id: None,
         meeting_id: None,

@@ -953,7 +953,8 @@ fn build_inner(
                       paragraphs: &[&str],
                       owner: (Option<PaperId>, Option<MeetingId>)|
      -> Result<(), BuildError> {
-        let blob = blobs.put(&simple_pdf(title, paragraphs))?;
+        let content = simple_pdf(title, paragraphs);
+        let blob = blobs.put(&content)?;
         files.push(File {
             id: demo_id(&format!("file:{key}")),
             meta,
@@ -962,6 +963,7 @@ fn build_inner(
             media_type: MediaType::pdf(),
             size: blob.size,
             sha256: blob.sha256,
+            sha512: Some(plenum_store::blob::sha512_hex(&content)),
             storage_key: blob.storage_key,
             paper_id: owner.0,
             meeting_id: owner.1,

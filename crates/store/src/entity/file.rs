@@ -13,6 +13,7 @@ pub struct Model {
     pub media_type: String,
     pub size: i64,
     pub sha256: String,
+    pub sha512: Option<String>,
     pub storage_key: String,
     pub paper_id: Option<Uuid>,
     pub meeting_id: Option<Uuid>,

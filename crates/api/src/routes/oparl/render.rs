@@ -571,6 +571,7 @@ fn file(ctx: &Ctx, f: &File, mode: Mode) -> Value {
         .set("downloadUrl", ctx.file_url(f.id, "download"))
         // The day the file was added (Plenum records no other date for a file).
         .set("date", date(f.meta.created.date_naive()))
+        .opt("sha512Checksum", f.sha512.clone())
         .set("plenum:sha256Checksum", f.sha256.to_hex())
         .opt("license", f.license.clone());
     if mode == Mode::Standalone {
