@@ -21,6 +21,7 @@ mod m20261205_000040_file_license;
 mod m20261205_000050_decisions;
 mod m20261205_000060_person_published;
 mod m20261205_000070_file_sha512;
+mod m20261205_000080_paper_main_file;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000050_decisions::Migration),
             Box::new(m20261205_000060_person_published::Migration),
             Box::new(m20261205_000070_file_sha512::Migration),
+            Box::new(m20261205_000080_paper_main_file::Migration),
         ]
     }
 }

@@ -304,9 +304,10 @@ async fn every_object_is_valid_reachable_and_public(#[case] backend: Backend) {
         }
         listed.insert(body["id"].as_str().unwrap().to_owned(), body.clone());
     }
-    // The demo council, less what is not public: 5 of 7 papers, 7 of 9 files.
+    // The demo council, less what is not public: 5 of 7 papers, 7 of 9 files, 39 of 40 persons
+    // (the clerk is staff, not published).
     assert_eq!(list_sizes["organization"], 11);
-    assert_eq!(list_sizes["person"], 40);
+    assert_eq!(list_sizes["person"], 39);
     assert_eq!(list_sizes["meeting"], 4);
     assert_eq!(list_sizes["paper"], 5);
     assert_eq!(list_sizes["file"], 7);
@@ -2053,7 +2054,9 @@ async fn licences_come_from_the_settings_and_the_file(#[case] backend: Backend) 
             .iter()
             .any(|f| f["license"] == "https://www.govdata.de/dl-de/zero-2-0")
     );
-    assert!(files.iter().any(|f| f.get("license").is_none()));
+    // The paper's main document names none.
+    assert!(paper["mainFile"].is_object(), "{paper:#}");
+    assert!(paper["mainFile"].get("license").is_none());
     app.stop().await;
 }
 
@@ -2376,5 +2379,119 @@ async fn older_files_get_their_sha512_at_start(#[case] backend: Backend) {
         );
         schemas.check(new);
     }
+    app.stop().await;
+}
+
+/// A paper's main document is `mainFile`, its other files `auxiliaryFile`; the clerk chooses it
+/// among the paper's own files (422 for another paper's file), and the change moves `modified`.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_paper_names_its_main_file(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let list = app.url(&format!("/oparl/v1/body/{}/paper", demo_body_id()));
+    let papers = Seen::default().walk(&app, &list).await;
+    assert!(!papers.is_empty());
+    for paper in &papers {
+        let main = &paper["mainFile"];
+        assert_eq!(
+            main["type"], "https://schema.oparl.org/1.1/File",
+            "{paper:#}"
+        );
+        let aux = paper["auxiliaryFile"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(aux.iter().all(|f| f["id"] != main["id"]), "{paper:#}");
+        schemas.check(paper);
+    }
+    let paper = &papers[0];
+    let paper_id = paper["id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let main_id = paper["mainFile"]["id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let other_file = papers[1]["mainFile"]["id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let clerk = app.login("martina.sommer", 0).await;
+    let path = format!("/api/v1/papers/{paper_id}");
+    let detail: Value = app
+        .get_with(&path, &clerk.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["main_file_id"], main_id.as_str());
+
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"main_file_id": other_file}),
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert!(problem.to_string().contains("main_file_id"), "{problem}");
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"main_file_id": uuid::Uuid::new_v4()}),
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+
+    let n = check_change(&app, "the paper's main file is unset", async {
+        let response = patch_item(
+            &app,
+            &path,
+            &clerk.access,
+            serde_json::json!({"main_file_id": null}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        let detail: Value = response.json().await.unwrap();
+        assert_eq!(detail["main_file_id"], Value::Null);
+    })
+    .await;
+    assert!(n >= 1, "{n}");
+    let url = paper["id"].as_str().unwrap();
+    let now = Seen::default().get(&app, url).await;
+    assert!(now.get("mainFile").is_none(), "{now:#}");
+    let aux = now["auxiliaryFile"].as_array().unwrap();
+    assert!(
+        aux.iter()
+            .any(|f| f["id"].as_str().unwrap().ends_with(&main_id))
+    );
+
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"main_file_id": main_id}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let back = Seen::default().get(&app, url).await;
+    assert!(back["mainFile"]["id"].as_str().unwrap().ends_with(&main_id));
     app.stop().await;
 }

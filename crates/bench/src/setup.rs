@@ -330,6 +330,7 @@ async fn big_agenda_meeting(
                         "Der Rat beschließt die Vorlage {i}.\n\n**Begründung:** siehe Anlagen."
                     ))?,
                     public,
+                    main_file_id: None,
                 },
             )
             .await?;

@@ -495,6 +495,9 @@ pub struct Paper {
     pub originator_id: Option<OrganizationId>,
     pub text: Markdown,
     pub public: bool,
+    /// The main document (Hauptdokument): one of the paper's own files; the others are its
+    /// attachments (OParl `mainFile` and `auxiliaryFile`).
+    pub main_file_id: Option<FileId>,
 }
 
 string_enum! {

@@ -190,6 +190,7 @@ async fn seed(db: &impl ConnectionTrait) -> Council {
             originator_id: Some(committee.id),
             text: Markdown::parse("# Beschlussvorschlag\n\nDer Rat beschließt …").unwrap(),
             public: true,
+            main_file_id: None,
         },
     )
     .await

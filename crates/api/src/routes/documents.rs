@@ -251,6 +251,8 @@ pub struct PaperDetail {
     pub originator: Option<OrganizationRefView>,
     pub consultations: Vec<ConsultationView>,
     pub files: Vec<FileRef>,
+    /// Which of `files` is the main document (Hauptdokument); the others are attachments.
+    pub main_file_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -723,7 +725,7 @@ pub async fn paper_detail(
             },
         });
     }
-    let files = documents::files_of(db, &[id], &[], &[])
+    let files: Vec<FileRef> = documents::files_of(db, &[id], &[], &[])
         .await?
         .iter()
         .map(|f| viewer.file_ref(f))
@@ -739,6 +741,10 @@ pub async fn paper_detail(
         text_html: markdown::render(paper.text.as_str()),
         originator: paper.originator_id.map(|o| dir.organization_view(o)),
         consultations: views,
+        main_file_id: paper
+            .main_file_id
+            .map(|f| f.as_uuid())
+            .filter(|f| files.iter().any(|file| file.id == *f)),
         files,
     })
 }

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::NaiveDate;
 use plenum_domain::{
-    Action, BodyId, Consultation, ConsultationId, ConsultationRole, DomainError, Markdown,
+    Action, BodyId, Consultation, ConsultationId, ConsultationRole, DomainError, FileId, Markdown,
     MeetingId, Meta, OrganizationId, OrganizationRef, Paper, PaperId, PaperReference, PaperType,
     Resource, Title,
 };
@@ -165,6 +165,7 @@ pub async fn create_paper(
         originator_id: originator.map(|(o, _)| o.id),
         text: named("text", Markdown::parse(&request.text))?,
         public: request.public,
+        main_file_id: None,
     };
     check_reference(&state.db, body, &paper.reference, None).await?;
     let txn = begin(&state).await?;
@@ -260,6 +261,11 @@ pub struct PaperUpdate {
     /// Markdown.
     pub text: Option<String>,
     pub public: Option<bool>,
+    /// The main document (Hauptdokument): one of the paper's own live files (else 422);
+    /// `null` makes every file an attachment again.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub main_file_id: Option<Option<Uuid>>,
 }
 
 /// Changes a paper; fields left out stay as they are. Needs the paper's ETag.
@@ -317,6 +323,23 @@ pub async fn update_paper(
             None => None,
         };
     }
+    if let Some(main) = request.main_file_id {
+        paper.main_file_id = match main {
+            Some(file) => {
+                let file = FileId::from_uuid(file);
+                let own = match repo::files::get_live(&txn, file).await {
+                    Ok(found) => found.paper_id == Some(paper.id),
+                    Err(StoreError::NotFound { .. }) => false,
+                    Err(err) => return Err(err.into()),
+                };
+                if !own {
+                    return Err(invalid("main_file_id", "must be one of this paper's files"));
+                }
+                Some(file)
+            }
+            None => None,
+        };
+    }
     may_write_as(&viewer, organizations, added, paper.public)?;
     if request.reference.is_some() {
         check_reference(&txn, paper.body_id, &paper.reference, Some(paper.id)).await?;
@@ -333,6 +356,7 @@ pub async fn update_paper(
         ("originator_id", request.originator_id.is_some()),
         ("text", request.text.is_some()),
         ("public", request.public.is_some()),
+        ("main_file_id", request.main_file_id.is_some()),
     ]);
     audit(&txn, &state, &auth, "paper.updated", ("paper", id), changed).await?;
     commit(&state, txn).await?;

@@ -631,6 +631,8 @@ fn build_inner(
             originator_id: Some(originator.id),
             text: Markdown::parse(text)?,
             public,
+            // The paper's PDF (attached below) is its main document.
+            main_file_id: Some(demo_id(&format!("file:paper:{reference}/{year:02}"))),
         })
     };
     let p_haushalt = paper(

@@ -16,6 +16,7 @@ pub struct Model {
     pub originator_id: Option<Uuid>,
     pub text: String,
     pub public: bool,
+    pub main_file_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

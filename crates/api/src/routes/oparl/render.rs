@@ -859,10 +859,17 @@ pub async fn papers(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Paper]) -> Re
             if p.meta.is_deleted() {
                 return obj.done();
             }
-            let files: Vec<Value> = files
-                .get(&p.id)
-                .map(|fs| fs.iter().map(|f| file(ctx, f, Mode::Embedded)).collect())
-                .unwrap_or_default();
+            // The main document, if it is one of the paper's live files; the rest are attachments.
+            let own = files.get(&p.id).map(Vec::as_slice).unwrap_or_default();
+            let main = own
+                .iter()
+                .find(|f| Some(f.id) == p.main_file_id)
+                .map(|f| file(ctx, f, Mode::Embedded));
+            let files: Vec<Value> = own
+                .iter()
+                .filter(|f| Some(f.id) != p.main_file_id)
+                .map(|f| file(ctx, f, Mode::Embedded))
+                .collect();
             let steps: Vec<Value> = consultations
                 .get(&p.id)
                 .map(|cs| {
@@ -882,6 +889,7 @@ pub async fn papers(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Paper]) -> Re
                     p.originator_id
                         .map(|o| vec![Value::from(ctx.url(Kind::Organization, o))]),
                 )
+                .opt("mainFile", main)
                 .list("auxiliaryFile", files)
                 .list("consultation", steps)
                 .done()
