@@ -464,7 +464,36 @@ async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_p
     )
     .await;
     assert_eq!(status, 200);
+    let before_close = Utc::now();
     chair.command(json!({"type": "close_meeting"})).await;
+
+    // Closing the session publishes the decision recorded during it: an importer that walked
+    // the lists before sees the item and its paper again.
+    let close_param = format!(
+        "modified_since={}",
+        before_close
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .replace('+', "%2B")
+            .replace(':', "%3A")
+    );
+    let lists = format!("{base}/body/{body}");
+    let items = walk_ids(&app, &format!("{lists}/agendaItem?{close_param}")).await;
+    assert!(items.contains(&item_url), "{items:?}");
+    let papers = walk_ids(&app, &format!("{lists}/paper?{close_param}")).await;
+    assert!(
+        papers.contains(&format!("{base}/paper/{paper}")),
+        "{papers:?}"
+    );
+    let oparl_item: Value = app
+        .client
+        .get(&item_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(oparl_item["result"], "angenommen", "{oparl_item}");
 
     // After the session: the change (here a corrected text) shows in every modified_since walk
     // — the agenda item, its meeting and the paper consulted on it.
@@ -476,7 +505,6 @@ async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_p
             .replace('+', "%2B")
             .replace(':', "%3A")
     );
-    let lists = format!("{base}/body/{body}");
     for list in ["agendaItem", "meeting", "paper"] {
         let ids = walk_ids(&app, &format!("{lists}/{list}?{since_param}")).await;
         assert!(

@@ -79,5 +79,6 @@ pub async fn meeting_closed(
         m.end = Some(at);
     }
     repo::meetings::update(db, m).await?;
-    Ok(())
+    // Decisions recorded during the session become public now.
+    crate::decisions::published(db, meeting).await
 }

@@ -122,3 +122,18 @@ pub async fn remove(db: &impl ConnectionTrait, item: AgendaItemId) -> Result<boo
     crate::visibility::touch_decided(db, item.as_uuid(), crate::record::now()).await?;
     Ok(true)
 }
+
+/// The live session of `meeting` ended: its recorded decisions are public from now on (the
+/// public reads the record once the session is over), so their items, the meeting and the papers
+/// consulted on them count as modified.
+pub async fn published(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<()> {
+    let rows = decision::Entity::find()
+        .filter(decision::Column::MeetingId.eq(meeting.as_uuid()))
+        .all(db)
+        .await?;
+    let at = crate::record::now();
+    for row in rows {
+        crate::visibility::touch_decided(db, row.agenda_item_id, at).await?;
+    }
+    Ok(())
+}
