@@ -132,10 +132,16 @@ describe("the council's record", { timeout: 300_000 }, () => {
     await c.getByTestId("close-poll").click();
     await members[0].page.locator(".live-outcome", { hasText: "Angenommen" }).waitFor();
 
-    // While the session runs, the public portal shows no decision yet.
+    // While the session runs, the public portal shows neither the poll's result nor a decision.
     const citizenContext = await newContext(browser);
     const citizen = await citizenContext.newPage();
     const citizenErrors = watchErrors(citizen);
+    await citizen.goto(`${server.url}/#/portal/meetings/${MEETING}`);
+    await settled(citizen);
+    const during = await openItem(citizen, "2");
+    await during.locator(".agenda-body").waitFor();
+    assert.equal(await during.getByTestId("decision").count(), 0);
+    assert.equal(await during.locator(".results").count(), 0);
 
     // The chair closes the meeting.
     await c.getByRole("button", { name: "Sitzung schließen" }).click();
@@ -201,8 +207,17 @@ describe("the council's record", { timeout: 300_000 }, () => {
     // The live session's own counts gave way to the recorded vote result.
     assert.equal(await item.locator(".results").count(), 0);
 
+    // A decision recorded by mistake can be removed (after a confirmation) and recorded again.
+    k.once("dialog", (dialog) => dialog.accept());
+    await editor.getByTestId("decision-remove").click();
+    await editor.getByText("Beschluss entfernt.").waitFor();
+    assert.equal(await editor.getByTestId("decision").count(), 0);
+    assert.equal(await editor.getByLabel("Beschlusstext").inputValue(), DECISION_TEXT, "the text stays on the item");
+    await editor.getByTestId("decision-save").click();
+    await editor.getByTestId("decision").waitFor();
+
     // A member reads it, without the clerk's actions.
-    const member = await signedIn("anna.hartmann");
+    const member = await signedIn("susanne.richter"); // a council member who has not signed in yet (one TOTP code per step)
     await go(member.page, `#/meetings/${MEETING}`);
     await settled(member.page);
     const memberItem = await openItem(member.page, "2");
@@ -212,8 +227,9 @@ describe("the council's record", { timeout: 300_000 }, () => {
     assert.equal(await memberItem.getByTestId("decision-save").count(), 0);
     noPageErrors(member.errors);
 
-    // A citizen reads the decision and the vote result in the portal.
-    await citizen.goto(`${server.url}/#/portal/meetings/${MEETING}`);
+    // A citizen reads the decision and the vote result in the portal (the page they opened
+    // during the session, reloaded).
+    await citizen.reload();
     await settled(citizen);
     const publicItem = await openItem(citizen, "2");
     const decision = publicItem.getByTestId("decision");
