@@ -416,9 +416,55 @@ async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_p
     )
     .await;
 
+    let base = app.url("/oparl/v1");
+    let item_url = format!("{base}/agendaItem/{}", c.public_item);
+    let item_path = format!("/api/v1/agenda-items/{}", c.public_item);
+    let lists = format!("{base}/body/{body}");
+    let oparl_get = |url: String| {
+        let client = app.client.clone();
+        async move {
+            client
+                .get(&url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+
+    // A decision recorded before the session (no poll) is public at once, and hidden while the
+    // session runs: the start is a change an importer sees.
+    let (_, etag, _) = get(&app, &item_path, Some(&clerk_token)).await;
+    let (status, _) = put(
+        &app,
+        c.public_item,
+        &clerk_token,
+        etag.as_deref(),
+        json!({"kind": "noted"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        oparl_get(item_url.clone()).await["result"],
+        "zur Kenntnis genommen"
+    );
+    let before_start = Utc::now();
     let chair_token = c.members[0].1.clone();
     let mut chair = LiveClient::connect(&app, Some(&chair_token), c.meeting, None).await;
     start_and_check_in(&app, &c, &mut chair, &[0, 1, 2]).await;
+    assert!(oparl_get(item_url.clone()).await.get("result").is_none());
+    let start_param = format!(
+        "modified_since={}",
+        before_start
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .replace('+', "%2B")
+            .replace(':', "%3A")
+    );
+    let items = walk_ids(&app, &format!("{lists}/agendaItem?{start_param}")).await;
+    assert!(items.contains(&item_url), "{items:?}");
+
     let poll = create_and_open(&mut chair, c.public_item, "open", "simple", &[]).await;
     vote(&app, c.meeting, &c.members[0].1, poll, "yes").await;
     vote(&app, c.meeting, &c.members[1].1, poll, "yes").await;
@@ -426,10 +472,6 @@ async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_p
     chair
         .command(json!({"type": "close_poll", "poll": poll}))
         .await;
-
-    let base = app.url("/oparl/v1");
-    let item_url = format!("{base}/agendaItem/{}", c.public_item);
-    let item_path = format!("/api/v1/agenda-items/{}", c.public_item);
     let (_, etag, _) = get(&app, &item_path, Some(&clerk_token)).await;
     let (status, _) = put(
         &app,
@@ -476,7 +518,6 @@ async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_p
             .replace('+', "%2B")
             .replace(':', "%3A")
     );
-    let lists = format!("{base}/body/{body}");
     let items = walk_ids(&app, &format!("{lists}/agendaItem?{close_param}")).await;
     assert!(items.contains(&item_url), "{items:?}");
     let papers = walk_ids(&app, &format!("{lists}/paper?{close_param}")).await;

@@ -60,7 +60,8 @@ pub async fn meeting_started(db: &impl ConnectionTrait, meeting: MeetingId) -> R
         m.state = MeetingState::Running;
         repo::meetings::update(db, m).await?;
     }
-    Ok(())
+    // Decisions recorded before the session are not public while it runs.
+    crate::decisions::session_changed(db, meeting).await
 }
 
 /// The live session closed: the meeting is closed, ending `at` (kept as scheduled when the
@@ -80,5 +81,5 @@ pub async fn meeting_closed(
     }
     repo::meetings::update(db, m).await?;
     // Decisions recorded during the session become public now.
-    crate::decisions::published(db, meeting).await
+    crate::decisions::session_changed(db, meeting).await
 }

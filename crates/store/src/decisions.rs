@@ -123,10 +123,11 @@ pub async fn remove(db: &impl ConnectionTrait, item: AgendaItemId) -> Result<boo
     Ok(true)
 }
 
-/// The live session of `meeting` ended: its recorded decisions are public from now on (the
-/// public reads the record once the session is over), so their items, the meeting and the papers
-/// consulted on them count as modified.
-pub async fn published(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<()> {
+/// The live session of `meeting` started or ended. The public reads a decision only while the
+/// session is not running, so the recorded decisions of the meeting disappear from the public
+/// view now or are published now: their items, the meeting and the papers consulted on them
+/// count as modified.
+pub async fn session_changed(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<()> {
     let rows = decision::Entity::find()
         .filter(decision::Column::MeetingId.eq(meeting.as_uuid()))
         .all(db)
