@@ -168,6 +168,17 @@ describe("the council's record", { timeout: 300_000 }, () => {
     assert.match(await vote.innerText(), /Ja\s*2/);
     assert.match(await vote.innerText(), /Nein\s*1/);
     assert.match(await vote.innerText(), /Namentliche Abstimmung/);
+    // A referral needs to say to whom: the form asks before sending anything.
+    await kind.selectOption("referred");
+    const referred = editor.getByLabel("Verwiesen an");
+    await referred.waitFor();
+    await editor.getByTestId("decision-save").click();
+    await editor.getByText("Bitte angeben, an wen der Punkt verwiesen wird.").waitFor();
+    assert.equal(await referred.getAttribute("aria-invalid"), "true");
+    assert.equal(await k.evaluate(() => document.activeElement?.name), "referred_to", "focus on the missing field");
+    await kind.selectOption("adopted");
+    await referred.waitFor({ state: "hidden" });
+    assert.equal(await editor.getByText("Bitte angeben, an wen").count(), 0, "the hint goes with the referral");
     await text.fill(DECISION_TEXT);
     await screenshot(k, "record-clerk-form");
     await checkA11y(k, "clerk: decision form");

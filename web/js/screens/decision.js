@@ -16,6 +16,7 @@ register({
     "decision.textHint": "Markdown. Vorbelegt aus dem Beschlussvorschlag bzw. dem Text der Vorlage.",
     "decision.referredTo": "Verwiesen an",
     "decision.referredToHint": "Zum Beispiel „Ausschuss für Finanzen“.",
+    "decision.referredMissing": "Bitte angeben, an wen der Punkt verwiesen wird.",
     "decision.poll": "Abstimmung",
     "decision.noPoll": "ohne Abstimmung",
     "decision.noVote": "Keine geschlossene Abstimmung zu diesem Punkt.",
@@ -61,6 +62,7 @@ register({
     "decision.textHint": "Markdown. Prefilled from the proposed resolution or the paper's text.",
     "decision.referredTo": "Referred to",
     "decision.referredToHint": "For example “Finance committee”.",
+    "decision.referredMissing": "Please say to whom the item is referred.",
     "decision.poll": "Vote",
     "decision.noPoll": "without a vote",
     "decision.noVote": "No closed vote on this item.",
@@ -342,6 +344,10 @@ export async function decisionEditor(api, itemId, slot) {
       }, t("decision.cancel")));
     }
     const errorSlot = el("div", { role: "alert" });
+    kind.addEventListener("change", () => {
+      errorSlot.replaceChildren();
+      referred.removeAttribute("aria-invalid");
+    });
     const form = el("form", { class: "decision-form", novalidate: true },
       el("div", { class: "field" }, el("label", { for: kind.id }, t("decision.kind")), kind),
       referredField,
@@ -354,6 +360,13 @@ export async function decisionEditor(api, itemId, slot) {
       event.preventDefault();
       keep();
       errorSlot.replaceChildren();
+      referred.removeAttribute("aria-invalid");
+      if (kind.value === "referred" && referred.value.trim() === "") {
+        referred.setAttribute("aria-invalid", "true");
+        errorSlot.replaceChildren(el("p", { class: "notice notice-error form-error" }, t("decision.referredMissing")));
+        referred.focus();
+        return;
+      }
       submit.disabled = true;
       status.textContent = t("decision.saving");
       const body = {
