@@ -271,8 +271,11 @@ export async function decisionEditor(api, itemId, slot) {
         }
       }
     });
-    status.textContent = message;
-    panel.replaceChildren(decisionView(item), el("p", { class: "button-row" }, edit, remove), status);
+    const stale = message === t("decision.stale");
+    status.textContent = stale ? "" : message;
+    panel.replaceChildren(
+      ...(stale ? [el("p", { class: "notice notice-error", role: "alert", "data-testid": "decision-stale" }, message)] : []),
+      decisionView(item), el("p", { class: "button-row" }, edit, remove), status);
   }
 
   function showCurrent(message) {
