@@ -308,3 +308,397 @@ async fn a_named_vote_becomes_the_recorded_decision_and_is_published_after_the_s
     );
     app.stop().await;
 }
+
+/// A paper with one consultation, held on `item` of `meeting`.
+async fn paper_on(
+    app: &TestApp,
+    body: BodyId,
+    organization: OrganizationId,
+    meeting: MeetingId,
+    item: AgendaItemId,
+    title: &str,
+) -> PaperId {
+    let db = &app.db.db;
+    let tag = &Uuid::new_v4().simple().to_string()[..6];
+    let paper = repo::papers::insert(
+        db,
+        Paper {
+            id: PaperId::new(),
+            meta: Meta::default(),
+            body_id: body,
+            reference: PaperReference::parse(&format!("VO/{tag}")).unwrap(),
+            paper_type: PaperType::Resolution,
+            title: Title::parse(title).unwrap(),
+            date: Utc::now().date_naive(),
+            originator_id: None,
+            text: Markdown::parse("Beschlussvorschlag der Verwaltung.").unwrap(),
+            public: true,
+            main_file_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    repo::consultations::insert(
+        db,
+        Consultation {
+            id: ConsultationId::new(),
+            meta: Meta::default(),
+            paper_id: paper.id,
+            organization_id: organization,
+            meeting_id: Some(meeting),
+            agenda_item_id: Some(item),
+            role: ConsultationRole::Decide,
+            position: 1,
+        },
+    )
+    .await
+    .unwrap();
+    paper.id
+}
+
+/// The ids of every object an OParl list walk returns (all pages).
+async fn walk_ids(app: &TestApp, first: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut next = Some(first.to_owned());
+    while let Some(url) = next {
+        let page: Value = app
+            .client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for object in page["data"].as_array().unwrap() {
+            ids.push(object["id"].as_str().unwrap().to_owned());
+        }
+        next = page["links"]["next"].as_str().map(str::to_owned);
+    }
+    ids
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_public_one(
+    #[case] backend: Backend,
+) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let db = &app.db.db;
+    let c = committee(&app, 3).await;
+    let (_, clerk_token) = clerk(&app).await;
+    let meeting = repo::meetings::get(db, c.meeting).await.unwrap();
+    let organization = repo::organizations::get(db, meeting.organization_id)
+        .await
+        .unwrap();
+    let body = organization.body_id;
+    let paper = paper_on(
+        &app,
+        body,
+        organization.id,
+        c.meeting,
+        c.public_item,
+        "Neubau der Feuerwache",
+    )
+    .await;
+    // A public paper consulted on the non-public item: the paper is public, the item's decision
+    // is not.
+    let other = paper_on(
+        &app,
+        body,
+        organization.id,
+        c.meeting,
+        c.secret_item,
+        "Grundstücksangelegenheit",
+    )
+    .await;
+
+    let base = app.url("/oparl/v1");
+    let item_url = format!("{base}/agendaItem/{}", c.public_item);
+    let item_path = format!("/api/v1/agenda-items/{}", c.public_item);
+    let lists = format!("{base}/body/{body}");
+    let oparl_get = |url: String| {
+        let client = app.client.clone();
+        async move {
+            client
+                .get(&url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+
+    // A decision recorded before the session (no poll) is public at once, and hidden while the
+    // session runs: the start is a change an importer sees.
+    let (_, etag, _) = get(&app, &item_path, Some(&clerk_token)).await;
+    let (status, _) = put(
+        &app,
+        c.public_item,
+        &clerk_token,
+        etag.as_deref(),
+        json!({"kind": "noted"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        oparl_get(item_url.clone()).await["result"],
+        "zur Kenntnis genommen"
+    );
+    let before_start = Utc::now();
+    let chair_token = c.members[0].1.clone();
+    let mut chair = LiveClient::connect(&app, Some(&chair_token), c.meeting, None).await;
+    start_and_check_in(&app, &c, &mut chair, &[0, 1, 2]).await;
+    assert!(oparl_get(item_url.clone()).await.get("result").is_none());
+    let start_param = format!(
+        "modified_since={}",
+        before_start
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .replace('+', "%2B")
+            .replace(':', "%3A")
+    );
+    let items = walk_ids(&app, &format!("{lists}/agendaItem?{start_param}")).await;
+    assert!(items.contains(&item_url), "{items:?}");
+
+    let poll = create_and_open(&mut chair, c.public_item, "open", "simple", &[]).await;
+    vote(&app, c.meeting, &c.members[0].1, poll, "yes").await;
+    vote(&app, c.meeting, &c.members[1].1, poll, "yes").await;
+    vote(&app, c.meeting, &c.members[2].1, poll, "abstain").await;
+    chair
+        .command(json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let (_, etag, _) = get(&app, &item_path, Some(&clerk_token)).await;
+    let (status, _) = put(
+        &app,
+        c.public_item,
+        &clerk_token,
+        etag.as_deref(),
+        json!({"kind": "adopted", "text": "Die Feuerwache wird neu gebaut.", "poll": poll}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Recorded while the session runs: OParl, like the portal, does not show it yet.
+    let oparl_item: Value = app
+        .client
+        .get(&item_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(oparl_item.get("result").is_none(), "{oparl_item}");
+
+    // The non-public item's decision, with a text that must never leave.
+    let secret_path = format!("/api/v1/agenda-items/{}", c.secret_item);
+    let (_, secret_etag, _) = get(&app, &secret_path, Some(&clerk_token)).await;
+    let (status, _) = put(
+        &app,
+        c.secret_item,
+        &clerk_token,
+        secret_etag.as_deref(),
+        json!({"kind": "rejected", "text": "Verkauf Flurstück 77 an Geheim GmbH"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let before_close = Utc::now();
+    chair.command(json!({"type": "close_meeting"})).await;
+
+    // Closing the session publishes the decision recorded during it: an importer that walked
+    // the lists before sees the item and its paper again.
+    let close_param = format!(
+        "modified_since={}",
+        before_close
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .replace('+', "%2B")
+            .replace(':', "%3A")
+    );
+    let items = walk_ids(&app, &format!("{lists}/agendaItem?{close_param}")).await;
+    assert!(items.contains(&item_url), "{items:?}");
+    let papers = walk_ids(&app, &format!("{lists}/paper?{close_param}")).await;
+    assert!(
+        papers.contains(&format!("{base}/paper/{paper}")),
+        "{papers:?}"
+    );
+    let oparl_item: Value = app
+        .client
+        .get(&item_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(oparl_item["result"], "angenommen", "{oparl_item}");
+
+    // After the session: the change (here a corrected text) shows in every modified_since walk
+    // — the agenda item, its meeting and the paper consulted on it.
+    let since = Utc::now();
+    let since_param = format!(
+        "modified_since={}",
+        since
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .replace('+', "%2B")
+            .replace(':', "%3A")
+    );
+    for list in ["agendaItem", "meeting", "paper"] {
+        let ids = walk_ids(&app, &format!("{lists}/{list}?{since_param}")).await;
+        assert!(
+            !ids.contains(&item_url),
+            "{list}: nothing changed yet: {ids:?}"
+        );
+    }
+    let (_, etag, _) = get(&app, &item_path, Some(&clerk_token)).await;
+    let (status, _) = put(
+        &app,
+        c.public_item,
+        &clerk_token,
+        etag.as_deref(),
+        json!({"kind": "adopted_amended", "text": "Die Feuerwache wird mit Änderungen neu gebaut.", "poll": poll}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let items = walk_ids(&app, &format!("{lists}/agendaItem?{since_param}")).await;
+    assert!(items.contains(&item_url), "{items:?}");
+    let meetings = walk_ids(&app, &format!("{lists}/meeting?{since_param}")).await;
+    assert!(
+        meetings.contains(&format!("{base}/meeting/{}", c.meeting)),
+        "{meetings:?}"
+    );
+    let papers = walk_ids(&app, &format!("{lists}/paper?{since_param}")).await;
+    assert!(
+        papers.contains(&format!("{base}/paper/{paper}")),
+        "{papers:?}"
+    );
+
+    // OParl: the result in German and the decision's text, valid against the schemas.
+    let schemas = crate::oparl::Schemas::load();
+    let oparl_item: Value = app
+        .client
+        .get(&item_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(oparl_item["result"], "angenommen mit Änderungen");
+    assert_eq!(
+        oparl_item["resolutionText"],
+        "Die Feuerwache wird mit Änderungen neu gebaut."
+    );
+    schemas.check(&oparl_item);
+    let oparl_meeting: Value = app
+        .client
+        .get(format!("{base}/meeting/{}", c.meeting))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    schemas.check(&oparl_meeting);
+    let embedded = oparl_meeting["agendaItem"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == item_url.as_str())
+        .expect("the public item in its meeting");
+    assert_eq!(embedded["result"], "angenommen mit Änderungen");
+
+    // The paper shows where it stands, for members and the public.
+    let (status, _, public_paper) =
+        get(&app, &format!("/api/v1/public/papers/{paper}"), None).await;
+    assert_eq!(status, 200);
+    let step = &public_paper["consultations"][0];
+    assert_eq!(
+        step["agenda_item"]["outcome"]["label"],
+        "angenommen mit Änderungen"
+    );
+    assert_eq!(step["meeting"]["id"], c.meeting.to_string());
+    let (_, _, member_other) = get(
+        &app,
+        &format!("/api/v1/papers/{other}"),
+        Some(&c.members[1].1),
+    )
+    .await;
+    assert_eq!(
+        member_other["consultations"][0]["agenda_item"]["outcome"]["kind"], "rejected",
+        "members see the non-public item's decision"
+    );
+
+    // Nothing of the non-public decision in any public or OParl answer.
+    let (status, _, public_other) =
+        get(&app, &format!("/api/v1/public/papers/{other}"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        public_other["consultations"][0]["agenda_item"].is_null(),
+        "{public_other}"
+    );
+    let mut answers = vec![public_other.to_string()];
+    for path in [
+        format!("/api/v1/public/meetings/{}", c.meeting),
+        format!("/api/v1/public/papers/{paper}"),
+        format!("/oparl/v1/meeting/{}", c.meeting),
+        format!("/oparl/v1/paper/{other}"),
+        format!("/oparl/v1/agendaItem/{}", c.secret_item),
+        format!("/oparl/v1/body/{body}/agendaItem"),
+        format!("/oparl/v1/body/{body}/paper"),
+        format!("/oparl/v1/body/{body}/consultation"),
+        format!("/oparl/v1/body/{body}/agendaItem?{since_param}"),
+        format!("/oparl/v1/body/{body}/meeting?{since_param}"),
+        format!("/oparl/v1/body/{body}/paper?{since_param}"),
+    ] {
+        let r = app.client.get(app.url(&path)).send().await.unwrap();
+        answers.push(format!("{path}: {}", r.text().await.unwrap()));
+    }
+    for answer in &answers {
+        assert!(!answer.contains("Flurstück 77"), "{answer}");
+        assert!(!answer.contains("Geheim GmbH"), "{answer}");
+        assert!(!answer.contains("abgelehnt"), "{answer}");
+    }
+
+    // Removing the decision is a change too: OParl drops the result, the walk sees it.
+    let since = Utc::now();
+    let since_param = format!(
+        "modified_since={}",
+        since
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .replace('+', "%2B")
+            .replace(':', "%3A")
+    );
+    let (_, etag, _) = get(&app, &item_path, Some(&clerk_token)).await;
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/agenda-items/{}/decision", c.public_item)))
+        .bearer_auth(&clerk_token)
+        .header("If-Match", etag.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let items = walk_ids(&app, &format!("{lists}/agendaItem?{since_param}")).await;
+    assert!(items.contains(&item_url), "{items:?}");
+    let papers = walk_ids(&app, &format!("{lists}/paper?{since_param}")).await;
+    assert!(
+        papers.contains(&format!("{base}/paper/{paper}")),
+        "{papers:?}"
+    );
+    let oparl_item: Value = app
+        .client
+        .get(&item_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(oparl_item.get("result").is_none(), "{oparl_item}");
+    app.stop().await;
+}

@@ -56,10 +56,10 @@ impl jsonschema::Retrieve for SchemaFiles {
 /// One validator per type and schema folder: `1.1` (the published schemas, whose embedded objects
 /// are only typed as `object`) and `1.1-draft7` (the same with real `$ref`s, so embedded objects
 /// are checked too).
-struct Schemas(Vec<(String, HashMap<String, jsonschema::Validator>)>);
+pub(crate) struct Schemas(Vec<(String, HashMap<String, jsonschema::Validator>)>);
 
 impl Schemas {
-    fn load() -> Schemas {
+    pub(crate) fn load() -> Schemas {
         let mut folders = Vec::new();
         for folder in ["1.1", "1.1-draft7"] {
             let dir = schema_root().join(folder);
@@ -84,7 +84,7 @@ impl Schemas {
     }
 
     /// Validates an object against the schema of its `type`, in both folders.
-    fn check(&self, object: &Value) {
+    pub(crate) fn check(&self, object: &Value) {
         let kind = type_name(object);
         for (folder, validators) in &self.0 {
             let validator = &validators[kind];

@@ -37,7 +37,7 @@ async function problemOf(response) {
   }
 }
 
-async function send(method, path, body, { ifMatch, retry = true } = {}) {
+async function send(method, path, body, { ifMatch, retry = true, withEtag = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
@@ -55,12 +55,13 @@ async function send(method, path, body, { ifMatch, retry = true } = {}) {
     throw new ApiError(0, { title: "offline" });
   }
   if (response.status === 401 && retry && accessToken !== null && !path.startsWith("/api/v1/auth/")) {
-    if (await api.refresh()) return send(method, path, body, { ifMatch, retry: false });
+    if (await api.refresh()) return send(method, path, body, { ifMatch, retry: false, withEtag });
   }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
-  if (response.status === 204) return null;
+  if (response.status === 204) return withEtag ? { data: null, etag: response.headers.get("ETag") } : null;
   const type = response.headers.get("Content-Type") ?? "";
-  return type.includes("json") ? response.json() : response.text();
+  const data = await (type.includes("json") ? response.json() : response.text());
+  return withEtag ? { data, etag: response.headers.get("ETag") } : data;
 }
 
 export const api = {
@@ -68,6 +69,13 @@ export const api = {
   post: (path, body = {}) => send("POST", path, body),
   del: (path, { ifMatch } = {}) => send("DELETE", path, undefined, { ifMatch }),
   patch: (path, body, { ifMatch } = {}) => send("PATCH", path, body, { ifMatch }),
+
+  /**
+   * Versioned resources: `{data, etag}` instead of the body alone. `method` GET, PUT or DELETE;
+   * writes send `ifMatch`, the ETag the change is based on.
+   */
+  versioned: (method, path, { body, ifMatch } = {}) =>
+    send(method, path, body, { ifMatch, withEtag: true }),
 
   /** The access token (for the live ticket / WebSocket), or null when signed out. */
   token: () => accessToken,

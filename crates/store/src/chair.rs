@@ -60,7 +60,8 @@ pub async fn meeting_started(db: &impl ConnectionTrait, meeting: MeetingId) -> R
         m.state = MeetingState::Running;
         repo::meetings::update(db, m).await?;
     }
-    Ok(())
+    // Decisions recorded before the session are not public while it runs.
+    crate::decisions::session_changed(db, meeting).await
 }
 
 /// The live session closed: the meeting is closed, ending `at` (kept as scheduled when the
@@ -79,5 +80,6 @@ pub async fn meeting_closed(
         m.end = Some(at);
     }
     repo::meetings::update(db, m).await?;
-    Ok(())
+    // Decisions recorded during the session become public now.
+    crate::decisions::session_changed(db, meeting).await
 }

@@ -72,7 +72,8 @@ pub async fn of_items(
         .collect()
 }
 
-/// Records (or replaces) the decision on its item.
+/// Records (or replaces) the decision on its item; the item, its meeting and the papers
+/// consulted on it count as modified (OParl shows the decision).
 pub async fn put(db: &impl ConnectionTrait, decision: &Decision) -> Result<()> {
     let vote = decision
         .vote
@@ -105,14 +106,35 @@ pub async fn put(db: &impl ConnectionTrait, decision: &Decision) -> Result<()> {
         )
         .exec_without_returning(db)
         .await?;
-    Ok(())
+    crate::visibility::touch_decided(db, decision.item.as_uuid(), crate::record::now()).await
 }
 
-/// Removes the decision on `item` (recorded by mistake); `true` if there was one.
+/// Removes the decision on `item` (recorded by mistake); `true` if there was one. Like
+/// [`put`], marks the item, its meeting and its papers modified.
 pub async fn remove(db: &impl ConnectionTrait, item: AgendaItemId) -> Result<bool> {
     let done = decision::Entity::delete_many()
         .filter(decision::Column::AgendaItemId.eq(item.as_uuid()))
         .exec(db)
         .await?;
-    Ok(done.rows_affected > 0)
+    if done.rows_affected == 0 {
+        return Ok(false);
+    }
+    crate::visibility::touch_decided(db, item.as_uuid(), crate::record::now()).await?;
+    Ok(true)
+}
+
+/// The live session of `meeting` started or ended. The public reads a decision only while the
+/// session is not running, so the recorded decisions of the meeting disappear from the public
+/// view now or are published now: their items, the meeting and the papers consulted on them
+/// count as modified.
+pub async fn session_changed(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<()> {
+    let rows = decision::Entity::find()
+        .filter(decision::Column::MeetingId.eq(meeting.as_uuid()))
+        .all(db)
+        .await?;
+    let at = crate::record::now();
+    for row in rows {
+        crate::visibility::touch_decided(db, row.agenda_item_id, at).await?;
+    }
+    Ok(())
 }

@@ -21,6 +21,10 @@
 //! | agenda item | the consultations held on it; its files |
 //! | meeting (deleted) | its agenda items and files; the consultations held on its agenda items |
 //! | person (published or not) | its memberships (and so the organizations listing them) |
+//!
+//! A recorded decision is not a visibility change but shows the same way (an agenda item's
+//! `result`): [`crate::decisions`] raises the item and the consultations held on it through
+//! [`touch_decided`] whenever it records or removes one.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -123,6 +127,32 @@ pub(crate) async fn touch_dependents(
         }
         _ => Ok(()),
     }
+}
+
+/// A decision was recorded on (or removed from) `item`: the item's OParl JSON shows it
+/// (`result`, `resolutionText`), and so — through the derivation on read — do its meeting (which
+/// embeds the agenda) and the papers consulted on it (which embed their consultations). Raises
+/// the item's and those consultations' stored `modified` to `at`, so `modified_since` walks see
+/// all three again.
+pub(crate) async fn touch_decided(
+    db: &impl ConnectionTrait,
+    item: Uuid,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    raise::<agenda_item::Entity>(
+        db,
+        Condition::all().add(agenda_item::Column::Id.eq(item)),
+        agenda_item::Column::Modified,
+        at,
+    )
+    .await?;
+    raise::<consultation::Entity>(
+        db,
+        Condition::all().add(consultation::Column::AgendaItemId.eq(item)),
+        consultation::Column::Modified,
+        at,
+    )
+    .await
 }
 
 /// `UPDATE … SET modified = at WHERE condition AND modified < at`.

@@ -4,6 +4,7 @@
 
 import { formatDate, formatDateTime, formatNumber, formatSize, register, t } from "../i18n.js";
 import { notesPanel } from "./collab.js";
+import { consultationStanding, decisionBlock, decisionEditor, mayRecord } from "./decision.js";
 import { el, errorBox, errorMessage, richText } from "../ui.js";
 
 register({
@@ -206,15 +207,19 @@ export function agendaList(items, api, { base = "#", pub = false } = {}) {
         el("a", { href: `${base}/papers/${item.paper.id}` }, `${item.paper.reference} – ${item.paper.title}`)));
     }
     if (item.files?.length) body.append(fileList(item.files, api, { pub }));
-    if (item.decision_html || item.decision) {
-      const text = el("div", { class: "rich" });
-      if (item.decision_html) text.append(richText(item.decision_html));
-      else text.textContent = item.decision;
-      body.append(el("div", { class: "decision" }, el("h4", {}, t("meeting.decision")), text));
+    // The decision: recorded (kind, text, vote result) or the proposed text; the clerk's editor
+    // replaces this slot when the item is opened.
+    const slot = el("div", { class: "decision-slot" });
+    const block = decisionBlock(item);
+    if (block) slot.append(block);
+    // The live session's own counts (members), until the clerk records the decision with its
+    // vote result.
+    if (!item.outcome) {
+      for (const result of item.results ?? []) {
+        slot.append(el("div", { class: "results" }, el("h4", {}, t("meeting.results")), resultView(result)));
+      }
     }
-    for (const result of item.results ?? []) {
-      body.append(el("div", { class: "results" }, el("h4", {}, t("meeting.results")), resultView(result)));
-    }
+    body.append(slot);
     const summary = el("summary", { class: "agenda-summary" },
       publicMark(item),
       // The mark carries Ö/N: the number shows without it ("Ö 2" → mark Ö, "2").
@@ -332,6 +337,8 @@ export function renderPaper(paper, api, { pub = false } = {}) {
           ? el("a", { href: `${base}/meetings/${c.meeting.id}` }, `${c.meeting.name}, ${formatDate(c.meeting.start)}`)
           : t("paper.noMeeting")),
         c.agenda_item ? el("p", {}, `${c.agenda_item.number}: ${c.agenda_item.title}`) : null,
+        consultationStanding(c) ? el("p", { class: "consultation-standing", "data-testid": "consultation-standing" },
+          el("strong", {}, consultationStanding(c))) : null,
         c.agenda_item?.decision ? el("p", { class: "decision-short" }, c.agenda_item.decision) : null,
       )))));
   }
@@ -351,11 +358,15 @@ export async function mount(root, params, ctx) {
   const { api } = ctx;
   await show(root, () => api.get(`/api/v1/meetings/${encodeURIComponent(params.id)}`),
     (meeting) => renderMeeting(meeting, api));
-  // Notes beside each agenda item, loaded when the item is opened.
+  // Notes beside each agenda item, loaded when the item is opened; for clerks the decision
+  // editor too.
+  const clerk = mayRecord(api.user());
   for (const details of root.querySelectorAll("details.agenda-item")) {
     details.addEventListener("toggle", () => {
       if (!details.open || details.querySelector(".notes-panel")) return;
       const id = details.id.replace(/^item-/, "");
+      const slot = details.querySelector(".decision-slot");
+      if (clerk && slot) decisionEditor(api, id, slot);
       details.querySelector(".agenda-body")?.append(notesPanel(api, { agenda_item_id: id }));
     });
   }

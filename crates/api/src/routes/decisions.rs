@@ -270,8 +270,11 @@ pub struct DecisionRecord {
 }
 
 /// Records (or replaces) the decision on an agenda item. Clerks of its organization; needs the
-/// item's ETag. 422 for an unknown kind, a poll that is not a closed poll of this item, or a
-/// referral without a name; 409 for a cancelled meeting.
+/// item's ETag. Members read it at once; the public (portal, the paper's Beratungsfolge, OParl
+/// `AgendaItem.result`) once the live session is not running. The item, its meeting and the
+/// papers consulted on it count as modified (OParl `modified_since`). 422 for an unknown kind, a
+/// poll that is not a closed poll of this item, or a referral without a name; 409 for a
+/// cancelled meeting.
 #[utoipa::path(put, path = "/api/v1/agenda-items/{id}/decision", tag = "documents",
     security(("bearer" = [])), request_body = DecisionRecord,
     params(("id" = Uuid, Path, description = "Agenda item id"),
@@ -375,7 +378,8 @@ pub async fn put_decision(
 }
 
 /// Removes a decision recorded by mistake (the item's text stays). Clerks; needs the item's ETag;
-/// 404 when none is recorded.
+/// 404 when none is recorded. Like recording, moves `modified` of the item, its meeting and its
+/// papers.
 #[utoipa::path(delete, path = "/api/v1/agenda-items/{id}/decision", tag = "documents",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Agenda item id"),

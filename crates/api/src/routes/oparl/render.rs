@@ -615,6 +615,33 @@ struct AgendaParts {
     consultations: HashMap<AgendaItemId, ConsultationId>,
     /// The live public agendas of the meetings involved, in order (for `order`).
     agendas: HashMap<MeetingId, Vec<(u32, AgendaItemId)>>,
+    /// The recorded decisions' kinds, of items whose live session is not running (the public
+    /// reads the record, not the session in progress; see `routes::decisions`).
+    decisions: HashMap<AgendaItemId, DecisionKind>,
+}
+
+/// The kinds of the decisions recorded on `items` that the public may read: those of meetings
+/// whose live session is not running.
+async fn published_decisions(
+    db: &impl ConnectionTrait,
+    items: &[AgendaItemId],
+) -> Result<HashMap<AgendaItemId, DecisionKind>> {
+    let recorded = plenum_store::decisions::of_items(db, items).await?;
+    let mut meetings: Vec<MeetingId> = recorded.values().map(|d| d.meeting).collect();
+    meetings.sort();
+    meetings.dedup();
+    let mut running = std::collections::HashSet::new();
+    for meeting in meetings {
+        let live = crate::routes::documents::live_state(db, meeting).await?;
+        if crate::routes::documents::is_open(live.as_ref()) {
+            running.insert(meeting);
+        }
+    }
+    Ok(recorded
+        .into_values()
+        .filter(|d| !running.contains(&d.meeting))
+        .map(|d| (d.item, d.kind))
+        .collect())
 }
 
 impl AgendaParts {
@@ -644,10 +671,12 @@ impl AgendaParts {
                 consultations.entry(item).or_insert(c.id);
             }
         }
+        let decisions = published_decisions(db, &live).await?;
         Ok(AgendaParts {
             files,
             consultations,
             agendas,
+            decisions,
         })
     }
 
@@ -694,6 +723,13 @@ impl AgendaParts {
                 self.consultations
                     .get(&item.id)
                     .map(|c| ctx.url(Kind::Consultation, c)),
+            )
+            // The recorded decision, as the minutes name it ("angenommen", "vertagt", …).
+            .opt(
+                "result",
+                self.decisions
+                    .get(&item.id)
+                    .map(|k| k.label_de().to_owned()),
             )
             .opt(
                 "resolutionText",
@@ -752,6 +788,7 @@ pub async fn meetings(
         files: HashMap::new(),
         consultations: HashMap::new(),
         agendas: HashMap::new(),
+        decisions: HashMap::new(),
     };
     if !ctx.omit_internal {
         let item_ids: Vec<AgendaItemId> = agenda.iter().map(|i| i.id).collect();
