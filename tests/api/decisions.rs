@@ -104,7 +104,7 @@ async fn put(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn public_item<'a>(meeting: &'a Value, item: AgendaItemId) -> &'a Value {
+fn public_item(meeting: &Value, item: AgendaItemId) -> &Value {
     meeting["agenda"]
         .as_array()
         .unwrap()

@@ -417,6 +417,25 @@ function speakerView(state, entry) {
   };
 }
 
+/**
+ * Why members may not vote in an open poll (the server's `ineligibility`): the reason fixed at
+ * opening, and "arrived late" for someone absent then and present now. The viewer's own reason
+ * goes to `my_ineligibility`; the chair also gets everyone present who may not vote.
+ */
+function refreshIneligible(state, p, me) {
+  if (!Array.isArray(p.ineligible_at_open)) return;
+  const present = (person) => {
+    const status = state.attendance.find((a) => a.person === person)?.status;
+    return status === "present" || status === "remote";
+  };
+  const reasons = p.state !== "open" ? [] : p.ineligible_at_open.map(([person, reason]) => ({
+    person, name: nameOf(state, person),
+    reason: reason === "absent" && present(person) ? "arrived_late" : reason,
+  }));
+  p.my_ineligibility = reasons.find((r) => r.person === me)?.reason ?? null;
+  p.ineligible = state.viewer?.chair ? reasons.filter((r) => present(r.person)) : [];
+}
+
 function pollOf(state, id) {
   return state.polls.find((p) => p.id === id);
 }
@@ -458,7 +477,9 @@ export function reduce(state, event, me) {
       state.quorum = event.quorum;
       if (event.standing) state.quorum_standing = event.standing;
       if (event.status === "remote") state.remote_participation = true;
-      return true;
+      for (const p of state.polls) refreshIneligible(state, p, me);
+      // An open poll known from a snapshot carries reasons, not what they were at opening.
+      return !state.polls.some((p) => p.state === "open" && !Array.isArray(p.ineligible_at_open));
     }
     case "conflict_declared":
       state.conflicts.push({ item: event.item, person: event.person, name: nameOf(state, event.person) });
@@ -511,6 +532,8 @@ export function reduce(state, event, me) {
       p.eligible_count = event.eligible.length;
       p.i_am_eligible = me != null && event.eligible.includes(me);
       p.not_voted = event.eligible.map((person) => ({ person, name: nameOf(state, person) }));
+      p.ineligible_at_open = Array.isArray(event.ineligible) ? event.ineligible : [];
+      refreshIneligible(state, p, me);
       return true;
     }
     case "ballots_cast": {
@@ -542,7 +565,10 @@ export function reduce(state, event, me) {
       p.closed_at = event.at;
       p.not_voted = [];
       p.interim = null;
-      return true;
+      p.my_ineligibility = null;
+      p.ineligible = [];
+      // A named poll's roll call (grouped by fraction) comes with a fresh snapshot.
+      return p.kind !== "named";
     }
     case "poll_cancelled": {
       const p = pollOf(state, event.poll);
