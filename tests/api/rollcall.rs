@@ -4,8 +4,6 @@
 //! (names only, in secret polls too) and who is present but may not vote, and why; a member
 //! who may not vote learns why.
 
-use std::time::Duration;
-
 use plenum_domain::*;
 use plenum_store::Backend;
 use plenum_store::repo;
@@ -13,10 +11,17 @@ use rstest::rstest;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::chair::{audited, ok, poll_of};
 use crate::helpers::{TestApp, spawn_app};
 use crate::live::{Committee, committee};
 
-async fn command(app: &TestApp, token: &str, meeting: MeetingId, command: Value) -> (u16, Value) {
+/// A command over REST as the holder of `token` (the advisory member is not in `members`).
+async fn command_as(
+    app: &TestApp,
+    token: &str,
+    meeting: MeetingId,
+    command: Value,
+) -> (u16, Value) {
     let response = app
         .client
         .post(app.url(&format!("/api/v1/meetings/{meeting}/live/commands")))
@@ -29,11 +34,6 @@ async fn command(app: &TestApp, token: &str, meeting: MeetingId, command: Value)
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn ok(app: &TestApp, c: &Committee, who: usize, cmd: Value) {
-    let (status, body) = command(app, &c.members[who].1, c.meeting, cmd.clone()).await;
-    assert_eq!(status, 200, "{cmd} → {body}");
-}
-
 /// The live state as `token` sees it (`None`: anonymously, as the room display does).
 async fn state(app: &TestApp, c: &Committee, token: Option<&str>) -> Value {
     let url = format!("/api/v1/meetings/{}/live", c.meeting);
@@ -43,16 +43,6 @@ async fn state(app: &TestApp, c: &Committee, token: Option<&str>) -> Value {
     };
     assert_eq!(response.status(), 200);
     response.json::<Value>().await.unwrap()["state"].clone()
-}
-
-fn poll_of(state: &Value, poll: PollId) -> Value {
-    state["polls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == poll.to_string())
-        .cloned()
-        .unwrap()
 }
 
 /// Puts the committee's members into fractions: 0 and 2 in "GZ" (short name of "Fraktion
@@ -97,23 +87,21 @@ async fn fractions(app: &TestApp, c: &Committee) {
     }
 }
 
-/// The detail of the last audit entry with `action`, waiting briefly: entries are written just
-/// after each batch.
-async fn last_audited(app: &TestApp, action: &str) -> Value {
-    for _ in 0..100 {
-        let found = plenum_store::audit::list(&app.db.db)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.event.action == action)
-            .map(|e| serde_json::from_str::<Value>(&e.event.detail).unwrap())
-            .next_back();
-        if let Some(found) = found {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no audit entry {action}");
+/// The pairs `(a, b)` of the string fields `a` and `b` of each object in `list`, sorted.
+fn pairs(list: &Value, a: &str, b: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i[a].as_str().unwrap().to_owned(),
+                i[b].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 async fn create_and_open(app: &TestApp, c: &Committee, kind: &str) -> PollId {
@@ -226,7 +214,7 @@ async fn members_who_may_not_vote_are_told_why_and_the_chair_sees_the_list(
     for who in 0..3 {
         ok(&app, &c, who, json!({"type": "check_in", "remote": false})).await;
     }
-    let (status, body) = command(
+    let (status, body) = command_as(
         &app,
         &c.advisory.1,
         c.meeting,
@@ -250,7 +238,7 @@ async fn members_who_may_not_vote_are_told_why_and_the_chair_sees_the_list(
     assert_eq!(late["my_ineligibility"], json!("arrived_late"));
     // Members do not see the others' reasons.
     assert_eq!(late["ineligible"], json!([]));
-    let (status, body) = command(
+    let (status, body) = command_as(
         &app,
         &c.members[3].1,
         c.meeting,
@@ -280,18 +268,7 @@ async fn members_who_may_not_vote_are_told_why_and_the_chair_sees_the_list(
     )
     .await;
     let chair = poll_of(&state(&app, &c, Some(&c.members[0].1)).await, poll);
-    let mut reasons: Vec<(String, String)> = chair["ineligible"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["name"].as_str().unwrap().to_owned(),
-                i["reason"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    reasons.sort();
+    let reasons = pairs(&chair["ineligible"], "name", "reason");
     assert_eq!(
         reasons,
         vec![
@@ -308,20 +285,9 @@ async fn members_who_may_not_vote_are_told_why_and_the_chair_sees_the_list(
     assert!(!chair.to_string().contains("\"no\""), "{chair}");
 
     // The audit entry of the opening records who could not vote and why.
-    let opened = last_audited(&app, "poll.opened").await;
+    let opened = audited(&app, "poll.opened", 1).await.pop().unwrap();
     assert_eq!(opened["poll"], json!(poll));
-    let mut audited: Vec<(String, String)> = opened["ineligible"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["person"].as_str().unwrap().to_owned(),
-                i["reason"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    audited.sort();
+    let audited = pairs(&opened["ineligible"], "person", "reason");
     let mut want = vec![
         (c.members[2].0.to_string(), "conflicted".to_owned()),
         (c.members[3].0.to_string(), "absent".to_owned()),

@@ -212,13 +212,22 @@ mod tests {
                 person: None,
             },
         );
+        let poll = create_and_open(&mut state, Some(item_id), kind);
+        (state, poll, people)
+    }
+
+    fn create_and_open(
+        state: &mut LiveState,
+        item: Option<AgendaItemId>,
+        kind: PollKind,
+    ) -> PollId {
         let poll = PollId::new();
         run(
-            &mut state,
+            state,
             &CHAIR,
             Command::CreatePoll {
                 poll,
-                item: Some(item_id),
+                item,
                 title: "Haushaltssatzung".into(),
                 kind,
                 rule: MajorityRule::Simple,
@@ -230,14 +239,14 @@ mod tests {
             },
         );
         run(
-            &mut state,
+            state,
             &CHAIR,
             Command::OpenPoll {
                 poll,
                 confirm_below_quorum: true,
             },
         );
-        (state, poll, people)
+        poll
     }
 
     fn vote(state: &mut LiveState, poll: PollId, person: PersonId, choice: Choice) {
@@ -329,34 +338,10 @@ mod tests {
     #[test]
     fn members_without_a_voting_right_are_told_so() {
         let (mut state, _, people) = session(PollKind::Open);
-        let poll = PollId::new();
         state.roster.members[1].voting_right = false;
-        run(
-            &mut state,
-            &CHAIR,
-            Command::CreatePoll {
-                poll,
-                item: None,
-                title: "Tagesordnung".into(),
-                kind: PollKind::Open,
-                rule: MajorityRule::Simple,
-                options: Vec::new(),
-                allow_change: false,
-                corrects: None,
-                motion: None,
-                amendment: None,
-            },
-        );
         let first = state.polls[0].id;
         run(&mut state, &CHAIR, Command::ClosePoll { poll: first });
-        run(
-            &mut state,
-            &CHAIR,
-            Command::OpenPoll {
-                poll,
-                confirm_below_quorum: true,
-            },
-        );
+        let poll = create_and_open(&mut state, None, PollKind::Open);
         let p = state.poll(poll).unwrap();
         assert_eq!(
             state.ineligibility(p, people[1]),
