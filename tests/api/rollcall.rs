@@ -184,6 +184,22 @@ async fn a_named_poll_shows_its_roll_call_by_fraction_once_closed(#[case] backen
         assert_eq!(p["roll_call"], expected, "{token:?}");
     }
 
+    // The attendance rows name each member's fraction (clients build the roll call from the
+    // poll_closed event with it).
+    let public = state(&app, &c, None).await;
+    let fraction_of = |person: PersonId| {
+        public["attendance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["person"] == json!(person))
+            .unwrap()["fraction"]
+            .clone()
+    };
+    assert_eq!(fraction_of(c.members[0].0), "GZ");
+    assert_eq!(fraction_of(c.members[1].0), "SPD");
+    assert_eq!(fraction_of(c.members[3].0), Value::Null);
+
     // An open (show of hands) poll has no roll call.
     let open = create_and_open(&app, &c, "open").await;
     ok(

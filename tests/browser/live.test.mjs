@@ -480,6 +480,13 @@ describe("live session", { timeout: 240_000 }, () => {
     assert.match(await line("Heike Wolf").innerText(), /ENTH\.\s+Heike Wolf/);
     assert.match(await line("Nadine Herrmann").textContent(), /—Nadine Herrmannnicht abgestimmt/);
     assert.equal(await line("Thomas Schneider").count(), 0, "not eligible: not in the roll call");
+    // Built from the events on this screen; a display that connects now gets it in its snapshot:
+    // the same roll call.
+    const fresh = await display.context.newPage();
+    await fresh.goto(`${server.url}/#/display/${MEETING}`);
+    await fresh.getByTestId("roll-call").waitFor();
+    assert.equal(await fresh.getByTestId("roll-call").innerText(), text);
+    await fresh.close();
     await screenshot(display.page, "live-display-rollcall");
     await display.page.screenshot({ path: new URL("../../docs/live-rollcall.png", import.meta.url).pathname, fullPage: true });
     await checkA11y(display.page, "display (roll call)");

@@ -436,6 +436,27 @@ function refreshIneligible(state, p, me) {
   p.ineligible = state.viewer?.chair ? reasons.filter((r) => present(r.person)) : [];
 }
 
+/** Byte-order comparison, as Rust sorts strings. */
+const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The roll call of a closed named poll from its result: everyone eligible with their choice (or
+ * none), grouped by fraction — fractions by name, those without one last — members by name.
+ */
+function rollCallOf(state, p, result) {
+  const choices = new Map((result?.named ?? []).map(([person, c]) => [person, c?.choice ?? null]));
+  const people = [...new Set([...p.eligible, ...choices.keys()])];
+  const groups = new Map();
+  for (const person of people) {
+    const fraction = state.attendance.find((a) => a.person === person)?.fraction ?? null;
+    if (!groups.has(fraction)) groups.set(fraction, []);
+    groups.get(fraction).push({ person, name: nameOf(state, person), choice: choices.get(person) ?? null });
+  }
+  const list = [...groups].map(([fraction, lines]) => ({ fraction, lines: lines.sort((a, b) => cmp(a.name, b.name)) }));
+  list.sort((a, b) => (a.fraction === null) - (b.fraction === null) || cmp(a.fraction ?? "", b.fraction ?? ""));
+  return { poll: p.id, groups: list, not_voted: people.filter((person) => !choices.has(person)).length };
+}
+
 function pollOf(state, id) {
   return state.polls.find((p) => p.id === id);
 }
@@ -567,8 +588,12 @@ export function reduce(state, event, me) {
       p.interim = null;
       p.my_ineligibility = null;
       p.ineligible = [];
-      // A named poll's roll call (grouped by fraction) comes with a fresh snapshot.
-      return p.kind !== "named";
+      if (p.kind !== "named") return true;
+      // A named poll's roll call, as the server builds it (`roll_call` in rollcall.rs); without
+      // the eligible list from the opening (joined mid-poll), a fresh snapshot brings it.
+      if (!Array.isArray(p.eligible)) return false;
+      p.roll_call = rollCallOf(state, p, event.result);
+      return true;
     }
     case "poll_cancelled": {
       const p = pollOf(state, event.poll);

@@ -131,6 +131,7 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
                 "name": m.name,
                 "role": m.role,
                 "voting_right": m.voting_right,
+                "fraction": m.fraction,
                 "status": status,
             })
         })
