@@ -252,8 +252,13 @@ async fn members_who_may_not_vote_are_told_why_and_the_chair_sees_the_list(
     let late = poll_of(&state(&app, &c, Some(&c.members[3].1)).await, poll);
     assert_eq!(late["i_am_eligible"], json!(false));
     assert_eq!(late["my_ineligibility"], json!("arrived_late"));
-    // Members do not see the others' reasons.
+    // Members do not see the others' reasons; their own as fixed at opening lets a client keep
+    // the reason current.
     assert_eq!(late["ineligible"], json!([]));
+    assert_eq!(
+        late["ineligible_at_open"],
+        json!([[c.members[3].0, "absent"]])
+    );
     let (status, body) = command_as(
         &app,
         &c.members[3].1,
@@ -273,6 +278,10 @@ async fn members_who_may_not_vote_are_told_why_and_the_chair_sees_the_list(
     assert_eq!(advisory["my_ineligibility"], json!("advisory"));
     let eligible = poll_of(&state(&app, &c, Some(&c.members[1].1)).await, poll);
     assert_eq!(eligible["my_ineligibility"], Value::Null);
+    assert_eq!(eligible["ineligible_at_open"], json!([]));
+    let public = poll_of(&state(&app, &c, None).await, poll);
+    assert_eq!(public["ineligible"], json!([]));
+    assert_eq!(public["ineligible_at_open"], json!([]));
 
     // The chair: everyone present who may not vote, with the reason; and in this secret poll
     // who has not voted yet — names only.
@@ -285,6 +294,7 @@ async fn members_who_may_not_vote_are_told_why_and_the_chair_sees_the_list(
     .await;
     let chair = poll_of(&state(&app, &c, Some(&c.members[0].1)).await, poll);
     let reasons = pairs(&chair["ineligible"], "name", "reason");
+    assert_eq!(chair["ineligible_at_open"].as_array().unwrap().len(), 3);
     assert_eq!(
         reasons,
         vec![

@@ -499,8 +499,7 @@ export function reduce(state, event, me) {
       if (event.standing) state.quorum_standing = event.standing;
       if (event.status === "remote") state.remote_participation = true;
       for (const p of state.polls) refreshIneligible(state, p, me);
-      // An open poll known from a snapshot carries reasons, not what they were at opening.
-      return !state.polls.some((p) => p.state === "open" && !Array.isArray(p.ineligible_at_open));
+      return true;
     }
     case "conflict_declared":
       state.conflicts.push({ item: event.item, person: event.person, name: nameOf(state, event.person) });
@@ -553,7 +552,9 @@ export function reduce(state, event, me) {
       p.eligible_count = event.eligible.length;
       p.i_am_eligible = me != null && event.eligible.includes(me);
       p.not_voted = event.eligible.map((person) => ({ person, name: nameOf(state, person) }));
-      p.ineligible_at_open = Array.isArray(event.ineligible) ? event.ineligible : [];
+      // The chair keeps every reason, a member their own (as the snapshot gives them).
+      p.ineligible_at_open = (Array.isArray(event.ineligible) ? event.ineligible : [])
+        .filter(([person]) => state.viewer?.chair || person === me);
       refreshIneligible(state, p, me);
       return true;
     }

@@ -61,6 +61,17 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
     } else {
         Vec::new()
     };
+    // The reasons as fixed at opening — all for the chair, the viewer's own for a member — so a
+    // client can keep `ineligible` and `my_ineligibility` current as attendance changes.
+    let ineligible_at_open: Vec<Value> = if poll.state == PollState::Open {
+        poll.ineligible
+            .iter()
+            .filter(|(p, _)| chair || me == Some(**p))
+            .map(|(p, reason)| json!([p, reason]))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let my_choice = me.and_then(|p| {
         if poll.is_secret() {
             None
@@ -84,6 +95,7 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
         "i_am_eligible": me.is_some_and(|p| poll.eligible.contains(&p)),
         "my_ineligibility": my_ineligibility,
         "ineligible": ineligible,
+        "ineligible_at_open": ineligible_at_open,
         "i_voted": me.is_some_and(|p| poll.voted.contains(&p)),
         "my_choice": my_choice,
         "interim": interim,
