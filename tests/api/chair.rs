@@ -17,7 +17,12 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::live::{Committee, LiveClient, committee};
 
 /// A command over REST: the status and the body (ack or problem).
-async fn command(app: &TestApp, c: &Committee, who: usize, command: Value) -> (u16, Value) {
+pub(crate) async fn command(
+    app: &TestApp,
+    c: &Committee,
+    who: usize,
+    command: Value,
+) -> (u16, Value) {
     let response = app
         .client
         .post(app.url(&format!("/api/v1/meetings/{}/live/commands", c.meeting)))
@@ -30,7 +35,7 @@ async fn command(app: &TestApp, c: &Committee, who: usize, command: Value) -> (u
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn ok(app: &TestApp, c: &Committee, who: usize, cmd: Value) {
+pub(crate) async fn ok(app: &TestApp, c: &Committee, who: usize, cmd: Value) {
     let (status, body) = command(app, c, who, cmd.clone()).await;
     assert_eq!(status, 200, "{cmd} → {body}");
 }
@@ -64,7 +69,7 @@ async fn snapshot(app: &TestApp, c: &Committee) -> Value {
         .clone()
 }
 
-fn poll_of(state: &Value, poll: PollId) -> Value {
+pub(crate) fn poll_of(state: &Value, poll: PollId) -> Value {
     state["polls"]
         .as_array()
         .unwrap()
@@ -81,7 +86,7 @@ async fn create(app: &TestApp, c: &Committee, title: &str) -> PollId {
 }
 
 /// The audit entries with `action`, waiting briefly: they are written just after each batch.
-async fn audited(app: &TestApp, action: &str, at_least: usize) -> Vec<Value> {
+pub(crate) async fn audited(app: &TestApp, action: &str, at_least: usize) -> Vec<Value> {
     let mut found = Vec::new();
     for _ in 0..100 {
         found = plenum_store::audit::list(&app.db.db)

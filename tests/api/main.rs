@@ -19,5 +19,6 @@ mod live;
 mod notes;
 mod oparl;
 mod protocol;
+mod rollcall;
 mod search;
 mod secret;

@@ -315,3 +315,198 @@ async fn posting_too_fast_is_rate_limited_per_account(#[case] backend: Backend) 
     assert_eq!(status, 201);
     app.stop().await;
 }
+
+/// Persons with a membership in `organization` today.
+async fn readers(
+    app: &crate::helpers::TestApp,
+    organization: plenum_domain::OrganizationId,
+) -> u64 {
+    let today = chrono::Utc::now().date_naive();
+    let mut persons: Vec<_> =
+        plenum_store::repo::memberships::list_by_organization(&app.db.db, organization, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.is_active_on(today))
+            .map(|m| m.person_id)
+            .collect();
+    persons.sort();
+    persons.dedup();
+    persons.len() as u64
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audiences_are_named_with_their_readers_and_leaving_a_fraction_is_asked_again(
+    #[case] backend: Backend,
+) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let f = fractions(&app).await;
+    let council = plenum_store::repo::organizations::list_by_body(
+        &app.db.db,
+        plenum_server::demo::demo_body_id(),
+        false,
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .find(|o| o.kind == plenum_domain::OrganizationKind::Council)
+    .unwrap();
+
+    // The audiences: full names, kinds and how many read along, the smallest first.
+    let (status, body) = call(
+        &app,
+        Method::GET,
+        "/api/v1/notes/audiences",
+        &f.bu_chair,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let audiences = json(&body);
+    let list = audiences.as_array().unwrap();
+    let bu = list
+        .iter()
+        .find(|a| a["organization"]["id"] == json!(f.bu))
+        .unwrap();
+    assert_eq!(
+        bu["organization"]["name"],
+        "Fraktion Bürgerunion Musterstadt"
+    );
+    assert_eq!(bu["organization"]["short_name"], "BU");
+    assert_eq!(bu["organization"]["kind"], "fraction");
+    assert_eq!(bu["readers"], json!(readers(&app, f.bu).await));
+    assert_eq!(bu["readers"], 11);
+    let rat = list
+        .iter()
+        .find(|a| a["organization"]["id"] == json!(council.id))
+        .unwrap();
+    assert_eq!(rat["organization"]["kind"], "council");
+    assert_eq!(rat["readers"], json!(readers(&app, council.id).await));
+    let counts: Vec<u64> = list
+        .iter()
+        .map(|a| a["readers"].as_u64().unwrap())
+        .collect();
+    assert!(counts.is_sorted(), "{counts:?}");
+    // Another fraction's member is offered their own fraction, never BU.
+    let (_, other) = call(
+        &app,
+        Method::GET,
+        "/api/v1/notes/audiences",
+        &f.outsider,
+        None,
+        None,
+    )
+    .await;
+    let other = json(&other);
+    assert!(
+        other
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["organization"]["id"] != json!(f.bu))
+    );
+    assert!(
+        other
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["organization"]["id"] == json!(f.sm))
+    );
+
+    // A fraction's note moved to the council: refused until confirmed, and nothing changes.
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/api/v1/notes",
+        &f.bu_chair,
+        Some(json!({"paper_id": f.paper, "body": "Unsere Linie: ablehnen", "shared_with": f.bu})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let note = format!("/api/v1/notes/{}", json(&body)["id"].as_str().unwrap());
+    let (status, body) = call(
+        &app,
+        Method::PATCH,
+        &note,
+        &f.bu_chair,
+        Some(json!({"shared_with": council.id})),
+        Some("\"1\""),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let problem = json(&body);
+    assert_eq!(problem["type"], "/problems/audience-confirmation-required");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Fraktion Bürgerunion Musterstadt"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!("{} people", readers(&app, council.id).await)),
+        "{detail}"
+    );
+    let (_, still) = call(&app, Method::GET, &note, &f.outsider, None, None).await;
+    assert_eq!(
+        json(&still)["type"],
+        "/problems/not-found",
+        "other fractions still cannot read it"
+    );
+    let (_, mine) = call(&app, Method::GET, &note, &f.bu_chair, None, None).await;
+    assert_eq!(json(&mine)["version"], 1);
+
+    let (status, body) = call(
+        &app,
+        Method::PATCH,
+        &note,
+        &f.bu_chair,
+        Some(json!({"shared_with": council.id, "confirm_audience": true})),
+        Some("\"1\""),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["shared_with"]["id"], json!(council.id));
+    let (status, _) = call(&app, Method::GET, &note, &f.outsider, None, None).await;
+    assert_eq!(status, 200, "now the council reads it");
+    // Audited: from where to where, and how many read it now.
+    let entry = plenum_store::audit::list(&app.db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .rfind(|e| e.event.action == "note.left_fraction")
+        .unwrap();
+    let detail = json(&entry.event.detail);
+    assert_eq!(detail["from"], json!(f.bu));
+    assert_eq!(detail["to"], json!(council.id));
+    assert_eq!(detail["readers"], json!(readers(&app, council.id).await));
+
+    // A private note is not in a fraction: sharing it needs no second question from the server
+    // (the web app asks before any audience wider than a fraction).
+    let (_, body) = call(
+        &app,
+        Method::POST,
+        "/api/v1/notes",
+        &f.bu_chair,
+        Some(json!({"paper_id": f.paper, "body": "Privat"})),
+        None,
+    )
+    .await;
+    let private = format!("/api/v1/notes/{}", json(&body)["id"].as_str().unwrap());
+    let (status, body) = call(
+        &app,
+        Method::PATCH,
+        &private,
+        &f.bu_chair,
+        Some(json!({"shared_with": council.id})),
+        Some("\"1\""),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    app.stop().await;
+}

@@ -137,6 +137,37 @@ describe("notes and forums", () => {
     await thomas.page.locator(".notes-panel article.note", { hasText: "ablehnen" }).waitFor();
     await inert(thomas);
 
+    // Audiences in words, with their readers; moving the note out of the fraction asks first.
+    const note = thomas.page.locator(".notes-panel article.note", { hasText: "ablehnen" });
+    assert.match(await note.textContent(), /Geteilt mit Fraktion Bürgerunion Musterstadt \(BU\)/);
+    await note.getByRole("button", { name: "Bearbeiten" }).click();
+    const select = thomas.page.locator(".notes-panel article select");
+    const labels = await select.locator("option").allTextContents();
+    assert.ok(labels.includes("Fraktion Bürgerunion Musterstadt (BU) – 11 Personen"), labels.join(" | "));
+    const council = labels.find((l) => /– alle \d+ Ratsmitglieder$/.test(l));
+    assert.ok(council, labels.join(" | "));
+    assert.ok(!labels.some((l) => /^[A-Za-z]+$/.test(l)), `no bare abbreviations: ${labels.join(" | ")}`);
+    await select.selectOption({ label: council });
+    await thomas.page.locator(".notes-panel article").getByRole("button", { name: "Speichern" }).click();
+    const dialog = thomas.page.getByTestId("audience-dialog");
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /Bisher lesen diese Notiz nur Fraktion Bürgerunion Musterstadt \(BU\)\. Geteilt mit Rat .* lesen sie \d+ Personen – auch Mitglieder anderer Fraktionen/);
+    await check(thomas.page, "36-note-leaves-fraction");
+    // Going back keeps the note in the fraction.
+    await dialog.getByTestId("dialog-cancel").click();
+    await dialog.waitFor({ state: "detached" });
+    await thomas.page.locator(".notes-panel article").getByRole("button", { name: "Abbrechen" }).click();
+    await thomas.page.locator(".notes-panel article.note", { hasText: "Geteilt mit Fraktion Bürgerunion" }).waitFor();
+    // Confirmed: the council reads it, the other fraction's member included.
+    await thomas.page.locator(".notes-panel article.note", { hasText: "ablehnen" }).getByRole("button", { name: "Bearbeiten" }).click();
+    await thomas.page.locator(".notes-panel article select").selectOption({ label: council });
+    await thomas.page.locator(".notes-panel article").getByRole("button", { name: "Speichern" }).click();
+    await thomas.page.getByTestId("audience-dialog").getByTestId("dialog-confirm").click();
+    await thomas.page.locator(".notes-panel article.note", { hasText: "Geteilt mit Rat" }).waitFor();
+    await susanne.page.goto(`${server.url}/${paper}`);
+    await settled(susanne.page);
+    await susanne.page.locator("article.note", { hasText: "ablehnen" }).waitFor({ timeout: 10_000 });
+
     for (const who of [thomas, sabine, susanne]) await who.context.close();
   });
 

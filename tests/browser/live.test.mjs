@@ -162,10 +162,12 @@ describe("live session", { timeout: 240_000 }, () => {
     );
     const elapsed = Date.now() - started;
     assert.ok(elapsed < 1_000, `result took ${elapsed} ms`);
-    for (const page of [...members.map((m) => m.page), display.page]) {
+    for (const page of members.map((m) => m.page)) {
       const counts = await page.locator(".live-bar-count").allTextContents();
       assert.deepEqual(counts.slice(0, 3), ["2", "1", "0"], "Ja 2, Nein 1, Enthaltung 0");
     }
+    // A named poll: the room display shows the totals above the roll call, which names everyone.
+    await display.page.getByTestId("roll-call").filter({ hasText: "2 Ja · 1 Nein · 0 Enthaltung · 0 nicht abgestimmt" }).waitFor();
     await screenshot(members[0].page, "live-member-result");
     await screenshot(display.page, "live-display-result");
     await screenshot(c, "live-chair-result");
@@ -262,7 +264,9 @@ describe("live session", { timeout: 240_000 }, () => {
     await c.locator("#c-title").fill("Versehentlich angelegt");
     await c.locator("#c-kind").selectOption("open");
     await c.getByTestId("create-poll").click();
-    await openBelowQuorum(c);
+    // The chair declared the council not quorate earlier: the console asks, then opens.
+    await c.getByTestId("open-poll").click();
+    await c.getByTestId("quorum-dialog").getByTestId("dialog-confirm").click();
     const card = c.locator("[data-poll].live-poll-open", { hasText: "Versehentlich angelegt" });
     await card.getByTestId("discard-poll").click();
     const dialog = c.getByTestId("discard-dialog");
@@ -400,6 +404,99 @@ describe("live session", { timeout: 240_000 }, () => {
     // And the members still see it all.
     await members[1].page.getByText("Vertrag mit der Firma X").first().waitFor();
     await c.getByTestId("close-poll").click();
+  });
+
+  test("a named vote of most of the council: the room display shows the roll call by fraction; a late arrival is told why", async () => {
+    const c = chair.page;
+    const [a, b, late] = members;
+    await c.locator("li", { hasText: "Ö 2" }).getByRole("button", { name: "Aufrufen" }).click();
+    await display.page.getByTestId("display-item").filter({ hasText: "Ö 2" }).waitFor();
+    // Fourteen more members join over the REST API, from every fraction.
+    const voters = [
+      "sabine.fischer", "michael.weber", "petra.meyer", "andreas.wagner", // BU
+      "susanne.richter", "uwe.klein", "heike.wolf", // SM
+      "ralf.lange", "sandra.schmitt", "oliver.werner", // GZ
+      "holger.lehmann", "anja.schmid", // LB
+      "nadine.herrmann", "christian.koenig", // FWM
+    ];
+    const tokens = await Promise.all(voters.map((u) => apiLogin(u)));
+    const command = async (token, cmd) => {
+      const r = await fetch(`${server.url}/api/v1/meetings/${MEETING}/live/commands`, {
+        method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ command_id: crypto.randomUUID(), command: cmd }),
+      });
+      assert.equal(r.status, 200, `${JSON.stringify(cmd)}: ${await r.text()}`);
+    };
+    for (const token of tokens) await command(token, { type: "check_in", remote: false });
+    // Thomas Schneider steps out before the vote opens.
+    await late.page.getByRole("button", { name: "Ich gehe (auschecken)" }).click();
+    await late.page.getByRole("button", { name: "Ich bin im Saal" }).waitFor();
+
+    await c.locator("#c-title").fill("Haushaltssatzung 2027");
+    await c.locator("#c-kind").selectOption("named");
+    await c.getByTestId("create-poll").click();
+    // The chair declared the council not quorate earlier: the console asks, then opens.
+    await c.getByTestId("open-poll").click();
+    await c.getByTestId("quorum-dialog").getByTestId("dialog-confirm").click();
+    const card = c.locator("[data-poll].live-poll-open", { hasText: "Haushaltssatzung 2027" });
+    const poll = await card.getAttribute("data-poll");
+
+    // He comes back: he may not vote, and the screen says why; the chair sees it too.
+    await late.page.getByRole("button", { name: "Ich bin im Saal" }).click();
+    await late.page.getByTestId("not-eligible-reason").filter({ hasText: "erst nach Beginn der Abstimmung eingetroffen" }).waitFor();
+    await screenshot(late.page, "live-member-arrived-late");
+    await card.getByTestId("chair-ineligible").filter({ hasText: "Thomas Schneider (nach Öffnen eingetroffen)" }).waitFor();
+
+    const choices = ["yes", "yes", "no", "yes", "no", "no", "abstain", "yes", "yes", "abstain", "no", "yes"];
+    for (const [i, choice] of choices.entries()) {
+      await command(tokens[i], { type: "cast_ballot", poll, choice: { choice } });
+    }
+    for (const [m, choice] of [[a, "yes"], [b, "no"]]) {
+      await m.page.locator(`[data-choice="${choice}"]`).click();
+      await m.page.getByTestId("vote-send").click();
+      await m.page.getByTestId("vote-counted").waitFor();
+    }
+    // While open, the chair sees who has not voted yet, by name; nobody sees any choice.
+    await card.getByTestId("chair-not-voted").filter({ hasText: "Nadine Herrmann" }).waitFor();
+    assert.match(await card.getByTestId("chair-not-voted").innerText(), /Christian König/);
+    assert.equal(await display.page.getByTestId("roll-call").count(), 0);
+    await screenshot(c, "live-chair-named-open");
+
+    await card.getByTestId("close-poll").click();
+    // An earlier vote is still pinned to the room display: the chair puts this one there.
+    const closed = c.locator("[data-poll].live-poll-closed", { hasText: "Haushaltssatzung 2027" });
+    await closed.getByTestId("show-on-display").click();
+    await display.page.locator(".display-poll-title", { hasText: "Haushaltssatzung 2027" }).waitFor();
+    const call = display.page.getByTestId("roll-call");
+    await call.waitFor();
+    const text = await call.innerText();
+    // Grouped by fraction, fractions by short name; those who did not vote are named too.
+    for (const group of ["BU", "SM", "GZ", "LB", "FWM"]) assert.match(text, new RegExp(`^${group}$`, "m"));
+    assert.match(text, /7 Ja · 5 Nein · 2 Enthaltung · 2 nicht abgestimmt/);
+    const line = (name) => call.locator("li", { hasText: name });
+    assert.equal(await line("Sabine Fischer").getAttribute("data-choice"), "yes");
+    assert.match(await line("Sabine Fischer").innerText(), /JA\s+Sabine Fischer/);
+    assert.match(await line("Sabine Fischer").textContent(), /Ja$/, "the choice in words, for screen readers");
+    assert.match(await line("Heike Wolf").innerText(), /ENTH\.\s+Heike Wolf/);
+    assert.match(await line("Nadine Herrmann").textContent(), /—Nadine Herrmannnicht abgestimmt/);
+    assert.equal(await line("Thomas Schneider").count(), 0, "not eligible: not in the roll call");
+    // Built from the events on this screen; a display that connects now gets it in its snapshot:
+    // the same roll call.
+    const fresh = await display.context.newPage();
+    await fresh.goto(`${server.url}/#/display/${MEETING}`);
+    await fresh.getByTestId("roll-call").waitFor();
+    assert.equal(await fresh.getByTestId("roll-call").innerText(), text);
+    await fresh.close();
+    await screenshot(display.page, "live-display-rollcall");
+    await display.page.screenshot({ path: new URL("../../docs/live-rollcall.png", import.meta.url).pathname, fullPage: true });
+    await checkA11y(display.page, "display (roll call)");
+    // The members and the chair get the same roll call.
+    await a.page.getByTestId("roll-call").waitFor();
+    await screenshot(a.page, "live-member-rollcall");
+    await closed.getByTestId("roll-call").waitFor();
+    await checkA11y(c, "chair (roll call)");
+    await checkA11y(a.page, "member (roll call)");
+    await screenshot(c, "live-chair-rollcall");
   });
 
   test("axe-core finds no violations on the live screens; no console errors", async () => {

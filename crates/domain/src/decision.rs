@@ -296,6 +296,7 @@ mod tests {
                         MembershipRole::Member
                     },
                     voting_right: true,
+                    fraction: None,
                 })
                 .collect(),
         };

@@ -16,6 +16,7 @@ mod model;
 mod motion;
 mod policy;
 mod quorum;
+mod rollcall;
 mod text;
 mod voting;
 
@@ -30,6 +31,7 @@ pub use model::*;
 pub use motion::*;
 pub use policy::*;
 pub use quorum::*;
+pub use rollcall::*;
 pub use text::*;
 pub use voting::*;
 

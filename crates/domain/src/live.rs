@@ -49,6 +49,10 @@ pub struct RosterMember {
     pub name: String,
     pub role: MembershipRole,
     pub voting_right: bool,
+    /// The member's fraction or group (its short name, else its name), for roll calls. Live
+    /// states stored before this field read as none.
+    #[serde(default)]
+    pub fraction: Option<String>,
 }
 
 /// Who belongs to the meeting's organization, and the statutes that apply.
@@ -850,7 +854,7 @@ impl LiveState {
         self.polls.iter_mut().find(|p| p.id == id)
     }
 
-    fn present(&self, person: PersonId) -> bool {
+    pub(crate) fn present(&self, person: PersonId) -> bool {
         self.attendance
             .get(&person)
             .is_some_and(|a| a.status.counts_as_present())
@@ -2001,6 +2005,7 @@ mod tests {
                         MembershipRole::Member
                     },
                     voting_right: true,
+                    fraction: None,
                 })
                 .collect(),
         };

@@ -11,7 +11,7 @@ import {
 } from "./chair-tools.js";
 import { amendmentPanel } from "./amendments.js";
 import {
-  connectionIndicator, section, itemLabel, resultView, progressText, progressBar, errorText,
+  connectionIndicator, section, itemLabel, resultView, rollCallView, progressText, progressBar, errorText,
   meetingInfo, useLiveStyles,
 } from "./common.js";
 
@@ -52,6 +52,7 @@ register({
     "chair.poll.on_display": "wird auf der Saalanzeige gezeigt",
     "chair.poll.not_voted": "Noch nicht abgestimmt: {names}",
     "chair.poll.all_voted": "Alle haben abgestimmt.",
+    "chair.poll.ineligible": "Anwesend, aber nicht stimmberechtigt: {list}",
     "chair.poll.interim": "Zwischenstand: Ja {yes}, Nein {no}, Enthaltung {abstain}",
     "chair.poll.manual": "Ergebnis der Handabstimmung eintragen",
     "chair.poll.manual.save": "Ergebnis speichern",
@@ -100,6 +101,7 @@ register({
     "chair.poll.display.off": "Take off the room display",
     "chair.poll.on_display": "shown on the room display",
     "chair.poll.not_voted": "Not voted yet: {names}",
+    "chair.poll.ineligible": "Present but not entitled to vote: {list}",
     "chair.poll.all_voted": "Everyone has voted.",
     "chair.poll.interim": "Interim: yes {yes}, no {no}, abstain {abstain}",
     "chair.poll.manual": "Enter the show-of-hands result",
@@ -286,7 +288,7 @@ export async function mount(root, params, ctx) {
 
   function renderPolls(state, base) {
     const list = state.polls.filter((p) => p.state !== "cancelled").slice().reverse();
-    const key = [list.map((p) => [p.id, p.state, p.voted_count, p.eligible_count, p.not_voted?.length, p.interim, p.result ? 1 : 0]), state.display_poll, ...base];
+    const key = [list.map((p) => [p.id, p.state, p.voted_count, p.eligible_count, p.not_voted?.length, p.interim, p.result ? 1 : 0, p.roll_call ? 1 : 0, (p.ineligible ?? []).map((i) => i.person + i.reason).join()]), state.display_poll, ...base];
     draw.polls(key, () => {
       const parts = [el("h2", { id: "c-polls", text: t("chair.polls") })];
       if (!list.length) parts.push(el("p", { class: "live-note", text: t("chair.poll.none") }));
@@ -310,8 +312,10 @@ export async function mount(root, params, ctx) {
       card.append(el("p", { class: "live-progress-text", "data-testid": "chair-progress", text: progressText(p) }), progressBar(p));
       if (p.kind !== "manual") {
         const names = (p.not_voted ?? []).map((n) => n.name);
-        card.append(el("p", { class: "live-note", text: names.length ? t("chair.poll.not_voted", { names: names.join(", ") }) : t("chair.poll.all_voted") }));
+        card.append(el("p", { class: "live-note", "data-testid": "chair-not-voted", text: names.length ? t("chair.poll.not_voted", { names: names.join(", ") }) : t("chair.poll.all_voted") }));
       }
+      const ineligible = (p.ineligible ?? []).map((i) => `${i.name} (${t(`live.ineligible.short.${i.reason}`)})`);
+      if (ineligible.length) card.append(el("p", { class: "live-note", "data-testid": "chair-ineligible", text: t("chair.poll.ineligible", { list: ineligible.join(", ") }) }));
       if (p.interim) card.append(el("p", { class: "live-note", text: t("chair.poll.interim", p.interim) }));
       if (p.kind === "manual") card.append(manualForm(p));
       else actions.append(button(t("chair.poll.close"), { type: "close_poll", poll: p.id }, { cls: "live-btn-primary", testid: "close-poll" }));
@@ -321,6 +325,7 @@ export async function mount(root, params, ctx) {
       actions.append(button(t("chair.poll.cancel"), () => discardPoll(p), { cls: "live-btn-quiet", testid: "discard-poll" }));
     } else if (p.state === "closed" && p.result) {
       card.append(resultView(p));
+      if (p.roll_call) card.append(rollCallView(p));
       const o = p.result.election_outcome;
       if (o && typeof o === "object" && "tie" in o && !p.result.lot) {
         actions.append(button(t("chair.poll.lot"), { type: "draw_lot", poll: p.id, winner: null }));

@@ -28,6 +28,25 @@ register({
     "live.speaker.poo": "zur Geschäftsordnung",
     "live.poll.kind.open": "Offene Abstimmung",
     "live.poll.kind.named": "Namentliche Abstimmung",
+    "live.rollcall.title": "Namentliche Abstimmung – wer wie gestimmt hat",
+    "live.rollcall.none": "ohne Fraktion",
+    "live.rollcall.not_voted": "nicht abgestimmt",
+    "live.rollcall.mark.yes": "JA",
+    "live.rollcall.mark.no": "NEIN",
+    "live.rollcall.mark.abstain": "ENTH.",
+    "live.rollcall.mark.none": "—",
+    "live.rollcall.summary": "{yes} Ja · {no} Nein · {abstain} Enthaltung · {none} nicht abgestimmt (—)",
+    "live.ineligible.arrived_late": "Sie sind erst nach Beginn der Abstimmung eingetroffen. Wer stimmberechtigt ist, steht beim Öffnen der Abstimmung fest.",
+    "live.ineligible.absent": "Sie waren beim Öffnen der Abstimmung nicht anwesend.",
+    "live.ineligible.conflicted": "Sie haben sich für diesen Punkt als befangen erklärt.",
+    "live.ineligible.advisory": "Als beratendes Mitglied haben Sie kein Stimmrecht.",
+    "live.ineligible.no_voting_right": "Ihre Mitgliedschaft hat kein Stimmrecht.",
+    "live.ineligible.short.arrived_late": "nach Öffnen eingetroffen",
+    "live.ineligible.short.absent": "abwesend",
+    "live.ineligible.short.conflicted": "befangen",
+    "live.ineligible.short.advisory": "beratendes Mitglied",
+    "live.ineligible.short.no_voting_right": "ohne Stimmrecht",
+
     "live.poll.kind.secret": "Geheime Abstimmung",
     "live.poll.kind.election": "Wahl",
     "live.poll.kind.manual": "Abstimmung per Handzeichen",
@@ -82,6 +101,25 @@ register({
     "live.speaker.poo": "point of order",
     "live.poll.kind.open": "Open vote",
     "live.poll.kind.named": "Roll-call vote",
+    "live.rollcall.title": "Roll-call vote – who voted how",
+    "live.rollcall.none": "no fraction",
+    "live.rollcall.not_voted": "did not vote",
+    "live.rollcall.mark.yes": "YES",
+    "live.rollcall.mark.no": "NO",
+    "live.rollcall.mark.abstain": "ABST.",
+    "live.rollcall.mark.none": "—",
+    "live.rollcall.summary": "{yes} yes · {no} no · {abstain} abstained · {none} did not vote (—)",
+    "live.ineligible.arrived_late": "You arrived after the poll opened. Who may vote is fixed when a poll opens.",
+    "live.ineligible.absent": "You were not present when the poll opened.",
+    "live.ineligible.conflicted": "You declared a conflict of interest for this item.",
+    "live.ineligible.advisory": "As an advisory member you have no vote.",
+    "live.ineligible.no_voting_right": "Your membership carries no voting right.",
+    "live.ineligible.short.arrived_late": "arrived after opening",
+    "live.ineligible.short.absent": "absent",
+    "live.ineligible.short.conflicted": "conflict of interest",
+    "live.ineligible.short.advisory": "advisory member",
+    "live.ineligible.short.no_voting_right": "no voting right",
+
     "live.poll.kind.secret": "Secret ballot",
     "live.poll.kind.election": "Election",
     "live.poll.kind.manual": "Vote by show of hands",
@@ -227,6 +265,49 @@ export function resultView(poll, { large = false } = {}) {
       ? el("p", { class: `live-outcome ${accepted ? "live-outcome-yes" : "live-outcome-no"}`, role: "status", text: outcome })
       : null,
     table,
+  );
+}
+
+/**
+ * The roll call of a closed named poll (`poll.roll_call`): one block per fraction, one row per
+ * member with the choice as a word and a mark (JA / NEIN / ENTH. / –), so it reads without
+ * colour. `large` is the room display's size.
+ */
+export function rollCallView(poll, { large = false } = {}) {
+  const call = poll.roll_call;
+  if (!call) return null;
+  const count = { yes: 0, no: 0, abstain: 0, none: 0 };
+  for (const g of call.groups) for (const l of g.lines) count[l.choice ?? "none"] += 1;
+  return el(
+    "section",
+    { class: large ? "live-rollcall live-rollcall-large" : "live-rollcall", "aria-label": t("live.rollcall.title"), "data-testid": "roll-call" },
+    el(large ? "h2" : "h3", { text: t("live.rollcall.title") }),
+    el("p", { class: "live-rollcall-summary", text: t("live.rollcall.summary", count) }),
+    el(
+      "div",
+      { class: "live-rollcall-groups" },
+      ...call.groups.map((g) =>
+        el(
+          "div",
+          { class: "live-rollcall-group" },
+          el(large ? "h3" : "h4", { text: g.fraction ?? t("live.rollcall.none") }),
+          el(
+            "ul",
+            {},
+            ...g.lines.map((l) => {
+              const choice = l.choice ?? "none";
+              return el(
+                "li",
+                { class: `live-rollcall-line live-rollcall-${choice}`, "data-choice": choice },
+                el("span", { class: "live-rollcall-mark", "aria-hidden": "true", text: t(`live.rollcall.mark.${choice}`) }),
+                el("span", { class: "live-rollcall-name", text: l.name }),
+                el("span", { class: "live-rollcall-choice", text: choice === "none" ? t("live.rollcall.not_voted") : t(`live.choice.${choice}`) }),
+              );
+            }),
+          ),
+        ),
+      ),
+    ),
   );
 }
 

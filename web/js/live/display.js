@@ -5,8 +5,8 @@ import { register, t, lang, onLangChange } from "../i18n.js";
 import { el } from "../ui.js";
 import { join, currentPoll } from "./socket.js";
 import {
-  connectionIndicator, section, itemLabel, resultView, progressText, progressBar, meetingInfo,
-  useLiveStyles,
+  connectionIndicator, section, itemLabel, resultView, rollCallView, outcomeText, progressText, progressBar,
+  meetingInfo, useLiveStyles,
 } from "./common.js";
 import { speakingClock, clockOffset, discardedText } from "./chair-tools.js";
 
@@ -69,7 +69,7 @@ export async function mount(root, params, ctx) {
     const visible = p && p.state !== "draft" && p.state !== "cancelled" ? p : null;
     const last = state.polls.at(-1);
     const discarded = last?.state === "cancelled" && visible?.state !== "open" ? last : null;
-    draw.poll([visible?.id, visible?.state, visible?.voted_count, visible?.eligible_count, visible?.result ? 1 : 0, lang(), discarded?.id], () => {
+    draw.poll([visible?.id, visible?.state, visible?.voted_count, visible?.eligible_count, visible?.result ? 1 : 0, visible?.roll_call ? 1 : 0, lang(), discarded?.id], () => {
       if (discarded) return el("p", { class: "display-discarded", "data-testid": "display-discarded", text: discardedText(discarded) });
       if (!visible) return null;
       const parts = [
@@ -80,7 +80,15 @@ export async function mount(root, params, ctx) {
       if (visible.state === "open") {
         parts.push(el("p", { class: "display-progress", "data-testid": "display-progress", text: progressText(visible) }), progressBar(visible));
       } else if (visible.result) {
-        parts.push(resultView(visible, { large: true }));
+        // A named poll: the outcome, then the roll call grouped by fraction (its summary line
+        // carries the totals, so the bars give way to the names).
+        if (visible.roll_call) {
+          const accepted = visible.result.outcome === "adopted";
+          parts.push(
+            el("p", { class: `live-outcome ${accepted ? "live-outcome-yes" : "live-outcome-no"}`, role: "status", text: outcomeText(visible) }),
+            rollCallView(visible, { large: true }),
+          );
+        } else parts.push(resultView(visible, { large: true }));
       }
       return parts;
     });

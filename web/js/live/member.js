@@ -6,7 +6,7 @@ import { register, t, lang, onLangChange } from "../i18n.js";
 import { el } from "../ui.js";
 import { join, currentPoll, Status } from "./socket.js";
 import {
-  connectionIndicator, section, itemLabel, resultView, progressText, progressBar, errorText,
+  connectionIndicator, section, itemLabel, resultView, rollCallView, progressText, progressBar, errorText,
   meetingInfo, useLiveStyles,
 } from "./common.js";
 import { confirmDialog, discardedText } from "./chair-tools.js";
@@ -232,7 +232,7 @@ export async function mount(root, params, ctx) {
     const pending = session.unacknowledged > 0 && ui.sending;
     const key = [
       poll?.id, poll?.state, poll?.voted_count, poll?.eligible_count, poll?.i_voted, poll?.i_am_eligible,
-      poll?.result ? 1 : 0, ui.picked, ui.sending, ui.counted, online, lang(), pending,
+      poll?.result ? 1 : 0, poll?.roll_call ? 1 : 0, poll?.my_ineligibility, ui.picked, ui.sending, ui.counted, online, lang(), pending,
       state.polls.at(-1)?.id, state.polls.at(-1)?.state,
     ];
     draw.vote(key, () => {
@@ -259,7 +259,8 @@ export async function mount(root, params, ctx) {
         } else if (poll.kind === "manual") {
           parts.push(el("p", { class: "live-note", text: t("member.vote.manual") }));
         } else if (!poll.i_am_eligible) {
-          parts.push(el("p", { class: "live-note", text: t("member.vote.not_eligible") }));
+          parts.push(el("p", { class: "live-note", "data-testid": "not-eligible", text: t("member.vote.not_eligible") }));
+          if (poll.my_ineligibility) parts.push(el("p", { class: "live-note", "data-testid": "not-eligible-reason", text: t(`live.ineligible.${poll.my_ineligibility}`) }));
         } else if (!online) {
           parts.push(el("p", { class: "live-warn", text: t("member.vote.needs_connection") }));
         } else if (ui.picked && ui.picked.poll === poll.id) {
@@ -291,7 +292,7 @@ export async function mount(root, params, ctx) {
           );
         }
       } else if (poll.state === "closed" && poll.result) {
-        parts.push(el("h3", { text: t("live.result.title") }), resultView(poll));
+        parts.push(el("h3", { text: t("live.result.title") }), resultView(poll), rollCallView(poll));
         if (poll.i_voted && poll.my_choice) parts.push(el("p", { class: "live-note", text: t("member.vote.counted.choice", { choice: choiceLabel(poll, poll.my_choice) }) }));
       } else if (poll.state === "draft") {
         parts.push(el("p", { class: "live-note", text: t("live.poll.state.draft") }));

@@ -417,6 +417,46 @@ function speakerView(state, entry) {
   };
 }
 
+/**
+ * Why members may not vote in an open poll (the server's `ineligibility`): the reason fixed at
+ * opening, and "arrived late" for someone absent then and present now. The viewer's own reason
+ * goes to `my_ineligibility`; the chair also gets everyone present who may not vote.
+ */
+function refreshIneligible(state, p, me) {
+  if (!Array.isArray(p.ineligible_at_open)) return;
+  const present = (person) => {
+    const status = state.attendance.find((a) => a.person === person)?.status;
+    return status === "present" || status === "remote";
+  };
+  const reasons = p.state !== "open" ? [] : p.ineligible_at_open.map(([person, reason]) => ({
+    person, name: nameOf(state, person),
+    reason: reason === "absent" && present(person) ? "arrived_late" : reason,
+  }));
+  p.my_ineligibility = reasons.find((r) => r.person === me)?.reason ?? null;
+  p.ineligible = state.viewer?.chair ? reasons.filter((r) => present(r.person)) : [];
+}
+
+/** Byte-order comparison, as Rust sorts strings. */
+const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The roll call of a closed named poll from its result: everyone eligible with their choice (or
+ * none), grouped by fraction — fractions by name, those without one last — members by name.
+ */
+function rollCallOf(state, p, result) {
+  const choices = new Map((result?.named ?? []).map(([person, c]) => [person, c?.choice ?? null]));
+  const people = [...new Set([...p.eligible, ...choices.keys()])];
+  const groups = new Map();
+  for (const person of people) {
+    const fraction = state.attendance.find((a) => a.person === person)?.fraction ?? null;
+    if (!groups.has(fraction)) groups.set(fraction, []);
+    groups.get(fraction).push({ person, name: nameOf(state, person), choice: choices.get(person) ?? null });
+  }
+  const list = [...groups].map(([fraction, lines]) => ({ fraction, lines: lines.sort((a, b) => cmp(a.name, b.name)) }));
+  list.sort((a, b) => (a.fraction === null) - (b.fraction === null) || cmp(a.fraction ?? "", b.fraction ?? ""));
+  return { poll: p.id, groups: list, not_voted: people.filter((person) => !choices.has(person)).length };
+}
+
 function pollOf(state, id) {
   return state.polls.find((p) => p.id === id);
 }
@@ -458,6 +498,7 @@ export function reduce(state, event, me) {
       state.quorum = event.quorum;
       if (event.standing) state.quorum_standing = event.standing;
       if (event.status === "remote") state.remote_participation = true;
+      for (const p of state.polls) refreshIneligible(state, p, me);
       return true;
     }
     case "conflict_declared":
@@ -511,6 +552,10 @@ export function reduce(state, event, me) {
       p.eligible_count = event.eligible.length;
       p.i_am_eligible = me != null && event.eligible.includes(me);
       p.not_voted = event.eligible.map((person) => ({ person, name: nameOf(state, person) }));
+      // The chair keeps every reason, a member their own (as the snapshot gives them).
+      p.ineligible_at_open = (Array.isArray(event.ineligible) ? event.ineligible : [])
+        .filter(([person]) => state.viewer?.chair || person === me);
+      refreshIneligible(state, p, me);
       return true;
     }
     case "ballots_cast": {
@@ -542,6 +587,13 @@ export function reduce(state, event, me) {
       p.closed_at = event.at;
       p.not_voted = [];
       p.interim = null;
+      p.my_ineligibility = null;
+      p.ineligible = [];
+      if (p.kind !== "named") return true;
+      // A named poll's roll call, as the server builds it (`roll_call` in rollcall.rs); without
+      // the eligible list from the opening (joined mid-poll), a fresh snapshot brings it.
+      if (!Array.isArray(p.eligible)) return false;
+      p.roll_call = rollCallOf(state, p, event.result);
       return true;
     }
     case "poll_cancelled": {

@@ -6,6 +6,8 @@
 import { formatDateTime, register, t } from "../i18n.js";
 import { onUserMessage } from "../live/socket.js";
 import { el, errorBox, errorMessage, loading, richText } from "../ui.js";
+import { confirmDialog } from "../live/chair-tools.js";
+import { useLiveStyles } from "../live/common.js";
 
 register({
   de: {
@@ -25,6 +27,14 @@ register({
     "notes.own": "Meine Notiz",
     "notes.by": "Von {name}",
     "notes.sharedWith": "Geteilt mit {org}",
+    "notes.audience": "{name} – {n} Personen",
+    "notes.audience.one": "{name} – 1 Person",
+    "notes.audience.council": "{name} – alle {n} Ratsmitglieder",
+    "notes.leave.title": "Notiz aus der Fraktion geben?",
+    "notes.leave.text": "Bisher lesen diese Notiz nur {from}. Geteilt mit {to} lesen sie {n} Personen – auch Mitglieder anderer Fraktionen.",
+    "notes.wide.title": "Mit {to} teilen?",
+    "notes.wide.text": "Diese Notiz lesen dann {n} Personen – auch Mitglieder anderer Fraktionen.",
+    "notes.wide.confirm": "Ja, teilen",
     "notes.privateMark": "Privat",
     "notes.onPaper": "Zur Vorlage",
     "notes.onItem": "Zum Tagesordnungspunkt",
@@ -72,6 +82,14 @@ register({
     "notes.own": "My note",
     "notes.by": "By {name}",
     "notes.sharedWith": "Shared with {org}",
+    "notes.audience": "{name} – {n} people",
+    "notes.audience.one": "{name} – 1 person",
+    "notes.audience.council": "{name} – all {n} council members",
+    "notes.leave.title": "Let the note leave the fraction?",
+    "notes.leave.text": "So far only {from} read this note. Shared with {to}, {n} people read it – members of other fractions too.",
+    "notes.wide.title": "Share with {to}?",
+    "notes.wide.text": "{n} people will read this note – members of other fractions too.",
+    "notes.wide.confirm": "Yes, share",
     "notes.privateMark": "Private",
     "notes.onPaper": "To the paper",
     "notes.onItem": "To the agenda item",
@@ -119,20 +137,61 @@ function textarea(value = "", required = true) {
   return node;
 }
 
-/** The organizations I belong to (my forums), for the share select. */
+/**
+ * Whom I can share a note with: the organizations I belong to, each with its number of readers
+ * (`GET /api/v1/notes/audiences`, smallest audience first).
+ */
 async function myOrganizations(api) {
   try {
-    const forums = await api.get("/api/v1/forums");
-    return forums.map((f) => f.organization);
+    const audiences = await api.get("/api/v1/notes/audiences");
+    return audiences.map((a) => ({ ...a.organization, readers: a.readers }));
   } catch {
     return [];
   }
 }
 
+/** "Fraktion Grüne Zukunft (GZ)", "Rat der Stadt Musterstadt". */
+function orgName(o) {
+  return o.short_name && !o.name.includes(o.short_name) ? `${o.name} (${o.short_name})` : o.name;
+}
+
+/** "Fraktion Grüne Zukunft (GZ) – 7 Personen", "Rat der Stadt … – alle 38 Ratsmitglieder". */
+function audienceLabel(o) {
+  const name = orgName(o);
+  if (o.readers == null) return name;
+  if (o.kind === "council") return t("notes.audience.council", { name, n: o.readers });
+  return o.readers === 1 ? t("notes.audience.one", { name }) : t("notes.audience", { name, n: o.readers });
+}
+
+/** Fractions and groups keep a note among their own. */
+const withinFraction = (o) => o?.kind === "fraction" || o?.kind === "group";
+
+/**
+ * Asks before a note reaches people outside a fraction: when it leaves the fraction (or group) it
+ * is shared with, or goes from private straight to a wider audience. True: go ahead.
+ */
+async function audienceConfirmed(orgs, current, chosenId) {
+  const chosen = orgs.find((o) => o.id === chosenId);
+  if (!chosen || chosen.id === current?.id) return true;
+  const leaving = withinFraction(current);
+  if (!leaving && withinFraction(chosen)) return true;
+  useLiveStyles();
+  const from = orgs.find((o) => o.id === current?.id) ?? current;
+  const answer = await confirmDialog({
+    title: leaving ? t("notes.leave.title") : t("notes.wide.title", { to: orgName(chosen) }),
+    text: leaving
+      ? t("notes.leave.text", { from: from ? orgName(from) : "", to: orgName(chosen), n: chosen.readers })
+      : t("notes.wide.text", { n: chosen.readers }),
+    confirmLabel: t("notes.wide.confirm"),
+    testid: "audience-dialog",
+  });
+  return answer.ok;
+}
+
 function shareSelect(orgs, selected) {
   const select = el("select", { class: "input" },
     el("option", { value: "" }, t("notes.private")),
-    ...orgs.map((o) => el("option", { value: o.id }, o.short_name ?? o.name)));
+    ...orgs.map((o) => el("option", { value: o.id }, audienceLabel(o))));
   select.value = selected ?? "";
   return select;
 }
@@ -143,7 +202,7 @@ function noteView(note, { api, orgs, onChange, status, links = false }) {
     el("span", { class: "badge" }, note.own ? t("notes.own") : t("notes.by", { name: note.author?.name ?? "?" })),
     " ",
     note.shared_with
-      ? el("span", { class: "badge badge-shared" }, t("notes.sharedWith", { org: note.shared_with.short_name ?? note.shared_with.name }))
+      ? el("span", { class: "badge badge-shared" }, t("notes.sharedWith", { org: orgName(note.shared_with) }))
       : el("span", { class: "badge" }, t("notes.privateMark")),
     " ",
     el("time", { datetime: note.modified }, formatDateTime(note.modified)));
@@ -192,10 +251,14 @@ function noteForm({ api, orgs, target, note, status, onDone }) {
       body.focus();
       return;
     }
+    // Asked again before the note reaches people outside the fraction.
+    if (!(await audienceConfirmed(orgs, note?.shared_with, share.value))) return;
     try {
       if (note) {
+        const leaving = withinFraction(note.shared_with) && share.value && share.value !== note.shared_with.id;
         await api.patch(`/api/v1/notes/${note.id}`,
-          { body: body.value, shared_with: share.value || null }, { ifMatch: `"${note.version}"` });
+          { body: body.value, shared_with: share.value || null, ...(leaving ? { confirm_audience: true } : {}) },
+          { ifMatch: `"${note.version}"` });
       } else {
         const payload = { ...target, body: body.value };
         if (page.value) payload.page = Number(page.value);

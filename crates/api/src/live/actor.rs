@@ -7,7 +7,8 @@ use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, SubsecRound, Utc};
 use plenum_domain::{
     AgendaEntry, Applied, AuditEvent, BallotChoice, Command, CommandId, Event, LiveError,
-    LiveState, MeetingId, PersonId, PollId, PollState, Roster, RosterMember, RuleSet, UserId,
+    LiveState, MeetingId, OrganizationKind, PersonId, PollId, PollState, Roster, RosterMember,
+    RuleSet, UserId,
 };
 use plenum_store::live::{self as store, Batch, StoredEvent};
 use plenum_store::{DatabaseConnection, StoreError, TransactionTrait, repo};
@@ -60,6 +61,7 @@ async fn fresh_state(
             name: person.full_name(),
             role: membership.role,
             voting_right: membership.voting_right,
+            fraction: fraction_of(db, person.id, day).await?,
         });
     }
     members.sort_by(|a, b| a.name.cmp(&b.name));
@@ -90,6 +92,35 @@ async fn fresh_state(
         state.settings = settings;
     }
     Ok(state)
+}
+
+/// The short name (else the name) of the fraction `person` belongs to on `day`, else of their
+/// group, for the roll call of named polls.
+async fn fraction_of(
+    db: &DatabaseConnection,
+    person: PersonId,
+    day: chrono::NaiveDate,
+) -> Result<Option<String>, StoreError> {
+    let mut found: Option<(bool, String)> = None;
+    for membership in repo::memberships::list_by_person(db, person, false).await? {
+        if !membership.is_active_on(day) {
+            continue;
+        }
+        let org = repo::organizations::get(db, membership.organization_id).await?;
+        if org.meta.is_deleted() {
+            continue;
+        }
+        let is_fraction = match org.kind {
+            OrganizationKind::Fraction => true,
+            OrganizationKind::Group => false,
+            _ => continue,
+        };
+        if found.as_ref().is_none_or(|(f, _)| is_fraction && !f) {
+            let label = org.short_name.as_ref().unwrap_or(&org.name).to_string();
+            found = Some((is_fraction, label));
+        }
+    }
+    Ok(found.map(|(_, label)| label))
 }
 
 /// What a batch writes besides its events: the meeting's state and settings.
@@ -832,11 +863,18 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
         Event::PollOpened {
             poll,
             eligible,
+            ineligible,
             below_quorum,
             ..
         } => (
             "poll.opened",
-            serde_json::json!({"poll": poll, "eligible": eligible.len(), "below_quorum": below_quorum}),
+            // Who could not vote and why, fixed at opening (conflicts of interest, absence, …).
+            serde_json::json!({
+                "poll": poll,
+                "eligible": eligible.len(),
+                "ineligible": ineligible.iter().map(|(person, reason)| serde_json::json!({"person": person, "reason": reason})).collect::<Vec<_>>(),
+                "below_quorum": below_quorum,
+            }),
         ),
         // One entry per poll and batch ("these members voted"), never what.
         Event::BallotsCast { poll, voters, .. } => (

@@ -49,6 +49,29 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
     } else {
         None
     };
+    // Why the viewer may not vote (arrived late, conflict, advisory, no voting right).
+    let my_ineligibility = me.and_then(|p| state.ineligibility(poll, p));
+    // The chair sees who is in the room and may not vote, and why.
+    let ineligible: Vec<Value> = if chair {
+        state
+            .ineligible_present(poll)
+            .into_iter()
+            .map(|(p, reason)| json!({"person": p, "name": name_of(state, p), "reason": reason}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // The reasons as fixed at opening — all for the chair, the viewer's own for a member — so a
+    // client can keep `ineligible` and `my_ineligibility` current as attendance changes.
+    let ineligible_at_open: Vec<Value> = if poll.state == PollState::Open {
+        poll.ineligible
+            .iter()
+            .filter(|(p, _)| chair || me == Some(**p))
+            .map(|(p, reason)| json!([p, reason]))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let my_choice = me.and_then(|p| {
         if poll.is_secret() {
             None
@@ -70,10 +93,15 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
         "voted": if viewer.entitled() { json!(poll.voted) } else { Value::Null },
         "not_voted": not_voted,
         "i_am_eligible": me.is_some_and(|p| poll.eligible.contains(&p)),
+        "my_ineligibility": my_ineligibility,
+        "ineligible": ineligible,
+        "ineligible_at_open": ineligible_at_open,
         "i_voted": me.is_some_and(|p| poll.voted.contains(&p)),
         "my_choice": my_choice,
         "interim": interim,
         "result": poll.result,
+        // Closed named polls: who voted how and who did not, grouped by fraction.
+        "roll_call": plenum_domain::roll_call(poll, state),
         "round": poll.round,
         "runoff_of": poll.runoff_of,
         "corrects": poll.corrects,
@@ -115,6 +143,7 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
                 "name": m.name,
                 "role": m.role,
                 "voting_right": m.voting_right,
+                "fraction": m.fraction,
                 "status": status,
             })
         })

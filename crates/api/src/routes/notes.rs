@@ -8,16 +8,18 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use plenum_domain::{Action, NoteScope, Resource};
-use plenum_domain::{AgendaItemId, FileId, OrganizationId, PaperId};
+use plenum_domain::{AgendaItemId, AuditEvent, FileId, OrganizationId, OrganizationKind, PaperId};
 use plenum_store::collab::{Note, NoteTarget, notes};
+use plenum_store::repo;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::collab::{
-    CollabResult, MAX_BODY_BYTES, MAX_QUOTE, MAX_TEXT, Member, Names, OrganizationInfo, PersonRef,
-    agenda_item_resource, changed_meanwhile, check_text, etag, file_resource, if_match, invalid,
-    member, not_found, paper_resource, require,
+    CollabError, CollabResult, MAX_BODY_BYTES, MAX_QUOTE, MAX_TEXT, Member, Names,
+    OrganizationInfo, PersonRef, agenda_item_resource, changed_meanwhile, check_text,
+    current_members, etag, file_resource, if_match, invalid, member, not_found, paper_resource,
+    require,
 };
 use crate::auth::AuthUser;
 use crate::json::{AppJson, AppPath, AppQuery, bounded};
@@ -28,6 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/notes", get(list_notes).post(create_note))
         .route("/notes/mine", get(my_notes))
+        .route("/notes/audiences", get(note_audiences))
         .route("/notes/search", get(search_notes))
         .route(
             "/notes/{id}",
@@ -123,6 +126,49 @@ async fn visible_note(state: &AppState, who: &Member, id: Uuid) -> CollabResult<
     let note = notes::get(&state.db, id).await.map_err(|_| not_found())?;
     require(&who.actor, Action::View, &resource(&note))?;
     Ok(note)
+}
+
+/// An organization a note can be shared with, and how many people would read it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AudienceResponse {
+    pub organization: OrganizationInfo,
+    /// People who belong to the organization today: everyone who reads a note shared with it
+    /// (the author included).
+    pub readers: u32,
+}
+
+/// Whom the caller can share a note with: every organization they belong to today, with the
+/// number of readers, the smallest audience first.
+#[utoipa::path(get, path = "/api/v1/notes/audiences", tag = "notes", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AudienceResponse>), (status = 401, body = Problem)))]
+pub async fn note_audiences(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> CollabResult<Json<Vec<AudienceResponse>>> {
+    let who = member(&state, &auth.user).await?;
+    if who.person.is_none() {
+        return Ok(Json(Vec::new()));
+    }
+    let mut names = Names::default();
+    let mut out = Vec::new();
+    for &organization in &who.organizations {
+        let readers = current_members(&state, organization).await?.len() as u32;
+        out.push(AudienceResponse {
+            organization: names.organization(&state, organization).await,
+            readers,
+        });
+    }
+    out.sort_by(|a, b| (a.readers, &a.organization.name).cmp(&(b.readers, &b.organization.name)));
+    Ok(Json(out))
+}
+
+/// Whether an organization is a fraction or group: a note shared there stays among its own.
+async fn is_fraction(state: &AppState, organization: OrganizationId) -> CollabResult<bool> {
+    let o = repo::organizations::get(&state.db, organization).await?;
+    Ok(matches!(
+        o.kind,
+        OrganizationKind::Fraction | OrganizationKind::Group
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -354,6 +400,10 @@ pub struct UpdateNoteRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>)]
     pub shared_with: Option<Option<Uuid>>,
+    /// Required (`true`) to move a note shared with a fraction or group to another
+    /// organization: the author has been asked whether it may leave the fraction.
+    #[serde(default)]
+    pub confirm_audience: bool,
 }
 
 /// Edits the caller's own note (`If-Match: "<version>"` required); the old text stays in the
@@ -365,6 +415,7 @@ pub struct UpdateNoteRequest {
         (status = 200, body = NoteResponse),
         (status = 403, description = "Not the author", body = Problem),
         (status = 404, body = Problem),
+        (status = 409, description = "audience-confirmation-required: the note would leave its fraction or group; send confirm_audience", body = Problem),
         (status = 412, description = "Edited meanwhile", body = Problem),
         (status = 413, body = Problem),
         (status = 428, description = "If-Match missing", body = Problem),
@@ -392,17 +443,57 @@ pub async fn update_note(
             "you can share only with an organization you belong to",
         ));
     }
+    // A note leaving its fraction (or group) for another audience: asked again, and audited.
+    let leaving = match (note.shared_with, shared_with) {
+        (Some(from), Some(to)) if from != to && is_fraction(&state, from).await? => {
+            Some((from, to))
+        }
+        _ => None,
+    };
+    let mut names = Names::default();
+    let mut widened = None;
+    if let Some((from, to)) = leaving {
+        let readers = current_members(&state, to).await?.len();
+        let to_name = names.organization(&state, to).await.name;
+        if !request.confirm_audience {
+            let from_name = names.organization(&state, from).await.name;
+            return Err(CollabError::Problem(
+                Problem::new(
+                    StatusCode::CONFLICT,
+                    "audience-confirmation-required",
+                    "The note would leave its fraction",
+                )
+                .with_detail(format!(
+                    "This note is shared with {from_name}. Shared with {to_name}, {readers} \
+                     people would read it, members of other fractions among them. Send \
+                     confirm_audience: true to share it anyway."
+                )),
+            ));
+        }
+        widened = Some((from, to, readers));
+    }
     state.auth.post_limiter.check(auth.user.id)?;
     let updated = notes::update(&state.db, id, expected, body, shared_with, state.now())
         .await?
         .ok_or_else(changed_meanwhile)?;
+    if let Some((from, to, readers)) = widened {
+        let event = AuditEvent {
+            actor: Some(auth.user.id),
+            action: "note.left_fraction".into(),
+            subject: Some(format!("note:{id}")),
+            detail: serde_json::json!({"from": from, "to": to, "readers": readers}).to_string(),
+        };
+        if let Err(err) = state.audit.append(&state.db, event, state.now()).await {
+            tracing::error!(error = %err, "could not write the audit log");
+        }
+    }
     if let Some(organization) = updated.shared_with
         && updated.shared_with != note.shared_with
     {
         super::collab_live::note_shared(&state, &updated, organization).await;
     }
     let version = updated.version;
-    let response = note_response(&state, &mut Names::default(), updated, who.person).await;
+    let response = note_response(&state, &mut names, updated, who.person).await;
     Ok((etag(version), Json(response)))
 }
 

@@ -49,6 +49,7 @@ use crate::AppState;
         super::notes::list_notes,
         super::notes::create_note,
         super::notes::my_notes,
+        super::notes::note_audiences,
         super::notes::search_notes,
         super::notes::get_note,
         super::notes::update_note,
