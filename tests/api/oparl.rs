@@ -2495,3 +2495,103 @@ async fn a_paper_names_its_main_file(#[case] backend: Backend) {
     assert!(back["mainFile"]["id"].as_str().unwrap().ends_with(&main_id));
     app.stop().await;
 }
+
+/// The persons who submitted a paper are `originatorPerson` (published persons only); the clerk
+/// sets them with the paper, checked; withdrawing a person's publication moves the paper's
+/// `modified` and drops them from it.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_paper_names_the_persons_who_submitted_it(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let clerk = app.login("martina.sommer", 0).await;
+    let register: Value = app
+        .get_with("/api/v1/persons", &clerk.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_of = |name: &str| {
+        register
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"].as_str().unwrap().contains(name))
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let (anna, sommer) = (id_of("Anna Hartmann"), id_of("Martina Sommer"));
+    let list = app.url(&format!("/oparl/v1/body/{}/paper", demo_body_id()));
+    let papers = Seen::default().walk(&app, &list).await;
+    let url = papers[0]["id"].as_str().unwrap().to_owned();
+    let paper_id = url.rsplit('/').next().unwrap().to_owned();
+    let path = format!("/api/v1/papers/{paper_id}");
+
+    for bad in [
+        serde_json::json!([anna, anna]),
+        serde_json::json!([uuid::Uuid::new_v4()]),
+        serde_json::json!((0..51).map(|_| uuid::Uuid::new_v4()).collect::<Vec<_>>()),
+    ] {
+        let response = patch_item(
+            &app,
+            &path,
+            &clerk.access,
+            serde_json::json!({"originator_person_ids": bad}),
+        )
+        .await;
+        assert_eq!(response.status(), 422, "{bad}");
+    }
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"originator_person_ids": [anna, sommer]}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let detail: Value = response.json().await.unwrap();
+    let names: Vec<&str> = detail["originator_persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Anna Hartmann", "Martina Sommer"]);
+    // The public reads published persons only: the clerk (staff) is not among them.
+    let public: Value = app
+        .get(&format!("/api/v1/public/papers/{paper_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        public["originator_persons"].as_array().unwrap().len(),
+        1,
+        "{public:#}"
+    );
+    let paper = Seen::default().get(&app, &url).await;
+    let originators = paper["originatorPerson"].as_array().unwrap();
+    assert_eq!(originators.len(), 1, "{paper:#}");
+    assert!(originators[0].as_str().unwrap().ends_with(&anna));
+    schemas.check(&paper);
+
+    let n = check_change(&app, "an originator is no longer published", async {
+        let response = set_publication(
+            &app,
+            &clerk.access,
+            &anna,
+            serde_json::json!({"published": false}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+    })
+    .await;
+    assert!(n >= 3, "{n}");
+    let paper = Seen::default().get(&app, &url).await;
+    assert!(paper.get("originatorPerson").is_none(), "{paper:#}");
+    app.stop().await;
+}

@@ -1370,6 +1370,41 @@ async fn finish_memberships(
     Ok(items)
 }
 
+/// The papers' originator persons that the public may see (live and published), in order
+/// (papers without any are missing).
+pub async fn published_originators_of(
+    db: &impl ConnectionTrait,
+    papers: &[PaperId],
+) -> Result<HashMap<PaperId, Vec<PersonId>>> {
+    let mut all = crate::originators::of_papers(db, papers).await?;
+    let named: Vec<Uuid> = all
+        .values()
+        .flatten()
+        .map(|p| p.as_uuid())
+        .collect::<HashSet<Uuid>>()
+        .into_iter()
+        .collect();
+    if named.is_empty() {
+        return Ok(all);
+    }
+    let visible: HashSet<Uuid> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::Id.is_in(named))
+        .filter(person::Column::Published.eq(true))
+        .filter(person::Column::Deleted.is_null())
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    for persons in all.values_mut() {
+        persons.retain(|p| visible.contains(&p.as_uuid()));
+    }
+    all.retain(|_, persons| !persons.is_empty());
+    Ok(all)
+}
+
 /// The persons' live memberships in fractions (for `Membership.onBehalfOf`).
 pub async fn fraction_memberships_of_persons(
     db: &impl ConnectionTrait,

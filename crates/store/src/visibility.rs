@@ -20,7 +20,7 @@
 //! | paper | its consultations and files; the agenda items its consultations are held on |
 //! | agenda item | the consultations held on it; its files |
 //! | meeting (deleted) | its agenda items and files; the consultations held on its agenda items |
-//! | person (published or not) | its memberships (and so the organizations listing them) |
+//! | person (published or not) | its memberships (and so the organizations listing them); the papers naming it as originator |
 //!
 //! A recorded decision is not a visibility change but shows the same way (an agenda item's
 //! `result`): [`crate::decisions`] raises the item and the consultations held on it through
@@ -33,7 +33,7 @@ use sea_orm::{QueryTrait, sea_query::SelectStatement};
 use uuid::Uuid;
 
 use crate::Result;
-use crate::entity::{agenda_item, consultation, file, membership};
+use crate::entity::{agenda_item, consultation, file, membership, paper, paper_originator_person};
 
 /// Which kind of object changed its visibility (`Record::NAME`).
 pub(crate) async fn touch_dependents(
@@ -121,6 +121,18 @@ pub(crate) async fn touch_dependents(
                 db,
                 Condition::all().add(membership::Column::PersonId.eq(id)),
                 membership::Column::Modified,
+                at,
+            )
+            .await?;
+            let papers: SelectStatement = paper_originator_person::Entity::find()
+                .select_only()
+                .column(paper_originator_person::Column::PaperId)
+                .filter(paper_originator_person::Column::PersonId.eq(id))
+                .into_query();
+            raise::<paper::Entity>(
+                db,
+                Condition::all().add(paper::Column::Id.in_subquery(papers)),
+                paper::Column::Modified,
                 at,
             )
             .await

@@ -312,8 +312,13 @@ export function renderPaper(paper, api, { pub = false } = {}) {
   const facts = el("dl", { class: "facts-inline" },
     el("div", {}, el("dt", {}, t("paper.type")), el("dd", {}, paperType(paper.paper_type))),
     el("div", {}, el("dt", {}, t("paper.date")), el("dd", {}, paper.date ? formatDate(paper.date) : "–")));
-  if (paper.originator) {
-    facts.append(el("div", {}, el("dt", {}, t("paper.originator")), el("dd", {}, paper.originator.name)));
+  // Submitted by: the originating organization, then the persons (e.g. who signed a motion).
+  const submitters = [
+    ...(paper.originator ? [paper.originator.name] : []),
+    ...(paper.originator_persons || []).map((p) => p.name),
+  ];
+  if (submitters.length) {
+    facts.append(el("div", {}, el("dt", {}, t("paper.originator")), el("dd", {}, submitters.join(", "))));
   }
   nodes.push(facts);
   if (paper.text_html || paper.text) {

@@ -249,10 +249,21 @@ pub struct PaperDetail {
     /// The text as sanitised HTML.
     pub text_html: String,
     pub originator: Option<OrganizationRefView>,
+    /// The persons who submitted it (e.g. the members signing a motion), in order; the public
+    /// sees published persons only.
+    pub originator_persons: Vec<PersonRef>,
     pub consultations: Vec<ConsultationView>,
     pub files: Vec<FileRef>,
     /// Which of `files` is the main document (Hauptdokument); the others are attachments.
     pub main_file_id: Option<Uuid>,
+}
+
+/// A person, by name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonRef {
+    pub id: Uuid,
+    /// As printed: `Dr. Anna Schmidt`.
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -725,6 +736,17 @@ pub async fn paper_detail(
             },
         });
     }
+    let mut originator_persons = Vec::new();
+    for person in plenum_store::originators::of(db, id).await? {
+        let person = repo::persons::get(db, person).await?;
+        if person.meta.is_deleted() || (viewer.is_public() && !person.published) {
+            continue;
+        }
+        originator_persons.push(PersonRef {
+            id: person.id.as_uuid(),
+            name: person.full_name(),
+        });
+    }
     let files: Vec<FileRef> = documents::files_of(db, &[id], &[], &[])
         .await?
         .iter()
@@ -740,6 +762,7 @@ pub async fn paper_detail(
         text: paper.text.as_str().to_owned(),
         text_html: markdown::render(paper.text.as_str()),
         originator: paper.originator_id.map(|o| dir.organization_view(o)),
+        originator_persons,
         consultations: views,
         main_file_id: paper
             .main_file_id

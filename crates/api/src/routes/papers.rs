@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use plenum_domain::{
     Action, BodyId, Consultation, ConsultationId, ConsultationRole, DomainError, FileId, Markdown,
     MeetingId, Meta, OrganizationId, OrganizationRef, Paper, PaperId, PaperReference, PaperType,
-    Resource, Title,
+    PersonId, Resource, Title,
 };
 use plenum_store::{ConnectionTrait, DatabaseTransaction, StoreError, repo};
 use serde::Deserialize;
@@ -112,6 +112,10 @@ pub struct PaperCreate {
     #[serde(default)]
     pub text: String,
     pub public: bool,
+    /// The persons who submit it (e.g. the members signing a motion), in order: distinct
+    /// persons of the paper's body, at most 50.
+    #[serde(default)]
+    pub originator_person_ids: Vec<Uuid>,
     /// The body; may be left out when the originator names it or only one body is hosted.
     pub body_id: Option<Uuid>,
 }
@@ -168,10 +172,12 @@ pub async fn create_paper(
         main_file_id: None,
     };
     check_reference(&state.db, body, &paper.reference, None).await?;
+    let persons = originator_persons(&state.db, body, &request.originator_person_ids).await?;
     let txn = begin(&state).await?;
     let paper = repo::papers::insert(&txn, paper.clone())
         .await
         .map_err(on_conflict(&paper.reference))?;
+    plenum_store::originators::set(&txn, paper.id, &persons).await?;
     audit(
         &txn,
         &state,
@@ -266,6 +272,36 @@ pub struct PaperUpdate {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>)]
     pub main_file_id: Option<Option<Uuid>>,
+    /// Replaces the persons who submitted it (distinct persons of the paper's body, at most
+    /// 50, in order); `[]` removes them.
+    pub originator_person_ids: Option<Vec<Uuid>>,
+}
+
+/// Checks the originator persons: distinct, at most 50, live persons of the body.
+async fn originator_persons(
+    db: &impl ConnectionTrait,
+    body: BodyId,
+    ids: &[Uuid],
+) -> Result<Vec<PersonId>> {
+    const FIELD: &str = "originator_person_ids";
+    if ids.len() > 50 {
+        return Err(invalid(FIELD, "at most 50 persons"));
+    }
+    let mut persons = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = PersonId::from_uuid(*id);
+        if persons.contains(&id) {
+            return Err(invalid(FIELD, "a person is named twice"));
+        }
+        match repo::persons::get_live(db, id).await {
+            Ok(person) if person.body_id == body => persons.push(id),
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                return Err(invalid(FIELD, "not a person of the paper's body"));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(persons)
 }
 
 /// Changes a paper; fields left out stay as they are. Needs the paper's ETag.
@@ -340,7 +376,14 @@ pub async fn update_paper(
             None => None,
         };
     }
+    let persons = match &request.originator_person_ids {
+        Some(ids) => Some(originator_persons(&txn, paper.body_id, ids).await?),
+        None => None,
+    };
     may_write_as(&viewer, organizations, added, paper.public)?;
+    if let Some(persons) = &persons {
+        plenum_store::originators::set(&txn, paper.id, persons).await?;
+    }
     if request.reference.is_some() {
         check_reference(&txn, paper.body_id, &paper.reference, Some(paper.id)).await?;
     }
@@ -357,6 +400,10 @@ pub async fn update_paper(
         ("text", request.text.is_some()),
         ("public", request.public.is_some()),
         ("main_file_id", request.main_file_id.is_some()),
+        (
+            "originator_person_ids",
+            request.originator_person_ids.is_some(),
+        ),
     ]);
     audit(&txn, &state, &auth, "paper.updated", ("paper", id), changed).await?;
     commit(&state, txn).await?;

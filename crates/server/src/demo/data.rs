@@ -185,6 +185,8 @@ pub struct DemoCouncil {
     locations: Vec<Location>,
     meetings: Vec<Meeting>,
     papers: Vec<Paper>,
+    /// Who submitted which paper (a fraction's motion is signed by its chair and deputy).
+    originators: Vec<(PaperId, Vec<PersonId>)>,
     agenda: Vec<AgendaItem>,
     consultations: Vec<Consultation>,
     files: Vec<File>,
@@ -223,6 +225,9 @@ impl DemoCouncil {
         }
         for x in self.papers {
             repo::papers::insert(db, x).await?;
+        }
+        for (paper, persons) in self.originators {
+            plenum_store::originators::set(db, paper, &persons).await?;
         }
         for x in self.agenda {
             repo::agenda_items::insert(db, x).await?;
@@ -1025,6 +1030,8 @@ fn build_inner(
         (None, Some(m_bau.id)),
     )?;
 
+    // The motion of Grüne Zukunft is signed by the fraction's chair and deputy.
+    let originators = vec![(p_klima.id, fraction_members[2][..2].to_vec())];
     let mut organizations = vec![council, fin, bau, schule, va, admin_org];
     organizations.extend(fractions);
     Ok(DemoCouncil {
@@ -1045,6 +1052,7 @@ fn build_inner(
             p_radwege,
             p_personal,
         ],
+        originators,
         agenda,
         consultations,
         files,

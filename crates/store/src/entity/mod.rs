@@ -26,6 +26,7 @@ pub mod note;
 pub mod note_revision;
 pub mod organization;
 pub mod paper;
+pub mod paper_originator_person;
 pub mod pending_login;
 pub mod person;
 pub mod poll_participation;

@@ -889,6 +889,7 @@ pub async fn papers(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Paper]) -> Re
             f.paper_id.unwrap_or_default()
         })
     };
+    let originators = query::published_originators_of(db, &live).await?;
     Ok(items
         .iter()
         .map(|p| {
@@ -925,6 +926,15 @@ pub async fn papers(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Paper]) -> Re
                     "originatorOrganization",
                     p.originator_id
                         .map(|o| vec![Value::from(ctx.url(Kind::Organization, o))]),
+                )
+                .opt(
+                    "originatorPerson",
+                    originators.get(&p.id).map(|persons| {
+                        persons
+                            .iter()
+                            .map(|person| Value::from(ctx.url(Kind::Person, person)))
+                            .collect::<Vec<Value>>()
+                    }),
                 )
                 .opt("mainFile", main)
                 .list("auxiliaryFile", files)
