@@ -3,7 +3,7 @@
 // documents a member opened are cached by the page itself (js/api.js, Cache "plenum-docs-v1"),
 // since only the page holds the access token.
 
-const SHELL_CACHE = "plenum-shell-v1";
+const SHELL_CACHE = "plenum-shell-v2";
 const SHELL = [
   "/",
   "/index.html",
@@ -17,6 +17,8 @@ const SHELL = [
   "/js/screens/login.js",
   "/js/screens/home.js",
   "/js/screens/meeting.js",
+  "/js/screens/collab.js",
+  "/js/screens/decision.js",
   "/js/screens/portal.js",
   "/js/screens/devices.js",
   "/js/live/socket.js",

@@ -211,3 +211,32 @@ async fn hsts_is_sent_when_plenum_is_served_over_https() {
     }
     app.stop().await;
 }
+
+/// The service worker keeps the app shell for offline use, and only what it lists: a module the
+/// app imports but the list lacks breaks that screen offline (a meeting opened on the tablet
+/// before a session without network). Every script under `web/js` must be listed.
+#[test]
+fn the_service_worker_keeps_every_module_of_the_app() {
+    let web = crate::helpers::web_dir();
+    let sw = std::fs::read_to_string(web.join("sw.js")).unwrap();
+    let mut missing = Vec::new();
+    let mut dirs = vec![web.join("js")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "js") {
+                let rel = path
+                    .strip_prefix(&web)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                if !sw.contains(&format!("\"/{rel}\"")) {
+                    missing.push(rel);
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in web/sw.js SHELL: {missing:?}");
+}

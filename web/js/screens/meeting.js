@@ -53,6 +53,7 @@ register({
     "paper.text": "Text",
     "paper.consultations": "Beratungsfolge",
     "paper.files": "Anlagen",
+    "paper.main_file": "Hauptdokument",
     "paper.role.advise": "Vorberatung",
     "paper.role.decide": "Entscheidung",
     "paper.noMeeting": "noch kein Termin",
@@ -102,6 +103,7 @@ register({
     "paper.text": "Text",
     "paper.consultations": "Consultations",
     "paper.files": "Attachments",
+    "paper.main_file": "Main document",
     "paper.role.advise": "advises",
     "paper.role.decide": "decides",
     "paper.noMeeting": "no date yet",
@@ -328,10 +330,18 @@ export function renderPaper(paper, api, { pub = false } = {}) {
     nodes.push(el("section", { class: "block", "aria-labelledby": "paper-text" },
       el("h2", { id: "paper-text", class: "block-title" }, t("paper.text")), text));
   }
-  if (paper.files?.length) {
+  // The main document (Hauptdokument) first, then the attachments.
+  const mainFiles = (paper.files || []).filter((f) => f.id === paper.main_file_id);
+  const attachments = (paper.files || []).filter((f) => f.id !== paper.main_file_id);
+  if (mainFiles.length) {
+    nodes.push(el("section", { class: "block", "aria-labelledby": "paper-main-file" },
+      el("h2", { id: "paper-main-file", class: "block-title" }, t("paper.main_file")),
+      fileList(mainFiles, api, { pub })));
+  }
+  if (attachments.length) {
     nodes.push(el("section", { class: "block", "aria-labelledby": "paper-files" },
       el("h2", { id: "paper-files", class: "block-title" }, t("paper.files")),
-      fileList(paper.files, api, { pub })));
+      fileList(attachments, api, { pub })));
   }
   if (paper.consultations?.length) {
     nodes.push(el("section", { class: "block", "aria-labelledby": "paper-consultations" },
