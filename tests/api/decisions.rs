@@ -521,6 +521,25 @@ async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_p
     );
     let items = walk_ids(&app, &format!("{lists}/agendaItem?{close_param}")).await;
     assert!(items.contains(&item_url), "{items:?}");
+    // The closed meeting names who took part (the three checked in, not the advisory member
+    // who never came), and is listed as changed.
+    let meetings = walk_ids(&app, &format!("{lists}/meeting?{close_param}")).await;
+    let meeting_url = format!("{base}/meeting/{}", c.meeting);
+    assert!(meetings.contains(&meeting_url), "{meetings:?}");
+    let oparl_meeting = oparl_get(meeting_url).await;
+    let mut participants: Vec<String> = oparl_meeting["participant"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{oparl_meeting:#}"))
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    participants.sort();
+    let mut expected: Vec<String> = c.members[..3]
+        .iter()
+        .map(|(p, _)| format!("{base}/person/{p}"))
+        .collect();
+    expected.sort();
+    assert_eq!(participants, expected);
     let papers = walk_ids(&app, &format!("{lists}/paper?{close_param}")).await;
     assert!(
         papers.contains(&format!("{base}/paper/{paper}")),

@@ -35,6 +35,23 @@ pub async fn load(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<Optio
         .map(|m| (u64::try_from(m.seq).unwrap_or(0), m.state)))
 }
 
+/// The stored live states of these meetings (as JSON), for those that have one.
+pub async fn load_many(
+    db: &impl ConnectionTrait,
+    meetings: &[MeetingId],
+) -> Result<Vec<(MeetingId, String)>> {
+    if meetings.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(live_session::Entity::find()
+        .filter(live_session::Column::MeetingId.is_in(meetings.iter().map(|m| m.as_uuid())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.meeting_id.into(), m.state))
+        .collect())
+}
+
 /// Events after `after` (exclusive), oldest first, at most `limit`.
 pub async fn events_since(
     db: &impl ConnectionTrait,

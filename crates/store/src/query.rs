@@ -1370,6 +1370,27 @@ async fn finish_memberships(
     Ok(items)
 }
 
+/// Which of these persons the public may see (live and published).
+pub async fn published_persons_among(
+    db: &impl ConnectionTrait,
+    persons: &[Uuid],
+) -> Result<HashSet<Uuid>> {
+    if persons.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::Id.is_in(persons.iter().copied()))
+        .filter(person::Column::Published.eq(true))
+        .filter(person::Column::Deleted.is_null())
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// The papers' originator persons that the public may see (live and published), in order
 /// (papers without any are missing).
 pub async fn published_originators_of(
@@ -1387,17 +1408,7 @@ pub async fn published_originators_of(
     if named.is_empty() {
         return Ok(all);
     }
-    let visible: HashSet<Uuid> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .filter(person::Column::Id.is_in(named))
-        .filter(person::Column::Published.eq(true))
-        .filter(person::Column::Deleted.is_null())
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let visible = published_persons_among(db, &named).await?;
     for persons in all.values_mut() {
         persons.retain(|p| visible.contains(&p.as_uuid()));
     }

@@ -20,7 +20,7 @@
 //! | paper | its consultations and files; the agenda items its consultations are held on |
 //! | agenda item | the consultations held on it; its files |
 //! | meeting (deleted) | its agenda items and files; the consultations held on its agenda items |
-//! | person (published or not) | its memberships (and so the organizations listing them); the papers naming it as originator |
+//! | person (published or not) | its memberships (and so the organizations listing them); the papers naming it as originator; the closed meetings of its organizations (`participant`) |
 //!
 //! A recorded decision is not a visibility change but shows the same way (an agenda item's
 //! `result`): [`crate::decisions`] raises the item and the consultations held on it through
@@ -33,7 +33,9 @@ use sea_orm::{QueryTrait, sea_query::SelectStatement};
 use uuid::Uuid;
 
 use crate::Result;
-use crate::entity::{agenda_item, consultation, file, membership, paper, paper_originator_person};
+use crate::entity::{
+    agenda_item, consultation, file, meeting, membership, paper, paper_originator_person,
+};
 
 /// Which kind of object changed its visibility (`Record::NAME`).
 pub(crate) async fn touch_dependents(
@@ -133,6 +135,21 @@ pub(crate) async fn touch_dependents(
                 db,
                 Condition::all().add(paper::Column::Id.in_subquery(papers)),
                 paper::Column::Modified,
+                at,
+            )
+            .await?;
+            // A closed meeting lists who took part; only its organization's members can have.
+            let organizations: SelectStatement = membership::Entity::find()
+                .select_only()
+                .column(membership::Column::OrganizationId)
+                .filter(membership::Column::PersonId.eq(id))
+                .into_query();
+            raise::<meeting::Entity>(
+                db,
+                Condition::all()
+                    .add(meeting::Column::State.eq("closed"))
+                    .add(meeting::Column::OrganizationId.in_subquery(organizations)),
+                meeting::Column::Modified,
                 at,
             )
             .await

@@ -799,6 +799,7 @@ pub async fn meetings(
         parts = AgendaParts::load(ctx, db, &agenda, agendas, Some(for_items)).await?;
     }
     let agenda = group(agenda, |i| i.meeting_id);
+    let participants = participants_of_closed(db, items).await?;
     Ok(items
         .iter()
         .map(|m| {
@@ -822,6 +823,15 @@ pub async fn meetings(
                 .set(
                     "organization",
                     vec![Value::from(ctx.url(Kind::Organization, m.organization_id))],
+                )
+                .opt(
+                    "participant",
+                    participants.get(&m.id).map(|persons| {
+                        persons
+                            .iter()
+                            .map(|p| Value::from(ctx.url(Kind::Person, p)))
+                            .collect::<Vec<Value>>()
+                    }),
                 );
             if !ctx.omit_internal {
                 let files: Vec<Value> = meeting_files
@@ -842,6 +852,49 @@ pub async fn meetings(
             obj.done()
         })
         .collect())
+}
+
+/// Who took part in each closed meeting (present in the room or remotely when the session
+/// closed, or left early), as recorded by the live session; published persons only, by id.
+/// Meetings without a live session (held elsewhere, or never run in Plenum) name nobody.
+async fn participants_of_closed(
+    db: &impl ConnectionTrait,
+    meetings: &[Meeting],
+) -> Result<HashMap<MeetingId, Vec<PersonId>>> {
+    let closed: Vec<MeetingId> = meetings
+        .iter()
+        .filter(|m| !m.meta.is_deleted() && m.state == MeetingState::Closed)
+        .map(|m| m.id)
+        .collect();
+    let mut out: HashMap<MeetingId, Vec<PersonId>> = HashMap::new();
+    for (meeting, json) in plenum_store::live::load_many(db, &closed).await? {
+        let Ok(state) = serde_json::from_str::<LiveState>(&json) else {
+            tracing::warn!(%meeting, "a stored live state could not be read");
+            continue;
+        };
+        let took_part: Vec<PersonId> = state
+            .attendance
+            .iter()
+            .filter(|(_, a)| {
+                matches!(
+                    a.status,
+                    AttendanceStatus::Present
+                        | AttendanceStatus::Remote
+                        | AttendanceStatus::LeftEarly
+                )
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        out.insert(meeting, took_part);
+    }
+    let named: Vec<uuid::Uuid> = out.values().flatten().map(|p| p.as_uuid()).collect();
+    let visible = query::published_persons_among(db, &named).await?;
+    for persons in out.values_mut() {
+        persons.retain(|p| visible.contains(&p.as_uuid()));
+        persons.sort();
+    }
+    out.retain(|_, persons| !persons.is_empty());
+    Ok(out)
 }
 
 // --- Papers and consultations ------------------------------------------------------------------
