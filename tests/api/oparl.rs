@@ -2132,6 +2132,17 @@ async fn objects_link_their_portal_page_and_the_system_names_its_contact() {
 
 // --- Persons published by choice ---------------------------------------------------------------
 
+/// The entry of the person whose name contains `name` in `GET /api/v1/persons`.
+fn register_entry(register: &Value, name: &str) -> Value {
+    register
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"].as_str().unwrap().contains(name))
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} in {register:#}"))
+}
+
 async fn set_publication(
     app: &TestApp,
     token: &str,
@@ -2178,15 +2189,7 @@ async fn persons_are_published_by_choice(#[case] backend: Backend) {
     let response = app.get_with("/api/v1/persons", &clerk.access).await;
     assert_eq!(response.status(), 200);
     let register: Value = response.json().await.unwrap();
-    let entry = |name: &str| {
-        register
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"].as_str().unwrap().contains(name))
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} in {register:#}"))
-    };
+    let entry = |name: &str| register_entry(&register, name);
     assert_eq!(entry("Martina Sommer")["published"], false);
     let anna = entry("Anna Hartmann");
     assert_eq!(anna["published"], true);
@@ -2516,13 +2519,10 @@ async fn a_paper_names_the_persons_who_submitted_it(#[case] backend: Backend) {
         .await
         .unwrap();
     let id_of = |name: &str| {
-        register
-            .as_array()
+        register_entry(&register, name)["id"]
+            .as_str()
             .unwrap()
-            .iter()
-            .find(|p| p["name"].as_str().unwrap().contains(name))
-            .map(|p| p["id"].as_str().unwrap().to_owned())
-            .unwrap()
+            .to_owned()
     };
     let (anna, sommer) = (id_of("Anna Hartmann"), id_of("Martina Sommer"));
     let list = app.url(&format!("/oparl/v1/body/{}/paper", demo_body_id()));
