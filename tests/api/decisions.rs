@@ -466,6 +466,9 @@ async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_p
     let items = walk_ids(&app, &format!("{lists}/agendaItem?{start_param}")).await;
     assert!(items.contains(&item_url), "{items:?}");
 
+    chair
+        .command(json!({"type": "set_current_item", "item": c.public_item}))
+        .await;
     let poll = create_and_open(&mut chair, c.public_item, "open", "simple", &[]).await;
     vote(&app, c.meeting, &c.members[0].1, poll, "yes").await;
     vote(&app, c.meeting, &c.members[1].1, poll, "yes").await;
@@ -540,6 +543,26 @@ async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_p
         .collect();
     expected.sort();
     assert_eq!(participants, expected);
+    // Its public item shows when it was discussed: from being made current to the close.
+    let item = oparl_get(item_url.clone()).await;
+    let start = item["start"].as_str().unwrap_or_else(|| panic!("{item:#}"));
+    let parse = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    assert!(
+        parse(start) >= before_start - chrono::Duration::seconds(1),
+        "{item:#}"
+    );
+    let end = item["end"].as_str().unwrap_or_else(|| panic!("{item:#}"));
+    assert!(parse(end) >= parse(start), "{item:#}");
+    assert!(parse(end) <= Utc::now(), "{item:#}");
+    let items = walk_ids(&app, &format!("{lists}/agendaItem?{close_param}")).await;
+    assert!(
+        items.contains(&item_url),
+        "the item moved at the close: {items:?}"
+    );
     let papers = walk_ids(&app, &format!("{lists}/paper?{close_param}")).await;
     assert!(
         papers.contains(&format!("{base}/paper/{paper}")),

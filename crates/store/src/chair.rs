@@ -80,6 +80,8 @@ pub async fn meeting_closed(
         m.end = Some(at);
     }
     repo::meetings::update(db, m).await?;
+    // Its agenda items now show when they were discussed (OParl `start`/`end`).
+    crate::visibility::touch_agenda_of(db, meeting.as_uuid(), crate::record::now()).await?;
     // Decisions recorded during the session become public now.
     crate::decisions::session_changed(db, meeting).await
 }

@@ -6,7 +6,7 @@
 //! only read to convert polls left open by older versions.
 
 use chrono::{DateTime, Utc};
-use plenum_domain::{CommandId, MeetingId, PersonId, PollId, UserId};
+use plenum_domain::{AgendaItemId, CommandId, Event, MeetingId, PersonId, PollId, UserId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -50,6 +50,69 @@ pub async fn load_many(
         .into_iter()
         .map(|m| (m.meeting_id.into(), m.state))
         .collect())
+}
+
+/// When each agenda item of these meetings was discussed, from their event logs: from the first
+/// time the chair made it the current item to the last time the session moved on from it (to
+/// another item, or closed). Only for closed meetings: while a session runs the times are not
+/// final. Items never made current are missing.
+pub async fn item_times(
+    db: &impl ConnectionTrait,
+    meetings: &[MeetingId],
+) -> Result<std::collections::HashMap<AgendaItemId, (DateTime<Utc>, DateTime<Utc>)>> {
+    use crate::entity::meeting;
+    use std::collections::HashMap;
+    let mut times: HashMap<AgendaItemId, (DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
+    if meetings.is_empty() {
+        return Ok(times);
+    }
+    let closed: Vec<uuid::Uuid> = meeting::Entity::find()
+        .select_only()
+        .column(meeting::Column::Id)
+        .filter(meeting::Column::Id.is_in(meetings.iter().map(|m| m.as_uuid())))
+        .filter(meeting::Column::State.eq("closed"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if closed.is_empty() {
+        return Ok(times);
+    }
+    // Payloads are the events' JSON with the tag first (`{"type":"…",`).
+    let rows = meeting_event::Entity::find()
+        .filter(meeting_event::Column::MeetingId.is_in(closed))
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    meeting_event::Column::Payload
+                        .starts_with("{\"type\":\"current_item_changed\""),
+                )
+                .add(meeting_event::Column::Payload.starts_with("{\"type\":\"meeting_closed\"")),
+        )
+        .order_by_asc(meeting_event::Column::MeetingId)
+        .order_by_asc(meeting_event::Column::Seq)
+        .all(db)
+        .await?;
+    let mut current: Option<(uuid::Uuid, AgendaItemId)> = None;
+    for row in rows {
+        let Ok(event) = serde_json::from_str::<Event>(&row.payload) else {
+            continue;
+        };
+        // The item that was current in this meeting ends here.
+        if let Some((meeting, item)) = current
+            && meeting == row.meeting_id
+            && let Some(entry) = times.get_mut(&item)
+        {
+            entry.1 = row.at;
+        }
+        current = match event {
+            Event::CurrentItemChanged { item: Some(item) } => {
+                times.entry(item).or_insert((row.at, row.at));
+                Some((row.meeting_id, item))
+            }
+            _ => None,
+        };
+    }
+    Ok(times)
 }
 
 /// Events after `after` (exclusive), oldest first, at most `limit`.

@@ -184,6 +184,22 @@ pub(crate) async fn touch_decided(
     .await
 }
 
+/// Every agenda item of the meeting counts as changed at `at` (its session closed, so the items
+/// show when they were discussed).
+pub(crate) async fn touch_agenda_of(
+    db: &impl ConnectionTrait,
+    meeting: Uuid,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    raise::<agenda_item::Entity>(
+        db,
+        Condition::all().add(agenda_item::Column::MeetingId.eq(meeting)),
+        agenda_item::Column::Modified,
+        at,
+    )
+    .await
+}
+
 /// `UPDATE … SET modified = at WHERE condition AND modified < at`.
 async fn raise<E: EntityTrait>(
     db: &impl ConnectionTrait,

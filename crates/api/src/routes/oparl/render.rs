@@ -618,6 +618,8 @@ struct AgendaParts {
     /// The recorded decisions' kinds, of items whose live session is not running (the public
     /// reads the record, not the session in progress; see `routes::decisions`).
     decisions: HashMap<AgendaItemId, DecisionKind>,
+    /// When the items of closed meetings were discussed (from the live session's event log).
+    times: HashMap<AgendaItemId, (DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// The kinds of the decisions recorded on `items` that the public may read: those of meetings
@@ -672,11 +674,16 @@ impl AgendaParts {
             }
         }
         let decisions = published_decisions(db, &live).await?;
+        let mut meetings: Vec<MeetingId> = items.iter().map(|i| i.meeting_id).collect();
+        meetings.sort();
+        meetings.dedup();
+        let times = plenum_store::live::item_times(db, &meetings).await?;
         Ok(AgendaParts {
             files,
             consultations,
             agendas,
             decisions,
+            times,
         })
     }
 
@@ -723,6 +730,18 @@ impl AgendaParts {
                 self.consultations
                     .get(&item.id)
                     .map(|c| ctx.url(Kind::Consultation, c)),
+            )
+            // When it was discussed (closed meetings run in Plenum).
+            .opt(
+                "start",
+                self.times.get(&item.id).map(|(start, _)| date_time(*start)),
+            )
+            .opt(
+                "end",
+                self.times
+                    .get(&item.id)
+                    .filter(|(start, end)| end > start)
+                    .map(|(_, end)| date_time(*end)),
             )
             // The recorded decision, as the minutes name it ("angenommen", "vertagt", …).
             .opt(
@@ -789,6 +808,7 @@ pub async fn meetings(
         consultations: HashMap::new(),
         agendas: HashMap::new(),
         decisions: HashMap::new(),
+        times: HashMap::new(),
     };
     if !ctx.omit_internal {
         let item_ids: Vec<AgendaItemId> = agenda.iter().map(|i| i.id).collect();
