@@ -162,6 +162,8 @@ describe("the draft minutes", { timeout: 240_000 }, () => {
     const violations = await axeViolations(k);
     assert.equal(violations.length, 0, formatViolations(violations));
     await screenshot(k, "minutes-draft");
+    await k.locator("section[aria-labelledby=minutes-quorum]").screenshot({ path: join(SCREENSHOTS, "minutes-draft-quorum.png") });
+    await k.locator("section[aria-labelledby=minutes-quorum]").getByText("Beschlussfähigkeit wird vermutet").waitFor();
     await k.getByTestId("minutes-panel").locator("[data-testid=minutes-item]", { hasText: "Haushaltssatzung" })
       .screenshot({ path: join(SCREENSHOTS, "minutes-draft-item.png") });
 

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     AgendaItem, AgendaItemId, AttendanceStatus, DecisionKind, DomainError, Event, LiveState,
-    Meeting, MembershipRole, PersonId, QuorumStatus, VoteRecord,
+    Meeting, MembershipRole, PersonId, PollState, QuorumStanding, QuorumStatus, VoteRecord,
 };
 
 /// Which of a meeting's two minutes documents.
@@ -147,13 +147,16 @@ pub struct AttendanceLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuorumLine {
     pub at: DateTime<Utc>,
-    /// `declared` (the chair's statement) or `doubted` (a member's doubt).
+    /// `declared` (the chair's statement), `doubted` (a member's doubt) or `changed` (an
+    /// arrival or departure changed where the quorum stands).
     pub kind: &'static str,
     /// The chair's statement: quorate or not. None for a doubt.
     pub quorate: Option<bool>,
     pub count: QuorumStatus,
     /// Who doubted.
     pub person: Option<String>,
+    /// For `changed`: where the quorum stands now.
+    pub standing: Option<QuorumStanding>,
 }
 
 /// A conflict of interest declared on an item (the member left the table).
@@ -173,6 +176,9 @@ pub struct MinutesItem {
     /// The decision's text (Markdown), from the item.
     pub decision_text: Option<String>,
     pub decision: Option<ItemDecision>,
+    /// Every closed poll on the item in the order they closed: corrections, an election's
+    /// rounds (Stichwahl) and procedural votes, each with its result.
+    pub polls: Vec<VoteRecord>,
     pub conflicts: Vec<ConflictLine>,
     pub note: Option<MinutesNote>,
 }
@@ -209,6 +215,7 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
     let mut changes: HashMap<PersonId, Vec<(AttendanceStatus, DateTime<Utc>)>> = HashMap::new();
     let mut quorum = Vec::new();
     let mut conflict_times: HashMap<(AgendaItemId, PersonId), DateTime<Utc>> = HashMap::new();
+    let mut last_standing: Option<QuorumStanding> = None;
     for event in facts.events {
         match event {
             Event::MeetingStarted { at } => {
@@ -225,8 +232,27 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
             }
             Event::MeetingClosed { at } => ended_at = Some(*at),
             Event::AttendanceChanged {
-                person, status, at, ..
-            } => changes.entry(*person).or_default().push((*status, *at)),
+                person,
+                status,
+                at,
+                quorum: count,
+                standing,
+            } => {
+                changes.entry(*person).or_default().push((*status, *at));
+                if let Some(standing) = standing
+                    && last_standing != Some(*standing)
+                {
+                    last_standing = Some(*standing);
+                    quorum.push(QuorumLine {
+                        at: *at,
+                        kind: "changed",
+                        quorate: None,
+                        count: *count,
+                        person: None,
+                        standing: Some(*standing),
+                    });
+                }
+            }
             Event::ConflictDeclared { item, person, at } => {
                 conflict_times.entry((*item, *person)).or_insert(*at);
             }
@@ -236,6 +262,7 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
                 quorate: Some(declaration.quorate),
                 count: declaration.count,
                 person: None,
+                standing: None,
             }),
             Event::QuorumDoubted { doubt } => quorum.push(QuorumLine {
                 at: doubt.at,
@@ -243,6 +270,7 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
                 quorate: None,
                 count: doubt.count,
                 person: Some(name_of(doubt.person)),
+                standing: None,
             }),
             _ => {}
         }
@@ -258,6 +286,7 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
                 quorate: Some(d.quorate),
                 count: d.count,
                 person: None,
+                standing: None,
             }));
             quorum.extend(record.doubts.iter().map(|d| QuorumLine {
                 at: d.at,
@@ -265,6 +294,7 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
                 quorate: None,
                 count: d.count,
                 person: Some(name_of(d.person)),
+                standing: None,
             }));
         }
     }
@@ -324,12 +354,23 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
                 })
                 .unwrap_or_default();
             conflicts.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut polls: Vec<(Option<DateTime<Utc>>, VoteRecord)> = live
+                .map(|l| {
+                    l.polls
+                        .iter()
+                        .filter(|p| p.item == Some(item.id) && p.state == PollState::Closed)
+                        .filter_map(|p| VoteRecord::of(p, l).map(|r| (p.closed_at, r)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            polls.sort_by_key(|(closed_at, _)| *closed_at);
             MinutesItem {
                 id: item.id,
                 number: item.number.as_str().to_owned(),
                 title: item.title.as_str().to_owned(),
                 decision_text: item.decision.as_ref().map(|d| d.as_str().to_owned()),
                 decision: facts.decisions.get(&item.id).cloned(),
+                polls: polls.into_iter().map(|(_, r)| r).collect(),
                 conflicts,
                 note: facts.notes.get(&item.id).cloned(),
             }
@@ -540,6 +581,14 @@ mod tests {
             ]
         );
         assert_eq!(public.attendance[1].changes.len(), 1);
+        assert!(
+            public
+                .quorum
+                .iter()
+                .any(|q| q.kind == "changed" && q.standing.is_some()),
+            "arrivals that change where the quorum stands are recorded: {:?}",
+            public.quorum
+        );
 
         let non_public = draft(&facts, MinutesPart::NonPublic);
         assert_eq!(non_public.items.len(), 1);

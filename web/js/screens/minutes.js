@@ -46,6 +46,14 @@ register({
     "minutes.quorum.declaredNot": "{time} Uhr: Die Vorsitzende Person stellt fest, dass die Beschlussfähigkeit nicht gegeben ist ({present} von {statutory} anwesend, {required} erforderlich).",
     "minutes.quorum.doubted": "{time} Uhr: {person} bezweifelt die Beschlussfähigkeit ({present} von {statutory} anwesend, {required} erforderlich).",
     "minutes.quorum.none": "Keine Feststellung zur Beschlussfähigkeit.",
+    "minutes.quorum.changed": "{time} Uhr: Nach einer Änderung der Anwesenheit: {standing} ({present} von {statutory} anwesend, {required} erforderlich).",
+    "minutes.standing.quorate": "beschlussfähig",
+    "minutes.standing.presumed": "Beschlussfähigkeit wird vermutet",
+    "minutes.standing.undeclared": "Beschlussfähigkeit noch nicht festgestellt",
+    "minutes.standing.doubted": "Beschlussfähigkeit angezweifelt",
+    "minutes.standing.not_quorate": "nicht beschlussfähig",
+    "minutes.standing.waived": "Wiederholungssitzung, ohne Rücksicht auf die Zahl beschlussfähig",
+    "minutes.polls": "Weitere Abstimmungen zu diesem Punkt",
     "minutes.items": "Tagesordnung",
     "minutes.noItems": "Keine Tagesordnungspunkte in diesem Teil.",
     "minutes.decision": "Beschluss",
@@ -97,6 +105,14 @@ register({
     "minutes.quorum.declaredNot": "{time}: the chair declares that there is no quorum ({present} of {statutory} present, {required} needed).",
     "minutes.quorum.doubted": "{time}: {person} doubts the quorum ({present} of {statutory} present, {required} needed).",
     "minutes.quorum.none": "No statement on the quorum.",
+    "minutes.quorum.changed": "{time}: after a change in attendance: {standing} ({present} of {statutory} present, {required} needed).",
+    "minutes.standing.quorate": "quorate",
+    "minutes.standing.presumed": "quorum presumed",
+    "minutes.standing.undeclared": "quorum not yet declared",
+    "minutes.standing.doubted": "quorum doubted",
+    "minutes.standing.not_quorate": "not quorate",
+    "minutes.standing.waived": "repeat meeting, quorate whatever the count",
+    "minutes.polls": "Other votes on this item",
     "minutes.items": "Agenda",
     "minutes.noItems": "No agenda items in this part.",
     "minutes.decision": "Decision",
@@ -179,8 +195,10 @@ function quorumBlock(draft) {
       time: formatTime(q.at), present: formatNumber(q.present_voting),
       statutory: formatNumber(q.statutory), required: formatNumber(q.required), person: q.person ?? "",
     };
+    if (q.kind === "changed") vars.standing = t(`minutes.standing.${q.standing}`);
     const key = q.kind === "doubted" ? "minutes.quorum.doubted"
-      : q.quorate ? "minutes.quorum.declared" : "minutes.quorum.declaredNot";
+      : q.kind === "changed" ? "minutes.quorum.changed"
+        : q.quorate ? "minutes.quorum.declared" : "minutes.quorum.declaredNot";
     return el("li", {}, t(key, vars));
   })));
   return section;
@@ -279,6 +297,10 @@ function itemBlock(api, item, mayEdit) {
     section.append(el("p", { class: "field-hint" }, t("minutes.noDecision")));
   }
   if (decision?.vote) section.append(el("h4", {}, t("minutes.vote")), voteView(decision.vote));
+  const others = (item.polls ?? []).filter((p) => p.poll !== decision?.vote?.poll);
+  if (others.length) {
+    section.append(el("h4", {}, t("minutes.polls")), ...others.map((p) => voteView(p)));
+  }
   section.append(el("h4", {}, t("minutes.note")));
   section.append(mayEdit ? noteEditor(api, item) : noteView(item.note));
   return section;

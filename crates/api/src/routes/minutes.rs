@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use plenum_domain::{
     AgendaItemId, AttendanceStatus, Event, ItemDecision, MeetingId, MeetingState, MinutesDraft,
-    MinutesFacts, MinutesNote, MinutesNoteText, MinutesPart, draft,
+    MinutesFacts, MinutesNote, MinutesNoteText, MinutesPart, QuorumStanding, draft,
 };
 use plenum_store::{minutes, repo};
 use serde::{Deserialize, Serialize};
@@ -216,15 +216,18 @@ pub struct AttendanceChangeView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct QuorumView {
     pub at: DateTime<Utc>,
-    /// `declared` (the chair's statement) or `doubted` (a member's doubt).
+    /// `declared` (the chair's statement), `doubted` (a member's doubt) or `changed` (an
+    /// arrival or departure changed where the quorum stands).
     pub kind: &'static str,
-    /// The chair's statement: quorate or not (none for a doubt).
+    /// The chair's statement: quorate or not (none otherwise).
     pub quorate: Option<bool>,
     pub present_voting: u32,
     pub required: u32,
     pub statutory: u32,
     /// Who doubted.
     pub person: Option<String>,
+    /// For `changed`: `quorate`, `presumed`, `undeclared`, `doubted`, `not_quorate` or `waived`.
+    pub standing: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -255,6 +258,9 @@ pub struct MinutesItemView {
     pub decision_html: Option<String>,
     /// The recorded decision (Beschluss) with its vote result.
     pub decision: Option<MinutesDecisionView>,
+    /// Every closed poll on the item in the order they closed (corrections, an election's
+    /// rounds, procedural votes), each with its result.
+    pub polls: Vec<VoteView>,
     /// Conflicts of interest declared on the item (who left the table).
     pub conflicts: Vec<ConflictView>,
     /// The clerk's note (Protokollnotiz).
@@ -268,6 +274,17 @@ fn status_name(status: AttendanceStatus) -> &'static str {
         AttendanceStatus::Absent => "absent",
         AttendanceStatus::Excused => "excused",
         AttendanceStatus::LeftEarly => "left_early",
+    }
+}
+
+fn standing_name(standing: QuorumStanding) -> &'static str {
+    match standing {
+        QuorumStanding::Waived => "waived",
+        QuorumStanding::Quorate => "quorate",
+        QuorumStanding::Presumed => "presumed",
+        QuorumStanding::Undeclared => "undeclared",
+        QuorumStanding::Doubted => "doubted",
+        QuorumStanding::NotQuorate => "not_quorate",
     }
 }
 
@@ -331,6 +348,7 @@ fn view(
                 required: q.count.required,
                 statutory: q.count.statutory,
                 person: q.person,
+                standing: q.standing.map(standing_name),
             })
             .collect(),
         items: d
@@ -349,6 +367,7 @@ fn view(
                     referred_to: d.referred_to,
                     vote: d.vote.as_ref().map(VoteView::from),
                 }),
+                polls: i.polls.iter().map(VoteView::from).collect(),
                 conflicts: i
                     .conflicts
                     .into_iter()
