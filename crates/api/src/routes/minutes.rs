@@ -394,8 +394,7 @@ const MAX_EVENTS: u64 = 200_000;
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/minutes/draft", tag = "minutes",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Meeting id"), DraftQuery),
-    responses((status = 200, body = MinutesDraftView),
-        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem)))]
+    responses((status = 200, body = MinutesDraftView), (status = 404, body = crate::Problem)))]
 pub async fn get_minutes_draft(
     State(state): State<AppState>,
     auth: AuthUser,
