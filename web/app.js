@@ -2,6 +2,7 @@
 // strict CSP of crates/api/src/web.rs (no inline script or style).
 //
 // Routes: #/login, #/ (home), #/meetings/{id}, #/meetings/{id}/live, #/meetings/{id}/chair,
+// #/meetings/{id}/minutes,
 // #/display/{id}, #/portal, #/portal/meetings/{id}, #/portal/papers/{id}, #/devices,
 // #/papers/{id}, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
 
@@ -68,6 +69,7 @@ const ROUTES = [
   [/^\/meetings\/([\w-]+)$/, screen("./js/screens/meeting.js"), true],
   [/^\/meetings\/([\w-]+)\/live$/, screen("./js/live/member.js"), true],
   [/^\/meetings\/([\w-]+)\/chair$/, screen("./js/live/chair.js"), true],
+  [/^\/meetings\/([\w-]+)\/minutes$/, screen("./js/screens/minutes.js"), true],
   [/^\/display\/([\w-]+)$/, screen("./js/live/display.js"), false],
   [/^\/papers\/([\w-]+)$/, screen("./js/screens/meeting.js", "mountPaper"), true],
   [/^\/portal$/, screen("./js/screens/portal.js"), false],

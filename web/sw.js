@@ -19,6 +19,7 @@ const SHELL = [
   "/js/screens/meeting.js",
   "/js/screens/collab.js",
   "/js/screens/decision.js",
+  "/js/screens/minutes.js",
   "/js/screens/portal.js",
   "/js/screens/devices.js",
   "/js/live/socket.js",

@@ -23,6 +23,7 @@ mod m20261205_000060_person_published;
 mod m20261205_000070_file_sha512;
 mod m20261205_000080_paper_main_file;
 mod m20261205_000095_paper_originator_persons;
+mod m20261205_000100_minutes_note;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000070_file_sha512::Migration),
             Box::new(m20261205_000080_paper_main_file::Migration),
             Box::new(m20261205_000095_paper_originator_persons::Migration),
+            Box::new(m20261205_000100_minutes_note::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::live::{LiveClient, committee, create_and_open, start_and_check_in};
 
 /// A clerk account with a signed-in device: (user, access token).
-async fn clerk(app: &TestApp) -> (UserId, String) {
+pub(crate) async fn clerk(app: &TestApp) -> (UserId, String) {
     let db = &app.db.db;
     let user = repo::users::insert(
         db,
@@ -52,7 +52,13 @@ async fn clerk(app: &TestApp) -> (UserId, String) {
     (user.id, keys.access(user.id, session.id, Utc::now()))
 }
 
-async fn vote(app: &TestApp, meeting: MeetingId, token: &str, poll: PollId, choice: &str) {
+pub(crate) async fn vote(
+    app: &TestApp,
+    meeting: MeetingId,
+    token: &str,
+    poll: PollId,
+    choice: &str,
+) {
     let r = app
         .client
         .post(app.url(&format!("/api/v1/meetings/{meeting}/live/commands")))
@@ -64,7 +70,11 @@ async fn vote(app: &TestApp, meeting: MeetingId, token: &str, poll: PollId, choi
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
-async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Option<String>, Value) {
+pub(crate) async fn get(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, Option<String>, Value) {
     let mut request = app.client.get(app.url(path));
     if let Some(token) = token {
         request = request.bearer_auth(token);

@@ -16,6 +16,7 @@ mod forums;
 mod health;
 mod helpers;
 mod live;
+mod minutes;
 mod notes;
 mod oparl;
 mod protocol;

@@ -16,6 +16,7 @@ pub mod documents;
 mod entity;
 mod error;
 pub mod live;
+pub mod minutes;
 pub mod originators;
 pub mod query;
 mod record;

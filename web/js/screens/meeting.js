@@ -22,6 +22,7 @@ register({
     "meeting.results": "Abstimmungsergebnis",
     "meeting.live": "Zur Live-Sitzung",
     "meeting.chair": "Sitzungsleitung",
+    "meeting.minutes": "Niederschrift (Entwurf)",
     "meeting.display": "Saalanzeige",
     "meeting.location": "Ort",
     "meeting.organization": "Gremium",
@@ -72,6 +73,7 @@ register({
     "meeting.results": "Vote result",
     "meeting.live": "Join the live session",
     "meeting.chair": "Chair console",
+    "meeting.minutes": "Draft minutes",
     "meeting.display": "Room display",
     "meeting.location": "Location",
     "meeting.organization": "Body",
@@ -285,6 +287,9 @@ export function renderMeeting(meeting, api, { pub = false } = {}) {
   }
   if (meeting.live || meeting.state === "running") {
     actions.append(el("a", { class: "button button-secondary", href: `#/display/${meeting.id}` }, t("meeting.display")));
+  }
+  if (!pub && (meeting.live || meeting.state === "running" || meeting.state === "completed")) {
+    actions.append(el("a", { class: "button button-secondary", href: `#/meetings/${meeting.id}/minutes`, "data-testid": "minutes-link" }, t("meeting.minutes")));
   }
   if (actions.children.length) nodes.push(actions);
   if (meeting.files?.length) {

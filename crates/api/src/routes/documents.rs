@@ -151,6 +151,11 @@ pub struct AgendaItemView {
     /// The recorded decision (Beschluss): its kind and vote result. Members see it once the
     /// clerk records it; the public once the live session is no longer running.
     pub outcome: Option<super::decisions::DecisionView>,
+    /// The clerk's note for the minutes (Protokollnotiz), for those who may read the minutes'
+    /// draft of this item's part (never the public). Part of the item's ETag, so writing it
+    /// needs the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minutes_note: Option<super::minutes::MinutesNoteView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -411,7 +416,29 @@ impl Directory {
         })
     }
 
-    fn meeting_visible(&self, viewer: &Viewer, meeting: &Meeting) -> bool {
+    /// Whether the viewer may read the draft minutes of the meeting's public or non-public part.
+    pub fn minutes_readable(&self, viewer: &Viewer, meeting: &Meeting, public: bool) -> bool {
+        self.allows_in(viewer, meeting, Action::View, |organization| {
+            Resource::Minutes {
+                organization,
+                public,
+                approved: false,
+            }
+        })
+    }
+
+    /// Whether the viewer may write the draft minutes of the meeting's public or non-public part.
+    pub fn minutes_writable(&self, viewer: &Viewer, meeting: &Meeting, public: bool) -> bool {
+        self.allows_in(viewer, meeting, Action::Update, |organization| {
+            Resource::Minutes {
+                organization,
+                public,
+                approved: false,
+            }
+        })
+    }
+
+    pub(crate) fn meeting_visible(&self, viewer: &Viewer, meeting: &Meeting) -> bool {
         self.allows_in(viewer, meeting, Action::View, |organization| {
             Resource::Meeting {
                 organization,
@@ -595,6 +622,11 @@ async fn agenda_views(
     } else {
         HashMap::new()
     };
+    let notes = if viewer.is_public() {
+        HashMap::new()
+    } else {
+        plenum_store::minutes::notes_of_items(db, &item_ids).await?
+    };
     Ok(items
         .iter()
         .map(|item| AgendaItemView {
@@ -623,6 +655,10 @@ async fn agenda_views(
             outcome: decisions
                 .get(&item.id)
                 .map(super::decisions::DecisionView::from),
+            minutes_note: notes
+                .get(&item.id)
+                .filter(|_| dir.minutes_readable(viewer, meeting, item.public))
+                .map(super::minutes::MinutesNoteView::from),
         })
         .collect())
 }

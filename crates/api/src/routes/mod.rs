@@ -13,6 +13,7 @@ pub mod health;
 pub mod ical;
 pub mod live;
 pub mod me;
+pub mod minutes;
 pub mod notes;
 pub mod oparl;
 pub mod openapi;
@@ -39,6 +40,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(live::router())
         .merge(ical::router())
         .merge(documents::router())
+        .merge(minutes::router())
         .merge(files::router())
         .merge(search::router())
         .merge(openapi::router())

@@ -22,6 +22,7 @@ pub mod meeting;
 pub mod meeting_event;
 pub mod meeting_session_setting;
 pub mod membership;
+pub mod minutes_note;
 pub mod note;
 pub mod note_revision;
 pub mod organization;
