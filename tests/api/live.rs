@@ -1237,3 +1237,83 @@ async fn a_retried_command_id_gets_the_first_answer_and_counts_once(#[case] back
     assert_eq!(closed["event"]["result"]["tally"]["yes"], 1);
     app.stop().await;
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_chair_sets_everyone_present_at_once_audited_once(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 5).await;
+    let everyone: Vec<_> = c.members.iter().map(|(p, _)| *p).collect();
+    let bulk = json!({"type": "set_attendance_bulk", "persons": everyone, "status": "present"});
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    let early = chair.send(bulk.clone()).await;
+    assert_eq!(
+        chair.reply(early).await["problem"]["type"],
+        "/problems/meeting-not-running"
+    );
+    chair.command(json!({"type": "start_meeting"})).await;
+    let mut member = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    let not_chair = member.send(bulk.clone()).await;
+    assert_eq!(
+        member.reply(not_chair).await["problem"]["type"],
+        "/problems/not-chair"
+    );
+    let stranger = chair
+        .send(json!({"type": "set_attendance_bulk", "persons": [c.members[2].0, uuid::Uuid::new_v4()], "status": "present"}))
+        .await;
+    assert_eq!(
+        chair.reply(stranger).await["problem"]["type"],
+        "/problems/not-member"
+    );
+    member
+        .command(json!({"type": "check_in", "remote": false}))
+        .await;
+    chair.command(bulk).await;
+    let event = member.event("attendance_bulk_changed").await;
+    assert_eq!(event["event"]["persons"].as_array().unwrap().len(), 4);
+    assert_eq!(event["event"]["quorum"]["reached"], true);
+    let snapshot: Value = app
+        .get_with(
+            &format!("/api/v1/meetings/{}/live", c.meeting),
+            &c.members[0].1,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Everyone named (the committee's advisory member was not).
+    let rows: Vec<&Value> = snapshot["state"]["attendance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["role"] != "advisory")
+        .collect();
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|r| r["status"] == "present"), "{rows:?}");
+    assert!(rows.iter().all(|r| r["arrived_at"].is_string()), "{rows:?}");
+
+    let mut entries = Vec::new();
+    for _ in 0..100 {
+        entries = plenum_store::audit::list(&app.db.db).await.unwrap();
+        if entries
+            .iter()
+            .any(|e| e.event.action == "live.attendance_bulk")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let bulk_entries: Vec<_> = entries
+        .iter()
+        .filter(|e| e.event.action == "live.attendance_bulk")
+        .collect();
+    assert_eq!(bulk_entries.len(), 1, "audited once");
+    let detail: Value = serde_json::from_str(&bulk_entries[0].event.detail).unwrap();
+    assert_eq!(detail["count"], 4);
+    assert!(app.verify_audit().await.is_ok());
+    app.stop().await;
+}

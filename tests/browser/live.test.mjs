@@ -513,3 +513,78 @@ describe("live session", { timeout: 240_000 }, () => {
     }
   });
 });
+
+describe("attendance for the whole council", { timeout: 240_000 }, () => {
+  let own;
+  let ownBrowser;
+  before(async () => {
+    own = await startServer();
+    ownBrowser = await launch();
+  });
+  after(async () => {
+    await ownBrowser?.close();
+    await own?.stop();
+  });
+
+  test("the chair is prompted to check in on opening, a member checks herself in, 'alle als anwesend' does the rest; counts by fraction follow live", async () => {
+    const open = async (username) => {
+      const context = await newContext(ownBrowser);
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      await login(page, own.url, username, demoCode(username));
+      return { page, errors };
+    };
+    const { page: c, errors } = await open(CHAIR);
+    await go(c, `#/meetings/${MEETING}/chair`);
+    await c.locator(".live-conn-ok").waitFor();
+    const total = c.getByTestId("att-total");
+    const [, all] = (await total.innerText()).match(/^0 von (\d+) anwesend$/);
+    await c.getByTestId("start-meeting").click();
+    await c.getByTestId("other-day-dialog").getByTestId("dialog-confirm").click();
+    await c.getByText("Sitzung läuft").first().waitFor();
+    // The chair who opened the meeting is asked to check in, and is, with the time she arrived.
+    await c.getByTestId("chair-checkin-prompt").waitFor();
+    await c.getByTestId("chair-checkin").click();
+    await c.getByTestId("chair-checkin-prompt").waitFor({ state: "detached" });
+    await total.filter({ hasText: `1 von ${all} anwesend` }).waitFor();
+    await c.locator("[data-testid=att-row]", { hasText: "Katharina Brandt" }).filter({ hasText: /da seit \d\d:\d\d/ }).waitFor();
+
+    // A member is asked to check in on her tablet and does; the chair's list follows.
+    const { page: m, errors: memberErrors } = await open("anna.hartmann");
+    await go(m, `#/meetings/${MEETING}/live`);
+    await m.getByTestId("checkin-prompt").waitFor();
+    await checkA11y(m, "member (check-in prompt)");
+    await m.getByRole("button", { name: "Ich bin im Saal" }).click();
+    await m.getByTestId("checkin-prompt").waitFor({ state: "detached" });
+    await total.filter({ hasText: `2 von ${all} anwesend` }).waitFor();
+
+    // Grouped by fraction, each with its count.
+    const groups = c.locator(".live-att-group");
+    assert.ok(await groups.count() >= 5, "one group per fraction");
+    const counts = await c.getByTestId("att-group-count").allInnerTexts();
+    assert.equal(counts.reduce((sum, s) => sum + Number(s.split("/")[0]), 0), 2);
+    assert.equal(counts.reduce((sum, s) => sum + Number(s.split("/")[1]), 0), Number(all));
+
+    // One tap for everyone else: one command, everyone present, every group full.
+    await c.getByTestId("att-all").click();
+    await total.filter({ hasText: `${all} von ${all} anwesend` }).waitFor();
+    for (const s of await c.getByTestId("att-group-count").allInnerTexts()) {
+      const [here, of] = s.split("/");
+      assert.equal(here, of, s);
+    }
+    assert.ok(await c.getByTestId("att-all").isDisabled(), "nothing left to do");
+    await screenshot(c, "live-chair-attendance");
+    await checkA11y(c, "chair (attendance)");
+
+    // Search finds one member among forty; she leaves early and the list says when.
+    await c.getByTestId("att-search").fill("Hartmann");
+    assert.equal(await c.getByTestId("att-row").count(), 1);
+    await m.getByRole("button", { name: "Ich gehe (auschecken)" }).click();
+    await c.getByTestId("att-row").filter({ hasText: /gegangen um \d\d:\d\d \(vorzeitig\)/ }).waitFor();
+    await total.filter({ hasText: `${Number(all) - 1} von ${all} anwesend` }).waitFor();
+    // As in the axe test above: the login's 401 probe and socket noise are not errors of the page.
+    const real = (list) => list.filter((e) => !/WebSocket|net::ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e));
+    assert.deepEqual(real(errors), []);
+    assert.deepEqual(real(memberErrors), []);
+  });
+});

@@ -98,6 +98,12 @@ impl std::fmt::Display for SessionStatus {
 pub struct Attendance {
     pub status: AttendanceStatus,
     pub since: DateTime<Utc>,
+    /// When the member first counted as present (states stored before this field read as none).
+    #[serde(default)]
+    pub arrived: Option<DateTime<Utc>>,
+    /// When the member last left before the close (none while present again).
+    #[serde(default)]
+    pub left: Option<DateTime<Utc>>,
 }
 
 /// One request to speak.
@@ -326,6 +332,12 @@ pub enum Command {
         person: PersonId,
         status: AttendanceStatus,
     },
+    /// The chair sets the attendance of many members at once ("alle als anwesend"): one event,
+    /// all or nothing, only while the session runs.
+    SetAttendanceBulk {
+        persons: Vec<PersonId>,
+        status: AttendanceStatus,
+    },
     /// "Ich bin befangen": the member (or the chair for them) declares a conflict of interest.
     DeclareConflict {
         item: AgendaItemId,
@@ -464,6 +476,14 @@ pub enum Event {
         /// Where the quorum stands after the change (events of older versions have none).
         #[serde(default)]
         standing: Option<QuorumStanding>,
+    },
+    /// Many members' attendance changed at once (only those whose status changed are listed).
+    AttendanceBulkChanged {
+        persons: Vec<PersonId>,
+        status: AttendanceStatus,
+        at: DateTime<Utc>,
+        quorum: QuorumStatus,
+        standing: QuorumStanding,
     },
     ConflictDeclared {
         item: AgendaItemId,
@@ -867,9 +887,20 @@ impl LiveState {
 
     /// Quorum as it would be with `change` (a member's new attendance) applied.
     fn quorum_with(&self, change: Option<(PersonId, AttendanceStatus)>) -> QuorumStatus {
-        let present = |person: PersonId| match change {
-            Some((p, status)) if p == person => status.counts_as_present(),
-            _ => self.present(person),
+        match change {
+            Some((p, status)) => self.quorum_with_many(&[p], status),
+            None => self.quorum_with_many(&[], AttendanceStatus::Absent),
+        }
+    }
+
+    /// Quorum as it would be with every one of `persons` set to `status`.
+    fn quorum_with_many(&self, persons: &[PersonId], status: AttendanceStatus) -> QuorumStatus {
+        let present = |person: PersonId| {
+            if persons.contains(&person) {
+                status.counts_as_present()
+            } else {
+                self.present(person)
+            }
         };
         let present_voting = self
             .roster
@@ -1040,6 +1071,40 @@ impl LiveState {
                     return Err(LiveError::NotMember);
                 }
                 Ok(self.attendance_event(*person, *status, now))
+            }
+            Command::SetAttendanceBulk { persons, status } => {
+                Self::require_chair(actor)?;
+                self.require_running()?;
+                if persons.is_empty() {
+                    return Err(LiveError::Invalid("name at least one member".into()));
+                }
+                if persons.iter().any(|p| self.member(*p).is_none()) {
+                    return Err(LiveError::NotMember);
+                }
+                let mut changed: Vec<PersonId> = Vec::new();
+                for p in persons {
+                    if !changed.contains(p)
+                        && self.attendance.get(p).is_none_or(|a| a.status != *status)
+                    {
+                        changed.push(*p);
+                    }
+                }
+                if changed.is_empty() {
+                    return Ok(Applied::default());
+                }
+                let quorum = self.quorum_with_many(&changed, *status);
+                one(Event::AttendanceBulkChanged {
+                    persons: changed,
+                    status: *status,
+                    at: now,
+                    quorum,
+                    standing: quorum_standing(
+                        self.roster.rule_set,
+                        &self.quorum_record,
+                        &quorum,
+                        &self.settings,
+                    ),
+                })
             }
             Command::DeclareConflict { item, person } => {
                 let person = match person {
@@ -1662,6 +1727,36 @@ impl LiveState {
         }
     }
 
+    /// Records a member's new attendance, keeping the first arrival and the last departure.
+    fn record_attendance(&mut self, person: PersonId, status: AttendanceStatus, at: DateTime<Utc>) {
+        if status == AttendanceStatus::Remote {
+            self.anyone_remote = true;
+        }
+        let before = self.attendance.get(&person).copied();
+        let arrived = before.and_then(|a| a.arrived);
+        let arrived = if status.counts_as_present() {
+            arrived.or(Some(at))
+        } else {
+            arrived
+        };
+        let left = if status == AttendanceStatus::LeftEarly {
+            Some(at)
+        } else if status.counts_as_present() {
+            None
+        } else {
+            before.and_then(|a| a.left)
+        };
+        self.attendance.insert(
+            person,
+            Attendance {
+                status,
+                since: at,
+                arrived,
+                left,
+            },
+        );
+    }
+
     fn attendance_event(
         &self,
         person: PersonId,
@@ -1787,17 +1882,16 @@ impl LiveState {
             Event::NonPublicPartStarted => {}
             Event::AttendanceChanged {
                 person, status, at, ..
+            } => self.record_attendance(*person, *status, *at),
+            Event::AttendanceBulkChanged {
+                persons,
+                status,
+                at,
+                ..
             } => {
-                if *status == AttendanceStatus::Remote {
-                    self.anyone_remote = true;
+                for person in persons {
+                    self.record_attendance(*person, *status, *at);
                 }
-                self.attendance.insert(
-                    *person,
-                    Attendance {
-                        status: *status,
-                        since: *at,
-                    },
-                );
             }
             Event::ConflictDeclared { item, person, .. } => {
                 self.conflicts.insert((*item, *person));
@@ -2027,6 +2121,70 @@ mod tests {
         let applied = state.decide(actor, &command, Utc::now(), 7).unwrap();
         state.apply_all(&applied);
         applied
+    }
+
+    #[test]
+    fn all_present_is_one_event_for_those_whose_status_changes_and_keeps_arrival_times() {
+        let (mut state, people, chair) = setup(5);
+        let bulk = Command::SetAttendanceBulk {
+            persons: people.clone(),
+            status: AttendanceStatus::Present,
+        };
+        assert_eq!(
+            state.decide(&chair, &bulk, Utc::now(), 7).unwrap_err(),
+            LiveError::NotRunning,
+            "only while the session runs"
+        );
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
+        let member = CommandActor {
+            person: Some(people[1]),
+            chair: false,
+        };
+        assert_eq!(
+            state.decide(&member, &bulk, Utc::now(), 7).unwrap_err(),
+            LiveError::NotChair
+        );
+        let stranger = Command::SetAttendanceBulk {
+            persons: vec![people[2], PersonId::new()],
+            status: AttendanceStatus::Present,
+        };
+        assert_eq!(
+            state.decide(&chair, &stranger, Utc::now(), 7).unwrap_err(),
+            LiveError::NotMember,
+            "all or nothing"
+        );
+        run(&mut state, &member, Command::CheckIn { remote: false });
+        let arrived = state.attendance[&people[1]].arrived;
+        assert!(arrived.is_some());
+        let applied = run(&mut state, &chair, bulk.clone());
+        let [
+            Event::AttendanceBulkChanged {
+                persons, quorum, ..
+            },
+        ] = applied.events.as_slice()
+        else {
+            panic!("one event: {:?}", applied.events);
+        };
+        assert_eq!(persons.len(), 4, "the member who checked in is left out");
+        assert!(quorum.reached);
+        assert!(people.iter().all(|p| state.present(*p)));
+        assert_eq!(state.attendance[&people[1]].arrived, arrived);
+        assert!(
+            run(&mut state, &chair, bulk).events.is_empty(),
+            "nothing to change"
+        );
+        run(&mut state, &member, Command::CheckOut);
+        let left = state.attendance[&people[1]];
+        assert_eq!(left.arrived, arrived, "the arrival stays");
+        assert!(left.left.is_some(), "the departure is recorded");
+        run(&mut state, &member, Command::CheckIn { remote: false });
+        assert_eq!(state.attendance[&people[1]].left, None, "back again");
     }
 
     #[test]

@@ -33,6 +33,18 @@ register({
     "chair.current": "Aktuell",
     "chair.attendance": "Anwesenheit",
     "chair.attendance.set": "Anwesenheit von {name}",
+    "chair.att.count": "{present} von {total} anwesend",
+    "chair.att.search": "Mitglied suchen",
+    "chair.att.all": "Alle als anwesend",
+    "chair.att.all.hint": "Setzt alle, die noch nicht eingecheckt oder abwesend sind, auf „Anwesend im Saal“.",
+    "chair.att.none": "Ohne Fraktion",
+    "chair.att.nomatch": "Niemand gefunden.",
+    "chair.att.arrived": "da seit {time}",
+    "chair.att.late": "verspätet",
+    "chair.att.left": "gegangen um {time}",
+    "chair.att.early": "vorzeitig",
+    "chair.att.me": "Sie sind noch nicht eingecheckt.",
+    "chair.att.me.in": "Mich als anwesend eintragen",
     "chair.conflicted": "befangen",
     "chair.advisory": "beratend",
     "chair.polls": "Abstimmungen",
@@ -83,6 +95,18 @@ register({
     "chair.current": "Current",
     "chair.attendance": "Attendance",
     "chair.attendance.set": "Attendance of {name}",
+    "chair.att.count": "{present} of {total} present",
+    "chair.att.search": "Find a member",
+    "chair.att.all": "All present",
+    "chair.att.all.hint": "Sets everyone not checked in yet or absent to “present in the room”.",
+    "chair.att.none": "No fraction",
+    "chair.att.nomatch": "Nobody found.",
+    "chair.att.arrived": "here since {time}",
+    "chair.att.late": "late",
+    "chair.att.left": "left at {time}",
+    "chair.att.early": "early",
+    "chair.att.me": "You are not checked in yet.",
+    "chair.att.me.in": "Check me in as present",
     "chair.conflicted": "conflicted",
     "chair.advisory": "advisory",
     "chair.polls": "Votes",
@@ -132,7 +156,7 @@ export async function mount(root, params, ctx) {
   const meetingId = params.id;
   const { session, release } = join(meetingId);
   const info = await meetingInfo(ctx.api, meetingId);
-  const ui = { error: null, busy: false, confirmClose: false, form: { kind: "open", rule: "simple", item: undefined }, offset: 0 };
+  const ui = { error: null, busy: false, confirmClose: false, form: { kind: "open", rule: "simple", item: undefined }, offset: 0, attSearch: "" };
 
   const conn = el("div", { class: "live-conn-wrap", role: "status", "aria-live": "polite" });
   const head = el("div", { class: "live-head" });
@@ -144,7 +168,12 @@ export async function mount(root, params, ctx) {
   const create = el("section", { class: "live-card", "aria-labelledby": "c-new" });
   const speakers = el("section", { class: "live-card", "aria-labelledby": "c-speakers" });
   const agenda = el("section", { class: "live-card", "aria-labelledby": "c-agenda" });
-  const attendance = el("section", { class: "live-card", "aria-labelledby": "c-att" });
+  const attendanceHead = el("div");
+  const attendanceList = el("div", { class: "live-att-groups" });
+  const attSearch = el("input", { id: "att-search", type: "search", class: "live-input", autocomplete: "off", "data-testid": "att-search" });
+  const attSearchLabel = el("label", { for: "att-search" });
+  const attendance = el("section", { class: "live-card", "aria-labelledby": "c-att" },
+    attendanceHead, el("div", { class: "live-field" }, attSearchLabel, attSearch), attendanceList);
   root.replaceChildren(
     el(
       "div",
@@ -157,7 +186,8 @@ export async function mount(root, params, ctx) {
   );
   const draw = {
     conn: section(conn), head: section(head), error: section(errorBox), polls: section(polls),
-    create: section(create), speakers: section(speakers), agenda: section(agenda), attendance: section(attendance),
+    create: section(create), speakers: section(speakers), agenda: section(agenda),
+    attendanceHead: section(attendanceHead), attendance: section(attendanceList),
     quorum: section(quorum), settings: section(settings), amend: section(amend),
   };
 
@@ -283,6 +313,7 @@ export async function mount(root, params, ctx) {
     renderCreate(state, base);
     renderSpeakers(state, base);
     renderAgenda(state, base);
+    attSearchLabel.textContent = t("chair.att.search");
     renderAttendance(state, base);
   }
 
@@ -469,24 +500,77 @@ export async function mount(root, params, ctx) {
 
   function renderAttendance(state, base) {
     const conflicted = new Set(state.conflicts.filter((c) => c.item === state.current_item).map((c) => c.person));
-    const key = [state.attendance.map((a) => [a.person, a.status]), [...conflicted], ...base];
-    draw.attendance(key, () => [
+    const rows = state.attendance;
+    const here = (a) => a.status === "present" || a.status === "remote";
+    const pending = rows.filter((a) => !a.status || a.status === "absent").map((a) => a.person);
+    // The chair herself: prompted to check in while the session runs and she is not.
+    const mine = rows.find((a) => a.person === state.viewer?.person);
+    const askMe = state.status === "running" && mine && !here(mine) && mine.status !== "left_early";
+    draw.attendanceHead([rows.filter(here).length, rows.length, pending.length, state.status, askMe, ...base], () => [
       el("h2", { id: "c-att", text: t("chair.attendance") }),
-      el("ul", { class: "live-list live-att-list" }, ...state.attendance.map((a) => {
-        const id = `att-${a.person}`;
-        const status = select(id, ["", ...STATUSES], (s) => t(`live.attendance.${s || "unknown"}`), a.status ?? "");
-        status.disabled = ui.busy || session.status !== Status.ONLINE;
-        status.addEventListener("change", () => {
-          if (status.value) run({ type: "set_attendance", person: a.person, status: status.value });
-        });
-        const notes = [!a.voting_right ? t("chair.advisory") : null, conflicted.has(a.person) ? t("chair.conflicted") : null].filter(Boolean);
-        return el("li", { class: `live-list-row live-att-${a.status ?? "unknown"}` },
-          el("label", { for: id, class: "live-list-name" }, a.name, notes.length ? el("span", { class: "live-muted", text: ` (${notes.join(", ")})` }) : null),
-          status);
-      })),
+      askMe ? el("div", { class: "live-prompt", "data-testid": "chair-checkin-prompt" },
+        el("p", { text: t("chair.att.me") }),
+        button(t("chair.att.me.in"), { type: "check_in", remote: false }, { testid: "chair-checkin" })) : null,
+      el("p", { class: "live-att-total", "data-testid": "att-total", text: t("chair.att.count", { present: rows.filter(here).length, total: rows.length }) }),
+      el("div", { class: "live-actions" },
+        button(t("chair.att.all"), { type: "set_attendance_bulk", persons: pending, status: "present" }, {
+          cls: "live-btn-primary", testid: "att-all", disabled: !pending.length || state.status !== "running",
+        })),
+      el("p", { class: "live-muted live-small", text: t("chair.att.all.hint") }),
     ]);
+    const needle = ui.attSearch.trim().toLocaleLowerCase();
+    const key = [rows.map((a) => [a.person, a.status, a.arrived_at, a.left_at]), [...conflicted], needle, state.started_at, ...base];
+    draw.attendance(key, () => {
+      const groups = new Map();
+      for (const a of rows) {
+        const f = a.fraction ?? "";
+        if (!groups.has(f)) groups.set(f, []);
+        groups.get(f).push(a);
+      }
+      const lastName = (a) => a.name.split(" ").at(-1);
+      const sorted = [...groups.entries()].sort(([a], [b]) => (a === "" ? 1 : b === "" ? -1 : a.localeCompare(b, "de")));
+      const parts = [];
+      for (const [fraction, members] of sorted) {
+        const shown = members
+          .filter((a) => !needle || a.name.toLocaleLowerCase().includes(needle) || fraction.toLocaleLowerCase().includes(needle))
+          .sort((a, b) => lastName(a).localeCompare(lastName(b), "de") || a.name.localeCompare(b.name, "de"));
+        if (!shown.length) continue;
+        const label = fraction || t("chair.att.none");
+        const headId = `att-g-${parts.length}`;
+        parts.push(el("section", { class: "live-att-group", "aria-labelledby": headId, "data-fraction": label },
+          el("h3", { id: headId, class: "live-att-group-head" }, label, " ",
+            el("span", { class: "live-badge", "data-testid": "att-group-count", text: `${members.filter(here).length}/${members.length}` })),
+          el("ul", { class: "live-list live-att-list" }, ...shown.map((a) => attendanceRow(state, a, conflicted)))));
+      }
+      return parts.length ? parts : el("p", { class: "live-muted", text: t("chair.att.nomatch") });
+    });
   }
 
+  function attendanceRow(state, a, conflicted) {
+    const id = `att-${a.person}`;
+    const status = select(id, ["", ...STATUSES], (s) => t(`live.attendance.${s || "unknown"}`), a.status ?? "");
+    status.disabled = ui.busy || session.status !== Status.ONLINE;
+    status.addEventListener("change", () => {
+      if (status.value) run({ type: "set_attendance", person: a.person, status: status.value });
+    });
+    const time = (at) => new Date(at).toLocaleTimeString(lang() === "de" ? "de-DE" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+    // Late: more than five minutes after the opening. Early: left before the close.
+    const late = a.arrived_at && state.started_at && Date.parse(a.arrived_at) - Date.parse(state.started_at) > 5 * 60 * 1000;
+    const times = [];
+    if (a.arrived_at) times.push(el("span", { class: late ? "live-att-late" : null }, t("chair.att.arrived", { time: time(a.arrived_at) }), late ? ` (${t("chair.att.late")})` : ""));
+    if (a.left_at && a.status === "left_early") times.push(el("span", { class: "live-att-early" }, ` · ${t("chair.att.left", { time: time(a.left_at) })} (${t("chair.att.early")})`));
+    const notes = [!a.voting_right ? t("chair.advisory") : null, conflicted.has(a.person) ? t("chair.conflicted") : null].filter(Boolean);
+    return el("li", { class: `live-list-row live-att-${a.status ?? "unknown"}`, "data-testid": "att-row" },
+      el("span", { class: "live-list-name" },
+        el("label", { for: id }, a.name, notes.length ? el("span", { class: "live-muted", text: ` (${notes.join(", ")})` }) : null),
+        times.length ? el("span", { class: "live-muted live-small live-att-times" }, ...times) : null),
+      status);
+  }
+
+  attSearch.addEventListener("input", () => {
+    ui.attSearch = attSearch.value;
+    render();
+  });
   const unsubscribe = session.subscribe(() => { render(); tick(); });
   const unlang = onLangChange(() => render());
   return () => {

@@ -19,6 +19,7 @@ register({
     "member.chair": "Sitzungsleitung",
     "member.attendance": "Meine Anwesenheit",
     "member.checkin.room": "Ich bin im Saal",
+    "member.checkin.prompt": "Die Sitzung läuft. Bitte checken Sie ein.",
     "member.checkin.remote": "Ich nehme online teil",
     "member.checkout": "Ich gehe (auschecken)",
     "member.conflict": "Ich bin befangen",
@@ -52,6 +53,7 @@ register({
     "member.chair": "Chair console",
     "member.attendance": "My attendance",
     "member.checkin.room": "I am in the room",
+    "member.checkin.prompt": "The meeting is running. Please check in.",
     "member.checkin.remote": "I am joining online",
     "member.checkout": "I am leaving (check out)",
     "member.conflict": "I have a conflict of interest",
@@ -178,11 +180,15 @@ export async function mount(root, params, ctx) {
     const item = state.current_item;
     const conflicted = item && state.conflicts.some((c) => c.item === item && c.person === session.person);
     const status = mine?.status ?? null;
-    const key = [status, item, conflicted, ui.conflictAsk, online, ui.busy, lang(), !!mine];
+    const key = [status, item, conflicted, ui.conflictAsk, online, ui.busy, lang(), !!mine, state.status];
     draw.attendance(key, () => {
       const parts = [el("h2", { id: "m-att", text: t("member.attendance") })];
       if (!mine) return parts;
       parts.push(el("p", { class: `live-att live-att-${status ?? "unknown"}`, text: t(`live.attendance.${status ?? "unknown"}`) }));
+      // The self check-in prompt: the meeting runs and the member has not checked in yet.
+      if (state.status === "running" && (status === null || status === "absent")) {
+        parts.push(el("p", { class: "live-prompt", "data-testid": "checkin-prompt", text: t("member.checkin.prompt") }));
+      }
       const here = status === "present" || status === "remote";
       const buttons = el("div", { class: "live-actions" });
       const disabled = !online || ui.busy || state.status === "closed";

@@ -491,10 +491,12 @@ export function reduce(state, event, me) {
         state.non_public_part = true;
       }
       return true;
-    case "attendance_changed": {
-      const row = state.attendance.find((a) => a.person === event.person);
-      if (!row) return false;
-      row.status = event.status;
+    case "attendance_changed":
+    case "attendance_bulk_changed": {
+      const persons = event.type === "attendance_bulk_changed" ? event.persons : [event.person];
+      const rows = persons.map((person) => state.attendance.find((a) => a.person === person));
+      if (rows.some((row) => !row)) return false;
+      for (const row of rows) recordAttendance(row, event.status, event.at);
       state.quorum = event.quorum;
       if (event.standing) state.quorum_standing = event.standing;
       if (event.status === "remote") state.remote_participation = true;
@@ -637,4 +639,17 @@ export function currentPoll(state) {
 
 export function itemOf(state, id) {
   return state?.agenda.find((i) => i.id === id) ?? null;
+}
+
+/** A member's new attendance, keeping the first arrival and the last early departure (as the
+ * server does). */
+function recordAttendance(row, status, at) {
+  const here = status === "present" || status === "remote";
+  row.status = status;
+  if (here) {
+    row.arrived_at ??= at;
+    row.left_at = null;
+  } else if (status === "left_early") {
+    row.left_at = at;
+  }
 }

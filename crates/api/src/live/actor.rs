@@ -852,6 +852,13 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
             "live.attendance",
             serde_json::json!({"person": person, "status": status}),
         ),
+        // One entry for "alle als anwesend", with the count and who.
+        Event::AttendanceBulkChanged {
+            persons, status, ..
+        } => (
+            "live.attendance_bulk",
+            serde_json::json!({"count": persons.len(), "persons": persons, "status": status}),
+        ),
         Event::ConflictDeclared { item, person, .. } => (
             "live.conflict_declared",
             serde_json::json!({"item": item, "person": person}),

@@ -137,8 +137,11 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
         .members
         .iter()
         .map(|m| {
-            let status = state.attendance.get(&m.person).map(|a| a.status);
+            let entry = state.attendance.get(&m.person);
+            let status = entry.map(|a| a.status);
             json!({
+                "arrived_at": entry.and_then(|a| a.arrived),
+                "left_at": entry.and_then(|a| a.left),
                 "person": m.person,
                 "name": m.name,
                 "role": m.role,
