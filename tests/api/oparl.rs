@@ -1951,11 +1951,17 @@ async fn oparl_errors_compression_and_conditional_requests() {
             .to_string()
             .as_str()
     );
-    let id =
-        PaperId::from_uuid(uuid::Uuid::parse_str(paper_url.rsplit('/').next().unwrap()).unwrap());
-    let mut stored = repo::papers::get(&app.db.db, id).await.unwrap();
-    stored.title = Title::parse("Geänderter Titel").unwrap();
-    repo::papers::update(&app.db.db, stored).await.unwrap();
+    // The clerk renames the paper, as in real use.
+    let clerk = app.login("martina.sommer", 0).await;
+    let path = format!("/api/v1/papers/{}", paper_url.rsplit('/').next().unwrap());
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"title": "Geänderter Titel"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
     let response = app
         .client
         .get(&paper_url)
