@@ -492,22 +492,27 @@ async fn renumber(db: &impl plenum_store::ConnectionTrait, meeting: MeetingId) -
     Ok(())
 }
 
-/// Locks the item's meeting in `txn`, then loads the item as its clerk may change it: the item,
-/// its meeting and the item's current ETag. `meeting` is the item's meeting as read before the
-/// transaction (an item never moves to another meeting).
-pub(crate) async fn locked_item(
-    txn: &DatabaseTransaction,
+/// Begins a write on an agenda item: opens the transaction, locks the item's meeting in it, then
+/// loads the item as its clerk may change it: the transaction, the item, its meeting and the
+/// item's current ETag (404 for an unknown item, 403 for those who may see but not keep it).
+pub(crate) async fn begin_on_item(
+    state: &AppState,
     viewer: &Viewer,
-    meeting: MeetingId,
     id: AgendaItemId,
-) -> Result<(AgendaItem, Meeting, String)> {
-    repo::meetings::lock(txn, meeting).await?;
-    let detail = agenda_item_detail(txn, viewer, id).await?;
-    let item = repo::agenda_items::get_live(txn, id).await?;
-    let meeting = repo::meetings::get_live(txn, item.meeting_id).await?;
-    let dir = Directory::load(txn).await?;
+) -> Result<(DatabaseTransaction, AgendaItem, Meeting, String)> {
+    // An item never moves to another meeting, so the meeting read before the lock stays right.
+    let meeting = repo::agenda_items::get_live(&state.db, id)
+        .await?
+        .meeting_id;
+    let txn = begin(state).await?;
+    repo::meetings::lock(&txn, meeting).await?;
+    let detail = agenda_item_detail(&txn, viewer, id).await?;
+    let item = repo::agenda_items::get_live(&txn, id).await?;
+    let meeting = repo::meetings::get_live(&txn, item.meeting_id).await?;
+    let dir = Directory::load(&txn).await?;
     may_keep(viewer, &dir, meeting.organization_id)?;
-    Ok((item, meeting, etag_of(&detail)?))
+    let etag = etag_of(&detail)?;
+    Ok((txn, item, meeting, etag))
 }
 
 /// Removes an agenda item; the rest are renumbered. Needs the item's ETag.
@@ -527,11 +532,7 @@ pub async fn delete_agenda_item(
     let Path(id) = id?;
     let viewer = Viewer::member(&state, &auth.user).await?;
     let id = AgendaItemId::from_uuid(id);
-    let meeting = repo::agenda_items::get_live(&state.db, id)
-        .await?
-        .meeting_id;
-    let txn = begin(&state).await?;
-    let (_, meeting, etag) = locked_item(&txn, &viewer, meeting, id).await?;
+    let (txn, _, meeting, etag) = begin_on_item(&state, &viewer, id).await?;
     if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }
@@ -586,11 +587,7 @@ pub async fn update_agenda_item(
     let Path(id) = id?;
     let viewer = Viewer::member(&state, &auth.user).await?;
     let id = AgendaItemId::from_uuid(id);
-    let meeting = repo::agenda_items::get_live(&state.db, id)
-        .await?
-        .meeting_id;
-    let txn = begin(&state).await?;
-    let (mut item, meeting, etag) = locked_item(&txn, &viewer, meeting, id).await?;
+    let (txn, mut item, meeting, etag) = begin_on_item(&state, &viewer, id).await?;
     if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::clerk::{audit, begin, commit, conflict, invalid, locked_item, precondition};
+use super::clerk::{audit, begin_on_item, commit, conflict, invalid, precondition};
 use super::documents::{Viewer, agenda_item_detail, live_state, with_etag};
 use crate::auth::AuthUser;
 use crate::json::{AppJson, AppPath};
@@ -200,13 +200,9 @@ pub async fn get_proposal(
 ) -> Result<axum::Json<DecisionProposal>> {
     let viewer = Viewer::member(&state, &auth.user).await?;
     let id = AgendaItemId::from_uuid(id);
-    let meeting = repo::agenda_items::get_live(&state.db, id)
-        .await?
-        .meeting_id;
     // Read-only, but through the clerk's check (403 for members who are not its clerk).
-    let txn = begin(&state).await?;
-    let (item, _, _) = locked_item(&txn, &viewer, meeting, id).await?;
-    let live = live_state(&txn, meeting).await?;
+    let (txn, item, meeting, _) = begin_on_item(&state, &viewer, id).await?;
+    let live = live_state(&txn, meeting.id).await?;
     let recorded = decisions::get(&txn, id).await?;
     let paper_text = match item.paper_id {
         Some(paper) => repo::papers::get_live(&txn, paper)
@@ -292,11 +288,7 @@ pub async fn put_decision(
 ) -> Result<Response> {
     let viewer = Viewer::member(&state, &auth.user).await?;
     let id = AgendaItemId::from_uuid(id);
-    let meeting_id = repo::agenda_items::get_live(&state.db, id)
-        .await?
-        .meeting_id;
-    let txn = begin(&state).await?;
-    let (mut item, meeting, etag) = locked_item(&txn, &viewer, meeting_id, id).await?;
+    let (txn, mut item, meeting, etag) = begin_on_item(&state, &viewer, id).await?;
     if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }
@@ -395,11 +387,7 @@ pub async fn delete_decision(
 ) -> Result<Response> {
     let viewer = Viewer::member(&state, &auth.user).await?;
     let id = AgendaItemId::from_uuid(id);
-    let meeting_id = repo::agenda_items::get_live(&state.db, id)
-        .await?
-        .meeting_id;
-    let txn = begin(&state).await?;
-    let (_, _, etag) = locked_item(&txn, &viewer, meeting_id, id).await?;
+    let (txn, _, _, etag) = begin_on_item(&state, &viewer, id).await?;
     if let Some(problem) = precondition(&headers, &etag) {
         return Ok(problem);
     }

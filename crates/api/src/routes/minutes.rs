@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::clerk::{audit, begin, commit, conflict, locked_item, precondition};
+use super::clerk::{audit, begin_on_item, commit, conflict, precondition};
 use super::decisions::VoteView;
 use super::documents::{Directory, Viewer, agenda_item_detail, live_state, with_etag};
 use crate::auth::AuthUser;
@@ -90,11 +90,7 @@ pub async fn put_minutes_note(
 ) -> Result<Response> {
     let viewer = Viewer::member(&state, &auth.user).await?;
     let id = AgendaItemId::from_uuid(id);
-    let meeting_id = repo::agenda_items::get_live(&state.db, id)
-        .await?
-        .meeting_id;
-    let txn = begin(&state).await?;
-    let (item, meeting, etag) = locked_item(&txn, &viewer, meeting_id, id).await?;
+    let (txn, item, meeting, etag) = begin_on_item(&state, &viewer, id).await?;
     let dir = Directory::load(&txn).await?;
     if !dir.minutes_writable(&viewer, &meeting, item.public) {
         return Err(ApiError::Forbidden);
