@@ -632,11 +632,19 @@ async fn published_decisions(
     let mut meetings: Vec<MeetingId> = recorded.values().map(|d| d.meeting).collect();
     meetings.sort();
     meetings.dedup();
+    // One query for all the meetings' live states, and only their status read from each.
+    #[derive(serde::Deserialize)]
+    struct Status {
+        status: SessionStatus,
+    }
     let mut running = std::collections::HashSet::new();
-    for meeting in meetings {
-        let live = crate::routes::documents::live_state(db, meeting).await?;
-        if crate::routes::documents::is_open(live.as_ref()) {
-            running.insert(meeting);
+    for (meeting, json) in plenum_store::live::load_many(db, &meetings).await? {
+        match serde_json::from_str::<Status>(&json) {
+            Ok(s) if matches!(s.status, SessionStatus::Running | SessionStatus::Paused) => {
+                running.insert(meeting);
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%meeting, error = %err, "unreadable live snapshot"),
         }
     }
     Ok(recorded
@@ -886,9 +894,14 @@ async fn participants_of_closed(
         .filter(|m| !m.meta.is_deleted() && m.state == MeetingState::Closed)
         .map(|m| m.id)
         .collect();
+    // Only the attendance is read from each stored state.
+    #[derive(serde::Deserialize)]
+    struct Attendances {
+        attendance: std::collections::BTreeMap<PersonId, Attendance>,
+    }
     let mut out: HashMap<MeetingId, Vec<PersonId>> = HashMap::new();
     for (meeting, json) in plenum_store::live::load_many(db, &closed).await? {
-        let Ok(state) = serde_json::from_str::<LiveState>(&json) else {
+        let Ok(state) = serde_json::from_str::<Attendances>(&json) else {
             tracing::warn!(%meeting, "a stored live state could not be read");
             continue;
         };
