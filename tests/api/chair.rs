@@ -901,6 +901,10 @@ async fn amendments_are_voted_most_far_reaching_first_and_the_proposal_last(
     assert!(filed.iter().any(|a| a["amendment"] == replace.to_string()
         && a["kind"] == "replace"
         && a["filed_by"] == c.members[1].0.to_string()));
+    assert!(
+        filed.iter().all(|a| a.get("title").is_none()),
+        "an amendment's title may be non-public: not in the audit log"
+    );
     let ordered = audited(&app, "amendment.ordered", 1).await;
     assert_eq!(ordered[0]["reason"], "Sachzusammenhang");
     assert_eq!(ordered[0]["order"], json!([change, replace, add]));

@@ -924,7 +924,7 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
                 "amendment": amendment.id,
                 "item": amendment.item,
                 "kind": amendment.kind,
-                "title": amendment.title,
+                // No title: an amendment to a non-public item is non-public text.
                 "filed_by": amendment.filed_by,
                 "on_behalf_of": amendment.on_behalf_of,
             }),
