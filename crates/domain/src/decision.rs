@@ -71,6 +71,9 @@ pub struct NamedVote {
     pub name: String,
     /// `yes`, `no`, `abstain`, or the candidate's name in an election.
     pub choice: String,
+    /// A substitute's vote: the name of the member they stood in for (Vertretung).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stands_in_for: Option<String>,
 }
 
 /// A member who could have voted and did not.
@@ -179,6 +182,7 @@ impl VoteRecord {
                 .map(|(person, choice)| NamedVote {
                     person: *person,
                     name: name(*person),
+                    stands_in_for: poll.stand_ins.get(person).map(|m| name(*m)),
                     choice: match choice {
                         BallotChoice::Choice(c) => c.as_str().to_owned(),
                         BallotChoice::Candidate(i) => {

@@ -147,6 +147,10 @@ pub enum Ineligible {
     Conflicted,
     Advisory,
     NoVotingRight,
+    /// A substitute member without an active stand-in.
+    NotStandingIn,
+    /// Absent, and a substitute held the member's vote when the poll opened.
+    Represented,
 }
 
 /// A ballot as the client sends it.
@@ -233,6 +237,9 @@ pub struct Poll {
     /// A vote on this amendment (Änderungsantrag) to the item's proposal.
     #[serde(default)]
     pub amendment: Option<crate::AmendmentId>,
+    /// Fixed at opening: the eligible substitutes and whom each stands in for.
+    #[serde(default)]
+    pub stand_ins: BTreeMap<PersonId, PersonId>,
 }
 
 impl Poll {
@@ -296,6 +303,9 @@ pub struct LiveState {
     /// The chair's voting order per item, where set.
     #[serde(default)]
     pub amendment_orders: BTreeMap<AgendaItemId, crate::AmendmentOrder>,
+    /// Active stand-ins (Vertretung): substitutes holding the votes of absent members.
+    #[serde(default)]
+    pub stand_ins: Vec<crate::StandIn>,
 }
 
 /// Who sends a command, as the API established it.
@@ -437,6 +447,18 @@ pub enum Command {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// The chair records that a substitute member stands in for an absent member (Vertretung).
+    SetStandIn {
+        #[serde(alias = "member_id")]
+        member: PersonId,
+        #[serde(alias = "substitute_id")]
+        substitute: PersonId,
+    },
+    /// The chair ends the stand-in for `member`.
+    EndStandIn {
+        #[serde(alias = "member_id")]
+        member: PersonId,
+    },
     /// The clerk or chair sets the repeat-meeting flag and the speaking time.
     SetSessionSettings {
         #[serde(default)]
@@ -522,6 +544,9 @@ pub enum Event {
         /// Opened below quorum with the chair's confirmation.
         #[serde(default)]
         below_quorum: bool,
+        /// Eligible substitutes and whom each stands in for: `[substitute, member]`.
+        #[serde(default)]
+        stand_ins: Vec<(PersonId, PersonId)>,
     },
     /// Members voted; only who and how many — never what. A command yields one voter; the
     /// meeting actor coalesces the ballots of one committed batch into a single event, so a
@@ -584,6 +609,21 @@ pub enum Event {
     AmendmentsOrdered {
         item: AgendaItemId,
         order: crate::AmendmentOrder,
+    },
+    /// A substitute stands in for an absent member from now on.
+    StandInSet {
+        stand_in: crate::StandIn,
+        quorum: QuorumStatus,
+        standing: QuorumStanding,
+    },
+    /// A stand-in ended (by the chair, or because the member arrived).
+    StandInEnded {
+        member: PersonId,
+        substitute: PersonId,
+        reason: crate::StandInEnd,
+        at: DateTime<Utc>,
+        quorum: QuorumStatus,
+        standing: QuorumStanding,
     },
 }
 
@@ -708,6 +748,26 @@ pub enum LiveError {
     VoterAdvisory,
     #[error("you are not entitled to vote in this poll")]
     VoterNotEligible,
+    #[error("a substitute member votes only while standing in for an absent member")]
+    VoterNotStandingIn,
+    #[error("your substitute held your vote when this poll opened")]
+    VoterRepresented,
+    #[error("a member cannot stand in for themselves")]
+    StandInSelf,
+    #[error(
+        "a stand-in replaces a voting member of this organization (not a substitute or advisory member)"
+    )]
+    StandInNoSeat,
+    #[error("the stand-in must be a substitute member of this organization with a voting right")]
+    StandInNotSubstitute,
+    #[error("the member is present; a substitute stands in for an absent member only")]
+    StandInMemberPresent,
+    #[error("someone stands in for this member already; end that stand-in first")]
+    StandInExists,
+    #[error("this substitute stands in for another member already")]
+    SubstituteBusy,
+    #[error("nobody stands in for this member")]
+    StandInNotFound,
     #[error("you have voted in this poll already")]
     AlreadyVoted,
     #[error("that choice is not valid in this poll")]
@@ -778,6 +838,7 @@ fn runoff_poll(first: &Poll, a: u32, b: u32) -> Poll {
         cancel_reason: None,
         motion: None,
         amendment: None,
+        stand_ins: BTreeMap::new(),
     }
 }
 
@@ -803,6 +864,7 @@ impl LiveState {
             settings: SessionSettings::default(),
             amendments: Vec::new(),
             amendment_orders: BTreeMap::new(),
+            stand_ins: Vec::new(),
         }
     }
 
@@ -902,13 +964,7 @@ impl LiveState {
                 self.present(person)
             }
         };
-        let present_voting = self
-            .roster
-            .members
-            .iter()
-            .filter(|m| m.voting_right && m.role != MembershipRole::Advisory)
-            .filter(|m| present(m.person))
-            .count() as u32;
+        let present_voting = self.seats_filled(present);
         quorum(
             self.roster.rule_set.rules().quorum,
             self.roster.statutory_seats,
@@ -1093,17 +1149,25 @@ impl LiveState {
                     return Ok(Applied::default());
                 }
                 let quorum = self.quorum_with_many(&changed, *status);
-                one(Event::AttendanceBulkChanged {
-                    persons: changed,
+                let standing = quorum_standing(
+                    self.roster.rule_set,
+                    &self.quorum_record,
+                    &quorum,
+                    &self.settings,
+                );
+                let mut events = vec![Event::AttendanceBulkChanged {
+                    persons: changed.clone(),
                     status: *status,
                     at: now,
                     quorum,
-                    standing: quorum_standing(
-                        self.roster.rule_set,
-                        &self.quorum_record,
-                        &quorum,
-                        &self.settings,
-                    ),
+                    standing,
+                }];
+                if status.counts_as_present() {
+                    events.extend(self.stand_ins_ended_by_arrival(&changed, now, quorum, standing));
+                }
+                Ok(Applied {
+                    events,
+                    ..Applied::default()
                 })
             }
             Command::DeclareConflict { item, person } => {
@@ -1297,6 +1361,7 @@ impl LiveState {
                         cancel_reason: None,
                         motion: *motion,
                         amendment: *amendment,
+                        stand_ins: BTreeMap::new(),
                     }),
                 })
             }
@@ -1330,25 +1395,41 @@ impl LiveState {
                 }
                 let mut eligible = Vec::new();
                 let mut ineligible = Vec::new();
+                let mut stand_ins = Vec::new();
                 for member in &self.roster.members {
                     let conflicted = p
                         .item
                         .is_some_and(|item| self.conflicts.contains(&(item, member.person)));
+                    // A substitute holds a vote only while standing in for an absent member.
+                    let stands_in = self.stand_in_by(member.person).map(|s| s.member);
                     let voter = Voter {
-                        voting_right: member.voting_right,
+                        voting_right: crate::holds_vote(
+                            member.role,
+                            member.voting_right,
+                            stands_in.is_some(),
+                        ),
                         role: member.role,
                         present: self.present(member.person),
                         conflicted,
                     };
                     if is_eligible(&voter) {
                         eligible.push(member.person);
+                        if member.role == MembershipRole::Substitute
+                            && let Some(represented) = stands_in
+                        {
+                            stand_ins.push((member.person, represented));
+                        }
                     } else {
                         let reason = if member.role == MembershipRole::Advisory {
                             Ineligible::Advisory
                         } else if !member.voting_right {
                             Ineligible::NoVotingRight
+                        } else if member.role == MembershipRole::Substitute && stands_in.is_none() {
+                            Ineligible::NotStandingIn
                         } else if conflicted {
                             Ineligible::Conflicted
+                        } else if self.stand_in_for(member.person).is_some() {
+                            Ineligible::Represented
                         } else {
                             Ineligible::Absent
                         };
@@ -1375,6 +1456,7 @@ impl LiveState {
                     ineligible,
                     at: now,
                     below_quorum,
+                    stand_ins,
                 })
             }
             Command::CastBallot { poll, choice } => {
@@ -1391,6 +1473,8 @@ impl LiveState {
                         Some(Ineligible::Absent) => LiveError::VoterAbsent,
                         Some(Ineligible::Conflicted) => LiveError::VoterConflicted,
                         Some(Ineligible::Advisory) => LiveError::VoterAdvisory,
+                        Some(Ineligible::NotStandingIn) => LiveError::VoterNotStandingIn,
+                        Some(Ineligible::Represented) => LiveError::VoterRepresented,
                         _ => LiveError::VoterNotEligible,
                     });
                 }
@@ -1706,6 +1790,49 @@ impl LiveState {
                     },
                 })
             }
+            Command::SetStandIn { member, substitute } => {
+                Self::require_chair(actor)?;
+                if self
+                    .stand_in_for(*member)
+                    .is_some_and(|s| s.substitute == *substitute)
+                {
+                    return Ok(Applied::default());
+                }
+                self.check_stand_in(*member, *substitute)?;
+                let mut next = self.clone();
+                let stand_in = crate::StandIn {
+                    member: *member,
+                    substitute: *substitute,
+                    since: now,
+                };
+                next.stand_ins.push(stand_in);
+                let quorum = next.quorum();
+                one(Event::StandInSet {
+                    stand_in,
+                    quorum,
+                    standing: next.quorum_standing(),
+                })
+            }
+            Command::EndStandIn { member } => {
+                Self::require_chair(actor)?;
+                if self.status == SessionStatus::Closed {
+                    return Err(LiveError::NotRunning);
+                }
+                let stand_in = self
+                    .stand_in_for(*member)
+                    .ok_or(LiveError::StandInNotFound)?;
+                let mut next = self.clone();
+                next.stand_ins.retain(|s| s.member != *member);
+                let quorum = next.quorum();
+                one(Event::StandInEnded {
+                    member: *member,
+                    substitute: stand_in.substitute,
+                    reason: crate::StandInEnd::Chair,
+                    at: now,
+                    quorum,
+                    standing: next.quorum_standing(),
+                })
+            }
             Command::SetSessionSettings {
                 repeat_meeting,
                 speaking_time_secs,
@@ -1771,21 +1898,49 @@ impl LiveState {
             return Applied::default();
         }
         let quorum = self.quorum_with(Some((person, status)));
+        let standing = quorum_standing(
+            self.roster.rule_set,
+            &self.quorum_record,
+            &quorum,
+            &self.settings,
+        );
+        let mut events = vec![Event::AttendanceChanged {
+            person,
+            status,
+            at: now,
+            quorum,
+            standing: Some(standing),
+        }];
+        if status.counts_as_present() {
+            events.extend(self.stand_ins_ended_by_arrival(&[person], now, quorum, standing));
+        }
         Applied {
-            events: vec![Event::AttendanceChanged {
-                person,
-                status,
-                at: now,
-                quorum,
-                standing: Some(quorum_standing(
-                    self.roster.rule_set,
-                    &self.quorum_record,
-                    &quorum,
-                    &self.settings,
-                )),
-            }],
+            events,
             ..Applied::default()
         }
+    }
+
+    /// The stand-ins that end because their members arrive. The seat was filled once before and
+    /// is filled once after, so the quorum is the one after the arrival.
+    fn stand_ins_ended_by_arrival(
+        &self,
+        arriving: &[PersonId],
+        now: DateTime<Utc>,
+        quorum: QuorumStatus,
+        standing: QuorumStanding,
+    ) -> Vec<Event> {
+        self.stand_ins
+            .iter()
+            .filter(|s| arriving.contains(&s.member))
+            .map(|s| Event::StandInEnded {
+                member: s.member,
+                substitute: s.substitute,
+                reason: crate::StandInEnd::MemberArrived,
+                at: now,
+                quorum,
+                standing,
+            })
+            .collect()
     }
 
     fn check_choice(&self, poll: &Poll, choice: &BallotChoice) -> Result<(), LiveError> {
@@ -1940,11 +2095,13 @@ impl LiveState {
                 ineligible,
                 at,
                 below_quorum,
+                stand_ins,
             } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.state = PollState::Open;
                     p.eligible = eligible.iter().copied().collect();
                     p.ineligible = ineligible.iter().copied().collect();
+                    p.stand_ins = stand_ins.iter().copied().collect();
                     p.opened_at = Some(*at);
                     p.below_quorum = *below_quorum;
                 }
@@ -1996,6 +2153,11 @@ impl LiveState {
             Event::AmendmentsOrdered { item, order } => {
                 self.amendment_orders.insert(*item, order.clone());
             }
+            Event::StandInSet { stand_in, .. } => {
+                self.stand_ins.retain(|s| s.member != stand_in.member);
+                self.stand_ins.push(*stand_in);
+            }
+            Event::StandInEnded { member, .. } => self.stand_ins.retain(|s| s.member != *member),
             Event::InterimShown { poll, show, .. } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.show_interim = *show;
@@ -2402,6 +2564,7 @@ mod tests {
             cancel_reason: None,
             motion: None,
             amendment: None,
+            stand_ins: BTreeMap::new(),
         };
         assert_eq!(
             poll.interim_tally(None),
@@ -2477,6 +2640,7 @@ mod tests {
             cancel_reason: None,
             motion: None,
             amendment: None,
+            stand_ins: BTreeMap::new(),
         };
         state.apply(&Event::PollCreated {
             poll: Box::new(poll),

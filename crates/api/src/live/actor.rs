@@ -948,6 +948,19 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
             "poll.lot_drawn",
             serde_json::json!({"poll": poll, "lot": lot}),
         ),
+        Event::StandInSet { stand_in, .. } => (
+            "live.stand_in_set",
+            serde_json::json!({"member": stand_in.member, "substitute": stand_in.substitute}),
+        ),
+        Event::StandInEnded {
+            member,
+            substitute,
+            reason,
+            ..
+        } => (
+            "live.stand_in_ended",
+            serde_json::json!({"member": member, "substitute": substitute, "reason": reason}),
+        ),
         Event::MeetingStarted { .. } => ("live.started", serde_json::json!({})),
         Event::MeetingClosed { .. } => ("live.closed", serde_json::json!({})),
         _ => return None,

@@ -89,6 +89,8 @@ pub struct NamedVoteView {
     pub name: String,
     /// `yes`, `no`, `abstain`, or the candidate's name in an election.
     pub choice: String,
+    /// A substitute's vote: the member they stood in for (Vertretung), by name.
+    pub stands_in_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -129,6 +131,7 @@ impl From<&VoteRecord> for VoteView {
                     person: n.person.as_uuid(),
                     name: n.name.clone(),
                     choice: n.choice.clone(),
+                    stands_in_for: n.stands_in_for.clone(),
                 })
                 .collect(),
             not_voted: v
