@@ -21,6 +21,9 @@ use crate::{
     validate_manual_tally,
 };
 
+/// An arrival more than this long after the session began counts as late (verspätet).
+pub const LATE_AFTER_SECS: i64 = 300;
+
 /// Attendance of one member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -341,12 +344,19 @@ pub enum Command {
     SetAttendance {
         person: PersonId,
         status: AttendanceStatus,
+        /// When it happened, if earlier than now (the chair enters a late arrival or an early
+        /// departure after the fact): not before the session began nor the member's last change.
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
     },
     /// The chair sets the attendance of many members at once ("alle als anwesend"): one event,
     /// all or nothing, only while the session runs.
     SetAttendanceBulk {
         persons: Vec<PersonId>,
         status: AttendanceStatus,
+        /// When it happened, if earlier than now (see [`Command::SetAttendance`]).
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
     },
     /// "Ich bin befangen": the member (or the chair for them) declares a conflict of interest.
     DeclareConflict {
@@ -1121,14 +1131,19 @@ impl LiveState {
                 let person = self.require_member(actor)?;
                 Ok(self.attendance_event(person, AttendanceStatus::LeftEarly, now))
             }
-            Command::SetAttendance { person, status } => {
+            Command::SetAttendance { person, status, at } => {
                 Self::require_chair(actor)?;
                 if self.member(*person).is_none() {
                     return Err(LiveError::NotMember);
                 }
-                Ok(self.attendance_event(*person, *status, now))
+                let at = self.attendance_time(&[*person], *at, now)?;
+                Ok(self.attendance_event(*person, *status, at))
             }
-            Command::SetAttendanceBulk { persons, status } => {
+            Command::SetAttendanceBulk {
+                persons,
+                status,
+                at,
+            } => {
                 Self::require_chair(actor)?;
                 self.require_running()?;
                 if persons.is_empty() {
@@ -1137,6 +1152,7 @@ impl LiveState {
                 if persons.iter().any(|p| self.member(*p).is_none()) {
                     return Err(LiveError::NotMember);
                 }
+                let now = self.attendance_time(persons, *at, now)?;
                 let mut changed: Vec<PersonId> = Vec::new();
                 for p in persons {
                     if !changed.contains(p)
@@ -1854,6 +1870,59 @@ impl LiveState {
         }
     }
 
+    /// The time of an attendance change the chair enters: now, or the earlier time given, which
+    /// must lie within the session (not before it began, not in the future) and not before the
+    /// last recorded change of any of `persons` (the record stays in order).
+    fn attendance_time(
+        &self,
+        persons: &[PersonId],
+        at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, LiveError> {
+        let Some(at) = at else {
+            return Ok(now);
+        };
+        let Some(started) = self.started_at else {
+            return Err(LiveError::Invalid(
+                "a time can be given once the session has begun".into(),
+            ));
+        };
+        if at > now + chrono::Duration::minutes(1) {
+            return Err(LiveError::Invalid(
+                "an attendance time cannot lie in the future".into(),
+            ));
+        }
+        if at < started {
+            return Err(LiveError::Invalid(
+                "an attendance time cannot lie before the session began".into(),
+            ));
+        }
+        if persons
+            .iter()
+            .filter_map(|p| self.attendance.get(p))
+            .any(|a| a.since > at)
+        {
+            return Err(LiveError::Invalid(
+                "an attendance time cannot lie before the member's last recorded change".into(),
+            ));
+        }
+        Ok(at.min(now))
+    }
+
+    /// Whether `person` arrived late: first counted as present more than
+    /// [`LATE_AFTER_SECS`] after the session began.
+    pub fn arrived_late(&self, person: PersonId) -> bool {
+        match (
+            self.started_at,
+            self.attendance.get(&person).and_then(|a| a.arrived),
+        ) {
+            (Some(started), Some(arrived)) => {
+                arrived - started > chrono::Duration::seconds(LATE_AFTER_SECS)
+            }
+            _ => false,
+        }
+    }
+
     /// Records a member's new attendance, keeping the first arrival and the last departure.
     fn record_attendance(&mut self, person: PersonId, status: AttendanceStatus, at: DateTime<Utc>) {
         if status == AttendanceStatus::Remote {
@@ -2291,6 +2360,7 @@ mod tests {
         let bulk = Command::SetAttendanceBulk {
             persons: people.clone(),
             status: AttendanceStatus::Present,
+            at: None,
         };
         assert_eq!(
             state.decide(&chair, &bulk, Utc::now(), 7).unwrap_err(),
@@ -2315,6 +2385,7 @@ mod tests {
         let stranger = Command::SetAttendanceBulk {
             persons: vec![people[2], PersonId::new()],
             status: AttendanceStatus::Present,
+            at: None,
         };
         assert_eq!(
             state.decide(&chair, &stranger, Utc::now(), 7).unwrap_err(),
@@ -2347,6 +2418,96 @@ mod tests {
         assert!(left.left.is_some(), "the departure is recorded");
         run(&mut state, &member, Command::CheckIn { remote: false });
         assert_eq!(state.attendance[&people[1]].left, None, "back again");
+    }
+
+    #[test]
+    fn the_chair_enters_a_late_arrival_and_an_early_departure_with_their_times() {
+        let (mut state, people, chair) = setup(3);
+        let at = |minutes: i64| Utc::now() - chrono::Duration::minutes(minutes);
+        let set = |person, status, when| Command::SetAttendance {
+            person,
+            status,
+            at: Some(when),
+        };
+        assert!(
+            matches!(
+                state.decide(
+                    &chair,
+                    &set(people[1], AttendanceStatus::Present, at(1)),
+                    Utc::now(),
+                    0
+                ),
+                Err(LiveError::Invalid(_))
+            ),
+            "no time before the session began"
+        );
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
+        state.started_at = Some(at(60));
+        for (when, why) in [(at(61), "before the opening"), (at(-5), "in the future")] {
+            assert!(
+                matches!(
+                    state.decide(
+                        &chair,
+                        &set(people[1], AttendanceStatus::Present, when),
+                        Utc::now(),
+                        0
+                    ),
+                    Err(LiveError::Invalid(_))
+                ),
+                "{why}"
+            );
+        }
+        // Arrived twenty minutes after the opening, entered now: late.
+        run(
+            &mut state,
+            &chair,
+            set(people[1], AttendanceStatus::Present, at(40)),
+        );
+        let arrived = state.attendance[&people[1]].arrived.unwrap();
+        assert!((arrived - at(40)).num_seconds().abs() < 2);
+        assert!(state.arrived_late(people[1]));
+        // On time: three minutes after the opening.
+        run(
+            &mut state,
+            &chair,
+            set(people[2], AttendanceStatus::Present, at(57)),
+        );
+        assert!(!state.arrived_late(people[2]));
+        // Left early at a given time, not before the arrival.
+        assert!(matches!(
+            state.decide(
+                &chair,
+                &set(people[1], AttendanceStatus::LeftEarly, at(45)),
+                Utc::now(),
+                0
+            ),
+            Err(LiveError::Invalid(_))
+        ));
+        run(
+            &mut state,
+            &chair,
+            set(people[1], AttendanceStatus::LeftEarly, at(10)),
+        );
+        let left = state.attendance[&people[1]].left.unwrap();
+        assert!((left - at(10)).num_seconds().abs() < 2);
+        // Many at once, with one time.
+        let bulk = Command::SetAttendanceBulk {
+            persons: vec![people[0], people[1]],
+            status: AttendanceStatus::Present,
+            at: Some(at(5)),
+        };
+        run(&mut state, &chair, bulk);
+        assert!(state.arrived_late(people[0]));
+        assert_eq!(
+            state.attendance[&people[0]].since,
+            state.attendance[&people[1]].since
+        );
     }
 
     #[test]

@@ -518,6 +518,7 @@ mod tests {
             Command::SetAttendanceBulk {
                 persons: vec![a, b],
                 status: AttendanceStatus::Present,
+                at: None,
             },
         );
         assert_eq!(events.len(), 3, "{events:?}");
@@ -530,6 +531,7 @@ mod tests {
             Command::SetAttendance {
                 person: a,
                 status: AttendanceStatus::Excused,
+                at: None,
             },
         );
         assert_eq!(state.quorum().present_voting, 1);

@@ -144,6 +144,9 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
             json!({
                 "arrived_at": entry.and_then(|a| a.arrived),
                 "left_at": entry.and_then(|a| a.left),
+                // Marks: arrived more than five minutes after the opening; left before the close.
+                "late": state.arrived_late(m.person),
+                "left_early": status == Some(plenum_domain::AttendanceStatus::LeftEarly),
                 "person": m.person,
                 "name": m.name,
                 "role": m.role,
