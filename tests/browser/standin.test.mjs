@@ -149,6 +149,13 @@ describe("stand-ins", { timeout: 240_000 }, () => {
     await petra.getByTestId("standin-add").waitFor();
     await s.getByTestId("standin-note").waitFor({ state: "detached" });
 
+    // The draft minutes list the stand-in with its times under the attendance.
+    await go(c, `#/meetings/${MEETING}`);
+    await c.getByTestId("minutes-link").click();
+    await c.getByTestId("minutes-panel").getByTestId("minutes-stand-ins")
+      .filter({ hasText: /Karin Koch vertritt Petra Meyer \(\d\d:\d\d – \d\d:\d\d Uhr\)/ }).waitFor();
+    await checkA11y(c, "minutes draft with stand-ins");
+
     // As in live.test.mjs: a refused request (e.g. a token refresh) logs "Failed to load
     // resource"; anything else, a page error or a CSP violation, fails the test.
     for (const who of Object.values(people)) {
