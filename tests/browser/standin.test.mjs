@@ -41,6 +41,19 @@ async function signedIn(username) {
   return { context, page, errors, username };
 }
 
+/** An access token over the REST API (the next TOTP step: the browser used this one). */
+async function apiLogin(username) {
+  const post = (path, body) => fetch(`${server.url}${path}`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+  }).then(async (r) => {
+    assert.equal(r.status, 200, `${path}: ${await r.clone().text()}`);
+    return r.json();
+  });
+  const { mfa_token } = await post("/api/v1/auth/login", { username, password: "Musterstadt-Demo-2026" });
+  const { access_token } = await post("/api/v1/auth/totp", { mfa_token, code: demoCode(username, 1) });
+  return access_token;
+}
+
 async function go(page, hash) {
   await page.evaluate((h) => {
     window.location.hash = h;
@@ -162,5 +175,37 @@ describe("stand-ins", { timeout: 240_000 }, () => {
       const errors = who.errors.filter((e) => !/WebSocket|Failed to load resource/.test(e));
       assert.deepEqual(errors, [], `${who.username}: console errors`);
     }
+  });
+
+  test("clients apply stand-in events exactly as a fresh snapshot shows them", async () => {
+    const { reduce } = await import("../../web/js/live/socket.js");
+    const token = await apiLogin(CHAIR);
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const get = (path) => fetch(`${server.url}/api/v1/meetings/${MEETING}${path}`, { headers }).then((r) => r.json());
+    const send = async (command) => {
+      const r = await fetch(`${server.url}/api/v1/meetings/${MEETING}/live/commands`, {
+        method: "POST", headers, body: JSON.stringify({ command_id: crypto.randomUUID(), command }),
+      });
+      assert.equal(r.status, 200, await r.text());
+    };
+    const before = await get("/live");
+    const state = before.state;
+    const me = state.viewer.person;
+    // Set, then the member arrives (the stand-in ends), then set again.
+    await send({ type: "set_stand_in", member: ABSENT, substitute: demoId(`person:${SUBSTITUTE}`) });
+    await send({ type: "set_attendance", person: ABSENT, status: "present" });
+    await send({ type: "set_attendance", person: ABSENT, status: "excused" });
+    await send({ type: "set_stand_in", member: ABSENT, substitute: demoId(`person:${SUBSTITUTE}`) });
+    const { events } = await get(`/live/events?after=${before.seq}`);
+    assert.deepEqual(events.map((e) => e.event.type),
+      ["stand_in_set", "attendance_changed", "stand_in_ended", "attendance_changed", "stand_in_set"]);
+    for (const { event } of events) assert.equal(reduce(state, event, me), true, `${event.type} applied in place`);
+    const after = (await get("/live")).state;
+    const pick = (s) => ({
+      quorum: s.quorum,
+      stand_ins: s.stand_ins.map(({ member, substitute, member_name, substitute_name }) => ({ member, substitute, member_name, substitute_name })),
+      rows: s.attendance.map((a) => [a.person, a.status ?? null, a.stands_in_for ?? null, a.represented_by ?? null]),
+    });
+    assert.deepEqual(pick(state), pick(after));
   });
 });

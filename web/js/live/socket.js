@@ -622,6 +622,27 @@ export function reduce(state, event, me) {
     case "display_changed":
       state.display_poll = event.poll ?? null;
       return true;
+    case "stand_in_set":
+    case "stand_in_ended": {
+      // A stand-in (Vertretung) began or ended: the two attendance rows, the list, the quorum.
+      if (!Array.isArray(state.stand_ins)) return false;
+      const { member, substitute } = event.type === "stand_in_set" ? event.stand_in : event;
+      const rows = [member, substitute].map((person) => state.attendance.find((a) => a.person === person));
+      if (rows.some((row) => !row)) return false;
+      const set = event.type === "stand_in_set";
+      rows[0].represented_by = set ? substitute : null;
+      rows[1].stands_in_for = set ? member : null;
+      state.stand_ins = state.stand_ins.filter((s) => s.member !== member);
+      if (set) {
+        state.stand_ins.push({
+          member, member_name: nameOf(state, member), substitute, substitute_name: nameOf(state, substitute),
+          since: event.stand_in.since,
+        });
+      }
+      state.quorum = event.quorum;
+      if (event.standing) state.quorum_standing = event.standing;
+      return true;
+    }
     default:
       // lot_drawn (may create a runoff) and anything newer: take a fresh snapshot.
       return false;
