@@ -81,6 +81,9 @@ pub struct NamedVote {
 pub struct NonVoter {
     pub person: PersonId,
     pub name: String,
+    /// A substitute: the name of the member they stood in for (Vertretung).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stands_in_for: Option<String>,
 }
 
 /// Votes for one candidate of an election.
@@ -204,6 +207,7 @@ impl VoteRecord {
                 .map(|p| NonVoter {
                     person: *p,
                     name: name(*p),
+                    stands_in_for: poll.stand_ins.get(p).map(|m| name(*m)),
                 })
                 .collect();
             missing.sort_by(|a, b| a.name.cmp(&b.name));

@@ -58,17 +58,11 @@ pub fn roll_call(poll: &Poll, live: &LiveState) -> Option<RollCall> {
             choice: Some(v.choice.clone()),
             stands_in_for: v.stands_in_for.clone(),
         })
-        .chain(record.not_voted.iter().map(|n| {
-            RollCallLine {
-                person: n.person,
-                name: n.name.clone(),
-                choice: None,
-                stands_in_for: poll
-                    .stand_ins
-                    .get(&n.person)
-                    .and_then(|m| live.member(*m))
-                    .map(|m| m.name.clone()),
-            }
+        .chain(record.not_voted.iter().map(|n| RollCallLine {
+            person: n.person,
+            name: n.name.clone(),
+            choice: None,
+            stands_in_for: n.stands_in_for.clone(),
         }));
     let mut groups: Vec<RollCallGroup> = Vec::new();
     for line in lines {

@@ -434,6 +434,33 @@ mod tests {
     }
 
     #[test]
+    fn a_substitute_who_did_not_vote_is_named_with_the_member_they_stood_in_for() {
+        let Setup {
+            mut state,
+            chair,
+            a,
+            s,
+            ..
+        } = setup();
+        check_in(&mut state, s);
+        run(&mut state, &chair, set(a, s));
+        let poll = open_named(&mut state, &chair);
+        run(&mut state, &chair, Command::ClosePoll { poll });
+        let p = state.poll(poll).unwrap();
+        let record = VoteRecord::of(p, &state).unwrap();
+        assert_eq!(record.not_voted.len(), 1);
+        assert_eq!(
+            record.not_voted[0].stands_in_for.as_deref(),
+            Some("Adler, Anna")
+        );
+        let call = roll_call(p, &state).unwrap();
+        assert_eq!(
+            call.groups[0].lines[0].stands_in_for.as_deref(),
+            Some("Adler, Anna")
+        );
+    }
+
+    #[test]
     fn every_refusal_has_its_own_error() {
         let Setup {
             mut state,

@@ -171,7 +171,7 @@ export function voteView(vote) {
     if (vote.not_voted?.length) {
       named.append(el("p", { class: "vote-group" },
         el("strong", {}, `${t("decision.notVoted")} (${formatNumber(vote.not_voted.length)}): `),
-        vote.not_voted.map((p) => p.name).join(", ")));
+        vote.not_voted.map((p) => (p.stands_in_for ? `${p.name} ${t("decision.standsIn", { name: p.stands_in_for })}` : p.name)).join(", ")));
     }
     box.append(named);
   }

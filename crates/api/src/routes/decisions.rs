@@ -74,7 +74,7 @@ pub struct VoteView {
     /// Named polls: who voted how.
     pub named: Vec<NamedVoteView>,
     /// Named polls: who could vote and did not.
-    pub not_voted: Vec<PersonNameView>,
+    pub not_voted: Vec<NonVoterView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -94,9 +94,11 @@ pub struct NamedVoteView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PersonNameView {
+pub struct NonVoterView {
     pub person: Uuid,
     pub name: String,
+    /// A substitute who did not vote: the member they stood in for, by name.
+    pub stands_in_for: Option<String>,
 }
 
 impl From<&VoteRecord> for VoteView {
@@ -137,9 +139,10 @@ impl From<&VoteRecord> for VoteView {
             not_voted: v
                 .not_voted
                 .iter()
-                .map(|n| PersonNameView {
+                .map(|n| NonVoterView {
                     person: n.person.as_uuid(),
                     name: n.name.clone(),
+                    stands_in_for: n.stands_in_for.clone(),
                 })
                 .collect(),
         }
