@@ -11,6 +11,12 @@ register({
   de: {
     "meeting.agenda": "Tagesordnung",
     "meeting.files": "Unterlagen zur Sitzung",
+    "meeting.notice": "Öffentliche Bekanntmachung",
+    "meeting.noticeIssued": "Eingeladen am {date}",
+    "meeting.noticeSupplements": "{n} Nachtrag/Nachträge",
+    "meeting.noticeLate": "Verkürzte Ladungsfrist: {reason}",
+    "meeting.noticeAgenda": "Öffentliche Tagesordnung",
+    "meeting.noticePaper": "Drucksache {reference}",
     "meeting.filter": "Tagesordnung durchsuchen",
     "meeting.filterHint": "Filtert nach Nummer, Titel und Vorlage.",
     "meeting.filterNone": "Kein Tagesordnungspunkt passt zu „{q}“.",
@@ -62,6 +68,12 @@ register({
   en: {
     "meeting.agenda": "Agenda",
     "meeting.files": "Meeting documents",
+    "meeting.notice": "Public notice",
+    "meeting.noticeIssued": "Invited on {date}",
+    "meeting.noticeSupplements": "{n} supplement(s)",
+    "meeting.noticeLate": "Shortened notice period: {reason}",
+    "meeting.noticeAgenda": "Public agenda",
+    "meeting.noticePaper": "Paper {reference}",
     "meeting.filter": "Search the agenda",
     "meeting.filterHint": "Filters by number, title and paper.",
     "meeting.filterNone": "No agenda item matches “{q}”.",
@@ -292,6 +304,7 @@ export function renderMeeting(meeting, api, { pub = false } = {}) {
     actions.append(el("a", { class: "button button-secondary", href: `#/meetings/${meeting.id}/minutes`, "data-testid": "minutes-link" }, t("meeting.minutes")));
   }
   if (actions.children.length) nodes.push(actions);
+  if (pub && meeting.notice) nodes.push(noticeSection(meeting.notice));
   if (meeting.files?.length) {
     nodes.push(el("section", { class: "block", "aria-labelledby": "meeting-files" },
       el("h2", { id: "meeting-files", class: "block-title" }, t("meeting.files")),
@@ -308,6 +321,23 @@ export function renderMeeting(meeting, api, { pub = false } = {}) {
   }
   nodes.push(section);
   return nodes;
+}
+
+/** The public notice (öffentliche Bekanntmachung): when invited, and the public agenda announced. */
+function noticeSection(notice) {
+  const section = el("section", { class: "block", "aria-labelledby": "notice-title", "data-testid": "notice" },
+    el("h2", { id: "notice-title", class: "block-title" }, t("meeting.notice")),
+    el("p", {}, el("time", { datetime: notice.issued_at }, t("meeting.noticeIssued", { date: formatDateTime(notice.issued_at) })),
+      notice.supplements ? ` · ${t("meeting.noticeSupplements", { n: notice.supplements })}` : ""));
+  if (notice.late_reason) section.append(el("p", {}, t("meeting.noticeLate", { reason: notice.late_reason })));
+  const items = notice.announced?.items ?? [];
+  if (items.length) {
+    section.append(el("h3", {}, t("meeting.noticeAgenda")),
+      el("ul", { class: "notice-agenda" }, ...items.map((item) => el("li", {},
+        `${item.number} ${item.title}`,
+        item.paper_reference ? ` (${t("meeting.noticePaper", { reference: item.paper_reference })})` : ""))));
+  }
+  return section;
 }
 
 export function renderPaper(paper, api, { pub = false } = {}) {
