@@ -524,7 +524,7 @@ async fn a_late_invitation_needs_a_reason_and_cancelling_notifies(#[case] backen
     let detail = problem["detail"].as_str().unwrap();
     assert!(detail.contains("Ladungsfrist"), "{detail}");
     assert!(detail.contains(&deadline.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
-    // A blank reason is no reason; a bad body is 400.
+    // A blank reason is no reason; a bad body is refused.
     let r = post(
         &app,
         &format!("{path}/invite"),
@@ -542,7 +542,18 @@ async fn a_late_invitation_needs_a_reason_and_cancelling_notifies(#[case] backen
         Some(json!({"reason": "Eilt"})),
     )
     .await;
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 422, "an unknown field");
+    let r = app
+        .client
+        .post(app.url(&format!("{path}/invite")))
+        .bearer_auth(&clerk.access)
+        .header("if-match", &tag)
+        .header("content-type", "application/json")
+        .body("{late_reason")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "malformed JSON");
     // Nothing was written by the refused attempts.
     let r = app
         .get_with(&format!("{path}/invitations"), &clerk.access)
@@ -724,5 +735,99 @@ async fn without_smtp_e_mails_wait_and_the_clerk_sees_it(#[case] backend: Backen
         rows.iter()
             .all(|d| d["state"] == "queued" && d["attempts"] == 0)
     );
+    app.stop().await;
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn members_and_clerks_set_e_mail_addresses(#[case] backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app(backend, true).await else {
+        return;
+    };
+    let clerk = app.login("martina.sommer", 0).await;
+    let anna = app.login("anna.hartmann", 0).await;
+    let put = |path: String, token: String, body: Value| {
+        let request = app
+            .client
+            .put(app.url(&path))
+            .bearer_auth(token)
+            .json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    let address = |token: String| {
+        let request = app
+            .client
+            .get(app.url("/api/v1/me/notification-settings"))
+            .bearer_auth(token);
+        async move {
+            let settings: Value = request.send().await.unwrap().json().await.unwrap();
+            settings["email_address"].clone()
+        }
+    };
+
+    // A member sets her own address (checked), or removes it.
+    let r = put(
+        "/api/v1/me/email".into(),
+        anna.access.clone(),
+        json!({"email": "kein-at-zeichen"}),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = put(
+        "/api/v1/me/email".into(),
+        anna.access.clone(),
+        json!({"email": "anna@privat.example"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(address(anna.access.clone()).await, "anna@privat.example");
+    let r = put(
+        "/api/v1/me/email".into(),
+        anna.access.clone(),
+        json!({"email": null}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(address(anna.access.clone()).await, Value::Null);
+
+    // The clerk sets anyone's; a member may not set someone else's.
+    let person = anna.body["user"]["person_id"].as_str().unwrap().to_owned();
+    let r = put(
+        format!("/api/v1/persons/{person}/email"),
+        clerk.access.clone(),
+        json!({"email": "a.hartmann@musterstadt.example"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        address(anna.access.clone()).await,
+        "a.hartmann@musterstadt.example"
+    );
+    let r = put(
+        format!("/api/v1/persons/{person}/email"),
+        anna.access.clone(),
+        json!({"email": "x@y.example"}),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let r = put(
+        format!("/api/v1/persons/{}/email", uuid::Uuid::now_v7()),
+        clerk.access.clone(),
+        json!({"email": "x@y.example"}),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+
+    // Audited, without the address.
+    let entries = plenum_store::audit::list(&app.db.db).await.unwrap();
+    let changes: Vec<_> = entries
+        .iter()
+        .filter(|e| e.event.action == "person.email_changed")
+        .collect();
+    assert_eq!(changes.len(), 3);
+    assert!(changes.iter().all(|e| !e.event.detail.contains('@')));
     app.stop().await;
 }

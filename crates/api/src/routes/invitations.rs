@@ -63,17 +63,25 @@ pub struct IssueRequest {
     pub late_reason: Option<String>,
 }
 
-/// An empty body is no body; anything else must be an `IssueRequest`.
+/// An empty body (or `null`) is no body; anything else must be an `IssueRequest`: malformed
+/// JSON is 400, JSON of the wrong shape 422 (as for every other JSON body).
 pub(crate) fn issue_request(body: &Bytes) -> Result<IssueRequest> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(IssueRequest::default());
     }
-    serde_json::from_slice(body).map_err(|err| {
-        ApiError::Problem(Box::new(
-            Problem::new(StatusCode::BAD_REQUEST, "invalid-json", "Invalid JSON body")
-                .with_detail(err.to_string()),
-        ))
-    })
+    serde_json::from_slice::<Option<IssueRequest>>(body)
+        .map(Option::unwrap_or_default)
+        .map_err(|err| {
+            let status = if err.classify() == serde_json::error::Category::Data {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            ApiError::Problem(Box::new(
+                Problem::new(status, "invalid-body", "Invalid request body")
+                    .with_detail(err.to_string()),
+            ))
+        })
 }
 
 /// Where members open Plenum: `public_url`, else this request's origin.

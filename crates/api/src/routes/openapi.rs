@@ -40,6 +40,8 @@ use crate::AppState;
         super::admin::unlock_second_factor,
         super::persons::list_persons,
         super::persons::set_publication,
+        super::persons::set_person_email,
+        super::persons::set_my_email,
         super::live::issue_ticket,
         super::live::get_live,
         super::live::get_events,
