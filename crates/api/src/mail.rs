@@ -111,9 +111,8 @@ fn transport(config: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
 
 /// The domain of the sender address, for Message-IDs.
 fn sender_domain(from: &str) -> String {
-    from.rsplit('@')
-        .next()
-        .map(|d| d.trim_end_matches('>').trim().to_owned())
+    from.rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').trim().to_owned())
         .filter(|d| !d.is_empty() && !d.contains(' '))
         .unwrap_or_else(|| "plenum.invalid".to_owned())
 }

@@ -786,5 +786,34 @@ mod tests {
         };
         assert!(!format!("{config:?}").contains("geheim"));
         assert!(!config.to_toml().contains("geheim"));
+        let config = Config {
+            smtp_host: Some("mail.example.org".into()),
+            smtp_from: Some("ris@example.org".into()),
+            smtp_password: Some(SecretString::from("smtp-geheim")),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("smtp-geheim"));
+        assert!(!config.to_toml().contains("smtp-geheim"));
+    }
+
+    #[test]
+    fn smtp_settings_are_checked_at_load() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PLENUM_SMTP_HOST", "mail.example.org");
+            let Err(err) = Config::load(None, &Overrides::default()) else {
+                return Err("smtp_host without smtp_from was accepted".to_owned().into());
+            };
+            assert!(err.to_string().contains("smtp_from"), "{err}");
+            jail.set_env("PLENUM_SMTP_FROM", "kein Absender");
+            assert!(Config::load(None, &Overrides::default()).is_err());
+            jail.set_env("PLENUM_SMTP_FROM", "Rat <ris@example.org>");
+            jail.set_env("PLENUM_SMTP_TLS", "tls");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let mail = config.mail().map_err(|e| e.to_string())?.ok_or("no mail")?;
+            assert_eq!(mail.port, 465, "the port follows smtp_tls");
+            jail.set_env("PLENUM_INVITATION_NOTICE_DAYS", "61");
+            assert!(Config::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
     }
 }
