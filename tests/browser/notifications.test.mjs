@@ -1,6 +1,7 @@
 // Browser test of notifications (issue 17): a member has the notifications screen open; the
 // clerk issues the invitation of the next council meeting; the member sees it arrive live (the
-// bell's unread badge and the list, over the personal stream), opens it, and it is read.
+// bell's unread badge and the list, over the personal stream), opens it, and it is read; the
+// meeting page lists the invitation, and the clerk sees each member's e-mail delivery.
 // axe-core and screenshots of the screen before and after.
 
 import assert from "node:assert/strict";
@@ -84,6 +85,24 @@ test("a member sees a new invitation live in the notifications", async () => {
   });
   assert.equal(after.unread, 0);
   assert.ok(after.data[0].read_at);
+
+  // The member's meeting page lists the invitation (no delivery details for members).
+  const docs = member.page.locator('[data-testid="invitations"]');
+  await docs.waitFor();
+  assert.match(await docs.innerText(), /Einladung vom /);
+  assert.equal(await member.page.locator(".deliveries").count(), 0);
+  await check(member.page, "meeting-invitations-member");
+
+  // The clerk sees each member's e-mail delivery: no SMTP server here, so they wait.
+  await clerk.page.goto(`${server.url}/#/meetings/${invited.id}`);
+  const table = clerk.page.locator(".deliveries-table");
+  await table.waitFor();
+  assert.match(await clerk.page.locator(".deliveries").innerText(), /nicht konfiguriert/);
+  const rows = await clerk.page.locator(".deliveries-table tbody tr").count();
+  assert.ok(rows >= 5, `${rows} deliveries`);
+  assert.equal(await clerk.page.locator('.deliveries-table tbody tr[data-state="queued"]').count(), rows);
+  assert.match(await table.innerText(), /anna\.hartmann@musterstadt\.example/);
+  await check(clerk.page, "meeting-invitations-clerk");
 
   const real = [...member.errors, ...clerk.errors].filter((e) => e.startsWith("pageerror") || /Content Security Policy/.test(e));
   assert.deepEqual(real, [], "no script errors or CSP violations");

@@ -393,6 +393,13 @@ pub async fn notify_members(
     };
     let body = mail_body(news, &title, &announcement);
     let off = email_off(db, &persons).await?;
+    let organization = repo::organizations::get(db, meeting.organization_id).await?;
+    let addresses: HashMap<PersonId, String> =
+        repo::persons::list_by_body(db, organization.body_id, false)
+            .await?
+            .into_iter()
+            .filter_map(|p| p.email.map(|e| (p.id, e.as_str().to_owned())))
+            .collect();
     let mut written = Vec::with_capacity(persons.len());
     let mut notifications = Vec::with_capacity(persons.len());
     let mut mails = Vec::new();
@@ -423,17 +430,13 @@ pub async fn notify_members(
         if off.contains(&(person, news.kind)) {
             continue;
         }
-        let Some(address) = repo::persons::get_live(db, person)
-            .await
-            .ok()
-            .and_then(|p| p.email)
-        else {
+        let Some(address) = addresses.get(&person) else {
             continue;
         };
         mails.push(outbox::ActiveModel {
             id: Set(Uuid::now_v7()),
             person_id: Set(Some(person.as_uuid())),
-            recipient: Set(address.as_str().to_owned()),
+            recipient: Set(address.clone()),
             subject: Set(title.clone()),
             body: Set(body.clone()),
             kind: Set(news.kind.as_str().to_owned()),
