@@ -157,7 +157,7 @@ pub async fn start(
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         loop {
-            let sent_any = run_once(&db, &config, &transport).await;
+            let sent_any = run_once(&db, &config, &transport, &stopped).await;
             if *stopped.borrow() {
                 return;
             }
@@ -192,6 +192,7 @@ async fn run_once(
     db: &DatabaseConnection,
     config: &MailConfig,
     transport: &AsyncSmtpTransport<Tokio1Executor>,
+    stopped: &watch::Receiver<bool>,
 ) -> bool {
     let due = match notify::due_mail(db, Utc::now(), 50).await {
         Ok(due) => due,
@@ -202,6 +203,10 @@ async fn run_once(
     };
     let mut attempted = false;
     for id in due {
+        // Stopping waits for at most the e-mail being sent (the SMTP timeout), not the batch.
+        if *stopped.borrow() {
+            break;
+        }
         let mail = match notify::claim(db, id, Utc::now()).await {
             Ok(Some(mail)) => mail,
             Ok(None) => continue,
