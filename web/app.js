@@ -4,12 +4,12 @@
 // Routes: #/login, #/ (home), #/meetings/{id}, #/meetings/{id}/live, #/meetings/{id}/chair,
 // #/meetings/{id}/minutes,
 // #/display/{id}, #/portal, #/portal/meetings/{id}, #/portal/papers/{id}, #/devices,
-// #/papers/{id}, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
+// #/papers/{id}, #/notifications, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
 
 import { api } from "./js/api.js";
 import { lang, onLangChange, register, setLang, t } from "./js/i18n.js";
 import { onUserMessage, userStream } from "./js/live/socket.js";
-import { el, errorBox, focusHeading, loading } from "./js/ui.js";
+import { el, errorBox, focusHeading, loading, svg } from "./js/ui.js";
 
 register({
   de: {
@@ -23,6 +23,7 @@ register({
     "app.nav.notes": "Meine Notizen",
     "app.nav.forums": "Foren",
     "app.nav.unread": "ungelesen",
+    "app.nav.notifications": "Benachrichtigungen",
     "app.nav.login": "Anmelden",
     "app.nav.logout": "Abmelden",
     "app.lang.button": "English",
@@ -46,6 +47,7 @@ register({
     "app.nav.notes": "My notes",
     "app.nav.forums": "Forums",
     "app.nav.unread": "unread",
+    "app.nav.notifications": "Notifications",
     "app.nav.login": "Sign in",
     "app.nav.logout": "Sign out",
     "app.lang.button": "Deutsch",
@@ -76,13 +78,14 @@ const ROUTES = [
   [/^\/portal\/meetings\/([\w-]+)$/, screen("./js/screens/portal.js", "mountMeeting"), false],
   [/^\/portal\/papers\/([\w-]+)$/, screen("./js/screens/portal.js", "mountPaper"), false],
   [/^\/devices$/, screen("./js/screens/devices.js"), true],
+  [/^\/notifications$/, screen("./js/screens/notifications.js"), true],
   [/^\/notes$/, screen("./js/screens/collab.js"), true],
   [/^\/forums$/, screen("./js/screens/collab.js", "mountForums"), true],
   [/^\/forums\/([\w-]+)$/, screen("./js/screens/collab.js", "mountForum"), true],
   [/^\/threads\/([\w-]+)$/, screen("./js/screens/collab.js", "mountThread"), true],
 ];
 
-const state = { cleanup: null, generation: 0, afterLogin: null, routed: 0, unread: 0 };
+const state = { cleanup: null, generation: 0, afterLogin: null, routed: 0, unread: 0, notifications: 0 };
 
 function root() {
   return document.querySelector("#main .screen");
@@ -204,6 +207,19 @@ function renderNav(path = currentPath()) {
         el("span", { class: "visually-hidden" }, ` ${t("app.nav.unread")}`)));
     }
     items.push(forums);
+    // A bell (its name for screen readers and as a tooltip) with the unread count.
+    const bell = navLink("#/notifications", "", path, (p) => p === "/notifications");
+    bell.id = "nav-notifications";
+    bell.title = t("app.nav.notifications");
+    bell.append(
+      svg("svg", { class: "nav-bell", viewBox: "0 0 24 24", width: 22, height: 22, "aria-hidden": "true", focusable: "false" },
+        svg("path", { fill: "currentColor", d: "M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z" })),
+      el("span", { class: "visually-hidden" }, t("app.nav.notifications")));
+    if (state.notifications > 0) {
+      bell.append(" ", el("span", { class: "badge nav-badge", id: "nav-notifications-unread" }, String(state.notifications),
+        el("span", { class: "visually-hidden" }, ` ${t("app.nav.unread")}`)));
+    }
+    items.push(bell);
     items.push(navLink("#/devices", t("app.nav.devices"), path, (p) => p === "/devices"));
     items.push(el("button", {
       type: "button",
@@ -228,6 +244,12 @@ async function loadUnread() {
   try {
     const forums = await api.get("/api/v1/forums");
     state.unread = forums.reduce((sum, f) => sum + (f.unread ?? 0), 0);
+  } catch {
+    // keep the last figure
+  }
+  try {
+    const notifications = await api.get("/api/v1/notifications");
+    state.notifications = Number(notifications.unread) || 0;
   } catch {
     // keep the last figure
   }
@@ -274,11 +296,18 @@ async function start() {
       state.unread = Number(message.total) || 0;
       renderNav();
     }
+    if (message.type === "notification" || message.type === "notifications_read") {
+      state.notifications = Number(message.unread) || 0;
+      renderNav();
+    }
   });
   api.onSession((user) => {
     userStream(Boolean(user));
     if (user) loadUnread();
-    else state.unread = 0;
+    else {
+      state.unread = 0;
+      state.notifications = 0;
+    }
     renderNav();
     if (!user && currentPath() !== "/login" && ROUTES.some(([p, , auth]) => auth === true && p.test(currentPath()))) {
       state.afterLogin = `#${currentPath()}`;

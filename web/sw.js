@@ -3,7 +3,7 @@
 // documents a member opened are cached by the page itself (js/api.js, Cache "plenum-docs-v1"),
 // since only the page holds the access token.
 
-const SHELL_CACHE = "plenum-shell-v2";
+const SHELL_CACHE = "plenum-shell-v3";
 const SHELL = [
   "/",
   "/index.html",
@@ -22,6 +22,7 @@ const SHELL = [
   "/js/screens/minutes.js",
   "/js/screens/portal.js",
   "/js/screens/devices.js",
+  "/js/screens/notifications.js",
   "/js/live/socket.js",
   "/js/live/common.js",
   "/js/live/member.js",

@@ -16,6 +16,7 @@ mod files;
 mod forums;
 mod health;
 mod helpers;
+mod invitations;
 mod live;
 mod minutes;
 mod notes;

@@ -67,6 +67,7 @@ async function send(method, path, body, { ifMatch, retry = true, withEtag = fals
 export const api = {
   get: (path) => send("GET", path),
   post: (path, body = {}) => send("POST", path, body),
+  put: (path, body = {}) => send("PUT", path, body),
   del: (path, { ifMatch } = {}) => send("DELETE", path, undefined, { ifMatch }),
   patch: (path, body, { ifMatch } = {}) => send("PATCH", path, body, { ifMatch }),
 

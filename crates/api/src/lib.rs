@@ -8,6 +8,7 @@ pub mod auth;
 mod error;
 pub mod json;
 pub mod live;
+pub mod mail;
 pub mod markdown;
 pub mod origin;
 mod problem;

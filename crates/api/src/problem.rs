@@ -27,6 +27,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub quorum: Option<Box<serde_json::Value>>,
+    /// A missed deadline (an invitation after the notice period).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Problem {
@@ -38,6 +41,7 @@ impl Problem {
             detail: None,
             retry_after: None,
             quorum: None,
+            deadline: None,
         }
     }
 
@@ -48,6 +52,11 @@ impl Problem {
 
     pub fn with_quorum(mut self, quorum: impl Serialize) -> Self {
         self.quorum = serde_json::to_value(quorum).ok().map(Box::new);
+        self
+    }
+
+    pub fn with_deadline(mut self, deadline: chrono::DateTime<chrono::Utc>) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 

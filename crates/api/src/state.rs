@@ -46,6 +46,10 @@ pub struct ApiConfig {
     pub license: DataLicense,
     /// Who runs this system, for OParl's `System` (`system_*` settings).
     pub system: SystemInfo,
+    /// The notice period of invitations (Ladungsfrist) in days.
+    pub notice_days: u32,
+    /// The SMTP settings; `None`: e-mails wait in the outbox.
+    pub mail: Option<crate::mail::MailConfig>,
 }
 
 /// Who runs and who made this system, for OParl's `System` (each left out when unset).
@@ -100,6 +104,8 @@ impl ApiConfig {
             origin: crate::origin::OriginConfig::default(),
             license: DataLicense::default(),
             system: SystemInfo::default(),
+            notice_days: plenum_domain::DEFAULT_NOTICE_DAYS,
+            mail: None,
         }
     }
 }
@@ -145,6 +151,8 @@ pub struct AppState {
     pub blob_gate: Arc<tokio::sync::Mutex<()>>,
     /// The keyed audit log and its anchor file (`<data_dir>/audit-head`).
     pub audit: Arc<plenum_store::audit::AuditLog>,
+    /// Wakes the e-mail worker when a write queued e-mails.
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Why the state could not be built.
@@ -187,6 +195,7 @@ impl AppState {
         Ok(Self {
             blobs,
             blob_gate: Arc::new(tokio::sync::Mutex::new(())),
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
             audit,
             live: Arc::new(live),
             db,

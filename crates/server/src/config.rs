@@ -42,6 +42,15 @@ pub const ENV_KEYS: &[&str] = &[
     "system_contact_name",
     "system_vendor",
     "system_product",
+    "invitation_notice_days",
+    "smtp_host",
+    "smtp_port",
+    "smtp_tls",
+    "smtp_user",
+    "smtp_password",
+    "smtp_from",
+    "smtp_retry_base_secs",
+    "smtp_retry_max_secs",
 ];
 
 /// Where uploaded file contents are kept.
@@ -130,6 +139,35 @@ pub struct Config {
     pub system_vendor: Option<String>,
     /// OParl `System.product`: URL of the software.
     pub system_product: Option<String>,
+    /// The notice period of invitations (Ladungsfrist) in days, 0 to 60 (default 7): an
+    /// invitation later than this before the meeting's start needs a stated reason.
+    pub invitation_notice_days: u32,
+    /// The SMTP server for e-mail notifications; unset: e-mails wait in the outbox.
+    pub smtp_host: Option<String>,
+    /// Default by `smtp_tls`: 25 (`none`), 587 (`starttls`), 465 (`tls`).
+    pub smtp_port: Option<u16>,
+    /// `none`, `starttls` (default) or `tls`.
+    pub smtp_tls: plenum_api::mail::SmtpTls,
+    pub smtp_user: Option<String>,
+    #[serde(serialize_with = "serialize_redacted_secret")]
+    pub smtp_password: Option<SecretString>,
+    /// The sender address, e.g. `Ratsinformation Musterstadt <ris@musterstadt.example>`;
+    /// needed with `smtp_host`.
+    pub smtp_from: Option<String>,
+    /// The wait after a failed attempt, doubled per attempt (default 30 s) …
+    pub smtp_retry_base_secs: u64,
+    /// … up to this (default 3600 s).
+    pub smtp_retry_max_secs: u64,
+}
+
+fn serialize_redacted_secret<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => serializer.serialize_some("***"),
+        None => serializer.serialize_none(),
+    }
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -200,6 +238,15 @@ impl fmt::Debug for Config {
             .field("system_contact_name", &self.system_contact_name)
             .field("system_vendor", &self.system_vendor)
             .field("system_product", &self.system_product)
+            .field("invitation_notice_days", &self.invitation_notice_days)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_tls", &self.smtp_tls)
+            .field("smtp_user", &self.smtp_user)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
+            .field("smtp_from", &self.smtp_from)
+            .field("smtp_retry_base_secs", &self.smtp_retry_base_secs)
+            .field("smtp_retry_max_secs", &self.smtp_retry_max_secs)
             .finish()
     }
 }
@@ -244,6 +291,15 @@ impl Default for Config {
             system_contact_name: None,
             system_vendor: None,
             system_product: None,
+            invitation_notice_days: plenum_domain::DEFAULT_NOTICE_DAYS,
+            smtp_host: None,
+            smtp_port: None,
+            smtp_tls: plenum_api::mail::SmtpTls::default(),
+            smtp_user: None,
+            smtp_password: None,
+            smtp_from: None,
+            smtp_retry_base_secs: 30,
+            smtp_retry_max_secs: 3600,
         }
     }
 }
@@ -299,9 +355,53 @@ impl Config {
         .validate()
         .map_err(ConfigError::Invalid)?;
         config.origin()?;
+        config.mail()?;
         config.data_license()?;
         config.system_info()?;
         Ok(config)
+    }
+
+    /// The SMTP settings, checked; `None` without `smtp_host`.
+    pub fn mail(&self) -> Result<Option<plenum_api::mail::MailConfig>, ConfigError> {
+        if self.invitation_notice_days > 60 {
+            return Err(ConfigError::Invalid(
+                "invitation_notice_days must be 0 to 60".into(),
+            ));
+        }
+        let Some(host) = self
+            .smtp_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        else {
+            return Ok(None);
+        };
+        let from = self
+            .smtp_from
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .ok_or_else(|| ConfigError::Invalid("smtp_host needs smtp_from".into()))?;
+        if from.parse::<plenum_api::mail::Mailbox>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "smtp_from is not an e-mail address: {from:?}"
+            )));
+        }
+        if self.smtp_retry_base_secs == 0 || self.smtp_retry_max_secs < self.smtp_retry_base_secs {
+            return Err(ConfigError::Invalid(
+                "smtp_retry_base_secs must be at least 1 and at most smtp_retry_max_secs".into(),
+            ));
+        }
+        Ok(Some(plenum_api::mail::MailConfig {
+            host: host.to_owned(),
+            port: self.smtp_port.unwrap_or(self.smtp_tls.default_port()),
+            tls: self.smtp_tls,
+            user: self.smtp_user.clone().filter(|u| !u.is_empty()),
+            password: self.smtp_password.clone(),
+            from: from.to_owned(),
+            retry_base: Duration::from_secs(self.smtp_retry_base_secs),
+            retry_max: Duration::from_secs(self.smtp_retry_max_secs),
+        }))
     }
 
     /// The `system_*` settings, checked: an e-mail address, a name, two URLs.
@@ -686,5 +786,34 @@ mod tests {
         };
         assert!(!format!("{config:?}").contains("geheim"));
         assert!(!config.to_toml().contains("geheim"));
+        let config = Config {
+            smtp_host: Some("mail.example.org".into()),
+            smtp_from: Some("ris@example.org".into()),
+            smtp_password: Some(SecretString::from("smtp-geheim")),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("smtp-geheim"));
+        assert!(!config.to_toml().contains("smtp-geheim"));
+    }
+
+    #[test]
+    fn smtp_settings_are_checked_at_load() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PLENUM_SMTP_HOST", "mail.example.org");
+            let Err(err) = Config::load(None, &Overrides::default()) else {
+                return Err("smtp_host without smtp_from was accepted".to_owned().into());
+            };
+            assert!(err.to_string().contains("smtp_from"), "{err}");
+            jail.set_env("PLENUM_SMTP_FROM", "kein Absender");
+            assert!(Config::load(None, &Overrides::default()).is_err());
+            jail.set_env("PLENUM_SMTP_FROM", "Rat <ris@example.org>");
+            jail.set_env("PLENUM_SMTP_TLS", "tls");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let mail = config.mail().map_err(|e| e.to_string())?.ok_or("no mail")?;
+            assert_eq!(mail.port, 465, "the port follows smtp_tls");
+            jail.set_env("PLENUM_INVITATION_NOTICE_DAYS", "61");
+            assert!(Config::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
     }
 }

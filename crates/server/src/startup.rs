@@ -118,6 +118,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The e-mail worker (none without SMTP settings).
+    mail: Option<plenum_api::mail::MailWorker>,
 }
 
 impl RunningServer {
@@ -131,7 +133,11 @@ impl RunningServer {
 
     /// Waits until the server ends.
     pub async fn wait(&mut self) -> std::io::Result<()> {
-        match (&mut self.task).await {
+        let result = (&mut self.task).await;
+        if let Some(mail) = self.mail.take() {
+            mail.stop().await;
+        }
+        match result {
             Ok(result) => result,
             Err(join) => Err(std::io::Error::other(join)),
         }
@@ -199,6 +205,11 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.origin = config.origin()?;
     api_config.license = config.data_license()?;
     api_config.system = config.system_info()?;
+    api_config.notice_days = config.invitation_notice_days;
+    api_config.mail = config.mail()?;
+    if api_config.mail.is_none() {
+        tracing::warn!("smtp_host is not set: e-mail notifications wait in the outbox");
+    }
     if api_config.origin.public_url.is_none() {
         tracing::warn!(
             "public_url is not set: OParl ids and calendar URLs use the address each connection \
@@ -231,6 +242,12 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
             Err(err) => tracing::warn!(error = %err, "could not record the SHA-512 of older files"),
         }
     });
+    let mail = plenum_api::mail::start(
+        state.db.clone(),
+        state.config.mail.clone(),
+        state.mail_wake.clone(),
+    )
+    .await;
     let app = build_app(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, async move {
@@ -241,5 +258,6 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
         addr,
         shutdown: Some(tx),
         task,
+        mail,
     })
 }

@@ -271,6 +271,8 @@ class LiveSession {
       case "note_shared":
       case "forum_post":
       case "unread":
+      case "notification":
+      case "notifications_read":
         for (const fn of [...userListeners]) {
           try {
             fn(message);
@@ -347,7 +349,8 @@ let wantUserStream = false;
 const userListeners = new Set();
 
 /**
- * `fn(message)` for every per-user message (`note_shared`, `forum_post`, `unread`); these arrive
+ * `fn(message)` for every per-user message (`note_shared`, `forum_post`, `unread`,
+ * `notification`, `notifications_read`); these arrive
  * on whichever socket the app has open (a meeting's or the personal stream).
  */
 export function onUserMessage(fn) {

@@ -11,6 +11,27 @@ register({
   de: {
     "meeting.agenda": "Tagesordnung",
     "meeting.files": "Unterlagen zur Sitzung",
+    "meeting.notice": "Öffentliche Bekanntmachung",
+    "meeting.invitations": "Einladung und Nachträge",
+    "meeting.invitation.invitation": "Einladung vom {date}",
+    "meeting.invitation.supplement": "Nachtrag {n} vom {date}",
+    "meeting.invitation.late": "Verkürzte Ladungsfrist: {reason}",
+    "meeting.invitation.changes": "Neu: {added} · verschoben: {moved} · abgesetzt: {withdrawn}",
+    "meeting.deliveries": "E-Mail-Zustellung",
+    "meeting.deliveries.none": "Keine E-Mails (keine Adressen oder abbestellt).",
+    "meeting.deliveries.notConfigured": "E-Mail-Versand nicht konfiguriert: die Nachrichten warten, bis ein SMTP-Server eingerichtet ist.",
+    "meeting.deliveries.member": "Mitglied",
+    "meeting.deliveries.address": "Adresse",
+    "meeting.deliveries.state": "Zustand",
+    "meeting.deliveries.queued": "wartet",
+    "meeting.deliveries.sending": "wird gesendet",
+    "meeting.deliveries.sent": "gesendet {date}",
+    "meeting.deliveries.failed": "fehlgeschlagen ({attempts}×): {reason}",
+    "meeting.noticeIssued": "Eingeladen am {date}",
+    "meeting.noticeSupplements": "{n} Nachtrag/Nachträge",
+    "meeting.noticeLate": "Verkürzte Ladungsfrist: {reason}",
+    "meeting.noticeAgenda": "Öffentliche Tagesordnung",
+    "meeting.noticePaper": "Drucksache {reference}",
     "meeting.filter": "Tagesordnung durchsuchen",
     "meeting.filterHint": "Filtert nach Nummer, Titel und Vorlage.",
     "meeting.filterNone": "Kein Tagesordnungspunkt passt zu „{q}“.",
@@ -62,6 +83,27 @@ register({
   en: {
     "meeting.agenda": "Agenda",
     "meeting.files": "Meeting documents",
+    "meeting.notice": "Public notice",
+    "meeting.invitations": "Invitation and supplements",
+    "meeting.invitation.invitation": "Invitation of {date}",
+    "meeting.invitation.supplement": "Supplement {n} of {date}",
+    "meeting.invitation.late": "Shortened notice period: {reason}",
+    "meeting.invitation.changes": "Added: {added} · moved: {moved} · withdrawn: {withdrawn}",
+    "meeting.deliveries": "E-mail delivery",
+    "meeting.deliveries.none": "No e-mails (no addresses, or switched off).",
+    "meeting.deliveries.notConfigured": "E-mail is not configured: messages wait until an SMTP server is set up.",
+    "meeting.deliveries.member": "Member",
+    "meeting.deliveries.address": "Address",
+    "meeting.deliveries.state": "State",
+    "meeting.deliveries.queued": "waiting",
+    "meeting.deliveries.sending": "sending",
+    "meeting.deliveries.sent": "sent {date}",
+    "meeting.deliveries.failed": "failed ({attempts}×): {reason}",
+    "meeting.noticeIssued": "Invited on {date}",
+    "meeting.noticeSupplements": "{n} supplement(s)",
+    "meeting.noticeLate": "Shortened notice period: {reason}",
+    "meeting.noticeAgenda": "Public agenda",
+    "meeting.noticePaper": "Paper {reference}",
     "meeting.filter": "Search the agenda",
     "meeting.filterHint": "Filters by number, title and paper.",
     "meeting.filterNone": "No agenda item matches “{q}”.",
@@ -292,6 +334,7 @@ export function renderMeeting(meeting, api, { pub = false } = {}) {
     actions.append(el("a", { class: "button button-secondary", href: `#/meetings/${meeting.id}/minutes`, "data-testid": "minutes-link" }, t("meeting.minutes")));
   }
   if (actions.children.length) nodes.push(actions);
+  if (pub && meeting.notice) nodes.push(noticeSection(meeting.notice));
   if (meeting.files?.length) {
     nodes.push(el("section", { class: "block", "aria-labelledby": "meeting-files" },
       el("h2", { id: "meeting-files", class: "block-title" }, t("meeting.files")),
@@ -308,6 +351,23 @@ export function renderMeeting(meeting, api, { pub = false } = {}) {
   }
   nodes.push(section);
   return nodes;
+}
+
+/** The public notice (öffentliche Bekanntmachung): when invited, and the public agenda announced. */
+function noticeSection(notice) {
+  const section = el("section", { class: "block", "aria-labelledby": "notice-title", "data-testid": "notice" },
+    el("h2", { id: "notice-title", class: "block-title" }, t("meeting.notice")),
+    el("p", {}, el("time", { datetime: notice.issued_at }, t("meeting.noticeIssued", { date: formatDateTime(notice.issued_at) })),
+      notice.supplements ? ` · ${t("meeting.noticeSupplements", { n: notice.supplements })}` : ""));
+  if (notice.late_reason) section.append(el("p", {}, t("meeting.noticeLate", { reason: notice.late_reason })));
+  const items = notice.announced?.items ?? [];
+  if (items.length) {
+    section.append(el("h3", {}, t("meeting.noticeAgenda")),
+      el("ul", { class: "notice-agenda" }, ...items.map((item) => el("li", {},
+        `${item.number} ${item.title}`,
+        item.paper_reference ? ` (${t("meeting.noticePaper", { reference: item.paper_reference })})` : ""))));
+  }
+  return section;
 }
 
 export function renderPaper(paper, api, { pub = false } = {}) {
@@ -374,6 +434,71 @@ async function show(root, load, render) {
   }
 }
 
+function deliveryState(d) {
+  if (d.state === "sent") return t("meeting.deliveries.sent", { date: formatDateTime(d.sent_at) });
+  if (d.state === "failed") return t("meeting.deliveries.failed", { attempts: d.attempts, reason: d.last_error ?? "" });
+  return t(`meeting.deliveries.${d.state}`);
+}
+
+/** The clerk's view of who got the e-mail of invitation or supplement `number`. */
+async function deliveries(api, meetingId, number) {
+  const box = el("div", { class: "deliveries" });
+  try {
+    const list = await api.get(`/api/v1/meetings/${encodeURIComponent(meetingId)}/invitations/${number}/deliveries`);
+    box.append(el("h4", {}, t("meeting.deliveries")));
+    if (!list.smtp_configured) box.append(el("p", { class: "notice" }, t("meeting.deliveries.notConfigured")));
+    if (!list.data.length) {
+      box.append(el("p", {}, t("meeting.deliveries.none")));
+      return box;
+    }
+    box.append(el("table", { class: "deliveries-table" },
+      el("thead", {}, el("tr", {},
+        el("th", { scope: "col" }, t("meeting.deliveries.member")),
+        el("th", { scope: "col" }, t("meeting.deliveries.address")),
+        el("th", { scope: "col" }, t("meeting.deliveries.state")))),
+      el("tbody", {}, ...list.data.map((d) => el("tr", { "data-state": d.state },
+        el("td", {}, d.name ?? "–"), el("td", {}, d.recipient), el("td", {}, deliveryState(d)))))));
+  } catch {
+    return null; // members do not see deliveries
+  }
+  return box;
+}
+
+/** The issued invitation and supplements (members), with e-mail delivery for clerks. */
+async function invitationsSection(api, meetingId, clerk) {
+  let list;
+  try {
+    list = await api.get(`/api/v1/meetings/${encodeURIComponent(meetingId)}/invitations`);
+  } catch {
+    return null;
+  }
+  if (!list.data.length) return null;
+  const section = el("section", { class: "block", "aria-labelledby": "invitations-title", "data-testid": "invitations" },
+    el("h2", { id: "invitations-title", class: "block-title" }, t("meeting.invitations")));
+  for (const doc of list.data) {
+    const date = formatDateTime(doc.issued_at);
+    const item = el("div", { class: "invitation-doc" },
+      el("h3", {}, doc.kind === "supplement"
+        ? t("meeting.invitation.supplement", { n: doc.number - 1, date })
+        : t("meeting.invitation.invitation", { date })));
+    if (doc.late_reason) item.append(el("p", {}, t("meeting.invitation.late", { reason: doc.late_reason })));
+    const changes = doc.document?.changes;
+    if (changes) {
+      item.append(el("p", {}, t("meeting.invitation.changes", {
+        added: changes.added.map((i) => `${i.number} ${i.title}`).join(", ") || "–",
+        moved: changes.moved.map((m) => `${m.previous_number} → ${m.item.number}`).join(", ") || "–",
+        withdrawn: changes.withdrawn.map((i) => `${i.number} ${i.title}`).join(", ") || "–",
+      })));
+    }
+    if (clerk) {
+      const box = await deliveries(api, meetingId, doc.number);
+      if (box) item.append(box);
+    }
+    section.append(item);
+  }
+  return section;
+}
+
 export async function mount(root, params, ctx) {
   const { api } = ctx;
   await show(root, () => api.get(`/api/v1/meetings/${encodeURIComponent(params.id)}`),
@@ -381,6 +506,11 @@ export async function mount(root, params, ctx) {
   // Notes beside each agenda item, loaded when the item is opened; for clerks the decision
   // editor too.
   const clerk = mayRecord(api.user());
+  const agenda = root.querySelector('[aria-labelledby="agenda-title"]');
+  if (agenda) {
+    const invitations = await invitationsSection(api, params.id, clerk);
+    if (invitations) agenda.before(invitations);
+  }
   for (const details of root.querySelectorAll("details.agenda-item")) {
     details.addEventListener("toggle", () => {
       if (!details.open || details.querySelector(".notes-panel")) return;

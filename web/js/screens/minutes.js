@@ -23,6 +23,8 @@ register({
     "minutes.place": "Ort",
     "minutes.organization": "Gremium",
     "minutes.scheduled": "Geplanter Beginn",
+    "minutes.invited": "Einladung vom",
+    "minutes.lateReason": "Verkürzte Ladungsfrist",
     "minutes.start": "Beginn",
     "minutes.end": "Ende",
     "minutes.notYet": "noch nicht",
@@ -85,6 +87,8 @@ register({
     "minutes.place": "Place",
     "minutes.organization": "Body",
     "minutes.scheduled": "Scheduled start",
+    "minutes.invited": "Invitation of",
+    "minutes.lateReason": "Shortened notice period",
     "minutes.start": "Start",
     "minutes.end": "End",
     "minutes.notYet": "not yet",
@@ -158,6 +162,10 @@ function header(draft) {
     fact(t("minutes.scheduled"), time(draft.scheduled_start)),
     fact(t("minutes.start"), time(draft.started_at)),
     fact(t("minutes.end"), time(draft.ended_at)));
+  if (draft.invited_at) {
+    facts.append(fact(t("minutes.invited"), el("time", { datetime: draft.invited_at }, formatDate(draft.invited_at))));
+  }
+  if (draft.invitation_late_reason) facts.append(fact(t("minutes.lateReason"), draft.invitation_late_reason));
   if (draft.breaks?.length) {
     facts.append(fact(t("minutes.breaks"), draft.breaks.map((b) => (b.to
       ? t("minutes.break", { from: formatTime(b.from), to: formatTime(b.to) })

@@ -100,7 +100,11 @@ pub(crate) fn fields(named: &[(&'static str, bool)]) -> serde_json::Value {
 }
 
 /// Whether the clerk may write sessions of this organization: `Ok` or the 403/404.
-fn may_keep(viewer: &Viewer, dir: &Directory, organization: OrganizationId) -> Result<()> {
+pub(crate) fn may_keep(
+    viewer: &Viewer,
+    dir: &Directory,
+    organization: OrganizationId,
+) -> Result<()> {
     let organization = dir.organization_ref(organization)?;
     crate::access::require(
         &viewer.actor,
@@ -239,7 +243,7 @@ where
 
 /// Locks the meeting in `txn` (first statement of the transaction), then loads it as its clerk
 /// may change it: the meeting and its current ETag (404 if invisible, 403 if not the clerk's).
-async fn locked_meeting(
+pub(crate) async fn locked_meeting(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     id: MeetingId,
@@ -323,12 +327,16 @@ pub async fn update_meeting(
 }
 
 /// Moves the meeting along its state machine (invite or cancel); 409 if not allowed now.
+/// Inviting checks the notice period, freezes the invitation and notifies the members;
+/// cancelling notifies them (`super::invitations`).
 async fn transition(
     state: AppState,
     auth: AuthUser,
     headers: HeaderMap,
     id: Uuid,
     next: MeetingState,
+    late_reason: Option<plenum_domain::LateReason>,
+    link: Option<String>,
 ) -> Result<Response> {
     let viewer = Viewer::member(&state, &auth.user).await?;
     let txn = begin(&state).await?;
@@ -340,10 +348,28 @@ async fn transition(
         return Ok(conflict(err));
     }
     repo::meetings::transition(&txn, meeting.id, next).await?;
-    let action = if next == MeetingState::Invited {
-        "meeting.invited"
+    let (action, detail, issued) = if next == MeetingState::Invited {
+        let issued = super::invitations::issue_invitation(
+            &txn,
+            &state,
+            &auth,
+            &meeting,
+            late_reason,
+            link.as_deref(),
+        )
+        .await?;
+        let (invitation, issued) = match issued {
+            Ok(done) => done,
+            Err(refused) => return Ok(refused),
+        };
+        let detail = json!({"invitation": invitation, "recipients": issued.notifications.len()});
+        ("meeting.invited", detail, issued)
     } else {
-        "meeting.cancelled"
+        let issued =
+            super::invitations::announce_cancellation(&txn, &state, meeting.id, link.as_deref())
+                .await?;
+        let detail = json!({"recipients": issued.notifications.len()});
+        ("meeting.cancelled", detail, issued)
     };
     audit(
         &txn,
@@ -351,33 +377,58 @@ async fn transition(
         &auth,
         action,
         ("meeting", meeting.id.as_uuid()),
-        json!({}),
+        detail,
     )
     .await?;
     commit(&state, txn).await?;
-    let detail = meeting_detail(&state.db, &viewer, meeting.id).await?;
-    with_etag(&HeaderMap::new(), &detail)
+    super::invitations::announce(&state, issued).await;
+    super::invitations::meeting_response(&state, &viewer, meeting.id).await
 }
 
-/// Sends the invitation: the meeting becomes `invited`, `invited_at` is set.
+/// Issues the invitation: checks the notice period (Ladungsfrist: the meeting's start minus
+/// `invitation_notice_days`; later only with a `late_reason`, else 422 naming the deadline),
+/// freezes what it announces (see `GET …/invitations`), moves the meeting to `invited`, sets
+/// `invited_at`, and notifies every member (in the app and by e-mail). The body is optional.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/invite", tag = "documents",
     security(("bearer" = [])),
+    request_body(content = Option<super::invitations::IssueRequest>, content_type = "application/json"),
     params(("id" = Uuid, Path, description = "Meeting id"),
         ("If-Match" = String, Header, description = "The meeting's ETag")),
     responses((status = 200, body = super::documents::MeetingDetail, headers(("ETag" = String))),
+        (status = 400, body = crate::Problem),
         (status = 403, body = crate::Problem), (status = 404, body = crate::Problem), (status = 409, body = crate::Problem),
-        (status = 412, body = crate::Problem), (status = 428, body = crate::Problem)))]
+        (status = 412, body = crate::Problem), (status = 422, body = crate::Problem),
+        (status = 428, body = crate::Problem)))]
 pub async fn invite(
     State(state): State<AppState>,
     auth: AuthUser,
     headers: HeaderMap,
     id: std::result::Result<Path<Uuid>, PathRejection>,
+    origin: std::result::Result<crate::origin::Origin, super::oparl::OparlError>,
+    body: axum::body::Bytes,
 ) -> Result<Response> {
     let Path(id) = id?;
-    transition(state, auth, headers, id, MeetingState::Invited).await
+    let request = super::invitations::issue_request(&body)?;
+    let reason = request
+        .late_reason
+        .as_deref()
+        .map(plenum_domain::LateReason::parse)
+        .transpose()?
+        .flatten();
+    let link = super::invitations::link_base(&state, origin);
+    transition(
+        state,
+        auth,
+        headers,
+        id,
+        MeetingState::Invited,
+        reason,
+        link,
+    )
+    .await
 }
 
-/// Cancels the meeting (it stays listed as `cancelled`).
+/// Cancels the meeting (it stays listed as `cancelled`); the members are notified.
 #[utoipa::path(delete, path = "/api/v1/meetings/{id}", tag = "documents",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Meeting id"),
@@ -390,9 +441,20 @@ pub async fn cancel_meeting(
     auth: AuthUser,
     headers: HeaderMap,
     id: std::result::Result<Path<Uuid>, PathRejection>,
+    origin: std::result::Result<crate::origin::Origin, super::oparl::OparlError>,
 ) -> Result<Response> {
     let Path(id) = id?;
-    transition(state, auth, headers, id, MeetingState::Cancelled).await
+    let link = super::invitations::link_base(&state, origin);
+    transition(
+        state,
+        auth,
+        headers,
+        id,
+        MeetingState::Cancelled,
+        None,
+        link,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

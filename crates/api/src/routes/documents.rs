@@ -124,6 +124,10 @@ pub struct MeetingDetail {
     #[serde(flatten)]
     pub summary: MeetingSummary,
     pub invited_at: Option<DateTime<Utc>>,
+    /// The public notice (öffentliche Bekanntmachung) once the invitation is issued: when, and
+    /// time, place and the PUBLIC agenda as last announced (invitation and supplements).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<super::invitations::PublicNotice>,
     /// Whether the viewer may chair this meeting's live session (the web app's chair console).
     pub may_chair: bool,
     pub agenda: Vec<AgendaItemView>,
@@ -686,6 +690,7 @@ pub async fn meeting_detail(
     Ok(MeetingDetail {
         summary: dir.summary(&meeting, is_open(live.as_ref())),
         invited_at: meeting.invited_at,
+        notice: super::invitations::public_notice(db, id).await?,
         may_chair: dir.may_chair(viewer, &meeting),
         agenda,
         files,

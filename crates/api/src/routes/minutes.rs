@@ -166,6 +166,10 @@ pub struct MinutesDraftView {
     pub meeting_state: &'static str,
     pub scheduled_start: DateTime<Utc>,
     pub scheduled_end: Option<DateTime<Utc>>,
+    /// When the invitation was issued (Einladung vom …).
+    pub invited_at: Option<DateTime<Utc>>,
+    /// Why the notice period was shortened, if the invitation was late.
+    pub invitation_late_reason: Option<String>,
     /// When the live session began (Beginn) and ended (Ende).
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -314,6 +318,8 @@ fn view(
         meeting_state: super::documents::state_name(meeting.state),
         scheduled_start: d.scheduled_start,
         scheduled_end: d.scheduled_end,
+        invited_at: meeting.invited_at,
+        invitation_late_reason: None,
         started_at: d.started_at,
         ended_at: d.ended_at,
         breaks: d
@@ -489,5 +495,11 @@ pub async fn get_minutes_draft(
         notes: &notes,
     };
     let may_edit = dir.minutes_writable(&viewer, &meeting, public);
-    Ok(Json(view(&meeting, draft(&facts, part), may_edit, public)))
+    let mut draft_view = view(&meeting, draft(&facts, part), may_edit, public);
+    draft_view.invitation_late_reason = plenum_store::notify::invitations_of(db, meeting.id)
+        .await?
+        .first()
+        .and_then(|i| i.document.late_reason.as_ref())
+        .map(|r| r.as_str().to_owned());
+    Ok(Json(draft_view))
 }

@@ -11,6 +11,7 @@ pub mod files;
 pub mod forums;
 pub mod health;
 pub mod ical;
+pub mod invitations;
 pub mod live;
 pub mod me;
 pub mod minutes;
@@ -41,6 +42,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(ical::router())
         .merge(documents::router())
         .merge(minutes::router())
+        .merge(invitations::router())
         .merge(files::router())
         .merge(search::router())
         .merge(openapi::router())

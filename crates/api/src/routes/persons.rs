@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/persons", get(list_persons))
         .route("/persons/{id}/publication", put(set_publication))
+        .route("/persons/{id}/email", put(set_person_email))
+        .route("/me/email", put(set_my_email))
 }
 
 /// May the signed-in user keep the register (clerks and admins)?
@@ -118,4 +120,90 @@ pub async fn set_publication(
     Ok(axum::response::IntoResponse::into_response(Json(
         PersonEntry::from(&person),
     )))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    /// Where notifications by e-mail go; `null` removes the address. Never published.
+    pub email: Option<String>,
+}
+
+/// A person's e-mail address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailEntry {
+    pub id: Uuid,
+    pub email: Option<String>,
+}
+
+/// Sets (or removes) the person's address, audited without the address itself.
+async fn set_email(
+    state: &AppState,
+    auth: &AuthUser,
+    id: PersonId,
+    raw: Option<&str>,
+) -> Result<Json<EmailEntry>> {
+    let email = raw
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(plenum_domain::Email::parse)
+        .transpose()?;
+    let txn = begin(state).await?;
+    repo::persons::lock(&txn, id).await?;
+    let mut person = repo::persons::get_live(&txn, id).await?;
+    if person.email != email {
+        person.email = email;
+        person = repo::persons::update(&txn, person).await?;
+        audit(
+            &txn,
+            state,
+            auth,
+            "person.email_changed",
+            ("person", id.as_uuid()),
+            serde_json::json!({"fields": ["email"], "set": person.email.is_some()}),
+        )
+        .await?;
+    }
+    commit(state, txn).await?;
+    Ok(Json(EmailEntry {
+        id: id.as_uuid(),
+        email: person.email.map(|e| e.as_str().to_owned()),
+    }))
+}
+
+/// Sets or removes a person's e-mail address (for notifications). Clerks and admins.
+#[utoipa::path(put, path = "/api/v1/persons/{id}/email", tag = "admin",
+    security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = EmailRequest,
+    responses((status = 200, body = EmailEntry), (status = 400, body = crate::Problem),
+        (status = 401, body = crate::Problem), (status = 403, body = crate::Problem),
+        (status = 404, body = crate::Problem), (status = 422, body = crate::Problem)))]
+pub async fn set_person_email(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(request): AppJson<EmailRequest>,
+) -> Result<Json<EmailEntry>> {
+    require_keeper(&auth)?;
+    set_email(
+        &state,
+        &auth,
+        PersonId::from_uuid(id),
+        request.email.as_deref(),
+    )
+    .await
+}
+
+/// Sets or removes the signed-in member's own e-mail address (404 for accounts without a
+/// person).
+#[utoipa::path(put, path = "/api/v1/me/email", tag = "me", security(("bearer" = [])),
+    request_body = EmailRequest,
+    responses((status = 200, body = EmailEntry), (status = 400, body = crate::Problem),
+        (status = 404, body = crate::Problem), (status = 422, body = crate::Problem)))]
+pub async fn set_my_email(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppJson(request): AppJson<EmailRequest>,
+) -> Result<Json<EmailEntry>> {
+    let person = auth.user.person_id.ok_or(ApiError::NotFound)?;
+    set_email(&state, &auth, person, request.email.as_deref()).await
 }

@@ -1,0 +1,111 @@
+// Browser test of notifications (issue 17): a member has the notifications screen open; the
+// clerk issues the invitation of the next council meeting; the member sees it arrive live (the
+// bell's unread badge and the list, over the personal stream), opens it, and it is read; the
+// meeting page lists the invitation, and the clerk sees each member's e-mail delivery.
+// axe-core and screenshots of the screen before and after.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { axeViolations, formatViolations } from "./lib/axe.mjs";
+import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
+import { startServer } from "./lib/server.mjs";
+import { demoCode } from "./lib/totp.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function settled(page) {
+  await page.waitForFunction(() => document.querySelector("#main .screen")?.getAttribute("aria-busy") === "false");
+  await page.waitForTimeout(200);
+}
+
+async function check(page, name) {
+  await settled(page);
+  await screenshot(page, name);
+  const violations = await axeViolations(page);
+  assert.equal(violations.length, 0, `axe on ${name}:\n${formatViolations(violations)}`);
+}
+
+async function signedIn(username) {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await login(page, server.url, username, demoCode(username, 0));
+  return { context, page, errors };
+}
+
+test("a member sees a new invitation live in the notifications", async () => {
+  const member = await signedIn("anna.hartmann");
+  await member.page.goto(`${server.url}/#/notifications`);
+  await member.page.getByRole("heading", { level: 1, name: "Benachrichtigungen" }).waitFor();
+  await member.page.getByText("Keine Benachrichtigungen.").waitFor();
+  assert.equal(await member.page.locator("#nav-notifications-unread").count(), 0);
+  await check(member.page, "notifications-empty");
+
+  // The clerk invites the third council meeting (through the API, as the clerk's app does).
+  const clerk = await signedIn("martina.sommer");
+  const invited = await clerk.page.evaluate(async () => {
+    const { api } = await import("/js/api.js");
+    const all = await api.get("/api/v1/meetings?when=all");
+    const meeting = all.data.find((m) => m.name.startsWith("3. Sitzung des Rates"));
+    const path = `/api/v1/meetings/${meeting.id}`;
+    const { etag } = await api.versioned("GET", path);
+    const { data } = await api.versioned("POST", `${path}/invite`, { body: {}, ifMatch: etag });
+    return { id: meeting.id, state: data.state };
+  });
+  assert.equal(invited.state, "invited");
+
+  // Live: the badge and the list update without a reload.
+  const badge = member.page.locator("#nav-notifications-unread");
+  await badge.waitFor({ timeout: 10_000 });
+  assert.match(await badge.innerText(), /^1/);
+  const item = member.page.locator(".notification-unread .notification-title");
+  await item.waitFor();
+  assert.match(await item.innerText(), /^Einladung: 3\. Sitzung des Rates der Stadt Musterstadt am /);
+  assert.equal(await member.page.locator("#notifications-count").innerText(), "1 ungelesen");
+  await check(member.page, "notifications-invitation");
+
+  // Opening it goes to the meeting and marks it read (the badge goes away).
+  await item.click();
+  await member.page.waitForURL(`**/#/meetings/${invited.id}`);
+  await member.page.locator("#nav-notifications-unread").waitFor({ state: "detached", timeout: 10_000 });
+  const after = await member.page.evaluate(async () => {
+    const { api } = await import("/js/api.js");
+    return api.get("/api/v1/notifications");
+  });
+  assert.equal(after.unread, 0);
+  assert.ok(after.data[0].read_at);
+
+  // The member's meeting page lists the invitation (no delivery details for members).
+  const docs = member.page.locator('[data-testid="invitations"]');
+  await docs.waitFor();
+  assert.match(await docs.innerText(), /Einladung vom /);
+  assert.equal(await member.page.locator(".deliveries").count(), 0);
+  await check(member.page, "meeting-invitations-member");
+
+  // The clerk sees each member's e-mail delivery: no SMTP server here, so they wait.
+  await clerk.page.goto(`${server.url}/#/meetings/${invited.id}`);
+  const table = clerk.page.locator(".deliveries-table");
+  await table.waitFor();
+  assert.match(await clerk.page.locator(".deliveries").innerText(), /nicht konfiguriert/);
+  const rows = await clerk.page.locator(".deliveries-table tbody tr").count();
+  assert.ok(rows >= 5, `${rows} deliveries`);
+  assert.equal(await clerk.page.locator('.deliveries-table tbody tr[data-state="queued"]').count(), rows);
+  assert.match(await table.innerText(), /anna\.hartmann@musterstadt\.example/);
+  await check(clerk.page, "meeting-invitations-clerk");
+
+  const real = [...member.errors, ...clerk.errors].filter((e) => e.startsWith("pageerror") || /Content Security Policy/.test(e));
+  assert.deepEqual(real, [], "no script errors or CSP violations");
+  await member.context.close();
+  await clerk.context.close();
+});
