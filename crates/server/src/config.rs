@@ -42,6 +42,9 @@ pub const ENV_KEYS: &[&str] = &[
     "system_contact_name",
     "system_vendor",
     "system_product",
+    "body_ags",
+    "body_rgs",
+    "body_classification",
 ];
 
 /// Where uploaded file contents are kept.
@@ -130,6 +133,22 @@ pub struct Config {
     pub system_vendor: Option<String>,
     /// OParl `System.product`: URL of the software.
     pub system_product: Option<String>,
+    /// OParl `Body.ags`: the body's Amtlicher Gemeindeschlüssel (8 digits). Written to the
+    /// hosted body at startup (see [`Config::body_keys`]).
+    pub body_ags: Option<String>,
+    /// OParl `Body.rgs`: the body's Regionalschlüssel (12 digits).
+    pub body_rgs: Option<String>,
+    /// OParl `Body.classification`: what kind of body it is, e.g. `Kreisfreie Stadt`.
+    pub body_classification: Option<String>,
+}
+
+/// The `body_*` settings, checked: what OParl's `Body` says about the hosted body's official
+/// identity. Unset values are `None` (and clear what was stored).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyKeys {
+    pub ags: Option<String>,
+    pub rgs: Option<String>,
+    pub classification: Option<plenum_domain::Name>,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -200,6 +219,9 @@ impl fmt::Debug for Config {
             .field("system_contact_name", &self.system_contact_name)
             .field("system_vendor", &self.system_vendor)
             .field("system_product", &self.system_product)
+            .field("body_ags", &self.body_ags)
+            .field("body_rgs", &self.body_rgs)
+            .field("body_classification", &self.body_classification)
             .finish()
     }
 }
@@ -244,6 +266,9 @@ impl Default for Config {
             system_contact_name: None,
             system_vendor: None,
             system_product: None,
+            body_ags: None,
+            body_rgs: None,
+            body_classification: None,
         }
     }
 }
@@ -301,7 +326,42 @@ impl Config {
         config.origin()?;
         config.data_license()?;
         config.system_info()?;
+        config.body_keys()?;
         Ok(config)
+    }
+
+    /// The `body_*` settings, checked: 8 and 12 digits, a name.
+    pub fn body_keys(&self) -> Result<BodyKeys, ConfigError> {
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let key = |name: &'static str, value: &Option<String>, digits: usize| {
+            given(value)
+                .map(|raw| {
+                    plenum_domain::check_official_key(name, &raw, digits).map_err(|_| {
+                        ConfigError::Invalid(format!("{name} must be {digits} digits, not {raw:?}"))
+                    })
+                })
+                .transpose()
+        };
+        let classification = given(&self.body_classification)
+            .map(|raw| {
+                plenum_domain::Name::parse(&raw).map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "body_classification must be one line of at most 200 characters, not {raw:?}"
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(BodyKeys {
+            ags: key("body_ags", &self.body_ags, 8)?,
+            rgs: key("body_rgs", &self.body_rgs, 12)?,
+            classification,
+        })
     }
 
     /// The `system_*` settings, checked: an e-mail address, a name, two URLs.
@@ -487,6 +547,9 @@ impl Config {
             ("system_contact_name", &self.system_contact_name),
             ("system_vendor", &self.system_vendor),
             ("system_product", &self.system_product),
+            ("body_ags", &self.body_ags),
+            ("body_rgs", &self.body_rgs),
+            ("body_classification", &self.body_classification),
         ] {
             if let Some(value) = value {
                 text.push_str(&format!("{key} = {value:?}\n"));
@@ -674,6 +737,32 @@ mod tests {
             jail.set_env("PLENUM_SYSTEM_PRODUCT", "Plenum");
             let err = Config::load(None, &Overrides::default()).unwrap_err();
             assert!(err.to_string().contains("system_product"), "{err}");
+            jail.set_env("PLENUM_SYSTEM_PRODUCT", "");
+            // The body's official keys.
+            jail.set_env("PLENUM_BODY_AGS", "05315000");
+            jail.set_env("PLENUM_BODY_RGS", "053150000000");
+            jail.set_env("PLENUM_BODY_CLASSIFICATION", "Kreisfreie Stadt");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let keys = config.body_keys().map_err(|e| e.to_string())?;
+            assert_eq!(keys.ags.as_deref(), Some("05315000"));
+            assert_eq!(keys.rgs.as_deref(), Some("053150000000"));
+            assert_eq!(
+                keys.classification.as_ref().map(|c| c.as_str()),
+                Some("Kreisfreie Stadt")
+            );
+            jail.set_env("PLENUM_BODY_AGS", "5315000");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(
+                err.to_string().contains("body_ags must be 8 digits"),
+                "{err}"
+            );
+            jail.set_env("PLENUM_BODY_AGS", "");
+            jail.set_env("PLENUM_BODY_RGS", "05315000000x");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(
+                err.to_string().contains("body_rgs must be 12 digits"),
+                "{err}"
+            );
             Ok(())
         });
     }

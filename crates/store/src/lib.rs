@@ -20,6 +20,7 @@ pub mod minutes;
 pub mod originators;
 pub mod query;
 mod record;
+pub mod related;
 pub mod repo;
 pub mod search;
 #[cfg(feature = "testing")]

@@ -47,6 +47,9 @@ async fn seed(db: &impl ConnectionTrait) -> Council {
             short_name: Some(name("Musterstadt")),
             website: Some("https://www.musterstadt.example".into()),
             contact_email: Some(Email::parse("rat@musterstadt.example").unwrap()),
+            ags: None,
+            rgs: None,
+            classification: None,
         },
     )
     .await
@@ -110,6 +113,9 @@ async fn seed(db: &impl ConnectionTrait) -> Council {
             form_of_address: Some(name("Frau")),
             email: None,
             published: true,
+            status: Vec::new(),
+            affix: None,
+            gender: None,
         },
     )
     .await
@@ -191,6 +197,7 @@ async fn seed(db: &impl ConnectionTrait) -> Council {
             text: Markdown::parse("# Beschlussvorschlag\n\nDer Rat beschließt …").unwrap(),
             public: true,
             main_file_id: None,
+            under_direction_of_id: None,
         },
     )
     .await
@@ -408,6 +415,9 @@ backends! {
             form_of_address: None,
             email: None,
             published: true,
+            status: Vec::new(),
+            affix: None,
+            gender: None,
         };
         assert!(matches!(persons::update(db, ghost).await, Err(StoreError::NotFound { .. })));
     }
@@ -555,6 +565,9 @@ async fn later_migrations_run_over_existing_data(#[case] backend: Backend) {
             short_name: None,
             website: None,
             contact_email: None,
+            ags: None,
+            rgs: None,
+            classification: None,
         },
     )
     .await
@@ -709,6 +722,9 @@ async fn publication_migration_unpublishes_staff_only(#[case] backend: Backend) 
             short_name: None,
             website: None,
             contact_email: None,
+            ags: None,
+            rgs: None,
+            classification: None,
         },
     )
     .await

@@ -39,6 +39,7 @@ use crate::AppState;
         super::admin::reset_second_factor,
         super::admin::unlock_second_factor,
         super::persons::list_persons,
+        super::persons::update_person,
         super::persons::set_publication,
         super::live::issue_ticket,
         super::live::get_live,

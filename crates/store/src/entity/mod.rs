@@ -28,6 +28,7 @@ pub mod note_revision;
 pub mod organization;
 pub mod paper;
 pub mod paper_originator_person;
+pub mod paper_related;
 pub mod pending_login;
 pub mod person;
 pub mod poll_participation;
