@@ -546,6 +546,39 @@ async fn every_migration_down_restores_the_previous_schema(#[case] backend: Back
     }
 }
 
+/// A body inserted with the columns of the first schema (later migrations add more), as it
+/// reads back once every migration ran.
+async fn old_body(db: &DatabaseConnection, title: &str) -> Body {
+    let body = Body {
+        id: BodyId::new(),
+        meta: Meta::new(Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap()),
+        name: name(title),
+        short_name: None,
+        website: None,
+        contact_email: None,
+        ags: None,
+        rgs: None,
+        classification: None,
+    };
+    let placeholders = match db.get_database_backend() {
+        DbBackend::Postgres => "$1, $2, $3, $4",
+        _ => "?, ?, ?, ?",
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        format!("INSERT INTO body (id, created, modified, name) VALUES ({placeholders})"),
+        vec![
+            sea_orm::Value::from(body.id.as_uuid()),
+            sea_orm::Value::from(body.meta.created),
+            sea_orm::Value::from(body.meta.modified),
+            sea_orm::Value::from(title.to_owned()),
+        ],
+    ))
+    .await
+    .unwrap();
+    body
+}
+
 #[rstest]
 #[case::sqlite(Backend::Sqlite)]
 #[case::postgres(Backend::Postgres)]
@@ -556,22 +589,7 @@ async fn later_migrations_run_over_existing_data(#[case] backend: Backend) {
     };
     let db = &test_db.db;
     Migrator::up(db, Some(1)).await.unwrap();
-    let body = bodies::insert(
-        db,
-        Body {
-            id: BodyId::new(),
-            meta: Meta::default(),
-            name: name("Stadt Altdorf"),
-            short_name: None,
-            website: None,
-            contact_email: None,
-            ags: None,
-            rgs: None,
-            classification: None,
-        },
-    )
-    .await
-    .unwrap();
+    let body = old_body(db, "Stadt Altdorf").await;
     Migrator::up(db, None).await.unwrap();
     assert_eq!(bodies::get(db, body.id).await.unwrap(), body);
     assert!(
@@ -713,22 +731,7 @@ async fn publication_migration_unpublishes_staff_only(#[case] backend: Backend) 
         .position(|m| m.name() == "m20261205_000060_person_published")
         .expect("the migration exists") as u32;
     Migrator::up(db, Some(position)).await.unwrap();
-    let body = bodies::insert(
-        db,
-        Body {
-            id: BodyId::new(),
-            meta: Meta::default(),
-            name: name("Stadt Altdorf"),
-            short_name: None,
-            website: None,
-            contact_email: None,
-            ags: None,
-            rgs: None,
-            classification: None,
-        },
-    )
-    .await
-    .unwrap();
+    let body = old_body(db, "Stadt Altdorf").await;
     let org = |kind: OrganizationKind, title: &str| Organization {
         id: OrganizationId::new(),
         meta: Meta::default(),
