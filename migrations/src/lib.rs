@@ -25,6 +25,7 @@ mod m20261205_000080_paper_main_file;
 mod m20261205_000095_paper_originator_persons;
 mod m20261205_000100_minutes_note;
 mod m20261205_000210_oparl_fields;
+mod m20261205_000211_attendance;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000095_paper_originator_persons::Migration),
             Box::new(m20261205_000100_minutes_note::Migration),
             Box::new(m20261205_000210_oparl_fields::Migration),
+            Box::new(m20261205_000211_attendance::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attendance;
 mod auth;
 mod calendar;
 mod chair;

@@ -2,6 +2,7 @@
 //! from domain types.
 
 pub mod agenda_item;
+pub mod attendance_allowance;
 pub mod audit_log;
 pub mod body;
 pub mod calendar_feed;
@@ -13,6 +14,8 @@ pub mod forum_post;
 pub mod forum_post_revision;
 pub mod forum_read;
 pub mod forum_thread;
+pub mod fraction_meeting;
+pub mod fraction_meeting_attendee;
 pub mod known_device;
 pub mod legislative_term;
 pub mod live_command;
