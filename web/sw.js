@@ -22,6 +22,8 @@ const SHELL = [
   "/js/screens/minutes.js",
   "/js/screens/portal.js",
   "/js/screens/devices.js",
+  "/js/screens/persons.js",
+  "/js/screens/attendance.js",
   "/js/live/socket.js",
   "/js/live/common.js",
   "/js/live/member.js",
