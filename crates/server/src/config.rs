@@ -135,11 +135,40 @@ pub struct Config {
     pub system_product: Option<String>,
     /// OParl `Body.ags`: the body's Amtlicher Gemeindeschlüssel (8 digits). Written to the
     /// hosted body at startup (see [`Config::body_keys`]).
+    #[serde(default, deserialize_with = "ags_digits")]
     pub body_ags: Option<String>,
     /// OParl `Body.rgs`: the body's Regionalschlüssel (12 digits).
+    #[serde(default, deserialize_with = "rgs_digits")]
     pub body_rgs: Option<String>,
     /// OParl `Body.classification`: what kind of body it is, e.g. `Kreisfreie Stadt`.
     pub body_classification: Option<String>,
+}
+
+/// An official key as text. The environment provider reads `PLENUM_BODY_AGS=05315000` as the
+/// number 5315000; the key has a fixed width, so its leading zeros are restored.
+fn key_digits<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    width: usize,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Option::<Raw>::deserialize(deserializer)? {
+        None => None,
+        Some(Raw::Text(text)) => Some(text),
+        Some(Raw::Number(n)) => Some(format!("{n:0width$}")),
+    })
+}
+
+fn ags_digits<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    key_digits(d, 8)
+}
+
+fn rgs_digits<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    key_digits(d, 12)
 }
 
 /// The `body_*` settings, checked: what OParl's `Body` says about the hosted body's official
@@ -750,7 +779,9 @@ mod tests {
                 keys.classification.as_ref().map(|c| c.as_str()),
                 Some("Kreisfreie Stadt")
             );
-            jail.set_env("PLENUM_BODY_AGS", "5315000");
+            // The environment provider reads the key as a number; the leading zero came back
+            // above. Too many digits stay an error.
+            jail.set_env("PLENUM_BODY_AGS", "1053150001");
             let err = Config::load(None, &Overrides::default()).unwrap_err();
             assert!(
                 err.to_string().contains("body_ags must be 8 digits"),
