@@ -4,7 +4,7 @@
 // Routes: #/login, #/ (home), #/meetings/{id}, #/meetings/{id}/live, #/meetings/{id}/chair,
 // #/meetings/{id}/minutes,
 // #/display/{id}, #/portal, #/portal/meetings/{id}, #/portal/papers/{id}, #/devices,
-// #/papers/{id}, #/notifications, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
+// #/papers/{id}, #/notifications, #/persons, #/attendance, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
 
 import { api } from "./js/api.js";
 import { lang, onLangChange, register, setLang, t } from "./js/i18n.js";
@@ -20,6 +20,8 @@ register({
     "app.nav.home": "Meine Sitzungen",
     "app.nav.portal": "Öffentlich",
     "app.nav.devices": "Meine Geräte",
+    "app.nav.persons": "Personen",
+    "app.nav.attendance": "Sitzungsgeld",
     "app.nav.notes": "Meine Notizen",
     "app.nav.forums": "Foren",
     "app.nav.unread": "ungelesen",
@@ -44,6 +46,8 @@ register({
     "app.nav.home": "My meetings",
     "app.nav.portal": "Public",
     "app.nav.devices": "My devices",
+    "app.nav.persons": "Persons",
+    "app.nav.attendance": "Allowance",
     "app.nav.notes": "My notes",
     "app.nav.forums": "Forums",
     "app.nav.unread": "unread",
@@ -79,6 +83,8 @@ const ROUTES = [
   [/^\/portal\/papers\/([\w-]+)$/, screen("./js/screens/portal.js", "mountPaper"), false],
   [/^\/devices$/, screen("./js/screens/devices.js"), true],
   [/^\/notifications$/, screen("./js/screens/notifications.js"), true],
+  [/^\/persons$/, screen("./js/screens/persons.js"), true],
+  [/^\/attendance$/, screen("./js/screens/attendance.js"), true],
   [/^\/notes$/, screen("./js/screens/collab.js"), true],
   [/^\/forums$/, screen("./js/screens/collab.js", "mountForums"), true],
   [/^\/forums\/([\w-]+)$/, screen("./js/screens/collab.js", "mountForum"), true],
@@ -220,6 +226,10 @@ function renderNav(path = currentPath()) {
         el("span", { class: "visually-hidden" }, ` ${t("app.nav.unread")}`)));
     }
     items.push(bell);
+    if (user.site_role === "clerk" || user.site_role === "admin") {
+      items.push(navLink("#/persons", t("app.nav.persons"), path, (p) => p === "/persons"));
+      items.push(navLink("#/attendance", t("app.nav.attendance"), path, (p) => p === "/attendance"));
+    }
     items.push(navLink("#/devices", t("app.nav.devices"), path, (p) => p === "/devices"));
     items.push(el("button", {
       type: "button",

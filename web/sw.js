@@ -23,6 +23,8 @@ const SHELL = [
   "/js/screens/portal.js",
   "/js/screens/devices.js",
   "/js/screens/notifications.js",
+  "/js/screens/persons.js",
+  "/js/screens/attendance.js",
   "/js/live/socket.js",
   "/js/live/common.js",
   "/js/live/member.js",

@@ -24,6 +24,8 @@ mod m20261205_000070_file_sha512;
 mod m20261205_000080_paper_main_file;
 mod m20261205_000095_paper_originator_persons;
 mod m20261205_000100_minutes_note;
+mod m20261205_000210_oparl_fields;
+mod m20261205_000211_attendance;
 mod m20261205_000230_invitations_and_notifications;
 
 pub struct Migrator;
@@ -50,6 +52,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000080_paper_main_file::Migration),
             Box::new(m20261205_000095_paper_originator_persons::Migration),
             Box::new(m20261205_000100_minutes_note::Migration),
+            Box::new(m20261205_000210_oparl_fields::Migration),
+            Box::new(m20261205_000211_attendance::Migration),
             Box::new(m20261205_000230_invitations_and_notifications::Migration),
         ]
     }

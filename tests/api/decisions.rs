@@ -344,6 +344,7 @@ async fn paper_on(
             text: Markdown::parse("Beschlussvorschlag der Verwaltung.").unwrap(),
             public: true,
             main_file_id: None,
+            under_direction_of_id: None,
         },
     )
     .await

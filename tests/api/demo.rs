@@ -248,6 +248,9 @@ async fn the_demo_refuses_a_database_with_other_data_unless_forced(#[case] backe
             short_name: None,
             website: None,
             contact_email: None,
+            ags: None,
+            rgs: None,
+            classification: None,
         },
     )
     .await

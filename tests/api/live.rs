@@ -189,6 +189,9 @@ pub async fn committee(app: &TestApp, n: usize) -> Committee {
             short_name: None,
             website: None,
             contact_email: None,
+            ags: None,
+            rgs: None,
+            classification: None,
         },
     )
     .await
@@ -228,6 +231,9 @@ pub async fn committee(app: &TestApp, n: usize) -> Committee {
                 form_of_address: None,
                 email: None,
                 published: true,
+                status: Vec::new(),
+                affix: None,
+                gender: None,
             },
         )
         .await

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attendance;
+mod attendance_register;
 mod auth;
 mod calendar;
 mod chair;

@@ -2601,3 +2601,349 @@ async fn a_paper_names_the_persons_who_submitted_it(#[case] backend: Backend) {
     assert!(paper.get("originatorPerson").is_none(), "{paper:#}");
     app.stop().await;
 }
+
+/// `PATCH /api/v1/persons/{id}` with the clerk's token.
+async fn patch_person(app: &TestApp, token: &str, person: &str, body: Value) -> reqwest::Response {
+    app.client
+        .patch(app.url(&format!("/api/v1/persons/{person}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The body's official keys come from the settings; a changed setting moves its `modified`.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn the_body_names_its_official_keys_from_the_settings(#[case] backend: Backend) {
+    let Some(mut app) = crate::helpers::spawn_app_with(backend, true, |config| {
+        config.body_ags = Some("05315000".into());
+        config.body_rgs = Some("053150000000".into());
+        config.body_classification = Some("Kreisfreie Stadt".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let url = app.url(&format!("/oparl/v1/body/{}", demo_body_id()));
+    let body = Seen::default().get(&app, &url).await;
+    assert_eq!(body["ags"], "05315000", "{body:#}");
+    assert_eq!(body["rgs"], "053150000000");
+    assert_eq!(body["classification"], "Kreisfreie Stadt");
+    schemas.check(&body);
+
+    // The same settings again: nothing changes.
+    app.restart().await;
+    let url = app.url(&format!("/oparl/v1/body/{}", demo_body_id()));
+    let same = Seen::default().get(&app, &url).await;
+    assert_eq!(same["modified"], body["modified"]);
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.config.body_classification = Some("Gemeinde".into());
+    app.config.body_rgs = None;
+    app.restart().await;
+    let url = app.url(&format!("/oparl/v1/body/{}", demo_body_id()));
+    let after = Seen::default().get(&app, &url).await;
+    assert_eq!(after["classification"], "Gemeinde");
+    assert!(after.get("rgs").is_none(), "{after:#}");
+    let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert!(parse(&after["modified"]) > parse(&body["modified"]));
+    schemas.check(&after);
+    app.stop().await;
+}
+
+/// The clerk records a person's roles, name affix and gender: OParl serves them (valid against
+/// the schema) and the person's `modified` moves; nothing is served that was not entered. Bad
+/// values are 422, members may not write, and the audit entry names the fields, not the values.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_person_shows_status_affix_and_gender_where_recorded(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let clerk = app.login("martina.sommer", 0).await;
+    let member = app.login("anna.hartmann", 0).await;
+    let register: Value = app
+        .get_with("/api/v1/persons", &clerk.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let anna = register_entry(&register, "Anna Hartmann");
+    assert_eq!(anna["status"], serde_json::json!([]));
+    assert_eq!(anna["gender"], Value::Null, "never guessed");
+    let anna = anna["id"].as_str().unwrap().to_owned();
+    let url = app.url(&format!("/oparl/v1/person/{anna}"));
+    let before = Seen::default().get(&app, &url).await;
+    for field in ["status", "affix", "gender"] {
+        assert!(
+            before.get(field).is_none(),
+            "{field} unrecorded: {before:#}"
+        );
+    }
+
+    for bad in [
+        serde_json::json!({"gender": "weiblich"}),
+        serde_json::json!({"status": ["Ratsmitglied", "Ratsmitglied"]}),
+        serde_json::json!({"status": (0..11).map(|i| format!("Rolle {i}")).collect::<Vec<_>>()}),
+        serde_json::json!({"status": ["  "]}),
+        serde_json::json!({"affix": ""}),
+    ] {
+        let response = patch_person(&app, &clerk.access, &anna, bad.clone()).await;
+        assert_eq!(response.status(), 422, "{bad}");
+        let problem: Value = response.json().await.unwrap();
+        assert!(problem["title"].is_string(), "{problem}");
+    }
+    let response = patch_person(
+        &app,
+        &clerk.access,
+        &anna,
+        serde_json::json!({"nickname": "Anni"}),
+    )
+    .await;
+    assert!(response.status().is_client_error());
+    let response = patch_person(
+        &app,
+        &member.access,
+        &anna,
+        serde_json::json!({"gender": "female"}),
+    )
+    .await;
+    assert_eq!(response.status(), 403);
+
+    let n = check_change(&app, "a person's roles, affix and gender", async {
+        let response = patch_person(
+            &app,
+            &clerk.access,
+            &anna,
+            serde_json::json!({
+                "status": ["Ratsmitglied", "Fraktionsvorsitzende"],
+                "affix": "von",
+                "gender": "female",
+            }),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        let entry: Value = response.json().await.unwrap();
+        assert_eq!(entry["gender"], "female");
+    })
+    .await;
+    assert_eq!(n, 1, "only the person's JSON changes");
+    let person = Seen::default().get(&app, &url).await;
+    assert_eq!(
+        person["status"],
+        serde_json::json!(["Ratsmitglied", "Fraktionsvorsitzende"])
+    );
+    assert_eq!(person["affix"], "von");
+    assert_eq!(person["gender"], "female");
+    schemas.check(&person);
+
+    // Removing them: gone from OParl again.
+    let n = check_change(&app, "a person's gender removed", async {
+        let response = patch_person(
+            &app,
+            &clerk.access,
+            &anna,
+            serde_json::json!({"gender": null, "status": []}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+    })
+    .await;
+    assert_eq!(n, 1);
+    let person = Seen::default().get(&app, &url).await;
+    assert!(person.get("gender").is_none() && person.get("status").is_none());
+    assert_eq!(person["affix"], "von");
+
+    let entries = plenum_store::audit::list(&app.db.db).await.unwrap();
+    let updates: Vec<&AuditEntry> = entries
+        .iter()
+        .filter(|e| {
+            e.event.subject.as_deref() == Some(&format!("person:{anna}"))
+                && e.event.action == "person.updated"
+        })
+        .collect();
+    assert_eq!(updates.len(), 2);
+    let details = &updates[0].event.detail;
+    assert!(
+        details.contains("gender") && !details.contains("female"),
+        "{details}"
+    );
+    app.stop().await;
+}
+
+/// The clerk names the organization in charge of a paper and links papers: both papers list
+/// each other, both move their `modified`; a non-public paper is never named to the public,
+/// and a linked paper turning non-public leaves the other's list (moving its `modified`).
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn papers_name_the_organization_in_charge_and_related_papers(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let schemas = Schemas::load();
+    let clerk = app.login("martina.sommer", 0).await;
+    let base = app.url(&format!("/oparl/v1/body/{}", demo_body_id()));
+    let papers = Seen::default().walk(&app, &format!("{base}/paper")).await;
+    let organizations = Seen::default()
+        .walk(&app, &format!("{base}/organization"))
+        .await;
+    let id_of = |object: &Value| {
+        object["id"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let (a_url, b_url) = (
+        papers[0]["id"].as_str().unwrap().to_owned(),
+        papers[1]["id"].as_str().unwrap().to_owned(),
+    );
+    let (a, b) = (id_of(&papers[0]), id_of(&papers[1]));
+    let committee = organizations
+        .iter()
+        .find(|o| o["classification"] == "Ausschuss")
+        .unwrap();
+    let committee_url = committee["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/papers/{a}");
+
+    for bad in [
+        serde_json::json!({"under_direction_of_id": uuid::Uuid::new_v4()}),
+        serde_json::json!({"related_paper_ids": [a]}),
+        serde_json::json!({"related_paper_ids": [b, b]}),
+        serde_json::json!({"related_paper_ids": [uuid::Uuid::new_v4()]}),
+    ] {
+        let response = patch_item(&app, &path, &clerk.access, bad.clone()).await;
+        assert_eq!(response.status(), 422, "{bad}");
+    }
+
+    let n = check_change(&app, "a paper gets an organization in charge and a link", async {
+        let response = patch_item(
+            &app,
+            &path,
+            &clerk.access,
+            serde_json::json!({"under_direction_of_id": id_of(committee), "related_paper_ids": [b]}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        let detail: Value = response.json().await.unwrap();
+        assert_eq!(detail["under_direction_of"]["id"], id_of(committee).as_str());
+        assert_eq!(detail["related_papers"][0]["id"], b.as_str());
+    })
+    .await;
+    assert_eq!(n, 2, "both papers");
+    let mut seen = Seen::default();
+    let paper_a = seen.get(&app, &a_url).await;
+    assert_eq!(
+        paper_a["underDirectionOf"],
+        serde_json::json!([committee_url])
+    );
+    assert_eq!(paper_a["relatedPaper"], serde_json::json!([b_url]));
+    let paper_b = seen.get(&app, &b_url).await;
+    assert_eq!(paper_b["relatedPaper"], serde_json::json!([a_url]));
+    schemas.check(&paper_a);
+    schemas.check(&paper_b);
+    // The clerk's view of B shows the link too.
+    let detail: Value = app
+        .get_with(&format!("/api/v1/papers/{b}"), &clerk.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["related_papers"][0]["id"], a.as_str());
+
+    // A non-public paper linked to A: never named publicly.
+    let response = app
+        .client
+        .post(app.url("/api/v1/papers"))
+        .bearer_auth(&clerk.access)
+        .json(&serde_json::json!({
+            "reference": "VO/2026/999", "paper_type": "resolution",
+            "title": "Grundstücksangelegenheit Geheimweg", "date": "2026-11-30",
+            "public": false, "body_id": demo_body_id().as_uuid(),
+            "under_direction_of_id": id_of(committee),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let secret: Value = response.json().await.unwrap();
+    assert_eq!(
+        secret["under_direction_of"]["id"],
+        id_of(committee).as_str()
+    );
+    let secret = secret["id"].as_str().unwrap().to_owned();
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"related_paper_ids": [b, secret]}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let everything = serde_json::to_string(&every_object(&app, EPOCH).await).unwrap();
+    assert!(
+        !everything.contains(&secret),
+        "the non-public paper is named"
+    );
+    let public: Value = app
+        .get(&format!("/api/v1/public/papers/{a}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        public["related_papers"].as_array().unwrap().len(),
+        1,
+        "{public:#}"
+    );
+    assert!(!public.to_string().contains("Geheimweg"));
+
+    // B turns non-public: A's list loses it and A's modified moves.
+    let n = check_change(&app, "a linked paper turns non-public", async {
+        let response = patch_item(
+            &app,
+            &format!("/api/v1/papers/{b}"),
+            &clerk.access,
+            serde_json::json!({"public": false}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+    })
+    .await;
+    assert!(n >= 2, "{n}");
+    let paper_a = Seen::default().get(&app, &a_url).await;
+    assert!(paper_a.get("relatedPaper").is_none(), "{paper_a:#}");
+    schemas.check(&paper_a);
+
+    // Removing the links changes the other side too.
+    let response = patch_item(
+        &app,
+        &path,
+        &clerk.access,
+        serde_json::json!({"related_paper_ids": [], "under_direction_of_id": null}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let detail: Value = app
+        .get_with(&format!("/api/v1/papers/{secret}"), &clerk.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["related_papers"], serde_json::json!([]));
+    let paper_a = Seen::default().get(&app, &a_url).await;
+    assert!(paper_a.get("underDirectionOf").is_none());
+    app.stop().await;
+}

@@ -103,6 +103,9 @@ impl World {
                 short_name: None,
                 website: None,
                 contact_email: None,
+                ags: None,
+                rgs: None,
+                classification: None,
             },
         )
         .await?;
@@ -145,6 +148,9 @@ impl World {
                     form_of_address: None,
                     email: None,
                     published: true,
+                    status: Vec::new(),
+                    affix: None,
+                    gender: None,
                 },
             )
             .await?;
@@ -331,6 +337,7 @@ async fn big_agenda_meeting(
                     ))?,
                     public,
                     main_file_id: None,
+                    under_direction_of_id: None,
                 },
             )
             .await?;

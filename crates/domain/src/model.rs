@@ -98,6 +98,29 @@ pub struct Body {
     pub short_name: Option<Name>,
     pub website: Option<String>,
     pub contact_email: Option<Email>,
+    /// Amtlicher Gemeindeschlüssel: 8 digits (OParl `Body.ags`).
+    pub ags: Option<String>,
+    /// Regionalschlüssel: 12 digits (OParl `Body.rgs`).
+    pub rgs: Option<String>,
+    /// What kind of body it is, e.g. `Kreisfreie Stadt`, `Gemeinde` (OParl
+    /// `Body.classification`).
+    pub classification: Option<Name>,
+}
+
+/// Checks an official key: `digits` ASCII digits.
+pub fn check_official_key(
+    field: &'static str,
+    raw: &str,
+    digits: usize,
+) -> Result<String, DomainError> {
+    let key = raw.trim();
+    if key.len() != digits || !key.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DomainError::invalid(
+            field,
+            format!("must be {digits} digits"),
+        ));
+    }
+    Ok(key.to_owned())
 }
 
 impl Body {
@@ -106,6 +129,12 @@ impl Body {
             && !(site.starts_with("https://") || site.starts_with("http://"))
         {
             return Err(DomainError::invalid("website", "must be an http(s) URL"));
+        }
+        if let Some(ags) = &self.ags {
+            check_official_key("ags", ags, 8)?;
+        }
+        if let Some(rgs) = &self.rgs {
+            check_official_key("rgs", rgs, 12)?;
         }
         Ok(())
     }
@@ -217,9 +246,56 @@ pub struct Person {
     /// administration are not, unless chosen. An unpublished person and their memberships do not
     /// appear publicly; one that was published is served as a tombstone from then on.
     pub published: bool,
+    /// Roles the person holds, as OParl's `Person.status` lists them (e.g. `Bürgermeisterin`,
+    /// `Ratsmitglied`), in order; at most [`Person::MAX_STATUS`].
+    pub status: Vec<Name>,
+    /// Name affix such as `von` or `zu` (OParl `Person.affix`).
+    pub affix: Option<Name>,
+    /// Recorded only when the person or the clerk entered it; never guessed from a name.
+    pub gender: Option<Gender>,
+}
+
+string_enum! {
+    /// A person's gender as OParl recommends the values (`Person.gender`).
+    Gender, "gender" {
+        Female => "female",
+        Male => "male",
+        Other => "other",
+    }
 }
 
 impl Person {
+    /// Most entries in [`Person::status`].
+    pub const MAX_STATUS: usize = 10;
+
+    /// Checks a list of status entries: at most [`Person::MAX_STATUS`], each a name, no
+    /// duplicates.
+    pub fn parse_status(raw: &[String]) -> Result<Vec<Name>, DomainError> {
+        if raw.len() > Self::MAX_STATUS {
+            return Err(DomainError::invalid(
+                "status",
+                format!("at most {} entries", Self::MAX_STATUS),
+            ));
+        }
+        let mut out: Vec<Name> = Vec::with_capacity(raw.len());
+        for entry in raw {
+            let name = Name::parse(entry).map_err(|_| {
+                DomainError::invalid(
+                    "status",
+                    "each entry must be a non-empty line of at most 200 characters",
+                )
+            })?;
+            if out.contains(&name) {
+                return Err(DomainError::invalid(
+                    "status",
+                    format!("{name:?} is listed twice"),
+                ));
+            }
+            out.push(name);
+        }
+        Ok(out)
+    }
+
     /// Full name as printed: `Dr. Anna Schmidt`.
     pub fn full_name(&self) -> String {
         match &self.title {
@@ -498,6 +574,8 @@ pub struct Paper {
     /// The main document (Hauptdokument): one of the paper's own files; the others are its
     /// attachments (OParl `mainFile` and `auxiliaryFile`).
     pub main_file_id: Option<FileId>,
+    /// The organization in charge (federführend), OParl `underDirectionOf`.
+    pub under_direction_of_id: Option<OrganizationId>,
 }
 
 string_enum! {

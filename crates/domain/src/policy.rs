@@ -383,6 +383,9 @@ pub enum Resource {
     /// The public register: bodies, legislative terms, organizations, persons and memberships
     /// (all public in OParl).
     Directory,
+    /// The attendance register and the attendance allowance (Sitzungsgeld) per meeting: personal
+    /// data for the payroll office. Clerks and admins read it; admins set the amounts.
+    AttendanceRegister,
 }
 
 /// The policy's answer.
@@ -587,6 +590,15 @@ fn decide(actor: &Actor, action: Action, resource: &Resource) -> AccessDecision 
                 _ => false,
             };
             (true, allowed)
+        }
+        Resource::AttendanceRegister => {
+            let keeper = actor.is_admin() || actor.is_clerk();
+            let allowed = match action {
+                Action::View => keeper,
+                Action::Update => actor.is_admin(),
+                _ => false,
+            };
+            (keeper, allowed)
         }
     };
     AccessDecision::from(visible, allowed)
@@ -1471,7 +1483,8 @@ directory
                 Resource::Note { .. }
                 | Resource::Forum { .. }
                 | Resource::ForumPost { .. }
-                | Resource::User { .. } => true,
+                | Resource::User { .. }
+                | Resource::AttendanceRegister => true,
                 Resource::Directory => false,
             })
             .collect();

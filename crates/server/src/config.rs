@@ -51,6 +51,9 @@ pub const ENV_KEYS: &[&str] = &[
     "smtp_from",
     "smtp_retry_base_secs",
     "smtp_retry_max_secs",
+    "body_ags",
+    "body_rgs",
+    "body_classification",
 ];
 
 /// Where uploaded file contents are kept.
@@ -158,6 +161,15 @@ pub struct Config {
     pub smtp_retry_base_secs: u64,
     /// … up to this (default 3600 s).
     pub smtp_retry_max_secs: u64,
+    /// OParl `Body.ags`: the body's Amtlicher Gemeindeschlüssel (8 digits). Written to the
+    /// hosted body at startup (see [`Config::body_keys`]).
+    #[serde(default, deserialize_with = "ags_digits")]
+    pub body_ags: Option<String>,
+    /// OParl `Body.rgs`: the body's Regionalschlüssel (12 digits).
+    #[serde(default, deserialize_with = "rgs_digits")]
+    pub body_rgs: Option<String>,
+    /// OParl `Body.classification`: what kind of body it is, e.g. `Kreisfreie Stadt`.
+    pub body_classification: Option<String>,
 }
 
 fn serialize_redacted_secret<S: serde::Serializer>(
@@ -168,6 +180,42 @@ fn serialize_redacted_secret<S: serde::Serializer>(
         Some(_) => serializer.serialize_some("***"),
         None => serializer.serialize_none(),
     }
+}
+
+/// An official key as text. The environment provider reads `PLENUM_BODY_AGS=05315000` as the
+/// number 5315000; the key has a fixed width, so its leading zeros are restored.
+fn key_digits<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    width: usize,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Option::<Raw>::deserialize(deserializer)? {
+        None => None,
+        Some(Raw::Text(text)) => Some(text),
+        Some(Raw::Number(n)) => Some(format!("{n:0width$}")),
+    })
+}
+
+fn ags_digits<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    key_digits(d, 8)
+}
+
+fn rgs_digits<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    key_digits(d, 12)
+}
+
+/// The `body_*` settings, checked: what OParl's `Body` says about the hosted body's official
+/// identity. Unset values are `None` (and clear what was stored).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyKeys {
+    pub ags: Option<String>,
+    pub rgs: Option<String>,
+    pub classification: Option<plenum_domain::Name>,
 }
 
 fn serialize_redacted_url<S: serde::Serializer>(
@@ -247,6 +295,9 @@ impl fmt::Debug for Config {
             .field("smtp_from", &self.smtp_from)
             .field("smtp_retry_base_secs", &self.smtp_retry_base_secs)
             .field("smtp_retry_max_secs", &self.smtp_retry_max_secs)
+            .field("body_ags", &self.body_ags)
+            .field("body_rgs", &self.body_rgs)
+            .field("body_classification", &self.body_classification)
             .finish()
     }
 }
@@ -300,6 +351,9 @@ impl Default for Config {
             smtp_from: None,
             smtp_retry_base_secs: 30,
             smtp_retry_max_secs: 3600,
+            body_ags: None,
+            body_rgs: None,
+            body_classification: None,
         }
     }
 }
@@ -358,6 +412,7 @@ impl Config {
         config.mail()?;
         config.data_license()?;
         config.system_info()?;
+        config.body_keys()?;
         Ok(config)
     }
 
@@ -402,6 +457,38 @@ impl Config {
             retry_base: Duration::from_secs(self.smtp_retry_base_secs),
             retry_max: Duration::from_secs(self.smtp_retry_max_secs),
         }))
+    /// The `body_*` settings, checked: 8 and 12 digits, a name.
+    pub fn body_keys(&self) -> Result<BodyKeys, ConfigError> {
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let key = |name: &'static str, value: &Option<String>, digits: usize| {
+            given(value)
+                .map(|raw| {
+                    plenum_domain::check_official_key(name, &raw, digits).map_err(|_| {
+                        ConfigError::Invalid(format!("{name} must be {digits} digits, not {raw:?}"))
+                    })
+                })
+                .transpose()
+        };
+        let classification = given(&self.body_classification)
+            .map(|raw| {
+                plenum_domain::Name::parse(&raw).map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "body_classification must be one line of at most 200 characters, not {raw:?}"
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(BodyKeys {
+            ags: key("body_ags", &self.body_ags, 8)?,
+            rgs: key("body_rgs", &self.body_rgs, 12)?,
+            classification,
+        })
     }
 
     /// The `system_*` settings, checked: an e-mail address, a name, two URLs.
@@ -587,6 +674,9 @@ impl Config {
             ("system_contact_name", &self.system_contact_name),
             ("system_vendor", &self.system_vendor),
             ("system_product", &self.system_product),
+            ("body_ags", &self.body_ags),
+            ("body_rgs", &self.body_rgs),
+            ("body_classification", &self.body_classification),
         ] {
             if let Some(value) = value {
                 text.push_str(&format!("{key} = {value:?}\n"));
@@ -774,6 +864,34 @@ mod tests {
             jail.set_env("PLENUM_SYSTEM_PRODUCT", "Plenum");
             let err = Config::load(None, &Overrides::default()).unwrap_err();
             assert!(err.to_string().contains("system_product"), "{err}");
+            jail.set_env("PLENUM_SYSTEM_PRODUCT", "");
+            // The body's official keys.
+            jail.set_env("PLENUM_BODY_AGS", "05315000");
+            jail.set_env("PLENUM_BODY_RGS", "053150000000");
+            jail.set_env("PLENUM_BODY_CLASSIFICATION", "Kreisfreie Stadt");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let keys = config.body_keys().map_err(|e| e.to_string())?;
+            assert_eq!(keys.ags.as_deref(), Some("05315000"));
+            assert_eq!(keys.rgs.as_deref(), Some("053150000000"));
+            assert_eq!(
+                keys.classification.as_ref().map(|c| c.as_str()),
+                Some("Kreisfreie Stadt")
+            );
+            // The environment provider reads the key as a number; the leading zero came back
+            // above. Too many digits stay an error.
+            jail.set_env("PLENUM_BODY_AGS", "1053150001");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(
+                err.to_string().contains("body_ags must be 8 digits"),
+                "{err}"
+            );
+            jail.set_env("PLENUM_BODY_AGS", "");
+            jail.set_env("PLENUM_BODY_RGS", "05315000000x");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(
+                err.to_string().contains("body_rgs must be 12 digits"),
+                "{err}"
+            );
             Ok(())
         });
     }

@@ -181,6 +181,7 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
             Err(err) => return Err(err.into()),
         }
     }
+    apply_body_keys(&db, &config.body_keys()?).await?;
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartupError::Bind {
@@ -260,4 +261,43 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
         task,
         mail,
     })
+}
+
+/// Writes the `body_*` settings to the hosted body, if they differ from what it holds (so its
+/// OParl `modified` moves only on a change). With several live bodies the settings cannot say
+/// which body they describe: they are left alone, with a warning.
+async fn apply_body_keys(
+    db: &plenum_store::DatabaseConnection,
+    keys: &crate::config::BodyKeys,
+) -> Result<(), StartupError> {
+    let fail = |source| StartupError::Database {
+        url: "(hosted body)".to_owned(),
+        source,
+    };
+    let bodies = plenum_store::repo::bodies::list(db, false)
+        .await
+        .map_err(fail)?;
+    let mut body = match bodies.as_slice() {
+        [] => return Ok(()),
+        [one] => one.clone(),
+        _ => {
+            if *keys != crate::config::BodyKeys::default() {
+                tracing::warn!(
+                    "several bodies are hosted; body_ags, body_rgs and body_classification are not applied"
+                );
+            }
+            return Ok(());
+        }
+    };
+    if body.ags == keys.ags && body.rgs == keys.rgs && body.classification == keys.classification {
+        return Ok(());
+    }
+    body.ags = keys.ags.clone();
+    body.rgs = keys.rgs.clone();
+    body.classification = keys.classification.clone();
+    plenum_store::repo::bodies::update(db, body)
+        .await
+        .map_err(fail)?;
+    tracing::info!("the body's official keys were updated from the configuration");
+    Ok(())
 }

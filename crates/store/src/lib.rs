@@ -4,6 +4,7 @@
 //! types; the sea-orm entities never leave this crate. Unique violations become
 //! [`StoreError::Conflict`], missing rows [`StoreError::NotFound`].
 
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod blob;
@@ -21,6 +22,7 @@ pub mod notify;
 pub mod originators;
 pub mod query;
 mod record;
+pub mod related;
 pub mod repo;
 pub mod search;
 #[cfg(feature = "testing")]

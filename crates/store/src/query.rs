@@ -1610,3 +1610,59 @@ pub async fn calendar(db: &impl ConnectionTrait) -> Result<(Vec<Meeting>, Vec<Lo
     let locations = locations_by_id(db, &location_ids).await?;
     Ok((meetings, locations))
 }
+
+/// The papers linked to each of these papers that the public may see (live and public), by id
+/// (papers without any are missing): OParl's `relatedPaper`.
+pub async fn public_related_of(
+    db: &impl ConnectionTrait,
+    papers: &[PaperId],
+) -> Result<HashMap<PaperId, Vec<PaperId>>> {
+    let mut all = crate::related::of_papers(db, papers).await?;
+    let named: Vec<Uuid> = all
+        .values()
+        .flatten()
+        .map(|p| p.as_uuid())
+        .collect::<HashSet<Uuid>>()
+        .into_iter()
+        .collect();
+    if named.is_empty() {
+        return Ok(all);
+    }
+    let visible: HashSet<Uuid> = paper::Entity::find()
+        .select_only()
+        .column(paper::Column::Id)
+        .filter(paper::Column::Id.is_in(named))
+        .filter(paper::Column::Public.eq(true))
+        .filter(paper::Column::Deleted.is_null())
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    for related in all.values_mut() {
+        related.retain(|p| visible.contains(&p.as_uuid()));
+    }
+    all.retain(|_, related| !related.is_empty());
+    Ok(all)
+}
+
+/// Which of these organizations are live (for `underDirectionOf`).
+pub async fn live_organizations_among(
+    db: &impl ConnectionTrait,
+    organizations: &[OrganizationId],
+) -> Result<HashSet<OrganizationId>> {
+    if organizations.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Id)
+        .filter(organization::Column::Id.is_in(organizations.iter().map(|o| o.as_uuid())))
+        .filter(organization::Column::Deleted.is_null())
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}

@@ -17,7 +17,8 @@
 //!
 //! | whose visibility changes | rows whose JSON shows it |
 //! |---|---|
-//! | paper | its consultations and files; the agenda items its consultations are held on |
+//! | paper | its consultations and files; the agenda items its consultations are held on; the papers linked to it (`relatedPaper`) |
+//! | organization (deleted) | the papers under its direction (`underDirectionOf`) |
 //! | agenda item | the consultations held on it; its files |
 //! | meeting (deleted) | its agenda items and files; the consultations held on its agenda items |
 //! | person (published or not) | its memberships (and so the organizations listing them); the papers naming it as originator; the closed meetings of its organizations (`participant`) |
@@ -35,6 +36,7 @@ use uuid::Uuid;
 use crate::Result;
 use crate::entity::{
     agenda_item, consultation, file, meeting, membership, paper, paper_originator_person,
+    paper_related,
 };
 
 /// Which kind of object changed its visibility (`Record::NAME`).
@@ -70,6 +72,29 @@ pub(crate) async fn touch_dependents(
                 db,
                 Condition::all().add(agenda_item::Column::Id.in_subquery(items)),
                 agenda_item::Column::Modified,
+                at,
+            )
+            .await?;
+            // Linked papers list it (`relatedPaper`) only while it is public.
+            let related: SelectStatement = paper_related::Entity::find()
+                .select_only()
+                .column(paper_related::Column::RelatedPaperId)
+                .filter(paper_related::Column::PaperId.eq(id))
+                .into_query();
+            raise::<paper::Entity>(
+                db,
+                Condition::all().add(paper::Column::Id.in_subquery(related)),
+                paper::Column::Modified,
+                at,
+            )
+            .await
+        }
+        "organization" => {
+            // Papers name the organization in charge (`underDirectionOf`) only while it lives.
+            raise::<paper::Entity>(
+                db,
+                Condition::all().add(paper::Column::UnderDirectionOfId.eq(id)),
+                paper::Column::Modified,
                 at,
             )
             .await

@@ -265,6 +265,10 @@ pub struct PaperDetail {
     pub files: Vec<FileRef>,
     /// Which of `files` is the main document (Hauptdokument); the others are attachments.
     pub main_file_id: Option<Uuid>,
+    /// The organization in charge (federführend).
+    pub under_direction_of: Option<OrganizationRefView>,
+    /// Papers linked to this one (both ways), as far as the viewer may see them.
+    pub related_papers: Vec<PaperRef>,
 }
 
 /// A person, by name.
@@ -788,6 +792,21 @@ pub async fn paper_detail(
             name: person.full_name(),
         });
     }
+    let mut related_papers = Vec::new();
+    for other in plenum_store::related::of(db, id).await? {
+        let Ok(other) = repo::papers::get_live(db, other).await else {
+            continue;
+        };
+        let steps = documents::consultations_of_papers(db, &[other.id]).await?;
+        if dir.paper_visible(viewer, &other, &steps) {
+            related_papers.push(PaperRef {
+                id: other.id.as_uuid(),
+                reference: other.reference.as_str().to_owned(),
+                title: other.title.as_str().to_owned(),
+                paper_type: other.paper_type.as_str(),
+            });
+        }
+    }
     let files: Vec<FileRef> = documents::files_of(db, &[id], &[], &[])
         .await?
         .iter()
@@ -810,6 +829,15 @@ pub async fn paper_detail(
             .map(|f| f.as_uuid())
             .filter(|f| files.iter().any(|file| file.id == *f)),
         files,
+        under_direction_of: paper
+            .under_direction_of_id
+            .filter(|o| {
+                dir.organizations
+                    .get(o)
+                    .is_some_and(|o| !o.meta.is_deleted())
+            })
+            .map(|o| dir.organization_view(o)),
+        related_papers,
     })
 }
 

@@ -1,6 +1,7 @@
 //! One module per resource; each exposes `router()`, merged here.
 
 pub mod admin;
+pub mod attendance;
 pub mod auth;
 pub mod clerk;
 pub mod collab;
@@ -38,6 +39,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(forums::router())
         .merge(admin::router())
         .merge(persons::router())
+        .merge(attendance::router())
         .merge(live::router())
         .merge(ical::router())
         .merge(documents::router())

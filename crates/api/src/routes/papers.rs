@@ -116,6 +116,8 @@ pub struct PaperCreate {
     /// persons of the paper's body, at most 50.
     #[serde(default)]
     pub originator_person_ids: Vec<Uuid>,
+    /// The organization in charge (federführend), an organization of the paper's body.
+    pub under_direction_of_id: Option<Uuid>,
     /// The body; may be left out when the originator names it or only one body is hosted.
     pub body_id: Option<Uuid>,
 }
@@ -170,6 +172,11 @@ pub async fn create_paper(
         text: named("text", Markdown::parse(&request.text))?,
         public: request.public,
         main_file_id: None,
+        under_direction_of_id: request
+            .under_direction_of_id
+            .map(|o| organization_of_body(&dir, "under_direction_of_id", o, Some(body)))
+            .transpose()?
+            .map(|(o, _)| o.id),
     };
     check_reference(&state.db, body, &paper.reference, None).await?;
     let persons = originator_persons(&state.db, body, &request.originator_person_ids).await?;
@@ -275,6 +282,56 @@ pub struct PaperUpdate {
     /// Replaces the persons who submitted it (distinct persons of the paper's body, at most
     /// 50, in order); `[]` removes them.
     pub originator_person_ids: Option<Vec<Uuid>>,
+    /// The organization in charge (federführend), an organization of the paper's body; `null`
+    /// removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub under_direction_of_id: Option<Option<Uuid>>,
+    /// Replaces the papers linked to this one (OParl `relatedPaper`): distinct other papers of
+    /// the body that the writer may change too, at most 50. A link holds both ways: the other
+    /// paper lists this one as well. `[]` removes every link.
+    pub related_paper_ids: Option<Vec<Uuid>>,
+}
+
+/// Checks the papers to link: distinct, at most 50, not the paper itself, live papers of the
+/// body the viewer may change (anything else is 422 alike, so nothing is revealed).
+async fn related_papers(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    paper: &Paper,
+    ids: &[Uuid],
+) -> Result<Vec<PaperId>> {
+    const FIELD: &str = "related_paper_ids";
+    if ids.len() > 50 {
+        return Err(invalid(FIELD, "at most 50 papers"));
+    }
+    let mut papers = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = PaperId::from_uuid(*id);
+        if id == paper.id {
+            return Err(invalid(FIELD, "a paper cannot be related to itself"));
+        }
+        if papers.contains(&id) {
+            return Err(invalid(FIELD, "a paper is named twice"));
+        }
+        let other = match repo::papers::get_live(db, id).await {
+            Ok(other) if other.body_id == paper.body_id => other,
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                return Err(invalid(FIELD, "not a paper of this body you may change"));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let organizations = access::paper_organizations(db, &other).await?;
+        let resource = Resource::Paper {
+            public: other.public,
+            organizations,
+        };
+        if access::require(&viewer.actor, Action::Update, &resource).is_err() {
+            return Err(invalid(FIELD, "not a paper of this body you may change"));
+        }
+        papers.push(id);
+    }
+    Ok(papers)
 }
 
 /// Checks the originator persons: distinct, at most 50, live persons of the body.
@@ -380,9 +437,27 @@ pub async fn update_paper(
         Some(ids) => Some(originator_persons(&txn, paper.body_id, ids).await?),
         None => None,
     };
+    if let Some(in_charge) = request.under_direction_of_id {
+        paper.under_direction_of_id = match in_charge {
+            Some(o) => {
+                let dir = Directory::load(&txn).await?;
+                let (o, _) =
+                    organization_of_body(&dir, "under_direction_of_id", o, Some(paper.body_id))?;
+                Some(o.id)
+            }
+            None => None,
+        };
+    }
+    let related = match &request.related_paper_ids {
+        Some(ids) => Some(related_papers(&txn, &viewer, &paper, ids).await?),
+        None => None,
+    };
     may_write_as(&viewer, organizations, added, paper.public)?;
     if let Some(persons) = &persons {
         plenum_store::originators::set(&txn, paper.id, persons).await?;
+    }
+    if let Some(related) = &related {
+        plenum_store::related::set(&txn, paper.id, related).await?;
     }
     if request.reference.is_some() {
         check_reference(&txn, paper.body_id, &paper.reference, Some(paper.id)).await?;
@@ -404,6 +479,11 @@ pub async fn update_paper(
             "originator_person_ids",
             request.originator_person_ids.is_some(),
         ),
+        (
+            "under_direction_of_id",
+            request.under_direction_of_id.is_some(),
+        ),
+        ("related_paper_ids", request.related_paper_ids.is_some()),
     ]);
     audit(&txn, &state, &auth, "paper.updated", ("paper", id), changed).await?;
     commit(&state, txn).await?;

@@ -6,15 +6,17 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, put};
+use axum::routing::{get, patch, put};
 use axum::{Json, Router};
-use plenum_domain::{AccessDecision, Action, Actor, PersonId, Resource, authorize};
+use plenum_domain::{
+    AccessDecision, Action, Actor, DomainError, Gender, Name, Person, PersonId, Resource, authorize,
+};
 use plenum_store::repo;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::clerk::{audit, begin, commit};
+use super::clerk::{audit, begin, commit, fields, invalid, present};
 use crate::auth::AuthUser;
 use crate::json::{AppJson, AppPath};
 use crate::{ApiError, AppState, Result};
@@ -22,6 +24,7 @@ use crate::{ApiError, AppState, Result};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/persons", get(list_persons))
+        .route("/persons/{id}", patch(update_person))
         .route("/persons/{id}/publication", put(set_publication))
         .route("/persons/{id}/email", put(set_person_email))
         .route("/me/email", put(set_my_email))
@@ -45,6 +48,12 @@ pub struct PersonEntry {
     pub name: String,
     /// Shown in OParl and the portal.
     pub published: bool,
+    /// Roles held, as OParl's `Person.status` lists them (e.g. `Bürgermeisterin`).
+    pub status: Vec<String>,
+    /// Name affix such as `von` (OParl `Person.affix`).
+    pub affix: Option<String>,
+    /// `female`, `male` or `other`, where recorded.
+    pub gender: Option<String>,
 }
 
 impl From<&plenum_domain::Person> for PersonEntry {
@@ -53,6 +62,13 @@ impl From<&plenum_domain::Person> for PersonEntry {
             id: person.id.as_uuid(),
             name: person.full_name(),
             published: person.published,
+            status: person
+                .status
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            affix: person.affix.as_ref().map(|a| a.as_str().to_owned()),
+            gender: person.gender.map(|g| g.as_str().to_owned()),
         }
     }
 }
@@ -206,4 +222,99 @@ pub async fn set_my_email(
 ) -> Result<Json<EmailEntry>> {
     let person = auth.user.person_id.ok_or(ApiError::NotFound)?;
     set_email(&state, &auth, person, request.email.as_deref()).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonUpdate {
+    /// Replaces the roles (OParl `Person.status`): at most 10 distinct lines of up to 200
+    /// characters; `[]` removes them.
+    pub status: Option<Vec<String>>,
+    /// Name affix such as `von`; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub affix: Option<Option<String>>,
+    /// `female`, `male` or `other`, as the person stated it; `null` removes it. Never guessed.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub gender: Option<Option<String>>,
+}
+
+/// A parse error reported under the field's wire name.
+fn named<T>(field: &'static str, parsed: std::result::Result<T, DomainError>) -> Result<T> {
+    parsed.map_err(|err| match err {
+        DomainError::InvalidValue { reason, .. } => invalid(field, reason),
+        other => ApiError::Domain(other),
+    })
+}
+
+/// Changes what OParl publishes about a person besides the name: roles (`status`), name affix
+/// and gender. Fields left out stay as they are; a request that changes nothing writes no audit
+/// entry. Clerks and admins.
+#[utoipa::path(patch, path = "/api/v1/persons/{id}", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = PersonUpdate,
+    responses((status = 200, body = PersonEntry), (status = 400, body = crate::Problem),
+        (status = 401, body = crate::Problem), (status = 403, body = crate::Problem),
+        (status = 404, body = crate::Problem), (status = 422, body = crate::Problem)))]
+pub async fn update_person(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(request): AppJson<PersonUpdate>,
+) -> Result<Response> {
+    require_keeper(&auth)?;
+    let status = match &request.status {
+        Some(raw) => Some(named("status", Person::parse_status(raw))?),
+        None => None,
+    };
+    let affix = match &request.affix {
+        Some(Some(raw)) => Some(Some(named("affix", Name::parse(raw))?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let gender = match &request.gender {
+        Some(Some(raw)) => Some(Some(named("gender", Gender::parse(raw))?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let id = PersonId::from_uuid(id);
+    let txn = begin(&state).await?;
+    repo::persons::lock(&txn, id).await?;
+    let mut person = repo::persons::get_live(&txn, id).await?;
+    let status_changed = status.as_ref().is_some_and(|s| *s != person.status);
+    let affix_changed = affix.as_ref().is_some_and(|a| *a != person.affix);
+    let gender_changed = gender.as_ref().is_some_and(|g| *g != person.gender);
+    if status_changed || affix_changed || gender_changed {
+        if let Some(status) = status {
+            person.status = status;
+        }
+        if let Some(affix) = affix {
+            person.affix = affix;
+        }
+        if let Some(gender) = gender {
+            person.gender = gender;
+        }
+        person = repo::persons::update(&txn, person).await?;
+        // The field names only: the values are personal data.
+        let changed = fields(&[
+            ("status", status_changed),
+            ("affix", affix_changed),
+            ("gender", gender_changed),
+        ]);
+        audit(
+            &txn,
+            &state,
+            &auth,
+            "person.updated",
+            ("person", id.as_uuid()),
+            changed,
+        )
+        .await?;
+    }
+    commit(&state, txn).await?;
+    Ok(axum::response::IntoResponse::into_response(Json(
+        PersonEntry::from(&person),
+    )))
 }

@@ -294,6 +294,9 @@ fn build_inner(
         short_name: Some(name("Musterstadt")?),
         website: Some("https://www.musterstadt.example".into()),
         contact_email: Some(Email::parse("ratsbuero@musterstadt.example")?),
+        ags: None,
+        rgs: None,
+        classification: None,
     };
 
     // The current term started on 1 November of the last local election year (2021, 2026, …).
@@ -415,6 +418,9 @@ fn build_inner(
             email: Some(Email::parse(&format!("{username}@musterstadt.example"))?),
             // The clerk is staff of the administration: not published (a choice per person).
             published: username != CLERK_USERNAME,
+            status: Vec::new(),
+            affix: None,
+            gender: None,
         };
         users.push(User {
             id: demo_id(&format!("user:{username}")),
@@ -642,6 +648,7 @@ fn build_inner(
             public,
             // The paper's PDF (attached below) is its main document.
             main_file_id: Some(demo_id(&format!("file:paper:{reference}/{year:02}"))),
+            under_direction_of_id: None,
         })
     };
     let p_haushalt = paper(

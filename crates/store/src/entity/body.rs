@@ -12,6 +12,9 @@ pub struct Model {
     pub short_name: Option<String>,
     pub website: Option<String>,
     pub contact_email: Option<String>,
+    pub ags: Option<String>,
+    pub rgs: Option<String>,
+    pub classification: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

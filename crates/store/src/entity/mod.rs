@@ -2,6 +2,7 @@
 //! from domain types.
 
 pub mod agenda_item;
+pub mod attendance_allowance;
 pub mod audit_log;
 pub mod body;
 pub mod calendar_feed;
@@ -14,6 +15,8 @@ pub mod forum_post_revision;
 pub mod forum_read;
 pub mod forum_thread;
 pub mod invitation;
+pub mod fraction_meeting;
+pub mod fraction_meeting_attendee;
 pub mod known_device;
 pub mod legislative_term;
 pub mod live_command;
@@ -32,6 +35,7 @@ pub mod organization;
 pub mod outbox;
 pub mod paper;
 pub mod paper_originator_person;
+pub mod paper_related;
 pub mod pending_login;
 pub mod person;
 pub mod poll_participation;

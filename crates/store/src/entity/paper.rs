@@ -17,6 +17,7 @@ pub struct Model {
     pub text: String,
     pub public: bool,
     pub main_file_id: Option<Uuid>,
+    pub under_direction_of_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,9 @@ pub struct Model {
     pub form_of_address: Option<String>,
     pub email: Option<String>,
     pub published: bool,
+    pub status: String,
+    pub affix: Option<String>,
+    pub gender: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -263,6 +263,9 @@ pub async fn bodies(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Body]) -> Res
                         "contactEmail",
                         body.contact_email.as_ref().map(|e| e.as_str().to_owned()),
                     )
+                    .opt("ags", body.ags.clone())
+                    .opt("rgs", body.rgs.clone())
+                    .opt("classification", body.classification.as_ref().map(text))
                     .set("license", ctx.license.url.as_str())
                     .opt("licenseValidSince", ctx.license.valid_since.map(date_time))
                     .set("web", ctx.web(""));
@@ -462,7 +465,8 @@ pub async fn memberships(
         .collect())
 }
 
-/// Persons: name, form of address and title only (no e-mail: personal data needs consent).
+/// Persons: name, form of address, affix, title, gender (where recorded) and status only (no
+/// e-mail: personal data needs consent).
 pub async fn persons(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Person]) -> Result<Vec<Value>> {
     let mut memberships = HashMap::new();
     let mut fractions = HashMap::new();
@@ -492,10 +496,13 @@ pub async fn persons(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Person]) -> 
                 .set("familyName", text(&person.family_name))
                 .set("givenName", text(&person.given_name))
                 .opt("formOfAddress", person.form_of_address.as_ref().map(text))
+                .opt("affix", person.affix.as_ref().map(text))
                 .list(
                     "title",
                     person.title.iter().map(text).collect::<Vec<Value>>(),
                 )
+                .opt("gender", person.gender.map(|g| g.as_str()))
+                .list("status", person.status.iter().map(text).collect())
                 .list("membership", embedded)
                 .done()
         })
@@ -976,6 +983,14 @@ pub async fn papers(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Paper]) -> Re
         })
     };
     let originators = query::published_originators_of(db, &live).await?;
+    let related = query::public_related_of(db, &live).await?;
+    let mut in_charge: Vec<OrganizationId> = items
+        .iter()
+        .filter_map(|p| p.under_direction_of_id)
+        .collect();
+    in_charge.sort();
+    in_charge.dedup();
+    let in_charge = query::live_organizations_among(db, &in_charge).await?;
     Ok(items
         .iter()
         .map(|p| {
@@ -1021,6 +1036,24 @@ pub async fn papers(ctx: &Ctx, db: &impl ConnectionTrait, items: &[Paper]) -> Re
                             .map(|person| Value::from(ctx.url(Kind::Person, person)))
                             .collect::<Vec<Value>>()
                     }),
+                )
+                .opt(
+                    "underDirectionOf",
+                    p.under_direction_of_id
+                        .filter(|o| in_charge.contains(o))
+                        .map(|o| vec![Value::from(ctx.url(Kind::Organization, o))]),
+                )
+                .list(
+                    "relatedPaper",
+                    related
+                        .get(&p.id)
+                        .map(|papers| {
+                            papers
+                                .iter()
+                                .map(|r| Value::from(ctx.url(Kind::Paper, r)))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 )
                 .opt("mainFile", main)
                 .list("auxiliaryFile", files)
