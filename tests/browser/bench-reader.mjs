@@ -61,12 +61,23 @@ try {
   const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true, locale: "de-DE" });
   const page = await context.newPage();
   await login(page, server.url, "anna.hartmann", demoCode("anna.hartmann"));
+  // Bytes of the file that actually arrived (a cancelled full response counts only what came).
   let bytes = 0;
-  page.on("response", async (response) => {
-    if (response.url().includes(`/files/${file.id}/content`)) {
-      const length = Number(response.headers()["content-length"] ?? 0);
-      bytes += length;
-    }
+  const requests = new Map();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  cdp.on("Network.requestWillBeSent", (event) => {
+    if (event.request.url.includes(`/files/${file.id}/content`)) requests.set(event.requestId, event.request.headers.Range ?? event.request.headers.range ?? "whole");
+  });
+  const count = (event) => {
+    if (requests.has(event.requestId)) bytes += event.encodedDataLength ?? 0;
+  };
+  cdp.on("Network.loadingFinished", count);
+  cdp.on("Network.loadingFailed", (event) => {
+    if (requests.has(event.requestId) && process.env.BENCH_VERBOSE) console.log("cancelled", requests.get(event.requestId));
+  });
+  cdp.on("Network.dataReceived", (event) => {
+    if (requests.has(event.requestId) && event.encodedDataLength === 0) bytes += event.dataLength;
   });
   const firstPage = [];
   const bytesAtFirstPage = [];
@@ -74,11 +85,14 @@ try {
     await page.goto(`${server.url}/#/`);
     await page.waitForFunction(() => document.querySelector("#main .screen")?.getAttribute("aria-busy") === "false");
     bytes = 0;
+    requests.clear();
     const started = Date.now();
     await page.evaluate((id) => { window.location.hash = `#/files/${id}`; }, file.id);
     await page.waitForFunction(() => document.querySelector(".viewer-page")?.dataset.rendered, null, { timeout: 30_000, polling: 10 });
     firstPage.push(Date.now() - started);
+    await page.waitForTimeout(300);
     bytesAtFirstPage.push(bytes);
+    if (process.env.BENCH_VERBOSE) console.log([...requests.values()].join(", "));
   }
   const turns = [];
   await page.locator(".viewer-stage").focus();

@@ -1,7 +1,7 @@
 // Generates test PDFs without any library: one text page per string (Helvetica, WinAnsi, wrapped
 // at 90 characters; "" makes a page without text, like a scan), and optionally `padding` bytes of
-// a grey picture per page, so a 100-page paper weighs what a real one with pictures does. The same
-// layout as plenum_store::file_text::sample_pdf.
+// a grey picture per page, so a 100-page paper weighs what a real one with pictures does. The
+// page text is laid out as by plenum_store::file_text::sample_pdf.
 
 /** A PDF (Buffer) with the given pages. */
 export function samplePdf(pages, { padding = 0, outline = [] } = {}) {
@@ -20,10 +20,14 @@ export function samplePdf(pages, { padding = 0, outline = [] } = {}) {
     push("\nendobj\n");
   };
   push(Buffer.from("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "latin1"));
-  const perPage = padding > 0 ? 3 : 2;
+  // The page dictionaries come first, together (as in files saved for fast web view): PDF.js
+  // checks the last page when it opens a file, and page dictionaries spread between large images
+  // would make it fetch nearly the whole file to get there.
+  const perPage = padding > 0 ? 2 : 1; // content (+ image) objects per page, after the dicts
   const first = 5; // 1 catalog, 2 pages, 3 font, 4 outline root
-  const pageRef = (i) => first + i * perPage;
-  const outlineStart = first + pages.length * perPage;
+  const pageRef = (i) => first + i;
+  const contentRef = (i) => first + pages.length + i * perPage;
+  const outlineStart = first + pages.length * (perPage + 1);
   object(`<< /Type /Catalog /Pages 2 0 R${outline.length ? " /Outlines 4 0 R /PageMode /UseOutlines" : ""} >>`);
   object(`<< /Type /Pages /Kids [${pages.map((_, i) => `${pageRef(i)} 0 R`).join(" ")}] /Count ${pages.length} >>`);
   object("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
@@ -41,10 +45,11 @@ export function samplePdf(pages, { padding = 0, outline = [] } = {}) {
     }
     return out;
   };
+  pages.forEach((_, i) => {
+    const xobject = padding > 0 ? ` /XObject << /Im1 ${contentRef(i) + 1} 0 R >>` : "";
+    object(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >>${xobject} >> /Contents ${contentRef(i)} 0 R >>`);
+  });
   pages.forEach((text, i) => {
-    const n = pageRef(i);
-    const xobject = padding > 0 ? ` /XObject << /Im1 ${n + 2} 0 R >>` : "";
-    object(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >>${xobject} >> /Contents ${n + 1} 0 R >>`);
     let content = padding > 0 ? "q 495 0 0 300 50 60 cm /Im1 Do Q\n" : "";
     if (text) {
       content += "BT /F1 11 Tf 14 TL 56 780 Td\n";

@@ -366,6 +366,7 @@ export async function mount(root, { id }, _ctx, { pub = false } = {}) {
     }
     pageBox.dataset.rendered = String(state.renderSerial);
     window.__plenumViewer = { firstPageMs: state.firstPageMs, lastTurnMs: state.lastTurnMs, page: state.page };
+    prefetch(state.page + 1);
     // The text layer: selectable text, search hits, read by screen readers.
     const layer = el("div", { class: "textLayer" });
     pageBox.querySelector(".textLayer")?.replaceWith(layer);
@@ -384,6 +385,14 @@ export async function mount(root, { id }, _ctx, { pub = false } = {}) {
     if (serial !== state.renderSerial || destroyed) return;
     markHits(textLayer.textDivs);
     pageBox.dataset.textReady = String(state.renderSerial);
+  }
+
+  /** Loads the next page's data (its ranges, fonts, images) while the reader reads this one. */
+  const prefetched = new Set();
+  function prefetch(n) {
+    if (n < 1 || n > state.total || prefetched.has(n)) return;
+    prefetched.add(n);
+    state.pdf.getPage(n).then((page) => page.getOperatorList()).catch(() => prefetched.delete(n));
   }
 
   function updateControls() {
