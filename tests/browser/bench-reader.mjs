@@ -4,7 +4,7 @@
 // arrived by then: PDF.js reads ranges), and page turns (key press to page drawn).
 //
 //   cargo build --release -p plenum-server
-//   PLENUM_BIN=target/release/plenum node tests/browser/bench-reader.mjs [--runs 5] [--turns 30]
+//   PLENUM_BIN=$PWD/target/release/plenum node tests/browser/bench-reader.mjs [--runs 5] [--turns 30]
 
 import { launch, login } from "./lib/browser.mjs";
 import { paperPages, samplePdf } from "./lib/pdf.mjs";
