@@ -4,7 +4,7 @@
 // Routes: #/login, #/ (home), #/meetings/{id}, #/meetings/{id}/live, #/meetings/{id}/chair,
 // #/meetings/{id}/minutes,
 // #/display/{id}, #/portal, #/portal/meetings/{id}, #/portal/papers/{id}, #/devices,
-// #/papers/{id}, #/notifications, #/persons, #/attendance, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
+// #/papers/{id}, #/files/{id}, #/portal/files/{id} (the document viewer), #/notifications, #/persons, #/attendance, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
 
 import { api } from "./js/api.js";
 import { lang, onLangChange, register, setLang, t } from "./js/i18n.js";
@@ -81,6 +81,8 @@ const ROUTES = [
   [/^\/portal$/, screen("./js/screens/portal.js"), false],
   [/^\/portal\/meetings\/([\w-]+)$/, screen("./js/screens/portal.js", "mountMeeting"), false],
   [/^\/portal\/papers\/([\w-]+)$/, screen("./js/screens/portal.js", "mountPaper"), false],
+  [/^\/files\/([\w-]+)$/, screen("./js/screens/viewer.js"), true],
+  [/^\/portal\/files\/([\w-]+)$/, screen("./js/screens/viewer.js", "mountPublic"), false],
   [/^\/devices$/, screen("./js/screens/devices.js"), true],
   [/^\/notifications$/, screen("./js/screens/notifications.js"), true],
   [/^\/persons$/, screen("./js/screens/persons.js"), true],

@@ -25,6 +25,11 @@ const SHELL = [
   "/js/screens/notifications.js",
   "/js/screens/persons.js",
   "/js/screens/attendance.js",
+  "/js/screens/viewer.js",
+  "/viewer.css",
+  // PDF.js (1.7 MB): kept so the viewer's code is there offline too.
+  "/vendor/pdfjs/pdf.min.mjs",
+  "/vendor/pdfjs/pdf.worker.min.mjs",
   "/js/live/socket.js",
   "/js/live/common.js",
   "/js/live/member.js",

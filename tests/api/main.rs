@@ -23,6 +23,7 @@ mod minutes;
 mod notes;
 mod oparl;
 mod protocol;
+mod reader;
 mod rollcall;
 mod search;
 mod secret;

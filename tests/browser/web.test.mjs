@@ -124,9 +124,9 @@ describe("web app", () => {
     await context.close();
   });
 
-  test("a member opens a file in the browser's viewer, also offline once opened", async (t) => {
-    if (!(await hasEndpoint("/api/v1/files/{id}/content"))) {
-      t.skip("the file download API is not in this build");
+  test("a member opens a PDF in the app's viewer, also offline once opened", async (t) => {
+    if (!(await hasEndpoint("/api/v1/files/{id}"))) {
+      t.skip("the file API is not in this build");
       return;
     }
     const context = await newContext(browser);
@@ -138,7 +138,7 @@ describe("web app", () => {
       const all = await api.get("/api/v1/meetings?when=all");
       return all.data.map((m) => m.id);
     });
-    // Meetings first, then the papers on their agendas: the first page with a file will do.
+    // Meetings first, then the papers on their agendas: the first page with a PDF will do.
     const pages = meetings.map((id) => `#/meetings/${id}`);
     const seen = new Set();
     let opened = false;
@@ -151,29 +151,32 @@ describe("web app", () => {
       for (const href of await page.locator(".agenda-paper a").evaluateAll((as) => as.map((a) => a.getAttribute("href")))) {
         pages.push(href);
       }
-      if (!(await page.locator("button.file-link").count())) continue;
-      // Files inside a closed agenda item are not clickable: open it first.
-      const details = page.locator("details.agenda-item", { has: page.locator("button.file-link") }).first();
-      if (!(await page.locator("button.file-link:visible").count()) && (await details.count())) {
-        await details.locator("summary").click();
+      const viewerLinks = page.locator('a.file-link[href^="#/files/"]');
+      if (!(await viewerLinks.count())) continue;
+      const href = await viewerLinks.first().getAttribute("href");
+      await page.goto(`${server.url}/${href}`);
+      const shown = () => page.waitForFunction(() => document.querySelector(".viewer-page")?.dataset.rendered, null, { timeout: 15_000 });
+      await shown();
+      // The viewer keeps a copy on the device after the first page is on the screen.
+      const url = await page.evaluate(async (id) => {
+        const { api } = await import("/js/api.js");
+        return (await api.get(`/api/v1/files/${id}`)).url;
+      }, href.split("/").pop().split("?")[0]);
+      const deadline = Date.now() + 15_000;
+      while (!(await page.evaluate(async (url) => Boolean(await (await caches.open("plenum-docs-v1")).match(url)), url))) {
+        assert.ok(Date.now() < deadline, "the viewer keeps a copy of the file");
+        await page.waitForTimeout(200);
       }
-      const popup = context.waitForEvent("page");
-      await page.locator("button.file-link:visible").first().click();
-      const viewer = await popup;
-      assert.match(viewer.url(), /^blob:/, "the file opens from a blob URL");
-      await viewer.close();
-      await page.locator(".file-ready").first().waitFor();
-      // Offline: the same file still opens, from the copy kept on the device.
+      // Offline: the same file still opens in the viewer, from the copy kept on the device.
+      await page.goto(`${server.url}/${hash}`);
+      await page.waitForFunction(() => document.querySelector("#main .screen")?.getAttribute("aria-busy") === "false");
       await context.setOffline(true);
-      const again = context.waitForEvent("page");
-      await page.locator("button.file-link:visible").first().click();
-      const cached = await again;
-      assert.match(cached.url(), /^blob:/);
-      await cached.close();
+      await page.evaluate((href) => { window.location.hash = href; }, href);
+      await shown();
       await context.setOffline(false);
       opened = true;
     }
-    assert.ok(opened, "some meeting or paper of the member has a file");
+    assert.ok(opened, "some meeting or paper of the member has a PDF");
     await context.close();
   });
 

@@ -12,6 +12,7 @@
 //! process of its own ([`child`]), so its RSS and CPU are measured alone.
 
 pub mod child;
+pub mod extract;
 pub mod fanout;
 pub mod idle;
 pub mod live;

@@ -1,7 +1,8 @@
 //! `plenum-bench`: load benchmarks against a Plenum started in this process.
 //!
 //! `cargo run --release -p plenum-bench -- vote --backend sqlite --voters 500 --watchers 500 --kind secret --json`
-//! `… -- fanout --clients 10000 --json`, `… -- read --json`, `… -- idle --json`
+//! `… -- fanout --clients 10000 --json`, `… -- read --json`, `… -- idle --json`,
+//! `… -- extract --pages 100 --json`
 
 use std::process::ExitCode;
 
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use plenum_bench::extract::{ExtractOptions, run_extract};
 use plenum_bench::fanout::{FanoutOptions, run_fanout};
 use plenum_bench::idle::{IdleOptions, run_idle};
 use plenum_bench::read::{ReadOptions, run_read};
@@ -104,6 +106,21 @@ enum Command {
         /// Milliseconds the server sits idle before the reading.
         #[arg(long, default_value_t = 2000)]
         settle_ms: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Text extraction of a generated paper (what follows a PDF upload, off the request path).
+    Extract {
+        #[arg(long, default_value_t = 100)]
+        pages: usize,
+        /// Picture bytes per page (100 pages × 100 KB: a 10 MB paper).
+        #[arg(long, default_value_t = 100_000)]
+        padding: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Also write the generated PDF to this path.
+        #[arg(long)]
+        write: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -232,6 +249,24 @@ fn main() -> ExitCode {
                 settle: Duration::from_millis(settle_ms),
             };
             match run_idle(&options) {
+                Ok(r) => finish(r.table(), r.json(), json, r.ok()),
+                Err(err) => failed(err),
+            }
+        }
+        Command::Extract {
+            pages,
+            padding,
+            runs,
+            write,
+            json,
+        } => {
+            let options = ExtractOptions {
+                pages,
+                padding,
+                runs,
+                write,
+            };
+            match run_extract(&options) {
                 Ok(r) => finish(r.table(), r.json(), json, r.ok()),
                 Err(err) => failed(err),
             }

@@ -249,6 +249,14 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
         state.mail_wake.clone(),
     )
     .await;
+    // PDFs whose text is not extracted yet (the demo's, older uploads) become searchable.
+    let extracting = state.clone();
+    tokio::spawn(async move {
+        let n = plenum_api::routes::files::extract_pending(&extracting).await;
+        if n > 0 {
+            tracing::info!(files = n, "extracted the text of files stored without it");
+        }
+    });
     let app = build_app(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, async move {

@@ -16,6 +16,7 @@ pub mod decisions;
 pub mod documents;
 mod entity;
 mod error;
+pub mod file_text;
 pub mod live;
 pub mod minutes;
 pub mod notify;

@@ -21,6 +21,8 @@ pub enum SearchKind {
     AgendaItem,
     Paper,
     File,
+    /// A page of a file's text (see `file_text`): the id is the page's, not the file's.
+    FilePage,
 }
 
 impl SearchKind {
@@ -30,6 +32,7 @@ impl SearchKind {
             SearchKind::AgendaItem => "agenda_item",
             SearchKind::Paper => "paper",
             SearchKind::File => "file",
+            SearchKind::FilePage => "file_page",
         }
     }
 
@@ -39,6 +42,7 @@ impl SearchKind {
             "agenda_item" => SearchKind::AgendaItem,
             "paper" => SearchKind::Paper,
             "file" => SearchKind::File,
+            "file_page" => SearchKind::FilePage,
             _ => return None,
         })
     }

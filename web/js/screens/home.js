@@ -20,6 +20,7 @@ register({
     "home.searchButton": "Suchen",
     "home.searchNone": "Nichts gefunden für „{q}“.",
     "home.searchCount": "{n} Treffer",
+    "home.searchPage": "Seite {n}",
     "state.scheduled": "geplant",
     "state.invited": "eingeladen",
     "state.running": "läuft",
@@ -46,6 +47,7 @@ register({
     "home.searchButton": "Search",
     "home.searchNone": "Nothing found for “{q}”.",
     "home.searchCount": "{n} results",
+    "home.searchPage": "page {n}",
     "state.scheduled": "scheduled",
     "state.invited": "invited",
     "state.running": "running",
@@ -87,6 +89,12 @@ export function searchResults(data, q, { base = "#" } = {}) {
       case "paper": return `${base}/papers/${hit.id}`;
       case "agenda_item": return hit.meeting_id ? `${base}/meetings/${hit.meeting_id}` : null;
       case "file":
+        // A PDF opens in the viewer (on the passage's page, the words highlighted).
+        if (hit.page || /\.pdf$/i.test(hit.title)) {
+          const query = new URLSearchParams({ page: String(hit.page ?? 1) });
+          if (hit.page) query.set("q", q);
+          return `${base}/files/${hit.id}?${query}`;
+        }
         if (hit.paper_id) return `${base}/papers/${hit.paper_id}`;
         return hit.meeting_id ? `${base}/meetings/${hit.meeting_id}` : null;
       default: return null;
@@ -99,8 +107,23 @@ export function searchResults(data, q, { base = "#" } = {}) {
       return el("li", { class: "search-hit" },
         el("span", { class: "badge" }, t(`kind.${hit.kind}`)),
         href ? el("a", { href }, hit.title) : el("span", {}, hit.title),
-        hit.snippet ? el("p", { class: "snippet" }, hit.snippet) : null);
+        hit.page ? el("span", { class: "search-page" }, t("home.searchPage", { n: hit.page })) : null,
+        hit.snippet ? el("p", { class: "snippet" }, ...marked(hit.snippet, hit.highlights)) : null);
     })));
+}
+
+/** The snippet as text nodes with the matched words in <mark> (offsets are UTF-16 indices). */
+function marked(snippet, highlights) {
+  const parts = [];
+  let at = 0;
+  for (const [start, end] of highlights ?? []) {
+    if (start < at || end > snippet.length || start >= end) continue;
+    if (start > at) parts.push(snippet.slice(at, start));
+    parts.push(el("mark", {}, snippet.slice(start, end)));
+    at = end;
+  }
+  if (at < snippet.length) parts.push(snippet.slice(at));
+  return parts;
 }
 
 /** A search form that renders into `out`; `path` is the search endpoint. */

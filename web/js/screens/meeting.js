@@ -52,6 +52,8 @@ register({
     "meeting.fileOpening": "Wird geöffnet …",
     "meeting.fileReady": "{name} ist bereit – hier öffnen",
     "meeting.fileBlocked": "Ihr Browser hat das Öffnen blockiert.",
+    "meeting.download": "Herunterladen",
+    "meeting.fileDownload": "{name} herunterladen",
     "meeting.back": "Zurück zu meinen Sitzungen",
     "result.yes": "Ja",
     "result.no": "Nein",
@@ -124,6 +126,8 @@ register({
     "meeting.fileOpening": "Opening …",
     "meeting.fileReady": "{name} is ready – open it here",
     "meeting.fileBlocked": "Your browser blocked opening it.",
+    "meeting.download": "Download",
+    "meeting.fileDownload": "Download {name}",
     "meeting.back": "Back to my meetings",
     "result.yes": "Yes",
     "result.no": "No",
@@ -155,12 +159,18 @@ register({
 });
 
 /**
- * A file link. Public files are plain links; member files are fetched with the bearer token
- * and shown from a blob URL in the browser's own viewer.
+ * A file link. PDFs open in the app's viewer (#/files/{id}), with a download link beside it.
+ * Other public files are plain links; other member files are fetched with the bearer token and
+ * shown from a blob URL in the browser's own viewer.
  */
 export function fileItem(file, api, { pub = false } = {}) {
   const size = file.size !== undefined ? formatSize(file.size) : "";
   const meta = el("span", { class: "file-meta" }, [file.media_type === "application/pdf" ? "PDF" : file.media_type, size].filter(Boolean).join(" · "));
+  if (file.media_type === "application/pdf") {
+    const viewer = el("a", { class: "file-link", href: `${pub ? "#/portal" : "#"}/files/${file.id}` },
+      el("span", { class: "file-name" }, file.name), meta);
+    return el("li", { class: "file" }, viewer, downloadLink(file, api, pub));
+  }
   if (pub) {
     return el("li", { class: "file" },
       el("a", { class: "file-link", href: file.url, target: "_blank", rel: "noopener" },
@@ -188,6 +198,32 @@ export function fileItem(file, api, { pub = false } = {}) {
     }
   });
   return el("li", { class: "file" }, button, status);
+}
+
+/** "Herunterladen": a plain link for public files, a fetch with the token for members. */
+function downloadLink(file, api, pub) {
+  const label = t("meeting.fileDownload", { name: file.name });
+  if (pub) {
+    return el("a", { class: "file-download", href: file.url, download: file.name, "aria-label": label }, t("meeting.download"));
+  }
+  const status = el("span", { class: "file-status", role: "status" });
+  const button = el("button", { type: "button", class: "file-download", "aria-label": label }, t("meeting.download"));
+  button.addEventListener("click", async () => {
+    status.textContent = "";
+    try {
+      const blob = await api.fileBlob(file.url);
+      const url = URL.createObjectURL(blob);
+      const link = el("a", { href: url, download: file.name, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (error) {
+      status.classList.add("file-error");
+      status.textContent = errorMessage(error);
+    }
+  });
+  return el("span", { class: "file-download-wrap" }, button, status);
 }
 
 export function fileList(files, api, options) {

@@ -22,12 +22,12 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use plenum_domain::{Action, valid_license_url};
 use plenum_domain::{
     AgendaItemId, File, FileId, FileName, MediaType, MeetingId, Meta, PaperId, Sha256Digest,
 };
-use plenum_store::{query, repo};
+use plenum_store::{file_text, query, repo};
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
 use tokio::io::AsyncWriteExt;
@@ -46,8 +46,9 @@ pub fn router() -> Router<AppState> {
             "/files",
             post(upload_file).layer(DefaultBodyLimit::disable()),
         )
-        .route("/files/{id}", delete(delete_file))
+        .route("/files/{id}", get(get_file).delete(delete_file))
         .route("/files/{id}/content", get(get_file_content))
+        .route("/public/files/{id}", get(get_public_file))
         .route("/public/files/{id}/content", get(get_public_file_content))
 }
 
@@ -462,6 +463,7 @@ pub async fn upload_file(
         }
     };
     drop(_gate);
+    spawn_extraction(&state, file.clone());
     let mut response = (StatusCode::CREATED, Json(FileRef::member(&file))).into_response();
     if let Ok(value) = HeaderValue::from_str(&etag(&file)) {
         response.headers_mut().insert(header::ETAG, value);
@@ -505,6 +507,8 @@ pub async fn delete_file(
     }
     let txn = begin(&state).await?;
     repo::files::delete(&txn, file.id).await?;
+    // Its text leaves the search index with it.
+    file_text::forget(&txn, file.id).await?;
     audit(
         &txn,
         &state,
@@ -553,6 +557,209 @@ async fn insert_audited(
     .await?;
     commit(state, txn).await?;
     Ok(file)
+}
+
+/// Extraction runs one file at a time: it is CPU-bound, and uploads must stay answered.
+static EXTRACTION: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// Extracts a PDF's text in the background (off the request path: the upload has answered) into
+/// the search index; other files are left alone.
+pub fn spawn_extraction(state: &AppState, file: File) {
+    if file.media_type.as_str() != file_text::PDF {
+        return;
+    }
+    let state = state.clone();
+    tokio::spawn(async move { extract(&state, &file).await });
+}
+
+/// Extracts the text of every live PDF not extracted yet (the demo's files, files uploaded before
+/// Plenum extracted text, or whose extraction a restart cut short). Runs in the background after
+/// start; how many were extracted.
+pub async fn extract_pending(state: &AppState) -> u64 {
+    let pending = match file_text::pending(&state.db).await {
+        Ok(pending) => pending,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot list the files whose text is to be extracted");
+            return 0;
+        }
+    };
+    let mut done = 0;
+    for file in pending {
+        done += u64::from(extract(state, &file).await);
+    }
+    done
+}
+
+/// Extracts and records one file's text, audited (the server's own write: no actor) and logged;
+/// whether it was recorded.
+async fn extract(state: &AppState, file: &File) -> bool {
+    let Ok(_permit) = EXTRACTION.acquire().await else {
+        return false;
+    };
+    let started = std::time::Instant::now();
+    let extraction = match file_text::read_and_extract(state.blobs.as_ref(), file).await {
+        Ok(Some(extraction)) => extraction,
+        Ok(None) => return false,
+        Err(err) => {
+            tracing::warn!(file = %file.id, error = %err, "cannot extract the text of a file");
+            return false;
+        }
+    };
+    match record_extraction(state, file, &extraction).await {
+        Ok(true) => {
+            tracing::info!(
+                file = %file.id,
+                pages = extraction.page_count,
+                text_pages = extraction.pages.len(),
+                pages_without_text = extraction.pages_without_text.len(),
+                failed = extraction.error.is_some(),
+                ms = started.elapsed().as_millis() as u64,
+                "extracted the text of a file"
+            );
+            true
+        }
+        Ok(false) => false,
+        Err(err) => {
+            tracing::warn!(file = %file.id, error = %err, "cannot record the text of a file");
+            false
+        }
+    }
+}
+
+/// Stores the extraction with its audit entry in one transaction, unless the file was deleted
+/// meanwhile (then nothing is stored: `false`).
+async fn record_extraction(
+    state: &AppState,
+    file: &File,
+    extraction: &file_text::Extraction,
+) -> Result<bool> {
+    let txn = begin(state).await?;
+    match repo::files::get_live(&txn, file.id).await {
+        Ok(_) => {}
+        Err(plenum_store::StoreError::NotFound { .. }) => return Ok(false),
+        Err(err) => return Err(err.into()),
+    }
+    file_text::record(&txn, file.id, extraction).await?;
+    let event = plenum_domain::AuditEvent {
+        actor: None,
+        action: "file.text_extracted".to_owned(),
+        subject: Some(format!("file:{}", file.id.as_uuid())),
+        detail: serde_json::json!({
+            "pages": extraction.page_count,
+            "text_pages": extraction.pages.len(),
+            "pages_without_text": extraction.pages_without_text.len(),
+            "failed": extraction.error.is_some(),
+        })
+        .to_string(),
+    };
+    state.audit.append_in(&txn, event, state.now()).await?;
+    commit(state, txn).await?;
+    Ok(true)
+}
+
+/// A file with what it is attached to and what text extraction found in it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileInfo {
+    pub id: Uuid,
+    /// The original file name.
+    pub name: String,
+    /// The media type detected from the content.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Where to download it (supports `Range` requests).
+    pub url: String,
+    /// The content's SHA-256 (hex), also its `ETag`.
+    pub sha256: String,
+    /// The paper it is attached to.
+    pub paper_id: Option<Uuid>,
+    /// The meeting it is attached to, or the meeting of its agenda item.
+    pub meeting_id: Option<Uuid>,
+    /// The agenda item it is attached to.
+    pub agenda_item_id: Option<Uuid>,
+    /// Text extraction: `pending` (not done yet), `done`, `failed` (the PDF cannot be read), or
+    /// `none` (not a PDF: no text is extracted).
+    pub text_status: &'static str,
+    /// Pages in the document, once extracted.
+    pub page_count: Option<u32>,
+    /// How many pages have text (and are searchable), once extracted.
+    pub text_pages: Option<u32>,
+    /// Page numbers (from 1) without text: scanned pages without a text layer, not searchable.
+    pub pages_without_text: Vec<u32>,
+}
+
+async fn file_info(state: &AppState, file: &File, url: String) -> Result<FileInfo> {
+    let meeting_id = match file.agenda_item_id {
+        Some(item) => Some(
+            repo::agenda_items::get(&state.db, item)
+                .await?
+                .meeting_id
+                .as_uuid(),
+        ),
+        None => file.meeting_id.map(|id| id.as_uuid()),
+    };
+    let text = file_text::get(&state.db, file.id).await?;
+    let text_status = match &text {
+        Some(text) => text.status.as_str(),
+        None if file.media_type.as_str() == file_text::PDF => "pending",
+        None => "none",
+    };
+    Ok(FileInfo {
+        id: file.id.as_uuid(),
+        name: file.name.as_str().to_owned(),
+        media_type: file.media_type.as_str().to_owned(),
+        size: file.size,
+        url,
+        sha256: file.sha256.to_hex(),
+        paper_id: file.paper_id.map(|id| id.as_uuid()),
+        meeting_id,
+        agenda_item_id: file.agenda_item_id.map(|id| id.as_uuid()),
+        text_status,
+        page_count: text.as_ref().map(|text| text.page_count),
+        text_pages: text.as_ref().map(|text| text.text_pages),
+        pages_without_text: text.map(|text| text.pages_without_text).unwrap_or_default(),
+    })
+}
+
+/// A file's metadata for a signed-in user who may see it.
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files",
+    params(("id" = Uuid, Path, description = "The file's id")),
+    responses(
+        (status = 200, description = "The file", body = FileInfo),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such file, or not visible", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_file(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Json<FileInfo>> {
+    let actor = access::actor(&state, &auth.user).await?;
+    let file = repo::files::get_live(&state.db, FileId::from_uuid(id)).await?;
+    let (resource, _) = access::file_resource(&state.db, Attachment::of(&file)).await?;
+    access::require(&actor, Action::View, &resource).map_err(|_| ApiError::NotFound)?;
+    let url = FileRef::member(&file).url;
+    Ok(Json(file_info(&state, &file, url).await?))
+}
+
+/// A public file's metadata.
+#[utoipa::path(get, path = "/api/v1/public/files/{id}", tag = "files",
+    params(("id" = Uuid, Path, description = "The file's id")),
+    responses(
+        (status = 200, description = "The file", body = FileInfo),
+        (status = 404, description = "No such public file", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_public_file(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Json<FileInfo>> {
+    let file = query::file(&state.db, FileId::from_uuid(id))
+        .await?
+        .filter(|file| !file.meta.is_deleted())
+        .ok_or(ApiError::NotFound)?;
+    let url = FileRef::public(&file).url;
+    Ok(Json(file_info(&state, &file, url).await?))
 }
 
 /// Downloads a file the signed-in user may see (it is as visible as what it is attached to).

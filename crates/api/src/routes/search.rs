@@ -1,5 +1,6 @@
 //! Full-text search for members and the public, over meetings, agenda items (titles and
-//! decisions), papers (reference, title, text) and file names.
+//! decisions), papers (reference, title, text), file names and the text inside PDFs (page by
+//! page: a hit inside a file names its page, one hit per file).
 //!
 //! The store returns candidates by relevance; every candidate passes the domain policy for the
 //! caller (a member, or an anonymous citizen for the public search) before it is shown, so a hit
@@ -12,7 +13,7 @@ use axum::{Json, Router};
 use plenum_domain::{AccessDecision, Action, Actor, Resource, authorize};
 use plenum_domain::{AgendaItemId, FileId, MeetingId, PaperId};
 use plenum_store::search::{self, SearchCandidate, SearchKind};
-use plenum_store::{StoreError, repo};
+use plenum_store::{StoreError, file_text, repo};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -60,6 +61,9 @@ pub struct SearchHit {
     pub meeting_id: Option<Uuid>,
     /// The paper of a paper, agenda item or file attached to one.
     pub paper_id: Option<Uuid>,
+    /// For a passage inside a file (`kind` `file`): the page it is on (from 1), to open the
+    /// viewer there. `null` for a match of the file's name.
+    pub page: Option<u32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -105,12 +109,18 @@ async fn run(
     let query: String = params.q.chars().take(200).collect();
     let words = search::query_words(&query);
     let candidates = search::search(&state.db, &query, limit as u64 * OVERFETCH + 20).await?;
-    let mut data = Vec::new();
+    let mut data: Vec<SearchHit> = Vec::new();
     for candidate in candidates {
         if data.len() == limit {
             break;
         }
         match visible_hit(state, actor, &candidate, &words).await {
+            // One passage per file: its best page.
+            Ok(Some(hit))
+                if hit.page.is_some()
+                    && data
+                        .iter()
+                        .any(|seen| seen.page.is_some() && seen.id == hit.id) => {}
             Ok(Some(hit)) => data.push(hit),
             Ok(None) | Err(crate::ApiError::Store(StoreError::NotFound { .. })) => {}
             Err(err) => return Err(err),
@@ -127,6 +137,9 @@ async fn visible_hit(
     words: &[String],
 ) -> Result<Option<SearchHit>> {
     let db = &state.db;
+    let mut title = candidate.title.clone();
+    let mut id = candidate.id;
+    let mut page = None;
     let (resource, meeting_id, paper_id) = match candidate.kind {
         SearchKind::Meeting => {
             let meeting = repo::meetings::get_live(db, MeetingId::from_uuid(candidate.id)).await?;
@@ -165,8 +178,19 @@ async fn visible_hit(
                 Some(paper.id.as_uuid()),
             )
         }
-        SearchKind::File => {
-            let file = repo::files::get_live(db, FileId::from_uuid(candidate.id)).await?;
+        SearchKind::File | SearchKind::FilePage => {
+            let file_id = if candidate.kind == SearchKind::FilePage {
+                let Some((file_id, number)) = file_text::page(db, candidate.id).await? else {
+                    return Ok(None);
+                };
+                page = Some(number);
+                file_id
+            } else {
+                FileId::from_uuid(candidate.id)
+            };
+            let file = repo::files::get_live(db, file_id).await?;
+            id = file.id.as_uuid();
+            title = file.name.as_str().to_owned();
             let attachment = Attachment::of(&file);
             let (resource, _) = access::file_resource(db, attachment).await?;
             let meeting_id = match attachment {
@@ -185,15 +209,20 @@ async fn visible_hit(
     if authorize(actor, Action::View, &resource) != AccessDecision::Allow {
         return Ok(None);
     }
-    let (snippet, highlights) = snippet(&candidate.title, &candidate.body, words);
+    let (snippet, highlights) = snippet(&title, &candidate.body, words);
+    let kind = match candidate.kind {
+        SearchKind::FilePage => SearchKind::File,
+        kind => kind,
+    };
     Ok(Some(SearchHit {
-        kind: candidate.kind.as_str(),
-        id: candidate.id,
-        title: candidate.title.clone(),
+        kind: kind.as_str(),
+        id,
+        title,
         snippet,
         highlights,
         meeting_id,
         paper_id,
+        page,
     }))
 }
 

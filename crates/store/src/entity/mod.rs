@@ -10,6 +10,8 @@ pub mod consultation;
 pub mod decision;
 pub mod device_session;
 pub mod file;
+pub mod file_page;
+pub mod file_text;
 pub mod forum_post;
 pub mod forum_post_revision;
 pub mod forum_read;
