@@ -360,7 +360,11 @@ export async function mount(root, params, ctx) {
     } else if (p.state === "open") {
       card.append(el("p", { class: "live-progress-text", "data-testid": "chair-progress", text: progressText(p) }), progressBar(p));
       if (p.kind !== "manual") {
-        const names = (p.not_voted ?? []).map((n) => n.name);
+        // A substitute votes for the member they stand in for: say so (fixed at opening).
+        const standsIn = new Map(Array.isArray(p.stand_ins) ? p.stand_ins : []);
+        const names = (p.not_voted ?? []).map((n) => (standsIn.has(n.person)
+          ? `${n.name} ${t("live.rollcall.stands_in", { name: state.attendance.find((x) => x.person === standsIn.get(n.person))?.name ?? "?" })}`
+          : n.name));
         card.append(el("p", { class: "live-note", "data-testid": "chair-not-voted", text: names.length ? t("chair.poll.not_voted", { names: names.join(", ") }) : t("chair.poll.all_voted") }));
       }
       const ineligible = (p.ineligible ?? []).map((i) => `${i.name} (${t(`live.ineligible.short.${i.reason}`)})`);
