@@ -418,3 +418,172 @@ async fn the_draft_holds_the_session_the_decisions_and_the_clerks_notes_and_keep
     );
     app.stop().await;
 }
+
+async fn try_command(
+    app: &TestApp,
+    meeting: MeetingId,
+    token: &str,
+    command: Value,
+) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/meetings/{meeting}/live/commands")))
+        .bearer_auth(token)
+        .json(&json!({"command_id": Uuid::new_v4(), "command": command}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_draft_lists_speakers_recorded_votes_and_when_the_non_public_part_began(
+    #[case] backend: Backend,
+) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 4).await;
+    let (_, clerk_token) = clerk(&app).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    start_and_check_in(&app, &c, &mut chair, &[0, 1, 2]).await;
+    chair
+        .command(json!({"type": "set_current_item", "item": c.public_item}))
+        .await;
+    for i in [1, 2] {
+        command(
+            &app,
+            c.meeting,
+            &c.members[i].1,
+            json!({"type": "request_to_speak", "point_of_order": false}),
+        )
+        .await;
+    }
+    chair.command(json!({"type": "call_next_speaker"})).await;
+    chair.command(json!({"type": "call_next_speaker"})).await;
+    chair.command(json!({"type": "end_speech"})).await;
+
+    // An open poll: a member who voted may have the vote recorded, once; who did not vote may not.
+    let poll = create_and_open(&mut chair, c.public_item, "open", "simple", &[]).await;
+    vote(&app, c.meeting, &c.members[0].1, poll, "yes").await;
+    vote(&app, c.meeting, &c.members[1].1, poll, "no").await;
+    vote(&app, c.meeting, &c.members[2].1, poll, "yes").await;
+    let record = json!({"type": "request_vote_record", "poll": poll});
+    command(&app, c.meeting, &c.members[1].1, record.clone()).await;
+    let (status, problem) = try_command(&app, c.meeting, &c.members[1].1, record.clone()).await;
+    assert_eq!(status, 409, "once per member and poll: {problem}");
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("vote-record-refused"),
+        "{problem}"
+    );
+    let (status, problem) = try_command(&app, c.meeting, &c.members[3].1, record.clone()).await;
+    assert_eq!(status, 409, "only who voted: {problem}");
+    chair
+        .command(json!({"type": "close_poll", "poll": poll}))
+        .await;
+    // After the close, while the item is still current.
+    command(&app, c.meeting, &c.members[2].1, record.clone()).await;
+
+    // Never in a secret poll.
+    let secret_poll = create_and_open(&mut chair, c.public_item, "secret", "simple", &[]).await;
+    vote(&app, c.meeting, &c.members[0].1, secret_poll, "yes").await;
+    let (status, problem) = try_command(
+        &app,
+        c.meeting,
+        &c.members[0].1,
+        json!({"type": "request_vote_record", "poll": secret_poll}),
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("secret"),
+        "{problem}"
+    );
+    chair
+        .command(json!({"type": "close_poll", "poll": secret_poll}))
+        .await;
+
+    chair
+        .command(json!({"type": "set_current_item", "item": c.secret_item}))
+        .await;
+    // Once the session moved on, it is too late.
+    let (status, _) = try_command(&app, c.meeting, &c.members[0].1, record.clone()).await;
+    assert_eq!(status, 409);
+
+    let draft_path = format!("/api/v1/meetings/{}/minutes/draft", c.meeting);
+    let (status, _, draft) = get(
+        &app,
+        &format!("{draft_path}?part=public"),
+        Some(&clerk_token),
+    )
+    .await;
+    assert_eq!(status, 200, "{draft}");
+    let item = &draft["items"][0];
+    let speakers: Vec<&str> = item["speakers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["person"].as_str().unwrap())
+        .collect();
+    let (m1, m2) = (c.members[1].0.to_string(), c.members[2].0.to_string());
+    assert_eq!(speakers, [m1.as_str(), m2.as_str()], "who spoke, in order");
+    assert!(item["speakers"][0]["to"].is_string());
+    let records: Vec<(&str, &str)> = item["vote_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["person"].as_str().unwrap(),
+                r["choice_label"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(records, [(m1.as_str(), "Nein"), (m2.as_str(), "Ja")]);
+    let ended = draft["public_ended"]
+        .as_str()
+        .expect("the public part ended");
+    assert_eq!(draft["non_public_began"].as_str(), Some(ended));
+    let (_, _, secret) = get(
+        &app,
+        &format!("{draft_path}?part=non_public"),
+        Some(&clerk_token),
+    )
+    .await;
+    assert_eq!(secret["non_public_began"].as_str(), Some(ended));
+
+    // Audited: who asked, in which poll.
+    // (The audit writer follows each batch just after it committed.)
+    let mut entries = Vec::new();
+    for _ in 0..100 {
+        entries = audit::list(&app.db.db).await.unwrap();
+        if entries
+            .iter()
+            .filter(|e| e.event.action == "poll.vote_record_requested")
+            .count()
+            >= 2
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let asked: Vec<_> = entries
+        .iter()
+        .filter(|e| e.event.action == "poll.vote_record_requested")
+        .collect();
+    assert_eq!(asked.len(), 2);
+    assert!(
+        asked[0].event.detail.contains(&m1),
+        "{}",
+        asked[0].event.detail
+    );
+    assert!(asked[0].event.actor.is_some());
+    app.stop().await;
+}

@@ -196,6 +196,10 @@ describe("live session", { timeout: 240_000 }, () => {
       await m.page.getByTestId("vote-send").click();
       await m.page.getByTestId("vote-counted").waitFor();
     }
+    // In an open poll a member who voted may have the vote recorded in the minutes.
+    await b.page.getByTestId("vote-record").filter({ hasText: "Meine Stimme protokollieren lassen" }).click();
+    await b.page.getByTestId("vote-recorded").waitFor();
+    assert.equal(await b.page.getByTestId("vote-record").count(), 0, "once per member and poll");
     await c.getByTestId("chair-progress").filter({ hasText: "3 von 3 haben abgestimmt" }).waitFor();
     await c.getByTestId("close-poll").click();
     await b.page.locator(".live-outcome", { hasText: "Abgelehnt" }).waitFor();

@@ -142,6 +142,8 @@ describe("stand-ins", { timeout: 240_000 }, () => {
     await s.getByTestId("standin-note").filter({ hasText: "Sie vertreten heute Petra Meyer" }).waitFor();
     await namedPoll(c, "Bebauungsplan Nr. 12 – Satzungsbeschluss");
     await s.locator('[data-choice="no"]').waitFor();
+    // While the poll is open, the chair's "not voted yet" list marks the substitute.
+    await c.getByTestId("chair-not-voted").filter({ hasText: "Karin Koch (Vertretung für Petra Meyer)" }).waitFor();
     await screenshot(s, "live-member-standin");
     await checkA11y(s, "member (standing in)");
     await vote(s, "no");

@@ -243,6 +243,9 @@ pub struct Poll {
     /// Fixed at opening: the eligible substitutes and whom each stands in for.
     #[serde(default)]
     pub stand_ins: BTreeMap<PersonId, PersonId>,
+    /// Members who asked that their vote be recorded in the minutes (open polls only).
+    #[serde(default)]
+    pub vote_records: BTreeSet<PersonId>,
 }
 
 impl Poll {
@@ -404,6 +407,13 @@ pub enum Command {
     CastBallot {
         poll: PollId,
         choice: BallotChoice,
+    },
+    /// A member who voted in an open poll asks that their own vote be recorded in the minutes
+    /// (Protokollierung des Abstimmungsverhaltens): while the poll is open, or after it closed
+    /// while its item is still current; once per member and poll; never in a secret poll or
+    /// an election (a named poll records every vote anyway).
+    RequestVoteRecord {
+        poll: PollId,
     },
     ClosePoll {
         poll: PollId,
@@ -581,6 +591,14 @@ pub enum Event {
         result: PollResult,
         at: DateTime<Utc>,
     },
+    /// A member asked that their vote in an open poll be recorded in the minutes; `choice` is
+    /// their vote when they asked (a vote changed later is recorded as it finally stood).
+    VoteRecordRequested {
+        poll: PollId,
+        person: PersonId,
+        choice: BallotChoice,
+        at: DateTime<Utc>,
+    },
     PollCancelled {
         poll: PollId,
         at: DateTime<Utc>,
@@ -646,6 +664,7 @@ impl Event {
             | Event::BallotsCast { poll, .. }
             | Event::BallotChanged { poll, .. }
             | Event::PollClosed { poll, .. }
+            | Event::VoteRecordRequested { poll, .. }
             | Event::PollCancelled { poll, .. }
             | Event::InterimShown { poll, .. }
             | Event::LotDrawn { poll, .. } => Some(*poll),
@@ -780,6 +799,8 @@ pub enum LiveError {
     StandInNotFound,
     #[error("you have voted in this poll already")]
     AlreadyVoted,
+    #[error("{0}")]
+    VoteRecordRefused(String),
     #[error("that choice is not valid in this poll")]
     InvalidChoice,
     #[error("{0}")]
@@ -849,6 +870,7 @@ fn runoff_poll(first: &Poll, a: u32, b: u32) -> Poll {
         motion: None,
         amendment: None,
         stand_ins: BTreeMap::new(),
+        vote_records: BTreeSet::new(),
     }
 }
 
@@ -999,6 +1021,7 @@ impl LiveState {
             | Event::BallotsCast { poll, .. }
             | Event::BallotChanged { poll, .. }
             | Event::PollClosed { poll, .. }
+            | Event::VoteRecordRequested { poll, .. }
             | Event::PollCancelled { poll, .. }
             | Event::InterimShown { poll, .. }
             | Event::LotDrawn { poll, .. } => poll_public(*poll),
@@ -1378,6 +1401,7 @@ impl LiveState {
                         motion: *motion,
                         amendment: *amendment,
                         stand_ins: BTreeMap::new(),
+                        vote_records: BTreeSet::new(),
                     }),
                 })
             }
@@ -1473,6 +1497,51 @@ impl LiveState {
                     at: now,
                     below_quorum,
                     stand_ins,
+                })
+            }
+            Command::RequestVoteRecord { poll } => {
+                let person = self.require_member(actor)?;
+                self.require_running()?;
+                let p = self.poll(*poll).ok_or(LiveError::PollNotFound)?;
+                let refuse = |why: &str| Err(LiveError::VoteRecordRefused(why.to_owned()));
+                match p.kind {
+                    PollKind::Open => {}
+                    PollKind::Secret | PollKind::Election => {
+                        return refuse(
+                            "a secret poll or an election records no one's vote; its secrecy \
+                             cannot be waived",
+                        );
+                    }
+                    PollKind::Named => {
+                        return refuse("a named poll records every member's vote already");
+                    }
+                    PollKind::Manual => {
+                        return refuse("a poll counted by hand holds no recorded votes");
+                    }
+                }
+                match p.state {
+                    PollState::Open => {}
+                    PollState::Closed if p.item.is_some() && p.item == self.current_item => {}
+                    PollState::Closed => {
+                        return refuse(
+                            "a vote can be recorded only while its agenda item is still current",
+                        );
+                    }
+                    _ => return Err(LiveError::PollNotOpen),
+                }
+                let Some(choice) = p.choices.get(&person).copied() else {
+                    return refuse(
+                        "only a member who voted in this poll can have the vote recorded",
+                    );
+                };
+                if p.vote_records.contains(&person) {
+                    return refuse("your vote in this poll is recorded already");
+                }
+                one(Event::VoteRecordRequested {
+                    poll: *poll,
+                    person,
+                    choice,
+                    at: now,
                 })
             }
             Command::CastBallot { poll, choice } => {
@@ -2181,6 +2250,11 @@ impl LiveState {
                 }
             }
             Event::BallotChanged { .. } => {}
+            Event::VoteRecordRequested { poll, person, .. } => {
+                if let Some(p) = self.poll_mut(*poll) {
+                    p.vote_records.insert(*person);
+                }
+            }
             Event::PollClosed { poll, result, at } => {
                 let mut runoff = None;
                 if let Some(p) = self.poll_mut(*poll) {
@@ -2726,6 +2800,7 @@ mod tests {
             motion: None,
             amendment: None,
             stand_ins: BTreeMap::new(),
+            vote_records: BTreeSet::new(),
         };
         assert_eq!(
             poll.interim_tally(None),
@@ -2802,6 +2877,7 @@ mod tests {
             motion: None,
             amendment: None,
             stand_ins: BTreeMap::new(),
+            vote_records: BTreeSet::new(),
         };
         state.apply(&Event::PollCreated {
             poll: Box::new(poll),
@@ -2856,6 +2932,133 @@ mod tests {
             ),
             Err(LiveError::SecretBarred(_))
         ));
+    }
+
+    #[test]
+    fn a_member_who_voted_openly_may_have_the_vote_recorded_once_never_in_a_secret_poll() {
+        let (mut state, people, chair) = setup(4);
+        let item = state.agenda[0].id;
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
+        let me = |i: usize| CommandActor {
+            person: Some(people[i]),
+            chair: false,
+        };
+        for i in 0..4 {
+            run(&mut state, &me(i), Command::CheckIn { remote: false });
+        }
+        run(
+            &mut state,
+            &chair,
+            Command::SetCurrentItem { item: Some(item) },
+        );
+        let new_poll = |state: &mut LiveState, kind: PollKind| {
+            let poll = PollId::new();
+            run(
+                state,
+                &chair,
+                Command::CreatePoll {
+                    poll,
+                    item: Some(item),
+                    title: "Antrag".into(),
+                    kind,
+                    rule: MajorityRule::Simple,
+                    options: vec![],
+                    allow_change: false,
+                    corrects: None,
+                    motion: None,
+                    amendment: None,
+                },
+            );
+            run(
+                state,
+                &chair,
+                Command::OpenPoll {
+                    poll,
+                    confirm_below_quorum: true,
+                },
+            );
+            for i in 0..2 {
+                run(
+                    state,
+                    &me(i),
+                    Command::CastBallot {
+                        poll,
+                        choice: BallotChoice::Choice(Choice::Yes),
+                    },
+                );
+            }
+            poll
+        };
+        let refused = |state: &LiveState, who: usize, poll: PollId| match state.decide(
+            &me(who),
+            &Command::RequestVoteRecord { poll },
+            Utc::now(),
+            0,
+        ) {
+            Err(LiveError::VoteRecordRefused(why)) => why,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+
+        let open = new_poll(&mut state, PollKind::Open);
+        // While the poll is open.
+        let applied = run(
+            &mut state,
+            &me(1),
+            Command::RequestVoteRecord { poll: open },
+        );
+        assert!(matches!(
+            applied.events.as_slice(),
+            [Event::VoteRecordRequested { person, choice: BallotChoice::Choice(Choice::Yes), .. }]
+                if *person == people[1]
+        ));
+        assert!(
+            refused(&state, 1, open).contains("already"),
+            "once per member"
+        );
+        assert!(
+            refused(&state, 2, open).contains("who voted"),
+            "only who voted"
+        );
+        run(&mut state, &chair, Command::ClosePoll { poll: open });
+        // After the close, while the item is still current.
+        run(
+            &mut state,
+            &me(0),
+            Command::RequestVoteRecord { poll: open },
+        );
+        assert_eq!(
+            state.poll(open).unwrap().vote_records,
+            BTreeSet::from([people[0], people[1]])
+        );
+
+        let secret = new_poll(&mut state, PollKind::Secret);
+        assert!(refused(&state, 0, secret).contains("secret"));
+        // (A secret poll's tally comes from the sealed ballots; discard it here.)
+        run(
+            &mut state,
+            &chair,
+            Command::CancelPoll {
+                poll: secret,
+                reason: Some("Test".into()),
+            },
+        );
+        let named = new_poll(&mut state, PollKind::Named);
+        assert!(refused(&state, 0, named).contains("named"));
+        run(&mut state, &chair, Command::ClosePoll { poll: named });
+
+        let late = new_poll(&mut state, PollKind::Open);
+        run(&mut state, &chair, Command::ClosePoll { poll: late });
+        run(&mut state, &chair, Command::SetCurrentItem { item: None });
+        assert!(
+            refused(&state, 0, late).contains("still current"),
+            "not once the session moved on"
+        );
     }
 
     #[test]

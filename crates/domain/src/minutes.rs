@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AgendaItem, AgendaItemId, AttendanceStatus, DecisionKind, DomainError, Event, LiveState,
-    Meeting, MembershipRole, PersonId, PollState, QuorumStanding, QuorumStatus, VoteRecord,
+    AgendaItem, AgendaItemId, AttendanceStatus, BallotChoice, DecisionKind, DomainError, Event,
+    LiveState, Meeting, MembershipRole, PersonId, PollState, QuorumStanding, QuorumStatus,
+    SpeakerEntryId, VoteRecord,
 };
 
 /// Which of a meeting's two minutes documents.
@@ -115,7 +116,7 @@ pub struct MinutesFacts<'a> {
     pub items: &'a [AgendaItem],
     pub live: Option<&'a LiveState>,
     /// The meeting's event log, oldest first, each with the time it was recorded.
-    pub events: &'a [Event],
+    pub events: &'a [(DateTime<Utc>, Event)],
     pub decisions: &'a HashMap<AgendaItemId, ItemDecision>,
     pub notes: &'a HashMap<AgendaItemId, MinutesNote>,
 }
@@ -179,6 +180,30 @@ pub struct ConflictLine {
     pub at: Option<DateTime<Utc>>,
 }
 
+/// A speech on an item (Wortmeldung), from the speakers list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeakerLine {
+    pub person: PersonId,
+    pub name: String,
+    /// A point of order (Antrag zur Geschäftsordnung).
+    pub point_of_order: bool,
+    pub from: DateTime<Utc>,
+    /// None if the speech was never ended (the next call or the close ends it).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A member's request that their vote in an open poll be recorded in the minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteRecordLine {
+    pub poll: crate::PollId,
+    pub poll_title: String,
+    pub person: PersonId,
+    pub name: String,
+    /// The vote as it finally stood.
+    pub choice: BallotChoice,
+    pub at: DateTime<Utc>,
+}
+
 /// One agenda item in the minutes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MinutesItem {
@@ -193,6 +218,10 @@ pub struct MinutesItem {
     pub polls: Vec<VoteRecord>,
     pub conflicts: Vec<ConflictLine>,
     pub note: Option<MinutesNote>,
+    /// Who spoke on the item, in the order they were called.
+    pub speakers: Vec<SpeakerLine>,
+    /// Members who asked that their vote be recorded, in the order they asked.
+    pub vote_records: Vec<VoteRecordLine>,
 }
 
 /// The draft of one part of a meeting's minutes.
@@ -212,6 +241,11 @@ pub struct MinutesDraft {
     /// Stand-ins in the order they began.
     pub stand_ins: Vec<StandInLine>,
     pub quorum: Vec<QuorumLine>,
+    /// When the first non-public item became current (Beginn des nichtöffentlichen Teils).
+    pub non_public_began: Option<DateTime<Utc>>,
+    /// When the public part ended because the session went on non-publicly: the last move
+    /// from a public to a non-public item after which no public item became current.
+    pub public_ended: Option<DateTime<Utc>>,
     pub items: Vec<MinutesItem>,
 }
 
@@ -231,8 +265,80 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
     let mut conflict_times: HashMap<(AgendaItemId, PersonId), DateTime<Utc>> = HashMap::new();
     let mut last_standing: Option<QuorumStanding> = None;
     let mut stand_ins: Vec<StandInLine> = Vec::new();
-    for event in facts.events {
+    let mut speakers: HashMap<AgendaItemId, Vec<(SpeakerEntryId, SpeakerLine)>> = HashMap::new();
+    let mut speaking: Option<(AgendaItemId, SpeakerEntryId)> = None;
+    let mut current_item: Option<AgendaItemId> = None;
+    let mut in_public = true;
+    let mut non_public_began = None;
+    let mut public_ended = None;
+    let mut vote_records: Vec<(crate::PollId, PersonId, BallotChoice, DateTime<Utc>)> = Vec::new();
+    let item_public = |id: AgendaItemId| {
+        live.and_then(|l| l.agenda.iter().find(|e| e.id == id))
+            .map(|e| e.public)
+            .or_else(|| facts.items.iter().find(|i| i.id == id).map(|i| i.public))
+    };
+    for (recorded, event) in facts.events {
         match event {
+            Event::CurrentItemChanged { item } => {
+                current_item = *item;
+                if let Some(item) = item
+                    && item_public(*item) == Some(true)
+                {
+                    in_public = true;
+                    public_ended = None;
+                }
+            }
+            Event::NonPublicPartStarted => {
+                non_public_began.get_or_insert(*recorded);
+                if in_public {
+                    public_ended = Some(*recorded);
+                }
+                in_public = false;
+            }
+            Event::SpeakerCalled { entry, at } => {
+                let end = |list: &mut Vec<(SpeakerEntryId, SpeakerLine)>, id| {
+                    if let Some((_, line)) = list.iter_mut().rev().find(|(e, _)| *e == id) {
+                        line.to.get_or_insert(*at);
+                    }
+                };
+                if let Some((item, id)) = speaking.take()
+                    && let Some(list) = speakers.get_mut(&item)
+                {
+                    end(list, id);
+                }
+                if let Some(item) = entry.item.or(current_item) {
+                    speakers.entry(item).or_default().push((
+                        entry.id,
+                        SpeakerLine {
+                            person: entry.person,
+                            name: name_of(entry.person),
+                            point_of_order: entry.point_of_order,
+                            from: *at,
+                            to: None,
+                        },
+                    ));
+                    speaking = Some((item, entry.id));
+                }
+            }
+            Event::SpeechEnded { entry, at } => {
+                if let Some((item, id)) = speaking
+                    && id == *entry
+                {
+                    speaking = None;
+                    if let Some((_, line)) = speakers
+                        .get_mut(&item)
+                        .and_then(|l| l.iter_mut().rev().find(|(e, _)| e == entry))
+                    {
+                        line.to.get_or_insert(*at);
+                    }
+                }
+            }
+            Event::VoteRecordRequested {
+                poll,
+                person,
+                choice,
+                at,
+            } => vote_records.push((*poll, *person, *choice, *at)),
             Event::MeetingStarted { at } => {
                 started_at.get_or_insert(*at);
             }
@@ -405,6 +511,26 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
                 polls: polls.into_iter().map(|(_, r)| r).collect(),
                 conflicts,
                 note: facts.notes.get(&item.id).cloned(),
+                speakers: speakers
+                    .remove(&item.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(_, line)| line)
+                    .collect(),
+                vote_records: vote_records
+                    .iter()
+                    .filter_map(|(poll, person, choice, at)| {
+                        let p = live?.poll(*poll)?;
+                        (p.item == Some(item.id)).then(|| VoteRecordLine {
+                            poll: *poll,
+                            poll_title: p.title.clone(),
+                            person: *person,
+                            name: name_of(*person),
+                            choice: p.choices.get(person).copied().unwrap_or(*choice),
+                            at: *at,
+                        })
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -422,6 +548,8 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
         attendance,
         stand_ins,
         quorum,
+        non_public_began,
+        public_ended,
         items,
     }
 }
@@ -454,10 +582,16 @@ mod tests {
         }
     }
 
-    fn run(state: &mut LiveState, actor: &CommandActor, command: Command, log: &mut Vec<Event>) {
-        let applied = state.decide(actor, &command, Utc::now(), 1).unwrap();
+    fn run(
+        state: &mut LiveState,
+        actor: &CommandActor,
+        command: Command,
+        log: &mut Vec<(DateTime<Utc>, Event)>,
+    ) {
+        let now = Utc::now();
+        let applied = state.decide(actor, &command, now, 1).unwrap();
         state.apply_all(&applied);
-        log.extend(applied.events.iter().cloned());
+        log.extend(applied.events.iter().map(|e| (now, e.clone())));
     }
 
     #[test]
@@ -540,6 +674,78 @@ mod tests {
             Command::CheckIn { remote: false },
             &mut log,
         );
+        // Ö 1: Berg speaks, then Vogel; an open poll, Berg has his vote recorded.
+        let feuerwache = items[2].id;
+        run(
+            &mut state,
+            &chair,
+            Command::SetCurrentItem {
+                item: Some(feuerwache),
+            },
+            &mut log,
+        );
+        for speaker in [people[1], people[0]] {
+            run(
+                &mut state,
+                &member(speaker),
+                Command::RequestToSpeak {
+                    point_of_order: false,
+                },
+                &mut log,
+            );
+        }
+        run(&mut state, &chair, Command::CallNextSpeaker, &mut log);
+        run(&mut state, &chair, Command::CallNextSpeaker, &mut log);
+        run(&mut state, &chair, Command::EndSpeech, &mut log);
+        let poll = crate::PollId::new();
+        run(
+            &mut state,
+            &chair,
+            Command::CreatePoll {
+                poll,
+                item: Some(feuerwache),
+                title: "Neubau Feuerwache".into(),
+                kind: crate::PollKind::Open,
+                rule: crate::MajorityRule::Simple,
+                options: vec![],
+                allow_change: false,
+                corrects: None,
+                motion: None,
+                amendment: None,
+            },
+            &mut log,
+        );
+        run(
+            &mut state,
+            &chair,
+            Command::OpenPoll {
+                poll,
+                confirm_below_quorum: true,
+            },
+            &mut log,
+        );
+        for (voter, choice) in [
+            (people[0], crate::Choice::Yes),
+            (people[1], crate::Choice::No),
+        ] {
+            run(
+                &mut state,
+                &member(voter),
+                Command::CastBallot {
+                    poll,
+                    choice: BallotChoice::Choice(choice),
+                },
+                &mut log,
+            );
+        }
+        run(&mut state, &chair, Command::ClosePoll { poll }, &mut log);
+        run(
+            &mut state,
+            &member(people[1]),
+            Command::RequestVoteRecord { poll },
+            &mut log,
+        );
+        let public_end = Utc::now();
         let secret = items[0].id;
         run(
             &mut state,
@@ -623,7 +829,32 @@ mod tests {
             public.quorum
         );
 
+        let speakers: Vec<(&str, bool)> = public.items[0]
+            .speakers
+            .iter()
+            .map(|l| (l.name.as_str(), l.to.is_some()))
+            .collect();
+        assert_eq!(
+            speakers,
+            [("Berg, Carl", true), ("Vogel, Anna", true)],
+            "who spoke on Ö 1, in order, each speech ended"
+        );
+        assert!(public.items[1].speakers.is_empty());
+        let records: Vec<(&str, BallotChoice)> = public.items[0]
+            .vote_records
+            .iter()
+            .map(|r| (r.name.as_str(), r.choice))
+            .collect();
+        assert_eq!(
+            records,
+            [("Berg, Carl", BallotChoice::Choice(crate::Choice::No))]
+        );
+        let ended = public.public_ended.expect("the public part ended");
+        assert!(ended >= public_end);
+        assert_eq!(public.non_public_began, Some(ended));
+
         let non_public = draft(&facts, MinutesPart::NonPublic);
+        assert_eq!(non_public.non_public_began, Some(ended));
         assert_eq!(non_public.items.len(), 1);
         let secret_item = &non_public.items[0];
         assert_eq!(secret_item.title, "Grundstück Flur 9");
@@ -640,14 +871,17 @@ mod tests {
     fn breaks_and_the_end_come_from_the_log() {
         let base = Utc::now();
         let t = |m: i64| base + chrono::Duration::minutes(m);
-        let events = vec![
+        let events: Vec<_> = [
             Event::MeetingStarted { at: t(0) },
             Event::MeetingPaused { at: t(30) },
             Event::MeetingResumed { at: t(45) },
             Event::MeetingPaused { at: t(90) },
             Event::MeetingResumed { at: t(95) },
             Event::MeetingClosed { at: t(120) },
-        ];
+        ]
+        .into_iter()
+        .map(|e| (base, e))
+        .collect();
         let meeting = Meeting {
             id: MeetingId::new(),
             meta: Meta::default(),

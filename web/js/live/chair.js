@@ -41,6 +41,7 @@ register({
     "chair.att.nomatch": "Niemand gefunden.",
     "chair.att.arrived": "da seit {time}",
     "chair.att.late": "verspätet",
+    "chair.att.at": "Uhrzeit für {name} (optional, wenn früher als jetzt)",
     "chair.att.left": "gegangen um {time}",
     "chair.att.early": "vorzeitig",
     "chair.att.me": "Sie sind noch nicht eingecheckt.",
@@ -112,6 +113,7 @@ register({
     "chair.att.nomatch": "Nobody found.",
     "chair.att.arrived": "here since {time}",
     "chair.att.late": "late",
+    "chair.att.at": "Time for {name} (optional, if earlier than now)",
     "chair.att.left": "left at {time}",
     "chair.att.early": "early",
     "chair.att.me": "You are not checked in yet.",
@@ -360,7 +362,11 @@ export async function mount(root, params, ctx) {
     } else if (p.state === "open") {
       card.append(el("p", { class: "live-progress-text", "data-testid": "chair-progress", text: progressText(p) }), progressBar(p));
       if (p.kind !== "manual") {
-        const names = (p.not_voted ?? []).map((n) => n.name);
+        // A substitute votes for the member they stand in for: say so (fixed at opening).
+        const standsIn = new Map(Array.isArray(p.stand_ins) ? p.stand_ins : []);
+        const names = (p.not_voted ?? []).map((n) => (standsIn.has(n.person)
+          ? `${n.name} ${t("live.rollcall.stands_in", { name: state.attendance.find((x) => x.person === standsIn.get(n.person))?.name ?? "?" })}`
+          : n.name));
         card.append(el("p", { class: "live-note", "data-testid": "chair-not-voted", text: names.length ? t("chair.poll.not_voted", { names: names.join(", ") }) : t("chair.poll.all_voted") }));
       }
       const ineligible = (p.ineligible ?? []).map((i) => `${i.name} (${t(`live.ineligible.short.${i.reason}`)})`);
@@ -568,8 +574,23 @@ export async function mount(root, params, ctx) {
     const id = `att-${a.person}`;
     const status = select(id, ["", ...STATUSES], (s) => t(`live.attendance.${s || "unknown"}`), a.status ?? "");
     status.disabled = ui.busy || session.status !== Status.ONLINE;
+    // Optional: when it happened, for a late arrival or an early departure entered afterwards
+    // (hh:mm on the session's day; the server refuses a time before the opening or in the future).
+    const at = el("input", {
+      type: "time", class: "input live-att-at", "data-testid": "att-at",
+      "aria-label": t("chair.att.at", { name: a.name }),
+    });
+    at.disabled = status.disabled;
     status.addEventListener("change", () => {
-      if (status.value) run({ type: "set_attendance", person: a.person, status: status.value });
+      if (!status.value) return;
+      const command = { type: "set_attendance", person: a.person, status: status.value };
+      const [hours, minutes] = at.value.split(":").map(Number);
+      if (at.value && Number.isFinite(hours) && Number.isFinite(minutes)) {
+        const when = new Date(state.started_at ?? Date.now());
+        when.setHours(hours, minutes, 0, 0);
+        command.at = when.toISOString();
+      }
+      run(command);
     });
     const time = (at) => new Date(at).toLocaleTimeString(lang() === "de" ? "de-DE" : "en-GB", { hour: "2-digit", minute: "2-digit" });
     // Late: more than five minutes after the opening. Early: left before the close.
@@ -589,7 +610,7 @@ export async function mount(root, params, ctx) {
         el("label", { for: id }, a.name, notes.length ? el("span", { class: "live-muted", text: ` (${notes.join(", ")})` }) : null),
         times.length ? el("span", { class: "live-muted live-small live-att-times" }, ...times) : null,
         standInPart(state, a, nameOf)),
-      status);
+      el("span", { class: "live-att-controls" }, at, status));
   }
 
   // Stand-ins (Vertretung): "vertreten durch X" with an end button, "vertritt Y", and for an

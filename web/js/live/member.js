@@ -23,6 +23,8 @@ register({
     "member.checkin.remote": "Ich nehme online teil",
     "member.checkout": "Ich gehe (auschecken)",
     "member.conflict": "Ich bin befangen",
+    "member.record": "Meine Stimme protokollieren lassen",
+    "member.record.done": "Ihre Stimmabgabe wird auf Ihr Verlangen im Protokoll festgehalten.",
     "member.standin.for": "Sie vertreten heute {name} und stimmen in Vertretung ab.",
     "member.standin.by": "Sie werden vertreten durch {name}. Wenn Sie einchecken, endet die Vertretung.",
     "member.conflict.confirm": "Wirklich für diesen Punkt als befangen erklären? Sie stimmen dann nicht mit ab.",
@@ -59,6 +61,8 @@ register({
     "member.checkin.remote": "I am joining online",
     "member.checkout": "I am leaving (check out)",
     "member.conflict": "I have a conflict of interest",
+    "member.record": "Have my vote recorded in the minutes",
+    "member.record.done": "At your request, your vote is recorded in the minutes.",
     "member.standin.for": "Today you stand in for {name}. You vote in their place.",
     "member.standin.by": "{name} stands in for you. When you check in, the stand-in ends.",
     "member.conflict.confirm": "Really declare a conflict of interest for this item? You will not vote on it.",
@@ -247,7 +251,7 @@ export async function mount(root, params, ctx) {
     const key = [
       poll?.id, poll?.state, poll?.voted_count, poll?.eligible_count, poll?.i_voted, poll?.i_am_eligible,
       poll?.result ? 1 : 0, poll?.roll_call ? 1 : 0, poll?.my_ineligibility, ui.picked, ui.sending, ui.counted, online, lang(), pending,
-      state.polls.at(-1)?.id, state.polls.at(-1)?.state,
+      state.polls.at(-1)?.id, state.polls.at(-1)?.state, poll?.my_vote_recorded, state.current_item, ui.busy,
     ];
     draw.vote(key, () => {
       const parts = [el("h2", { id: "m-vote", text: poll ? poll.title : t("member.vote") })];
@@ -311,8 +315,28 @@ export async function mount(root, params, ctx) {
       } else if (poll.state === "draft") {
         parts.push(el("p", { class: "live-note", text: t("live.poll.state.draft") }));
       }
+      const offer = recordOffer(state, poll, online);
+      if (offer) parts.push(offer);
       return parts;
     });
+  }
+
+  // An open poll: a member who voted may have the vote recorded in the minutes, while the poll
+  // is open or, once closed, while its item is still current.
+  function recordOffer(state, poll, online) {
+    if (poll.kind !== "open") return null;
+    if (poll.my_vote_recorded) {
+      return el("p", { class: "live-note", role: "status", "data-testid": "vote-recorded", text: t("member.record.done") });
+    }
+    const voted = poll.i_voted || ui.counted?.poll === poll.id;
+    const inTime = poll.state === "open" || (poll.state === "closed" && poll.item && poll.item === state.current_item);
+    if (!voted || !inTime || !online) return null;
+    return el("div", { class: "live-actions" },
+      el("button", {
+        type: "button", class: "button live-btn live-btn-quiet", "data-testid": "vote-record", disabled: ui.busy,
+        onclick: () => run({ type: "request_vote_record", poll: poll.id }, () => { poll.my_vote_recorded = true; }),
+        text: t("member.record"),
+      }));
   }
 
   function castBallot(poll, choice) {

@@ -590,6 +590,12 @@ export function reduce(state, event, me) {
       p.interim = event.interim ?? null;
       return true;
     }
+    case "vote_record_requested": {
+      const p = pollOf(state, event.poll);
+      if (!p) return false;
+      if (event.person === me) p.my_vote_recorded = true;
+      return true;
+    }
     case "poll_closed": {
       const p = pollOf(state, event.poll);
       if (!p) return false;

@@ -65,6 +65,11 @@ register({
     "minutes.noDecision": "Kein Beschluss festgehalten.",
     "minutes.vote": "Abstimmungsergebnis",
     "minutes.conflicts": "Befangenheit",
+    "minutes.speakers": "Wortmeldungen",
+    "minutes.pointOfOrder": "zur Geschäftsordnung",
+    "minutes.voteRecord": "Auf Verlangen von {name} wird dessen/deren Stimmabgabe protokolliert: {choice}",
+    "minutes.nonPublicBegan": "Beginn des nichtöffentlichen Teils",
+    "minutes.publicEnded": "Ende des öffentlichen Teils",
     "minutes.conflict": "{name} erklärt sich für befangen und nimmt an Beratung und Abstimmung nicht teil",
     "minutes.note": "Protokollnotiz",
     "minutes.noNote": "Keine Protokollnotiz.",
@@ -129,6 +134,11 @@ register({
     "minutes.noDecision": "No decision recorded.",
     "minutes.vote": "Vote result",
     "minutes.conflicts": "Conflict of interest",
+    "minutes.speakers": "Speakers",
+    "minutes.pointOfOrder": "point of order",
+    "minutes.voteRecord": "At the request of {name}, their vote is recorded: {choice}",
+    "minutes.nonPublicBegan": "Non-public part began",
+    "minutes.publicEnded": "Public part ended",
     "minutes.conflict": "{name} declares a conflict of interest and takes no part in deliberation and vote",
     "minutes.note": "Clerk's note",
     "minutes.noNote": "No clerk's note.",
@@ -166,6 +176,12 @@ function header(draft) {
     facts.append(fact(t("minutes.invited"), el("time", { datetime: draft.invited_at }, formatDate(draft.invited_at))));
   }
   if (draft.invitation_late_reason) facts.append(fact(t("minutes.lateReason"), draft.invitation_late_reason));
+  if (draft.part === "public" && draft.public_ended) {
+    facts.append(fact(t("minutes.publicEnded"), time(draft.public_ended)));
+  }
+  if (draft.part === "non_public" && draft.non_public_began) {
+    facts.append(fact(t("minutes.nonPublicBegan"), time(draft.non_public_began)));
+  }
   if (draft.breaks?.length) {
     facts.append(fact(t("minutes.breaks"), draft.breaks.map((b) => (b.to
       ? t("minutes.break", { from: formatTime(b.from), to: formatTime(b.to) })
@@ -304,6 +320,11 @@ function itemBlock(api, item, mayEdit) {
       el("ul", { class: "minutes-list" }, ...item.conflicts.map((c) => el("li", {},
         t("minutes.conflict", { name: c.name }), c.at ? ` (${formatTime(c.at)})` : ""))));
   }
+  if (item.speakers?.length) {
+    section.append(el("h4", {}, t("minutes.speakers")),
+      el("ol", { class: "minutes-list", "data-testid": "minutes-speakers" }, ...item.speakers.map((s) => el("li", {},
+        s.name, s.point_of_order ? ` (${t("minutes.pointOfOrder")})` : "", ` – ${formatTime(s.from)}`))));
+  }
   const decision = item.decision;
   section.append(decision
     ? el("h4", {}, `${t("minutes.decision")}: `,
@@ -321,6 +342,12 @@ function itemBlock(api, item, mayEdit) {
   const others = (item.polls ?? []).filter((p) => p.poll !== decision?.vote?.poll);
   if (others.length) {
     section.append(el("h4", {}, t("minutes.polls")), ...others.map((p) => voteView(p)));
+  }
+  if (item.vote_records?.length) {
+    section.append(el("ul", { class: "minutes-list", "data-testid": "minutes-vote-records" },
+      ...item.vote_records.map((r) => el("li", {},
+        t("minutes.voteRecord", { name: r.name, choice: r.choice_label }),
+        item.polls?.length > 1 ? ` (${r.poll_title})` : ""))));
   }
   section.append(el("h4", {}, t("minutes.note")));
   section.append(mayEdit ? noteEditor(api, item) : noteView(item.note));

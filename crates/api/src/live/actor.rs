@@ -898,6 +898,16 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
             "poll.vote_changed",
             serde_json::json!({"poll": poll, "voter": voter}),
         ),
+        // The member's own open vote, which the minutes will record.
+        Event::VoteRecordRequested {
+            poll,
+            person,
+            choice,
+            ..
+        } => (
+            "poll.vote_record_requested",
+            serde_json::json!({"poll": poll, "person": person, "choice": choice}),
+        ),
         Event::PollClosed { poll, result, .. } => (
             "poll.closed",
             serde_json::json!({"poll": poll, "result": result}),

@@ -98,6 +98,8 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
         "ineligible_at_open": ineligible_at_open,
         "i_voted": me.is_some_and(|p| poll.voted.contains(&p)),
         "my_choice": my_choice,
+        // The member asked that their vote be recorded in the minutes (open polls).
+        "my_vote_recorded": me.is_some_and(|p| poll.vote_records.contains(&p)),
         "interim": interim,
         "result": poll.result,
         // Closed named polls: who voted how and who did not, grouped by fraction.

@@ -164,6 +164,11 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
                 "already-voted",
                 "You have voted already",
             ),
+            E::VoteRecordRefused(_) => (
+                StatusCode::CONFLICT,
+                "vote-record-refused",
+                "The vote cannot be recorded",
+            ),
             E::InvalidChoice => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-choice",

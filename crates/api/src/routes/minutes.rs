@@ -19,8 +19,9 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use plenum_domain::{
-    AgendaItemId, AttendanceStatus, Event, ItemDecision, MeetingId, MeetingState, MinutesDraft,
-    MinutesFacts, MinutesNote, MinutesNoteText, MinutesPart, QuorumStanding, draft,
+    AgendaItemId, AttendanceStatus, BallotChoice, Choice, Event, ItemDecision, MeetingId,
+    MeetingState, MinutesDraft, MinutesFacts, MinutesNote, MinutesNoteText, MinutesPart,
+    QuorumStanding, draft,
 };
 use plenum_store::{minutes, repo};
 use serde::{Deserialize, Serialize};
@@ -181,8 +182,37 @@ pub struct MinutesDraftView {
     pub stand_ins: Vec<StandInView>,
     /// The chair's quorum statements and members' doubts, in order.
     pub quorum: Vec<QuorumView>,
+    /// When the first non-public item became current (Beginn des nichtöffentlichen Teils).
+    pub non_public_began: Option<DateTime<Utc>>,
+    /// When the public part ended because the session went on non-publicly.
+    pub public_ended: Option<DateTime<Utc>>,
     /// The items of this part, in agenda order.
     pub items: Vec<MinutesItemView>,
+}
+
+/// A speech on an item, from the speakers list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SpeakerView {
+    pub person: Uuid,
+    pub name: String,
+    /// A point of order (Antrag zur Geschäftsordnung).
+    pub point_of_order: bool,
+    pub from: DateTime<Utc>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A member's request that their vote in an open poll be recorded in the minutes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VoteRecordView {
+    pub poll: Uuid,
+    pub poll_title: String,
+    pub person: Uuid,
+    pub name: String,
+    /// `yes`, `no` or `abstain`.
+    pub choice: &'static str,
+    /// The choice in German ("Ja", "Nein", "Enthaltung").
+    pub choice_label: &'static str,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -278,6 +308,10 @@ pub struct MinutesItemView {
     pub conflicts: Vec<ConflictView>,
     /// The clerk's note (Protokollnotiz).
     pub note: Option<MinutesNoteView>,
+    /// Who spoke on the item, in the order they were called.
+    pub speakers: Vec<SpeakerView>,
+    /// Members who asked that their vote be recorded (open polls), in the order they asked.
+    pub vote_records: Vec<VoteRecordView>,
 }
 
 fn status_name(status: AttendanceStatus) -> &'static str {
@@ -405,8 +439,47 @@ fn view(
                     })
                     .collect(),
                 note: i.note.as_ref().map(MinutesNoteView::from),
+                speakers: i
+                    .speakers
+                    .into_iter()
+                    .map(|s| SpeakerView {
+                        person: s.person.as_uuid(),
+                        name: s.name,
+                        point_of_order: s.point_of_order,
+                        from: s.from,
+                        to: s.to,
+                    })
+                    .collect(),
+                vote_records: i
+                    .vote_records
+                    .into_iter()
+                    .map(|r| {
+                        let (choice, choice_label) = choice_name(r.choice);
+                        VoteRecordView {
+                            poll: r.poll.as_uuid(),
+                            poll_title: r.poll_title,
+                            person: r.person.as_uuid(),
+                            name: r.name,
+                            choice,
+                            choice_label,
+                            at: r.at,
+                        }
+                    })
+                    .collect(),
             })
             .collect(),
+        non_public_began: d.non_public_began,
+        public_ended: d.public_ended,
+    }
+}
+
+fn choice_name(choice: BallotChoice) -> (&'static str, &'static str) {
+    match choice {
+        BallotChoice::Choice(Choice::Yes) => ("yes", "Ja"),
+        BallotChoice::Choice(Choice::No) => ("no", "Nein"),
+        BallotChoice::Choice(Choice::Abstain) => ("abstain", "Enthaltung"),
+        // Never in an open poll.
+        BallotChoice::Candidate(_) => ("candidate", "Kandidat"),
     }
 }
 
@@ -450,17 +523,18 @@ pub async fn get_minutes_draft(
         .collect();
     let item_ids: Vec<AgendaItemId> = items.iter().map(|i| i.id).collect();
     let live = live_state(db, id).await?;
-    let events: Vec<Event> = plenum_store::live::events_since(db, id, 0, MAX_EVENTS)
-        .await?
-        .into_iter()
-        .filter_map(|e| match serde_json::from_str::<Event>(&e.payload) {
-            Ok(event) => Some(event),
-            Err(err) => {
-                tracing::warn!(meeting = %id, seq = e.seq, error = %err, "unreadable event");
-                None
-            }
-        })
-        .collect();
+    let events: Vec<(DateTime<Utc>, Event)> =
+        plenum_store::live::events_since(db, id, 0, MAX_EVENTS)
+            .await?
+            .into_iter()
+            .filter_map(|e| match serde_json::from_str::<Event>(&e.payload) {
+                Ok(event) => Some((e.at, event)),
+                Err(err) => {
+                    tracing::warn!(meeting = %id, seq = e.seq, error = %err, "unreadable event");
+                    None
+                }
+            })
+            .collect();
     let decisions: HashMap<AgendaItemId, ItemDecision> =
         plenum_store::decisions::of_items(db, &item_ids)
             .await?
