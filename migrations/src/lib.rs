@@ -24,6 +24,7 @@ mod m20261205_000070_file_sha512;
 mod m20261205_000080_paper_main_file;
 mod m20261205_000095_paper_originator_persons;
 mod m20261205_000100_minutes_note;
+mod m20261205_000240_minutes_versions;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000080_paper_main_file::Migration),
             Box::new(m20261205_000095_paper_originator_persons::Migration),
             Box::new(m20261205_000100_minutes_note::Migration),
+            Box::new(m20261205_000240_minutes_versions::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod live;
 pub mod markdown;
 pub mod origin;
 mod problem;
+pub mod render;
 pub mod routes;
 mod state;
 mod web;

@@ -17,6 +17,7 @@ mod entity;
 mod error;
 pub mod live;
 pub mod minutes;
+pub mod minutes_record;
 pub mod originators;
 pub mod query;
 mod record;

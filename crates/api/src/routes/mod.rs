@@ -14,6 +14,7 @@ pub mod ical;
 pub mod live;
 pub mod me;
 pub mod minutes;
+pub mod minutes_record;
 pub mod notes;
 pub mod oparl;
 pub mod openapi;
@@ -41,6 +42,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(ical::router())
         .merge(documents::router())
         .merge(minutes::router())
+        .merge(minutes_record::router())
         .merge(files::router())
         .merge(search::router())
         .merge(openapi::router())
