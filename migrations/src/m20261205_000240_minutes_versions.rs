@@ -94,7 +94,11 @@ impl MigrationTrait for Migration {
                             .not_null(),
                     )
                     .col(ColumnDef::new(MinutesVersion::CreatedBy).uuid().null())
-                    .col(ColumnDef::new(MinutesVersion::CorrectionReason).text().null())
+                    .col(
+                        ColumnDef::new(MinutesVersion::CorrectionReason)
+                            .text()
+                            .null(),
+                    )
                     .col(ColumnDef::new(MinutesVersion::Supersedes).uuid().null())
                     .col(
                         ColumnDef::new(MinutesVersion::SupersededAt)
@@ -138,7 +142,11 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(MinutesSignature::Table)
-                    .col(ColumnDef::new(MinutesSignature::VersionId).uuid().not_null())
+                    .col(
+                        ColumnDef::new(MinutesSignature::VersionId)
+                            .uuid()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(MinutesSignature::Role)
                             .string_len(16)
@@ -184,7 +192,11 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .primary_key(),
                     )
-                    .col(ColumnDef::new(MinutesObjection::MeetingId).uuid().not_null())
+                    .col(
+                        ColumnDef::new(MinutesObjection::MeetingId)
+                            .uuid()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(MinutesObjection::AgendaItemId)
                             .uuid()

@@ -23,3 +23,4 @@ mod protocol;
 mod rollcall;
 mod search;
 mod secret;
+mod signed_minutes;

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use plenum_domain::{AgendaItemId, MeetingId, MinutesPart, PersonId, UserId};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use sha2::{Digest, Sha256};
@@ -216,7 +216,10 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<MinutesVe
 }
 
 /// Every version of a meeting's minutes, both parts, newest first within each part.
-pub async fn of_meeting(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<Vec<MinutesVersion>> {
+pub async fn of_meeting(
+    db: &impl ConnectionTrait,
+    meeting: MeetingId,
+) -> Result<Vec<MinutesVersion>> {
     select()
         .filter(minutes_version::Column::MeetingId.eq(meeting.as_uuid()))
         .order_by_asc(minutes_version::Column::Part)
@@ -484,7 +487,10 @@ pub async fn add_objection(db: &impl ConnectionTrait, objection: &Objection) -> 
 }
 
 /// The objections raised against a meeting's minutes, in the order recorded.
-pub async fn objections_of(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<Vec<Objection>> {
+pub async fn objections_of(
+    db: &impl ConnectionTrait,
+    meeting: MeetingId,
+) -> Result<Vec<Objection>> {
     Ok(minutes_objection::Entity::find()
         .filter(minutes_objection::Column::MeetingId.eq(meeting.as_uuid()))
         .order_by_asc(minutes_objection::Column::RecordedAt)

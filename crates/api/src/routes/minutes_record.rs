@@ -201,7 +201,6 @@ pub struct PublicMinutesView {
 
 // --- Helpers -----------------------------------------------------------------------------------
 
-
 fn refuse(message: impl Into<String>) -> Response {
     conflict(DomainError::RuleViolated(message.into()))
 }
@@ -265,7 +264,9 @@ async fn readable_version(
     viewer: &Viewer,
     id: Uuid,
 ) -> Result<(MinutesVersion, Meeting, Directory)> {
-    let version = record::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let version = record::get(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let meeting = repo::meetings::get_live(&state.db, version.meeting).await?;
     let dir = Directory::load(&state.db).await?;
     if !dir.meeting_visible(viewer, &meeting)
@@ -277,7 +278,12 @@ async fn readable_version(
 }
 
 /// The roles the viewer may sign in for this meeting's minutes.
-fn sign_roles(viewer: &Viewer, dir: &Directory, meeting: &Meeting, public: bool) -> Vec<SignatureRole> {
+fn sign_roles(
+    viewer: &Viewer,
+    dir: &Directory,
+    meeting: &Meeting,
+    public: bool,
+) -> Vec<SignatureRole> {
     let mut roles = Vec::new();
     if viewer.actor.chairs(meeting.organization_id) {
         roles.push(SignatureRole::Chair);
@@ -429,8 +435,7 @@ pub async fn create_version(
     let txn = begin_write(&state.db).await?;
     let dir = Directory::load(&txn).await?;
     let meeting = repo::meetings::get_live(&txn, MeetingId::from_uuid(id)).await?;
-    if !dir.meeting_visible(&viewer, &meeting) || !dir.minutes_readable(&viewer, &meeting, public)
-    {
+    if !dir.meeting_visible(&viewer, &meeting) || !dir.minutes_readable(&viewer, &meeting, public) {
         return Err(ApiError::NotFound);
     }
     if !dir.minutes_writable(&viewer, &meeting, public) {
@@ -446,14 +451,12 @@ pub async fn create_version(
         }
         MeetingState::Closed => {}
         MeetingState::Planned | MeetingState::Invited => {
-            let running = live_state(&txn, meeting.id)
-                .await?
-                .is_some_and(|l| {
-                    matches!(
-                        l.status,
-                        plenum_domain::SessionStatus::Running | plenum_domain::SessionStatus::Paused
-                    )
-                });
+            let running = live_state(&txn, meeting.id).await?.is_some_and(|l| {
+                matches!(
+                    l.status,
+                    plenum_domain::SessionStatus::Running | plenum_domain::SessionStatus::Paused
+                )
+            });
             if running {
                 return Ok(refuse(
                     "the live session is still running: close it before freezing the minutes",
@@ -593,8 +596,8 @@ pub async fn sign(
     AppPath(id): AppPath<Uuid>,
     AppJson(request): AppJson<SignRequest>,
 ) -> Result<Response> {
-    let role = SignatureRole::parse(&request.role)
-        .ok_or_else(|| invalid("role", "`chair` or `clerk`"))?;
+    let role =
+        SignatureRole::parse(&request.role).ok_or_else(|| invalid("role", "`chair` or `clerk`"))?;
     let viewer = Viewer::member(&state, &auth.user).await?;
     // Everything that can be refused without the code is refused before it is used up.
     let (version, meeting, dir) = readable_version(&state, &viewer, id).await?;
@@ -822,7 +825,10 @@ pub async fn approve(
         if text.is_empty() || text.chars().count() > 5000 {
             return Err(invalid(
                 "objections",
-                format!("objection {}: the text must have 1 to 5000 characters", i + 1),
+                format!(
+                    "objection {}: the text must have 1 to 5000 characters",
+                    i + 1
+                ),
             ));
         }
         let person = o
@@ -833,7 +839,10 @@ pub async fn approve(
         if person.is_some_and(|p| p.chars().count() > 300) {
             return Err(invalid(
                 "objections",
-                format!("objection {}: the name must have at most 300 characters", i + 1),
+                format!(
+                    "objection {}: the name must have at most 300 characters",
+                    i + 1
+                ),
             ));
         }
         objections.push((person.map(str::to_owned), text.to_owned()));
@@ -960,7 +969,9 @@ pub async fn get_public_pdf(
     State(state): State<AppState>,
     AppPath(id): AppPath<Uuid>,
 ) -> Result<Response> {
-    let version = record::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let version = record::get(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if version.part != MinutesPart::Public || version.published_at.is_none() {
         return Err(ApiError::NotFound);
     }
