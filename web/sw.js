@@ -3,7 +3,7 @@
 // documents a member opened are cached by the page itself (js/api.js, Cache "plenum-docs-v1"),
 // since only the page holds the access token.
 
-const SHELL_CACHE = "plenum-shell-v2";
+const SHELL_CACHE = "plenum-shell-v3";
 const SHELL = [
   "/",
   "/index.html",
@@ -20,6 +20,7 @@ const SHELL = [
   "/js/screens/collab.js",
   "/js/screens/decision.js",
   "/js/screens/minutes.js",
+  "/js/screens/record.js",
   "/js/screens/portal.js",
   "/js/screens/devices.js",
   "/js/live/socket.js",
