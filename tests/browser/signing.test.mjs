@@ -174,6 +174,17 @@ describe("signing and publishing the minutes", { timeout: 240_000 }, () => {
     const portalViolations = await axeViolations(p);
     assert.equal(portalViolations.length, 0, formatViolations(portalViolations));
     await screenshot(p, "portal-minutes");
+
+    // Printing the page (issue 17, item 4): no navigation, the agenda and the minutes stay.
+    await p.emulateMedia({ media: "print" });
+    assert.equal(await p.locator(".site-header").isVisible(), false, "no header in print");
+    assert.equal(await p.locator(".app-nav").isVisible(), false, "no navigation in print");
+    assert.equal(await p.locator(".site-footer").isVisible(), false, "no footer in print");
+    assert.ok(await minutes.isVisible(), "the minutes print");
+    await p.getByText("Der Rat beschließt die Haushaltssatzung 2027.").first().isVisible();
+    const linkText = await minutes.locator("a.file-link").evaluate((a) => getComputedStyle(a, "::after").content);
+    assert.match(linkText, /\/api\/v1\/public\/minutes\//, "the link is written out");
+    await p.pdf({ path: "target/screenshots/portal-meeting-print.pdf" }).catch(() => {});
     noPageErrors(errors);
   });
 });
