@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attendance;
 mod auth;
 mod calendar;
 mod chair;
@@ -24,3 +25,4 @@ mod rollcall;
 mod search;
 mod secret;
 mod signed_minutes;
+mod standin;

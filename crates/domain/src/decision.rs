@@ -71,6 +71,9 @@ pub struct NamedVote {
     pub name: String,
     /// `yes`, `no`, `abstain`, or the candidate's name in an election.
     pub choice: String,
+    /// A substitute's vote: the name of the member they stood in for (Vertretung).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stands_in_for: Option<String>,
 }
 
 /// A member who could have voted and did not.
@@ -78,6 +81,9 @@ pub struct NamedVote {
 pub struct NonVoter {
     pub person: PersonId,
     pub name: String,
+    /// A substitute: the name of the member they stood in for (Vertretung).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stands_in_for: Option<String>,
 }
 
 /// Votes for one candidate of an election.
@@ -179,6 +185,7 @@ impl VoteRecord {
                 .map(|(person, choice)| NamedVote {
                     person: *person,
                     name: name(*person),
+                    stands_in_for: poll.stand_ins.get(person).map(|m| name(*m)),
                     choice: match choice {
                         BallotChoice::Choice(c) => c.as_str().to_owned(),
                         BallotChoice::Candidate(i) => {
@@ -200,6 +207,7 @@ impl VoteRecord {
                 .map(|p| NonVoter {
                     person: *p,
                     name: name(*p),
+                    stands_in_for: poll.stand_ins.get(p).map(|m| name(*m)),
                 })
                 .collect();
             missing.sort_by(|a, b| a.name.cmp(&b.name));

@@ -18,6 +18,7 @@ mod motion;
 mod policy;
 mod quorum;
 mod rollcall;
+mod standin;
 mod text;
 mod voting;
 
@@ -34,6 +35,7 @@ pub use motion::*;
 pub use policy::*;
 pub use quorum::*;
 pub use rollcall::*;
+pub use standin::*;
 pub use text::*;
 pub use voting::*;
 

@@ -21,6 +21,9 @@ use crate::{
     validate_manual_tally,
 };
 
+/// An arrival more than this long after the session began counts as late (verspätet).
+pub const LATE_AFTER_SECS: i64 = 300;
+
 /// Attendance of one member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,6 +150,10 @@ pub enum Ineligible {
     Conflicted,
     Advisory,
     NoVotingRight,
+    /// A substitute member without an active stand-in.
+    NotStandingIn,
+    /// Absent, and a substitute held the member's vote when the poll opened.
+    Represented,
 }
 
 /// A ballot as the client sends it.
@@ -233,6 +240,9 @@ pub struct Poll {
     /// A vote on this amendment (Änderungsantrag) to the item's proposal.
     #[serde(default)]
     pub amendment: Option<crate::AmendmentId>,
+    /// Fixed at opening: the eligible substitutes and whom each stands in for.
+    #[serde(default)]
+    pub stand_ins: BTreeMap<PersonId, PersonId>,
 }
 
 impl Poll {
@@ -296,6 +306,9 @@ pub struct LiveState {
     /// The chair's voting order per item, where set.
     #[serde(default)]
     pub amendment_orders: BTreeMap<AgendaItemId, crate::AmendmentOrder>,
+    /// Active stand-ins (Vertretung): substitutes holding the votes of absent members.
+    #[serde(default)]
+    pub stand_ins: Vec<crate::StandIn>,
 }
 
 /// Who sends a command, as the API established it.
@@ -331,12 +344,19 @@ pub enum Command {
     SetAttendance {
         person: PersonId,
         status: AttendanceStatus,
+        /// When it happened, if earlier than now (the chair enters a late arrival or an early
+        /// departure after the fact): not before the session began nor the member's last change.
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
     },
     /// The chair sets the attendance of many members at once ("alle als anwesend"): one event,
     /// all or nothing, only while the session runs.
     SetAttendanceBulk {
         persons: Vec<PersonId>,
         status: AttendanceStatus,
+        /// When it happened, if earlier than now (see [`Command::SetAttendance`]).
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
     },
     /// "Ich bin befangen": the member (or the chair for them) declares a conflict of interest.
     DeclareConflict {
@@ -437,6 +457,18 @@ pub enum Command {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// The chair records that a substitute member stands in for an absent member (Vertretung).
+    SetStandIn {
+        #[serde(alias = "member_id")]
+        member: PersonId,
+        #[serde(alias = "substitute_id")]
+        substitute: PersonId,
+    },
+    /// The chair ends the stand-in for `member`.
+    EndStandIn {
+        #[serde(alias = "member_id")]
+        member: PersonId,
+    },
     /// The clerk or chair sets the repeat-meeting flag and the speaking time.
     SetSessionSettings {
         #[serde(default)]
@@ -522,6 +554,9 @@ pub enum Event {
         /// Opened below quorum with the chair's confirmation.
         #[serde(default)]
         below_quorum: bool,
+        /// Eligible substitutes and whom each stands in for: `[substitute, member]`.
+        #[serde(default)]
+        stand_ins: Vec<(PersonId, PersonId)>,
     },
     /// Members voted; only who and how many — never what. A command yields one voter; the
     /// meeting actor coalesces the ballots of one committed batch into a single event, so a
@@ -584,6 +619,21 @@ pub enum Event {
     AmendmentsOrdered {
         item: AgendaItemId,
         order: crate::AmendmentOrder,
+    },
+    /// A substitute stands in for an absent member from now on.
+    StandInSet {
+        stand_in: crate::StandIn,
+        quorum: QuorumStatus,
+        standing: QuorumStanding,
+    },
+    /// A stand-in ended (by the chair, or because the member arrived).
+    StandInEnded {
+        member: PersonId,
+        substitute: PersonId,
+        reason: crate::StandInEnd,
+        at: DateTime<Utc>,
+        quorum: QuorumStatus,
+        standing: QuorumStanding,
     },
 }
 
@@ -708,6 +758,26 @@ pub enum LiveError {
     VoterAdvisory,
     #[error("you are not entitled to vote in this poll")]
     VoterNotEligible,
+    #[error("a substitute member votes only while standing in for an absent member")]
+    VoterNotStandingIn,
+    #[error("your substitute held your vote when this poll opened")]
+    VoterRepresented,
+    #[error("a member cannot stand in for themselves")]
+    StandInSelf,
+    #[error(
+        "a stand-in replaces a voting member of this organization (not a substitute or advisory member)"
+    )]
+    StandInNoSeat,
+    #[error("the stand-in must be a substitute member of this organization with a voting right")]
+    StandInNotSubstitute,
+    #[error("the member is present; a substitute stands in for an absent member only")]
+    StandInMemberPresent,
+    #[error("someone stands in for this member already; end that stand-in first")]
+    StandInExists,
+    #[error("this substitute stands in for another member already")]
+    SubstituteBusy,
+    #[error("nobody stands in for this member")]
+    StandInNotFound,
     #[error("you have voted in this poll already")]
     AlreadyVoted,
     #[error("that choice is not valid in this poll")]
@@ -778,6 +848,7 @@ fn runoff_poll(first: &Poll, a: u32, b: u32) -> Poll {
         cancel_reason: None,
         motion: None,
         amendment: None,
+        stand_ins: BTreeMap::new(),
     }
 }
 
@@ -803,6 +874,7 @@ impl LiveState {
             settings: SessionSettings::default(),
             amendments: Vec::new(),
             amendment_orders: BTreeMap::new(),
+            stand_ins: Vec::new(),
         }
     }
 
@@ -902,13 +974,7 @@ impl LiveState {
                 self.present(person)
             }
         };
-        let present_voting = self
-            .roster
-            .members
-            .iter()
-            .filter(|m| m.voting_right && m.role != MembershipRole::Advisory)
-            .filter(|m| present(m.person))
-            .count() as u32;
+        let present_voting = self.seats_filled(present);
         quorum(
             self.roster.rule_set.rules().quorum,
             self.roster.statutory_seats,
@@ -1065,14 +1131,19 @@ impl LiveState {
                 let person = self.require_member(actor)?;
                 Ok(self.attendance_event(person, AttendanceStatus::LeftEarly, now))
             }
-            Command::SetAttendance { person, status } => {
+            Command::SetAttendance { person, status, at } => {
                 Self::require_chair(actor)?;
                 if self.member(*person).is_none() {
                     return Err(LiveError::NotMember);
                 }
-                Ok(self.attendance_event(*person, *status, now))
+                let at = self.attendance_time(&[*person], *at, now)?;
+                Ok(self.attendance_event(*person, *status, at))
             }
-            Command::SetAttendanceBulk { persons, status } => {
+            Command::SetAttendanceBulk {
+                persons,
+                status,
+                at,
+            } => {
                 Self::require_chair(actor)?;
                 self.require_running()?;
                 if persons.is_empty() {
@@ -1081,6 +1152,7 @@ impl LiveState {
                 if persons.iter().any(|p| self.member(*p).is_none()) {
                     return Err(LiveError::NotMember);
                 }
+                let now = self.attendance_time(persons, *at, now)?;
                 let mut changed: Vec<PersonId> = Vec::new();
                 for p in persons {
                     if !changed.contains(p)
@@ -1093,17 +1165,25 @@ impl LiveState {
                     return Ok(Applied::default());
                 }
                 let quorum = self.quorum_with_many(&changed, *status);
-                one(Event::AttendanceBulkChanged {
-                    persons: changed,
+                let standing = quorum_standing(
+                    self.roster.rule_set,
+                    &self.quorum_record,
+                    &quorum,
+                    &self.settings,
+                );
+                let mut events = vec![Event::AttendanceBulkChanged {
+                    persons: changed.clone(),
                     status: *status,
                     at: now,
                     quorum,
-                    standing: quorum_standing(
-                        self.roster.rule_set,
-                        &self.quorum_record,
-                        &quorum,
-                        &self.settings,
-                    ),
+                    standing,
+                }];
+                if status.counts_as_present() {
+                    events.extend(self.stand_ins_ended_by_arrival(&changed, now, quorum, standing));
+                }
+                Ok(Applied {
+                    events,
+                    ..Applied::default()
                 })
             }
             Command::DeclareConflict { item, person } => {
@@ -1297,6 +1377,7 @@ impl LiveState {
                         cancel_reason: None,
                         motion: *motion,
                         amendment: *amendment,
+                        stand_ins: BTreeMap::new(),
                     }),
                 })
             }
@@ -1330,25 +1411,41 @@ impl LiveState {
                 }
                 let mut eligible = Vec::new();
                 let mut ineligible = Vec::new();
+                let mut stand_ins = Vec::new();
                 for member in &self.roster.members {
                     let conflicted = p
                         .item
                         .is_some_and(|item| self.conflicts.contains(&(item, member.person)));
+                    // A substitute holds a vote only while standing in for an absent member.
+                    let stands_in = self.stand_in_by(member.person).map(|s| s.member);
                     let voter = Voter {
-                        voting_right: member.voting_right,
+                        voting_right: crate::holds_vote(
+                            member.role,
+                            member.voting_right,
+                            stands_in.is_some(),
+                        ),
                         role: member.role,
                         present: self.present(member.person),
                         conflicted,
                     };
                     if is_eligible(&voter) {
                         eligible.push(member.person);
+                        if member.role == MembershipRole::Substitute
+                            && let Some(represented) = stands_in
+                        {
+                            stand_ins.push((member.person, represented));
+                        }
                     } else {
                         let reason = if member.role == MembershipRole::Advisory {
                             Ineligible::Advisory
                         } else if !member.voting_right {
                             Ineligible::NoVotingRight
+                        } else if member.role == MembershipRole::Substitute && stands_in.is_none() {
+                            Ineligible::NotStandingIn
                         } else if conflicted {
                             Ineligible::Conflicted
+                        } else if self.stand_in_for(member.person).is_some() {
+                            Ineligible::Represented
                         } else {
                             Ineligible::Absent
                         };
@@ -1375,6 +1472,7 @@ impl LiveState {
                     ineligible,
                     at: now,
                     below_quorum,
+                    stand_ins,
                 })
             }
             Command::CastBallot { poll, choice } => {
@@ -1391,6 +1489,8 @@ impl LiveState {
                         Some(Ineligible::Absent) => LiveError::VoterAbsent,
                         Some(Ineligible::Conflicted) => LiveError::VoterConflicted,
                         Some(Ineligible::Advisory) => LiveError::VoterAdvisory,
+                        Some(Ineligible::NotStandingIn) => LiveError::VoterNotStandingIn,
+                        Some(Ineligible::Represented) => LiveError::VoterRepresented,
                         _ => LiveError::VoterNotEligible,
                     });
                 }
@@ -1706,6 +1806,49 @@ impl LiveState {
                     },
                 })
             }
+            Command::SetStandIn { member, substitute } => {
+                Self::require_chair(actor)?;
+                if self
+                    .stand_in_for(*member)
+                    .is_some_and(|s| s.substitute == *substitute)
+                {
+                    return Ok(Applied::default());
+                }
+                self.check_stand_in(*member, *substitute)?;
+                let mut next = self.clone();
+                let stand_in = crate::StandIn {
+                    member: *member,
+                    substitute: *substitute,
+                    since: now,
+                };
+                next.stand_ins.push(stand_in);
+                let quorum = next.quorum();
+                one(Event::StandInSet {
+                    stand_in,
+                    quorum,
+                    standing: next.quorum_standing(),
+                })
+            }
+            Command::EndStandIn { member } => {
+                Self::require_chair(actor)?;
+                if self.status == SessionStatus::Closed {
+                    return Err(LiveError::NotRunning);
+                }
+                let stand_in = self
+                    .stand_in_for(*member)
+                    .ok_or(LiveError::StandInNotFound)?;
+                let mut next = self.clone();
+                next.stand_ins.retain(|s| s.member != *member);
+                let quorum = next.quorum();
+                one(Event::StandInEnded {
+                    member: *member,
+                    substitute: stand_in.substitute,
+                    reason: crate::StandInEnd::Chair,
+                    at: now,
+                    quorum,
+                    standing: next.quorum_standing(),
+                })
+            }
             Command::SetSessionSettings {
                 repeat_meeting,
                 speaking_time_secs,
@@ -1724,6 +1867,59 @@ impl LiveState {
                 }
                 one(Event::SessionSettingsChanged { settings })
             }
+        }
+    }
+
+    /// The time of an attendance change the chair enters: now, or the earlier time given, which
+    /// must lie within the session (not before it began, not in the future) and not before the
+    /// last recorded change of any of `persons` (the record stays in order).
+    fn attendance_time(
+        &self,
+        persons: &[PersonId],
+        at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, LiveError> {
+        let Some(at) = at else {
+            return Ok(now);
+        };
+        let Some(started) = self.started_at else {
+            return Err(LiveError::Invalid(
+                "a time can be given once the session has begun".into(),
+            ));
+        };
+        if at > now + chrono::Duration::minutes(1) {
+            return Err(LiveError::Invalid(
+                "an attendance time cannot lie in the future".into(),
+            ));
+        }
+        if at < started {
+            return Err(LiveError::Invalid(
+                "an attendance time cannot lie before the session began".into(),
+            ));
+        }
+        if persons
+            .iter()
+            .filter_map(|p| self.attendance.get(p))
+            .any(|a| a.since > at)
+        {
+            return Err(LiveError::Invalid(
+                "an attendance time cannot lie before the member's last recorded change".into(),
+            ));
+        }
+        Ok(at.min(now))
+    }
+
+    /// Whether `person` arrived late: first counted as present more than
+    /// [`LATE_AFTER_SECS`] after the session began.
+    pub fn arrived_late(&self, person: PersonId) -> bool {
+        match (
+            self.started_at,
+            self.attendance.get(&person).and_then(|a| a.arrived),
+        ) {
+            (Some(started), Some(arrived)) => {
+                arrived - started > chrono::Duration::seconds(LATE_AFTER_SECS)
+            }
+            _ => false,
         }
     }
 
@@ -1771,21 +1967,49 @@ impl LiveState {
             return Applied::default();
         }
         let quorum = self.quorum_with(Some((person, status)));
+        let standing = quorum_standing(
+            self.roster.rule_set,
+            &self.quorum_record,
+            &quorum,
+            &self.settings,
+        );
+        let mut events = vec![Event::AttendanceChanged {
+            person,
+            status,
+            at: now,
+            quorum,
+            standing: Some(standing),
+        }];
+        if status.counts_as_present() {
+            events.extend(self.stand_ins_ended_by_arrival(&[person], now, quorum, standing));
+        }
         Applied {
-            events: vec![Event::AttendanceChanged {
-                person,
-                status,
-                at: now,
-                quorum,
-                standing: Some(quorum_standing(
-                    self.roster.rule_set,
-                    &self.quorum_record,
-                    &quorum,
-                    &self.settings,
-                )),
-            }],
+            events,
             ..Applied::default()
         }
+    }
+
+    /// The stand-ins that end because their members arrive. The seat was filled once before and
+    /// is filled once after, so the quorum is the one after the arrival.
+    fn stand_ins_ended_by_arrival(
+        &self,
+        arriving: &[PersonId],
+        now: DateTime<Utc>,
+        quorum: QuorumStatus,
+        standing: QuorumStanding,
+    ) -> Vec<Event> {
+        self.stand_ins
+            .iter()
+            .filter(|s| arriving.contains(&s.member))
+            .map(|s| Event::StandInEnded {
+                member: s.member,
+                substitute: s.substitute,
+                reason: crate::StandInEnd::MemberArrived,
+                at: now,
+                quorum,
+                standing,
+            })
+            .collect()
     }
 
     fn check_choice(&self, poll: &Poll, choice: &BallotChoice) -> Result<(), LiveError> {
@@ -1940,11 +2164,13 @@ impl LiveState {
                 ineligible,
                 at,
                 below_quorum,
+                stand_ins,
             } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.state = PollState::Open;
                     p.eligible = eligible.iter().copied().collect();
                     p.ineligible = ineligible.iter().copied().collect();
+                    p.stand_ins = stand_ins.iter().copied().collect();
                     p.opened_at = Some(*at);
                     p.below_quorum = *below_quorum;
                 }
@@ -1996,6 +2222,11 @@ impl LiveState {
             Event::AmendmentsOrdered { item, order } => {
                 self.amendment_orders.insert(*item, order.clone());
             }
+            Event::StandInSet { stand_in, .. } => {
+                self.stand_ins.retain(|s| s.member != stand_in.member);
+                self.stand_ins.push(*stand_in);
+            }
+            Event::StandInEnded { member, .. } => self.stand_ins.retain(|s| s.member != *member),
             Event::InterimShown { poll, show, .. } => {
                 if let Some(p) = self.poll_mut(*poll) {
                     p.show_interim = *show;
@@ -2129,6 +2360,7 @@ mod tests {
         let bulk = Command::SetAttendanceBulk {
             persons: people.clone(),
             status: AttendanceStatus::Present,
+            at: None,
         };
         assert_eq!(
             state.decide(&chair, &bulk, Utc::now(), 7).unwrap_err(),
@@ -2153,6 +2385,7 @@ mod tests {
         let stranger = Command::SetAttendanceBulk {
             persons: vec![people[2], PersonId::new()],
             status: AttendanceStatus::Present,
+            at: None,
         };
         assert_eq!(
             state.decide(&chair, &stranger, Utc::now(), 7).unwrap_err(),
@@ -2185,6 +2418,96 @@ mod tests {
         assert!(left.left.is_some(), "the departure is recorded");
         run(&mut state, &member, Command::CheckIn { remote: false });
         assert_eq!(state.attendance[&people[1]].left, None, "back again");
+    }
+
+    #[test]
+    fn the_chair_enters_a_late_arrival_and_an_early_departure_with_their_times() {
+        let (mut state, people, chair) = setup(3);
+        let at = |minutes: i64| Utc::now() - chrono::Duration::minutes(minutes);
+        let set = |person, status, when| Command::SetAttendance {
+            person,
+            status,
+            at: Some(when),
+        };
+        assert!(
+            matches!(
+                state.decide(
+                    &chair,
+                    &set(people[1], AttendanceStatus::Present, at(1)),
+                    Utc::now(),
+                    0
+                ),
+                Err(LiveError::Invalid(_))
+            ),
+            "no time before the session began"
+        );
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
+        state.started_at = Some(at(60));
+        for (when, why) in [(at(61), "before the opening"), (at(-5), "in the future")] {
+            assert!(
+                matches!(
+                    state.decide(
+                        &chair,
+                        &set(people[1], AttendanceStatus::Present, when),
+                        Utc::now(),
+                        0
+                    ),
+                    Err(LiveError::Invalid(_))
+                ),
+                "{why}"
+            );
+        }
+        // Arrived twenty minutes after the opening, entered now: late.
+        run(
+            &mut state,
+            &chair,
+            set(people[1], AttendanceStatus::Present, at(40)),
+        );
+        let arrived = state.attendance[&people[1]].arrived.unwrap();
+        assert!((arrived - at(40)).num_seconds().abs() < 2);
+        assert!(state.arrived_late(people[1]));
+        // On time: three minutes after the opening.
+        run(
+            &mut state,
+            &chair,
+            set(people[2], AttendanceStatus::Present, at(57)),
+        );
+        assert!(!state.arrived_late(people[2]));
+        // Left early at a given time, not before the arrival.
+        assert!(matches!(
+            state.decide(
+                &chair,
+                &set(people[1], AttendanceStatus::LeftEarly, at(45)),
+                Utc::now(),
+                0
+            ),
+            Err(LiveError::Invalid(_))
+        ));
+        run(
+            &mut state,
+            &chair,
+            set(people[1], AttendanceStatus::LeftEarly, at(10)),
+        );
+        let left = state.attendance[&people[1]].left.unwrap();
+        assert!((left - at(10)).num_seconds().abs() < 2);
+        // Many at once, with one time.
+        let bulk = Command::SetAttendanceBulk {
+            persons: vec![people[0], people[1]],
+            status: AttendanceStatus::Present,
+            at: Some(at(5)),
+        };
+        run(&mut state, &chair, bulk);
+        assert!(state.arrived_late(people[0]));
+        assert_eq!(
+            state.attendance[&people[0]].since,
+            state.attendance[&people[1]].since
+        );
     }
 
     #[test]
@@ -2402,6 +2725,7 @@ mod tests {
             cancel_reason: None,
             motion: None,
             amendment: None,
+            stand_ins: BTreeMap::new(),
         };
         assert_eq!(
             poll.interim_tally(None),
@@ -2477,6 +2801,7 @@ mod tests {
             cancel_reason: None,
             motion: None,
             amendment: None,
+            stand_ins: BTreeMap::new(),
         };
         state.apply(&Event::PollCreated {
             poll: Box::new(poll),

@@ -145,6 +145,18 @@ pub struct AttendanceLine {
     pub changes: Vec<(AttendanceStatus, DateTime<Utc>)>,
 }
 
+/// A stand-in (Vertretung) during the session: who stood in for whom, from when to when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandInLine {
+    pub member: PersonId,
+    pub member_name: String,
+    pub substitute: PersonId,
+    pub substitute_name: String,
+    pub from: DateTime<Utc>,
+    /// None while it lasts (to the end of the session).
+    pub to: Option<DateTime<Utc>>,
+}
+
 /// A quorum statement by the chair, or a member's doubt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QuorumLine {
@@ -236,6 +248,9 @@ pub struct MinutesDraft {
     pub ended_at: Option<DateTime<Utc>>,
     pub breaks: Vec<SessionBreak>,
     pub attendance: Vec<AttendanceLine>,
+    /// Stand-ins in the order they began.
+    #[serde(default)]
+    pub stand_ins: Vec<StandInLine>,
     pub quorum: Vec<QuorumLine>,
     pub items: Vec<MinutesItem>,
 }
@@ -255,6 +270,7 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
     let mut quorum = Vec::new();
     let mut conflict_times: HashMap<(AgendaItemId, PersonId), DateTime<Utc>> = HashMap::new();
     let mut last_standing: Option<QuorumStanding> = None;
+    let mut stand_ins: Vec<StandInLine> = Vec::new();
     for event in facts.events {
         match event {
             Event::MeetingStarted { at } => {
@@ -294,6 +310,23 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
             }
             Event::ConflictDeclared { item, person, at } => {
                 conflict_times.entry((*item, *person)).or_insert(*at);
+            }
+            Event::StandInSet { stand_in, .. } => stand_ins.push(StandInLine {
+                member: stand_in.member,
+                member_name: name_of(stand_in.member),
+                substitute: stand_in.substitute,
+                substitute_name: name_of(stand_in.substitute),
+                from: stand_in.since,
+                to: None,
+            }),
+            Event::StandInEnded { member, at, .. } => {
+                if let Some(open) = stand_ins
+                    .iter_mut()
+                    .rev()
+                    .find(|s| s.member == *member && s.to.is_none())
+                {
+                    open.to = Some(*at);
+                }
             }
             Event::QuorumDeclared { declaration } => quorum.push(QuorumLine {
                 at: declaration.at,
@@ -427,6 +460,7 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
         ended_at,
         breaks,
         attendance,
+        stand_ins,
         quorum,
         items,
     }

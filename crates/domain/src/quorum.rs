@@ -104,14 +104,7 @@ impl Voter {
         conflicted: bool,
         stands_in: bool,
     ) -> Self {
-        let voting_right = membership.voting_right
-            && match membership.role {
-                MembershipRole::Advisory => false,
-                MembershipRole::Substitute => stands_in,
-                MembershipRole::Member | MembershipRole::Chair | MembershipRole::DeputyChair => {
-                    true
-                }
-            };
+        let voting_right = holds_vote(membership.role, membership.voting_right, stands_in);
         Self {
             voting_right,
             role: membership.role,
@@ -119,6 +112,17 @@ impl Voter {
             conflicted,
         }
     }
+}
+
+/// Whether a membership holds a vote in this meeting: a voting right, not advisory, and for a
+/// [`MembershipRole::Substitute`] only while `stands_in` for an absent member (Vertretung).
+pub fn holds_vote(role: MembershipRole, voting_right: bool, stands_in: bool) -> bool {
+    voting_right
+        && match role {
+            MembershipRole::Advisory => false,
+            MembershipRole::Substitute => stands_in,
+            MembershipRole::Member | MembershipRole::Chair | MembershipRole::DeputyChair => true,
+        }
 }
 
 /// Whether `voter` may vote in a poll that opens now: a member of the meeting's organization with

@@ -20,6 +20,9 @@ pub struct RollCallLine {
     pub name: String,
     /// `yes`, `no` or `abstain`; none: eligible, but did not vote.
     pub choice: Option<String>,
+    /// A substitute: the name of the member they stand in for (Vertretung).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stands_in_for: Option<String>,
 }
 
 /// The members of one fraction (or those without one) in a roll call.
@@ -53,11 +56,13 @@ pub fn roll_call(poll: &Poll, live: &LiveState) -> Option<RollCall> {
             person: v.person,
             name: v.name.clone(),
             choice: Some(v.choice.clone()),
+            stands_in_for: v.stands_in_for.clone(),
         })
         .chain(record.not_voted.iter().map(|n| RollCallLine {
             person: n.person,
             name: n.name.clone(),
             choice: None,
+            stands_in_for: n.stands_in_for.clone(),
         }));
     let mut groups: Vec<RollCallGroup> = Vec::new();
     for line in lines {
@@ -97,6 +102,10 @@ pub enum IneligibleReason {
     Advisory,
     /// A membership without a voting right.
     NoVotingRight,
+    /// A substitute member who does not stand in for anyone (when the poll opened).
+    NotStandingIn,
+    /// A substitute held the member's vote when the poll opened (Vertretung aktiv).
+    StandInActive,
 }
 
 impl LiveState {
@@ -112,6 +121,8 @@ impl LiveState {
             Ineligible::Conflicted => IneligibleReason::Conflicted,
             Ineligible::Advisory => IneligibleReason::Advisory,
             Ineligible::NoVotingRight => IneligibleReason::NoVotingRight,
+            Ineligible::NotStandingIn => IneligibleReason::NotStandingIn,
+            Ineligible::Represented => IneligibleReason::StandInActive,
         })
     }
 

@@ -47,6 +47,15 @@ register({
     "chair.att.me.in": "Mich als anwesend eintragen",
     "chair.conflicted": "befangen",
     "chair.advisory": "beratend",
+    "chair.substitute": "stellv. Mitglied",
+    "chair.standin.by": "vertreten durch {name}",
+    "chair.standin.for": "vertritt {name}",
+    "chair.standin.add": "Vertretung eintragen",
+    "chair.standin.add.for": "Vertretung eintragen ({name})",
+    "chair.standin.pick": "Vertretung für {name}",
+    "chair.standin.save": "Eintragen",
+    "chair.standin.end": "Vertretung beenden",
+    "chair.standin.end.for": "Vertretung beenden ({name})",
     "chair.polls": "Abstimmungen",
     "chair.poll.new": "Neue Abstimmung",
     "chair.poll.title": "Gegenstand der Abstimmung",
@@ -109,6 +118,15 @@ register({
     "chair.att.me.in": "Check me in as present",
     "chair.conflicted": "conflicted",
     "chair.advisory": "advisory",
+    "chair.substitute": "substitute",
+    "chair.standin.by": "represented by {name}",
+    "chair.standin.for": "stands in for {name}",
+    "chair.standin.add": "Record a stand-in",
+    "chair.standin.add.for": "Record a stand-in ({name})",
+    "chair.standin.pick": "Stand-in for {name}",
+    "chair.standin.save": "Record",
+    "chair.standin.end": "End the stand-in",
+    "chair.standin.end.for": "End the stand-in ({name})",
     "chair.polls": "Votes",
     "chair.poll.new": "New vote",
     "chair.poll.title": "Subject of the vote",
@@ -156,7 +174,7 @@ export async function mount(root, params, ctx) {
   const meetingId = params.id;
   const { session, release } = join(meetingId);
   const info = await meetingInfo(ctx.api, meetingId);
-  const ui = { error: null, busy: false, confirmClose: false, form: { kind: "open", rule: "simple", item: undefined }, offset: 0, attSearch: "" };
+  const ui = { error: null, busy: false, confirmClose: false, form: { kind: "open", rule: "simple", item: undefined }, offset: 0, attSearch: "", standInFor: null };
 
   const conn = el("div", { class: "live-conn-wrap", role: "status", "aria-live": "polite" });
   const head = el("div", { class: "live-head" });
@@ -519,7 +537,7 @@ export async function mount(root, params, ctx) {
       el("p", { class: "live-muted live-small", text: t("chair.att.all.hint") }),
     ]);
     const needle = ui.attSearch.trim().toLocaleLowerCase();
-    const key = [rows.map((a) => [a.person, a.status, a.arrived_at, a.left_at]), [...conflicted], needle, state.started_at, ...base];
+    const key = [rows.map((a) => [a.person, a.status, a.arrived_at, a.left_at, a.stands_in_for, a.represented_by]), [...conflicted], needle, state.started_at, state.status, ui.standInFor, ...base];
     draw.attendance(key, () => {
       const groups = new Map();
       for (const a of rows) {
@@ -559,12 +577,71 @@ export async function mount(root, params, ctx) {
     const times = [];
     if (a.arrived_at) times.push(el("span", { class: late ? "live-att-late" : null }, t("chair.att.arrived", { time: time(a.arrived_at) }), late ? ` (${t("chair.att.late")})` : ""));
     if (a.left_at && a.status === "left_early") times.push(el("span", { class: "live-att-early" }, ` · ${t("chair.att.left", { time: time(a.left_at) })} (${t("chair.att.early")})`));
-    const notes = [!a.voting_right ? t("chair.advisory") : null, conflicted.has(a.person) ? t("chair.conflicted") : null].filter(Boolean);
-    return el("li", { class: `live-list-row live-att-${a.status ?? "unknown"}`, "data-testid": "att-row" },
+    const substitute = a.role === "substitute";
+    const notes = [
+      !a.voting_right ? t("chair.advisory") : null,
+      substitute && !a.stands_in_for ? t("chair.substitute") : null,
+      conflicted.has(a.person) ? t("chair.conflicted") : null,
+    ].filter(Boolean);
+    const nameOf = (person) => state.attendance.find((x) => x.person === person)?.name ?? "?";
+    return el("li", { class: `live-list-row live-att-${a.status ?? "unknown"}`, "data-testid": "att-row", "data-person": a.person },
       el("span", { class: "live-list-name" },
         el("label", { for: id }, a.name, notes.length ? el("span", { class: "live-muted", text: ` (${notes.join(", ")})` }) : null),
-        times.length ? el("span", { class: "live-muted live-small live-att-times" }, ...times) : null),
+        times.length ? el("span", { class: "live-muted live-small live-att-times" }, ...times) : null,
+        standInPart(state, a, nameOf)),
       status);
+  }
+
+  // Stand-ins (Vertretung): "vertreten durch X" with an end button, "vertritt Y", and for an
+  // absent member holding a seat the choice among the free substitute members.
+  function standInPart(state, a, nameOf) {
+    const open = state.status !== "closed";
+    if (a.stands_in_for) {
+      return el("span", { class: "live-att-standin", "data-testid": "att-stands-in", text: t("chair.standin.for", { name: nameOf(a.stands_in_for) }) });
+    }
+    if (a.represented_by) {
+      return el("span", { class: "live-att-standin" },
+        el("span", { "data-testid": "att-represented", text: t("chair.standin.by", { name: nameOf(a.represented_by) }) }), " ",
+        open ? el("button", {
+          type: "button", class: "button live-btn live-btn-quiet live-btn-small", "data-testid": "standin-end",
+          "aria-label": t("chair.standin.end.for", { name: a.name }),
+          disabled: ui.busy || session.status !== Status.ONLINE,
+          onclick: () => run({ type: "end_stand_in", member: a.person }), text: t("chair.standin.end"),
+        }) : null);
+    }
+    const seat = a.voting_right && ["member", "chair", "deputy_chair"].includes(a.role);
+    const here = a.status === "present" || a.status === "remote";
+    if (!seat || here || !open) return null;
+    const free = state.attendance.filter((x) => x.role === "substitute" && x.voting_right && !x.stands_in_for);
+    // Offered only while a substitute member is free (none: the organization has none, or all
+    // stand in already).
+    if (!free.length) return null;
+    if (ui.standInFor !== a.person) {
+      return el("button", {
+        type: "button", class: "button live-btn live-btn-quiet live-btn-small", "data-testid": "standin-add",
+        "aria-label": t("chair.standin.add.for", { name: a.name }),
+        disabled: ui.busy || session.status !== Status.ONLINE,
+        onclick: () => { ui.standInFor = a.person; render(); }, text: t("chair.standin.add"),
+      });
+    }
+    // Substitutes of the member's fraction first, then the others.
+    free.sort((x, y) => (x.fraction !== a.fraction) - (y.fraction !== a.fraction) || x.name.localeCompare(y.name, "de"));
+    const pickId = `standin-${a.person}`;
+    const pick = el("select", { id: pickId, class: "live-input", "data-testid": "standin-pick" },
+      ...free.map((x) => el("option", { value: x.person, text: x.fraction ? `${x.name} (${x.fraction})` : x.name })));
+    return el("span", { class: "live-att-standin-form" },
+      el("label", { for: pickId, class: "live-small", text: t("chair.standin.pick", { name: a.name }) }), pick,
+      el("span", { class: "live-actions" },
+        el("button", {
+          type: "button", class: "button live-btn live-btn-primary live-btn-small", "data-testid": "standin-save",
+          disabled: ui.busy || session.status !== Status.ONLINE,
+          onclick: async () => {
+            const done = await run({ type: "set_stand_in", member: a.person, substitute: pick.value });
+            if (done) { ui.standInFor = null; render(); }
+          },
+          text: t("chair.standin.save"),
+        }),
+        el("button", { type: "button", class: "button live-btn live-btn-quiet live-btn-small", onclick: () => { ui.standInFor = null; render(); }, text: t("chair.cancel") })));
   }
 
   attSearch.addEventListener("input", () => {

@@ -46,6 +46,11 @@ register({
     "live.ineligible.short.conflicted": "befangen",
     "live.ineligible.short.advisory": "beratendes Mitglied",
     "live.ineligible.short.no_voting_right": "ohne Stimmrecht",
+    "live.ineligible.not_standing_in": "Als stellvertretendes Mitglied stimmen Sie nur ab, wenn Sie ein abwesendes Mitglied vertreten. Die Sitzungsleitung trägt die Vertretung ein.",
+    "live.ineligible.stand_in_active": "Beim Öffnen dieser Abstimmung wurden Sie vertreten (Vertretung aktiv): Ihre Vertretung stimmt hier ab. Ab der nächsten Abstimmung stimmen Sie wieder selbst.",
+    "live.ineligible.short.not_standing_in": "stellv. Mitglied ohne Vertretung",
+    "live.ineligible.short.stand_in_active": "wird vertreten",
+    "live.rollcall.stands_in": "(Vertretung für {name})",
 
     "live.poll.kind.secret": "Geheime Abstimmung",
     "live.poll.kind.election": "Wahl",
@@ -119,6 +124,11 @@ register({
     "live.ineligible.short.conflicted": "conflict of interest",
     "live.ineligible.short.advisory": "advisory member",
     "live.ineligible.short.no_voting_right": "no voting right",
+    "live.ineligible.not_standing_in": "As a substitute member you vote only while standing in for an absent member. The chair records the stand-in.",
+    "live.ineligible.stand_in_active": "You were represented when this poll opened (stand-in active): your substitute votes here. From the next poll on you vote yourself.",
+    "live.ineligible.short.not_standing_in": "substitute, not standing in",
+    "live.ineligible.short.stand_in_active": "represented",
+    "live.rollcall.stands_in": "(standing in for {name})",
 
     "live.poll.kind.secret": "Secret ballot",
     "live.poll.kind.election": "Election",
@@ -300,7 +310,8 @@ export function rollCallView(poll, { large = false } = {}) {
                 "li",
                 { class: `live-rollcall-line live-rollcall-${choice}`, "data-choice": choice },
                 el("span", { class: "live-rollcall-mark", "aria-hidden": "true", text: t(`live.rollcall.mark.${choice}`) }),
-                el("span", { class: "live-rollcall-name", text: l.name }),
+                el("span", { class: "live-rollcall-name" }, l.name,
+                  l.stands_in_for ? el("span", { class: "live-rollcall-standin", "data-testid": "rollcall-standin", text: ` ${t("live.rollcall.stands_in", { name: l.stands_in_for })}` }) : null),
                 el("span", { class: "live-rollcall-choice", text: choice === "none" ? t("live.rollcall.not_voted") : t(`live.choice.${choice}`) }),
               );
             }),

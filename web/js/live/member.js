@@ -23,6 +23,8 @@ register({
     "member.checkin.remote": "Ich nehme online teil",
     "member.checkout": "Ich gehe (auschecken)",
     "member.conflict": "Ich bin befangen",
+    "member.standin.for": "Sie vertreten heute {name} und stimmen in Vertretung ab.",
+    "member.standin.by": "Sie werden vertreten durch {name}. Wenn Sie einchecken, endet die Vertretung.",
     "member.conflict.confirm": "Wirklich für diesen Punkt als befangen erklären? Sie stimmen dann nicht mit ab.",
     "member.conflict.yes": "Ja, ich bin befangen",
     "member.conflict.declared": "Sie haben sich für diesen Punkt als befangen erklärt.",
@@ -57,6 +59,8 @@ register({
     "member.checkin.remote": "I am joining online",
     "member.checkout": "I am leaving (check out)",
     "member.conflict": "I have a conflict of interest",
+    "member.standin.for": "Today you stand in for {name}. You vote in their place.",
+    "member.standin.by": "{name} stands in for you. When you check in, the stand-in ends.",
     "member.conflict.confirm": "Really declare a conflict of interest for this item? You will not vote on it.",
     "member.conflict.yes": "Yes, I have a conflict",
     "member.conflict.declared": "You declared a conflict of interest for this item.",
@@ -180,11 +184,15 @@ export async function mount(root, params, ctx) {
     const item = state.current_item;
     const conflicted = item && state.conflicts.some((c) => c.item === item && c.person === session.person);
     const status = mine?.status ?? null;
-    const key = [status, item, conflicted, ui.conflictAsk, online, ui.busy, lang(), !!mine, state.status];
+    const nameOf = (person) => state.attendance.find((a) => a.person === person)?.name ?? "?";
+    const key = [status, item, conflicted, ui.conflictAsk, online, ui.busy, lang(), !!mine, state.status, mine?.stands_in_for, mine?.represented_by];
     draw.attendance(key, () => {
       const parts = [el("h2", { id: "m-att", text: t("member.attendance") })];
       if (!mine) return parts;
       parts.push(el("p", { class: `live-att live-att-${status ?? "unknown"}`, text: t(`live.attendance.${status ?? "unknown"}`) }));
+      // Stand-ins (Vertretung): the substitute learns whose vote they hold, the member who holds theirs.
+      if (mine.stands_in_for) parts.push(el("p", { class: "live-prompt", "data-testid": "standin-note", text: t("member.standin.for", { name: nameOf(mine.stands_in_for) }) }));
+      if (mine.represented_by) parts.push(el("p", { class: "live-note", "data-testid": "represented-note", text: t("member.standin.by", { name: nameOf(mine.represented_by) }) }));
       // The self check-in prompt: the meeting runs and the member has not checked in yet.
       if (state.status === "running" && (status === null || status === "absent")) {
         parts.push(el("p", { class: "live-prompt", "data-testid": "checkin-prompt", text: t("member.checkin.prompt") }));

@@ -430,7 +430,8 @@ function refreshIneligible(state, p, me) {
   };
   const reasons = p.state !== "open" ? [] : p.ineligible_at_open.map(([person, reason]) => ({
     person, name: nameOf(state, person),
-    reason: reason === "absent" && present(person) ? "arrived_late" : reason,
+    reason: reason === "absent" && present(person) ? "arrived_late"
+      : reason === "represented" ? "stand_in_active" : reason,
   }));
   p.my_ineligibility = reasons.find((r) => r.person === me)?.reason ?? null;
   p.ineligible = state.viewer?.chair ? reasons.filter((r) => present(r.person)) : [];
@@ -446,11 +447,15 @@ const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 function rollCallOf(state, p, result) {
   const choices = new Map((result?.named ?? []).map(([person, c]) => [person, c?.choice ?? null]));
   const people = [...new Set([...p.eligible, ...choices.keys()])];
+  // Substitutes who stood in when the poll opened: whom for (`[substitute, member]` pairs).
+  const standsIn = new Map(Array.isArray(p.stand_ins) ? p.stand_ins : []);
   const groups = new Map();
   for (const person of people) {
     const fraction = state.attendance.find((a) => a.person === person)?.fraction ?? null;
     if (!groups.has(fraction)) groups.set(fraction, []);
-    groups.get(fraction).push({ person, name: nameOf(state, person), choice: choices.get(person) ?? null });
+    const line = { person, name: nameOf(state, person), choice: choices.get(person) ?? null };
+    if (standsIn.has(person)) line.stands_in_for = nameOf(state, standsIn.get(person));
+    groups.get(fraction).push(line);
   }
   const list = [...groups].map(([fraction, lines]) => ({ fraction, lines: lines.sort((a, b) => cmp(a.name, b.name)) }));
   list.sort((a, b) => (a.fraction === null) - (b.fraction === null) || cmp(a.fraction ?? "", b.fraction ?? ""));
@@ -552,6 +557,7 @@ export function reduce(state, event, me) {
       p.below_quorum = !!event.below_quorum;
       p.eligible = event.eligible;
       p.eligible_count = event.eligible.length;
+      p.stand_ins = Array.isArray(event.stand_ins) ? event.stand_ins : [];
       p.i_am_eligible = me != null && event.eligible.includes(me);
       p.not_voted = event.eligible.map((person) => ({ person, name: nameOf(state, person) }));
       // The chair keeps every reason, a member their own (as the snapshot gives them).
@@ -616,6 +622,27 @@ export function reduce(state, event, me) {
     case "display_changed":
       state.display_poll = event.poll ?? null;
       return true;
+    case "stand_in_set":
+    case "stand_in_ended": {
+      // A stand-in (Vertretung) began or ended: the two attendance rows, the list, the quorum.
+      if (!Array.isArray(state.stand_ins)) return false;
+      const { member, substitute } = event.type === "stand_in_set" ? event.stand_in : event;
+      const rows = [member, substitute].map((person) => state.attendance.find((a) => a.person === person));
+      if (rows.some((row) => !row)) return false;
+      const set = event.type === "stand_in_set";
+      rows[0].represented_by = set ? substitute : null;
+      rows[1].stands_in_for = set ? member : null;
+      state.stand_ins = state.stand_ins.filter((s) => s.member !== member);
+      if (set) {
+        state.stand_ins.push({
+          member, member_name: nameOf(state, member), substitute, substitute_name: nameOf(state, substitute),
+          since: event.stand_in.since,
+        });
+      }
+      state.quorum = event.quorum;
+      if (event.standing) state.quorum_standing = event.standing;
+      return true;
+    }
     default:
       // lot_drawn (may create a runoff) and anything newer: take a fresh snapshot.
       return false;

@@ -40,6 +40,7 @@ register({
     "decision.invalid": "ungültig",
     "decision.named": "Namentliche Abstimmung",
     "decision.notVoted": "Nicht abgestimmt",
+    "decision.standsIn": "(Vertretung für {name})",
     "decision.elected": "Gewählt: {name}",
     "decision.byLot": "durch Los entschieden",
     "decision.candidates": "Stimmen je Kandidat",
@@ -86,6 +87,7 @@ register({
     "decision.invalid": "invalid",
     "decision.named": "Roll-call vote",
     "decision.notVoted": "Did not vote",
+    "decision.standsIn": "(standing in for {name})",
     "decision.elected": "Elected: {name}",
     "decision.byLot": "decided by lot",
     "decision.candidates": "Votes per candidate",
@@ -155,7 +157,7 @@ export function voteView(vote) {
     const groups = new Map();
     for (const n of vote.named ?? []) {
       if (!groups.has(n.choice)) groups.set(n.choice, []);
-      groups.get(n.choice).push(n.name);
+      groups.get(n.choice).push(n.stands_in_for ? `${n.name} ${t("decision.standsIn", { name: n.stands_in_for })}` : n.name);
     }
     const order = ["yes", "no", "abstain", ...[...groups.keys()].filter((k) => !["yes", "no", "abstain"].includes(k))];
     const named = el("div", { class: "vote-named", role: "group", "aria-labelledby": id },
@@ -169,7 +171,7 @@ export function voteView(vote) {
     if (vote.not_voted?.length) {
       named.append(el("p", { class: "vote-group" },
         el("strong", {}, `${t("decision.notVoted")} (${formatNumber(vote.not_voted.length)}): `),
-        vote.not_voted.map((p) => p.name).join(", ")));
+        vote.not_voted.map((p) => (p.stands_in_for ? `${p.name} ${t("decision.standsIn", { name: p.stands_in_for })}` : p.name)).join(", ")));
     }
     box.append(named);
   }

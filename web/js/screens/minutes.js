@@ -36,6 +36,9 @@ register({
     "minutes.fraction": "Fraktion",
     "minutes.status": "Anwesenheit",
     "minutes.times": "Zeiten",
+    "minutes.standIns": "Vertretungen",
+    "minutes.standIn": "{substitute} vertritt {member} ({from} – {to} Uhr)",
+    "minutes.standInOpen": "{substitute} vertritt {member} (ab {from} Uhr)",
     "minutes.noSession": "Die Live-Sitzung wurde noch nicht begonnen.",
     "minutes.status.present": "anwesend",
     "minutes.status.remote": "zugeschaltet",
@@ -95,6 +98,9 @@ register({
     "minutes.fraction": "Fraction",
     "minutes.status": "Attendance",
     "minutes.times": "Times",
+    "minutes.standIns": "Stand-ins",
+    "minutes.standIn": "{substitute} stands in for {member} ({from} – {to})",
+    "minutes.standInOpen": "{substitute} stands in for {member} (from {from})",
     "minutes.noSession": "The live session has not started yet.",
     "minutes.status.present": "present",
     "minutes.status.remote": "remote",
@@ -181,6 +187,13 @@ function attendanceTable(draft) {
   section.append(el("table", { class: "minutes-table", "data-testid": "minutes-attendance" },
     el("thead", {}, el("tr", {}, ...["name", "role", "fraction", "status", "times"].map((k) => el("th", { scope: "col" }, t(`minutes.${k}`))))),
     el("tbody", {}, ...rows)));
+  if (draft.stand_ins?.length) {
+    section.append(el("h3", { class: "minutes-subtitle" }, t("minutes.standIns")),
+      el("ul", { class: "minutes-list", "data-testid": "minutes-stand-ins" }, ...draft.stand_ins.map((s) => el("li", {},
+        t(s.to ? "minutes.standIn" : "minutes.standInOpen", {
+          substitute: s.substitute_name, member: s.member_name, from: formatTime(s.from), to: s.to ? formatTime(s.to) : "",
+        })))));
+  }
   return section;
 }
 

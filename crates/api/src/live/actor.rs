@@ -848,16 +848,22 @@ fn close_secret(
 /// ballots only "X voted", never what.
 fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
     let (action, detail) = match event {
-        Event::AttendanceChanged { person, status, .. } => (
+        // With the time it happened (the chair may enter it after the fact).
+        Event::AttendanceChanged {
+            person, status, at, ..
+        } => (
             "live.attendance",
-            serde_json::json!({"person": person, "status": status}),
+            serde_json::json!({"person": person, "status": status, "at": at}),
         ),
         // One entry for "alle als anwesend", with the count and who.
         Event::AttendanceBulkChanged {
-            persons, status, ..
+            persons,
+            status,
+            at,
+            ..
         } => (
             "live.attendance_bulk",
-            serde_json::json!({"count": persons.len(), "persons": persons, "status": status}),
+            serde_json::json!({"count": persons.len(), "persons": persons, "status": status, "at": at}),
         ),
         Event::ConflictDeclared { item, person, .. } => (
             "live.conflict_declared",
@@ -947,6 +953,19 @@ fn audit_event(user: Option<UserId>, event: &Event) -> Option<AuditEvent> {
         Event::LotDrawn { poll, lot } => (
             "poll.lot_drawn",
             serde_json::json!({"poll": poll, "lot": lot}),
+        ),
+        Event::StandInSet { stand_in, .. } => (
+            "live.stand_in_set",
+            serde_json::json!({"member": stand_in.member, "substitute": stand_in.substitute}),
+        ),
+        Event::StandInEnded {
+            member,
+            substitute,
+            reason,
+            ..
+        } => (
+            "live.stand_in_ended",
+            serde_json::json!({"member": member, "substitute": substitute, "reason": reason}),
         ),
         Event::MeetingStarted { .. } => ("live.started", serde_json::json!({})),
         Event::MeetingClosed { .. } => ("live.closed", serde_json::json!({})),

@@ -111,6 +111,8 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
         "cancel_reason": poll.cancel_reason,
         "motion": poll.motion,
         "amendment": poll.amendment,
+        // Fixed at opening: `[substitute, member]` for each substitute holding a member's vote.
+        "stand_ins": poll.stand_ins.iter().map(|(s, m)| json!([s, m])).collect::<Vec<_>>(),
     })
 }
 
@@ -142,12 +144,19 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
             json!({
                 "arrived_at": entry.and_then(|a| a.arrived),
                 "left_at": entry.and_then(|a| a.left),
+                // Marks: arrived more than five minutes after the opening; left before the close.
+                "late": state.arrived_late(m.person),
+                "left_early": status == Some(plenum_domain::AttendanceStatus::LeftEarly),
                 "person": m.person,
                 "name": m.name,
                 "role": m.role,
                 "voting_right": m.voting_right,
                 "fraction": m.fraction,
                 "status": status,
+                // Stand-ins (Vertretung): whom this substitute stands in for, or who stands in
+                // for this member.
+                "stands_in_for": state.stand_in_by(m.person).map(|s| s.member),
+                "represented_by": state.stand_in_for(m.person).map(|s| s.substitute),
             })
         })
         .collect();
@@ -208,6 +217,13 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
             "statutory_seats": state.roster.statutory_seats,
             "rule_set": state.roster.rule_set,
             "conflicts": conflicts,
+            "stand_ins": state.stand_ins.iter().map(|s| json!({
+                "member": s.member,
+                "member_name": name_of(state, s.member),
+                "substitute": s.substitute,
+                "substitute_name": name_of(state, s.substitute),
+                "since": s.since,
+            })).collect::<Vec<_>>(),
             "speakers": speakers,
             "current_speaker": current_speaker,
             "polls": polls,

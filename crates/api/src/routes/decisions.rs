@@ -74,7 +74,7 @@ pub struct VoteView {
     /// Named polls: who voted how.
     pub named: Vec<NamedVoteView>,
     /// Named polls: who could vote and did not.
-    pub not_voted: Vec<PersonNameView>,
+    pub not_voted: Vec<NonVoterView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -89,12 +89,16 @@ pub struct NamedVoteView {
     pub name: String,
     /// `yes`, `no`, `abstain`, or the candidate's name in an election.
     pub choice: String,
+    /// A substitute's vote: the member they stood in for (Vertretung), by name.
+    pub stands_in_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PersonNameView {
+pub struct NonVoterView {
     pub person: Uuid,
     pub name: String,
+    /// A substitute who did not vote: the member they stood in for, by name.
+    pub stands_in_for: Option<String>,
 }
 
 impl From<&VoteRecord> for VoteView {
@@ -129,14 +133,16 @@ impl From<&VoteRecord> for VoteView {
                     person: n.person.as_uuid(),
                     name: n.name.clone(),
                     choice: n.choice.clone(),
+                    stands_in_for: n.stands_in_for.clone(),
                 })
                 .collect(),
             not_voted: v
                 .not_voted
                 .iter()
-                .map(|n| PersonNameView {
+                .map(|n| NonVoterView {
                     person: n.person.as_uuid(),
                     name: n.name.clone(),
+                    stands_in_for: n.stands_in_for.clone(),
                 })
                 .collect(),
         }

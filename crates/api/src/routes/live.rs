@@ -114,6 +114,51 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
                 "voter-not-eligible",
                 "You may not vote in this poll",
             ),
+            E::VoterNotStandingIn => (
+                StatusCode::FORBIDDEN,
+                "voter-not-standing-in",
+                "Substitute members vote only while standing in",
+            ),
+            E::VoterRepresented => (
+                StatusCode::FORBIDDEN,
+                "voter-represented",
+                "Your substitute holds your vote in this poll",
+            ),
+            E::StandInSelf => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "stand-in-self",
+                "A member cannot stand in for themselves",
+            ),
+            E::StandInNoSeat => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "stand-in-no-seat",
+                "Only a voting member can be represented",
+            ),
+            E::StandInNotSubstitute => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "stand-in-not-substitute",
+                "The stand-in must be a substitute member of this body",
+            ),
+            E::StandInMemberPresent => (
+                StatusCode::CONFLICT,
+                "stand-in-member-present",
+                "The member is present",
+            ),
+            E::StandInExists => (
+                StatusCode::CONFLICT,
+                "stand-in-exists",
+                "Someone stands in for this member already",
+            ),
+            E::SubstituteBusy => (
+                StatusCode::CONFLICT,
+                "substitute-busy",
+                "The substitute stands in for another member already",
+            ),
+            E::StandInNotFound => (
+                StatusCode::NOT_FOUND,
+                "stand-in-not-found",
+                "Nobody stands in for this member",
+            ),
             E::AlreadyVoted => (
                 StatusCode::CONFLICT,
                 "already-voted",
@@ -361,9 +406,10 @@ pub struct CommandRequest {
     params(("id" = Uuid, Path)), request_body = CommandRequest,
     responses(
         (status = 200, description = "Acknowledged: durable"),
-        (status = 403, description = "Not allowed (e.g. voter-absent, voter-conflicted, voter-advisory)", body = Problem),
-        (status = 404, description = "Unknown meeting or poll (e.g. poll-not-found)", body = Problem),
-        (status = 409, description = "Conflicts with the state (e.g. poll-closed, already-voted)", body = Problem),
+        (status = 403, description = "Not allowed (e.g. voter-absent, voter-conflicted, voter-advisory, voter-not-standing-in)", body = Problem),
+        (status = 404, description = "Unknown meeting or poll (e.g. poll-not-found, stand-in-not-found)", body = Problem),
+        (status = 409, description = "Conflicts with the state (e.g. poll-closed, already-voted, stand-in-member-present)", body = Problem),
+        (status = 422, description = "Invalid command (e.g. validation-failed, invalid-choice, stand-in-not-substitute)", body = Problem),
     ))]
 pub async fn post_command(
     State(state): State<AppState>,

@@ -173,6 +173,8 @@ pub struct MinutesDraftView {
     pub breaks: Vec<BreakView>,
     /// The members of the organization and their attendance, by name.
     pub attendance: Vec<AttendanceView>,
+    /// Stand-ins (Vertretungen): which substitute held whose vote, from when to when.
+    pub stand_ins: Vec<StandInView>,
     /// The chair's quorum statements and members' doubts, in order.
     pub quorum: Vec<QuorumView>,
     /// The items of this part, in agenda order.
@@ -201,6 +203,17 @@ pub struct AttendanceView {
     pub since: Option<DateTime<Utc>>,
     /// Every change (arriving, leaving, excused) with its time.
     pub changes: Vec<AttendanceChangeView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StandInView {
+    pub member: Uuid,
+    pub member_name: String,
+    pub substitute: Uuid,
+    pub substitute_name: String,
+    pub from: DateTime<Utc>,
+    /// None while it lasted to the end of the session.
+    pub to: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -331,6 +344,18 @@ pub(crate) fn view(
                         at: *at,
                     })
                     .collect(),
+            })
+            .collect(),
+        stand_ins: d
+            .stand_ins
+            .into_iter()
+            .map(|s| StandInView {
+                member: s.member.as_uuid(),
+                member_name: s.member_name,
+                substitute: s.substitute.as_uuid(),
+                substitute_name: s.substitute_name,
+                from: s.from,
+                to: s.to,
             })
             .collect(),
         quorum: d

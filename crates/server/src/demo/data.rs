@@ -531,13 +531,17 @@ fn build_inner(
             membership(*person, &va, role, true);
         }
     }
-    // One substitute, in the finance committee.
-    membership(
-        fraction_members[0][9],
-        &fin,
-        MembershipRole::Substitute,
-        true,
-    );
+    // One substitute (stellvertretendes Mitglied) of the BU fraction in the finance committee
+    // and in the building committee, whose session is still to come (stand-ins in the live
+    // session).
+    for committee in [&fin, &bau] {
+        membership(
+            fraction_members[0][9],
+            committee,
+            MembershipRole::Substitute,
+            true,
+        );
+    }
     // The administration: the mayor leads it, the clerk works in it.
     membership(mayor, &admin_org, MembershipRole::Chair, false);
     membership(clerk, &admin_org, MembershipRole::Member, false);
