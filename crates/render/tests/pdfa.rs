@@ -5,6 +5,8 @@
 //! `qpdf` and `pdftotext` (Debian's qpdf and poppler-utils, installed by scripts/test) are
 //! needed for two of the checks; where they are missing those checks are skipped with a message.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::Command;
