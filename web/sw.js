@@ -20,6 +20,7 @@ const SHELL = [
   "/js/screens/collab.js",
   "/js/screens/decision.js",
   "/js/screens/minutes.js",
+  "/js/screens/record.js",
   "/js/screens/portal.js",
   "/js/screens/devices.js",
   "/js/screens/notifications.js",

@@ -27,6 +27,7 @@ mod m20261205_000100_minutes_note;
 mod m20261205_000210_oparl_fields;
 mod m20261205_000211_attendance;
 mod m20261205_000230_invitations_and_notifications;
+mod m20261205_000240_minutes_versions;
 mod m20261205_000250_file_text;
 
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000210_oparl_fields::Migration),
             Box::new(m20261205_000211_attendance::Migration),
             Box::new(m20261205_000230_invitations_and_notifications::Migration),
+            Box::new(m20261205_000240_minutes_versions::Migration),
             Box::new(m20261205_000250_file_text::Migration),
         ]
     }

@@ -27,4 +27,5 @@ mod reader;
 mod rollcall;
 mod search;
 mod secret;
+mod signed_minutes;
 mod standin;

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod markdown;
 pub mod origin;
 mod problem;
+pub mod render;
 pub mod routes;
 mod state;
 mod web;

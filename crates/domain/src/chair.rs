@@ -244,9 +244,15 @@ pub fn parse_reason(reason: Option<&str>) -> Option<String> {
     (!reason.is_empty() && reason.chars().count() <= MAX_REASON_CHARS).then(|| reason.to_owned())
 }
 
-/// The calendar day of `at` in Germany (CET, CEST from the last Sunday of March to the last
-/// Sunday of October, switching at 01:00 UTC). Meetings are scheduled by German dates.
+/// The calendar day of `at` in Germany (see [`german_time`]). Meetings are scheduled by German
+/// dates.
 pub fn german_date(at: DateTime<Utc>) -> NaiveDate {
+    german_time(at).date()
+}
+
+/// The German civil time of `at`: CET, or CEST from the last Sunday of March to the last Sunday
+/// of October, switching at 01:00 UTC (the EU rule). Documents print times in it.
+pub fn german_time(at: DateTime<Utc>) -> chrono::NaiveDateTime {
     let year = at.year();
     let last_sunday = |month: u32| {
         let first_of_next = if month == 12 {
@@ -269,7 +275,7 @@ pub fn german_date(at: DateTime<Utc>) -> NaiveDate {
         _ => false,
     };
     let offset = if summer { 2 } else { 1 };
-    (at + chrono::Duration::hours(offset)).date_naive()
+    (at + chrono::Duration::hours(offset)).naive_utc()
 }
 
 #[cfg(test)]

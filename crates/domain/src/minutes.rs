@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     AgendaItem, AgendaItemId, AttendanceStatus, BallotChoice, DecisionKind, DomainError, Event,
@@ -19,7 +20,8 @@ use crate::{
 };
 
 /// Which of a meeting's two minutes documents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MinutesPart {
     /// Öffentlicher Teil.
     Public,
@@ -93,7 +95,7 @@ impl MinutesNoteText {
 }
 
 /// A recorded decision as the minutes need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemDecision {
     pub kind: DecisionKind,
     pub referred_to: Option<String>,
@@ -101,7 +103,7 @@ pub struct ItemDecision {
 }
 
 /// A stored Protokollnotiz.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinutesNote {
     pub text: String,
     pub updated_at: DateTime<Utc>,
@@ -122,14 +124,14 @@ pub struct MinutesFacts<'a> {
 }
 
 /// A break (Unterbrechung): paused at `from`, resumed at `to` (none if never resumed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionBreak {
     pub from: DateTime<Utc>,
     pub to: Option<DateTime<Utc>>,
 }
 
 /// One member of the organization and their attendance.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttendanceLine {
     pub person: PersonId,
     pub name: String,
@@ -145,7 +147,7 @@ pub struct AttendanceLine {
 }
 
 /// A stand-in (Vertretung) during the session: who stood in for whom, from when to when.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StandInLine {
     pub member: PersonId,
     pub member_name: String,
@@ -157,7 +159,7 @@ pub struct StandInLine {
 }
 
 /// A quorum statement by the chair, or a member's doubt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QuorumLine {
     pub at: DateTime<Utc>,
     /// `declared` (the chair's statement), `doubted` (a member's doubt) or `changed` (an
@@ -172,8 +174,45 @@ pub struct QuorumLine {
     pub standing: Option<QuorumStanding>,
 }
 
+/// A [`QuorumLine`] as a frozen version of the minutes stores it.
+#[derive(Deserialize)]
+struct QuorumLineStored {
+    at: DateTime<Utc>,
+    kind: String,
+    quorate: Option<bool>,
+    count: QuorumStatus,
+    person: Option<String>,
+    standing: Option<QuorumStanding>,
+}
+
+impl<'de> Deserialize<'de> for QuorumLine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = QuorumLineStored::deserialize(deserializer)?;
+        QuorumLine::try_from(stored).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<QuorumLineStored> for QuorumLine {
+    type Error = String;
+
+    fn try_from(stored: QuorumLineStored) -> Result<Self, Self::Error> {
+        let kind = ["declared", "doubted", "changed"]
+            .into_iter()
+            .find(|kind| *kind == stored.kind)
+            .ok_or_else(|| format!("unknown quorum line kind {:?}", stored.kind))?;
+        Ok(QuorumLine {
+            at: stored.at,
+            kind,
+            quorate: stored.quorate,
+            count: stored.count,
+            person: stored.person,
+            standing: stored.standing,
+        })
+    }
+}
+
 /// A conflict of interest declared on an item (the member left the table).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConflictLine {
     pub person: PersonId,
     pub name: String,
@@ -205,7 +244,7 @@ pub struct VoteRecordLine {
 }
 
 /// One agenda item in the minutes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinutesItem {
     pub id: AgendaItemId,
     pub number: String,
@@ -225,7 +264,7 @@ pub struct MinutesItem {
 }
 
 /// The draft of one part of a meeting's minutes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinutesDraft {
     pub part: MinutesPart,
     pub meeting_name: String,
@@ -239,6 +278,7 @@ pub struct MinutesDraft {
     pub breaks: Vec<SessionBreak>,
     pub attendance: Vec<AttendanceLine>,
     /// Stand-ins in the order they began.
+    #[serde(default)]
     pub stand_ins: Vec<StandInLine>,
     pub quorum: Vec<QuorumLine>,
     /// When the first non-public item became current (Beginn des nichtöffentlichen Teils).

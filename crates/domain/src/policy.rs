@@ -213,7 +213,8 @@ impl Actor {
         self.memberships_in(organization).next().is_some()
     }
 
-    fn chairs(&self, organization: OrganizationId) -> bool {
+    /// Whether the actor is the chair or a deputy chair of the organization.
+    pub fn chairs(&self, organization: OrganizationId) -> bool {
         self.memberships_in(organization)
             .any(ActorMembership::is_chair)
     }

@@ -20,6 +20,7 @@ pub mod file_text;
 pub mod live;
 pub mod minutes;
 pub mod notify;
+pub mod minutes_record;
 pub mod originators;
 pub mod query;
 mod record;

@@ -240,3 +240,19 @@ async fn raise<E: EntityTrait>(
         .await?;
     Ok(())
 }
+
+/// The meeting's own JSON changed at `at` for a reason outside its rows (its minutes were
+/// published or approved: OParl's `resultsProtocol`): raises its stored `modified`.
+pub(crate) async fn touch_meeting(
+    db: &impl ConnectionTrait,
+    meeting: Uuid,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    raise::<meeting::Entity>(
+        db,
+        Condition::all().add(meeting::Column::Id.eq(meeting)),
+        meeting::Column::Modified,
+        at,
+    )
+    .await
+}

@@ -7,6 +7,7 @@
 import { formatDate, formatNumber, formatTime, register, t } from "../i18n.js";
 import { el, errorBox, errorMessage, richText } from "../ui.js";
 import { kindLabel, voteView } from "./decision.js";
+import { recordPanel } from "./record.js";
 // The meeting screen's texts (Ja/Nein/Enthaltung of the vote results).
 import "./meeting.js";
 
@@ -401,7 +402,9 @@ export async function mount(root, { id }, { api }) {
       if (mine !== generation) return;
       eyebrow.textContent = draft.meeting_name;
       title.textContent = `${t("minutes.title")} – ${t(part === "public" ? "minutes.public" : "minutes.nonPublic")}`;
-      panel.replaceChildren(...render(api, draft));
+      const record = await recordPanel(api, id, part);
+      if (mine !== generation) return;
+      panel.replaceChildren(record, ...render(api, draft));
     } catch (error) {
       if (mine !== generation) return;
       panel.replaceChildren(errorBox(error, load));

@@ -2,10 +2,10 @@
 // and results, and the public search. Non-public items never reach the browser: the public API
 // leaves them out.
 
-import { formatDate, formatMonth, register, t } from "../i18n.js";
+import { formatDate, formatDateTime, formatMonth, register, t } from "../i18n.js";
 import { el, errorBox, errorMessage, loading } from "../ui.js";
 import { meetingCard, searchForm } from "./home.js";
-import { paperType, renderMeeting, renderPaper } from "./meeting.js";
+import { fileList, paperType, renderMeeting, renderPaper } from "./meeting.js";
 
 register({
   de: {
@@ -22,6 +22,10 @@ register({
     "portal.search": "Suche",
     "portal.back": "Zum Bürgerinformationssystem",
     "portal.ical": "Kalender abonnieren (iCalendar)",
+    "portal.minutes": "Niederschrift",
+    "portal.minutesFile": "Niederschrift, öffentlicher Teil (PDF, unterschrieben)",
+    "portal.minutesSigned": "Unterschrieben von {names}; veröffentlicht am {at}.",
+    "portal.minutesApproved": "Genehmigt am {at}.",
   },
   en: {
     "portal.eyebrow": "Council information system",
@@ -37,6 +41,10 @@ register({
     "portal.search": "Search",
     "portal.back": "To the council information system",
     "portal.ical": "Subscribe to the calendar (iCalendar)",
+    "portal.minutes": "Minutes",
+    "portal.minutesFile": "Minutes, public part (PDF, signed)",
+    "portal.minutesSigned": "Signed by {names}; published on {at}.",
+    "portal.minutesApproved": "Approved on {at}.",
   },
 });
 
@@ -139,10 +147,36 @@ async function show(root, load, render) {
   }
 }
 
+/** The published, signed public part of a meeting's minutes, if there is one. */
+async function publishedMinutes(api, id) {
+  try {
+    return await api.get(`/api/v1/public/meetings/${encodeURIComponent(id)}/minutes`);
+  } catch {
+    return null; // 404: not published (or not yet)
+  }
+}
+
+function minutesBlock(minutes, api) {
+  const names = minutes.signatures.map((s) => `${s.name} (${s.role_label})`).join(", ");
+  return el("section", { class: "block", "aria-labelledby": "portal-minutes", "data-testid": "portal-minutes" },
+    el("h2", { id: "portal-minutes", class: "block-title" }, t("portal.minutes")),
+    fileList([{ name: t("portal.minutesFile"), url: minutes.pdf, media_type: "application/pdf" }], api, { pub: true }),
+    el("p", { class: "field-hint" }, t("portal.minutesSigned", { names, at: formatDateTime(minutes.published_at) })),
+    minutes.approved_at ? el("p", { class: "field-hint" }, t("portal.minutesApproved", { at: formatDateTime(minutes.approved_at) })) : null);
+}
+
 export async function mountMeeting(root, params, ctx) {
   const { api } = ctx;
-  await show(root, () => api.get(`/api/v1/public/meetings/${encodeURIComponent(params.id)}`),
-    (meeting) => renderMeeting(meeting, api, { pub: true }));
+  await show(root, async () => {
+    const [meeting, minutes] = await Promise.all([
+      api.get(`/api/v1/public/meetings/${encodeURIComponent(params.id)}`),
+      publishedMinutes(api, params.id),
+    ]);
+    return { meeting, minutes };
+  }, ({ meeting, minutes }) => {
+    const parts = renderMeeting(meeting, api, { pub: true });
+    return minutes ? [...parts, minutesBlock(minutes, api)] : parts;
+  });
 }
 
 export async function mountPaper(root, params, ctx) {

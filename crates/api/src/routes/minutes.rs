@@ -156,7 +156,7 @@ pub struct MinutesDraftView {
     pub meeting: Uuid,
     /// `public` or `non_public`.
     pub part: &'static str,
-    /// Always `draft` for now (signing and approval come later).
+    /// `draft` (assembled now) or `version` (a frozen version: see `/api/v1/minutes/{id}`).
     pub status: &'static str,
     /// Whether the caller may write the Protokollnotiz of this part's items.
     pub may_edit: bool,
@@ -335,7 +335,7 @@ fn standing_name(standing: QuorumStanding) -> &'static str {
     }
 }
 
-fn view(
+pub(crate) fn view(
     meeting: &plenum_domain::Meeting,
     d: MinutesDraft,
     may_edit: bool,
@@ -511,6 +511,26 @@ pub async fn get_minutes_draft(
     if !dir.meeting_visible(&viewer, &meeting) || !dir.minutes_readable(&viewer, &meeting, public) {
         return Err(ApiError::NotFound);
     }
+    let may_edit = dir.minutes_writable(&viewer, &meeting, public);
+    let draft = draft_of(db, &dir, &meeting, public).await?;
+    let mut draft_view = view(&meeting, draft, may_edit, public);
+    draft_view.invitation_late_reason = plenum_store::notify::invitations_of(db, meeting.id)
+        .await?
+        .first()
+        .and_then(|i| i.document.late_reason.as_ref())
+        .map(|r| r.as_str().to_owned());
+    Ok(Json(draft_view))
+}
+
+/// The draft of one part of a meeting's minutes, assembled now (the caller checked that the
+/// viewer may read it).
+pub(crate) async fn draft_of(
+    db: &impl plenum_store::ConnectionTrait,
+    dir: &Directory,
+    meeting: &plenum_domain::Meeting,
+    public: bool,
+) -> Result<MinutesDraft> {
+    let id = meeting.id;
     let part = if public {
         MinutesPart::Public
     } else {
@@ -552,7 +572,7 @@ pub async fn get_minutes_draft(
             .collect();
     let notes = minutes::notes_of_items(db, &item_ids).await?;
     let facts = MinutesFacts {
-        meeting: &meeting,
+        meeting,
         organization: dir
             .organizations
             .get(&meeting.organization_id)
@@ -568,12 +588,5 @@ pub async fn get_minutes_draft(
         decisions: &decisions,
         notes: &notes,
     };
-    let may_edit = dir.minutes_writable(&viewer, &meeting, public);
-    let mut draft_view = view(&meeting, draft(&facts, part), may_edit, public);
-    draft_view.invitation_late_reason = plenum_store::notify::invitations_of(db, meeting.id)
-        .await?
-        .first()
-        .and_then(|i| i.document.late_reason.as_ref())
-        .map(|r| r.as_str().to_owned());
-    Ok(Json(draft_view))
+    Ok(draft(&facts, part))
 }

@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod live;
 pub mod me;
 pub mod minutes;
+pub mod minutes_record;
 pub mod notes;
 pub mod oparl;
 pub mod openapi;
@@ -45,6 +46,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(documents::router())
         .merge(minutes::router())
         .merge(invitations::router())
+        .merge(minutes_record::router())
         .merge(files::router())
         .merge(search::router())
         .merge(openapi::router())
