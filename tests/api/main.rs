@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod live;
 mod minutes;
+mod minutes_pdf;
 mod notes;
 mod oparl;
 mod protocol;

@@ -10,6 +10,7 @@ pub mod json;
 pub mod live;
 pub mod markdown;
 pub mod origin;
+mod pdf;
 mod problem;
 pub mod routes;
 mod state;

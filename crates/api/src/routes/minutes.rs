@@ -39,6 +39,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/agenda-items/{id}/minutes-note", put(put_minutes_note))
         .route("/meetings/{id}/minutes/draft", get(get_minutes_draft))
+        .route(
+            "/meetings/{id}/minutes/draft.pdf",
+            get(get_minutes_draft_pdf),
+        )
 }
 
 /// A Protokollnotiz as readers see it.
@@ -398,12 +402,37 @@ pub async fn get_minutes_draft(
     query: std::result::Result<Query<DraftQuery>, QueryRejection>,
 ) -> Result<Json<MinutesDraftView>> {
     let Query(query) = query?;
-    let viewer = Viewer::member(&state, &auth.user).await?;
+    let public = query.part == Part::Public;
+    let loaded = load_draft(&state, &auth, id, public).await?;
+    Ok(Json(view(
+        &loaded.meeting,
+        loaded.draft,
+        loaded.may_edit,
+        public,
+    )))
+}
+
+/// A draft as read for `auth`, with what the documents print around it.
+struct LoadedDraft {
+    meeting: plenum_domain::Meeting,
+    draft: MinutesDraft,
+    may_edit: bool,
+    body_name: String,
+}
+
+/// Assembles the draft of one part for `auth`: 404 for a meeting they may not see or whose
+/// minutes (of that part) they may not read.
+async fn load_draft(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    public: bool,
+) -> Result<LoadedDraft> {
+    let viewer = Viewer::member(state, &auth.user).await?;
     let db = &state.db;
     let id = MeetingId::from_uuid(id);
     let dir = Directory::load(db).await?;
     let meeting = repo::meetings::get_live(db, id).await?;
-    let public = query.part == Part::Public;
     if !dir.meeting_visible(&viewer, &meeting) || !dir.minutes_readable(&viewer, &meeting, public) {
         return Err(ApiError::NotFound);
     }
@@ -464,5 +493,56 @@ pub async fn get_minutes_draft(
         notes: &notes,
     };
     let may_edit = dir.minutes_writable(&viewer, &meeting, public);
-    Ok(Json(view(&meeting, draft(&facts, part), may_edit, public)))
+    let body_name = match dir.organizations.get(&meeting.organization_id) {
+        Some(o) => repo::bodies::get_live(db, o.body_id)
+            .await
+            .map(|b| b.name.as_str().to_owned())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(LoadedDraft {
+        draft: draft(&facts, part),
+        meeting,
+        may_edit,
+        body_name,
+    })
+}
+
+/// The draft minutes of a meeting's public or non-public part as a PDF/A document (typeset with
+/// Typst, marked "ENTWURF" on every page): letterhead, table of contents, attendance, quorum,
+/// each item's decision with its vote result and named list, conflicts of interest and the
+/// clerk's notes. Who may read the JSON draft may read this; everyone else 404.
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/minutes/draft.pdf", tag = "minutes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Meeting id"), DraftQuery),
+    responses((status = 200, description = "The draft as PDF/A-2b (`application/pdf`)",
+            headers(("Content-Disposition" = String))),
+        (status = 400, body = crate::Problem), (status = 404, body = crate::Problem)))]
+pub async fn get_minutes_draft_pdf(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+    query: std::result::Result<Query<DraftQuery>, QueryRejection>,
+) -> Result<Response> {
+    let Query(query) = query?;
+    let public = query.part == Part::Public;
+    let loaded = load_draft(&state, &auth, id, public).await?;
+    let part = if public {
+        "öffentlicher Teil"
+    } else {
+        "nichtöffentlicher Teil"
+    };
+    let file_name = format!(
+        "Niederschrift {} ({part}) – Entwurf.pdf",
+        loaded.draft.meeting_name
+    );
+    let document = plenum_render::MinutesDocument {
+        minutes: loaded.draft,
+        body_name: loaded.body_name,
+        version: None,
+        draft: true,
+        signatures: Vec::new(),
+    };
+    let pdf = crate::pdf::render(move || plenum_render::minutes_pdf(&document)).await?;
+    Ok(crate::pdf::response(pdf, &file_name))
 }
