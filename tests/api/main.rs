@@ -20,6 +20,7 @@ mod helpers;
 mod invitations;
 mod live;
 mod minutes;
+mod minutes_pdf;
 mod notes;
 mod oparl;
 mod protocol;

@@ -172,6 +172,16 @@ describe("the draft minutes", { timeout: 240_000 }, () => {
     await k.getByTestId("minutes-panel").getByText("Vertragsangelegenheiten").waitFor();
     assert.equal(await k.getByTestId("minutes-panel").getByText("Haushaltssatzung").count(), 0);
     await screenshot(k, "minutes-draft-non-public");
+
+    // "Als PDF": the open tab's part as PDF/A, offered as a download.
+    const pdfResponse = k.waitForResponse((r) => r.url().includes("/minutes/draft.pdf?part=non_public"));
+    await k.getByTestId("minutes-pdf").click();
+    const pdf = await (await pdfResponse).body();
+    assert.equal((await pdfResponse).headers()["content-type"], "application/pdf");
+    assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+    const pdfLink = k.getByTestId("minutes-pdf-link");
+    await pdfLink.waitFor();
+    assert.match(await pdfLink.getAttribute("download"), /nichtöffentlicher Teil/);
     noPageErrors(clerk.errors);
 
     // A member of the council reads the draft, without editors.

@@ -215,6 +215,16 @@ describe("the council's record", { timeout: 300_000 }, () => {
     await checkA11y(k, "clerk: recorded");
     noPageErrors(clerk.errors);
 
+    // The decision extract (Beschlussauszug) as PDF/A, offered as a download.
+    const pdfResponse = k.waitForResponse((r) => r.url().includes("/decision/extract.pdf"));
+    await editor.getByTestId("decision-pdf").click();
+    const pdf = await (await pdfResponse).body();
+    assert.equal((await pdfResponse).headers()["content-type"], "application/pdf");
+    assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+    const pdfLink = editor.getByTestId("decision-pdf-link");
+    await pdfLink.waitFor();
+    assert.match(await pdfLink.getAttribute("download"), /^Beschlussauszug .+\.pdf$/);
+
     // The live session's own counts gave way to the recorded vote result.
     assert.equal(await item.locator(".results").count(), 0);
 

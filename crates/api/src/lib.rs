@@ -11,6 +11,7 @@ pub mod live;
 pub mod mail;
 pub mod markdown;
 pub mod origin;
+mod pdf;
 mod problem;
 pub mod render;
 pub mod routes;

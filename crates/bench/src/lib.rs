@@ -18,6 +18,7 @@ pub mod idle;
 pub mod live;
 pub mod proc;
 pub mod read;
+pub mod render;
 mod setup;
 
 use std::time::{Duration, Instant};

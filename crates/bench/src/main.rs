@@ -3,6 +3,7 @@
 //! `cargo run --release -p plenum-bench -- vote --backend sqlite --voters 500 --watchers 500 --kind secret --json`
 //! `… -- fanout --clients 10000 --json`, `… -- read --json`, `… -- idle --json`,
 //! `… -- extract --pages 100 --json`
+//! `… -- render --items 40 --runs 20`
 
 use std::process::ExitCode;
 
@@ -14,6 +15,7 @@ use plenum_bench::extract::{ExtractOptions, run_extract};
 use plenum_bench::fanout::{FanoutOptions, run_fanout};
 use plenum_bench::idle::{IdleOptions, run_idle};
 use plenum_bench::read::{ReadOptions, run_read};
+use plenum_bench::render::{RenderOptions, run_render};
 use plenum_bench::{Backend, DEFAULT_PG_URL, VoteOptions, run_vote};
 
 #[derive(Debug, Parser)]
@@ -121,6 +123,16 @@ enum Command {
         /// Also write the generated PDF to this path.
         #[arg(long)]
         write: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Typesets the minutes of a meeting with ITEMS items (named votes of 21 members) as PDF/A,
+    /// RUNS times; min/median/max render time (no server, no database).
+    Render {
+        #[arg(long, default_value_t = 40)]
+        items: usize,
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
         #[arg(long)]
         json: bool,
     },
@@ -271,6 +283,10 @@ fn main() -> ExitCode {
                 Err(err) => failed(err),
             }
         }
+        Command::Render { items, runs, json } => match run_render(&RenderOptions { items, runs }) {
+            Ok(r) => finish(r.table(), r.json(), json, r.ok()),
+            Err(err) => failed(err),
+        },
         Command::Serve {
             backend,
             members,

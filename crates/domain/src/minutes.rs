@@ -220,7 +220,7 @@ pub struct ConflictLine {
 }
 
 /// A speech on an item (Wortmeldung), from the speakers list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpeakerLine {
     pub person: PersonId,
     pub name: String,
@@ -232,7 +232,7 @@ pub struct SpeakerLine {
 }
 
 /// A member's request that their vote in an open poll be recorded in the minutes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoteRecordLine {
     pub poll: crate::PollId,
     pub poll_title: String,
@@ -258,8 +258,10 @@ pub struct MinutesItem {
     pub conflicts: Vec<ConflictLine>,
     pub note: Option<MinutesNote>,
     /// Who spoke on the item, in the order they were called.
+    #[serde(default)]
     pub speakers: Vec<SpeakerLine>,
     /// Members who asked that their vote be recorded, in the order they asked.
+    #[serde(default)]
     pub vote_records: Vec<VoteRecordLine>,
 }
 
@@ -282,9 +284,11 @@ pub struct MinutesDraft {
     pub stand_ins: Vec<StandInLine>,
     pub quorum: Vec<QuorumLine>,
     /// When the first non-public item became current (Beginn des nichtöffentlichen Teils).
+    #[serde(default)]
     pub non_public_began: Option<DateTime<Utc>>,
     /// When the public part ended because the session went on non-publicly: the last move
     /// from a public to a non-public item after which no public item became current.
+    #[serde(default)]
     pub public_ended: Option<DateTime<Utc>>,
     pub items: Vec<MinutesItem>,
 }

@@ -53,8 +53,14 @@ register({
     "kind.noted": "zur Kenntnis genommen",
     "kind.withdrawn": "zurückgezogen",
     "kind.no_decision": "ohne Beschluss",
+    "decision.pdf": "Beschlussauszug als PDF",
+    "pdf.loading": "PDF wird erstellt …",
+    "pdf.ready": "{name} öffnen",
   },
   en: {
+    "decision.pdf": "Decision extract as PDF",
+    "pdf.loading": "Creating the PDF …",
+    "pdf.ready": "Open {name}",
     "decision.title": "Decision",
     "decision.proposed": "Proposed resolution",
     "decision.vote": "Vote result",
@@ -222,6 +228,36 @@ export function mayRecord(user) {
  * form prefilled from the proposal. Replaces `slot`'s content; non-clerks of this item's
  * organization (403) keep the read-only view.
  */
+/**
+ * A button that fetches a PDF the server renders (with the bearer token) and offers it as a
+ * download named `name`; the status line says what happens and keeps a link if the browser
+ * blocks the download. `url` and `name` may be functions, read at the click.
+ */
+export function pdfButton(api, url, name, label, testid) {
+  const status = el("span", { class: "file-status", role: "status" });
+  const button = el("button", { type: "button", class: "button button-secondary", "data-testid": testid }, label);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.classList.remove("file-error");
+    status.textContent = t("pdf.loading");
+    try {
+      const source = typeof url === "function" ? url() : url;
+      const file = typeof name === "function" ? name() : name;
+      const blob = await api.fileBlob(source);
+      const href = URL.createObjectURL(blob.type ? blob : new Blob([blob], { type: "application/pdf" }));
+      const link = el("a", { href, download: file, class: "file-ready", "data-testid": `${testid}-link` }, t("pdf.ready", { name: file }));
+      status.replaceChildren(link);
+      link.click();
+    } catch (error) {
+      status.classList.add("file-error");
+      status.textContent = errorMessage(error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el("span", { class: "pdf-action" }, button, status);
+}
+
 export async function decisionEditor(api, itemId, slot) {
   const base = `/api/v1/agenda-items/${encodeURIComponent(itemId)}`;
   const panel = el("section", { class: "decision-editor", "aria-label": t("decision.title"), "data-testid": "decision-editor" });
@@ -277,7 +313,9 @@ export async function decisionEditor(api, itemId, slot) {
     status.textContent = stale ? "" : message;
     panel.replaceChildren(
       ...(stale ? [el("p", { class: "notice notice-error", role: "alert", "data-testid": "decision-stale" }, message)] : []),
-      decisionView(item), el("p", { class: "button-row" }, edit, remove), status);
+      decisionView(item), el("p", { class: "button-row" }, edit, remove,
+        pdfButton(api, `${base}/decision/extract.pdf`, `Beschlussauszug ${item.number}.pdf`, t("decision.pdf"), "decision-pdf")),
+      status);
   }
 
   function showCurrent(message) {

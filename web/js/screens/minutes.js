@@ -6,7 +6,7 @@
 
 import { formatDate, formatNumber, formatTime, register, t } from "../i18n.js";
 import { el, errorBox, errorMessage, richText } from "../ui.js";
-import { kindLabel, voteView } from "./decision.js";
+import { kindLabel, pdfButton, voteView } from "./decision.js";
 import { recordPanel } from "./record.js";
 // The meeting screen's texts (Ja/Nein/Enthaltung of the vote results).
 import "./meeting.js";
@@ -19,6 +19,7 @@ register({
     "minutes.public": "Öffentlicher Teil",
     "minutes.nonPublic": "Nichtöffentlicher Teil",
     "minutes.print": "Drucken",
+    "minutes.pdf": "Als PDF",
     "minutes.back": "Zur Sitzung",
     "minutes.date": "Datum",
     "minutes.place": "Ort",
@@ -88,6 +89,7 @@ register({
     "minutes.public": "Public part",
     "minutes.nonPublic": "Non-public part",
     "minutes.print": "Print",
+    "minutes.pdf": "As PDF",
     "minutes.back": "To the meeting",
     "minutes.date": "Date",
     "minutes.place": "Place",
@@ -384,7 +386,10 @@ export async function mount(root, { id }, { api }) {
   tabs.append(...buttons);
   const tools = el("p", { class: "button-row" },
     el("a", { class: "button button-secondary", href: `#/meetings/${encodeURIComponent(id)}` }, t("minutes.back")),
-    el("button", { type: "button", class: "button button-secondary", onclick: () => window.print() }, t("minutes.print")));
+    el("button", { type: "button", class: "button button-secondary", onclick: () => window.print() }, t("minutes.print")),
+    pdfButton(api, () => `/api/v1/meetings/${encodeURIComponent(id)}/minutes/draft.pdf?part=${part}`,
+      () => `Niederschrift ${part === "public" ? "öffentlicher" : "nichtöffentlicher"} Teil (Entwurf).pdf`,
+      t("minutes.pdf"), "minutes-pdf"));
   root.replaceChildren(eyebrow, title, el("p", { class: "notice minutes-hint" }, t("minutes.draftHint")), tools, tabs, panel);
 
   let generation = 0;

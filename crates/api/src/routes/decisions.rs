@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::clerk::{audit, begin_on_item, commit, conflict, invalid, precondition};
-use super::documents::{Viewer, agenda_item_detail, live_state, with_etag};
+use super::documents::{Directory, Viewer, agenda_item_detail, live_state, with_etag};
 use crate::auth::AuthUser;
 use crate::json::{AppJson, AppPath};
 use crate::{AppState, Result};
@@ -412,4 +412,88 @@ pub async fn delete_decision(
     commit(&state, txn).await?;
     let detail = agenda_item_detail(&state.db, &viewer, id).await?;
     with_etag(&HeaderMap::new(), &detail)
+}
+
+/// The decision extract (Beschlussauszug) of an agenda item as a PDF/A document — what the
+/// administration forwards to the departments: the meeting, its date, the item's number and
+/// title, the paper's reference, the decision's kind and text, and the vote result with the
+/// majority rule and the named list (by fraction). Marked "ENTWURF" while no decision is
+/// recorded. Clerks who keep the minutes of the item's part; 403 for others who may see the
+/// item, 404 for an item the caller may not see (a non-public item for those not entitled).
+#[utoipa::path(get, path = "/api/v1/agenda-items/{id}/decision/extract.pdf", tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Agenda item id")),
+    responses((status = 200, description = "The extract as PDF/A-2b (`application/pdf`)",
+            headers(("Content-Disposition" = String))),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem)))]
+pub async fn get_extract_pdf(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Response> {
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let db = &state.db;
+    let id = AgendaItemId::from_uuid(id);
+    // 404 unless the caller may see the item (and its meeting).
+    agenda_item_detail(db, &viewer, id).await?;
+    let item = repo::agenda_items::get_live(db, id).await?;
+    let meeting = repo::meetings::get_live(db, item.meeting_id).await?;
+    let dir = Directory::load(db).await?;
+    if !dir.minutes_writable(&viewer, &meeting, item.public) {
+        return Err(crate::ApiError::Forbidden);
+    }
+    let organization = dir.organizations.get(&meeting.organization_id);
+    let body_name = match organization {
+        Some(o) => repo::bodies::get_live(db, o.body_id)
+            .await
+            .map(|b| b.name.as_str().to_owned())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let paper_reference = match item.paper_id {
+        Some(paper) => repo::papers::get_live(db, paper)
+            .await
+            .ok()
+            .map(|p| p.reference.as_str().to_owned()),
+        None => None,
+    };
+    let fractions = live_state(db, meeting.id)
+        .await?
+        .map(|l| {
+            l.roster
+                .members
+                .into_iter()
+                .filter_map(|m| m.fraction.map(|f| (m.person, f)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let recorded = decisions::get(db, id).await?;
+    let extract = plenum_render::DecisionExtract {
+        body_name,
+        organization: organization
+            .map(|o| o.name.as_str().to_owned())
+            .unwrap_or_default(),
+        meeting_name: meeting.name.as_str().to_owned(),
+        meeting_date: meeting.start,
+        location: meeting
+            .location_id
+            .and_then(|l| dir.locations.get(&l))
+            .map(|l| l.description.as_str().to_owned()),
+        public: item.public,
+        item_number: item.number.as_str().to_owned(),
+        item_title: item.title.as_str().to_owned(),
+        paper_reference,
+        decision_text: item.decision.as_ref().map(|d| d.as_str().to_owned()),
+        draft: recorded.is_none(),
+        decision: recorded.map(|d| plenum_domain::ItemDecision {
+            kind: d.kind,
+            referred_to: d.referred_to,
+            vote: d.vote,
+        }),
+        fractions,
+    };
+    let title: String = item.title.as_str().chars().take(80).collect();
+    let file_name = format!("Beschlussauszug {} {title}.pdf", item.number.as_str());
+    let pdf = crate::pdf::render(move || plenum_render::decision_extract_pdf(&extract)).await?;
+    Ok(crate::pdf::response(pdf, &file_name))
 }

@@ -61,6 +61,10 @@ pub fn router() -> Router<AppState> {
             "/agenda-items/{id}/decision/proposal",
             get(super::decisions::get_proposal),
         )
+        .route(
+            "/agenda-items/{id}/decision/extract.pdf",
+            get(super::decisions::get_extract_pdf),
+        )
         .route("/papers", post(papers::create_paper))
         .route("/papers/{id}", get(get_paper).patch(papers::update_paper))
         .route(

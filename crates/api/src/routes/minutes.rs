@@ -40,6 +40,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/agenda-items/{id}/minutes-note", put(put_minutes_note))
         .route("/meetings/{id}/minutes/draft", get(get_minutes_draft))
+        .route(
+            "/meetings/{id}/minutes/draft.pdf",
+            get(get_minutes_draft_pdf),
+        )
 }
 
 /// A Protokollnotiz as readers see it.
@@ -502,24 +506,52 @@ pub async fn get_minutes_draft(
     query: std::result::Result<Query<DraftQuery>, QueryRejection>,
 ) -> Result<Json<MinutesDraftView>> {
     let Query(query) = query?;
-    let viewer = Viewer::member(&state, &auth.user).await?;
-    let db = &state.db;
-    let id = MeetingId::from_uuid(id);
-    let dir = Directory::load(db).await?;
-    let meeting = repo::meetings::get_live(db, id).await?;
     let public = query.part == Part::Public;
-    if !dir.meeting_visible(&viewer, &meeting) || !dir.minutes_readable(&viewer, &meeting, public) {
-        return Err(ApiError::NotFound);
-    }
-    let may_edit = dir.minutes_writable(&viewer, &meeting, public);
-    let draft = draft_of(db, &dir, &meeting, public).await?;
-    let mut draft_view = view(&meeting, draft, may_edit, public);
-    draft_view.invitation_late_reason = plenum_store::notify::invitations_of(db, meeting.id)
+    let loaded = load_draft(&state, &auth, id, public).await?;
+    let db = &state.db;
+    let meeting_id = loaded.meeting.id;
+    let mut draft_view = view(&loaded.meeting, loaded.draft, loaded.may_edit, public);
+    draft_view.invitation_late_reason = plenum_store::notify::invitations_of(db, meeting_id)
         .await?
         .first()
         .and_then(|i| i.document.late_reason.as_ref())
         .map(|r| r.as_str().to_owned());
     Ok(Json(draft_view))
+}
+
+/// A draft as read for `auth`, with what the documents print around it.
+struct LoadedDraft {
+    meeting: plenum_domain::Meeting,
+    draft: MinutesDraft,
+    may_edit: bool,
+    body_name: String,
+}
+
+/// Assembles the draft of one part for `auth`: 404 for a meeting they may not see or whose
+/// minutes (of that part) they may not read.
+async fn load_draft(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    public: bool,
+) -> Result<LoadedDraft> {
+    let viewer = Viewer::member(state, &auth.user).await?;
+    let db = &state.db;
+    let id = MeetingId::from_uuid(id);
+    let dir = Directory::load(db).await?;
+    let meeting = repo::meetings::get_live(db, id).await?;
+    if !dir.meeting_visible(&viewer, &meeting) || !dir.minutes_readable(&viewer, &meeting, public) {
+        return Err(ApiError::NotFound);
+    }
+    let may_edit = dir.minutes_writable(&viewer, &meeting, public);
+    let draft = draft_of(db, &dir, &meeting, public).await?;
+    let body_name = crate::render::body_name(state, &dir, &meeting).await;
+    Ok(LoadedDraft {
+        meeting,
+        draft,
+        may_edit,
+        body_name,
+    })
 }
 
 /// The draft of one part of a meeting's minutes, assembled now (the caller checked that the
@@ -589,4 +621,43 @@ pub(crate) async fn draft_of(
         notes: &notes,
     };
     Ok(draft(&facts, part))
+}
+
+/// The draft minutes of a meeting's public or non-public part as a PDF/A document (typeset with
+/// Typst, marked "ENTWURF" on every page): letterhead, table of contents, attendance, quorum,
+/// each item's decision with its vote result and named list, conflicts of interest and the
+/// clerk's notes. Who may read the JSON draft may read this; everyone else 404.
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/minutes/draft.pdf", tag = "minutes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Meeting id"), DraftQuery),
+    responses((status = 200, description = "The draft as PDF/A-2b (`application/pdf`)",
+            headers(("Content-Disposition" = String))),
+        (status = 400, body = crate::Problem), (status = 404, body = crate::Problem)))]
+pub async fn get_minutes_draft_pdf(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+    query: std::result::Result<Query<DraftQuery>, QueryRejection>,
+) -> Result<Response> {
+    let Query(query) = query?;
+    let public = query.part == Part::Public;
+    let loaded = load_draft(&state, &auth, id, public).await?;
+    let part = if public {
+        "öffentlicher Teil"
+    } else {
+        "nichtöffentlicher Teil"
+    };
+    let file_name = format!(
+        "Niederschrift {} ({part}) – Entwurf.pdf",
+        loaded.draft.meeting_name
+    );
+    let document = plenum_render::MinutesDocument {
+        minutes: loaded.draft,
+        body_name: loaded.body_name,
+        version: None,
+        draft: true,
+        signatures: Vec::new(),
+    };
+    let pdf = crate::pdf::render(move || plenum_render::minutes_pdf(&document)).await?;
+    Ok(crate::pdf::response(pdf, &file_name))
 }

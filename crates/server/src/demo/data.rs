@@ -9,7 +9,12 @@ use plenum_store::repo;
 use plenum_store::{ConnectionTrait, StoreError};
 use sha2::{Digest, Sha256};
 
-use super::{DemoLogin, demo_body_id, demo_id, pdf::simple_pdf};
+use super::{DemoLogin, demo_body_id, demo_id};
+
+/// The date in the metadata of the demo's PDF files (1 November 2026).
+fn demo_file_date() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_793_491_200, 0).unwrap_or_default()
+}
 
 /// The password of every demo account. Demo only.
 pub const DEMO_PASSWORD: &str = "Musterstadt-Demo-2026";
@@ -267,6 +272,8 @@ enum BuildError {
     Domain(#[from] DomainError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Render(#[from] plenum_render::RenderError),
 }
 
 impl From<BuildError> for super::DemoError {
@@ -274,6 +281,7 @@ impl From<BuildError> for super::DemoError {
         match err {
             BuildError::Domain(err) => super::DemoError::Store(StoreError::Invalid(err)),
             BuildError::Io(err) => super::DemoError::Blob(err),
+            BuildError::Render(err) => super::DemoError::Blob(std::io::Error::other(err)),
         }
     }
 }
@@ -965,13 +973,21 @@ fn build_inner(
 
     // Files: one PDF per paper, a draft budget, and the invitation of the next committee meeting.
     let mut files = Vec::new();
+    let body_name = body.name.as_str().to_owned();
     let mut attach = |key: &str,
                       file_name: &str,
                       title: &str,
                       paragraphs: &[&str],
                       owner: (Option<PaperId>, Option<MeetingId>)|
      -> Result<(), BuildError> {
-        let content = simple_pdf(title, paragraphs);
+        let content = plenum_render::simple_pdf(&plenum_render::SimpleDocument {
+            body_name: body_name.clone(),
+            title: title.to_owned(),
+            paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
+            footer: "Musterstadt – Demo-Daten / demo data".to_owned(),
+            // A fixed date: equal content, equal bytes, equal hashes on every load.
+            date: demo_file_date(),
+        })?;
         let blob = blobs.put(&content)?;
         files.push(File {
             id: demo_id(&format!("file:{key}")),

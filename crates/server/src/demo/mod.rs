@@ -8,8 +8,6 @@
 //! Every id is derived from a name (UUIDv5), so loading is idempotent and tests can name objects.
 //! Meeting dates are relative to the day the demo is loaded, so "upcoming" stays upcoming.
 
-pub mod pdf;
-
 mod data;
 
 use chrono::{DateTime, Utc};
