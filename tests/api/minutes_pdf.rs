@@ -167,7 +167,7 @@ async fn the_draft_minutes_and_the_decision_extract_print_as_pdf(#[case] backend
     )
     .await;
     assert_eq!(status, 200);
-    assert_pdf(&headers, &pdf, "nichtöffentlicher");
+    assert_pdf(&headers, &pdf, "nicht%C3%B6ffentlicher");
     if let Some(text) = pdf_text(&pdf) {
         assert!(text.contains("Grundstücksgeschäft Flur 9"), "{text}");
         assert!(

@@ -1,24 +1,60 @@
-//! Plenum's documents as PDF: the adapter between the API's records and the document engine.
+//! Plenum's documents as PDF: the adapter between the API's records and the document engine
+//! (`plenum-render`, Typst). Rendering is CPU-bound and runs on the blocking pool.
 
 use plenum_domain::{Meeting, MinutesDraft};
-use plenum_store::minutes_record::{MinutesVersion, Signature};
+use plenum_render::{MinutesDocument, SignatureLine};
+use plenum_store::minutes_record::{MinutesVersion, Signature, SignatureRole};
+use plenum_store::repo;
 
 use crate::routes::documents::Directory;
 use crate::{ApiError, AppState, Result};
 
-/// The PDF of a version of the minutes with the signatures given so far.
+/// The body's name for the letterhead of the meeting's documents.
+pub async fn body_name(state: &AppState, dir: &Directory, meeting: &Meeting) -> String {
+    match dir.organizations.get(&meeting.organization_id) {
+        Some(o) => repo::bodies::get_live(&state.db, o.body_id)
+            .await
+            .map(|b| b.name.as_str().to_owned())
+            .unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+/// The PDF of a version of the minutes with the signatures given so far: marked "ENTWURF" until
+/// both have signed; each signature printed with the audit chain's sequence number and head.
 pub async fn minutes_pdf(
-    _state: &AppState,
-    _dir: &Directory,
-    _meeting: &Meeting,
-    _version: &MinutesVersion,
-    _draft: MinutesDraft,
-    _signatures: &[Signature],
+    state: &AppState,
+    dir: &Directory,
+    meeting: &Meeting,
+    version: &MinutesVersion,
+    draft: MinutesDraft,
+    signatures: &[Signature],
 ) -> Result<Vec<u8>> {
-    // The document engine lands separately; until then no PDF is made.
-    Err(ApiError::Problem(Box::new(crate::Problem::new(
-        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "pdf-unavailable",
-        "PDF rendering is not available",
-    ))))
+    let complete = SignatureRole::ALL
+        .iter()
+        .all(|role| signatures.iter().any(|s| s.role == *role));
+    let doc = MinutesDocument {
+        minutes: draft,
+        body_name: body_name(state, dir, meeting).await,
+        version: Some(version.version),
+        draft: !complete,
+        signatures: signatures
+            .iter()
+            .map(|s| SignatureLine {
+                name: s.name.clone(),
+                role_label: s.role.label_de().to_owned(),
+                signed_at: s.signed_at,
+                chain_head: format!("Nr. {} · {}", s.chain_seq, s.chain_head),
+            })
+            .collect(),
+    };
+    tokio::task::spawn_blocking(move || plenum_render::minutes_pdf(&doc))
+        .await
+        .map_err(|err| ApiError::Store(plenum_store::StoreError::Corrupt(err.to_string())))?
+        .map_err(|err| {
+            tracing::error!(error = %err, "rendering the minutes failed");
+            ApiError::Store(plenum_store::StoreError::Corrupt(format!(
+                "rendering the minutes: {err}"
+            )))
+        })
 }

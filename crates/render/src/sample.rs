@@ -94,6 +94,7 @@ pub fn minutes(items: usize) -> MinutesDocument {
                         "abstain"
                     }
                     .to_owned(),
+                    stands_in_for: None,
                 })
                 .collect();
             let no = named.iter().filter(|v| v.choice == "no").count() as u32;
@@ -117,9 +118,12 @@ pub fn minutes(items: usize) -> MinutesDocument {
                 not_voted: vec![NonVoter {
                     person: members[20].0,
                     name: members[20].1.clone(),
+                    stands_in_for: None,
                 }],
             };
             MinutesItem {
+                speakers: Vec::new(),
+                vote_records: Vec::new(),
                 id: AgendaItemId::new(),
                 number: format!("Ö {}", n + 1),
                 title: format!(
@@ -160,6 +164,9 @@ pub fn minutes(items: usize) -> MinutesDocument {
         .collect();
     MinutesDocument {
         minutes: MinutesDraft {
+            non_public_began: None,
+            public_ended: None,
+            stand_ins: Vec::new(),
             part: MinutesPart::Public,
             meeting_name: "5. Sitzung des Rates der Stadt Musterstadt".into(),
             organization: "Rat der Stadt Musterstadt".into(),

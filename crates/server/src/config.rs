@@ -457,6 +457,8 @@ impl Config {
             retry_base: Duration::from_secs(self.smtp_retry_base_secs),
             retry_max: Duration::from_secs(self.smtp_retry_max_secs),
         }))
+    }
+
     /// The `body_*` settings, checked: 8 and 12 digits, a name.
     pub fn body_keys(&self) -> Result<BodyKeys, ConfigError> {
         let given = |value: &Option<String>| {
