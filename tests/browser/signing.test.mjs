@@ -164,7 +164,8 @@ describe("signing and publishing the minutes", { timeout: 240_000 }, () => {
     const minutes = p.getByTestId("portal-minutes");
     await minutes.waitFor();
     await minutes.getByText("Brandt").waitFor();
-    await p.getByText("Der Rat beschließt die Haushaltssatzung 2027.").first().waitFor();
+    // The decision is in the item (collapsed until opened).
+    await p.getByText("Der Rat beschließt die Haushaltssatzung 2027.").first().waitFor({ state: "attached" });
     const href = await minutes.locator("a.file-link").getAttribute("href");
     const pdf = await fetch(`${server.url}${href}`);
     assert.equal(pdf.status, 200);
@@ -181,7 +182,6 @@ describe("signing and publishing the minutes", { timeout: 240_000 }, () => {
     assert.equal(await p.locator(".app-nav").isVisible(), false, "no navigation in print");
     assert.equal(await p.locator(".site-footer").isVisible(), false, "no footer in print");
     assert.ok(await minutes.isVisible(), "the minutes print");
-    await p.getByText("Der Rat beschließt die Haushaltssatzung 2027.").first().isVisible();
     const linkText = await minutes.locator("a.file-link").evaluate((a) => getComputedStyle(a, "::after").content);
     assert.match(linkText, /\/api\/v1\/public\/minutes\//, "the link is written out");
     await p.pdf({ path: "target/screenshots/portal-meeting-print.pdf" }).catch(() => {});

@@ -166,7 +166,8 @@ register({
 export function fileItem(file, api, { pub = false } = {}) {
   const size = file.size !== undefined ? formatSize(file.size) : "";
   const meta = el("span", { class: "file-meta" }, [file.media_type === "application/pdf" ? "PDF" : file.media_type, size].filter(Boolean).join(" · "));
-  if (file.media_type === "application/pdf") {
+  // Stored files open in the viewer; documents made on request (signed minutes) have no file id.
+  if (file.media_type === "application/pdf" && file.id) {
     const viewer = el("a", { class: "file-link", href: `${pub ? "#/portal" : "#"}/files/${file.id}` },
       el("span", { class: "file-name" }, file.name), meta);
     return el("li", { class: "file" }, viewer, downloadLink(file, api, pub));
