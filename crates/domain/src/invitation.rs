@@ -266,20 +266,8 @@ impl InvitationDocument {
     }
 }
 
-/// German civil time (Europe/Berlin: CET, CEST from the last Sunday of March 01:00 UTC to the
-/// last Sunday of October 01:00 UTC), for dates and times in invitations and e-mails.
-pub fn german_time(at: DateTime<Utc>) -> chrono::NaiveDateTime {
-    use chrono::{Datelike, NaiveDate, Weekday};
-    let last_sunday = |month: u32| {
-        let mut day = NaiveDate::from_ymd_opt(at.year(), month, 31).unwrap_or(NaiveDate::MIN);
-        while day.weekday() != Weekday::Sun {
-            day = day.pred_opt().unwrap_or(NaiveDate::MIN);
-        }
-        day.and_hms_opt(1, 0, 0).unwrap_or_default().and_utc()
-    };
-    let summer = at >= last_sunday(3) && at < last_sunday(10);
-    (at + Duration::hours(if summer { 2 } else { 1 })).naive_utc()
-}
+// German civil time: `crate::german_time` (chair.rs), one rule for every document.
+use crate::chair::german_time;
 
 /// `Dienstag, 8. Dezember 2026, 17:00 Uhr` (German civil time).
 pub fn german_date_time(at: DateTime<Utc>) -> String {

@@ -736,8 +736,9 @@ async fn sign_refusal_in(
     Ok(None)
 }
 
-/// Publishes the signed public part of the minutes: from now on the portal shows it and OParl
-/// serves it (`Meeting.resultsProtocol`); the meeting counts as modified. Clerks of the
+/// Publishes the signed public part of the minutes: from now on the portal shows it; the meeting
+/// counts as modified, and the members of its body are notified (in the app, and by e-mail
+/// where they chose it). Clerks of the
 /// meeting's organization; 403 for members; 404 for others; 409 for the non-public part (never
 /// published), a version not yet signed by both, a superseded version, or one already published.
 /// Audited as `minutes.published`.
@@ -750,7 +751,9 @@ pub async fn publish(
     State(state): State<AppState>,
     auth: AuthUser,
     AppPath(id): AppPath<Uuid>,
+    origin: std::result::Result<crate::origin::Origin, super::oparl::OparlError>,
 ) -> Result<Response> {
+    let link = super::invitations::link_base(&state, origin);
     let viewer = Viewer::member(&state, &auth.user).await?;
     let (version, meeting, dir) = readable_version(&state, &viewer, id).await?;
     if !dir.minutes_writable(&viewer, &meeting, is_public(version.part)) {
@@ -777,6 +780,10 @@ pub async fn publish(
     if !record::publish(&txn, version.id, now, auth.user.id).await? {
         return Ok(refuse("this version is published already"));
     }
+    // The members are told (in the app, and by e-mail where they chose it).
+    let notifications =
+        plenum_store::notify::notify_minutes_published(&txn, meeting.id, now, link.as_deref())
+            .await?;
     super::clerk::audit(
         &txn,
         &state,
@@ -790,6 +797,7 @@ pub async fn publish(
     )
     .await?;
     commit(&state, txn).await?;
+    super::invitations::announce(&state, super::invitations::Issued { notifications }).await;
     version.published_at = Some(now);
     let signatures = record::signatures_of(&state.db, &[version.id]).await?;
     let signatures = signatures.get(&version.id).map_or(&[][..], Vec::as_slice);
