@@ -74,10 +74,13 @@ async fn body_of(state: &AppState, asked: Option<Uuid>) -> Result<BodyId> {
 #[serde(deny_unknown_fields)]
 pub struct Allowances {
     /// A council meeting (Ratssitzung), e.g. `4000` for 40,00 €.
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub council: i64,
     /// A committee meeting (Ausschusssitzung).
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub committee: i64,
     /// A fraction's or group's meeting (Fraktionssitzung).
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub fraction: i64,
 }
 
@@ -219,7 +222,8 @@ pub async fn create_fraction_meeting(
         {
             o.clone()
         }
-        _ => return Err(invalid("organization_id", "not a fraction or group")),
+        // No such fraction or group (an unknown id, or a body that is not one): 404.
+        _ => return Err(crate::ApiError::NotFound),
     };
     match access::require(
         &viewer.actor,

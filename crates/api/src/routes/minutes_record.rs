@@ -153,16 +153,25 @@ pub struct MinutesRecordView {
 #[serde(deny_unknown_fields)]
 pub struct NewVersionRequest {
     /// `public` or `non_public`.
-    pub part: String,
+    pub part: super::minutes::Part,
     /// Required when the current version is signed (a correction); at most 2 000 characters.
     pub correction_reason: Option<String>,
+}
+
+/// In which role a signature is given.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignAs {
+    /// The chair (or a deputy chair) of the meeting's body.
+    Chair,
+    /// The clerk who kept the minutes (Schriftführung).
+    Clerk,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignRequest {
-    /// `chair` or `clerk`.
-    pub role: String,
+    pub role: SignAs,
     /// A current code of the signer's second factor (TOTP, six digits).
     pub code: String,
 }
@@ -171,8 +180,10 @@ pub struct SignRequest {
 #[serde(deny_unknown_fields)]
 pub struct ObjectionRequest {
     /// Who raised it, as said in the meeting.
+    #[schema(max_length = 300)]
     pub person_name: Option<String>,
-    /// The objection (at most 5 000 characters).
+    /// The objection (at most 5 000 characters, not blank).
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub text: String,
 }
 
@@ -420,8 +431,12 @@ pub async fn create_version(
     AppPath(id): AppPath<Uuid>,
     AppJson(request): AppJson<NewVersionRequest>,
 ) -> Result<Response> {
-    let part = MinutesPart::parse(&request.part)?;
-    let public = is_public(part);
+    let public = request.part == super::minutes::Part::Public;
+    let part = if public {
+        MinutesPart::Public
+    } else {
+        MinutesPart::NonPublic
+    };
     let reason = request
         .correction_reason
         .as_deref()
@@ -596,8 +611,10 @@ pub async fn sign(
     AppPath(id): AppPath<Uuid>,
     AppJson(request): AppJson<SignRequest>,
 ) -> Result<Response> {
-    let role =
-        SignatureRole::parse(&request.role).ok_or_else(|| invalid("role", "`chair` or `clerk`"))?;
+    let role = match request.role {
+        SignAs::Chair => SignatureRole::Chair,
+        SignAs::Clerk => SignatureRole::Clerk,
+    };
     let viewer = Viewer::member(&state, &auth.user).await?;
     // Everything that can be refused without the code is refused before it is used up.
     let (version, meeting, dir) = readable_version(&state, &viewer, id).await?;
