@@ -75,13 +75,28 @@ async fn body_of(state: &AppState, asked: Option<Uuid>) -> Result<BodyId> {
 pub struct Allowances {
     /// A council meeting (Ratssitzung), e.g. `4000` for 40,00 €.
     #[schema(minimum = 0, maximum = 100_000_000)]
+    #[serde(deserialize_with = "whole_cents")]
     pub council: i64,
     /// A committee meeting (Ausschusssitzung).
     #[schema(minimum = 0, maximum = 100_000_000)]
+    #[serde(deserialize_with = "whole_cents")]
     pub committee: i64,
     /// A fraction's or group's meeting (Fraktionssitzung).
     #[schema(minimum = 0, maximum = 100_000_000)]
+    #[serde(deserialize_with = "whole_cents")]
     pub fraction: i64,
+}
+
+/// An amount in cents: a whole number, also when a client writes it as `653.0`.
+fn whole_cents<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<i64, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if value.fract() != 0.0 || !value.is_finite() || value.abs() > 1e15 {
+        return Err(serde::de::Error::custom("a whole number of cents"));
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(value as i64)
 }
 
 impl Allowances {
@@ -206,7 +221,7 @@ pub struct FractionMeetingView {
     security(("bearer" = [])), request_body = FractionMeetingCreate,
     responses((status = 201, body = FractionMeetingView), (status = 400, body = crate::Problem),
         (status = 401, body = crate::Problem), (status = 403, body = crate::Problem),
-        (status = 422, body = crate::Problem)))]
+        (status = 404, body = crate::Problem), (status = 422, body = crate::Problem)))]
 pub async fn create_fraction_meeting(
     State(state): State<AppState>,
     auth: AuthUser,

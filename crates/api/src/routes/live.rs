@@ -447,6 +447,7 @@ pub struct SessionSettingsRequest {
     pub repeat_meeting: bool,
     /// Speaking time per contribution in seconds (1 to 7200; default 300).
     #[serde(default = "plenum_domain::default_speaking_time_secs")]
+    #[schema(minimum = 1, maximum = 7200)]
     pub speaking_time_secs: u32,
 }
 
