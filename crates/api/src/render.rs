@@ -1,5 +1,5 @@
 //! Plenum's documents as PDF: the adapter between the API's records and the document engine
-//! (`plenum-render`, Typst). Rendering is CPU-bound and runs on the blocking pool.
+//! (`plenum-render`, Typst); rendering itself goes through [`crate::pdf::render`].
 
 use plenum_domain::{Meeting, MinutesDraft};
 use plenum_render::{MinutesDocument, SignatureLine};
@@ -7,7 +7,7 @@ use plenum_store::minutes_record::{MinutesVersion, Signature, SignatureRole};
 use plenum_store::repo;
 
 use crate::routes::documents::Directory;
-use crate::{ApiError, AppState, Result};
+use crate::{AppState, Result};
 
 /// The body's name for the letterhead of the meeting's documents.
 pub async fn body_name(state: &AppState, dir: &Directory, meeting: &Meeting) -> String {
@@ -48,13 +48,5 @@ pub async fn minutes_pdf(
             })
             .collect(),
     };
-    tokio::task::spawn_blocking(move || plenum_render::minutes_pdf(&doc))
-        .await
-        .map_err(|err| ApiError::Store(plenum_store::StoreError::Corrupt(err.to_string())))?
-        .map_err(|err| {
-            tracing::error!(error = %err, "rendering the minutes failed");
-            ApiError::Store(plenum_store::StoreError::Corrupt(format!(
-                "rendering the minutes: {err}"
-            )))
-        })
+    crate::pdf::render(move || plenum_render::minutes_pdf(&doc)).await
 }

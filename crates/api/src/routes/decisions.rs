@@ -443,13 +443,7 @@ pub async fn get_extract_pdf(
         return Err(crate::ApiError::Forbidden);
     }
     let organization = dir.organizations.get(&meeting.organization_id);
-    let body_name = match organization {
-        Some(o) => repo::bodies::get_live(db, o.body_id)
-            .await
-            .map(|b| b.name.as_str().to_owned())
-            .unwrap_or_default(),
-        None => String::new(),
-    };
+    let body_name = crate::render::body_name(&state, &dir, &meeting).await;
     let paper_reference = match item.paper_id {
         Some(paper) => repo::papers::get_live(db, paper)
             .await

@@ -622,7 +622,7 @@ pub async fn sign(
     if !sign_roles(&viewer, &dir, &meeting, public).contains(&role) {
         return Err(ApiError::Forbidden);
     }
-    if let Some(problem) = sign_refusal(&state, &version, role, &auth).await? {
+    if let Some(problem) = sign_refusal_in(&state.db, &version, role, &auth).await? {
         return Ok(problem);
     }
     state
@@ -705,15 +705,6 @@ pub async fn sign(
         content: frozen_view(&meeting, frozen(&version)?, public),
     })
     .into_response())
-}
-
-async fn sign_refusal(
-    state: &AppState,
-    version: &MinutesVersion,
-    role: SignatureRole,
-    auth: &AuthUser,
-) -> Result<Option<Response>> {
-    sign_refusal_in(&state.db, version, role, auth).await
 }
 
 /// Why this signature cannot be given now (409), if so.
