@@ -8,6 +8,7 @@ Message-ID and the decoded text body. Prints "ready" once listening; runs until 
 import email
 import email.policy
 import json
+import os
 import signal
 import sys
 
@@ -28,8 +29,14 @@ class Sink:
             "message_id": str(message["message-id"]),
             "body": body.get_content() if body is not None else "",
         }
-        with open(self.path, "a", encoding="utf-8") as out:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        # One write(2) on an O_APPEND descriptor: a reader polling the file sees whole lines
+        # (a buffered text write may reach the file in pieces).
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
         return "250 Message accepted for delivery"
 
 
