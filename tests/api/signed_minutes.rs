@@ -429,6 +429,22 @@ async fn minutes_are_frozen_signed_with_the_second_factor_published_and_approved
     )
     .await;
     assert_eq!(status, 409, "once");
+    // The members are told, in the app (and by e-mail where they have it on).
+    let (status, _, mine) = get(&app, "/api/v1/notifications", Some(&c.members[1].1)).await;
+    assert_eq!(status, 200, "{mine}");
+    let news: Vec<&Value> = mine["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "minutes_published")
+        .collect();
+    assert_eq!(news.len(), 1, "one notification of the publication: {mine}");
+    assert!(!news[0].to_string().contains("Flurstück"), "{mine}");
+    let (_, _, others) = get(&app, "/api/v1/notifications", Some(&other.members[1].1)).await;
+    assert!(
+        !others.to_string().contains("minutes_published"),
+        "not for members of another body: {others}"
+    );
     let (status, _, public) = get(&app, &public_minutes, None).await;
     assert_eq!(status, 200, "{public}");
     assert_eq!(public["version"], 2);
