@@ -598,6 +598,18 @@ async fn a_late_invitation_needs_a_reason_and_cancelling_notifies(#[case] backen
     let draft: Value = r.json().await.unwrap();
     assert!(draft["invited_at"].is_string(), "{draft}");
     assert_eq!(draft["invitation_late_reason"], reason);
+    // … and so does its PDF (the record: "Verkürzte Ladungsfrist" with the reason).
+    let r = app
+        .get_with(
+            &format!("{path}/minutes/draft.pdf?part=public"),
+            &clerk.access,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    if let Some(text) = crate::minutes_pdf::pdf_text(&r.bytes().await.unwrap()) {
+        assert!(text.contains("Verkürzte Ladungsfrist"), "{text}");
+        assert!(text.contains("Frist des Landes am Freitag"), "{text}");
+    }
 
     // Cancelling tells the members too.
     let tag = etag_of(&app, &path, &clerk.access).await;

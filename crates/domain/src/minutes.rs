@@ -274,6 +274,13 @@ pub struct MinutesDraft {
     pub location: Option<String>,
     pub scheduled_start: DateTime<Utc>,
     pub scheduled_end: Option<DateTime<Utc>>,
+    /// When the invitation was issued (Einladung vom …); none before.
+    #[serde(default)]
+    pub invited_at: Option<DateTime<Utc>>,
+    /// Why the notice period was shortened, if the invitation was late (the draft's assembler
+    /// fills it from the frozen invitation; the domain does not hold invitations).
+    #[serde(default)]
+    pub invitation_late_reason: Option<String>,
     /// When the live session began and ended (none before it did).
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -586,6 +593,8 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
         location: facts.location.clone(),
         scheduled_start: facts.meeting.start,
         scheduled_end: facts.meeting.end,
+        invited_at: facts.meeting.invited_at,
+        invitation_late_reason: None,
         started_at,
         ended_at,
         breaks,

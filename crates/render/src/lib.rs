@@ -246,6 +246,12 @@ fn minutes_data(doc: &MinutesDocument) -> Value {
     if let Some(location) = &d.location {
         facts.push(json!(["Ort", location]));
     }
+    if let Some(invited) = d.invited_at {
+        facts.push(json!(["Einladung", format!("vom {}", format::long_date(invited))]));
+    }
+    if let Some(reason) = &d.invitation_late_reason {
+        facts.push(json!(["Verkürzte Ladungsfrist", reason]));
+    }
     facts.push(json!([
         "Beginn",
         d.started_at.map_or_else(

@@ -173,6 +173,8 @@ pub fn minutes(items: usize) -> MinutesDocument {
             location: Some("Rathaus, Ratssaal".into()),
             scheduled_start: start,
             scheduled_end: Some(at(240)),
+            invited_at: Some(at(-10 * 24 * 60)),
+            invitation_late_reason: None,
             started_at: Some(at(2)),
             ended_at: Some(at(230)),
             breaks: vec![SessionBreak {

@@ -356,8 +356,8 @@ pub(crate) fn view(
         meeting_state: super::documents::state_name(meeting.state),
         scheduled_start: d.scheduled_start,
         scheduled_end: d.scheduled_end,
-        invited_at: meeting.invited_at,
-        invitation_late_reason: None,
+        invited_at: d.invited_at.or(meeting.invited_at),
+        invitation_late_reason: d.invitation_late_reason,
         started_at: d.started_at,
         ended_at: d.ended_at,
         breaks: d
@@ -508,15 +508,12 @@ pub async fn get_minutes_draft(
     let Query(query) = query?;
     let public = query.part == Part::Public;
     let loaded = load_draft(&state, &auth, id, public).await?;
-    let db = &state.db;
-    let meeting_id = loaded.meeting.id;
-    let mut draft_view = view(&loaded.meeting, loaded.draft, loaded.may_edit, public);
-    draft_view.invitation_late_reason = plenum_store::notify::invitations_of(db, meeting_id)
-        .await?
-        .first()
-        .and_then(|i| i.document.late_reason.as_ref())
-        .map(|r| r.as_str().to_owned());
-    Ok(Json(draft_view))
+    Ok(Json(view(
+        &loaded.meeting,
+        loaded.draft,
+        loaded.may_edit,
+        public,
+    )))
 }
 
 /// A draft as read for `auth`, with what the documents print around it.
@@ -620,7 +617,14 @@ pub(crate) async fn draft_of(
         decisions: &decisions,
         notes: &notes,
     };
-    Ok(draft(&facts, part))
+    let mut draft = draft(&facts, part);
+    // The invitation's late reason (Begründung der verkürzten Ladungsfrist) is part of the record.
+    draft.invitation_late_reason = plenum_store::notify::invitations_of(db, id)
+        .await?
+        .first()
+        .and_then(|i| i.document.late_reason.as_ref())
+        .map(|r| r.as_str().to_owned());
+    Ok(draft)
 }
 
 /// The draft minutes of a meeting's public or non-public part as a PDF/A document (typeset with
