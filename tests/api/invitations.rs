@@ -654,6 +654,61 @@ async fn a_late_invitation_needs_a_reason_and_cancelling_notifies(#[case] backen
 #[case::sqlite(Backend::Sqlite)]
 #[case::postgres(Backend::Postgres)]
 #[tokio::test]
+async fn cancelling_a_meeting_never_invited_tells_nobody(#[case] backend: Backend) {
+    let smtp = Smtp::start().await;
+    let Some(app) = spawn_with_smtp(backend, smtp.port).await else {
+        return;
+    };
+    let clerk = app.login("martina.sommer", 0).await;
+    let anna = app.login("anna.hartmann", 0).await;
+    let council = meeting_named(&app, "3. Sitzung des Rates").await;
+    let start = chrono::Utc::now() + chrono::Duration::days(30);
+    let r = app
+        .client
+        .post(app.url("/api/v1/meetings"))
+        .bearer_auth(&clerk.access)
+        .json(&json!({"organization_id": council.organization_id,
+                      "name": "Entwurf einer Sondersitzung", "start": start}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let path = format!("/api/v1/meetings/{}", created["id"].as_str().unwrap());
+    let tag = etag_of(&app, &path, &clerk.access).await;
+    let r = app
+        .client
+        .delete(app.url(&path))
+        .bearer_auth(&clerk.access)
+        .header("if-match", tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mine: Value = app
+        .get_with("/api/v1/notifications", &anna.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !mine.to_string().contains("Entwurf einer Sondersitzung"),
+        "{mine}"
+    );
+    // The worker sends within milliseconds of a commit; give it a generous second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        smtp.messages().is_empty(),
+        "no e-mail: {:?}",
+        smtp.messages()
+    );
+    app.stop().await;
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
 async fn e_mail_waits_for_a_down_server_and_is_sent_once_across_a_restart(
     #[case] backend: Backend,
 ) {

@@ -247,7 +247,10 @@ fn minutes_data(doc: &MinutesDocument) -> Value {
         facts.push(json!(["Ort", location]));
     }
     if let Some(invited) = d.invited_at {
-        facts.push(json!(["Einladung", format!("vom {}", format::long_date(invited))]));
+        facts.push(json!([
+            "Einladung",
+            format!("vom {}", format::long_date(invited))
+        ]));
     }
     if let Some(reason) = &d.invitation_late_reason {
         facts.push(json!(["Verkürzte Ladungsfrist", reason]));

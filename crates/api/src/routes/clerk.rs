@@ -328,7 +328,7 @@ pub async fn update_meeting(
 
 /// Moves the meeting along its state machine (invite or cancel); 409 if not allowed now.
 /// Inviting checks the notice period, freezes the invitation and notifies the members;
-/// cancelling notifies them (`super::invitations`).
+/// cancelling notifies them if they were invited (`super::invitations`).
 async fn transition(
     state: AppState,
     auth: AuthUser,
@@ -364,10 +364,17 @@ async fn transition(
         };
         let detail = json!({"invitation": invitation, "recipients": issued.notifications.len()});
         ("meeting.invited", detail, issued)
-    } else {
+    } else if meeting.invited_at.is_some() {
         let issued =
             super::invitations::announce_cancellation(&txn, &state, meeting.id, link.as_deref())
                 .await?;
+        let detail = json!({"recipients": issued.notifications.len()});
+        ("meeting.cancelled", detail, issued)
+    } else {
+        // Never invited: nobody was told of it, so nobody is told of its cancellation.
+        let issued = super::invitations::Issued {
+            notifications: Vec::new(),
+        };
         let detail = json!({"recipients": issued.notifications.len()});
         ("meeting.cancelled", detail, issued)
     };
