@@ -36,11 +36,12 @@ async function check(page, name) {
   assert.equal(violations.length, 0, `axe on ${name}:\n${formatViolations(violations)}`);
 }
 
-async function signedIn(username) {
+/** Signed in with the code of the step `offset` steps ahead (each step is usable once). */
+async function signedIn(username, offset = 0) {
   const context = await newContext(browser);
   const page = await context.newPage();
   const errors = watchErrors(page);
-  await login(page, server.url, username, demoCode(username, 0));
+  await login(page, server.url, username, demoCode(username, offset));
   return { context, page, errors };
 }
 
@@ -52,17 +53,25 @@ test("a member sees a new invitation live in the notifications", async () => {
   assert.equal(await member.page.locator("#nav-notifications-unread").count(), 0);
   await check(member.page, "notifications-empty");
 
-  // The clerk invites the third council meeting (through the API, as the clerk's app does).
+  // The clerk opens the third council meeting and sends the invitation from its page.
   const clerk = await signedIn("martina.sommer");
-  const invited = await clerk.page.evaluate(async () => {
+  const meetingId = await clerk.page.evaluate(async () => {
     const { api } = await import("/js/api.js");
     const all = await api.get("/api/v1/meetings?when=all");
-    const meeting = all.data.find((m) => m.name.startsWith("3. Sitzung des Rates"));
-    const path = `/api/v1/meetings/${meeting.id}`;
-    const { etag } = await api.versioned("GET", path);
-    const { data } = await api.versioned("POST", `${path}/invite`, { body: {}, ifMatch: etag });
-    return { id: meeting.id, state: data.state };
+    return all.data.find((m) => m.name.startsWith("3. Sitzung des Rates")).id;
   });
+  await clerk.page.goto(`${server.url}/#/meetings/${meetingId}`);
+  const controls = clerk.page.locator('[data-testid="issue-controls"]');
+  await controls.waitFor();
+  await check(clerk.page, "meeting-issue-controls");
+  await controls.getByRole("button", { name: "Einladung versenden" }).click();
+  await clerk.page.locator('[data-testid="issue-status"]').filter({ hasText: "Versendet" }).waitFor();
+  // Invited now: the page offers a supplement instead, and lists the invitation.
+  await clerk.page.getByRole("button", { name: "Nachtrag versenden" }).waitFor();
+  const invited = await clerk.page.evaluate(async (id) => {
+    const { api } = await import("/js/api.js");
+    return api.get(`/api/v1/meetings/${id}`);
+  }, meetingId);
   assert.equal(invited.state, "invited");
 
   // Live: the badge and the list update without a reload.
@@ -107,5 +116,38 @@ test("a member sees a new invitation live in the notifications", async () => {
   const real = [...member.errors, ...clerk.errors].filter((e) => e.startsWith("pageerror") || /Content Security Policy/.test(e));
   assert.deepEqual(real, [], "no script errors or CSP violations");
   await member.context.close();
+  await clerk.context.close();
+});
+
+test("a late invitation asks the clerk for the reason and shows it to the members", async () => {
+  const clerk = await signedIn("martina.sommer", 1);
+  // A special meeting two days ahead (through the API): the notice period is a week.
+  const id = await clerk.page.evaluate(async () => {
+    const { api } = await import("/js/api.js");
+    const all = await api.get("/api/v1/meetings?when=all");
+    const council = all.data.find((m) => m.name.startsWith("3. Sitzung des Rates"));
+    const start = new Date(Date.now() + 2 * 24 * 3600 * 1000).toISOString();
+    const created = await api.post("/api/v1/meetings", {
+      organization_id: council.organization.id, name: "Sondersitzung des Rates", start,
+    });
+    return created.id;
+  });
+  await clerk.page.goto(`${server.url}/#/meetings/${id}`);
+  const controls = clerk.page.locator('[data-testid="issue-controls"]');
+  await controls.getByRole("button", { name: "Einladung versenden" }).click();
+  // Refused: the deadline is named and a reason is asked for.
+  const reason = clerk.page.getByLabel("Begründung der verkürzten Ladungsfrist");
+  await reason.waitFor();
+  assert.match(await controls.innerText(), /Ladungsfrist ist am .* abgelaufen/);
+  await check(clerk.page, "meeting-issue-late");
+  // Sending without a reason does not go out.
+  await controls.getByRole("button", { name: "Mit Begründung versenden" }).click();
+  assert.equal(await clerk.page.locator('[data-testid="invitations"]').count(), 0);
+  await reason.fill("Eilbedürftige Entscheidung über Fördermittel");
+  await controls.getByRole("button", { name: "Mit Begründung versenden" }).click();
+  const docs = clerk.page.locator('[data-testid="invitations"]');
+  await docs.waitFor();
+  assert.match(await docs.innerText(), /Eilbedürftige Entscheidung über Fördermittel/);
+  assert.deepEqual(clerk.errors.filter((e) => e.startsWith("pageerror")), []);
   await clerk.context.close();
 });

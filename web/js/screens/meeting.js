@@ -18,6 +18,16 @@ register({
     "meeting.invitation.late": "Verkürzte Ladungsfrist: {reason}",
     "meeting.invitation.changes": "Neu: {added} · verschoben: {moved} · abgesetzt: {withdrawn}",
     "meeting.deliveries": "E-Mail-Zustellung",
+    "meeting.issue.title": "Einladung",
+    "meeting.issue.invite": "Einladung versenden",
+    "meeting.issue.supplement": "Nachtrag versenden",
+    "meeting.issue.inviteHint": "Die Mitglieder erhalten die Einladung in der App und per E-Mail; die öffentliche Bekanntmachung erscheint im Bürgerportal.",
+    "meeting.issue.supplementHint": "Ein Nachtrag enthält, was sich seit der letzten Einladung an Tagesordnung, Zeit oder Ort geändert hat.",
+    "meeting.issue.late": "Die Ladungsfrist ist am {date} abgelaufen. Eine verkürzte Ladung braucht eine Begründung; sie steht in der Einladung und in der Niederschrift.",
+    "meeting.issue.reason": "Begründung der verkürzten Ladungsfrist",
+    "meeting.issue.sendLate": "Mit Begründung versenden",
+    "meeting.issue.done": "Versendet. Die Zustellung an jedes Mitglied steht unten.",
+    "meeting.issue.working": "Wird versendet …",
     "meeting.deliveries.none": "Keine E-Mails (keine Adressen oder abbestellt).",
     "meeting.deliveries.notConfigured": "E-Mail-Versand nicht konfiguriert: die Nachrichten warten, bis ein SMTP-Server eingerichtet ist.",
     "meeting.deliveries.member": "Mitglied",
@@ -92,6 +102,16 @@ register({
     "meeting.invitation.late": "Shortened notice period: {reason}",
     "meeting.invitation.changes": "Added: {added} · moved: {moved} · withdrawn: {withdrawn}",
     "meeting.deliveries": "E-mail delivery",
+    "meeting.issue.title": "Invitation",
+    "meeting.issue.invite": "Send the invitation",
+    "meeting.issue.supplement": "Send a supplement",
+    "meeting.issue.inviteHint": "Members receive the invitation in the app and by e-mail; the public notice appears in the citizens' portal.",
+    "meeting.issue.supplementHint": "A supplement holds what changed on the agenda, the time or the place since the last invitation.",
+    "meeting.issue.late": "The notice period ended on {date}. A shortened notice needs a reason; it is printed in the invitation and the minutes.",
+    "meeting.issue.reason": "Reason for the shortened notice",
+    "meeting.issue.sendLate": "Send with reason",
+    "meeting.issue.done": "Sent. Delivery to each member is listed below.",
+    "meeting.issue.working": "Sending …",
     "meeting.deliveries.none": "No e-mails (no addresses, or switched off).",
     "meeting.deliveries.notConfigured": "E-mail is not configured: messages wait until an SMTP server is set up.",
     "meeting.deliveries.member": "Member",
@@ -536,6 +556,61 @@ async function invitationsSection(api, meetingId, clerk) {
   return section;
 }
 
+/**
+ * The clerk's controls to issue the invitation (while the meeting is scheduled) or a supplement
+ * (while it is invited). After the notice period the server answers `invitation-late` with the
+ * deadline: the form then asks for the reason and sends again with it.
+ */
+function issueControls(api, meeting, reload) {
+  const kind = meeting.state === "scheduled" ? "invite" : meeting.state === "invited" ? "supplements" : null;
+  if (!kind) return null;
+  const id = encodeURIComponent(meeting.id);
+  const status = el("p", { role: "status", class: "notice", hidden: true, "data-testid": "issue-status" });
+  const reason = el("textarea", { id: "late-reason", class: "input", rows: 3, maxlength: 2000, "aria-describedby": "late-hint" });
+  const lateHint = el("p", { id: "late-hint", class: "field-hint" });
+  const reasonField = el("div", { class: "field", hidden: true },
+    lateHint, el("label", { for: "late-reason" }, t("meeting.issue.reason")), reason);
+  const label = t(kind === "invite" ? "meeting.issue.invite" : "meeting.issue.supplement");
+  const button = el("button", { type: "button", class: "button button-primary", "data-testid": "issue" }, label);
+  button.addEventListener("click", async () => {
+    const late = !reasonField.hidden;
+    if (late && !reason.value.trim()) {
+      reason.focus();
+      return;
+    }
+    button.disabled = true;
+    status.hidden = false;
+    status.classList.remove("notice-error");
+    status.textContent = t("meeting.issue.working");
+    try {
+      const { etag } = await api.versioned("GET", `/api/v1/meetings/${id}`);
+      const body = late ? { late_reason: reason.value.trim() } : {};
+      await api.versioned("POST", `/api/v1/meetings/${id}/${kind}`, { body, ifMatch: etag });
+      await reload();
+      // The screen is drawn anew: the issued document heads the list with its deliveries.
+      document.querySelector('[data-testid="invitations"] .block-title')?.after(
+        el("p", { role: "status", class: "notice", "data-testid": "issue-status" }, t("meeting.issue.done")));
+    } catch (error) {
+      if (error.kind === "invitation-late") {
+        lateHint.textContent = t("meeting.issue.late", { date: formatDateTime(error.problem.deadline) });
+        reasonField.hidden = false;
+        button.textContent = t("meeting.issue.sendLate");
+        status.hidden = true;
+        reason.focus();
+      } else {
+        status.classList.add("notice-error");
+        status.textContent = errorMessage(error);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el("section", { class: "block issue-controls", "aria-labelledby": "issue-title", "data-testid": "issue-controls" },
+    el("h2", { id: "issue-title", class: "block-title" }, t("meeting.issue.title")),
+    el("p", { class: "field-hint" }, t(kind === "invite" ? "meeting.issue.inviteHint" : "meeting.issue.supplementHint")),
+    reasonField, el("p", { class: "button-row" }, button), status);
+}
+
 export async function mount(root, params, ctx) {
   const { api } = ctx;
   await show(root, () => api.get(`/api/v1/meetings/${encodeURIComponent(params.id)}`),
@@ -547,6 +622,11 @@ export async function mount(root, params, ctx) {
   if (agenda) {
     const invitations = await invitationsSection(api, params.id, clerk);
     if (invitations) agenda.before(invitations);
+    if (clerk) {
+      const meeting = await api.get(`/api/v1/meetings/${encodeURIComponent(params.id)}`).catch(() => null);
+      const controls = meeting && issueControls(api, meeting, () => mount(root, params, ctx));
+      if (controls) agenda.before(controls);
+    }
   }
   for (const details of root.querySelectorAll("details.agenda-item")) {
     details.addEventListener("toggle", () => {
