@@ -17,6 +17,7 @@ mod files;
 mod forums;
 mod health;
 mod helpers;
+mod invitation_pdf;
 mod invitations;
 mod live;
 mod minutes;

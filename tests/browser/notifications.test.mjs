@@ -1,13 +1,16 @@
 // Browser test of notifications (issue 17): a member has the notifications screen open; the
 // clerk issues the invitation of the next council meeting; the member sees it arrive live (the
 // bell's unread badge and the list, over the personal stream), opens it, and it is read; the
-// meeting page lists the invitation, and the clerk sees each member's e-mail delivery.
+// meeting page lists the invitation with "Einladung (PDF)", the clerk sees each member's e-mail
+// delivery, and the portal links the public notice as PDF ("Bekanntmachung (PDF)").
 // axe-core and screenshots of the screen before and after.
 
 import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { axeViolations, formatViolations } from "./lib/axe.mjs";
-import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
+import { join } from "node:path";
+import { SCREENSHOTS, launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
 import { startServer } from "./lib/server.mjs";
 import { demoCode } from "./lib/totp.mjs";
 
@@ -82,6 +85,9 @@ test("a member sees a new invitation live in the notifications", async () => {
   await item.waitFor();
   assert.match(await item.innerText(), /^Einladung: 3\. Sitzung des Rates der Stadt Musterstadt am /);
   assert.equal(await member.page.locator("#notifications-count").innerText(), "1 ungelesen");
+  // The invitation as PDF, beside the notification (rendered by the server, fetched with the token).
+  const listPdf = member.page.locator('.notification [data-testid="invitation-pdf-1"]');
+  assert.equal(await listPdf.innerText(), "Einladung (PDF)");
   await check(member.page, "notifications-invitation");
 
   // Opening it goes to the meeting and marks it read (the badge goes away).
@@ -100,6 +106,21 @@ test("a member sees a new invitation live in the notifications", async () => {
   await docs.waitFor();
   assert.match(await docs.innerText(), /Einladung vom /);
   assert.equal(await member.page.locator(".deliveries").count(), 0);
+  // "Einladung (PDF)": the server renders it; the download link appears.
+  const download = member.page.waitForEvent("download");
+  await docs.locator('[data-testid="invitation-pdf-1"]').click();
+  const link = docs.locator('[data-testid="invitation-pdf-1-link"]');
+  await link.waitFor({ timeout: 30_000 });
+  assert.equal((await download).suggestedFilename(), "Einladung.pdf");
+  // The first page of the PDF for the README (docs/invitation-pdf.png, made with pdftoppm).
+  const bytes = await member.page.evaluate(async () => {
+    const href = document.querySelector('[data-testid="invitation-pdf-1-link"]').href;
+    const buffer = await (await fetch(href)).arrayBuffer();
+    return Array.from(new Uint8Array(buffer));
+  });
+  assert.equal(String.fromCharCode(...bytes.slice(0, 5)), "%PDF-");
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await writeFile(join(SCREENSHOTS, "invitation.pdf"), Buffer.from(bytes));
   await check(member.page, "meeting-invitations-member");
 
   // The clerk sees each member's e-mail delivery: no SMTP server here, so they wait.
@@ -112,6 +133,18 @@ test("a member sees a new invitation live in the notifications", async () => {
   assert.equal(await clerk.page.locator('.deliveries-table tbody tr[data-state="queued"]').count(), rows);
   assert.match(await table.innerText(), /anna\.hartmann@musterstadt\.example/);
   await check(clerk.page, "meeting-invitations-clerk");
+
+  // The portal's meeting page links the public notice as PDF.
+  const visitor = await newContext(browser);
+  const portal = await visitor.newPage();
+  await portal.goto(`${server.url}/#/portal/meetings/${invited.id}`);
+  const notice = portal.locator('[data-testid="notice-pdf"]');
+  await notice.waitFor();
+  assert.equal(await notice.innerText(), "Bekanntmachung (PDF)");
+  const response = await portal.request.get(new URL(await notice.getAttribute("href"), server.url).href);
+  assert.equal(response.status(), 200);
+  assert.equal(response.headers()["content-type"], "application/pdf");
+  await visitor.close();
 
   const real = [...member.errors, ...clerk.errors].filter((e) => e.startsWith("pageerror") || /Content Security Policy/.test(e));
   assert.deepEqual(real, [], "no script errors or CSP violations");

@@ -1,12 +1,14 @@
 //! Plenum's printable documents, typeset with [Typst](https://typst.app) used as a library and
 //! written as PDF/A-2b (the archival PDF German public records are kept as).
 //!
-//! Three documents:
+//! Four documents:
 //! - [`minutes_pdf`]: one part of a meeting's minutes (Niederschrift) with letterhead, table of
 //!   contents, attendance, quorum, each item's decision with its vote result and named list
 //!   (grouped by fraction), conflicts of interest, the clerk's notes, and a signature block;
 //! - [`decision_extract_pdf`]: one item's decision extract (Beschlussauszug), what the
 //!   administration forwards to the departments;
+//! - [`invitation_pdf`]: a meeting's invitation (Einladung) or supplement (Nachtrag), in full,
+//!   without its non-public part, or as the public notice (öffentliche Bekanntmachung);
 //! - [`simple_pdf`]: a title and paragraphs (the demo council's files).
 //!
 //! Fonts are embedded from `typst-assets` (Libertinus Serif, DejaVu Sans Mono): nothing depends
@@ -24,7 +26,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use plenum_domain::{
-    AttendanceStatus, ItemDecision, MinutesDraft, MinutesPart, PersonId, QuorumStanding, VoteRecord,
+    AnnouncedItem, AttendanceStatus, InvitationDocument, InvitationKind, ItemDecision,
+    MinutesDraft, MinutesPart, PersonId, QuorumStanding, VoteRecord, german_date_time,
 };
 use serde_json::{Value, json};
 
@@ -33,6 +36,7 @@ const VOTE: &str = include_str!("../templates/vote.typ");
 const MINUTES: &str = include_str!("../templates/minutes.typ");
 const EXTRACT: &str = include_str!("../templates/extract.typ");
 const SIMPLE: &str = include_str!("../templates/simple.typ");
+const INVITATION: &str = include_str!("../templates/invitation.typ");
 
 /// Why a document could not be rendered. Any of these is a bug in Plenum (the templates are
 /// fixed and the data is plain text), never the user's input.
@@ -469,6 +473,199 @@ pub fn decision_extract_pdf(doc: &DecisionExtract) -> Result<Vec<u8>, RenderErro
         &extract_data(doc),
         &ident,
         doc.meeting_date,
+    )
+}
+
+/// Which version of an invitation or supplement to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InvitationVariant {
+    /// Everything it announces, the non-public part included (members entitled to it).
+    Full,
+    /// Without the non-public part, for members not entitled to it; titled like the full one.
+    PublicPart,
+    /// The public notice (öffentliche Bekanntmachung): without the non-public part, titled so.
+    PublicNotice,
+}
+
+impl InvitationVariant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationVariant::Full => "full",
+            InvitationVariant::PublicPart => "public_part",
+            InvitationVariant::PublicNotice => "public_notice",
+        }
+    }
+}
+
+/// An issued invitation or supplement, ready to print.
+#[derive(Debug, Clone)]
+pub struct InvitationPdf {
+    /// The frozen document as issued (with its non-public part: the variants without it are
+    /// cut by [`invitation_pdf`] itself with [`InvitationDocument::public_part`]).
+    pub document: InvitationDocument,
+    /// The body's name for the letterhead (e.g. "Stadt Musterstadt").
+    pub body_name: String,
+    pub variant: InvitationVariant,
+}
+
+/// "Einladung", "Nachtrag Nr. 1 zur Einladung": supplements are counted from 1 (document
+/// number 2 is the first supplement), as in the notifications and the app.
+fn invitation_title(doc: &InvitationDocument) -> String {
+    match doc.kind {
+        InvitationKind::Invitation => "Einladung".to_owned(),
+        InvitationKind::Supplement => format!("Nachtrag Nr. {} zur Einladung", supplement_no(doc)),
+    }
+}
+
+fn supplement_no(doc: &InvitationDocument) -> u32 {
+    doc.number.saturating_sub(1)
+}
+
+/// An announced item as a table row: number, title, paper reference.
+fn announced_row(item: &AnnouncedItem) -> Value {
+    json!({
+        "number": item.number,
+        "title": item.title,
+        "paper": item.paper_reference.clone().unwrap_or_default(),
+    })
+}
+
+/// The data of the invitation template.
+fn invitation_data(input: &InvitationPdf) -> Value {
+    let full = input.variant == InvitationVariant::Full;
+    let doc = if full {
+        input.document.clone()
+    } else {
+        input.document.public_part()
+    };
+    let a = &doc.announced;
+    let title = invitation_title(&doc);
+    let (heading, kicker) = match input.variant {
+        InvitationVariant::PublicNotice => (
+            "Öffentliche Bekanntmachung".to_owned(),
+            match doc.kind {
+                InvitationKind::Invitation => String::new(),
+                InvitationKind::Supplement => format!("Nachtrag Nr. {}", supplement_no(&doc)),
+            },
+        ),
+        _ => (title.clone(), String::new()),
+    };
+
+    let mut facts = vec![json!(["Gremium", a.organization])];
+    let mut when = german_date_time(a.start);
+    if let Some(end) = a.end {
+        when = format!("{when} bis voraussichtlich {}", format::time(end));
+    }
+    facts.push(json!(["Zeit", when]));
+    facts.push(json!([
+        "Ort",
+        a.location
+            .clone()
+            .unwrap_or_else(|| "wird noch bekanntgegeben".to_owned())
+    ]));
+    facts.push(json!(["Ausgegeben am", german_date_time(doc.issued_at)]));
+
+    // The notice period: kept, or shortened (with the reason), or missed (a supplement).
+    let days = (a.start - doc.deadline).num_days();
+    let period = match days {
+        1 => "von einem Tag".to_owned(),
+        n => format!("von {n} Tagen"),
+    };
+    let deadline = german_date_time(doc.deadline);
+    let notice = if doc.issued_at <= doc.deadline {
+        format!("Die Ladungsfrist {period} (bis {deadline}) ist gewahrt.")
+    } else if doc.late_reason.is_some() {
+        format!("Die Ladungsfrist {period} (bis {deadline}) ist verkürzt.")
+    } else {
+        format!("Ausgegeben nach Ablauf der Ladungsfrist {period} (bis {deadline}).")
+    };
+
+    let (public, non_public): (Vec<&AnnouncedItem>, Vec<&AnnouncedItem>) =
+        a.items.iter().partition(|i| i.public);
+    let changes = doc.changes.as_ref().map(|c| {
+        let mut other = Vec::new();
+        if let Some(start) = c.start {
+            other.push(format!("Neuer Beginn: {}", german_date_time(start)));
+        }
+        match &c.location {
+            Some(Some(place)) => other.push(format!("Neuer Ort: {place}")),
+            Some(None) => other.push("Der Sitzungsort wird noch bekanntgegeben.".to_owned()),
+            None => {}
+        }
+        json!({
+            "added": c.added.iter().map(announced_row).collect::<Vec<_>>(),
+            "moved": c.moved.iter().map(|m| json!({
+                "number": m.item.number,
+                "previous": m.previous_number,
+                "title": m.item.title,
+                "paper": m.item.paper_reference.clone().unwrap_or_default(),
+            })).collect::<Vec<_>>(),
+            "withdrawn": c.withdrawn.iter().map(announced_row).collect::<Vec<_>>(),
+            "changed": c.changed.iter().map(announced_row).collect::<Vec<_>>(),
+            "other": other,
+        })
+    });
+    let scope = match input.variant {
+        InvitationVariant::Full if !non_public.is_empty() => {
+            "Enthält den nichtöffentlichen Teil – vertraulich zu behandeln."
+        }
+        InvitationVariant::Full => "",
+        InvitationVariant::PublicPart => "Ohne den nichtöffentlichen Teil.",
+        InvitationVariant::PublicNotice => "",
+    };
+    let short = match doc.kind {
+        InvitationKind::Invitation => "Einladung".to_owned(),
+        InvitationKind::Supplement => format!("Nachtrag Nr. {}", supplement_no(&doc)),
+    };
+    let footer = match input.variant {
+        InvitationVariant::PublicNotice => format!(
+            "Öffentliche Bekanntmachung ({short}) vom {}",
+            format::short_date(doc.issued_at)
+        ),
+        _ => format!("{short} vom {}", format::short_date(doc.issued_at)),
+    };
+    json!({
+        "title": format!("{heading}: {}", a.meeting),
+        "body": input.body_name,
+        "draft": false,
+        "running_head": format!("{heading} · {}", a.meeting),
+        "letterhead_right": a.organization,
+        "footer": footer,
+        "heading": heading,
+        "kicker": kicker,
+        "meeting": a.meeting,
+        "scope": scope,
+        "facts": facts,
+        "notice": notice,
+        "late_reason": doc.late_reason.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_default(),
+        "changes": changes,
+        "public": public.into_iter().map(announced_row).collect::<Vec<_>>(),
+        "non_public": non_public.into_iter().map(announced_row).collect::<Vec<_>>(),
+        "show_non_public": full,
+    })
+}
+
+/// Renders an invitation or supplement as PDF/A-2b: the body's letterhead, the title
+/// ("Einladung", "Nachtrag Nr. N zur Einladung" or "Öffentliche Bekanntmachung"), the meeting,
+/// its time and place in German time, the notice period (and the reason it was shortened), for a
+/// supplement its changes (added, moved, withdrawn, changed items, a new start or place), and
+/// the agenda in its public and non-public parts with numbers and paper references. The
+/// variants other than [`InvitationVariant::Full`] never contain anything non-public: they are
+/// cut here with [`InvitationDocument::public_part`].
+pub fn invitation_pdf(input: &InvitationPdf) -> Result<Vec<u8>, RenderError> {
+    let doc = &input.document;
+    let ident = format!(
+        "plenum:invitation:{}:{}:{}:{}",
+        doc.announced.meeting,
+        doc.announced.start.timestamp(),
+        doc.number,
+        input.variant.as_str()
+    );
+    engine::render(
+        &template(&[COMMON, INVITATION]),
+        &invitation_data(input),
+        &ident,
+        doc.issued_at,
     )
 }
 

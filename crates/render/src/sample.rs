@@ -1,11 +1,12 @@
 //! A made-up council meeting's minutes, for benchmarks and tests: `items` agenda items, each
-//! decided by a named vote of 21 members in four fractions.
+//! decided by a named vote of 21 members in four fractions; and its invitation and supplement.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use plenum_domain::{
-    AgendaItemId, AttendanceLine, AttendanceStatus, ConflictLine, DecisionKind, ItemDecision,
-    MembershipRole, MinutesDraft, MinutesItem, MinutesNote, MinutesPart, NamedVote, NonVoter,
-    PersonId, PollId, QuorumLine, QuorumStatus, SessionBreak, VoteRecord,
+    AgendaItemId, AnnouncedItem, Announcement, AttendanceLine, AttendanceStatus, ConflictLine,
+    DecisionKind, InvitationDocument, InvitationKind, ItemDecision, LateReason, MembershipRole,
+    MinutesDraft, MinutesItem, MinutesNote, MinutesPart, NamedVote, NonVoter, PersonId, PollId,
+    QuorumLine, QuorumStatus, SessionBreak, VoteRecord, changes,
 };
 
 use crate::{MinutesDocument, SignatureLine};
@@ -202,4 +203,112 @@ pub fn minutes(items: usize) -> MinutesDocument {
             chain_head: "9f2c4e6a".repeat(8),
         }],
     }
+}
+
+/// The invitation (number 1) and a supplement (number 2) of the sample meeting: three public
+/// items with papers and one non-public item; the supplement adds a public and a non-public
+/// item, moves one, withdraws one and changes the place, issued late with a reason.
+pub fn invitations() -> (InvitationDocument, InvitationDocument) {
+    let start = meeting_start();
+    let item =
+        |n: u128, number: &str, public: bool, title: &str, paper: Option<&str>| AnnouncedItem {
+            id: uuid::Uuid::from_u128(n),
+            number: number.into(),
+            public,
+            title: title.into(),
+            paper_reference: paper.map(Into::into),
+        };
+    let announcement = |location: &str, items: Vec<AnnouncedItem>| Announcement {
+        meeting: "5. Sitzung des Rates der Stadt Musterstadt".into(),
+        organization: "Rat der Stadt Musterstadt".into(),
+        start,
+        end: Some(start + Duration::hours(4)),
+        location: Some(location.into()),
+        items,
+    };
+    let first = announcement(
+        "Rathaus, Ratssaal",
+        vec![
+            item(1, "Ö 1", true, "Einwohnerfragestunde", None),
+            item(
+                2,
+                "Ö 2",
+                true,
+                "Satzung über die Erhebung von Gebühren für die Straßenreinigung",
+                Some("VO/2026/0815"),
+            ),
+            item(
+                3,
+                "Ö 3",
+                true,
+                "Radwegekonzept Innenstadt",
+                Some("VO/2026/0816"),
+            ),
+            item(
+                4,
+                "N 1",
+                false,
+                "Verkauf des Grundstücks Gemarkung Musterstadt Flur 12",
+                Some("VO/2026/0817"),
+            ),
+        ],
+    );
+    let second = announcement(
+        "Bürgerhaus Nord, Großer Saal",
+        vec![
+            item(1, "Ö 1", true, "Einwohnerfragestunde", None),
+            item(
+                5,
+                "Ö 2",
+                true,
+                "Eilantrag: Winterdienst auf Radwegen",
+                Some("VO/2026/0830"),
+            ),
+            item(
+                2,
+                "Ö 3",
+                true,
+                "Satzung über die Erhebung von Gebühren für die Straßenreinigung",
+                Some("VO/2026/0815"),
+            ),
+            item(
+                4,
+                "N 1",
+                false,
+                "Verkauf des Grundstücks Gemarkung Musterstadt Flur 12",
+                Some("VO/2026/0817"),
+            ),
+            item(
+                6,
+                "N 2",
+                false,
+                "Vergabe der Reinigungsleistungen Rathaus (Los 3)",
+                None,
+            ),
+        ],
+    );
+    let deadline = plenum_domain::invitation_deadline(start, 7);
+    let invitation = InvitationDocument {
+        kind: InvitationKind::Invitation,
+        number: 1,
+        issued_at: deadline - Duration::days(2),
+        deadline,
+        late_reason: None,
+        changes: None,
+        announced: first.clone(),
+    };
+    let supplement = InvitationDocument {
+        kind: InvitationKind::Supplement,
+        number: 2,
+        issued_at: start - Duration::days(2),
+        deadline,
+        late_reason: LateReason::parse(
+            "Der Eilantrag muss vor dem Wintereinbruch beraten werden (Wetterwarnung vom 30. November).",
+        )
+        .ok()
+        .flatten(),
+        changes: Some(changes(&first, &second)),
+        announced: second,
+    };
+    (invitation, supplement)
 }

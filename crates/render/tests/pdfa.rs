@@ -13,7 +13,8 @@ use std::process::Command;
 
 use plenum_domain::{DecisionKind, ItemDecision, PersonId};
 use plenum_render::{
-    DecisionExtract, SimpleDocument, decision_extract_pdf, minutes_pdf, sample, simple_pdf,
+    DecisionExtract, InvitationPdf, InvitationVariant, SimpleDocument, decision_extract_pdf,
+    invitation_pdf, minutes_pdf, sample, simple_pdf,
 };
 
 fn tool(name: &str) -> bool {
@@ -378,4 +379,166 @@ fn forty_items_make_a_long_document_with_page_numbers() {
         "last page number"
     );
     assert!(text.contains("Ö 40"));
+}
+
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+const NON_PUBLIC: [&str; 3] = [
+    "Verkauf des Grundstücks",
+    "VO/2026/0817",
+    "Reinigungsleistungen",
+];
+
+#[test]
+fn an_invitation_is_pdfa_with_both_parts_and_the_notice_period() {
+    let (invitation, _) = sample::invitations();
+    let input = InvitationPdf {
+        document: invitation,
+        body_name: "Stadt Musterstadt".into(),
+        variant: InvitationVariant::Full,
+    };
+    let started = std::time::Instant::now();
+    let pdf = invitation_pdf(&input).unwrap();
+    eprintln!("invitation rendered in {:?}", started.elapsed());
+    assert_pdfa(&pdf);
+    assert_eq!(
+        pdf,
+        invitation_pdf(&input).unwrap(),
+        "equal input, equal bytes"
+    );
+    let Some(text) = text(&pdf) else { return };
+    let flat = flat(&text);
+    for expected in [
+        "Stadt Musterstadt",
+        "Einladung",
+        "5. Sitzung des Rates der Stadt Musterstadt",
+        "Rat der Stadt Musterstadt",
+        "Donnerstag, 3. Dezember 2026, 18:00 Uhr bis voraussichtlich 22:00 Uhr",
+        "Rathaus, Ratssaal",
+        "Die Ladungsfrist von 7 Tagen (bis Donnerstag, 26. November 2026, 18:00 Uhr) ist gewahrt.",
+        "Tagesordnung",
+        "Öffentlicher Teil",
+        "Satzung über die Erhebung von Gebühren",
+        "VO/2026/0815",
+        "Nichtöffentlicher Teil",
+        "N 1",
+        "Verkauf des Grundstücks",
+        "VO/2026/0817",
+        "vertraulich zu behandeln",
+        "Seite 1 von 1",
+    ] {
+        assert!(
+            flat.contains(expected),
+            "{expected:?} in the invitation:\n{text}"
+        );
+    }
+    // pdftotext may drop the space inside a table cell ("Ö2").
+    let compact: String = text.split_whitespace().collect();
+    for number in ["Ö1", "Ö2", "Ö3", "N1"] {
+        assert!(
+            compact.contains(number),
+            "{number} in the invitation:\n{text}"
+        );
+    }
+    assert!(!flat.contains("Nachtrag"), "{text}");
+    assert!(!flat.contains("Begründung"), "{text}");
+}
+
+#[test]
+fn a_supplement_lists_its_changes_and_the_late_reason() {
+    let (_, supplement) = sample::invitations();
+    let pdf = invitation_pdf(&InvitationPdf {
+        document: supplement,
+        body_name: "Stadt Musterstadt".into(),
+        variant: InvitationVariant::Full,
+    })
+    .unwrap();
+    assert_pdfa(&pdf);
+    let Some(text) = text(&pdf) else { return };
+    let flat = flat(&text);
+    for expected in [
+        "Nachtrag Nr. 1 zur Einladung",
+        "Änderungen gegenüber der bisherigen Einladung",
+        "Neuer Ort: Bürgerhaus Nord, Großer Saal",
+        "Neu aufgenommen",
+        "Eilantrag: Winterdienst auf Radwegen",
+        "VO/2026/0830",
+        "Vergabe der Reinigungsleistungen Rathaus (Los 3)",
+        "Verschoben",
+        "bisher",
+        "Abgesetzt",
+        "Radwegekonzept Innenstadt",
+        "ist verkürzt",
+        "Begründung der verkürzten Ladungsfrist:",
+        "vor dem Wintereinbruch",
+    ] {
+        assert!(
+            flat.contains(expected),
+            "{expected:?} in the supplement:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_public_notice_and_the_public_part_hold_nothing_non_public() {
+    let (invitation, supplement) = sample::invitations();
+    for (document, title) in [
+        (invitation, "Öffentliche Bekanntmachung"),
+        (supplement, "Öffentliche Bekanntmachung Nachtrag Nr. 1"),
+    ] {
+        let notice = invitation_pdf(&InvitationPdf {
+            document: document.clone(),
+            body_name: "Stadt Musterstadt".into(),
+            variant: InvitationVariant::PublicNotice,
+        })
+        .unwrap();
+        assert_pdfa(&notice);
+        let part = invitation_pdf(&InvitationPdf {
+            document,
+            body_name: "Stadt Musterstadt".into(),
+            variant: InvitationVariant::PublicPart,
+        })
+        .unwrap();
+        let (Some(notice), Some(part)) = (text(&notice), text(&part)) else {
+            return;
+        };
+        let (notice, part) = (flat(&notice), flat(&part));
+        assert!(notice.contains(title), "{notice}");
+        assert!(notice.contains("Einwohnerfragestunde"), "{notice}");
+        assert!(!notice.contains("Nichtöffentlicher Teil"), "{notice}");
+        assert!(part.contains("Ohne den nichtöffentlichen Teil"), "{part}");
+        assert!(!part.contains("Bekanntmachung"), "{part}");
+        for secret in NON_PUBLIC {
+            assert!(!notice.contains(secret), "{secret} in the notice: {notice}");
+            assert!(
+                !part.contains(secret),
+                "{secret} in the public part: {part}"
+            );
+        }
+    }
+}
+
+#[test]
+fn hostile_invitation_text_renders_literally() {
+    let (mut invitation, _) = sample::invitations();
+    let hostile = "#panic(\"boom\") ] *fett* $x$ #set page(width: 1pt)";
+    invitation.announced.items[0].title = hostile.to_owned();
+    invitation.announced.meeting = "#include \"/etc/passwd\"".to_owned();
+    invitation.announced.location = Some("] #{".to_owned());
+    let pdf = invitation_pdf(&InvitationPdf {
+        document: invitation,
+        body_name: "Stadt Musterstadt".into(),
+        variant: InvitationVariant::Full,
+    })
+    .unwrap();
+    let Some(text) = text(&pdf) else { return };
+    let flat = flat(&text);
+    for expected in [hostile, "#include \"/etc/passwd\"", "] #{"] {
+        assert!(
+            flat.contains(expected),
+            "{expected:?} printed literally:\n{text}"
+        );
+    }
 }

@@ -16,8 +16,8 @@
 //!
 //! `meta.modified` of every object returned here is its *public* modification time: the latest
 //! `modified` of the object itself and of everything its OParl representation embeds or lists (a
-//! meeting's agenda items, their files and consultations, its files and location; a paper's
-//! consultations and files; …), deleted or not. So a client that syncs with `modified_since` sees
+//! meeting's agenda items, their files and consultations, its files, its location and its
+//! invitation's latest issue; a paper's consultations and files; …), deleted or not. So a client that syncs with `modified_since` sees
 //! a meeting again when one of its agenda items changed or was deleted, as OParl 1.1 requires.
 //! The `modified_since`/`modified_until` filters use the same definition.
 //!
@@ -36,8 +36,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{
-    agenda_item, body, consultation, file, legislative_term, location, meeting, membership,
-    organization, paper, person,
+    agenda_item, body, consultation, file, invitation, legislative_term, location, meeting,
+    membership, organization, paper, person,
 };
 use crate::record::Record;
 use crate::{Result, withdrawn};
@@ -374,6 +374,11 @@ impl Public for Meeting {
             ids::<agenda_item::Entity>(agenda_item::Column::MeetingId, AgendaItem::changed(bound));
         let files_changed =
             ids::<file::Entity>(file::Column::MeetingId, bound.on(file::Column::Modified));
+        // Its invitation (the public notice, embedded as a File) changes with each supplement.
+        let invitation_issued = ids::<invitation::Entity>(
+            invitation::Column::MeetingId,
+            bound.on(invitation::Column::IssuedAt),
+        );
         let location_changed =
             Condition::all()
                 .add(M::LocationId.is_not_null())
@@ -394,6 +399,7 @@ impl Public for Meeting {
             .add(bound.on(M::Modified))
             .add(M::Id.in_subquery(items_changed))
             .add(M::Id.in_subquery(files_changed))
+            .add(M::Id.in_subquery(invitation_issued))
             .add(location_changed)
             .add(location_used)
     }
@@ -1044,6 +1050,11 @@ async fn finish_meetings(
     merge(
         &mut changes,
         latest::<file::Entity>(db, F::MeetingId, F::Modified, &ids).await?,
+    );
+    use invitation::Column as I;
+    merge(
+        &mut changes,
+        latest::<invitation::Entity>(db, I::MeetingId, I::IssuedAt, &ids).await?,
     );
     let location_ids: Vec<Uuid> = items
         .iter()

@@ -4,7 +4,7 @@
 
 import { formatDate, formatDateTime, formatNumber, formatSize, register, t } from "../i18n.js";
 import { notesPanel } from "./collab.js";
-import { consultationStanding, decisionBlock, decisionEditor, mayRecord } from "./decision.js";
+import { consultationStanding, decisionBlock, decisionEditor, mayRecord, pdfButton } from "./decision.js";
 import { el, errorBox, errorMessage, richText } from "../ui.js";
 
 register({
@@ -17,6 +17,9 @@ register({
     "meeting.invitation.supplement": "Nachtrag {n} vom {date}",
     "meeting.invitation.late": "Verkürzte Ladungsfrist: {reason}",
     "meeting.invitation.changes": "Neu: {added} · verschoben: {moved} · abgesetzt: {withdrawn}",
+    "meeting.invitation.pdf": "Einladung (PDF)",
+    "meeting.invitation.supplementPdf": "Nachtrag {n} (PDF)",
+    "meeting.noticePdf": "Bekanntmachung (PDF)",
     "meeting.deliveries": "E-Mail-Zustellung",
     "meeting.issue.title": "Einladung",
     "meeting.issue.invite": "Einladung versenden",
@@ -101,6 +104,9 @@ register({
     "meeting.invitation.supplement": "Supplement {n} of {date}",
     "meeting.invitation.late": "Shortened notice period: {reason}",
     "meeting.invitation.changes": "Added: {added} · moved: {moved} · withdrawn: {withdrawn}",
+    "meeting.invitation.pdf": "Invitation (PDF)",
+    "meeting.invitation.supplementPdf": "Supplement {n} (PDF)",
+    "meeting.noticePdf": "Public notice (PDF)",
     "meeting.deliveries": "E-mail delivery",
     "meeting.issue.title": "Invitation",
     "meeting.issue.invite": "Send the invitation",
@@ -391,7 +397,7 @@ export function renderMeeting(meeting, api, { pub = false } = {}) {
     actions.append(el("a", { class: "button button-secondary", href: `#/meetings/${meeting.id}/minutes`, "data-testid": "minutes-link" }, t("meeting.minutes")));
   }
   if (actions.children.length) nodes.push(actions);
-  if (pub && meeting.notice) nodes.push(noticeSection(meeting.notice));
+  if (pub && meeting.notice) nodes.push(noticeSection(meeting.notice, meeting.id));
   if (meeting.files?.length) {
     nodes.push(el("section", { class: "block", "aria-labelledby": "meeting-files" },
       el("h2", { id: "meeting-files", class: "block-title" }, t("meeting.files")),
@@ -411,11 +417,14 @@ export function renderMeeting(meeting, api, { pub = false } = {}) {
 }
 
 /** The public notice (öffentliche Bekanntmachung): when invited, and the public agenda announced. */
-function noticeSection(notice) {
+function noticeSection(notice, meetingId) {
+  const pdf = `/api/v1/public/meetings/${encodeURIComponent(meetingId)}/invitation.pdf`;
   const section = el("section", { class: "block", "aria-labelledby": "notice-title", "data-testid": "notice" },
     el("h2", { id: "notice-title", class: "block-title" }, t("meeting.notice")),
     el("p", {}, el("time", { datetime: notice.issued_at }, t("meeting.noticeIssued", { date: formatDateTime(notice.issued_at) })),
-      notice.supplements ? ` · ${t("meeting.noticeSupplements", { n: notice.supplements })}` : ""));
+      notice.supplements ? ` · ${t("meeting.noticeSupplements", { n: notice.supplements })}` : ""),
+    el("p", {}, el("a", { class: "file-link", href: pdf, target: "_blank", rel: "noopener", "data-testid": "notice-pdf" },
+      t("meeting.noticePdf"))));
   if (notice.late_reason) section.append(el("p", {}, t("meeting.noticeLate", { reason: notice.late_reason })));
   const items = notice.announced?.items ?? [];
   if (items.length) {
@@ -521,6 +530,19 @@ async function deliveries(api, meetingId, number) {
   return box;
 }
 
+/**
+ * "Einladung (PDF)" / "Nachtrag N (PDF)": the invitation or supplement `doc` (`kind`, `number`)
+ * as the server renders it for this member (without the non-public part for those not entitled).
+ */
+export function invitationPdfButton(api, meetingId, doc) {
+  const supplement = doc.kind === "supplement";
+  const n = doc.number - 1;
+  const label = supplement ? t("meeting.invitation.supplementPdf", { n }) : t("meeting.invitation.pdf");
+  const name = supplement ? `Nachtrag ${n}.pdf` : "Einladung.pdf";
+  return pdfButton(api, `/api/v1/meetings/${encodeURIComponent(meetingId)}/invitations/${doc.number}/pdf`,
+    name, label, `invitation-pdf-${doc.number}`);
+}
+
 /** The issued invitation and supplements (members), with e-mail delivery for clerks. */
 async function invitationsSection(api, meetingId, clerk) {
   let list;
@@ -547,6 +569,7 @@ async function invitationsSection(api, meetingId, clerk) {
         withdrawn: changes.withdrawn.map((i) => `${i.number} ${i.title}`).join(", ") || "–",
       })));
     }
+    item.append(el("p", {}, invitationPdfButton(api, meetingId, doc)));
     if (clerk) {
       const box = await deliveries(api, meetingId, doc.number);
       if (box) item.append(box);

@@ -5,6 +5,7 @@
 import { onUserMessage } from "../live/socket.js";
 import { register, t, lang } from "../i18n.js";
 import { el, errorBox, errorMessage, loading } from "../ui.js";
+import { invitationPdfButton } from "./meeting.js";
 
 register({
   de: {
@@ -101,7 +102,10 @@ export async function mount(root, _params, ctx) {
     return el("li", { class: unread ? "notification notification-unread" : "notification", "data-kind": n.kind },
       open,
       unread ? el("span", { class: "badge notification-new" }, t("notifications.unread")) : null,
-      el("div", { class: "notification-meta" }, when(n.created_at)));
+      el("div", { class: "notification-meta" }, when(n.created_at)),
+      n.invitation_number
+        ? el("div", { class: "notification-pdf" }, invitationPdfButton(api, n.meeting_id, { kind: n.kind, number: n.invitation_number }))
+        : null);
   }
 
   async function load() {

@@ -7,11 +7,12 @@
 //! personal stream (`{"type": "notification", "notification": …, "unread": n}`) and the e-mail
 //! worker is woken.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -20,6 +21,7 @@ use plenum_domain::{
     InvitationDocument, InvitationKind, LateReason, Meeting, MeetingId, MeetingState,
     NotificationKind, PersonId, check_notice, german_date_time, invitation_deadline,
 };
+use plenum_render::InvitationVariant;
 use plenum_store::notify::{self, MeetingNews, Notification};
 use plenum_store::{DatabaseTransaction, repo};
 use serde::{Deserialize, Serialize};
@@ -42,6 +44,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/meetings/{id}/invitations/{number}/deliveries",
             get(list_deliveries),
+        )
+        .route(
+            "/meetings/{id}/invitations/{number}/pdf",
+            get(get_invitation_pdf),
+        )
+        .route(
+            "/public/meetings/{id}/invitation.pdf",
+            get(get_public_invitation_pdf),
         )
         .route("/notifications", get(list_notifications))
         .route("/notifications/read-all", post(read_all))
@@ -189,6 +199,10 @@ pub(crate) async fn announce_cancellation(
 /// After the commit: the notifications live to connected members, and the e-mail worker woken.
 pub(crate) async fn announce(state: &AppState, issued: Issued) {
     state.mail_wake.notify_one();
+    let notifications: Vec<&Notification> = issued.notifications.iter().map(|(_, n)| n).collect();
+    let numbers = invitation_numbers(&state.db, &notifications)
+        .await
+        .unwrap_or_default();
     for (person, notification) in issued.notifications {
         if !state.live.is_connected(person) {
             continue;
@@ -196,7 +210,7 @@ pub(crate) async fn announce(state: &AppState, issued: Issued) {
         let unread = notify::unread_count(&state.db, person).await.unwrap_or(0);
         let message = json!({
             "type": "notification",
-            "notification": NotificationView::from(notification),
+            "notification": NotificationView::new(notification, &numbers),
             "unread": unread,
         });
         state
@@ -409,6 +423,124 @@ pub(crate) async fn public_notice(
     }))
 }
 
+// --- The invitation as PDF ---------------------------------------------------------------------
+
+/// A rendered invitation's answer: 304 when `If-None-Match` names its ETag (nothing rendered),
+/// else the PDF/A with `ETag`, `Content-Disposition` (`disposition`) and `Cache-Control`.
+async fn pdf_answer(
+    headers: &HeaderMap,
+    rendering: crate::render::InvitationRendering,
+    disposition: &str,
+    cache: &'static str,
+) -> Result<Response> {
+    let etag = rendering.etag.clone();
+    let cached = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+        });
+    let mut response = if cached {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let name = rendering.file_name.clone();
+        let mut response = crate::pdf::response(rendering.render_pdf().await?, &name);
+        let value = crate::routes::files::content_disposition(disposition, &name);
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, value);
+        }
+        response
+    };
+    let out = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        out.insert(header::ETAG, value);
+    }
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    Ok(response)
+}
+
+/// An invitation or supplement as PDF/A, for members who may see the meeting: everything it
+/// announced for those entitled to the non-public part, else without it ("Ohne den
+/// nichtöffentlichen Teil"). Time in German time, the agenda with numbers and paper references,
+/// the notice period and the reason it was shortened; a supplement lists its changes. 404 for an
+/// unknown number or a meeting the caller may not see. `ETag`; `If-None-Match` gives 304.
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/invitations/{number}/pdf", tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Meeting id"),
+        ("number" = u32, Path, description = "1: the invitation; 2…: supplements"),
+        ("If-None-Match" = Option<String>, Header, description = "A cached ETag")),
+    responses((status = 200, description = "The invitation as PDF/A-2b (`application/pdf`)",
+            content_type = "application/pdf", body = Vec<u8>,
+            headers(("ETag" = String), ("Content-Disposition" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 400, body = crate::Problem), (status = 404, body = crate::Problem)))]
+pub async fn get_invitation_pdf(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    AppPath((id, number)): AppPath<(Uuid, u32)>,
+) -> Result<Response> {
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let dir = Directory::load(&state.db).await?;
+    let meeting = repo::meetings::get_live(&state.db, MeetingId::from_uuid(id)).await?;
+    if !dir.meeting_visible(&viewer, &meeting) {
+        return Err(ApiError::NotFound);
+    }
+    let stored = notify::invitations_of(&state.db, meeting.id)
+        .await?
+        .into_iter()
+        .find(|i| i.document.number == number)
+        .ok_or(ApiError::NotFound)?;
+    let variant = if dir.entitled(&viewer, &meeting) {
+        InvitationVariant::Full
+    } else {
+        InvitationVariant::PublicPart
+    };
+    let rendering =
+        crate::render::invitation_pdf(&state, &dir, &meeting, stored.document, variant).await;
+    pdf_answer(&headers, rendering, "attachment", "private, no-cache").await
+}
+
+/// The meeting's public notice (öffentliche Bekanntmachung) as PDF/A, for everyone: the latest
+/// invitation or supplement without anything non-public. 404 for an unknown meeting, one the
+/// public may not see, or one not invited yet. `ETag`; `If-None-Match` gives 304.
+#[utoipa::path(get, path = "/api/v1/public/meetings/{id}/invitation.pdf", tag = "public",
+    params(("id" = Uuid, Path, description = "Meeting id"),
+        ("If-None-Match" = Option<String>, Header, description = "A cached ETag")),
+    responses((status = 200, description = "The public notice as PDF/A-2b (`application/pdf`)",
+            content_type = "application/pdf", body = Vec<u8>,
+            headers(("ETag" = String), ("Content-Disposition" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 400, body = crate::Problem), (status = 404, body = crate::Problem)))]
+pub async fn get_public_invitation_pdf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Response> {
+    let dir = Directory::load(&state.db).await?;
+    let meeting = repo::meetings::get_live(&state.db, MeetingId::from_uuid(id)).await?;
+    if !dir.meeting_visible(&Viewer::public(), &meeting) {
+        return Err(ApiError::NotFound);
+    }
+    let latest = notify::invitations_of(&state.db, meeting.id)
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)?;
+    let rendering = crate::render::invitation_pdf(
+        &state,
+        &dir,
+        &meeting,
+        latest.document,
+        InvitationVariant::PublicNotice,
+    )
+    .await;
+    pdf_answer(&headers, rendering, "inline", "public, max-age=300").await
+}
+
 // --- Deliveries --------------------------------------------------------------------------------
 
 /// One member's e-mail of an invitation or supplement.
@@ -495,23 +627,48 @@ pub struct NotificationView {
     pub kind: &'static str,
     pub meeting_id: Uuid,
     pub invitation_id: Option<Uuid>,
+    /// The number of the invitation (1) or supplement (2…) it announces: its PDF is
+    /// `/api/v1/meetings/{meeting_id}/invitations/{invitation_number}/pdf`.
+    pub invitation_number: Option<u32>,
     pub title: String,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
 }
 
-impl From<Notification> for NotificationView {
-    fn from(n: Notification) -> Self {
+impl NotificationView {
+    /// `numbers`: the invitations' numbers by id (see [`invitation_numbers`]).
+    fn new(n: Notification, numbers: &HashMap<Uuid, u32>) -> Self {
         Self {
             id: n.id,
             kind: n.kind.as_str(),
             meeting_id: n.meeting.as_uuid(),
+            invitation_number: n.invitation.and_then(|i| numbers.get(&i).copied()),
             invitation_id: n.invitation,
             title: n.title,
             created_at: n.created_at,
             read_at: n.read_at,
         }
     }
+}
+
+/// The numbers of the invitations and supplements these notifications announce, by id.
+async fn invitation_numbers(
+    db: &impl plenum_store::ConnectionTrait,
+    notifications: &[&Notification],
+) -> Result<HashMap<Uuid, u32>> {
+    let mut meetings: Vec<MeetingId> = notifications
+        .iter()
+        .filter(|n| n.invitation.is_some())
+        .map(|n| n.meeting)
+        .collect();
+    meetings.sort();
+    meetings.dedup();
+    Ok(notify::invitations_of_meetings(db, &meetings)
+        .await?
+        .into_values()
+        .flatten()
+        .map(|i| (i.id, i.document.number))
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -541,10 +698,11 @@ pub async fn list_notifications(
             data: Vec::new(),
         }));
     };
-    let data = notify::notifications_of(&state.db, person, 100)
-        .await?
+    let notifications = notify::notifications_of(&state.db, person, 100).await?;
+    let numbers = invitation_numbers(&state.db, &notifications.iter().collect::<Vec<_>>()).await?;
+    let data = notifications
         .into_iter()
-        .map(NotificationView::from)
+        .map(|n| NotificationView::new(n, &numbers))
         .collect();
     let unread = notify::unread_count(&state.db, person).await?;
     Ok(Json(NotificationList { unread, data }))

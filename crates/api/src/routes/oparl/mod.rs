@@ -8,6 +8,7 @@
 //! | `/oparl/v1/body` | list of bodies |
 //! | `/oparl/v1/body/{id}/{list}` | the body's lists: `organization`, `person`, `meeting`, `paper`, `agendaItem`, `consultation`, `file`, `location`, `legislativeTerm`, `membership` |
 //! | `/oparl/v1/organization/{id}/meeting` | an organization's meetings |
+//! | `/oparl/v1/meeting/{id}/invitation` | a meeting's invitation (`Meeting.invitation`, a File) |
 //! | `/oparl/v1/{type}/{id}` | every object at its own URL (its `id`) |
 //! | `/oparl/v1/file/{id}/access`, `…/download` | a file's bytes, inline or as attachment |
 //!
@@ -77,6 +78,7 @@ fn oparl_router() -> Router<AppState> {
         .route("/body", get(get_bodies))
         .route("/body/{id}/{list}", get(get_body_list))
         .route("/organization/{id}/meeting", get(get_organization_meetings))
+        .route("/meeting/{id}/invitation", get(get_meeting_invitation))
         .route("/file/{id}/access", get(get_file_access))
         .route("/file/{id}/download", get(get_file_download))
         .route("/{kind}/{id}", get(get_object))
@@ -364,6 +366,36 @@ pub async fn get_object(
             .and_then(|x| render::files(&ctx, &[x]).pop()),
     };
     rendered.map(json).ok_or_else(OparlError::not_found)
+}
+
+/// A meeting's invitation (`Meeting.invitation`): the public notice of its latest invitation or
+/// supplement as a File, whose content is `/api/v1/public/meetings/{id}/invitation.pdf`. 404
+/// before the invitation and for a meeting that is deleted or unknown.
+#[utoipa::path(get, path = "/oparl/v1/meeting/{id}/invitation", tag = "oparl",
+    params(("id" = Uuid, Path, description = "The meeting's id")),
+    responses(
+        (status = 200, description = "The File object", content_type = "application/json"),
+        (status = 404, description = "No such meeting, or not invited", body = OparlErrorObject, content_type = "application/json"),
+    ))]
+pub async fn get_meeting_invitation(
+    State(state): State<AppState>,
+    Base(base): Base,
+    OparlPath(id): OparlPath<String>,
+) -> Result<Response> {
+    let id = MeetingId::from_uuid(parse_id(&id)?);
+    let ctx = Ctx {
+        base,
+        omit_internal: false,
+        license: state.config.license.clone(),
+        system: state.config.system.clone(),
+    };
+    let meeting = query::meeting(&state.db, id)
+        .await?
+        .filter(|m| !m.meta.is_deleted())
+        .ok_or_else(OparlError::not_found)?;
+    let issued = plenum_store::notify::invitations_of(&state.db, id).await?;
+    let issues = render::InvitationIssues::of(&issued).ok_or_else(OparlError::not_found)?;
+    Ok(json(render::invitation_file(&ctx, &meeting, &issues)))
 }
 
 /// A file's bytes, shown inline (OParl's `accessUrl`).

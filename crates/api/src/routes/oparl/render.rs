@@ -130,6 +130,12 @@ impl Ctx {
         format!("{}/{list}", self.url(kind, id))
     }
 
+    /// A URL of Plenum's own API, beside OParl: `https://host/api/v1/…`.
+    pub fn api(&self, path: &str) -> String {
+        let origin = self.base.strip_suffix("/oparl/v1").unwrap_or(&self.base);
+        format!("{origin}/api/v1{path}")
+    }
+
     /// A URL of a file's content: `…/file/{id}/access` or `…/file/{id}/download`.
     pub fn file_url(&self, id: FileId, how: &str) -> String {
         format!("{}/{how}", self.url(Kind::File, id))
@@ -597,6 +603,78 @@ fn file(ctx: &Ctx, f: &File, mode: Mode) -> Value {
     obj.done()
 }
 
+/// When a meeting's invitation was first issued and its latest issue (invitation or supplement):
+/// what `Meeting.invitation` is made of.
+#[derive(Debug, Clone)]
+pub struct InvitationIssues {
+    pub first: DateTime<Utc>,
+    pub latest: DateTime<Utc>,
+    /// 1: the invitation; 2…: its latest supplement.
+    pub number: u32,
+}
+
+impl InvitationIssues {
+    /// From the meeting's invitation and supplements (by number); `None` before the invitation.
+    pub fn of(issued: &[plenum_store::notify::StoredInvitation]) -> Option<Self> {
+        let (first, last) = (issued.first()?, issued.last()?);
+        Some(Self {
+            first: first.document.issued_at,
+            latest: last.document.issued_at,
+            number: last.document.number,
+        })
+    }
+}
+
+/// `Meeting.invitation`: the public notice (öffentliche Bekanntmachung) of the latest invitation
+/// or supplement as a File, at its own URL `…/meeting/{id}/invitation`. Its content is the
+/// portal's `/api/v1/public/meetings/{id}/invitation.pdf`, rendered on request (so no size or
+/// checksum); `created` is the invitation's issue, `modified` the latest supplement's.
+pub fn invitation_file(ctx: &Ctx, meeting: &Meeting, issues: &InvitationIssues) -> Value {
+    invitation(ctx, meeting, issues, Mode::Standalone)
+}
+
+fn invitation(ctx: &Ctx, m: &Meeting, issues: &InvitationIssues, mode: Mode) -> Value {
+    let url = ctx.api(&format!("/public/meetings/{}/invitation.pdf", m.id));
+    let mut map = Map::new();
+    map.insert(
+        "id".into(),
+        Value::from(format!("{}/invitation", ctx.url(Kind::Meeting, m.id))),
+    );
+    map.insert("type".into(), Value::from(Kind::File.type_url()));
+    // Supplements are counted from 1: document number 2 is "Nachtrag 1".
+    let supplement = issues.number.saturating_sub(1);
+    let what = match supplement {
+        0 => String::new(),
+        n => format!(" (Nachtrag Nr. {n})"),
+    };
+    let meeting_name: String = m
+        .name
+        .as_str()
+        .chars()
+        .map(|c| if matches!(c, '/' | '\\') { '-' } else { c })
+        .collect();
+    let file_name = match supplement {
+        0 => format!("Bekanntmachung {meeting_name}.pdf"),
+        n => format!("Bekanntmachung Nachtrag {n} {meeting_name}.pdf"),
+    };
+    let mut obj = Obj(map)
+        .set(
+            "name",
+            format!("Öffentliche Bekanntmachung: {}{what}", m.name.as_str()),
+        )
+        .set("fileName", file_name)
+        .set("mimeType", "application/pdf")
+        .set("date", date(german_date(issues.latest)))
+        .set("accessUrl", url.clone())
+        .set("downloadUrl", url)
+        .set("created", date_time(issues.first))
+        .set("modified", date_time(issues.latest));
+    if mode == Mode::Standalone {
+        obj = obj.set("meeting", vec![Value::from(ctx.url(Kind::Meeting, m.id))]);
+    }
+    obj.done()
+}
+
 pub fn files(ctx: &Ctx, items: &[File]) -> Vec<Value> {
     items
         .iter()
@@ -835,6 +913,7 @@ pub async fn meetings(
     }
     let agenda = group(agenda, |i| i.meeting_id);
     let participants = participants_of_closed(db, items).await?;
+    let invitations = plenum_store::notify::invitations_of_meetings(db, &live).await?;
     Ok(items
         .iter()
         .map(|m| {
@@ -867,6 +946,13 @@ pub async fn meetings(
                             .map(|p| Value::from(ctx.url(Kind::Person, p)))
                             .collect::<Vec<Value>>()
                     }),
+                )
+                .opt(
+                    "invitation",
+                    invitations
+                        .get(&m.id)
+                        .and_then(|issued| InvitationIssues::of(issued))
+                        .map(|issues| invitation(ctx, m, &issues, Mode::Embedded)),
                 );
             if !ctx.omit_internal {
                 let files: Vec<Value> = meeting_files
