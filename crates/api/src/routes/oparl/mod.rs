@@ -447,7 +447,7 @@ async fn serve_document(
         .ok_or_else(OparlError::not_found)?;
     let bytes = match target {
         render::DocumentTarget::Minutes(version) => {
-            plenum_store::minutes_record::pdf(&state.db, version.id)
+            plenum_store::minutes_record::pdf(&state.db, version)
                 .await?
                 .ok_or_else(OparlError::not_found)?
         }

@@ -1000,7 +1000,8 @@ pub async fn announced_agenda_item(
 /// What a File id that has no row in `file` stands for: the published minutes of a meeting, or
 /// the decision extract of an item whose decision the public reads.
 pub enum DocumentTarget {
-    Minutes(plenum_store::minutes_record::MinutesVersion),
+    /// A minutes version's id.
+    Minutes(Uuid),
     Extract(AgendaItemId),
 }
 
@@ -1029,7 +1030,7 @@ pub async fn document_file(
         }
         let back = Some(("meeting", ctx.url(Kind::Meeting, meeting.id)));
         let value = document(ctx, results_protocol(&meeting, &version, back));
-        return Ok(Some((DocumentTarget::Minutes(version), value)));
+        return Ok(Some((DocumentTarget::Minutes(version.id), value)));
     }
     // The decision extract of a public item, as its AgendaItem embeds it.
     let item = AgendaItemId::from_uuid(id);
