@@ -642,9 +642,10 @@ async fn decisions_reach_oparl_and_the_paper_and_move_modified_but_never_a_non_p
         .await
         .unwrap();
     assert_eq!(oparl_item["result"], "angenommen mit Änderungen");
+    // The decision text as sanitised HTML (it is kept as Markdown).
     assert_eq!(
         oparl_item["resolutionText"],
-        "Die Feuerwache wird mit Änderungen neu gebaut."
+        "<p>Die Feuerwache wird mit Änderungen neu gebaut.</p>"
     );
     schemas.check(&oparl_item);
     let oparl_meeting: Value = app

@@ -24,6 +24,7 @@ mod minutes;
 mod minutes_pdf;
 mod notes;
 mod oparl;
+mod oparl_record;
 mod protocol;
 mod reader;
 mod rollcall;

@@ -14,7 +14,7 @@ use crate::helpers::{TestApp, code_for, fresh_totp_step, spawn_app};
 use crate::live::{LiveClient, committee, create_and_open, start_and_check_in};
 
 /// Enables a second factor for `user`; returns the secret and the username for codes.
-async fn enrol(app: &TestApp, user: UserId) -> (Vec<u8>, String) {
+pub(crate) async fn enrol(app: &TestApp, user: UserId) -> (Vec<u8>, String) {
     let db = &app.db.db;
     let secret: Vec<u8> = uuid::Uuid::new_v4()
         .as_bytes()
@@ -37,7 +37,7 @@ async fn enrol(app: &TestApp, user: UserId) -> (Vec<u8>, String) {
     (secret, username)
 }
 
-async fn user_of(app: &TestApp, person: PersonId) -> UserId {
+pub(crate) async fn user_of(app: &TestApp, person: PersonId) -> UserId {
     repo::users::list(&app.db.db)
         .await
         .unwrap()
@@ -47,7 +47,12 @@ async fn user_of(app: &TestApp, person: PersonId) -> UserId {
         .id
 }
 
-async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+pub(crate) async fn post(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
     let mut request = app.client.post(app.url(path)).json(&body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -61,7 +66,11 @@ async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (u
     )
 }
 
-async fn get_bytes(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+pub(crate) async fn get_bytes(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, String, Vec<u8>) {
     let mut request = app.client.get(app.url(path));
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -76,7 +85,7 @@ async fn get_bytes(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Stri
     (status, kind, r.bytes().await.unwrap().to_vec())
 }
 
-async fn record_decision(app: &TestApp, item: AgendaItemId, token: &str, body: Value) {
+pub(crate) async fn record_decision(app: &TestApp, item: AgendaItemId, token: &str, body: Value) {
     let (_, etag, _) = get(app, &format!("/api/v1/agenda-items/{item}"), Some(token)).await;
     let r = app
         .client

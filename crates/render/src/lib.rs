@@ -109,6 +109,9 @@ pub struct DecisionExtract {
     pub fractions: HashMap<PersonId, String>,
     /// Prints a visible "ENTWURF" marker (no decision recorded yet).
     pub draft: bool,
+    /// A non-public decision announced on its own (Bekanntgabe), with the clerk's note (may be
+    /// empty): the extract is for the public, not marked confidential, and says so.
+    pub announced: Option<String>,
 }
 
 /// A plain document: a title and paragraphs of text.
@@ -424,33 +427,36 @@ fn extract_data(doc: &DecisionExtract) -> Value {
     if let Some(location) = &doc.location {
         facts.push(json!(["Ort", location]));
     }
-    facts.push(json!([
-        "Tagesordnungspunkt",
-        format!("{} {}", doc.item_number, doc.item_title)
-    ]));
+    let item = format!("{} {}", doc.item_number, doc.item_title)
+        .trim()
+        .to_owned();
+    facts.push(json!(["Tagesordnungspunkt", item]));
     if let Some(reference) = &doc.paper_reference {
         facts.push(json!(["Drucksache", reference]));
     }
     facts.push(json!([
         "Sitzungsteil",
-        if doc.public {
-            "öffentlich"
-        } else {
-            "nichtöffentlich"
+        match (doc.public, &doc.announced) {
+            (true, _) => "öffentlich",
+            (false, None) => "nichtöffentlich",
+            (false, Some(_)) => "nichtöffentlich; Beschluss bekanntgegeben",
         }
     ]));
-    let mut running_head = format!("Beschlussauszug · {} {}", doc.item_number, doc.item_title);
+    if let Some(note) = doc.announced.as_deref().filter(|n| !n.trim().is_empty()) {
+        facts.push(json!(["Bekanntgabe", note]));
+    }
+    let mut running_head = format!("Beschlussauszug · {item}");
     if doc.draft {
         running_head.push_str(" · ENTWURF");
     }
     json!({
-        "title": format!("Beschlussauszug {} {}", doc.item_number, doc.item_title),
+        "title": format!("Beschlussauszug {item}"),
         "body": doc.body_name,
         "draft": doc.draft,
         "running_head": running_head,
         "letterhead_right": doc.organization,
         "footer": format!("Beschlussauszug aus der Sitzung vom {}", format::short_date(doc.meeting_date)),
-        "confidential": !doc.public,
+        "confidential": !doc.public && doc.announced.is_none(),
         "facts": facts,
         "decision_text": doc.decision_text.as_deref().map(markdown::blocks).unwrap_or_default(),
         "decision": doc.decision.as_ref().map(decision_label).unwrap_or_default(),

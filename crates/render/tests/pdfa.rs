@@ -290,6 +290,7 @@ fn the_decision_extract_holds_decision_vote_and_named_list() {
         decision: item.decision.clone(),
         fractions,
         draft: false,
+        announced: None,
     };
     let pdf = decision_extract_pdf(&extract).unwrap();
     assert_pdfa(&pdf);

@@ -106,7 +106,9 @@ pub async fn put(db: &impl ConnectionTrait, decision: &Decision) -> Result<()> {
         )
         .exec_without_returning(db)
         .await?;
-    crate::visibility::touch_decided(db, decision.item.as_uuid(), crate::record::now()).await
+    let at = crate::record::now();
+    crate::visibility::touch_decided(db, decision.item.as_uuid(), at).await?;
+    crate::announcements::touch_if_announced(db, decision.item, at).await
 }
 
 /// Removes the decision on `item` (recorded by mistake); `true` if there was one. Like
@@ -119,7 +121,9 @@ pub async fn remove(db: &impl ConnectionTrait, item: AgendaItemId) -> Result<boo
     if done.rows_affected == 0 {
         return Ok(false);
     }
-    crate::visibility::touch_decided(db, item.as_uuid(), crate::record::now()).await?;
+    let at = crate::record::now();
+    crate::visibility::touch_decided(db, item.as_uuid(), at).await?;
+    crate::announcements::touch_if_announced(db, item, at).await?;
     Ok(true)
 }
 

@@ -4,6 +4,7 @@
 //! types; the sea-orm entities never leave this crate. Unique violations become
 //! [`StoreError::Conflict`], missing rows [`StoreError::NotFound`].
 
+pub mod announcements;
 pub mod attendance;
 pub mod audit;
 pub mod auth;

@@ -54,11 +54,31 @@ register({
     "kind.withdrawn": "zurückgezogen",
     "kind.no_decision": "ohne Beschluss",
     "decision.pdf": "Beschlussauszug als PDF",
+    "decision.announce": "Beschluss bekanntgeben",
+    "decision.announceLead": "Der Beschluss wurde nichtöffentlich gefasst. Ist der Grund für die Geheimhaltung entfallen, wird er hier bekanntgegeben: Portal und OParl zeigen dann den Beschluss, seinen Text und das Abstimmungsergebnis (ohne namentliche Liste) unter dem hier angegebenen Titel – sonst nichts aus dem nichtöffentlichen Teil. Das lässt sich nicht zurücknehmen.",
+    "decision.announceTitle": "Öffentlicher Titel",
+    "decision.announceTitleHint": "Ohne personenbezogene Angaben; der interne Titel wird nicht veröffentlicht.",
+    "decision.announceNote": "Vermerk (optional)",
+    "decision.announceNoteHint": "Zum Beispiel „bekanntgegeben in der Sitzung am 12.03.2027“.",
+    "decision.announceSubmit": "Jetzt bekanntgeben",
+    "decision.announceMissing": "Bitte einen öffentlichen Titel angeben.",
+    "decision.announced": "Bekanntgegeben am {date} als „{title}“.",
+    "decision.announcedNow": "Beschluss bekanntgegeben.",
     "pdf.loading": "PDF wird erstellt …",
     "pdf.ready": "{name} öffnen",
   },
   en: {
     "decision.pdf": "Decision extract as PDF",
+    "decision.announce": "Announce the decision",
+    "decision.announceLead": "This decision was taken in a non-public session. Once the reason for secrecy has gone, announce it here: the portal and OParl then show the decision, its text and the vote result (without the named list) under the title given here – nothing else of the non-public part. This cannot be undone.",
+    "decision.announceTitle": "Public title",
+    "decision.announceTitleHint": "Without personal data; the internal title is not published.",
+    "decision.announceNote": "Note (optional)",
+    "decision.announceNoteHint": "For example “announced in the meeting of 12 March 2027”.",
+    "decision.announceSubmit": "Announce now",
+    "decision.announceMissing": "Please give a public title.",
+    "decision.announced": "Announced on {date} as “{title}”.",
+    "decision.announcedNow": "Decision announced.",
     "pdf.loading": "Creating the PDF …",
     "pdf.ready": "Open {name}",
     "decision.title": "Decision",
@@ -315,7 +335,82 @@ export async function decisionEditor(api, itemId, slot) {
       ...(stale ? [el("p", { class: "notice notice-error", role: "alert", "data-testid": "decision-stale" }, message)] : []),
       decisionView(item), el("p", { class: "button-row" }, edit, remove,
         pdfButton(api, `${base}/decision/extract.pdf`, `Beschlussauszug ${item.number}.pdf`, t("decision.pdf"), "decision-pdf")),
+      ...announcementPart(),
       status);
+  }
+
+  // A non-public item's decision: announced (Bekanntgabe), or the button that announces it.
+  function announcementPart() {
+    if (item.public) return [];
+    if (item.announcement) {
+      return [el("p", { class: "field-hint", "data-testid": "decision-announced" },
+        t("decision.announced", { date: formatDate(item.announcement.announced_at), title: item.announcement.title }))];
+    }
+    const open = el("button", { type: "button", class: "button button-secondary", "data-testid": "decision-announce" }, t("decision.announce"));
+    const slot = el("div", {});
+    open.addEventListener("click", () => {
+      open.hidden = true;
+      slot.replaceChildren(announceForm(() => {
+        open.hidden = false;
+        slot.replaceChildren();
+      }));
+    });
+    return [el("p", { class: "button-row" }, open), slot];
+  }
+
+  function announceForm(cancel) {
+    const n = ++seq;
+    const title = el("input", {
+      class: "input", id: `announce-title-${n}`, name: "title", autocomplete: "off", maxlength: "300",
+      required: true, "aria-describedby": `announce-title-hint-${n}`,
+    });
+    const note = el("input", {
+      class: "input", id: `announce-note-${n}`, name: "note", autocomplete: "off", maxlength: "500",
+      "aria-describedby": `announce-note-hint-${n}`,
+    });
+    const errorSlot = el("div", { role: "alert" });
+    const submit = el("button", { type: "submit", class: "button button-primary", "data-testid": "announce-submit" }, t("decision.announceSubmit"));
+    const back = el("button", { type: "button", class: "button button-secondary", onclick: cancel }, t("decision.cancel"));
+    const form = el("form", { class: "decision-form announce-form", novalidate: true, "data-testid": "announce-form" },
+      el("h5", {}, t("decision.announce")),
+      el("p", { class: "field-hint" }, t("decision.announceLead")),
+      el("div", { class: "field" }, el("label", { for: title.id }, t("decision.announceTitle")), title,
+        el("p", { class: "field-hint", id: `announce-title-hint-${n}` }, t("decision.announceTitleHint"))),
+      el("div", { class: "field" }, el("label", { for: note.id }, t("decision.announceNote")), note,
+        el("p", { class: "field-hint", id: `announce-note-hint-${n}` }, t("decision.announceNoteHint"))),
+      errorSlot, el("p", { class: "button-row" }, submit, back));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      errorSlot.replaceChildren();
+      title.removeAttribute("aria-invalid");
+      if (title.value.trim() === "") {
+        title.setAttribute("aria-invalid", "true");
+        errorSlot.replaceChildren(el("p", { class: "notice notice-error form-error" }, t("decision.announceMissing")));
+        title.focus();
+        return;
+      }
+      submit.disabled = true;
+      const body = { title: title.value };
+      if (note.value.trim() !== "") body.note = note.value;
+      try {
+        const answer = await api.versioned("POST", `${base}/announcement`, { body, ifMatch: etag });
+        item = answer.data;
+        etag = answer.etag;
+        showRecorded(t("decision.announcedNow"));
+      } catch (error) {
+        submit.disabled = false;
+        if (error?.status === 412) {
+          await reload();
+          showRecorded(t("decision.stale"));
+          return;
+        }
+        const detail = error?.problem?.detail;
+        errorSlot.replaceChildren(el("p", { class: "notice notice-error form-error" },
+          detail ? `${errorMessage(error)} ${detail}` : errorMessage(error)));
+      }
+    });
+    queueMicrotask(() => title.focus());
+    return form;
   }
 
   function showCurrent(message) {

@@ -5,6 +5,7 @@
 import { formatDate, formatDateTime, formatMonth, register, t } from "../i18n.js";
 import { el, errorBox, errorMessage, loading } from "../ui.js";
 import { meetingCard, searchForm } from "./home.js";
+import { decisionView } from "./decision.js";
 import { fileList, paperType, renderMeeting, renderPaper } from "./meeting.js";
 
 register({
@@ -26,6 +27,9 @@ register({
     "portal.minutesFile": "Niederschrift, öffentlicher Teil (PDF, unterschrieben)",
     "portal.minutesSigned": "Unterschrieben von {names}; veröffentlicht am {at}.",
     "portal.minutesApproved": "Genehmigt am {at}.",
+    "portal.announced": "Bekanntgegebener Beschluss aus nichtöffentlicher Sitzung",
+    "portal.announcedAt": "Bekanntgegeben am {at}.",
+    "portal.extract": "Beschlussauszug (PDF)",
   },
   en: {
     "portal.eyebrow": "Council information system",
@@ -45,6 +49,9 @@ register({
     "portal.minutesFile": "Minutes, public part (PDF, signed)",
     "portal.minutesSigned": "Signed by {names}; published on {at}.",
     "portal.minutesApproved": "Approved on {at}.",
+    "portal.announced": "Announced decision of a non-public session",
+    "portal.announcedAt": "Announced on {at}.",
+    "portal.extract": "Decision extract (PDF)",
   },
 });
 
@@ -165,6 +172,21 @@ function minutesBlock(minutes, api) {
     minutes.approved_at ? el("p", { class: "field-hint" }, t("portal.minutesApproved", { at: formatDateTime(minutes.approved_at) })) : null);
 }
 
+/**
+ * The decisions of the non-public part the clerk announced on their own (Bekanntgabe): the
+ * public title, the decision, the vote totals, the note and the extract.
+ */
+function announcedBlock(meeting, api) {
+  if (!meeting.announced?.length) return null;
+  return el("section", { class: "block", "aria-labelledby": "portal-announced", "data-testid": "portal-announced" },
+    el("h2", { id: "portal-announced", class: "block-title" }, t("portal.announced")),
+    ...meeting.announced.map((a) => el("article", { class: "agenda-item", "data-testid": "portal-announced-item" },
+      el("h3", {}, a.title),
+      el("p", { class: "field-hint" }, [a.note, t("portal.announcedAt", { at: formatDate(a.announced_at) })].filter(Boolean).join(" · ")),
+      decisionView(a),
+      fileList([{ name: t("portal.extract"), url: a.extract, media_type: "application/pdf" }], api, { pub: true }))));
+}
+
 export async function mountMeeting(root, params, ctx) {
   const { api } = ctx;
   await show(root, async () => {
@@ -175,6 +197,8 @@ export async function mountMeeting(root, params, ctx) {
     return { meeting, minutes };
   }, ({ meeting, minutes }) => {
     const parts = renderMeeting(meeting, api, { pub: true });
+    const announced = announcedBlock(meeting, api);
+    if (announced) parts.push(announced);
     return minutes ? [...parts, minutesBlock(minutes, api)] : parts;
   });
 }

@@ -9,14 +9,17 @@
 //! item's decision once it is recorded and the live session is no longer running — never a
 //! poll's result on its own.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use plenum_domain::{
-    AgendaItemId, DecisionKind, LiveState, Markdown, PollId, VoteRecord, closed_poll_of,
-    deciding_poll,
+    AgendaItem, AgendaItemId, DecisionKind, LiveState, Markdown, Meeting, PollId, VoteRecord,
+    closed_poll_of, deciding_poll,
 };
+use plenum_store::announcements::{self, Announcement};
 use plenum_store::decisions::{self, Decision};
 use plenum_store::repo;
 use serde::{Deserialize, Serialize};
@@ -442,26 +445,83 @@ pub async fn get_extract_pdf(
     if !dir.minutes_writable(&viewer, &meeting, item.public) {
         return Err(crate::ApiError::Forbidden);
     }
+    let recorded = decisions::get(db, id).await?;
+    let (extract, file_name) =
+        extract_of(&state, &dir, &item, &meeting, recorded, Audience::Clerk).await?;
+    let pdf = crate::pdf::render(move || plenum_render::decision_extract_pdf(&extract)).await?;
+    Ok(crate::pdf::response(pdf, &file_name))
+}
+
+/// For whom a decision extract is made.
+enum Audience<'a> {
+    /// The clerk: everything, the named list included.
+    Clerk,
+    /// The public, for a public item: its paper's reference only while the paper is public.
+    Public,
+    /// The public, for an announced non-public item: the public title, the decision and the vote
+    /// totals; neither the item's number and title, nor its paper, nor who voted how.
+    Announced(&'a Announcement),
+}
+
+/// The decision extract of an item and its file name.
+async fn extract_of(
+    state: &AppState,
+    dir: &Directory,
+    item: &AgendaItem,
+    meeting: &Meeting,
+    recorded: Option<Decision>,
+    audience: Audience<'_>,
+) -> Result<(plenum_render::DecisionExtract, String)> {
+    let db = &state.db;
     let organization = dir.organizations.get(&meeting.organization_id);
-    let body_name = crate::render::body_name(&state, &dir, &meeting).await;
-    let paper_reference = match item.paper_id {
-        Some(paper) => repo::papers::get_live(db, paper)
+    let body_name = crate::render::body_name(state, dir, meeting).await;
+    let paper_reference = match (item.paper_id, &audience) {
+        (Some(_), Audience::Announced(_)) | (None, _) => None,
+        (Some(paper), _) => repo::papers::get_live(db, paper)
             .await
             .ok()
+            .filter(|p| p.public || matches!(audience, Audience::Clerk))
             .map(|p| p.reference.as_str().to_owned()),
-        None => None,
     };
-    let fractions = live_state(db, meeting.id)
-        .await?
-        .map(|l| {
-            l.roster
-                .members
-                .into_iter()
-                .filter_map(|m| m.fraction.map(|f| (m.person, f)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let recorded = decisions::get(db, id).await?;
+    let fractions = match audience {
+        Audience::Announced(_) => HashMap::new(),
+        _ => live_state(db, meeting.id)
+            .await?
+            .map(|l| {
+                l.roster
+                    .members
+                    .into_iter()
+                    .filter_map(|m| m.fraction.map(|f| (m.person, f)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let (number, title, announced) = match audience {
+        Audience::Announced(a) => (
+            String::new(),
+            a.title.clone(),
+            Some(a.note.clone().unwrap_or_default()),
+        ),
+        _ => (
+            item.number.as_str().to_owned(),
+            item.title.as_str().to_owned(),
+            None,
+        ),
+    };
+    let decision = recorded.map(|d| plenum_domain::ItemDecision {
+        kind: d.kind,
+        referred_to: d.referred_to,
+        vote: d.vote.map(|v| match audience {
+            Audience::Announced(a) => announced_vote(v, &a.title),
+            _ => v,
+        }),
+    });
+    let short: String = title.chars().take(80).collect();
+    let file_name = if number.is_empty() {
+        format!("Beschlussauszug {short}.pdf")
+    } else {
+        format!("Beschlussauszug {number} {short}.pdf")
+    };
     let extract = plenum_render::DecisionExtract {
         body_name,
         organization: organization
@@ -474,20 +534,240 @@ pub async fn get_extract_pdf(
             .and_then(|l| dir.locations.get(&l))
             .map(|l| l.description.as_str().to_owned()),
         public: item.public,
-        item_number: item.number.as_str().to_owned(),
-        item_title: item.title.as_str().to_owned(),
+        item_number: number,
+        item_title: title,
         paper_reference,
         decision_text: item.decision.as_ref().map(|d| d.as_str().to_owned()),
-        draft: recorded.is_none(),
-        decision: recorded.map(|d| plenum_domain::ItemDecision {
-            kind: d.kind,
-            referred_to: d.referred_to,
-            vote: d.vote,
-        }),
+        draft: decision.is_none(),
+        decision,
         fractions,
+        announced,
     };
-    let title: String = item.title.as_str().chars().take(80).collect();
-    let file_name = format!("Beschlussauszug {} {title}.pdf", item.number.as_str());
+    Ok((extract, file_name))
+}
+
+/// The vote of an announced decision as the public reads it: the totals, the rule and the
+/// outcome (for an election the candidates' votes), under the public title; never who voted
+/// how or who did not vote.
+pub(crate) fn announced_vote(mut vote: VoteRecord, title: &str) -> VoteRecord {
+    title.clone_into(&mut vote.title);
+    vote.named.clear();
+    vote.not_voted.clear();
+    vote
+}
+
+/// What the public reads of a decision, if anything: a public item's recorded decision once
+/// its meeting's live session is not running, or an announced non-public item's likewise.
+/// `None` for everything else (unknown, deleted, non-public and not announced, no decision, a
+/// meeting the public may not see).
+pub(crate) struct PublicDecision {
+    pub item: AgendaItem,
+    pub meeting: Meeting,
+    pub decision: Decision,
+    pub announcement: Option<Announcement>,
+}
+
+pub(crate) async fn public_decision(
+    db: &impl plenum_store::ConnectionTrait,
+    dir: &Directory,
+    id: AgendaItemId,
+) -> Result<Option<PublicDecision>> {
+    let Ok(item) = repo::agenda_items::get_live(db, id).await else {
+        return Ok(None);
+    };
+    let Ok(meeting) = repo::meetings::get_live(db, item.meeting_id).await else {
+        return Ok(None);
+    };
+    let public = Viewer::public();
+    if !dir.meeting_visible(&public, &meeting) {
+        return Ok(None);
+    }
+    let announcement = if item.public {
+        if !dir.item_visible(&public, &meeting, &item) {
+            return Ok(None);
+        }
+        None
+    } else {
+        match announcements::get(db, id).await? {
+            Some(a) => Some(a),
+            None => return Ok(None),
+        }
+    };
+    let live = live_state(db, meeting.id).await?;
+    if !decision_visible(&public, live.as_ref()) {
+        return Ok(None);
+    }
+    let Some(decision) = decisions::get(db, id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(PublicDecision {
+        item,
+        meeting,
+        decision,
+        announcement,
+    }))
+}
+
+/// The public decision extract of an item: its bytes and file name; 404 unless the public may
+/// read the decision ([`public_decision`]).
+pub(crate) async fn public_extract(
+    state: &AppState,
+    id: AgendaItemId,
+) -> Result<(Vec<u8>, String)> {
+    let dir = Directory::load(&state.db).await?;
+    let found = public_decision(&state.db, &dir, id)
+        .await?
+        .ok_or(crate::ApiError::NotFound)?;
+    let audience = match &found.announcement {
+        Some(a) => Audience::Announced(a),
+        None => Audience::Public,
+    };
+    let (extract, file_name) = extract_of(
+        state,
+        &dir,
+        &found.item,
+        &found.meeting,
+        Some(found.decision.clone()),
+        audience,
+    )
+    .await?;
     let pdf = crate::pdf::render(move || plenum_render::decision_extract_pdf(&extract)).await?;
-    Ok(crate::pdf::response(pdf, &file_name))
+    Ok((pdf, file_name))
+}
+
+/// The decision extract (Beschlussauszug) of a decision the public may read, as PDF/A: a public
+/// item's recorded decision once its meeting's live session is not running (the rule the portal
+/// and OParl's `AgendaItem.result` follow), or a non-public item's announced decision (under its
+/// public title, with the vote totals but no named list). OParl serves it as
+/// `AgendaItem.resolutionFile`. 404 for anything else.
+#[utoipa::path(get, path = "/api/v1/public/agenda-items/{id}/extract.pdf", tag = "public",
+    params(("id" = Uuid, Path, description = "Agenda item id")),
+    responses((status = 200, description = "The extract as PDF/A-2b (`application/pdf`)",
+            content_type = "application/pdf", body = Vec<u8>,
+            headers(("Content-Disposition" = String))),
+        (status = 404, body = crate::Problem)))]
+pub async fn get_public_extract_pdf(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Response> {
+    let (pdf, file_name) = public_extract(&state, AgendaItemId::from_uuid(id)).await?;
+    let mut response = crate::pdf::response(pdf, &file_name);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&crate::routes::files::content_disposition(
+        "inline", &file_name,
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnouncementRequest {
+    /// The title the public reads (the item's own title may name persons): 1 to 300 characters.
+    #[schema(min_length = 1, max_length = 300, pattern = "\\S")]
+    pub title: String,
+    /// E.g. "bekanntgegeben in der Sitzung am 12.03.2027" (at most 500 characters; blank or
+    /// absent: none).
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// A one-line text for the public: trimmed, without control characters, within `max`
+/// characters; `None` when blank.
+fn public_line(field: &'static str, raw: &str, max: usize) -> Result<Option<String>> {
+    let text = raw.trim();
+    if text.chars().any(char::is_control) {
+        return Err(invalid(field, "no control characters or line breaks"));
+    }
+    if text.chars().count() > max {
+        return Err(invalid(field, format!("at most {max} characters")));
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+/// Announces the decision of one non-public item on its own (Bekanntgabe), once the reason for
+/// secrecy has gone: from now on the portal (under the meeting, "Bekanntgegebener Beschluss aus
+/// nichtöffentlicher Sitzung") and OParl (an `AgendaItem` with `public: false` embedded in the
+/// meeting, with `result`, `resolutionText` and `resolutionFile`) show the decision's kind, text
+/// and vote totals under the public `title` the clerk gives — nothing else of the non-public
+/// part. Clerks of the item's organization; needs the item's ETag. 403 for members who see the
+/// item, 404 for those who do not; 409 for a public item (its decision is published with the
+/// meeting), an item without a recorded decision, a live session still running, or an item
+/// announced already (there is no revocation); 422 for a blank or too long title or note.
+/// The item and its meeting count as modified. Audited as `decision.announced`.
+#[utoipa::path(post, path = "/api/v1/agenda-items/{id}/announcement", tag = "documents",
+    security(("bearer" = [])), request_body = AnnouncementRequest,
+    params(("id" = Uuid, Path, description = "Agenda item id"),
+        ("If-Match" = String, Header, description = "The item's ETag")),
+    responses((status = 200, body = super::documents::AgendaItemDetail, headers(("ETag" = String))),
+        (status = 403, body = crate::Problem), (status = 404, body = crate::Problem),
+        (status = 409, body = crate::Problem), (status = 412, body = crate::Problem),
+        (status = 422, body = crate::Problem), (status = 428, body = crate::Problem)))]
+pub async fn announce(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(request): AppJson<AnnouncementRequest>,
+) -> Result<Response> {
+    let viewer = Viewer::member(&state, &auth.user).await?;
+    let id = AgendaItemId::from_uuid(id);
+    let (txn, item, meeting, etag) = begin_on_item(&state, &viewer, id).await?;
+    if let Some(problem) = precondition(&headers, &etag) {
+        return Ok(problem);
+    }
+    let Some(title) = public_line("title", &request.title, 300)? else {
+        return Err(invalid("title", "give the title the public reads"));
+    };
+    let note = match request.note.as_deref() {
+        Some(note) => public_line("note", note, 500)?,
+        None => None,
+    };
+    let refuse = |message: &str| {
+        Ok(conflict(plenum_domain::DomainError::RuleViolated(
+            message.to_owned(),
+        )))
+    };
+    if item.public {
+        return refuse("a public item's decision is published with its meeting");
+    }
+    if decisions::get(&txn, id).await?.is_none() {
+        return refuse("record the decision first");
+    }
+    if super::documents::is_open(live_state(&txn, meeting.id).await?.as_ref()) {
+        return refuse("the live session is still running");
+    }
+    if announcements::get(&txn, id).await?.is_some() {
+        return refuse("this decision is announced already");
+    }
+    let announcement = Announcement {
+        item: id,
+        meeting: meeting.id,
+        title: title.clone(),
+        note: note.clone(),
+        announced_at: state.now(),
+        announced_by: Some(auth.user.id),
+    };
+    announcements::announce(&txn, &announcement).await?;
+    audit(
+        &txn,
+        &state,
+        &auth,
+        "decision.announced",
+        ("agenda_item", id.as_uuid()),
+        serde_json::json!({
+            "meeting": meeting.id.as_uuid(),
+            "title": title,
+            "note": note.is_some(),
+        }),
+    )
+    .await?;
+    commit(&state, txn).await?;
+    let detail = agenda_item_detail(&state.db, &viewer, id).await?;
+    with_etag(&HeaderMap::new(), &detail)
 }

@@ -65,6 +65,14 @@ pub fn router() -> Router<AppState> {
             "/agenda-items/{id}/decision/extract.pdf",
             get(super::decisions::get_extract_pdf),
         )
+        .route(
+            "/agenda-items/{id}/announcement",
+            post(super::decisions::announce),
+        )
+        .route(
+            "/public/agenda-items/{id}/extract.pdf",
+            get(super::decisions::get_public_extract_pdf),
+        )
         .route("/papers", post(papers::create_paper))
         .route("/papers/{id}", get(get_paper).patch(papers::update_paper))
         .route(
@@ -137,6 +145,9 @@ pub struct MeetingDetail {
     pub agenda: Vec<AgendaItemView>,
     /// Files attached to the meeting itself.
     pub files: Vec<FileRef>,
+    /// Decisions of the non-public part announced on their own (Bekanntgabe), oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub announced: Vec<AnnouncedDecisionView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -164,6 +175,47 @@ pub struct AgendaItemView {
     /// needs the current one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minutes_note: Option<super::minutes::MinutesNoteView>,
+    /// A non-public item whose decision the clerk announced on its own (Bekanntgabe): the title
+    /// the public reads, the note and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub announcement: Option<AnnouncementView>,
+}
+
+/// The Bekanntgabe of a non-public item's decision, as its readers see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AnnouncementView {
+    /// The title the public reads.
+    pub title: String,
+    /// E.g. "bekanntgegeben in der Sitzung am 12.03.2027".
+    pub note: Option<String>,
+    pub announced_at: DateTime<Utc>,
+}
+
+impl From<&plenum_store::announcements::Announcement> for AnnouncementView {
+    fn from(a: &plenum_store::announcements::Announcement) -> Self {
+        Self {
+            title: a.title.clone(),
+            note: a.note.clone(),
+            announced_at: a.announced_at,
+        }
+    }
+}
+
+/// A decision of the meeting's non-public part that the clerk announced (Bekanntgabe), as the
+/// public reads it: the public title, the decision's kind and text, and the vote totals.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AnnouncedDecisionView {
+    /// The agenda item (non-public: nothing else of it is served to the public).
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub announcement: AnnouncementView,
+    /// The decision's text (Markdown) and as sanitised HTML.
+    pub decision: Option<String>,
+    pub decision_html: Option<String>,
+    /// The decision's kind and vote totals (no named list).
+    pub outcome: super::decisions::DecisionView,
+    /// The decision extract (PDF).
+    pub extract: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -459,7 +511,12 @@ impl Directory {
         })
     }
 
-    fn item_visible(&self, viewer: &Viewer, meeting: &Meeting, item: &AgendaItem) -> bool {
+    pub(crate) fn item_visible(
+        &self,
+        viewer: &Viewer,
+        meeting: &Meeting,
+        item: &AgendaItem,
+    ) -> bool {
         self.allows_in(viewer, meeting, Action::View, |organization| {
             Resource::AgendaItem {
                 organization,
@@ -639,6 +696,7 @@ async fn agenda_views(
     } else {
         plenum_store::minutes::notes_of_items(db, &item_ids).await?
     };
+    let announcements = plenum_store::announcements::of_items(db, &item_ids).await?;
     Ok(items
         .iter()
         .map(|item| AgendaItemView {
@@ -671,8 +729,41 @@ async fn agenda_views(
                 .get(&item.id)
                 .filter(|_| dir.minutes_readable(viewer, meeting, item.public))
                 .map(super::minutes::MinutesNoteView::from),
+            announcement: announcements.get(&item.id).map(AnnouncementView::from),
         })
         .collect())
+}
+
+/// The meeting's announced non-public decisions the public reads (see
+/// [`super::decisions::public_decision`]), oldest announcement first.
+async fn announced_views(
+    db: &impl ConnectionTrait,
+    dir: &Directory,
+    meeting: MeetingId,
+) -> Result<Vec<AnnouncedDecisionView>> {
+    let mut out = Vec::new();
+    for a in plenum_store::announcements::of_meetings(db, &[meeting]).await? {
+        let Some(found) = super::decisions::public_decision(db, dir, a.item).await? else {
+            continue;
+        };
+        let Some(announcement) = found.announcement else {
+            continue;
+        };
+        let mut decision = found.decision;
+        decision.vote = decision
+            .vote
+            .map(|v| super::decisions::announced_vote(v, &announcement.title));
+        let text = found.item.decision.as_ref().map(|d| d.as_str().to_owned());
+        out.push(AnnouncedDecisionView {
+            id: a.item.as_uuid(),
+            announcement: AnnouncementView::from(&announcement),
+            decision_html: text.as_deref().map(markdown::render),
+            decision: text,
+            outcome: super::decisions::DecisionView::from(&decision),
+            extract: format!("/api/v1/public/agenda-items/{}/extract.pdf", a.item),
+        });
+    }
+    Ok(out)
 }
 
 /// The meeting as the viewer may see it; `NotFound` if they may not see it at all.
@@ -702,6 +793,7 @@ pub async fn meeting_detail(
         may_chair: dir.may_chair(viewer, &meeting),
         agenda,
         files,
+        announced: announced_views(db, &dir, id).await?,
     })
 }
 

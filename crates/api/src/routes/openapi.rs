@@ -104,6 +104,8 @@ use crate::AppState;
         super::decisions::get_extract_pdf,
         super::decisions::put_decision,
         super::decisions::delete_decision,
+        super::decisions::announce,
+        super::decisions::get_public_extract_pdf,
         super::minutes::put_minutes_note,
         super::minutes::get_minutes_draft,
         super::minutes_record::get_record,

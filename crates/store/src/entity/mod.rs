@@ -8,6 +8,7 @@ pub mod body;
 pub mod calendar_feed;
 pub mod consultation;
 pub mod decision;
+pub mod decision_announcement;
 pub mod device_session;
 pub mod file;
 pub mod file_page;

@@ -350,9 +350,13 @@ pub async fn get_object(
             Some(x) => render::meetings(&ctx, db, &[x]).await?.pop(),
             None => None,
         },
-        Kind::AgendaItem => match query::agenda_item(db, id.into()).await? {
-            Some(x) => render::agenda_items(&ctx, db, &[x]).await?.pop(),
-            None => None,
+        Kind::AgendaItem => match render::announced_agenda_item(&ctx, db, id.into()).await? {
+            // A non-public item whose decision was announced (Bekanntgabe).
+            Some(announced) => Some(announced),
+            None => match query::agenda_item(db, id.into()).await? {
+                Some(x) => render::agenda_items(&ctx, db, &[x]).await?.pop(),
+                None => None,
+            },
         },
         Kind::Paper => match query::paper(db, id.into()).await? {
             Some(x) => render::papers(&ctx, db, &[x]).await?.pop(),
@@ -361,9 +365,13 @@ pub async fn get_object(
         Kind::Consultation => query::consultation(db, id.into())
             .await?
             .and_then(|x| render::consultations(&ctx, &[x]).pop()),
-        Kind::File => query::file(db, id.into())
-            .await?
-            .and_then(|x| render::files(&ctx, &[x]).pop()),
+        Kind::File => match query::file(db, id.into()).await? {
+            Some(x) => render::files(&ctx, &[x]).pop(),
+            // The published minutes or a decision extract.
+            None => render::document_file(&ctx, db, id)
+                .await?
+                .map(|(_, value)| value),
+        },
     };
     rendered.map(json).ok_or_else(OparlError::not_found)
 }
@@ -408,10 +416,11 @@ pub async fn get_meeting_invitation(
     ))]
 pub async fn get_file_access(
     State(state): State<AppState>,
+    Base(base): Base,
     OparlPath(id): OparlPath<String>,
     request: Request,
 ) -> Result<Response> {
-    serve_file(&state, &id, request, "inline").await
+    serve_file(&state, base, &id, request, "inline").await
 }
 
 /// A file's bytes as a download (OParl's `downloadUrl`, `Content-Disposition: attachment`).
@@ -424,22 +433,24 @@ pub async fn get_file_access(
     ))]
 pub async fn get_file_download(
     State(state): State<AppState>,
+    Base(base): Base,
     OparlPath(id): OparlPath<String>,
     request: Request,
 ) -> Result<Response> {
-    serve_file(&state, &id, request, "attachment").await
+    serve_file(&state, base, &id, request, "attachment").await
 }
 
 async fn serve_file(
     state: &AppState,
+    base: String,
     id: &str,
     request: Request,
     disposition: &str,
 ) -> Result<Response> {
     let id = FileId::from_uuid(parse_id(id)?);
-    let file = query::file(&state.db, id)
-        .await?
-        .ok_or_else(OparlError::not_found)?;
+    let Some(file) = query::file(&state.db, id).await? else {
+        return serve_document(state, base, id.as_uuid(), disposition).await;
+    };
     if file.meta.is_deleted() {
         return Err(OparlError::Gone);
     }
@@ -447,4 +458,53 @@ async fn serve_file(
         crate::routes::files::serve_content(state, &file, request.headers(), disposition, false)
             .await?,
     )
+}
+
+/// The bytes of a File without a row in `file`: the signed PDF of published minutes (stored), or
+/// a decision extract (rendered on request). 404 for anything the public may not read.
+async fn serve_document(
+    state: &AppState,
+    base: String,
+    id: Uuid,
+    disposition: &str,
+) -> Result<Response> {
+    let ctx = Ctx {
+        base,
+        omit_internal: true,
+        license: state.config.license.clone(),
+        system: state.config.system.clone(),
+    };
+    let (target, value) = render::document_file(&ctx, &state.db, id)
+        .await?
+        .ok_or_else(OparlError::not_found)?;
+    let bytes = match target {
+        render::DocumentTarget::Minutes(version) => {
+            plenum_store::minutes_record::pdf(&state.db, version)
+                .await?
+                .ok_or_else(OparlError::not_found)?
+        }
+        render::DocumentTarget::Extract(item) => {
+            crate::routes::decisions::public_extract(state, item)
+                .await?
+                .0
+        }
+    };
+    let file_name = value["fileName"].as_str().unwrap_or("document.pdf");
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&crate::routes::files::content_disposition(
+        disposition,
+        file_name,
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }

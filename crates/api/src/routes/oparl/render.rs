@@ -125,6 +125,18 @@ impl Ctx {
         format!("{origin}/#/portal{route}")
     }
 
+    /// A URL of the public API on the same origin (`https://host/api/v1/public/…`).
+    pub fn api(&self, path: &str) -> String {
+        let origin = self.base.strip_suffix("/oparl/v1").unwrap_or(&self.base);
+        format!("{origin}{path}")
+    }
+
+    /// The content URL of a document served as a File without a row in `file` (the published
+    /// minutes, a decision extract): `…/file/{id}/access` or `…/download`.
+    pub fn document_url(&self, id: Uuid, how: &str) -> String {
+        format!("{}/{how}", self.url(Kind::File, id))
+    }
+
     /// A list URL below an object: `…/body/{id}/paper`.
     pub fn list_url(&self, kind: Kind, id: impl std::fmt::Display, list: &str) -> String {
         format!("{}/{list}", self.url(kind, id))
@@ -700,19 +712,19 @@ struct AgendaParts {
     consultations: HashMap<AgendaItemId, ConsultationId>,
     /// The live public agendas of the meetings involved, in order (for `order`).
     agendas: HashMap<MeetingId, Vec<(u32, AgendaItemId)>>,
-    /// The recorded decisions' kinds, of items whose live session is not running (the public
-    /// reads the record, not the session in progress; see `routes::decisions`).
-    decisions: HashMap<AgendaItemId, DecisionKind>,
+    /// The recorded decisions of items whose live session is not running (the public reads the
+    /// record, not the session in progress; see `routes::decisions`).
+    decisions: HashMap<AgendaItemId, plenum_store::decisions::Decision>,
     /// When the items of closed meetings were discussed (from the live session's event log).
     times: HashMap<AgendaItemId, (DateTime<Utc>, DateTime<Utc>)>,
 }
 
-/// The kinds of the decisions recorded on `items` that the public may read: those of meetings
-/// whose live session is not running.
+/// The decisions recorded on `items` that the public may read: those of meetings whose live
+/// session is not running.
 async fn published_decisions(
     db: &impl ConnectionTrait,
     items: &[AgendaItemId],
-) -> Result<HashMap<AgendaItemId, DecisionKind>> {
+) -> Result<HashMap<AgendaItemId, plenum_store::decisions::Decision>> {
     let recorded = plenum_store::decisions::of_items(db, items).await?;
     let mut meetings: Vec<MeetingId> = recorded.values().map(|d| d.meeting).collect();
     meetings.sort();
@@ -735,7 +747,7 @@ async fn published_decisions(
     Ok(recorded
         .into_values()
         .filter(|d| !running.contains(&d.meeting))
-        .map(|d| (d.item, d.kind))
+        .map(|d| (d.item, d))
         .collect())
 }
 
@@ -841,15 +853,289 @@ impl AgendaParts {
                 "result",
                 self.decisions
                     .get(&item.id)
-                    .map(|k| k.label_de().to_owned()),
+                    .map(|d| d.kind.label_de().to_owned()),
             )
+            .opt("resolutionText", resolution_text(item))
+            // The decision extract (Beschlussauszug) of a decision the public reads.
             .opt(
-                "resolutionText",
-                item.decision.as_ref().map(|d| d.as_str().to_owned()),
+                "resolutionFile",
+                self.decisions.get(&item.id).map(|d| {
+                    let label = format!("{} {}", item.number.as_str(), item.title.as_str());
+                    resolution_file(ctx, item.id, &label, d.recorded_at, item.meta.modified)
+                }),
             )
             .list("auxiliaryFile", files)
             .done()
     }
+}
+
+/// OParl's `resolutionText`: the decision's text as sanitised HTML (it is kept as Markdown).
+fn resolution_text(item: &AgendaItem) -> Option<String> {
+    item.decision
+        .as_ref()
+        .map(|d| crate::markdown::render(d.as_str()).trim_end().to_owned())
+}
+
+/// A PDF served as an OParl `File` without a row in `file`: the published minutes
+/// (`Meeting.resultsProtocol`) or a decision extract (`AgendaItem.resolutionFile`). Its id is
+/// `…/file/{id}` with the id of the minutes version or of the agenda item, which answers with
+/// this object (`back`: the back-reference, when served on its own); `…/file/{id}/access` and
+/// `…/download` serve the bytes.
+struct Document<'a> {
+    id: Uuid,
+    name: String,
+    file_name: String,
+    /// The public API URL of the bytes (inline): OParl's `accessUrl`.
+    access: String,
+    date: NaiveDate,
+    created: DateTime<Utc>,
+    modified: DateTime<Utc>,
+    back: Option<(&'a str, String)>,
+}
+
+fn document(ctx: &Ctx, d: Document<'_>) -> Value {
+    let meta = Meta {
+        created: d.created,
+        modified: d.modified.max(d.created),
+        deleted: None,
+    };
+    let obj = Obj::new(ctx, Kind::File, d.id, &meta)
+        .set("name", d.name)
+        .set("fileName", d.file_name)
+        .set("mimeType", "application/pdf")
+        .set("date", date(d.date))
+        .set("accessUrl", ctx.api(&d.access))
+        .set("downloadUrl", ctx.document_url(d.id, "download"));
+    match d.back {
+        Some((key, url)) => obj.set(key, vec![Value::from(url)]).done(),
+        None => obj.done(),
+    }
+}
+
+/// `AgendaItem.resolutionFile`: the decision extract of an item whose decision the public reads
+/// (`label`: number and title, or the public title of an announced item).
+fn resolution_file(
+    ctx: &Ctx,
+    item: AgendaItemId,
+    label: &str,
+    recorded_at: DateTime<Utc>,
+    item_modified: DateTime<Utc>,
+) -> Value {
+    document(
+        ctx,
+        resolution_document(item, label, recorded_at, item_modified, None),
+    )
+}
+
+fn resolution_document<'a>(
+    item: AgendaItemId,
+    label: &str,
+    recorded_at: DateTime<Utc>,
+    item_modified: DateTime<Utc>,
+    back: Option<(&'a str, String)>,
+) -> Document<'a> {
+    let name = format!("Beschlussauszug {}", label.trim());
+    Document {
+        id: item.as_uuid(),
+        file_name: format!("{name}.pdf"),
+        name,
+        access: format!("/api/v1/public/agenda-items/{item}/extract.pdf"),
+        date: recorded_at.date_naive(),
+        created: recorded_at,
+        modified: item_modified.max(recorded_at),
+        back,
+    }
+}
+
+/// `Meeting.resultsProtocol`: the signed public part of the minutes, once published.
+fn results_protocol<'a>(
+    meeting: &Meeting,
+    version: &plenum_store::minutes_record::MinutesVersion,
+    back: Option<(&'a str, String)>,
+) -> Document<'a> {
+    let published = version.published_at.unwrap_or(version.created_at);
+    Document {
+        id: version.id,
+        name: format!(
+            "Niederschrift {} vom {} (öffentlicher Teil)",
+            meeting.name.as_str(),
+            meeting.start.format("%d.%m.%Y")
+        ),
+        file_name: format!(
+            "Niederschrift-{}-oeffentlich-v{}.pdf",
+            meeting.start.format("%Y-%m-%d"),
+            version.version
+        ),
+        access: format!("/api/v1/public/minutes/{}/pdf", version.id),
+        date: published.date_naive(),
+        created: published,
+        modified: published,
+        back,
+    }
+}
+
+/// A non-public item whose decision the clerk announced on its own (Bekanntgabe): served as an
+/// `AgendaItem` with `public: false`, the public title, `result`, `resolutionText` and
+/// `resolutionFile` — nothing else of it (no number, consultation, times or files).
+pub struct Announced {
+    item: AgendaItem,
+    title: String,
+    announced_at: DateTime<Utc>,
+    decision: plenum_store::decisions::Decision,
+}
+
+/// The announced decisions of these meetings the public reads, by meeting, oldest first.
+async fn announced_of(
+    db: &impl ConnectionTrait,
+    meetings: &[MeetingId],
+) -> Result<HashMap<MeetingId, Vec<Announced>>> {
+    let announcements = plenum_store::announcements::of_meetings(db, meetings).await?;
+    let ids: Vec<AgendaItemId> = announcements.iter().map(|a| a.item).collect();
+    let mut decisions = published_decisions(db, &ids).await?;
+    let mut out: HashMap<MeetingId, Vec<Announced>> = HashMap::new();
+    for a in announcements {
+        let Some(decision) = decisions.remove(&a.item) else {
+            continue;
+        };
+        let Ok(item) = plenum_store::repo::agenda_items::get_live(db, a.item).await else {
+            continue;
+        };
+        // Made public again, it is served as a public item.
+        if item.public {
+            continue;
+        }
+        out.entry(a.meeting).or_default().push(Announced {
+            item,
+            title: a.title,
+            announced_at: a.announced_at,
+            decision,
+        });
+    }
+    Ok(out)
+}
+
+fn announced_item(ctx: &Ctx, a: &Announced, order: usize, mode: Mode) -> Value {
+    // Not the item's own `modified`: its internal title or number may change, which the
+    // public never sees.
+    let meta = Meta {
+        created: a.announced_at,
+        modified: a.decision.recorded_at.max(a.announced_at),
+        deleted: None,
+    };
+    let obj = Obj::new(ctx, Kind::AgendaItem, a.item.id.as_uuid(), &meta).set("order", order);
+    let obj = if mode == Mode::Standalone {
+        obj.set("meeting", ctx.url(Kind::Meeting, a.item.meeting_id))
+    } else {
+        obj
+    };
+    obj.set("name", a.title.as_str())
+        .set("public", false)
+        .set("web", ctx.web(&format!("/meetings/{}", a.item.meeting_id)))
+        .set("result", a.decision.kind.label_de())
+        .opt("resolutionText", resolution_text(&a.item))
+        .set(
+            "resolutionFile",
+            resolution_file(
+                ctx,
+                a.item.id,
+                &a.title,
+                a.decision.recorded_at,
+                meta.modified,
+            ),
+        )
+        .done()
+}
+
+/// An announced non-public item at its own URL, if the public reads it.
+pub async fn announced_agenda_item(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    id: AgendaItemId,
+) -> Result<Option<Value>> {
+    let Some(a) = plenum_store::announcements::get(db, id).await? else {
+        return Ok(None);
+    };
+    let Some(meeting) = query::meeting(db, a.meeting).await? else {
+        return Ok(None);
+    };
+    if meeting.meta.is_deleted() {
+        return Ok(None);
+    }
+    let mut announced = announced_of(db, &[a.meeting]).await?;
+    let list = announced.remove(&a.meeting).unwrap_or_default();
+    let Some(position) = list.iter().position(|x| x.item.id == id) else {
+        return Ok(None);
+    };
+    let public_items = query::agendas_of_meetings(db, &[a.meeting]).await?.len();
+    Ok(Some(announced_item(
+        ctx,
+        &list[position],
+        public_items + position,
+        Mode::Standalone,
+    )))
+}
+
+/// What a File id that has no row in `file` stands for: the published minutes of a meeting, or
+/// the decision extract of an item whose decision the public reads.
+pub enum DocumentTarget {
+    /// A minutes version's id.
+    Minutes(Uuid),
+    Extract(AgendaItemId),
+}
+
+/// Finds the document behind a File id and renders its File object (standalone).
+pub async fn document_file(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<(DocumentTarget, Value)>> {
+    // The published public part of a meeting's minutes (the current one).
+    if let Some(version) = plenum_store::minutes_record::get(db, id).await?
+        && version.part == MinutesPart::Public
+        && version.published_at.is_some()
+    {
+        let Some(meeting) = query::meeting(db, version.meeting).await? else {
+            return Ok(None);
+        };
+        if meeting.meta.is_deleted() {
+            return Ok(None);
+        }
+        let current = plenum_store::minutes_record::published_public(db, &[meeting.id])
+            .await?
+            .remove(&meeting.id);
+        if current.as_ref().map(|v| v.id) != Some(version.id) {
+            return Ok(None);
+        }
+        let back = Some(("meeting", ctx.url(Kind::Meeting, meeting.id)));
+        let value = document(ctx, results_protocol(&meeting, &version, back));
+        return Ok(Some((DocumentTarget::Minutes(version.id), value)));
+    }
+    // The decision extract of a public item, as its AgendaItem embeds it.
+    let item = AgendaItemId::from_uuid(id);
+    let value = match query::agenda_item(db, item).await? {
+        Some(found) if !found.meta.is_deleted() => {
+            let decisions = published_decisions(db, &[item]).await?;
+            decisions.get(&item).map(|d| {
+                let label = format!("{} {}", found.number.as_str(), found.title.as_str());
+                let back = Some(("agendaItem", ctx.url(Kind::AgendaItem, item)));
+                document(
+                    ctx,
+                    resolution_document(item, &label, d.recorded_at, found.meta.modified, back),
+                )
+            })
+        }
+        _ => announced_agenda_item(ctx, db, item)
+            .await?
+            .and_then(|mut v| {
+                let mut file = v.get_mut("resolutionFile")?.take();
+                file.as_object_mut()?.insert(
+                    "agendaItem".into(),
+                    Value::Array(vec![Value::from(ctx.url(Kind::AgendaItem, item))]),
+                );
+                Some(file)
+            }),
+    };
+    Ok(value.map(|v| (DocumentTarget::Extract(item), v)))
 }
 
 fn agenda_positions(items: &[AgendaItem]) -> HashMap<MeetingId, Vec<(u32, AgendaItemId)>> {
@@ -911,9 +1197,15 @@ pub async fn meetings(
         meeting_files = group(for_meetings, |f| f.meeting_id.unwrap_or_default());
         parts = AgendaParts::load(ctx, db, &agenda, agendas, Some(for_items)).await?;
     }
+    let announced = if ctx.omit_internal {
+        HashMap::new()
+    } else {
+        announced_of(db, &live).await?
+    };
     let agenda = group(agenda, |i| i.meeting_id);
     let participants = participants_of_closed(db, items).await?;
     let invitations = plenum_store::notify::invitations_of_meetings(db, &live).await?;
+    let minutes = plenum_store::minutes_record::published_public(db, &live).await?;
     Ok(items
         .iter()
         .map(|m| {
@@ -959,7 +1251,7 @@ pub async fn meetings(
                     .get(&m.id)
                     .map(|fs| fs.iter().map(|f| file(ctx, f, Mode::Embedded)).collect())
                     .unwrap_or_default();
-                let items: Vec<Value> = agenda
+                let mut items: Vec<Value> = agenda
                     .get(&m.id)
                     .map(|items| {
                         items
@@ -968,8 +1260,20 @@ pub async fn meetings(
                             .collect()
                     })
                     .unwrap_or_default();
+                // Announced non-public decisions follow the public agenda.
+                let public_items = items.len();
+                for (i, a) in announced.get(&m.id).into_iter().flatten().enumerate() {
+                    items.push(announced_item(ctx, a, public_items + i, Mode::Embedded));
+                }
                 obj = obj.list("auxiliaryFile", files).list("agendaItem", items);
             }
+            // The signed public part of the minutes, once published (never the non-public part).
+            obj = obj.opt(
+                "resultsProtocol",
+                minutes
+                    .get(&m.id)
+                    .map(|v| document(ctx, results_protocol(m, v, None))),
+            );
             obj.done()
         })
         .collect())
