@@ -142,12 +142,6 @@ impl Ctx {
         format!("{}/{list}", self.url(kind, id))
     }
 
-    /// A URL of Plenum's own API, beside OParl: `https://host/api/v1/…`.
-    pub fn api(&self, path: &str) -> String {
-        let origin = self.base.strip_suffix("/oparl/v1").unwrap_or(&self.base);
-        format!("{origin}/api/v1{path}")
-    }
-
     /// A URL of a file's content: `…/file/{id}/access` or `…/file/{id}/download`.
     pub fn file_url(&self, id: FileId, how: &str) -> String {
         format!("{}/{how}", self.url(Kind::File, id))
@@ -646,7 +640,7 @@ pub fn invitation_file(ctx: &Ctx, meeting: &Meeting, issues: &InvitationIssues) 
 }
 
 fn invitation(ctx: &Ctx, m: &Meeting, issues: &InvitationIssues, mode: Mode) -> Value {
-    let url = ctx.api(&format!("/public/meetings/{}/invitation.pdf", m.id));
+    let url = ctx.api(&format!("/api/v1/public/meetings/{}/invitation.pdf", m.id));
     let mut map = Map::new();
     map.insert(
         "id".into(),
