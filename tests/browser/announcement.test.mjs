@@ -47,7 +47,7 @@ function noPageErrors(errors) {
   assert.deepEqual(real, [], "no script errors or CSP violations");
 }
 
-/** An access token over the REST API (the next TOTP step: the browser uses this one). */
+/** An access token over the REST API (this TOTP step; the browser signs in with the next one). */
 async function apiLogin(username) {
   const post = (path, body) => fetch(`${server.url}${path}`, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
@@ -56,7 +56,7 @@ async function apiLogin(username) {
     return r.json();
   });
   const { mfa_token } = await post("/api/v1/auth/login", { username, password: "Musterstadt-Demo-2026" });
-  const { access_token } = await post("/api/v1/auth/totp", { mfa_token, code: demoCode(username, 1) });
+  const { access_token } = await post("/api/v1/auth/totp", { mfa_token, code: demoCode(username, 0) });
   return access_token;
 }
 
@@ -96,7 +96,7 @@ describe("the Bekanntgabe of a non-public decision", { timeout: 300_000 }, () =>
     const context = await newContext(browser);
     const k = await context.newPage();
     const errors = watchErrors(k);
-    await login(k, server.url, CLERK, demoCode(CLERK));
+    await login(k, server.url, CLERK, demoCode(CLERK, 1));
     await k.evaluate((h) => {
       window.location.hash = h;
     }, `#/meetings/${MEETING}`);
