@@ -1,13 +1,16 @@
 //! Plenum's printable documents, typeset with [Typst](https://typst.app) used as a library and
 //! written as PDF/A-2b (the archival PDF German public records are kept as).
 //!
-//! Three documents:
+//! Four documents:
 //! - [`minutes_pdf`]: one part of a meeting's minutes (Niederschrift) with letterhead, table of
 //!   contents, attendance, quorum, each item's decision with its vote result and named list
 //!   (grouped by fraction), conflicts of interest, the clerk's notes, and a signature block;
 //! - [`decision_extract_pdf`]: one item's decision extract (Beschlussauszug), what the
 //!   administration forwards to the departments;
-//! - [`simple_pdf`]: a title and paragraphs (the demo council's files).
+//! - [`simple_pdf`]: a title and paragraphs (the demo council's files);
+//! - [`meeting_bundle_pdf`]: a member's Sitzungsmappe of a meeting (cover and agenda, each
+//!   item's papers and files bound in, the member's name on non-public pages) — a plain PDF, as
+//!   Typst does not embed PDF pages in PDF/A.
 //!
 //! Fonts are embedded from `typst-assets` (Libertinus Serif, DejaVu Sans Mono): nothing depends
 //! on the system's fonts. Text is set in German (`lang: "de"`), so paragraphs are justified with
@@ -15,12 +18,15 @@
 //! as markup: a title like `#panic()` prints as it is. Rendering is CPU-bound and synchronous;
 //! call it from a blocking thread in async code. Equal input gives equal bytes.
 
+mod bundle;
 mod engine;
 mod format;
 mod markdown;
 pub mod sample;
 
 use std::collections::HashMap;
+
+pub use bundle::{BundleCover, BundleFile, BundleItem, MeetingBundle, meeting_bundle_pdf};
 
 use chrono::{DateTime, Utc};
 use plenum_domain::{
