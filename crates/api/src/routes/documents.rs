@@ -459,7 +459,12 @@ impl Directory {
         })
     }
 
-    fn item_visible(&self, viewer: &Viewer, meeting: &Meeting, item: &AgendaItem) -> bool {
+    pub(crate) fn item_visible(
+        &self,
+        viewer: &Viewer,
+        meeting: &Meeting,
+        item: &AgendaItem,
+    ) -> bool {
         self.allows_in(viewer, meeting, Action::View, |organization| {
             Resource::AgendaItem {
                 organization,
@@ -487,7 +492,7 @@ impl Directory {
             .collect()
     }
 
-    fn paper_visible(
+    pub(crate) fn paper_visible(
         &self,
         viewer: &Viewer,
         paper: &Paper,
