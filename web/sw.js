@@ -1,7 +1,8 @@
 // Service worker: keeps the app shell for offline use. Network first (files are revalidated on
 // every use anyway), the cached copy when offline. API requests are never cached here; the
-// documents a member opened are cached by the page itself (js/api.js, Cache "plenum-docs-v1"),
-// since only the page holds the access token.
+// documents a member opened — files and the Sitzungsmappe (meetings/{id}/bundle.pdf) — are
+// cached by the page itself (api.fileBlob in js/api.js, Cache "plenum-docs-v1"), since only the
+// page holds the access token; offline, the page reads them from there.
 
 const SHELL_CACHE = "plenum-shell-v3";
 const SHELL = [

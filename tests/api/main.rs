@@ -5,6 +5,7 @@
 mod attendance;
 mod attendance_register;
 mod auth;
+mod bundle;
 mod calendar;
 mod chair;
 mod clerk;

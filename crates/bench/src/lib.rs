@@ -11,6 +11,7 @@
 //! The `fanout` ([`fanout`]), `read` ([`read`]) and `idle` ([`idle`]) runs start the server in a
 //! process of its own ([`child`]), so its RSS and CPU are measured alone.
 
+pub mod bundle;
 pub mod child;
 pub mod extract;
 pub mod fanout;

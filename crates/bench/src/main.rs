@@ -4,6 +4,7 @@
 //! `… -- fanout --clients 10000 --json`, `… -- read --json`, `… -- idle --json`,
 //! `… -- extract --pages 100 --json`
 //! `… -- render --items 40 --runs 20`
+//! `… -- bundle --items 40 --files 100 --runs 3`
 
 use std::process::ExitCode;
 
@@ -11,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use plenum_bench::bundle::{BundleOptions, run_bundle};
 use plenum_bench::extract::{ExtractOptions, run_extract};
 use plenum_bench::fanout::{FanoutOptions, run_fanout};
 use plenum_bench::idle::{IdleOptions, run_idle};
@@ -132,6 +134,23 @@ enum Command {
         #[arg(long, default_value_t = 40)]
         items: usize,
         #[arg(long, default_value_t = 20)]
+        runs: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Typesets a member's Sitzungsmappe of a meeting with ITEMS items and FILES PDF files of
+    /// PAGES pages each, RUNS times; min/median/max render time (no server, no database).
+    Bundle {
+        #[arg(long, default_value_t = 40)]
+        items: usize,
+        #[arg(long, default_value_t = 100)]
+        files: usize,
+        #[arg(long, default_value_t = 5)]
+        pages: usize,
+        /// Bytes of picture per page of each file.
+        #[arg(long, default_value_t = 20_000)]
+        padding: usize,
+        #[arg(long, default_value_t = 3)]
         runs: usize,
         #[arg(long)]
         json: bool,
@@ -284,6 +303,23 @@ fn main() -> ExitCode {
             }
         }
         Command::Render { items, runs, json } => match run_render(&RenderOptions { items, runs }) {
+            Ok(r) => finish(r.table(), r.json(), json, r.ok()),
+            Err(err) => failed(err),
+        },
+        Command::Bundle {
+            items,
+            files,
+            pages,
+            padding,
+            runs,
+            json,
+        } => match run_bundle(&BundleOptions {
+            items,
+            files,
+            pages,
+            padding,
+            runs,
+        }) {
             Ok(r) => finish(r.table(), r.json(), json, r.ok()),
             Err(err) => failed(err),
         },

@@ -43,7 +43,7 @@ pub fn run_render(options: &RenderOptions) -> Result<RenderReport> {
 }
 
 /// The page count from the PDF's `/Count` of its page tree (the largest one).
-fn count_pages(pdf: &[u8]) -> Option<usize> {
+pub(crate) fn count_pages(pdf: &[u8]) -> Option<usize> {
     let text = String::from_utf8_lossy(pdf);
     text.match_indices("/Count ")
         .filter_map(|(i, m)| {

@@ -9,7 +9,10 @@
 //!   administration forwards to the departments;
 //! - [`invitation_pdf`]: a meeting's invitation (Einladung) or supplement (Nachtrag), in full,
 //!   without its non-public part, or as the public notice (öffentliche Bekanntmachung);
-//! - [`simple_pdf`]: a title and paragraphs (the demo council's files).
+//! - [`simple_pdf`]: a title and paragraphs (the demo council's files);
+//! - [`meeting_bundle_pdf`]: a member's Sitzungsmappe of a meeting (cover and agenda, each
+//!   item's papers and files bound in, the member's name on non-public pages) — a plain PDF, as
+//!   Typst does not embed PDF pages in PDF/A.
 //!
 //! Fonts are embedded from `typst-assets` (Libertinus Serif, DejaVu Sans Mono): nothing depends
 //! on the system's fonts. Text is set in German (`lang: "de"`), so paragraphs are justified with
@@ -17,12 +20,15 @@
 //! as markup: a title like `#panic()` prints as it is. Rendering is CPU-bound and synchronous;
 //! call it from a blocking thread in async code. Equal input gives equal bytes.
 
+mod bundle;
 mod engine;
 mod format;
 mod markdown;
 pub mod sample;
 
 use std::collections::HashMap;
+
+pub use bundle::{BundleCover, BundleFile, BundleItem, MeetingBundle, meeting_bundle_pdf};
 
 use chrono::{DateTime, Utc};
 use plenum_domain::{

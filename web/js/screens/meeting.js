@@ -13,6 +13,8 @@ register({
     "meeting.files": "Unterlagen zur Sitzung",
     "meeting.notice": "Öffentliche Bekanntmachung",
     "meeting.invitations": "Einladung und Nachträge",
+    "meeting.bundle": "Sitzungsmappe (PDF)",
+    "meeting.bundleHint": "Alle Unterlagen, die Sie lesen dürfen, in einer Datei; einmal geladen auch offline verfügbar.",
     "meeting.invitation.invitation": "Einladung vom {date}",
     "meeting.invitation.supplement": "Nachtrag {n} vom {date}",
     "meeting.invitation.late": "Verkürzte Ladungsfrist: {reason}",
@@ -100,6 +102,8 @@ register({
     "meeting.files": "Meeting documents",
     "meeting.notice": "Public notice",
     "meeting.invitations": "Invitation and supplements",
+    "meeting.bundle": "Meeting pack (PDF)",
+    "meeting.bundleHint": "Every document you may read in one file; once loaded, also available offline.",
     "meeting.invitation.invitation": "Invitation of {date}",
     "meeting.invitation.supplement": "Supplement {n} of {date}",
     "meeting.invitation.late": "Shortened notice period: {reason}",
@@ -377,6 +381,12 @@ export function agendaFilter(list) {
     el("p", { class: "field-hint", id: "agenda-filter-hint" }, t("meeting.filterHint")), none);
 }
 
+/** Sets the title (tooltip) of the button inside `wrap`; returns `wrap`. */
+function titled(wrap, title) {
+  wrap.querySelector("button")?.setAttribute("title", title);
+  return wrap;
+}
+
 export function renderMeeting(meeting, api, { pub = false } = {}) {
   const base = pub ? "#/portal" : "#";
   const nodes = [];
@@ -395,6 +405,15 @@ export function renderMeeting(meeting, api, { pub = false } = {}) {
   }
   if (!pub && (meeting.live || meeting.state === "running" || meeting.state === "completed")) {
     actions.append(el("a", { class: "button button-secondary", href: `#/meetings/${meeting.id}/minutes`, "data-testid": "minutes-link" }, t("meeting.minutes")));
+  }
+  // The Sitzungsmappe: the member's own (fetched with the token and kept for offline reading by
+  // api.fileBlob), or the public one as a plain link.
+  if (meeting.state !== "cancelled") {
+    const url = `/api/v1/${pub ? "public/" : ""}meetings/${encodeURIComponent(meeting.id)}/bundle.pdf`;
+    const name = `Sitzungsmappe ${meeting.name}.pdf`;
+    actions.append(pub
+      ? el("a", { class: "button button-secondary", href: url, download: name, "data-testid": "bundle-pdf", title: t("meeting.bundleHint") }, t("meeting.bundle"))
+      : titled(pdfButton(api, url, name, t("meeting.bundle"), "bundle-pdf"), t("meeting.bundleHint")));
   }
   if (actions.children.length) nodes.push(actions);
   if (pub && meeting.notice) nodes.push(noticeSection(meeting.notice, meeting.id));

@@ -544,7 +544,7 @@ impl Directory {
             .collect()
     }
 
-    fn paper_visible(
+    pub(crate) fn paper_visible(
         &self,
         viewer: &Viewer,
         paper: &Paper,

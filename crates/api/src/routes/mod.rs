@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod attendance;
 pub mod auth;
+pub mod bundle;
 pub mod clerk;
 pub mod collab;
 mod collab_live;
@@ -44,6 +45,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(live::router())
         .merge(ical::router())
         .merge(documents::router())
+        .merge(bundle::router())
         .merge(minutes::router())
         .merge(invitations::router())
         .merge(minutes_record::router())

@@ -118,6 +118,8 @@ use crate::AppState;
         super::minutes_record::get_public_minutes,
         super::minutes_record::get_public_pdf,
         super::minutes::get_minutes_draft_pdf,
+        super::bundle::get_bundle,
+        super::bundle::get_public_bundle,
         super::papers::create_paper,
         super::papers::update_paper,
         super::papers::create_consultation,
