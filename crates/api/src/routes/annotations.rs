@@ -350,7 +350,7 @@ fn checked_shapes(request: &CreateAnnotationRequest) -> CollabResult<Shapes> {
             }
             let mut out = Vec::with_capacity(strokes.len());
             for s in strokes {
-                if s.points.len() < 2 || s.points.len() % 2 != 0 {
+                if s.points.len() < 2 || !s.points.len().is_multiple_of(2) {
                     return Err(invalid(
                         "strokes",
                         "points are pairs [x, y, …], at least one point",

@@ -439,7 +439,7 @@ pub async fn update_note(
     let expected = if_match(&headers)?;
     let body = request.body.unwrap_or_else(|| note.body.clone());
     // Highlights and ink need no words; every other note does.
-    if !(super::annotations::body_optional(&note) && body.is_empty()) {
+    if !body.is_empty() || !super::annotations::body_optional(&note) {
         check_text("body", &body, MAX_TEXT)?;
     }
     let shared_with = match request.shared_with {
