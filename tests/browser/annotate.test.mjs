@@ -186,10 +186,7 @@ describe("annotations on a tablet", () => {
     // Below the text, within the viewport (the page is taller than the screen).
     await penStroke(a, wave(200));
     await fingerStroke(a, wave(260));
-    await a.getByRole("status").filter({ hasText: "Zeichnung gespeichert." }).waitFor({ timeout: 10_000 })
-      .catch(async (error) => {
-        throw new Error(`${error.message}\nurl: ${a.url()} ${await a.screenshot({ path: "/tmp/h-annot-fail.png" }).then(() => "shot")}`);
-      });
+    await a.getByRole("status").filter({ hasText: "Zeichnung gespeichert." }).waitFor({ timeout: 10_000 });
     await pen.tap();
     assert.equal(await pen.getAttribute("aria-pressed"), "false");
     await b.waitForFunction(() => document.querySelectorAll(".viewer-annot-layer g[data-annotation] path").length > 0);
