@@ -28,6 +28,7 @@ const SHELL = [
   "/js/screens/persons.js",
   "/js/screens/attendance.js",
   "/js/screens/viewer.js",
+  "/js/screens/annotate.js",
   "/viewer.css",
   // PDF.js (1.7 MB): kept so the viewer's code is there offline too.
   "/vendor/pdfjs/pdf.min.mjs",

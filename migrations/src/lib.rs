@@ -30,6 +30,7 @@ mod m20261205_000230_invitations_and_notifications;
 mod m20261205_000240_minutes_versions;
 mod m20261205_000250_file_text;
 mod m20261205_000260_decision_announcement;
+mod m20261206_000300_annotations;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000240_minutes_versions::Migration),
             Box::new(m20261205_000250_file_text::Migration),
             Box::new(m20261205_000260_decision_announcement::Migration),
+            Box::new(m20261206_000300_annotations::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod annotations;
 mod attendance;
 mod attendance_register;
 mod auth;

@@ -32,6 +32,18 @@ pub enum NoteTarget {
     File(FileId),
 }
 
+/// Where an annotation sits on a page of a file (a note on a file may have one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    /// `highlight`, `note` or `ink`.
+    pub kind: String,
+    /// The shapes (rectangles, a point or strokes) as JSON, in PDF page units; the API layer
+    /// validates and interprets them.
+    pub shapes: String,
+    /// The SHA-256 (hex) of the file's content the annotation was made on.
+    pub content_sha256: String,
+}
+
 /// A member's note.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
@@ -42,6 +54,8 @@ pub struct Note {
     pub page: Option<u32>,
     /// Anchor: a quoted passage.
     pub quote: Option<String>,
+    /// Anchor: a place on the page of a file (an annotation in the viewer).
+    pub anchor: Option<Anchor>,
     /// `None`: private to the author.
     pub shared_with: Option<OrganizationId>,
     /// When it was last shared with `shared_with`.
@@ -119,12 +133,21 @@ fn note_from(m: note::Model) -> Result<Note> {
             )));
         }
     };
+    let anchor = match (m.anchor_kind, m.anchor) {
+        (Some(kind), Some(shapes)) => Some(Anchor {
+            kind,
+            shapes,
+            content_sha256: m.content_sha256.unwrap_or_default(),
+        }),
+        _ => None,
+    };
     Ok(Note {
         id: m.id,
         author: m.author_id.into(),
         target,
         page: m.page.and_then(|p| u32::try_from(p).ok()),
         quote: m.quote,
+        anchor,
         shared_with: m.shared_with.map(Into::into),
         shared_at: m.shared_at,
         body: m.body,
@@ -203,6 +226,8 @@ pub mod notes {
         pub target: NoteTarget,
         pub page: Option<u32>,
         pub quote: Option<String>,
+        /// An annotation's place on the page (only for notes on a file).
+        pub anchor: Option<Anchor>,
         pub shared_with: Option<OrganizationId>,
         pub body: String,
     }
@@ -248,6 +273,9 @@ pub mod notes {
             created: Set(now),
             modified: Set(now),
             deleted: Set(None),
+            anchor_kind: Set(new.anchor.as_ref().map(|a| a.kind.clone())),
+            content_sha256: Set(new.anchor.as_ref().map(|a| a.content_sha256.clone())),
+            anchor: Set(new.anchor.map(|a| a.shapes)),
         }
         .insert(&txn)
         .await?;
@@ -293,6 +321,28 @@ pub mod notes {
             .filter(visible(person, organizations))
             .order_by_asc(note::Column::Created)
             .limit(LIST_LIMIT)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(note_from)
+            .collect()
+    }
+
+    /// The annotations on `file` that `person` may see (at most `limit`), oldest first.
+    pub async fn annotations(
+        db: &impl ConnectionTrait,
+        file: FileId,
+        person: PersonId,
+        organizations: &[OrganizationId],
+        limit: u64,
+    ) -> Result<Vec<Note>> {
+        note::Entity::find()
+            .filter(note::Column::FileId.eq(file.as_uuid()))
+            .filter(note::Column::AnchorKind.is_not_null())
+            .filter(visible(person, organizations))
+            .order_by_asc(note::Column::Created)
+            .order_by_asc(note::Column::Id)
+            .limit(limit)
             .all(db)
             .await?
             .into_iter()

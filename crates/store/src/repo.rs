@@ -144,6 +144,18 @@ pub mod users {
     pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<User>> {
         record::list(db, Condition::all(), false, [C::Username]).await
     }
+
+    /// The live account of a person, if they have one.
+    pub async fn find_by_person(
+        db: &impl ConnectionTrait,
+        person: PersonId,
+    ) -> Result<Option<User>> {
+        let cond = Condition::all().add(C::PersonId.eq(person.as_uuid()));
+        Ok(record::list(db, cond, false, [C::Id])
+            .await?
+            .into_iter()
+            .next())
+    }
 }
 
 pub mod memberships {

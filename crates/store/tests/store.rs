@@ -619,6 +619,7 @@ async fn notes_and_forums_filter_by_organization_and_keep_history(#[case] backen
         target: NoteTarget::Paper(paper),
         page: Some(2),
         quote: None,
+        anchor: None,
         shared_with,
         body: body.to_owned(),
     };

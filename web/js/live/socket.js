@@ -273,6 +273,8 @@ class LiveSession {
       case "unread":
       case "notification":
       case "notifications_read":
+      case "annotation":
+      case "annotation_removed":
         for (const fn of [...userListeners]) {
           try {
             fn(message);
@@ -350,7 +352,7 @@ const userListeners = new Set();
 
 /**
  * `fn(message)` for every per-user message (`note_shared`, `forum_post`, `unread`,
- * `notification`, `notifications_read`); these arrive
+ * `notification`, `notifications_read`, `annotation`, `annotation_removed`); these arrive
  * on whichever socket the app has open (a meeting's or the personal stream).
  */
 export function onUserMessage(fn) {

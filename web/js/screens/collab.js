@@ -141,7 +141,7 @@ function textarea(value = "", required = true) {
  * Whom I can share a note with: the organizations I belong to, each with its number of readers
  * (`GET /api/v1/notes/audiences`, smallest audience first).
  */
-async function myOrganizations(api) {
+export async function myOrganizations(api) {
   try {
     const audiences = await api.get("/api/v1/notes/audiences");
     return audiences.map((a) => ({ ...a.organization, readers: a.readers }));
@@ -151,12 +151,12 @@ async function myOrganizations(api) {
 }
 
 /** "Fraktion Grüne Zukunft (GZ)", "Rat der Stadt Musterstadt". */
-function orgName(o) {
+export function orgName(o) {
   return o.short_name && !o.name.includes(o.short_name) ? `${o.name} (${o.short_name})` : o.name;
 }
 
 /** "Fraktion Grüne Zukunft (GZ) – 7 Personen", "Rat der Stadt … – alle 38 Ratsmitglieder". */
-function audienceLabel(o) {
+export function audienceLabel(o) {
   const name = orgName(o);
   if (o.readers == null) return name;
   if (o.kind === "council") return t("notes.audience.council", { name, n: o.readers });
@@ -170,7 +170,7 @@ const withinFraction = (o) => o?.kind === "fraction" || o?.kind === "group";
  * Asks before a note reaches people outside a fraction: when it leaves the fraction (or group) it
  * is shared with, or goes from private straight to a wider audience. True: go ahead.
  */
-async function audienceConfirmed(orgs, current, chosenId) {
+export async function audienceConfirmed(orgs, current, chosenId) {
   const chosen = orgs.find((o) => o.id === chosenId);
   if (!chosen || chosen.id === current?.id) return true;
   const leaving = withinFraction(current);

@@ -7,10 +7,12 @@
 //
 // Routes: #/files/{id} (members) and #/portal/files/{id} (public), each with optional
 // `?page=N&q=words` (a search hit opens the viewer on its page with the words highlighted).
+// Members annotate (highlight, sticky note, pen): js/screens/annotate.js.
 
 import { api } from "../api.js";
 import { register, t } from "../i18n.js";
 import { el, errorBox, errorMessage, loading } from "../ui.js";
+import { annotations } from "./annotate.js";
 
 register({
   de: {
@@ -239,11 +241,14 @@ export async function mount(root, { id }, _ctx, { pub = false } = {}) {
     ? el("p", { class: "notice viewer-notext" }, t("viewer.noText", { pages: info.pages_without_text.join(", ") }))
     : null;
 
+  // Members annotate; the public portal only reads.
+  const annot = pub ? null : annotations({ fileId: id, pageBox, goTo: (n) => goTo(n) });
+  if (annot) disposers.push(() => annot.dispose());
   root.replaceChildren(
     el("div", { class: "viewer" },
       el("div", { class: "viewer-head" }, backAnchor, heading),
-      toolbar, searchForm, noText,
-      el("div", { class: "viewer-body" }, thumbs, outline, stage), live));
+      toolbar, annot?.toolbar, searchForm, noText,
+      el("div", { class: "viewer-body" }, thumbs, outline, stage, annot?.panel), live));
   root.classList.add("screen-viewer");
   disposers.push(() => root.classList.remove("screen-viewer"));
   const status = el("p", { class: "notice viewer-loading", role: "status" }, t("ui.loading"));
@@ -259,7 +264,9 @@ export async function mount(root, { id }, _ctx, { pub = false } = {}) {
     if (destroyed) return () => {};
     status.replaceWith(errorBox(error?.status ? error : { status: error?.status ?? "PDF" }));
     console.error("Plenum: cannot open the PDF", error);
-    return () => {};
+    return () => {
+      for (const dispose of disposers) dispose();
+    };
   }
   if (destroyed) {
     state.pdf.destroy();
@@ -355,6 +362,7 @@ export async function mount(root, { id }, _ctx, { pub = false } = {}) {
     pageBox.style.setProperty("--scale-round-x", "1px");
     pageBox.style.setProperty("--scale-round-y", "1px");
     pageBox.dataset.page = String(state.page);
+    annot?.onPage(state.page, page.getViewport({ scale: 1 }));
     // Wider than the stage: horizontal panning scrolls; otherwise a horizontal swipe is ours.
     stage.classList.toggle("viewer-wide", Math.floor(viewport.width) + 24 > stage.clientWidth);
     const elapsed = performance.now() - started;
@@ -759,7 +767,7 @@ export async function mount(root, { id }, _ctx, { pub = false } = {}) {
   let pinch = null;
   let swipe = null;
   stage.addEventListener("pointerdown", (event) => {
-    if (event.pointerType === "mouse") return;
+    if (event.pointerType === "mouse" || annot?.capturing()) return;
     pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
     if (pointers.size === 2) {
       const [a, b] = [...pointers.values()];

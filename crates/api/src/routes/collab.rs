@@ -346,9 +346,24 @@ pub struct OrganizationInfo {
 pub struct Names {
     persons: HashMap<PersonId, PersonRef>,
     organizations: HashMap<OrganizationId, OrganizationInfo>,
+    /// A file's current content hash (SHA-256, hex); `None` if it is gone.
+    files: HashMap<FileId, Option<String>>,
 }
 
 impl Names {
+    /// The current SHA-256 (hex) of a live file's content.
+    pub async fn file_sha256(&mut self, state: &AppState, id: FileId) -> Option<String> {
+        if let Some(found) = self.files.get(&id) {
+            return found.clone();
+        }
+        let found = repo::files::get_live(&state.db, id)
+            .await
+            .ok()
+            .map(|f| f.sha256.to_hex());
+        self.files.insert(id, found.clone());
+        found
+    }
+
     pub async fn person(&mut self, state: &AppState, id: PersonId) -> PersonRef {
         if let Some(found) = self.persons.get(&id) {
             return found.clone();

@@ -7,14 +7,18 @@
 //! - `{"type": "forum_post", "organization_id", "thread": Thread, "post": Post, "mentioned"}`.
 //! - `{"type": "unread", "forums": [{"organization_id", "unread"}], "total"}`: your unread
 //!   counts changed.
+//! - `{"type": "annotation", "file_id", "note": Note}`: an annotation you may see was written or
+//!   changed (also to the author's other devices).
+//! - `{"type": "annotation_removed", "file_id", "id"}`: an annotation you could see was deleted,
+//!   or is no longer shared with you.
 
 use std::sync::Arc;
 
-use plenum_domain::{OrganizationId, PersonId};
-use plenum_store::collab::{Note, Post, Thread, forums};
+use plenum_domain::{Action, OrganizationId, PersonId, Resource};
+use plenum_store::collab::{Note, NoteTarget, Post, Thread, forums};
 use plenum_store::repo;
 
-use super::collab::{Names, current_members};
+use super::collab::{Names, current_members, file_resource};
 use crate::AppState;
 
 fn send(state: &AppState, person: PersonId, value: &serde_json::Value) {
@@ -107,4 +111,76 @@ pub async fn unread(state: &AppState, person: PersonId) {
         person,
         &serde_json::json!({"type": "unread", "forums": per_forum, "total": total}),
     );
+}
+
+/// Who reads a note: its author, and the members of the organization it is shared with today.
+async fn audience(state: &AppState, note: &Note) -> Vec<PersonId> {
+    let mut people = vec![note.author];
+    if let Some(organization) = note.shared_with
+        && let Ok(members) = current_members(state, organization).await
+    {
+        people.extend(members);
+    }
+    people.sort();
+    people.dedup();
+    people
+}
+
+/// Whether `person` may open the file (the policy, as for a request of theirs).
+async fn may_view(state: &AppState, person: PersonId, file: &Resource) -> bool {
+    let Ok(Some(user)) = repo::users::find_by_person(&state.db, person).await else {
+        return false;
+    };
+    let Ok(actor) = crate::access::actor(state, &user).await else {
+        return false;
+    };
+    plenum_domain::authorize(&actor, Action::View, file).is_allowed()
+}
+
+/// An annotation was written (`before` none), changed, or deleted (`after` none). Its readers
+/// with an open connection — the author's devices included — who may open the file get it
+/// (`annotation`); those who could see it before but no longer can are told it is gone
+/// (`annotation_removed`).
+pub async fn annotation_changed(state: &AppState, before: Option<&Note>, after: Option<&Note>) {
+    let Some(any) = after.or(before) else {
+        return;
+    };
+    let NoteTarget::File(file) = any.target else {
+        return;
+    };
+    let now = match after {
+        Some(note) => audience(state, note).await,
+        None => Vec::new(),
+    };
+    let earlier = match before {
+        Some(note) => audience(state, note).await,
+        None => Vec::new(),
+    };
+    if let Some(note) = after
+        && let Ok(resource) = file_resource(state, file).await
+    {
+        let mut names = Names::default();
+        for &person in &now {
+            if !state.live.is_connected(person) || !may_view(state, person, &resource).await {
+                continue;
+            }
+            let response =
+                super::notes::note_response(state, &mut names, note.clone(), Some(person)).await;
+            send(
+                state,
+                person,
+                &serde_json::json!({"type": "annotation", "file_id": file, "note": response}),
+            );
+        }
+    }
+    for person in earlier {
+        if now.contains(&person) || !state.live.is_connected(person) {
+            continue;
+        }
+        send(
+            state,
+            person,
+            &serde_json::json!({"type": "annotation_removed", "file_id": file, "id": any.id}),
+        );
+    }
 }

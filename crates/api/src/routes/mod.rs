@@ -1,6 +1,7 @@
 //! One module per resource; each exposes `router()`, merged here.
 
 pub mod admin;
+pub mod annotations;
 pub mod attendance;
 pub mod auth;
 pub mod bundle;
@@ -38,6 +39,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(auth::router())
         .merge(me::router())
         .merge(notes::router())
+        .merge(annotations::router())
         .merge(forums::router())
         .merge(admin::router())
         .merge(persons::router())

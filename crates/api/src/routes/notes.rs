@@ -52,6 +52,9 @@ pub struct NoteResponse {
     pub file_id: Option<Uuid>,
     pub page: Option<u32>,
     pub quote: Option<String>,
+    /// Set when the note is an annotation on a page of a PDF (a highlight, sticky note or ink;
+    /// see `/api/v1/files/{id}/annotations`).
+    pub annotation: Option<super::annotations::AnnotationInfo>,
     /// `private` or `shared`.
     pub visibility: String,
     /// With whom it is shared (an organization the author belongs to), and since when.
@@ -82,6 +85,7 @@ pub(crate) async fn note_response(
         Some(id) => Some(names.organization(state, id).await),
         None => None,
     };
+    let annotation = super::annotations::annotation_info(state, names, &note).await;
     NoteResponse {
         id: note.id,
         author: names.person(state, note.author).await,
@@ -91,6 +95,7 @@ pub(crate) async fn note_response(
         file_id,
         page: note.page,
         quote: note.quote,
+        annotation,
         visibility: if note.shared_with.is_some() {
             "shared"
         } else {
@@ -360,6 +365,7 @@ pub async fn create_note(
             target,
             page: request.page,
             quote: request.quote,
+            anchor: None,
             shared_with,
             body: request.body,
         },
@@ -432,7 +438,10 @@ pub async fn update_note(
     require(&who.actor, Action::Update, &resource(&note))?;
     let expected = if_match(&headers)?;
     let body = request.body.unwrap_or_else(|| note.body.clone());
-    check_text("body", &body, MAX_TEXT)?;
+    // Highlights and ink need no words; every other note does.
+    if !body.is_empty() || !super::annotations::body_optional(&note) {
+        check_text("body", &body, MAX_TEXT)?;
+    }
     let shared_with = match request.shared_with {
         Some(new) => new.map(OrganizationId::from_uuid),
         None => note.shared_with,
@@ -492,6 +501,9 @@ pub async fn update_note(
     {
         super::collab_live::note_shared(&state, &updated, organization).await;
     }
+    if updated.anchor.is_some() {
+        super::collab_live::annotation_changed(&state, Some(&note), Some(&updated)).await;
+    }
     let version = updated.version;
     let response = note_response(&state, &mut names, updated, who.person).await;
     Ok((etag(version), Json(response)))
@@ -514,6 +526,9 @@ pub async fn delete_note(
     let expected = if_match(&headers)?;
     if !notes::delete(&state.db, id, Some(expected), state.now()).await? {
         return Err(changed_meanwhile());
+    }
+    if note.anchor.is_some() {
+        super::collab_live::annotation_changed(&state, Some(&note), None).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

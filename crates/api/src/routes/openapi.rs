@@ -62,6 +62,8 @@ use crate::AppState;
         super::notes::update_note,
         super::notes::delete_note,
         super::notes::note_history,
+        super::annotations::list_annotations,
+        super::annotations::create_annotation,
         super::forums::list_forums,
         super::forums::search_posts,
         super::forums::list_threads,

@@ -18,6 +18,9 @@ pub struct Model {
     pub created: DateTimeUtc,
     pub modified: DateTimeUtc,
     pub deleted: Option<DateTimeUtc>,
+    pub anchor_kind: Option<String>,
+    pub anchor: Option<String>,
+    pub content_sha256: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
