@@ -257,7 +257,7 @@ pub mod notes {
             NoteTarget::File(id) => (None, None, Some(id.as_uuid())),
         };
         let id = Uuid::now_v7();
-        let txn = db.begin().await?;
+        let txn = crate::begin_write(db).await?;
         let model = note::ActiveModel {
             id: Set(id),
             author_id: Set(new.author.as_uuid()),
@@ -400,7 +400,7 @@ pub mod notes {
         shared_with: Option<OrganizationId>,
         now: DateTime<Utc>,
     ) -> Result<Option<Note>> {
-        let txn = db.begin().await?;
+        let txn = crate::begin_write(db).await?;
         let current = get(&txn, id).await?;
         if current.version != expected {
             return Ok(None);
@@ -542,7 +542,7 @@ pub mod forums {
         new: NewThread,
         now: DateTime<Utc>,
     ) -> Result<(Thread, Post)> {
-        let txn = db.begin().await?;
+        let txn = crate::begin_write(db).await?;
         let model = forum_thread::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(new.organization.as_uuid()),
@@ -626,7 +626,7 @@ pub mod forums {
         mentioned: &[PersonId],
         now: DateTime<Utc>,
     ) -> Result<Post> {
-        let txn = db.begin().await?;
+        let txn = crate::begin_write(db).await?;
         let post = insert_post(&txn, thread, author, reply_to, body, mentioned, now).await?;
         txn.commit().await?;
         Ok(post)
@@ -654,7 +654,7 @@ pub mod forums {
         mentioned: &[PersonId],
         now: DateTime<Utc>,
     ) -> Result<Option<Post>> {
-        let txn = db.begin().await?;
+        let txn = crate::begin_write(db).await?;
         let current = get_post(&txn, id).await?;
         if current.version != expected || current.deleted.is_some() {
             return Ok(None);
@@ -712,7 +712,7 @@ pub mod forums {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let txn = db.begin().await?;
+        let txn = crate::begin_write(db).await?;
         let result = forum_post::Entity::update_many()
             .col_expr(forum_post::Column::Deleted, Expr::value(Some(now)))
             .col_expr(forum_post::Column::Body, Expr::value(String::new()))

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use plenum_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::{Result, StoreError};
@@ -123,7 +123,7 @@ async fn check_reachable(raw: &str) -> Result<()> {
 /// transaction's reads cannot go stale before its first write. A deferred SQLite transaction that
 /// reads first fails with "database is locked" when another connection commits in between. On
 /// PostgreSQL it is a plain `BEGIN`; lock rows with `repo::…::lock`.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction> {
     Ok(db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),

@@ -821,3 +821,101 @@ async fn publication_migration_unpublishes_staff_only(#[case] backend: Backend) 
     assert!(withdrawn.contains_key(&clerk.as_uuid()));
     assert!(withdrawn.contains_key(&loner.as_uuid()));
 }
+
+/// Many members editing their notes and forum posts at the same moment: every edit lands. On
+/// SQLite a transaction that reads before it writes must take the write lock up front; begun
+/// deferred, it fails with "database is locked" whenever another connection commits between
+/// its read and its write.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_edits_of_notes_and_posts_all_land(#[case] backend: Backend) {
+    use plenum_store::collab::{NoteTarget, forums, notes};
+    let Some(test) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test.db;
+    let fraction = OrganizationId::new();
+    let paper = PaperId::new();
+    let now = Utc::now();
+    let mut notes_made = Vec::new();
+    let mut posts_made = Vec::new();
+    for i in 0..8 {
+        let author = PersonId::new();
+        let note = notes::insert(
+            db,
+            notes::NewNote {
+                author,
+                target: NoteTarget::Paper(paper),
+                page: None,
+                quote: None,
+                anchor: None,
+                shared_with: Some(fraction),
+                body: format!("Notiz {i}"),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        notes_made.push(note.id);
+        let (_, post) = forums::create_thread(
+            db,
+            forums::NewThread {
+                organization: fraction,
+                author,
+                title: format!("Thema {i}"),
+                paper_id: None,
+                meeting_id: None,
+                agenda_item_id: None,
+                body: "Anfang".into(),
+                mentions: vec![],
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        posts_made.push(post.id);
+    }
+    let rounds = 12u32;
+    let mut tasks = Vec::new();
+    for (note, post) in notes_made.iter().copied().zip(posts_made.iter().copied()) {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 1..=rounds {
+                let edited = notes::update(
+                    &db,
+                    note,
+                    round,
+                    format!("Fassung {round}"),
+                    Some(fraction),
+                    Utc::now(),
+                )
+                .await
+                .unwrap_or_else(|err| panic!("note edit {round} failed: {err}"));
+                assert!(edited.is_some(), "note edit {round} saw a stale version");
+                let edited = forums::update_post(
+                    &db,
+                    post,
+                    round,
+                    format!("Beitrag {round}"),
+                    &[],
+                    Utc::now(),
+                )
+                .await
+                .unwrap_or_else(|err| panic!("post edit {round} failed: {err}"));
+                assert!(edited.is_some(), "post edit {round} saw a stale version");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for note in notes_made {
+        assert_eq!(
+            notes::history(db, note).await.unwrap().len(),
+            rounds as usize + 1,
+            "every version is kept"
+        );
+    }
+}

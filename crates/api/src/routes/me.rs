@@ -240,11 +240,7 @@ pub async fn create_calendar(
 ) -> Result<Response> {
     let token = random_token();
     let now = state.now();
-    let txn = state
-        .db
-        .begin()
-        .await
-        .map_err(plenum_store::StoreError::from)?;
+    let txn = plenum_store::begin_write(&state.db).await?;
     let feed =
         calendar_feeds::create(&txn, auth.user.id, &sha256_hex(token.as_bytes()), now).await?;
     txn.commit().await.map_err(plenum_store::StoreError::from)?;
