@@ -99,7 +99,7 @@ pub async fn open_database(config: &Config) -> Result<(DatabaseConnection, Backe
     if backend == Backend::Sqlite {
         prepare_data_dir(&config.data_dir)?;
     }
-    let db = plenum_store::connect(&url).await.map_err(fail)?;
+    let db = plenum_store::connect_server(&url).await.map_err(fail)?;
     plenum_store::migrate(&db).await.map_err(fail)?;
     crate::modes::warn_if_loose(config);
     Ok((db, backend))

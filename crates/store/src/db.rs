@@ -45,6 +45,56 @@ impl Backend {
 /// commit survives a power loss, and enforce foreign keys. Fails within a few seconds when the
 /// server cannot be reached.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    connect_tuned(url, false).await
+}
+
+/// How often [`connect_server`]'s background task checkpoints the SQLite write-ahead log.
+pub const CHECKPOINT_PERIOD: Duration = Duration::from_secs(1);
+
+/// Opens the pool of a running server. As [`connect`], except that on an SQLite file no commit
+/// checkpoints the write-ahead log itself: SQLite would do it inside whichever commit grows the
+/// log past 1,000 pages — during a session, a vote's — which then waits for the pages to be
+/// copied into the database file and for its fsync. A background task checkpoints instead,
+/// every [`CHECKPOINT_PERIOD`], in `PASSIVE` mode (it never blocks a reader or a writer; what it
+/// cannot copy yet is copied the next time). The task ends when the pool is closed.
+pub async fn connect_server(url: &str) -> Result<DatabaseConnection> {
+    let background = Backend::of_url(url)? == Backend::Sqlite && !is_in_memory(url);
+    let db = connect_tuned(url, background).await?;
+    if background {
+        let pool = db.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_PERIOD);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(err) = checkpoint(&pool).await {
+                    if pool.ping().await.is_err() {
+                        break; // closed
+                    }
+                    tracing::warn!(error = %err, "SQLite checkpoint failed; retried in a second");
+                }
+            }
+        });
+    }
+    Ok(db)
+}
+
+/// Copies what the SQLite write-ahead log holds into the database file, as far as no reader
+/// still needs it (`PASSIVE`). Does nothing on PostgreSQL.
+pub async fn checkpoint(db: &DatabaseConnection) -> Result<()> {
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+            .await
+            .map_err(StoreError::Unavailable)?;
+    }
+    Ok(())
+}
+
+fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+async fn connect_tuned(url: &str, background_checkpoints: bool) -> Result<DatabaseConnection> {
     let backend = Backend::of_url(url)?;
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -53,7 +103,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
         .sqlx_logging(false);
     if backend == Backend::Sqlite {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let in_memory = is_in_memory(url);
         if in_memory {
             // Every connection to `sqlite::memory:` would be a separate, empty database.
             options.max_connections(1).min_connections(1);
@@ -67,6 +117,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
                 .synchronous(SqliteSynchronous::Full);
             if in_memory {
                 opts
+            } else if background_checkpoints {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .pragma("wal_autocheckpoint", "0")
             } else {
                 opts.journal_mode(SqliteJournalMode::Wal)
             }

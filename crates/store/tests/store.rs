@@ -919,3 +919,52 @@ async fn concurrent_edits_of_notes_and_posts_all_land(#[case] backend: Backend) 
         );
     }
 }
+
+/// A running server's SQLite pool leaves checkpoints to a background task: no commit (a vote's)
+/// copies the write-ahead log itself, and what was written reaches the database file within a
+/// few seconds all the same.
+#[tokio::test]
+async fn the_server_pool_checkpoints_sqlite_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plenum.sqlite3");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = plenum_store::connect_server(&url).await.unwrap();
+    let autocheckpoint = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_autocheckpoint",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(autocheckpoint.try_get_by_index::<i64>(0).unwrap(), 0);
+    db.execute_unprepared("CREATE TABLE filler (data BLOB NOT NULL)")
+        .await
+        .unwrap();
+    for _ in 0..16 {
+        db.execute_unprepared("INSERT INTO filler VALUES (randomblob(65536))")
+            .await
+            .unwrap();
+    }
+    let size = || std::fs::metadata(&path).unwrap().len();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size() < 1_000_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log never reached the database file ({} bytes)",
+            size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The plain pool (command-line tools, tests) keeps SQLite's own checkpoints.
+    let plain = plenum_store::connect(&url).await.unwrap();
+    let autocheckpoint = plain
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_autocheckpoint",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(autocheckpoint.try_get_by_index::<i64>(0).unwrap(), 1000);
+}

@@ -7,7 +7,6 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use plenum_domain::DeviceSessionId;
-use plenum_store::TransactionTrait;
 use plenum_store::auth::{calendar_feeds, recovery_codes, second_factor_guards, sessions};
 use plenum_store::repo;
 use serde::{Deserialize, Serialize};
