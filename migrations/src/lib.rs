@@ -31,6 +31,7 @@ mod m20261205_000240_minutes_versions;
 mod m20261205_000250_file_text;
 mod m20261205_000260_decision_announcement;
 mod m20261206_000300_annotations;
+mod m20261206_000317_body_settings;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000250_file_text::Migration),
             Box::new(m20261205_000260_decision_announcement::Migration),
             Box::new(m20261206_000300_annotations::Migration),
+            Box::new(m20261206_000317_body_settings::Migration),
         ]
     }
 }

@@ -481,3 +481,129 @@ async fn each_reader_gets_exactly_their_bundle(#[case] backend: Backend) {
     );
     app.stop().await;
 }
+
+/// Posts to a meeting's `invite` or `supplements` as the clerk, with the meeting's ETag.
+async fn issue(app: &TestApp, clerk: &str, meeting: MeetingId, what: &str) -> u16 {
+    let path = format!("/api/v1/meetings/{meeting}");
+    let r = app.get_with(&path, clerk).await;
+    assert_eq!(r.status(), 200);
+    let tag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let r = app
+        .client
+        .post(app.url(&format!("{path}/{what}")))
+        .bearer_auth(clerk)
+        .header("if-match", tag)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    assert!(status < 300, "{what}: {}", r.text().await.unwrap());
+    status
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn once_invited_the_cover_is_the_invitation(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let db = &app.db.db;
+    let c = committee(&app, 1).await;
+    // A meeting still to be invited, a month ahead.
+    let mut meeting = repo::meetings::get(db, c.meeting).await.unwrap();
+    meeting.state = MeetingState::Planned;
+    meeting.start = chrono::SubsecRound::trunc_subsecs(Utc::now(), 0) + chrono::Duration::days(30);
+    let meeting = repo::meetings::update(db, meeting).await.unwrap();
+    let org = repo::organizations::get(db, meeting.organization_id)
+        .await
+        .unwrap();
+    let outsider = reader(&app, org.body_id, OrganizationKind::Committee, "Fremd").await;
+    let (_, clerk) = clerk(&app).await;
+    let member = c.members[0].1.clone();
+    let path = format!("/api/v1/meetings/{}/bundle.pdf", c.meeting);
+    let public_path = format!("/api/v1/public/meetings/{}/bundle.pdf", c.meeting);
+    const SECRET_TITLE: &str = "Geheimes Grundstücksgeschäft Flur 9";
+    let first_title = |pdf: &[u8]| outline(pdf).first().unwrap().0.clone();
+
+    // Not invited yet: Plenum's own cover with the agenda.
+    let (status, before, pdf) = fetch(&app, &path, Some(&member), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(first_title(&pdf), "Tagesordnung");
+    assert!(pages(&pdf)[0].contains("Sitzungsmappe"));
+    let (status, public_before, pdf) = fetch(&app, &public_path, None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(first_title(&pdf), "Tagesordnung");
+
+    issue(&app, &clerk, c.meeting, "invite").await;
+
+    // The member: the full invitation is the cover (with the watermark: it lists the
+    // non-public item), then the items as before. A new ETag.
+    let (status, invited, pdf) = fetch(&app, &path, Some(&member), before.as_deref()).await;
+    assert_eq!(status, 200, "the invitation gives a new version");
+    assert_ne!(invited, before);
+    let titles: Vec<String> = outline(&pdf).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(
+        titles,
+        [
+            "Einladung".to_owned(),
+            "Ö 1 Neubau Feuerwache".to_owned(),
+            format!("N 1 {SECRET_TITLE}")
+        ]
+    );
+    let cover = &pages(&pdf)[0];
+    for text in ["Einladung", "Prüfsitzung", "Ladungsfrist", SECRET_TITLE] {
+        assert!(
+            cover.contains(text),
+            "{text:?} missing on the cover: {cover}"
+        );
+    }
+    assert!(cover.contains("Persönliches Exemplar für"), "{cover}");
+
+    // A member of another committee: the invitation without the non-public part.
+    let (status, _, pdf) = fetch(&app, &path, Some(&outsider), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(first_title(&pdf), "Einladung");
+    let all = pages(&pdf).join("\n");
+    assert!(pages(&pdf)[0].contains("Einladung"), "{all}");
+    assert!(!all.contains("Geheimes"), "a non-public title: {all}");
+    assert!(!all.contains("– nichtöffentlich"), "no watermark: {all}");
+
+    // The public: the public notice, nothing non-public.
+    let (status, public_invited, pdf) =
+        fetch(&app, &public_path, None, public_before.as_deref()).await;
+    assert_eq!(status, 200);
+    assert_ne!(public_invited, public_before);
+    assert_eq!(first_title(&pdf), "Öffentliche Bekanntmachung");
+    let all = pages(&pdf).join("\n");
+    let cover = &pages(&pdf)[0];
+    assert!(cover.contains("Öffentliche Bekanntmachung"), "{cover}");
+    assert!(cover.contains("Neubau Feuerwache"), "{cover}");
+    assert!(!all.contains("Geheimes"), "a non-public title: {all}");
+    assert!(!all.contains("Persönliches Exemplar"), "{all}");
+
+    // Unchanged: 304.
+    let (status, _, _) = fetch(&app, &path, Some(&member), invited.as_deref()).await;
+    assert_eq!(status, 304);
+
+    // A supplement: a new ETag for everyone, and it is the cover now.
+    let mut item = repo::agenda_items::get(db, c.public_item).await.unwrap();
+    item.title = Title::parse("Neubau Feuerwache Nord").unwrap();
+    repo::agenda_items::update(db, item).await.unwrap();
+    issue(&app, &clerk, c.meeting, "supplements").await;
+    let (status, supplemented, pdf) = fetch(&app, &path, Some(&member), invited.as_deref()).await;
+    assert_eq!(status, 200);
+    assert_ne!(supplemented, invited);
+    assert_eq!(first_title(&pdf), "Nachtrag Nr. 1 zur Einladung");
+    let cover = &pages(&pdf)[0];
+    assert!(cover.contains("Nachtrag Nr. 1 zur Einladung"), "{cover}");
+    assert!(cover.contains("Neubau Feuerwache Nord"), "{cover}");
+    let (status, public_supplemented, pdf) =
+        fetch(&app, &public_path, None, public_invited.as_deref()).await;
+    assert_eq!(status, 200);
+    assert_ne!(public_supplemented, public_invited);
+    assert!(pages(&pdf)[0].contains("Nachtrag Nr. 1"));
+    assert!(!pages(&pdf).join("\n").contains("Geheimes"));
+    app.stop().await;
+}

@@ -6,6 +6,7 @@ mod annotations;
 mod attendance;
 mod attendance_register;
 mod auth;
+mod body_settings;
 mod bundle;
 mod calendar;
 mod chair;

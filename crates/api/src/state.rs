@@ -46,7 +46,8 @@ pub struct ApiConfig {
     pub license: DataLicense,
     /// Who runs this system, for OParl's `System` (`system_*` settings).
     pub system: SystemInfo,
-    /// The notice period of invitations (Ladungsfrist) in days.
+    /// The notice period of invitations (Ladungsfrist) in days, for bodies without their own
+    /// (see `routes::body_settings`).
     pub notice_days: u32,
     /// The SMTP settings; `None`: e-mails wait in the outbox.
     pub mail: Option<crate::mail::MailConfig>,

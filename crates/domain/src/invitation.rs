@@ -11,6 +11,9 @@ use crate::DomainError;
 /// The default notice period: a week.
 pub const DEFAULT_NOTICE_DAYS: u32 = 7;
 
+/// The longest notice period a body or the server may set, in days.
+pub const MAX_NOTICE_DAYS: u32 = 60;
+
 /// The longest reason for a shortened notice period, in characters.
 pub const LATE_REASON_MAX: usize = 2000;
 
@@ -264,6 +267,13 @@ impl InvitationDocument {
         }
         doc
     }
+
+    /// The notice period (Ladungsfrist) it was issued under, in whole days: the announced start
+    /// minus the deadline (both frozen with it).
+    #[must_use]
+    pub fn notice_days(&self) -> u32 {
+        u32::try_from((self.announced.start - self.deadline).num_days()).unwrap_or(0)
+    }
 }
 
 // German civil time: `crate::german_time` (chair.rs), one rule for every document.
@@ -346,6 +356,30 @@ mod tests {
         );
         let reason = LateReason::parse("Eilsitzung").unwrap().unwrap();
         assert!(check_notice(late, start, 7, Some(&reason)).is_ok());
+    }
+
+    #[test]
+    fn a_document_knows_the_notice_period_it_was_issued_under() {
+        let start = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        for days in [0, 1, 3, 60] {
+            let document = InvitationDocument {
+                kind: InvitationKind::Invitation,
+                number: 1,
+                issued_at: start - Duration::days(70),
+                deadline: invitation_deadline(start, days),
+                late_reason: None,
+                announced: Announcement {
+                    meeting: "Sitzung".into(),
+                    organization: "Rat".into(),
+                    start,
+                    end: None,
+                    location: None,
+                    items: Vec::new(),
+                },
+                changes: None,
+            };
+            assert_eq!(document.notice_days(), days);
+        }
     }
 
     #[test]

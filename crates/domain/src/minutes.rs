@@ -281,6 +281,10 @@ pub struct MinutesDraft {
     /// fills it from the frozen invitation; the domain does not hold invitations).
     #[serde(default)]
     pub invitation_late_reason: Option<String>,
+    /// The notice period (Ladungsfrist) the invitation was issued under, in days: the body's
+    /// setting at that time (filled, like the reason, from the frozen invitation).
+    #[serde(default)]
+    pub invitation_notice_days: Option<u32>,
     /// When the live session began and ended (none before it did).
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -595,6 +599,7 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
         scheduled_end: facts.meeting.end,
         invited_at: facts.meeting.invited_at,
         invitation_late_reason: None,
+        invitation_notice_days: None,
         started_at,
         ended_at,
         breaks,

@@ -54,6 +54,8 @@
 //!   `View`, `Create`, `Update`, `Delete`, `ResetSecondFactor`, `RevokeSessions`; clerks `View`.
 //!   Nobody deletes or resets the second factor of their own account.
 //! - **Directory** (the public register) — `View`: everyone. `Create`/`Update`/`Delete`: clerks and admins.
+//! - **Body settings** (e.g. the notice period of invitations) — `View`: signed-in users.
+//!   `Update`: admins.
 
 use crate::{
     Membership, MembershipRole, OrganizationId, OrganizationKind, PersonId, SiteRole, UserId,
@@ -387,6 +389,8 @@ pub enum Resource {
     /// The attendance register and the attendance allowance (Sitzungsgeld) per meeting: personal
     /// data for the payroll office. Clerks and admins read it; admins set the amounts.
     AttendanceRegister,
+    /// What an admin sets per body, e.g. the notice period of invitations (Ladungsfrist).
+    BodySettings,
 }
 
 /// The policy's answer.
@@ -600,6 +604,15 @@ fn decide(actor: &Actor, action: Action, resource: &Resource) -> AccessDecision 
                 _ => false,
             };
             (keeper, allowed)
+        }
+        Resource::BodySettings => {
+            let signed_in = actor.user.is_some();
+            let allowed = match action {
+                Action::View => signed_in,
+                Action::Update => actor.is_admin(),
+                _ => false,
+            };
+            (signed_in, allowed)
         }
     };
     AccessDecision::from(visible, allowed)
@@ -1485,7 +1498,8 @@ directory
                 | Resource::Forum { .. }
                 | Resource::ForumPost { .. }
                 | Resource::User { .. }
-                | Resource::AttendanceRegister => true,
+                | Resource::AttendanceRegister
+                | Resource::BodySettings => true,
                 Resource::Directory => false,
             })
             .collect();

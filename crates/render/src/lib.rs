@@ -265,6 +265,13 @@ fn minutes_data(doc: &MinutesDocument) -> Value {
             format!("vom {}", format::long_date(invited))
         ]));
     }
+    if let Some(days) = d.invitation_notice_days {
+        let days = match days {
+            1 => "ein Tag".to_owned(),
+            n => format!("{n} Tage"),
+        };
+        facts.push(json!(["Ladungsfrist", days]));
+    }
     if let Some(reason) = &d.invitation_late_reason {
         facts.push(json!(["Verkürzte Ladungsfrist", reason]));
     }
@@ -578,8 +585,7 @@ fn invitation_data(input: &InvitationPdf) -> Value {
     facts.push(json!(["Ausgegeben am", german_date_time(doc.issued_at)]));
 
     // The notice period: kept, or shortened (with the reason), or missed (a supplement).
-    let days = (a.start - doc.deadline).num_days();
-    let period = match days {
+    let period = match doc.notice_days() {
         1 => "von einem Tag".to_owned(),
         n => format!("von {n} Tagen"),
     };

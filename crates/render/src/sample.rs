@@ -176,6 +176,7 @@ pub fn minutes(items: usize) -> MinutesDocument {
             scheduled_end: Some(at(240)),
             invited_at: Some(at(-10 * 24 * 60)),
             invitation_late_reason: None,
+            invitation_notice_days: Some(7),
             started_at: Some(at(2)),
             ended_at: Some(at(230)),
             breaks: vec![SessionBreak {

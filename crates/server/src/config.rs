@@ -143,7 +143,8 @@ pub struct Config {
     /// OParl `System.product`: URL of the software.
     pub system_product: Option<String>,
     /// The notice period of invitations (Ladungsfrist) in days, 0 to 60 (default 7): an
-    /// invitation later than this before the meeting's start needs a stated reason.
+    /// invitation later than this before the meeting's start needs a stated reason. The default
+    /// for bodies without their own value (`PUT /api/v1/body-settings`).
     pub invitation_notice_days: u32,
     /// The SMTP server for e-mail notifications; unset: e-mails wait in the outbox.
     pub smtp_host: Option<String>,
@@ -418,7 +419,7 @@ impl Config {
 
     /// The SMTP settings, checked; `None` without `smtp_host`.
     pub fn mail(&self) -> Result<Option<plenum_api::mail::MailConfig>, ConfigError> {
-        if self.invitation_notice_days > 60 {
+        if self.invitation_notice_days > plenum_domain::MAX_NOTICE_DAYS {
             return Err(ConfigError::Invalid(
                 "invitation_notice_days must be 0 to 60".into(),
             ));

@@ -9,6 +9,7 @@ pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod blob;
+pub mod body_settings;
 pub mod chair;
 pub mod collab;
 mod convert;

@@ -56,7 +56,7 @@ fn allowance_kind(kind: OrganizationKind) -> Option<&'static str> {
 }
 
 /// The one hosted body (the register and the allowances are per body), or the one asked for.
-async fn body_of(state: &AppState, asked: Option<Uuid>) -> Result<BodyId> {
+pub(crate) async fn body_of(state: &AppState, asked: Option<Uuid>) -> Result<BodyId> {
     let bodies = repo::bodies::list(&state.db, false).await?;
     match (asked, bodies.as_slice()) {
         (Some(id), _) if bodies.iter().any(|b| b.id.as_uuid() == id) => Ok(BodyId::from_uuid(id)),

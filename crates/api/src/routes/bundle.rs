@@ -2,12 +2,18 @@
 //! cover with the agenda, then per agenda item its paper's files (main file first) and the
 //! item's own files — typeset by `plenum-render` ([`plenum_render::meeting_bundle_pdf`]).
 //!
+//! Once the meeting is invited, the cover is the latest invitation or supplement as PDF/A
+//! ([`plenum_render::invitation_pdf`]) in the variant the reader may see: in full for those
+//! entitled to the non-public part, without it for other members, the public notice in the
+//! public bundle. Before, Plenum generates a cover with the agenda.
+//!
 //! What goes in is decided by the same policy as the meeting's detail (`Directory`): items the
 //! reader may see, papers the reader may see, and their files. Its version is a hash of
 //! everything that is printed (meeting, place, items, papers, each file's id and SHA-256, the
-//! reader's name): a supplement, a changed title or a replaced file gives a new version, and
-//! with it a new `ETag`. Rendered bundles are kept in `<data_dir>/bundles/` per meeting, reader
-//! and version (older versions of the same reader's bundle are removed when a new one is written).
+//! reader's name, the cover invitation's own tag): the invitation, a supplement, a changed title
+//! or a replaced file gives a new version, and with it a new `ETag`. Rendered bundles are kept in
+//! `<data_dir>/bundles/` per meeting, reader and version (older versions of the same reader's
+//! bundle are removed when a new one is written).
 
 use std::path::{Path as FsPath, PathBuf};
 
@@ -17,9 +23,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::TryStreamExt;
-use plenum_domain::{AgendaItemId, File, MeetingId, Paper, PaperId, User};
-use plenum_render::{BundleFile, BundleItem, MeetingBundle};
-use plenum_store::{documents, repo};
+use plenum_domain::{AgendaItemId, File, InvitationKind, MeetingId, Paper, PaperId, User};
+use plenum_render::{BundleCover, BundleFile, BundleItem, InvitationVariant, MeetingBundle};
+use plenum_store::{documents, notify, repo};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -30,7 +36,7 @@ use crate::json::AppPath;
 use crate::{ApiError, AppState, Problem, Result};
 
 /// Changes when the layout changes, so that kept bundles are rendered again.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 
 /// One bundle renders at a time: it holds every file of the meeting in memory and keeps a core
 /// busy for seconds.
@@ -47,9 +53,57 @@ struct Plan {
     bundle: MeetingBundle,
     meeting_files: Vec<File>,
     item_files: Vec<Vec<File>>,
+    /// The invitation or supplement to render as the cover, once the meeting is invited.
+    cover: Option<CoverPlan>,
     /// Hex digest of everything printed.
     version: String,
     file_name: String,
+}
+
+/// The cover to be: the latest invitation or supplement in the reader's variant.
+struct CoverPlan {
+    rendering: crate::render::InvitationRendering,
+    /// The bookmark's title.
+    title: String,
+    /// Whether it holds non-public text (then it carries the watermark).
+    non_public: bool,
+}
+
+/// The meeting's latest invitation or supplement as the reader may see it; `None` before the
+/// invitation. `entitled`: the reader may see the non-public part.
+async fn cover_plan(
+    state: &AppState,
+    dir: &Directory,
+    meeting: &plenum_domain::Meeting,
+    viewer: &Viewer,
+    entitled: bool,
+) -> Result<Option<CoverPlan>> {
+    let Some(latest) = notify::invitations_of(&state.db, meeting.id).await?.pop() else {
+        return Ok(None);
+    };
+    let document = latest.document;
+    let variant = if viewer.is_public() {
+        InvitationVariant::PublicNotice
+    } else if entitled {
+        InvitationVariant::Full
+    } else {
+        InvitationVariant::PublicPart
+    };
+    let non_public = variant == InvitationVariant::Full && document != document.public_part();
+    let title = match (variant, document.kind) {
+        (InvitationVariant::PublicNotice, _) => "Öffentliche Bekanntmachung".to_owned(),
+        (_, InvitationKind::Invitation) => "Einladung".to_owned(),
+        (_, InvitationKind::Supplement) => format!(
+            "Nachtrag Nr. {} zur Einladung",
+            document.number.saturating_sub(1)
+        ),
+    };
+    let rendering = crate::render::invitation_pdf(state, dir, meeting, document, variant).await;
+    Ok(Some(CoverPlan {
+        rendering,
+        title,
+        non_public,
+    }))
 }
 
 fn file_entry(file: &File) -> BundleFile {
@@ -171,6 +225,14 @@ async fn plan(
         .and_then(|l| dir.locations.get(&l))
         .map(|l| l.description.as_str().to_owned());
     let body_name = crate::render::body_name(state, &dir, &meeting).await;
+    let cover = cover_plan(
+        state,
+        &dir,
+        &meeting,
+        viewer,
+        dir.entitled(viewer, &meeting),
+    )
+    .await?;
     let manifest = json!({
         "plenum": env!("CARGO_PKG_VERSION"),
         "layout": LAYOUT,
@@ -179,6 +241,7 @@ async fn plan(
         "location": location,
         "body": body_name,
         "recipient": recipient,
+        "cover": cover.as_ref().map(|c| c.rendering.etag.as_str()),
         "meeting_files": manifest_files(&meeting_files),
         "items": manifest_items,
     });
@@ -200,6 +263,7 @@ async fn plan(
         },
         meeting_files,
         item_files,
+        cover,
         version,
         file_name,
     })
@@ -226,8 +290,15 @@ async fn read(state: &AppState, file: &File) -> Result<Vec<u8>> {
     Ok(chunks.concat())
 }
 
-/// Reads every file's content into the bundle.
+/// Renders the cover (the invitation) and reads every file's content into the bundle.
 async fn fill(state: &AppState, plan: &mut Plan) -> Result<()> {
+    if let Some(cover) = plan.cover.take() {
+        plan.bundle.cover = Some(BundleCover {
+            title: cover.title,
+            pdf: cover.rendering.render_pdf().await?,
+            non_public: cover.non_public,
+        });
+    }
     for (entry, file) in plan
         .bundle
         .meeting_files
@@ -355,7 +426,8 @@ async fn recipient(state: &AppState, user: &User) -> Result<String> {
 }
 
 /// The signed-in reader's Sitzungsmappe of a meeting: one PDF with the cover and agenda as the
-/// reader may see it, then each agenda item's paper and files in agenda order; one bookmark per
+/// reader may see it (once invited: the latest invitation or supplement, in full only for those
+/// entitled to the non-public part), then each agenda item's paper and files in agenda order; one bookmark per
 /// item, page numbers throughout, the reader's name on every non-public page. A plain PDF (not
 /// PDF/A: the bound-in files are PDFs of any kind). Whoever may not see the meeting gets 404.
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/bundle.pdf", tag = "documents",
@@ -381,8 +453,9 @@ pub async fn get_bundle(
     serve(&state, &viewer, id, Some(name), reader, &headers).await
 }
 
-/// The public Sitzungsmappe of a meeting: cover, public agenda, and the public items' public
-/// papers and files; no name on it.
+/// The public Sitzungsmappe of a meeting: cover (once invited: the public notice of the latest
+/// invitation or supplement), public agenda, and the public items' public papers and files; no
+/// name on it.
 #[utoipa::path(get, path = "/api/v1/public/meetings/{id}/bundle.pdf", tag = "documents",
     params(("id" = Uuid, Path, description = "Meeting id"),
         ("If-None-Match" = Option<String>, Header, description = "The ETag of a bundle already loaded")),

@@ -392,8 +392,8 @@ async fn transition(
     super::invitations::meeting_response(&state, &viewer, meeting.id).await
 }
 
-/// Issues the invitation: checks the notice period (Ladungsfrist: the meeting's start minus
-/// `invitation_notice_days`; later only with a `late_reason`, else 422 naming the deadline),
+/// Issues the invitation: checks the notice period (Ladungsfrist: the meeting's start minus the
+/// body's notice period, by default the server's `invitation_notice_days`; later only with a `late_reason`, else 422 naming the deadline),
 /// freezes what it announces (see `GET …/invitations`), moves the meeting to `invited`, sets
 /// `invited_at`, and notifies every member (in the app and by e-mail). The body is optional.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/invite", tag = "documents",

@@ -142,7 +142,7 @@ pub(crate) async fn issue_invitation(
     link: Option<&str>,
 ) -> Result<std::result::Result<(Uuid, Issued), Response>> {
     let now = state.now();
-    let days = state.config.notice_days;
+    let days = super::body_settings::notice_days_for(txn, state, meeting.organization_id).await?;
     let deadline = invitation_deadline(meeting.start, days);
     if check_notice(now, meeting.start, days, reason.as_ref()).is_err() {
         return Ok(Err(too_late(deadline, days)));
@@ -273,11 +273,12 @@ pub async fn issue_supplement(
         ));
     }
     let now = state.now();
+    let days = super::body_settings::notice_days_for(&txn, &state, meeting.organization_id).await?;
     let document = InvitationDocument {
         kind: InvitationKind::Supplement,
         number: last.document.number + 1,
         issued_at: now,
-        deadline: invitation_deadline(meeting.start, state.config.notice_days),
+        deadline: invitation_deadline(meeting.start, days),
         late_reason: reason,
         announced,
         changes: Some(changes),

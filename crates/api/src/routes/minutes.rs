@@ -175,6 +175,9 @@ pub struct MinutesDraftView {
     pub invited_at: Option<DateTime<Utc>>,
     /// Why the notice period was shortened, if the invitation was late.
     pub invitation_late_reason: Option<String>,
+    /// The notice period (Ladungsfrist) the invitation was issued under, in days (the body's
+    /// setting then); none before the invitation.
+    pub invitation_notice_days: Option<u32>,
     /// When the live session began (Beginn) and ended (Ende).
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -358,6 +361,7 @@ pub(crate) fn view(
         scheduled_end: d.scheduled_end,
         invited_at: d.invited_at.or(meeting.invited_at),
         invitation_late_reason: d.invitation_late_reason,
+        invitation_notice_days: d.invitation_notice_days,
         started_at: d.started_at,
         ended_at: d.ended_at,
         breaks: d
@@ -619,11 +623,13 @@ pub(crate) async fn draft_of(
     };
     let mut draft = draft(&facts, part);
     // The invitation's late reason (Begründung der verkürzten Ladungsfrist) is part of the record.
-    draft.invitation_late_reason = plenum_store::notify::invitations_of(db, id)
-        .await?
-        .first()
-        .and_then(|i| i.document.late_reason.as_ref())
+    // So is the notice period it was issued under (the body's, frozen as its deadline).
+    let invitations = plenum_store::notify::invitations_of(db, id).await?;
+    let first = invitations.first().map(|i| &i.document);
+    draft.invitation_late_reason = first
+        .and_then(|d| d.late_reason.as_ref())
         .map(|r| r.as_str().to_owned());
+    draft.invitation_notice_days = first.map(|d| d.notice_days());
     Ok(draft)
 }
 

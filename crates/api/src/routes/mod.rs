@@ -4,6 +4,7 @@ pub mod admin;
 pub mod annotations;
 pub mod attendance;
 pub mod auth;
+pub mod body_settings;
 pub mod bundle;
 pub mod clerk;
 pub mod collab;
@@ -44,6 +45,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(admin::router())
         .merge(persons::router())
         .merge(attendance::router())
+        .merge(body_settings::router())
         .merge(live::router())
         .merge(ical::router())
         .merge(documents::router())

@@ -47,6 +47,8 @@ use crate::AppState;
         super::attendance::get_allowances,
         super::attendance::put_allowances,
         super::attendance::create_fraction_meeting,
+        super::body_settings::get_settings,
+        super::body_settings::put_settings,
         super::live::issue_ticket,
         super::live::get_live,
         super::live::get_events,

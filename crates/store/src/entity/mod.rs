@@ -5,6 +5,7 @@ pub mod agenda_item;
 pub mod attendance_allowance;
 pub mod audit_log;
 pub mod body;
+pub mod body_setting;
 pub mod calendar_feed;
 pub mod consultation;
 pub mod decision;
