@@ -189,7 +189,7 @@ export const api = {
    * A file's content as a Blob, fetched with the bearer token. Copies are kept in Cache Storage
    * so documents the member opened once stay readable offline.
    */
-  async fileBlob(url, { onProgress } = {}) {
+  async fileBlob(url, { onProgress, fallback = true } = {}) {
     let response;
     try {
       const headers = accessToken ? { Authorization: `Bearer ${accessToken}` } : {};
@@ -202,7 +202,7 @@ export const api = {
         });
       }
     } catch {
-      const cached = await cachedFile(url);
+      const cached = fallback ? await cachedFile(url) : null;
       if (cached) return cached;
       throw new ApiError(0, { title: "offline" });
     }

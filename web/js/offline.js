@@ -129,10 +129,14 @@ async function getDoc(key) {
   return transact(["docs"], "readonly", (d) => req(d.get(key)));
 }
 
-/** Stores `record` (merged with what is there) and notes that meeting `owner` needs it. */
+/**
+ * Stores `fields` (merged with what is there) and notes that meeting `owner` needs it; without an
+ * owner only an entry that is still there is updated.
+ */
 async function putDoc(key, fields, owner) {
   await transact(["docs"], "readwrite", async (d) => {
     const old = await req(d.get(key));
+    if (!old && !owner) return;
     const meetings = new Set(old?.meetings ?? []);
     if (owner) meetings.add(owner);
     d.put({ ...(old ?? {}), ...fields, key, meetings: [...meetings], stored: new Date().toISOString() });
@@ -198,9 +202,9 @@ const running = new Map(); // meeting id → promise of the keep/sync under way
  * the member may no longer read the meeting (its copy is then deleted). Throws ApiError(0)
  * without a connection; what was stored before stays.
  */
-export function keepMeeting(id, onProgress = () => {}) {
+export function keepMeeting(id, onProgress = () => {}, { sync = false } = {}) {
   if (running.has(id)) return running.get(id);
-  const work = store(id, onProgress).finally(() => running.delete(id));
+  const work = store(id, onProgress, sync).finally(() => running.delete(id));
   running.set(id, work);
   return work;
 }
@@ -209,10 +213,12 @@ export function keeping(id) {
   return running.get(id) ?? null;
 }
 
-async function store(id, onProgress) {
+async function store(id, onProgress, sync) {
   const user = api.user();
   if (!user) throw new ApiError(401, { title: "signed out" });
   const previous = await keptMeeting(id);
+  // A sync never brings back a meeting removed meanwhile.
+  if (sync && !previous) return null;
   const keys = new Set();
   // An entry that could not be fetched now for another reason than 404/403 (a server error, the
   // connection lost halfway) keeps its old copy.
@@ -271,6 +277,7 @@ async function store(id, onProgress) {
         await putDoc(url, {}, id);
       } else {
         const blob = await api.fileBlob(url, {
+          fallback: false, // a lost connection must not pass the old copy off as the new one
           onProgress: (received) => {
             bytes = before + received;
             report(file);
@@ -313,6 +320,10 @@ async function store(id, onProgress) {
     keepOld(AUDIENCES);
   }
 
+  if (sync && !(await keptMeeting(id))) {
+    await release([...keys], id);
+    return null;
+  }
   const storedBytes = await bytesOf([...keys]);
   const record = {
     id,
@@ -358,6 +369,8 @@ async function bytesOf(keys) {
 
 /** Deletes a kept meeting and whatever no other kept meeting needs. */
 export async function removeMeeting(id) {
+  // A keep or sync under way finishes first (else it would write back what is removed here).
+  await running.get(id)?.catch(() => {});
   let record = null;
   try {
     record = await transact(["meetings"], "readwrite", async (m) => {
@@ -380,7 +393,7 @@ export async function syncKept() {
   if (!api.token()) return;
   for (const meeting of await keptMeetings()) {
     try {
-      await keepMeeting(meeting.id);
+      await keepMeeting(meeting.id, () => {}, { sync: true });
     } catch (error) {
       if (unreachable(error)) return;
       console.warn("Plenum: offline sync of a meeting failed", error);

@@ -66,7 +66,7 @@ register({
     "annot.queuedDelete": "{kind} wird gelöscht, sobald wieder eine Verbindung besteht.",
     "annot.conflict": "Konflikt",
     "annot.conflicts": "{n} Konflikt(e)",
-    "annot.conflictSaved": "Konflikt: Die Anmerkung wurde inzwischen anderswo geändert. Beide Fassungen stehen in der Liste.",
+    "annot.conflictSaved": "Konflikt: Eine Anmerkung wurde inzwischen anderswo geändert oder gelöscht. Ihre Fassung steht in der Liste neben der anderen.",
     "annot.conflict.changed": "Diese Anmerkung wurde inzwischen anderswo geändert. Ihre Fassung ist nicht verloren – wählen Sie, welche gilt.",
     "annot.conflict.deleted": "Diese Anmerkung wurde inzwischen anderswo gelöscht. Ihre Fassung ist nicht verloren.",
     "annot.conflict.deleteChanged": "Sie haben diese Anmerkung gelöscht; inzwischen wurde sie anderswo geändert.",
@@ -127,7 +127,7 @@ register({
     "annot.queuedDelete": "{kind} will be deleted as soon as there is a connection again.",
     "annot.conflict": "Conflict",
     "annot.conflicts": "{n} conflict(s)",
-    "annot.conflictSaved": "Conflict: the annotation was changed elsewhere meanwhile. Both versions are in the list.",
+    "annot.conflictSaved": "Conflict: an annotation was changed or deleted elsewhere meanwhile. Your version is in the list beside the other one.",
     "annot.conflict.changed": "This annotation was changed elsewhere meanwhile. Your version is not lost – choose which one applies.",
     "annot.conflict.deleted": "This annotation was deleted elsewhere meanwhile. Your version is not lost.",
     "annot.conflict.deleteChanged": "You deleted this annotation; meanwhile it was changed elsewhere.",
@@ -774,6 +774,7 @@ export function annotations({ fileId, pageBox, goTo }) {
           onclick: async () => {
             status.textContent = t("annot.kept");
             await keepMine(entry);
+            await settle(entry, t(`annot.kind.${note.annotation.kind}`), { deleted: entry.op === "delete" });
           },
         }, keepLabel),
         el("button", {

@@ -179,7 +179,7 @@ export function keepBlock(meetingId) {
   if (under) {
     keepButton.disabled = true;
     status.textContent = t("keep.working");
-    under.finally(() => update());
+    under.then(() => update(), () => update());
   }
   update();
   section.dispose = () => {
