@@ -466,6 +466,7 @@ export async function clearKept() {
 
 /** The JSON kept for a GET path, or undefined. Only for the member the copies belong to. */
 async function lookup(path) {
+  if (!currentUserId()) return undefined;
   const doc = await getDoc(path);
   if (!doc || doc.kind !== "json" || !doc.meetings?.length) return undefined;
   const owner = await rememberedUser();
@@ -475,6 +476,7 @@ async function lookup(path) {
 
 /** A GET answered online: refresh the kept copy, if there is one. */
 async function seen(path, data) {
+  if (!currentUserId()) return; // visitors of the portal keep nothing
   try {
     const doc = await getDoc(path);
     if (doc?.kind === "json") await putDoc(path, { data }, null);
