@@ -9,6 +9,8 @@
 import { api } from "./js/api.js";
 import { lang, onLangChange, register, setLang, t } from "./js/i18n.js";
 import { onUserMessage, userStream } from "./js/live/socket.js";
+import { rememberedUser, syncKept } from "./js/offline.js";
+import { flushOutbox } from "./js/outbox.js";
 import { el, errorBox, focusHeading, loading, svg } from "./js/ui.js";
 
 register({
@@ -31,7 +33,7 @@ register({
     "app.lang.button": "English",
     "app.lang.buttonLang": "en",
     "app.lang.label": "Switch to English",
-    "app.offline": "Offline – bereits geöffnete Unterlagen bleiben lesbar. Abstimmen geht nur mit Verbindung.",
+    "app.offline": "Offline – offline gespeicherte und bereits geöffnete Unterlagen bleiben lesbar; Anmerkungen werden gesendet, sobald die Verbindung zurück ist. Abstimmen geht nur mit Verbindung.",
     "app.footer": "– freie Software unter der AGPL-3.0-or-later.",
     "app.ical": "Sitzungskalender (iCalendar)",
     "app.notFound": "Diese Seite gibt es nicht.",
@@ -57,7 +59,7 @@ register({
     "app.lang.button": "Deutsch",
     "app.lang.buttonLang": "de",
     "app.lang.label": "Auf Deutsch umschalten",
-    "app.offline": "Offline – documents you opened stay readable. Voting needs a connection.",
+    "app.offline": "Offline – documents kept offline or opened before stay readable; annotations are sent when the connection returns. Voting needs a connection.",
     "app.footer": "– free software under the AGPL-3.0-or-later.",
     "app.ical": "Meeting calendar (iCalendar)",
     "app.notFound": "This page does not exist.",
@@ -286,6 +288,18 @@ function updateOnline() {
   document.getElementById("offline-banner").hidden = navigator.onLine;
 }
 
+/**
+ * Online again (or just started): restore the session if the app started without a connection,
+ * send the annotations that wait, then bring the meetings kept offline up to date.
+ */
+async function reconnect() {
+  if (!navigator.onLine) return;
+  if (api.user() && !api.token()) await api.refresh();
+  if (!api.token()) return;
+  await flushOutbox();
+  await syncKept();
+}
+
 async function start() {
   applyStaticTexts();
   document.getElementById("lang-toggle").addEventListener("click", () => {
@@ -301,6 +315,7 @@ async function start() {
     route();
   });
   window.addEventListener("online", updateOnline);
+  window.addEventListener("online", () => reconnect());
   window.addEventListener("offline", updateOnline);
   updateOnline();
   onUserMessage((message) => {
@@ -331,11 +346,22 @@ async function start() {
   root().replaceChildren(loading());
   // Restore the session from the refresh cookie (the access token is never stored).
   await api.refresh();
+  if (!api.user() && api.unreachable()) {
+    // No connection: the member whose meetings are kept on this device reads them offline.
+    const remembered = await rememberedUser();
+    if (remembered) api.setOfflineUser(remembered);
+  }
   route();
   if (api.user()) {
     userStream(true);
     loadUnread();
   }
+  // After the first screen: what waits is sent, the kept meetings are brought up to date.
+  setTimeout(() => reconnect(), 2000);
+  // Started offline and the `online` event missed (or the server was down): try again now and then.
+  setInterval(() => {
+    if (navigator.onLine && api.user() && !api.token()) reconnect();
+  }, 30_000);
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((error) => {

@@ -2,9 +2,10 @@
 // every use anyway), the cached copy when offline. API requests are never cached here; the
 // documents a member opened — files and the Sitzungsmappe (meetings/{id}/bundle.pdf) — are
 // cached by the page itself (api.fileBlob in js/api.js, Cache "plenum-docs-v1"), since only the
-// page holds the access token; offline, the page reads them from there.
+// page holds the access token; offline, the page reads them from there. So are meetings kept
+// offline (js/offline.js: their JSON in IndexedDB "plenum-offline", their files in the same cache).
 
-const SHELL_CACHE = "plenum-shell-v3";
+const SHELL_CACHE = "plenum-shell-v4";
 const SHELL = [
   "/",
   "/index.html",
@@ -13,11 +14,14 @@ const SHELL = [
   "/live.css",
   "/favicon.svg",
   "/js/api.js",
+  "/js/offline.js",
+  "/js/outbox.js",
   "/js/i18n.js",
   "/js/ui.js",
   "/js/screens/login.js",
   "/js/screens/home.js",
   "/js/screens/meeting.js",
+  "/js/screens/keep.js",
   "/js/screens/collab.js",
   "/js/screens/decision.js",
   "/js/screens/minutes.js",

@@ -18,11 +18,20 @@ export class ApiError extends Error {
   }
 }
 
-const DOCS_CACHE = "plenum-docs-v1";
+export const DOCS_CACHE = "plenum-docs-v1";
 let accessToken = null;
 let currentUser = null;
 let refreshing = null;
 const sessionListeners = new Set();
+/** The offline store (js/offline.js): kept copies of GET answers for meetings kept offline. */
+let offlineSource = null;
+/** The last refresh failed for want of a connection (not because the session ended). */
+let unreachable = false;
+
+/** Registers `{lookup(path), seen(path, data), clear()}` (see js/offline.js). */
+export function setOfflineSource(source) {
+  offlineSource = source;
+}
 
 function notify() {
   for (const fn of [...sessionListeners]) fn(currentUser);
@@ -52,6 +61,11 @@ async function send(method, path, body, { ifMatch, retry = true, withEtag = fals
       cache: "no-store",
     });
   } catch {
+    // No connection: a GET may be answered from the copy kept for offline reading.
+    if (method === "GET" && offlineSource) {
+      const copy = await offlineSource.lookup(path).catch(() => undefined);
+      if (copy !== undefined) return withEtag ? { data: copy, etag: null, offline: true } : copy;
+    }
     throw new ApiError(0, { title: "offline" });
   }
   if (response.status === 401 && retry && accessToken !== null && !path.startsWith("/api/v1/auth/")) {
@@ -61,6 +75,8 @@ async function send(method, path, body, { ifMatch, retry = true, withEtag = fals
   if (response.status === 204) return withEtag ? { data: null, etag: response.headers.get("ETag") } : null;
   const type = response.headers.get("Content-Type") ?? "";
   const data = await (type.includes("json") ? response.json() : response.text());
+  // A kept copy is refreshed whenever the member sees the resource online.
+  if (method === "GET" && offlineSource) offlineSource.seen(path, data);
   return withEtag ? { data, etag: response.headers.get("ETag") } : data;
 }
 
@@ -94,6 +110,7 @@ export const api = {
             credentials: "same-origin",
             cache: "no-store",
           });
+          unreachable = false;
           if (!response.ok) {
             // Offline: keep what we have; rejected: signed out.
             if (response.status === 401) api.clearSession();
@@ -102,6 +119,7 @@ export const api = {
           api.setSession(await response.json());
           return true;
         } catch {
+          unreachable = true;
           return false;
         } finally {
           refreshing = null;
@@ -109,6 +127,19 @@ export const api = {
       })();
     }
     return refreshing;
+  },
+
+  /** The last attempt to restore the session found no connection (not a rejection). */
+  unreachable: () => unreachable,
+
+  /**
+   * Started without a connection: the member remembered with the meetings kept offline, without
+   * an access token (nothing can be sent until `refresh()` succeeds online).
+   */
+  setOfflineUser(user) {
+    accessToken = null;
+    currentUser = user ?? null;
+    notify();
   },
 
   /** Takes a `SessionResponse` from login, enrolment or refresh. */
@@ -125,7 +156,10 @@ export const api = {
     if (was) notify();
   },
 
-  /** Signs this device out and forgets the documents kept for offline reading. */
+  /**
+   * Signs this device out and forgets the documents kept for offline reading (annotations still
+   * waiting to be sent stay, for the same member's next sign-in).
+   */
   async logout() {
     try {
       if (accessToken) await send("POST", "/api/v1/auth/logout", {}, { retry: false });
@@ -137,6 +171,11 @@ export const api = {
       await caches.delete(DOCS_CACHE);
     } catch {
       // no Cache Storage (e.g. insecure context)
+    }
+    try {
+      await offlineSource?.clear();
+    } catch {
+      // nothing kept
     }
   },
 
@@ -150,7 +189,7 @@ export const api = {
    * A file's content as a Blob, fetched with the bearer token. Copies are kept in Cache Storage
    * so documents the member opened once stay readable offline.
    */
-  async fileBlob(url) {
+  async fileBlob(url, { onProgress, fallback = true } = {}) {
     let response;
     try {
       const headers = accessToken ? { Authorization: `Bearer ${accessToken}` } : {};
@@ -163,11 +202,38 @@ export const api = {
         });
       }
     } catch {
-      const cached = await cachedFile(url);
+      const cached = fallback ? await cachedFile(url) : null;
       if (cached) return cached;
       throw new ApiError(0, { title: "offline" });
     }
     if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+    if (onProgress && response.body) {
+      // Read piece by piece to tell how far it got (the offline download's progress bar).
+      const reader = response.body.getReader();
+      const parts = [];
+      let received = 0;
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await reader.read();
+        } catch {
+          throw new ApiError(0, { title: "offline" });
+        }
+        if (chunk.done) break;
+        parts.push(chunk.value);
+        received += chunk.value.byteLength;
+        onProgress(received);
+      }
+      const type = response.headers.get("Content-Type") ?? "application/octet-stream";
+      const blob = new Blob(parts, { type });
+      try {
+        const cache = await caches.open(DOCS_CACHE);
+        await cache.put(url, new Response(blob, { headers: { "Content-Type": type, "Content-Length": String(blob.size) } }));
+      } catch {
+        // not cached
+      }
+      return blob;
+    }
     try {
       const cache = await caches.open(DOCS_CACHE);
       await cache.put(url, response.clone());

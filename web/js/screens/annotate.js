@@ -6,10 +6,17 @@
 // document's annotations to jump to. New and changed annotations of the author's other devices and
 // of people sharing with them arrive live on the personal stream (`annotation`,
 // `annotation_removed`).
+//
+// Every change the member makes goes through the outbox (js/outbox.js): stored on the device
+// first, then sent; offline it shows as "wartet auf Verbindung" and is sent when the connection
+// returns. A conflict (changed or deleted elsewhere meanwhile) is listed with both texts until the
+// member keeps theirs or discards it. The list shows a note's text as the server renders it
+// (sanitised HTML from the Markdown), a text not yet sent as it was typed.
 
 import { api } from "../api.js";
 import { formatDateTime, register, t } from "../i18n.js";
 import { onUserMessage } from "../live/socket.js";
+import { discard, flushOutbox, keepMine, onOutbox, outboxEntries, queueCreate, queueDelete, queueUpdate } from "../outbox.js";
 import { el, errorMessage, richText, svg } from "../ui.js";
 import { audienceConfirmed, audienceLabel, myOrganizations, orgName } from "./collab.js";
 
@@ -50,6 +57,30 @@ register({
     "annot.drawNow": "Stift: auf der Seite zeichnen. Gespeichert wird nach einer kurzen Pause.",
     "annot.marker": "Notiz auf Seite {page}, {who}: {text}",
     "annot.stale": "Die Anmerkung wurde inzwischen geändert. Bitte neu laden.",
+    "annot.edit": "Bearbeiten",
+    "annot.editLabel": "{kind} auf Seite {page} bearbeiten",
+    "annot.editTitle": "Anmerkung bearbeiten",
+    "annot.waiting": "wartet auf Verbindung",
+    "annot.waitingHint": "Auf diesem Gerät gespeichert; wird gesendet, sobald wieder eine Verbindung besteht.",
+    "annot.queued": "{kind} auf dem Gerät gespeichert – wartet auf Verbindung.",
+    "annot.queuedDelete": "{kind} wird gelöscht, sobald wieder eine Verbindung besteht.",
+    "annot.conflict": "Konflikt",
+    "annot.conflicts": "{n} Konflikt(e)",
+    "annot.conflictSaved": "Konflikt: Eine Anmerkung wurde inzwischen anderswo geändert oder gelöscht. Ihre Fassung steht in der Liste neben der anderen.",
+    "annot.conflict.changed": "Diese Anmerkung wurde inzwischen anderswo geändert. Ihre Fassung ist nicht verloren – wählen Sie, welche gilt.",
+    "annot.conflict.deleted": "Diese Anmerkung wurde inzwischen anderswo gelöscht. Ihre Fassung ist nicht verloren.",
+    "annot.conflict.deleteChanged": "Sie haben diese Anmerkung gelöscht; inzwischen wurde sie anderswo geändert.",
+    "annot.conflict.rejected": "Der Server hat die Änderung nicht angenommen: {detail}",
+    "annot.mine": "Ihre Fassung",
+    "annot.theirs": "Fassung auf dem Server",
+    "annot.theirsDeleted": "(gelöscht)",
+    "annot.mineDeleted": "(löschen)",
+    "annot.keepMine": "Meine Fassung behalten",
+    "annot.keepAsNew": "Als neue Anmerkung behalten",
+    "annot.deleteAnyway": "Trotzdem löschen",
+    "annot.discard": "Meine Änderung verwerfen",
+    "annot.kept": "Ihre Fassung wird gesendet.",
+    "annot.discarded": "Ihre Änderung wurde verworfen.",
   },
   en: {
     "annot.toolbar": "Annotations",
@@ -87,6 +118,30 @@ register({
     "annot.drawNow": "Pen: draw on the page. It is saved after a short pause.",
     "annot.marker": "Note on page {page}, {who}: {text}",
     "annot.stale": "The annotation was changed meanwhile. Please reload.",
+    "annot.edit": "Edit",
+    "annot.editLabel": "Edit {kind} on page {page}",
+    "annot.editTitle": "Edit annotation",
+    "annot.waiting": "waiting for connection",
+    "annot.waitingHint": "Saved on this device; it is sent as soon as there is a connection again.",
+    "annot.queued": "{kind} saved on the device – waiting for connection.",
+    "annot.queuedDelete": "{kind} will be deleted as soon as there is a connection again.",
+    "annot.conflict": "Conflict",
+    "annot.conflicts": "{n} conflict(s)",
+    "annot.conflictSaved": "Conflict: an annotation was changed or deleted elsewhere meanwhile. Your version is in the list beside the other one.",
+    "annot.conflict.changed": "This annotation was changed elsewhere meanwhile. Your version is not lost – choose which one applies.",
+    "annot.conflict.deleted": "This annotation was deleted elsewhere meanwhile. Your version is not lost.",
+    "annot.conflict.deleteChanged": "You deleted this annotation; meanwhile it was changed elsewhere.",
+    "annot.conflict.rejected": "The server did not accept the change: {detail}",
+    "annot.mine": "Your version",
+    "annot.theirs": "Version on the server",
+    "annot.theirsDeleted": "(deleted)",
+    "annot.mineDeleted": "(delete)",
+    "annot.keepMine": "Keep my version",
+    "annot.keepAsNew": "Keep as a new annotation",
+    "annot.deleteAnyway": "Delete anyway",
+    "annot.discard": "Discard my change",
+    "annot.kept": "Your version is being sent.",
+    "annot.discarded": "Your change was discarded.",
   },
 });
 
@@ -129,7 +184,8 @@ function mergeRects(rects) {
 export function annotations({ fileId, pageBox, goTo }) {
   const state = {
     tool: null, // "highlight" | "note" | "ink" | null
-    items: new Map(), // id → note (with .annotation)
+    items: new Map(), // id → note (with .annotation), as the server has it
+    queue: [], // the outbox entries of this file (made here, not yet on the server)
     orgs: [],
     page: 0,
     base: null, // {width, height} of the page at 100 %
@@ -179,16 +235,40 @@ export function annotations({ fileId, pageBox, goTo }) {
     state.orgs = await myOrganizations(api);
     share.append(...state.orgs.map((o) => el("option", { value: o.id }, audienceLabel(o))));
   })();
-  const loaded = (async () => {
+  async function load() {
     try {
       const notes = await api.get(`/api/v1/files/${fileId}/annotations`);
+      state.items.clear();
       for (const note of notes) if (note.annotation) state.items.set(note.id, note);
     } catch (error) {
       status.textContent = errorMessage(error);
     }
+  }
+  async function loadQueue() {
+    state.queue = await outboxEntries(fileId);
+  }
+  const loaded = (async () => {
+    await Promise.all([load(), loadQueue()]);
     state.loadedMs = performance.now() - started;
     refresh();
+    if (state.queue.some((e) => e.state === "waiting")) flushOutbox();
   })();
+  disposers.push(onOutbox(async (event) => {
+    if (event.entry && event.entry.file_id !== fileId) return;
+    if (event.type === "sent") {
+      if (event.note?.annotation) state.items.set(event.note.id, event.note);
+      else if (event.entry.op === "delete") state.items.delete(event.entry.note_id);
+    }
+    const hadConflicts = conflicts().length;
+    await loadQueue();
+    // A discarded change: show the annotation as the server has it now.
+    if (event.type === "discarded" && event.entry.note_id) await load();
+    if (conflicts().length > hadConflicts) {
+      status.textContent = t("annot.conflictSaved");
+      if (panel.hidden) togglePanel();
+    }
+    refresh();
+  }));
   disposers.push(onUserMessage((message) => {
     if (message.file_id !== fileId) return;
     if (message.type === "annotation" && message.note?.annotation) {
@@ -246,13 +326,27 @@ export function annotations({ fileId, pageBox, goTo }) {
     return payload;
   }
 
+  /** Stores the change on the device, sends what waits, and says how far it got. */
+  async function settle(entry, kind, { deleted = false } = {}) {
+    await loadQueue();
+    refresh();
+    if (!entry) {
+      status.textContent = t(deleted ? "annot.deleted" : "annot.saved", { kind });
+      return;
+    }
+    await flushOutbox();
+    const left = (await outboxEntries(fileId)).find((e) => e.seq === entry.seq);
+    if (!left) status.textContent = t(deleted ? "annot.deleted" : "annot.saved", { kind });
+    else if (left.state === "waiting") status.textContent = t(deleted ? "annot.queuedDelete" : "annot.queued", { kind });
+    else if (left.conflict?.reason === "rejected") status.textContent = t("annot.conflict.rejected", { detail: left.conflict.detail || left.conflict.status });
+    else status.textContent = t("annot.conflictSaved");
+  }
+
   async function create(payload) {
     try {
-      const note = await api.post(`/api/v1/files/${fileId}/annotations`, payload);
-      state.items.set(note.id, note);
-      status.textContent = t("annot.saved", { kind: t(`annot.kind.${payload.kind}`) });
-      refresh();
-      return note;
+      const entry = await queueCreate(fileId, payload);
+      await settle(entry, t(`annot.kind.${payload.kind}`));
+      return entry;
     } catch (error) {
       status.textContent = errorMessage(error);
       return null;
@@ -449,9 +543,10 @@ export function annotations({ fileId, pageBox, goTo }) {
     closePopup();
     const popup = el("div", { class: "viewer-annot-popup", role: "group", "aria-label": markerLabel(note) },
       meta(note),
-      el("div", { class: "rich" }, richText(note.html)),
+      noteText(note),
       el("div", { class: "button-row" },
-        note.own ? deleteButton(note) : null,
+        note.own && !note.pending?.conflict ? editButton(note) : null,
+        note.own && !note.pending?.conflict ? deleteButton(note) : null,
         el("button", { type: "button", class: "button button-secondary", onclick: () => { closePopup(); marker.focus(); } }, t("annot.close"))));
     place(popup, note.annotation.point);
     popup.addEventListener("keydown", (event) => {
@@ -512,7 +607,7 @@ export function annotations({ fileId, pageBox, goTo }) {
       const a = note.annotation;
       if (a.page !== state.page) continue;
       const color = colorOf(a);
-      const extra = a.outdated ? " viewer-annot-outdated" : "";
+      const extra = (a.outdated ? " viewer-annot-outdated" : "") + (note.pending ? " viewer-annot-pending" : "");
       if (a.kind === "highlight") {
         for (const r of a.rects ?? []) {
           shapes.push(svg("rect", { class: `viewer-annot-highlight${extra}`, x: r.x, y: r.y, width: r.width, height: r.height, fill: color, "data-annotation": note.id }));
@@ -545,8 +640,46 @@ export function annotations({ fileId, pageBox, goTo }) {
     pageBox.dataset.annotations = String(shapes.length + markers.length);
   }
 
+  /**
+   * What the member sees: the server's annotations with the outbox laid over them (a new one not
+   * yet sent, a changed text, a deletion not yet sent hides it; a conflict shows the member's).
+   */
+  function visible() {
+    const out = [];
+    const byNote = new Map(state.queue.filter((e) => e.note_id).map((e) => [e.note_id, e]));
+    for (const note of state.items.values()) {
+      const entry = byNote.get(note.id);
+      byNote.delete(note.id);
+      if (!entry) out.push(note);
+      else if (entry.op === "delete" && entry.state === "waiting") continue;
+      else if (entry.op === "update") out.push({ ...note, body: entry.body, html: null, pending: entry });
+      else out.push({ ...note, pending: entry });
+    }
+    // Entries whose annotation the server no longer lists (deleted elsewhere): the member's copy.
+    for (const entry of byNote.values()) {
+      if (!entry.original?.annotation || (entry.op === "delete" && entry.state === "waiting")) continue;
+      const body = entry.op === "update" ? entry.body : entry.original.body;
+      out.push({ ...entry.original, own: true, body, html: entry.op === "update" ? null : entry.original.html, pending: entry });
+    }
+    for (const entry of state.queue.filter((e) => e.op === "create")) {
+      const p = entry.payload ?? {};
+      const annotation = { kind: p.kind, page: p.page, outdated: false };
+      for (const key of ["rects", "point", "strokes", "color"]) if (p[key] != null) annotation[key] = p[key];
+      out.push({
+        id: entry.local_id, own: true, body: p.body ?? "", html: null, quote: p.quote ?? null, annotation,
+        shared_with: p.shared_with ? state.orgs.find((o) => o.id === p.shared_with) ?? { id: p.shared_with, name: "…" } : null,
+        created: entry.created, modified: entry.created, pending: entry,
+      });
+    }
+    return out;
+  }
+
+  function conflicts() {
+    return state.queue.filter((e) => e.state !== "waiting");
+  }
+
   function sorted() {
-    return [...state.items.values()].sort((a, b) =>
+    return visible().sort((a, b) =>
       a.annotation.page - b.annotation.page || (a.created < b.created ? -1 : a.created > b.created ? 1 : 0));
   }
 
@@ -559,8 +692,98 @@ export function annotations({ fileId, pageBox, goTo }) {
         note.shared_with ? t("annot.sharedWith", { org: orgName(note.shared_with) }) : t("annot.private")),
       note.annotation.outdated ? " " : null,
       note.annotation.outdated ? el("span", { class: "badge badge-outdated", title: t("annot.outdatedHint") }, t("annot.outdated")) : null,
+      note.pending?.state === "waiting" ? " " : null,
+      note.pending?.state === "waiting" ? el("span", { class: "badge badge-waiting", title: t("annot.waitingHint"), "data-testid": "annot-waiting" }, t("annot.waiting")) : null,
+      note.pending && note.pending.state !== "waiting" ? " " : null,
+      note.pending && note.pending.state !== "waiting" ? el("span", { class: "badge badge-conflict", "data-testid": "annot-conflict" }, t("annot.conflict")) : null,
       " ",
       el("time", { datetime: note.modified }, formatDateTime(note.modified)));
+  }
+
+  /** The text: as the server renders it (sanitised HTML), or as typed while not yet sent. */
+  function noteText(note) {
+    if (note.html) return el("div", { class: "rich viewer-annot-body" }, richText(note.html));
+    if (note.body) return el("div", { class: "viewer-annot-body viewer-annot-plain" }, note.body);
+    return null;
+  }
+
+  function editButton(note) {
+    const kind = t(`annot.kind.${note.annotation.kind}`);
+    return el("button", {
+      type: "button", class: "button button-secondary",
+      "aria-label": t("annot.editLabel", { kind, page: note.annotation.page }),
+      onclick: (event) => openEditor(note, event.currentTarget),
+    }, t("annot.edit"));
+  }
+
+  /** An inline form to change a note's text (in the list, or in the popup). */
+  function openEditor(note, button) {
+    const holder = button.closest(".viewer-annot-item, .viewer-annot-popup");
+    if (!holder || holder.querySelector(".viewer-annot-edit")) return;
+    const id = `viewer-annot-edit-${String(note.id).replace(/[^\w-]/g, "")}`;
+    const text = el("textarea", { class: "input textarea", id, rows: "3", maxlength: "20000" });
+    text.value = note.body ?? "";
+    const kind = t(`annot.kind.${note.annotation.kind}`);
+    const form = el("form", { class: "viewer-annot-edit", "aria-label": t("annot.editTitle") },
+      el("label", { for: id }, t("annot.noteText")), text,
+      el("div", { class: "button-row" },
+        el("button", { type: "submit", class: "button button-primary" }, t("annot.save")),
+        el("button", { type: "button", class: "button button-secondary", onclick: () => { form.remove(); button.focus(); refresh(); } }, t("annot.cancel"))));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (note.annotation.kind === "note" && !text.value.trim()) {
+        text.focus();
+        return;
+      }
+      try {
+        const entry = await queueUpdate(fileId, note, text.value);
+        form.remove();
+        closePopup();
+        await settle(note.pending?.op === "create" && !entry ? null : entry, kind);
+      } catch (error) {
+        status.textContent = errorMessage(error);
+      }
+    });
+    holder.append(form);
+    text.focus();
+  }
+
+  /** A conflict: what happened, both texts, and the two ways out. */
+  function conflictBox(note) {
+    const entry = note.pending;
+    const c = entry.conflict ?? {};
+    let reason;
+    if (c.reason === "rejected") reason = t("annot.conflict.rejected", { detail: c.detail || c.status || "" });
+    else if (entry.op === "delete") reason = t("annot.conflict.deleteChanged");
+    else reason = t(c.reason === "deleted" ? "annot.conflict.deleted" : "annot.conflict.changed");
+    const mine = entry.op === "delete" ? t("annot.mineDeleted") : (entry.op === "update" ? entry.body : entry.payload?.body) ?? "";
+    const theirs = c.theirs;
+    const keepLabel = entry.op === "delete" ? t("annot.deleteAnyway")
+      : c.reason === "deleted" ? t("annot.keepAsNew") : t("annot.keepMine");
+    return el("div", { class: "viewer-annot-conflict-box", "data-testid": "annot-conflict-box" },
+      el("p", { class: "viewer-annot-conflict-reason" }, reason),
+      el("div", { class: "viewer-annot-versions" },
+        el("div", { class: "viewer-annot-version viewer-annot-version-mine" },
+          el("h3", {}, t("annot.mine")), el("div", { class: "viewer-annot-plain" }, mine)),
+        c.reason === "rejected" ? null : el("div", { class: "viewer-annot-version viewer-annot-version-theirs" },
+          el("h3", {}, t("annot.theirs")),
+          theirs ? el("div", { class: "rich" }, richText(theirs.html)) : el("p", {}, t("annot.theirsDeleted")))),
+      el("div", { class: "button-row" },
+        c.reason === "rejected" ? null : el("button", {
+          type: "button", class: "button button-primary", "data-testid": "annot-keep-mine",
+          onclick: async () => {
+            status.textContent = t("annot.kept");
+            await keepMine(entry);
+            await settle(entry, t(`annot.kind.${note.annotation.kind}`), { deleted: entry.op === "delete" });
+          },
+        }, keepLabel),
+        el("button", {
+          type: "button", class: "button button-secondary", "data-testid": "annot-discard",
+          onclick: async () => {
+            await discard(entry);
+            status.textContent = t("annot.discarded");
+          },
+        }, t("annot.discard"))));
   }
 
   function deleteButton(note) {
@@ -570,35 +793,47 @@ export function annotations({ fileId, pageBox, goTo }) {
       "aria-label": t("annot.deleteLabel", { kind, page: note.annotation.page }),
       onclick: async () => {
         try {
-          await api.del(`/api/v1/notes/${note.id}`, { ifMatch: `"${note.version}"` });
-          state.items.delete(note.id);
+          const entry = await queueDelete(fileId, note);
           closePopup();
-          status.textContent = t("annot.deleted", { kind });
-          refresh();
+          await settle(entry, kind, { deleted: true });
         } catch (error) {
-          status.textContent = error.status === 412 ? t("annot.stale") : errorMessage(error);
+          status.textContent = errorMessage(error);
         }
       },
     }, t("annot.delete"));
   }
 
   function renderList() {
-    listToggle.textContent = t("annot.list", { n: state.items.size });
-    if (panel.hidden) return;
     const items = sorted();
+    const open = conflicts().length;
+    listToggle.textContent = t("annot.list", { n: items.length }) + (open ? ` · ${t("annot.conflicts", { n: open })}` : "");
+    if (panel.hidden) return;
+    // An edit under way is not swept away by a redraw (a live change, the outbox); after it.
+    if (list.querySelector(".viewer-annot-edit")) return;
     if (!items.length) {
       list.replaceChildren(el("li", { class: "muted" }, t("annot.none")));
       return;
     }
     list.replaceChildren(...items.map((note) => {
       const a = note.annotation;
-      const text = a.kind === "highlight" ? (note.quote ?? "") : (note.body ?? "");
+      // The quote of a highlight is plain text; a note's text is shown below, rendered.
+      const quote = a.kind === "highlight" ? (note.quote ?? "") : "";
       const jump = el("button", { type: "button", class: "viewer-annot-jump", onclick: () => jumpTo(note) },
         el("span", { class: `viewer-annot-swatch viewer-annot-swatch-${a.color ?? DEFAULT_COLOR[a.kind]}`, "aria-hidden": "true" }),
         el("strong", {}, `${t("annot.onPage", { page: a.page })} · ${t(`annot.kind.${a.kind}`)}`),
-        text ? el("span", { class: "viewer-annot-text" }, text.length > 120 ? `${text.slice(0, 120)} …` : text) : null);
-      return el("li", { class: "viewer-annot-item", "data-annotation": note.id }, jump, meta(note),
-        note.own ? deleteButton(note) : null);
+        quote ? el("span", { class: "viewer-annot-text" }, quote.length > 120 ? `${quote.slice(0, 120)} …` : quote) : null);
+      const conflicted = note.pending && note.pending.state !== "waiting";
+      const item = el("li", {
+        class: `viewer-annot-item${note.pending ? " viewer-annot-item-pending" : ""}${conflicted ? " viewer-annot-item-conflict" : ""}`,
+        "data-annotation": note.id,
+      }, jump, meta(note));
+      if (conflicted) {
+        item.append(conflictBox(note));
+      } else {
+        item.append(...[noteText(note)].filter(Boolean));
+        if (note.own) item.append(el("div", { class: "button-row viewer-annot-actions" }, editButton(note), deleteButton(note)));
+      }
+      return item;
     }));
   }
 
@@ -616,7 +851,7 @@ export function annotations({ fileId, pageBox, goTo }) {
   function refresh() {
     draw();
     renderList();
-    window.__plenumAnnotations = { count: state.items.size, loadedMs: state.loadedMs, drawnMs: performance.now() - started };
+    window.__plenumAnnotations = { count: state.items.size, pending: state.queue.length, loadedMs: state.loadedMs, drawnMs: performance.now() - started };
   }
 
   return {

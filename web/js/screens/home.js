@@ -2,6 +2,7 @@
 
 import { formatDateTime, register, t } from "../i18n.js";
 import { el, errorBox, loading } from "../ui.js";
+import { keptIds, keptSection } from "./keep.js";
 
 register({
   de: {
@@ -15,6 +16,7 @@ register({
     "home.running": "Läuft jetzt",
     "home.live": "Zur Live-Sitzung",
     "home.open": "Unterlagen",
+    "home.kept": "offline",
     "home.search": "Suche",
     "home.searchLabel": "Sitzungen, Vorlagen und Dateien durchsuchen",
     "home.searchButton": "Suchen",
@@ -42,6 +44,7 @@ register({
     "home.running": "Running now",
     "home.live": "Join the live session",
     "home.open": "Documents",
+    "home.kept": "offline",
     "home.search": "Search",
     "home.searchLabel": "Search meetings, papers and files",
     "home.searchButton": "Search",
@@ -61,12 +64,13 @@ register({
 });
 
 /** One meeting as a card; `base` is "#/meetings" or "#/portal/meetings". */
-export function meetingCard(meeting, { base = "#/meetings", live = true } = {}) {
+export function meetingCard(meeting, { base = "#/meetings", live = true, kept = null } = {}) {
   const running = meeting.state === "running" || meeting.live;
   const card = el("li", { class: `meeting-card${running ? " meeting-running" : ""}` });
   const head = el("div", { class: "meeting-head" });
   if (running) head.append(el("span", { class: "badge badge-live" }, t("home.running")));
   else head.append(el("span", { class: `badge badge-state state-${meeting.state}` }, t(`state.${meeting.state}`)));
+  if (kept?.has(meeting.id)) head.append(el("span", { class: "badge badge-ok", "data-testid": "kept-badge" }, t("home.kept")));
   head.append(el("time", { class: "meeting-time", datetime: meeting.start }, formatDateTime(meeting.start)));
   card.append(head);
   card.append(el("h3", { class: "meeting-name" },
@@ -154,12 +158,14 @@ export async function mount(root, _params, ctx) {
   const pastBox = el("div", {});
   const results = el("div", { class: "search-out" });
   const pastButton = el("button", { type: "button", class: "button button-secondary" }, t("home.showPast"));
+  const kept = keptSection();
 
   root.append(
     el("h1", { class: "page-title" }, t("home.title")),
     el("p", { class: "lead-small" }, t("home.greeting", { name: ctx.user?.display_name ?? "" })),
     el("section", { "aria-labelledby": "upcoming-title", class: "block" },
       el("h2", { id: "upcoming-title", class: "block-title" }, t("home.upcoming")), list),
+    kept,
     el("section", { "aria-labelledby": "search-title", class: "block" },
       el("h2", { id: "search-title", class: "block-title" }, t("home.search")),
       searchForm(api, "/api/v1/search", results, "#"), results),
@@ -172,8 +178,9 @@ export async function mount(root, _params, ctx) {
     try {
       const answer = await api.get(`/api/v1/meetings?when=${when}`);
       const meetings = answer.data ?? [];
+      const keptNow = await keptIds();
       target.replaceChildren(meetings.length
-        ? el("ul", { class: "meeting-list" }, ...meetings.map((m) => meetingCard(m)))
+        ? el("ul", { class: "meeting-list" }, ...meetings.map((m) => meetingCard(m, { kept: keptNow })))
         : el("p", { class: "notice" }, t(empty)));
     } catch (error) {
       // A failed background refresh keeps what is shown (bad WiFi); a failed first load says so.
@@ -190,5 +197,8 @@ export async function mount(root, _params, ctx) {
   const timer = window.setInterval(() => {
     if (document.visibilityState === "visible") load("upcoming", list, "home.none", { quiet: true });
   }, 60000);
-  return () => window.clearInterval(timer);
+  return () => {
+    window.clearInterval(timer);
+    kept.dispose();
+  };
 }

@@ -6,6 +6,7 @@ import { formatDate, formatDateTime, formatNumber, formatSize, register, t } fro
 import { notesPanel } from "./collab.js";
 import { consultationStanding, decisionBlock, decisionEditor, mayRecord, pdfButton } from "./decision.js";
 import { el, errorBox, errorMessage, richText } from "../ui.js";
+import { keepBlock } from "./keep.js";
 
 register({
   de: {
@@ -657,6 +658,14 @@ export async function mount(root, params, ctx) {
   const { api } = ctx;
   await show(root, () => api.get(`/api/v1/meetings/${encodeURIComponent(params.id)}`),
     (meeting) => renderMeeting(meeting, api));
+  // "Für offline speichern": the meeting with everything the member may read, on the device.
+  let keep = null;
+  if (root.querySelector("h1.page-title") && root.querySelector('[aria-labelledby="agenda-title"]')) {
+    keep = keepBlock(params.id);
+    const first = root.querySelector("section.block");
+    if (first) first.before(keep);
+    else root.append(keep);
+  }
   // Notes beside each agenda item, loaded when the item is opened; for clerks the decision
   // editor too.
   const clerk = mayRecord(api.user());
@@ -679,6 +688,7 @@ export async function mount(root, params, ctx) {
       details.querySelector(".agenda-body")?.append(notesPanel(api, { agenda_item_id: id }));
     });
   }
+  return () => keep?.dispose();
 }
 
 export async function mountPaper(root, params, ctx) {

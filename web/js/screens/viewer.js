@@ -296,13 +296,8 @@ export async function mount(root, { id }, _ctx, { pub = false } = {}) {
         enableXfa: false,
       }).promise;
     };
-    try {
-      return await attempt();
-    } catch (error) {
-      // An expired access token: refresh once and try again.
-      if (!pub && error?.status === 401 && (await api.refresh())) return attempt();
-      if (pub || error?.status) throw error;
-      // No connection: the copy kept on the device when the member opened it before.
+    // No connection: the copy kept on the device (opened before, or the meeting kept offline).
+    const fromCopy = async () => {
       const blob = await api.fileBlob(url);
       return lib.getDocument({
         data: new Uint8Array(await blob.arrayBuffer()),
@@ -312,6 +307,16 @@ export async function mount(root, { id }, _ctx, { pub = false } = {}) {
         standardFontDataUrl: "/vendor/pdfjs/standard_fonts/",
         enableXfa: false,
       }).promise;
+    };
+    // Known to be offline: straight to the copy (PDF.js's own fetch would fail, noisily).
+    if (!pub && !navigator.onLine) return fromCopy();
+    try {
+      return await attempt();
+    } catch (error) {
+      // An expired access token: refresh once and try again.
+      if (!pub && error?.status === 401 && (await api.refresh())) return attempt();
+      if (pub || error?.status) throw error;
+      return fromCopy();
     }
   }
 
