@@ -623,3 +623,127 @@ async fn annotations_on_changed_content_belong_to_the_earlier_version(#[case] ba
     assert_eq!(json(&body)["annotation"]["outdated"], false);
     app.stop().await;
 }
+
+/// A tablet that lost its connection before the answer sends the same annotation again, with
+/// the id it chose: the annotation exists once, and the repeat is answered with it.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_sent_again_with_its_id_makes_one_annotation(#[case] backend: Backend) {
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let f = fractions(&app).await;
+    let (file, _) = three_pages(&app, &f, "Wiederholung").await;
+    let path = format!("/api/v1/files/{file}/annotations");
+    let id = uuid::Uuid::new_v4();
+    let mut sent = highlight(1);
+    sent["id"] = json!(id);
+    sent["body"] = json!("offline geschrieben");
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        &path,
+        &f.bu_chair,
+        Some(sent.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(json(&body)["id"], id.to_string());
+    // Sent again, also after an edit elsewhere: 200 with the annotation as stored now.
+    let note = format!("/api/v1/notes/{id}");
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        &note,
+        &f.bu_chair,
+        Some(json!({"body": "am Laptop ergänzt"})),
+        Some("\"1\""),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for _ in 0..2 {
+        let (status, body) = call(
+            &app,
+            Method::POST,
+            &path,
+            &f.bu_chair,
+            Some(sent.clone()),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(json(&body)["body"], "am Laptop ergänzt");
+        assert_eq!(json(&body)["version"], 2);
+    }
+    let (_, list) = call(&app, Method::GET, &path, &f.bu_chair, None, None).await;
+    assert_eq!(json(&list).as_array().unwrap().len(), 1, "{list}");
+
+    // Another member cannot use (or probe) the id; nor may a deleted annotation come back.
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        &path,
+        &f.bu_member,
+        Some(sent.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(!body.contains("ergänzt"), "{body}");
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &note,
+        &f.bu_chair,
+        None,
+        Some("\"2\""),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, body) = call(&app, Method::POST, &path, &f.bu_chair, Some(sent), None).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        json(&body)["type"].as_str().unwrap().rsplit('/').next(),
+        Some("id-taken")
+    );
+    // Two sent at the same moment: one annotation.
+    let twin = uuid::Uuid::new_v4();
+    let mut again = highlight(2);
+    again["id"] = json!(twin);
+    let (a, b) = tokio::join!(
+        call(
+            &app,
+            Method::POST,
+            &path,
+            &f.bu_chair,
+            Some(again.clone()),
+            None
+        ),
+        call(
+            &app,
+            Method::POST,
+            &path,
+            &f.bu_chair,
+            Some(again.clone()),
+            None
+        )
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 201], "{a:?} {b:?}");
+    let (_, list) = call(&app, Method::GET, &path, &f.bu_chair, None, None).await;
+    let list = json(&list);
+    assert_eq!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["id"] == twin.to_string())
+            .count(),
+        1,
+        "{list}"
+    );
+    app.stop().await;
+}

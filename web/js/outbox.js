@@ -100,6 +100,20 @@ function snapshot(note) {
   };
 }
 
+/**
+ * A random UUID (v4) for a new annotation. The server takes it as the annotation's id, so a
+ * create sent again — the connection dropped before the answer came — is answered with the
+ * annotation made the first time instead of making a second one.
+ */
+function newId() {
+  if (globalThis.crypto?.randomUUID) return globalThis.crypto.randomUUID();
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function localId() {
   const random = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(16).slice(2)}`;
   return `local-${random}`;
@@ -109,7 +123,7 @@ function localId() {
 export async function queueCreate(fileId, payload) {
   const entry = await put({
     user: api.user()?.id, file_id: fileId, op: "create", local_id: localId(), note_id: null,
-    payload, state: "waiting", created: new Date().toISOString(),
+    payload: { ...payload, id: newId() }, state: "waiting", created: new Date().toISOString(),
   });
   emit({ type: "queued", entry });
   return entry;
@@ -259,6 +273,7 @@ export async function keepMine(entry) {
     if (entry.original?.quote) payload.quote = entry.original.quote;
     if (entry.body) payload.body = entry.body;
     if (entry.original?.shared_with?.id) payload.shared_with = entry.original.shared_with.id;
+    payload.id = newId();
     next = { ...entry, op: "create", note_id: null, local_id: localId(), payload, state: "waiting", conflict: null };
   } else {
     return discard(entry);

@@ -230,6 +230,8 @@ pub mod notes {
         pub anchor: Option<Anchor>,
         pub shared_with: Option<OrganizationId>,
         pub body: String,
+        /// A client-chosen id (a repeated request carries the same one); `None`: a new id.
+        pub id: Option<Uuid>,
     }
 
     /// Notes `person` may see under `visible` (own private notes, and notes shared with one of
@@ -256,7 +258,7 @@ pub mod notes {
             NoteTarget::AgendaItem(id) => (None, Some(id.as_uuid()), None),
             NoteTarget::File(id) => (None, None, Some(id.as_uuid())),
         };
-        let id = Uuid::now_v7();
+        let id = new.id.unwrap_or_else(Uuid::now_v7);
         let txn = crate::begin_write(db).await?;
         let model = note::ActiveModel {
             id: Set(id),
@@ -291,6 +293,18 @@ pub mod notes {
         .await?;
         txn.commit().await?;
         note_from(model)
+    }
+
+    /// The note with `id`, deleted or not, and whether it is deleted: what a repeated create
+    /// with a client-chosen id is checked against.
+    pub async fn find_any(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<(Note, bool)>> {
+        match note::Entity::find_by_id(id).one(db).await? {
+            Some(m) => {
+                let deleted = m.deleted.is_some();
+                Ok(Some((note_from(m)?, deleted)))
+            }
+            None => Ok(None),
+        }
     }
 
     /// A note that is not deleted.

@@ -622,6 +622,7 @@ async fn notes_and_forums_filter_by_organization_and_keep_history(#[case] backen
         anchor: None,
         shared_with,
         body: body.to_owned(),
+        id: None,
     };
     notes::insert(db, new(None, "privat 100% Kosten"), now)
         .await
@@ -853,6 +854,7 @@ async fn concurrent_edits_of_notes_and_posts_all_land(#[case] backend: Backend) 
                 anchor: None,
                 shared_with: Some(fraction),
                 body: format!("Notiz {i}"),
+                id: None,
             },
             now,
         )

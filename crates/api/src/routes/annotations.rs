@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use plenum_domain::{Action, FileId, NoteScope, OrganizationId, Resource};
+use plenum_domain::{Action, FileId, NoteScope, OrganizationId, PersonId, Resource};
 use plenum_store::collab::{Anchor, Note, NoteTarget, notes};
 use plenum_store::{file_text, repo};
 use serde::{Deserialize, Serialize};
@@ -22,8 +22,8 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
 use uuid::Uuid;
 
 use super::collab::{
-    CollabResult, MAX_BODY_BYTES, MAX_QUOTE, MAX_TEXT, Member, Names, check_text, etag,
-    file_resource, invalid, member, not_found, require,
+    CollabError, CollabResult, MAX_BODY_BYTES, MAX_QUOTE, MAX_TEXT, Member, Names, check_text,
+    etag, file_resource, invalid, member, not_found, require,
 };
 use super::notes::{NoteResponse, note_response};
 use crate::auth::AuthUser;
@@ -234,6 +234,11 @@ pub(crate) async fn annotation_info(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAnnotationRequest {
+    /// A client-chosen id (UUID) that makes the request safe to repeat, e.g. after a connection
+    /// lost before the answer: the same author sending it again gets 200 and the annotation as
+    /// stored, and nothing new is created. 409 when the id belongs to another note or to one
+    /// deleted since. Omitted: the server chooses.
+    pub id: Option<Uuid>,
     pub kind: AnnotationKind,
     /// The page, from 1 to the file's page count (when known).
     #[schema(minimum = 1, maximum = 100000)]
@@ -442,9 +447,11 @@ pub async fn list_annotations(
     request_body = CreateAnnotationRequest,
     responses(
         (status = 201, body = NoteResponse),
+        (status = 200, description = "A repeated request with the same `id`: the annotation as stored, nothing new created", body = NoteResponse),
         (status = 401, body = Problem),
         (status = 403, description = "Users without a person have no notes", body = Problem),
         (status = 404, description = "No such file, or not visible", body = Problem),
+        (status = 409, description = "The `id` belongs to another note, or to an annotation deleted since", body = Problem),
         (status = 413, description = "Text too long", body = Problem),
         (status = 422, description = "Not a PDF; a page beyond the file's pages; shapes that do not fit the kind, out of range or too many; sharing with an organization you are not in", body = Problem),
         (status = 429, description = "Posting too fast", body = Problem),
@@ -510,6 +517,13 @@ pub async fn create_annotation(
             scope: shared_with.map_or(NoteScope::Private, NoteScope::Shared),
         },
     )?;
+    if let Some(id) = request.id
+        && let Some(stored) = repeated(&state, id, person, file.id).await?
+    {
+        let version = stored.version;
+        let response = note_response(&state, &mut Names::default(), stored, Some(person)).await;
+        return Ok((StatusCode::OK, etag(version), Json(response)));
+    }
     state.auth.post_limiter.check(auth.user.id)?;
     // Finite numbers and enums only: serialising cannot fail.
     let shapes = serde_json::to_string(&shapes).unwrap_or_else(|_| "{}".to_owned());
@@ -527,14 +541,52 @@ pub async fn create_annotation(
             }),
             shared_with,
             body,
+            id: request.id,
         },
         state.now(),
     )
-    .await?;
+    .await;
+    let note = match (note, request.id) {
+        (Ok(note), _) => note,
+        // The same id sent twice at once: the first insert won; answer like a repeat.
+        (Err(err), Some(id)) => match repeated(&state, id, person, file.id).await? {
+            Some(stored) => {
+                let version = stored.version;
+                let response =
+                    note_response(&state, &mut Names::default(), stored, Some(person)).await;
+                return Ok((StatusCode::OK, etag(version), Json(response)));
+            }
+            None => return Err(err.into()),
+        },
+        (Err(err), None) => return Err(err.into()),
+    };
     super::collab_live::annotation_changed(&state, None, Some(&note)).await;
     let version = note.version;
     let response = note_response(&state, &mut Names::default(), note, Some(person)).await;
     Ok((StatusCode::CREATED, etag(version), Json(response)))
+}
+
+/// The annotation a repeated create with the client-chosen `id` made before: `Some` when it is
+/// `author`'s, on `file` and not deleted; `None` when the id is free; 409 otherwise (the id is
+/// another note's, or the annotation was deleted since — re-creating it would undo a deletion).
+async fn repeated(
+    state: &AppState,
+    id: Uuid,
+    author: PersonId,
+    file: FileId,
+) -> CollabResult<Option<Note>> {
+    match notes::find_any(&state.db, id).await? {
+        None => Ok(None),
+        Some((note, false)) if note.author == author && note.target == NoteTarget::File(file) => {
+            Ok(Some(note))
+        }
+        Some(_) => Err(CollabError::Problem(
+            Problem::new(StatusCode::CONFLICT, "id-taken", "Id already used").with_detail(
+                "This id belongs to another note, or to an annotation deleted since. Send the \
+                 annotation again without an id, or with a new one.",
+            ),
+        )),
+    }
 }
 
 /// Whether a note's body may be blank: highlights and ink need no words.

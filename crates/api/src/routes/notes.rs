@@ -368,6 +368,7 @@ pub async fn create_note(
             anchor: None,
             shared_with,
             body: request.body,
+            id: None,
         },
         state.now(),
     )
