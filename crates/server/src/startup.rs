@@ -42,6 +42,68 @@ pub enum StartupError {
     BlobStore(String),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error(
+        "another Plenum server{holder} already serves the SQLite database {path}. SQLite serves \
+         one node only: stop the other server, or run several nodes on PostgreSQL"
+    )]
+    AlreadyServed { path: PathBuf, holder: String },
+}
+
+/// The SQLite file a `sqlite://PATH?…` URL names (`None` for an in-memory database or another
+/// backend).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+/// On SQLite, takes the database's serve lock (`<file>.serve-lock`, an exclusive `flock`), so a
+/// second `plenum serve` on the same file is refused instead of running a second writer of every
+/// live session. Held until the server ends (the kernel drops it if the process dies). Command-line
+/// tools do not take it.
+fn lock_sqlite(url: &str) -> Result<Option<std::fs::File>, StartupError> {
+    use std::io::{Read, Seek, Write};
+    let Some(path) = sqlite_file(url) else {
+        return Ok(None);
+    };
+    let mut name = path.clone().into_os_string();
+    name.push(".serve-lock");
+    let lock_path = PathBuf::from(name);
+    let fail = |source| StartupError::DataDir {
+        path: lock_path.clone(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(fail)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            let pid = pid.trim();
+            let holder = if pid.chars().all(|c| c.is_ascii_digit()) && !pid.is_empty() {
+                format!(" (process {pid})")
+            } else {
+                String::new()
+            };
+            return Err(StartupError::AlreadyServed { path, holder });
+        }
+        Err(std::fs::TryLockError::Error(source)) => return Err(fail(source)),
+    }
+    file.set_len(0).map_err(fail)?;
+    file.rewind().map_err(fail)?;
+    write!(file, "{}", std::process::id()).map_err(fail)?;
+    Ok(Some(file))
 }
 
 /// The S3-compatible blob store the configuration names.
@@ -120,6 +182,8 @@ pub struct RunningServer {
     task: JoinHandle<std::io::Result<()>>,
     /// The e-mail worker (none without SMTP settings).
     mail: Option<plenum_api::mail::MailWorker>,
+    /// The SQLite database's serve lock, released when the server is dropped.
+    _serve_lock: Option<std::fs::File>,
 }
 
 impl RunningServer {
@@ -162,6 +226,7 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     if !config.web_dir.join("index.html").is_file() {
         return Err(StartupError::WebDir(config.web_dir.clone()));
     }
+    let serve_lock = lock_sqlite(&config.database_url())?;
     let (db, backend) = open_database(config).await?;
     if load_demo {
         let blobs = LocalBlobs::new(config.blob_dir());
@@ -268,6 +333,7 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
         shutdown: Some(tx),
         task,
         mail,
+        _serve_lock: serve_lock,
     })
 }
 

@@ -470,3 +470,41 @@ async fn a_secret_poll_leaves_no_choice_in_the_logs_and_the_audit_chain_verifies
     let out = String::from_utf8_lossy(&verify.stdout).into_owned();
     assert!(out.contains("audit log intact"), "{out}");
 }
+
+/// One `plenum serve` per SQLite database: a second one on the same file is refused with a clear
+/// error naming the first, and starts once the first is gone (also after a SIGKILL, which leaves
+/// no lock behind).
+#[test]
+fn a_second_server_on_the_same_sqlite_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, _) = start(dir.path(), false);
+    let second = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("PLENUM_DATABASE_URL")
+        .env("PLENUM_DATA_DIR", dir.path())
+        .env(
+            "PLENUM_WEB_DIR",
+            format!("{}/../../web", env!("CARGO_MANIFEST_DIR")),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("already serves the SQLite database")
+            && said.contains(&format!("process {}", first.id()))
+            && said.contains("PostgreSQL"),
+        "{said}"
+    );
+    Command::new("kill")
+        .args(["-KILL", &first.id().to_string()])
+        .status()
+        .unwrap();
+    first.wait().unwrap();
+    let (mut again, _) = start(dir.path(), false);
+    again.kill().unwrap();
+    again.wait().unwrap();
+}

@@ -113,8 +113,9 @@ export async function mount(root, _params, ctx) {
             navigate("#/login");
             return;
           }
-          status.textContent = t("devices.revoked", { name: device.name });
+          // The list first, then the message: what it announces is already on the screen.
           await load();
+          status.textContent = t("devices.revoked", { name: device.name });
         } catch (error) {
           yes.disabled = false;
           status.textContent = errorMessage(error);
