@@ -4,7 +4,8 @@
 // (30 each: the posting limit is per account) and shared with the council; the reader is
 // another member. A member opens the
 // paper in the viewer in Chromium at tablet size. Measured: the list request alone, the time from
-// navigation to page 1 drawn with its 200 annotations, and opening the list of all 1,000.
+// navigation to page 1 drawn with its 200 annotations (and, alongside, the same pages without
+// annotations: what the viewer itself takes), and opening the list of all 1,000.
 //
 //   cargo build --release -p plenum-server
 //   PLENUM_BIN=$PWD/target/release/plenum node tests/browser/bench-annotations.mjs [--runs 3]
@@ -60,10 +61,16 @@ try {
       + "Content-Type: application/pdf\r\n\r\n"),
     pdf, Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
-  const file = await api("/api/v1/files", { method: "POST", token: clerk, body, type: `multipart/form-data; boundary=${boundary}` });
-  while ((await api(`/api/v1/files/${file.id}`, { token: clerk })).text_status === "pending") {
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const upload = async () => {
+    const made = await api("/api/v1/files", { method: "POST", token: clerk, body, type: `multipart/form-data; boundary=${boundary}` });
+    while ((await api(`/api/v1/files/${made.id}`, { token: clerk })).text_status === "pending") {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return made;
+  };
+  const file = await upload();
+  // The same pages without annotations: the viewer's own opening time, measured alongside.
+  const bare = await upload();
 
   // The authors: council members, 30 annotations each, shared with the council.
   const names = (await api("/api/v1/persons", { token: clerk })).map((p) => usernameOf(p.name))
@@ -127,7 +134,19 @@ try {
   await login(page, server.url, READER, demoCode(READER));
   const open = [];
   const panel = [];
+  const baseline = [];
   for (let run = 0; run < RUNS; run += 1) {
+    await page.goto(`${server.url}/#/notes`);
+    await page.waitForTimeout(300);
+    const from = Date.now();
+    await page.goto(`${server.url}/#/files/${bare.id}?page=1`);
+    await page.waitForFunction(() => {
+      const box = document.querySelector(".viewer-page");
+      return box && box.dataset.page === "1" && window.__plenumAnnotations?.count === 0
+        && box.dataset.annotations === "0";
+    }, null, { timeout: 60_000 });
+    baseline.push(Date.now() - from);
+
     await page.goto(`${server.url}/#/notes`);
     await page.waitForTimeout(300);
     const started = Date.now();
@@ -148,6 +167,8 @@ try {
   console.log(`annotations written: ${written} by ${Math.ceil(written / PER_AUTHOR)} members in ${fmt(writeMs)}`);
   console.log(`GET /api/v1/files/{id}/annotations (${TOTAL}, ${(bytes / 1024).toFixed(0)} KB): median ${fmt(median(listTimes))}, max ${fmt(Math.max(...listTimes))}`);
   console.log(`viewer opened → page 1 drawn with its annotations (${RUNS} runs): median ${fmt(median(open))}, max ${fmt(Math.max(...open))}`);
+  console.log(`the same pages without annotations, viewer opened → page 1 drawn (${RUNS} runs): median ${fmt(median(baseline))}, max ${fmt(Math.max(...baseline))}`);
+  console.log(`what the ${TOTAL} annotations add to opening (difference of the medians): ${fmt(median(open) - median(baseline))}`);
   console.log(`list of ${TOTAL} opened (${RUNS} runs): median ${fmt(median(panel))}, max ${fmt(Math.max(...panel))}`);
   await context.close();
 } finally {
