@@ -73,6 +73,14 @@ async fn the_notice_period_is_the_bodys_own(#[case] backend: Backend) {
                "default_invitation_notice_days": 7, "effective_invitation_notice_days": 7})
     );
     assert_eq!(app.get(PATH).await.status(), 401);
+    // A body that is not hosted here: 404, as for any unknown id.
+    let r = app
+        .get_with(
+            &format!("{PATH}?body_id={}", uuid::Uuid::new_v4()),
+            &anna.access,
+        )
+        .await;
+    assert_eq!(r.status(), 404);
 
     // Only admins change it: clerks and members 403, anonymous 401.
     for token in [&clerk.access, &anna.access] {

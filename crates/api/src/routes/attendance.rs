@@ -30,7 +30,7 @@ use super::clerk::{audit, begin, commit, invalid};
 use super::documents::{Directory, Viewer};
 use crate::auth::AuthUser;
 use crate::json::{AppJson, AppQuery};
-use crate::{ApiError, AppState, Result, access};
+use crate::{ApiError, AppState, Problem, Result, access};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -60,7 +60,11 @@ pub(crate) async fn body_of(state: &AppState, asked: Option<Uuid>) -> Result<Bod
     let bodies = repo::bodies::list(&state.db, false).await?;
     match (asked, bodies.as_slice()) {
         (Some(id), _) if bodies.iter().any(|b| b.id.as_uuid() == id) => Ok(BodyId::from_uuid(id)),
-        (Some(_), _) => Err(invalid("body_id", "unknown body")),
+        // A well-formed id of no hosted body: nothing there, as for any unknown id.
+        (Some(_), _) => Err(ApiError::Problem(Box::new(
+            Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+                .with_detail("No body with this body_id is hosted here."),
+        ))),
         (None, [one]) => Ok(one.id),
         (None, []) => Err(ApiError::NotFound),
         (None, _) => Err(invalid("body_id", "required: more than one body")),
