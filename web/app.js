@@ -4,7 +4,7 @@
 // Routes: #/login, #/ (home), #/meetings/{id}, #/meetings/{id}/live, #/meetings/{id}/chair,
 // #/meetings/{id}/minutes,
 // #/display/{id}, #/portal, #/portal/meetings/{id}, #/portal/papers/{id}, #/devices,
-// #/papers/{id}, #/files/{id}, #/portal/files/{id} (the document viewer), #/notifications, #/persons, #/attendance, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
+// #/papers/{id}, #/files/{id}, #/portal/files/{id} (the document viewer), #/notifications, #/persons, #/attendance, #/settings, #/notes, #/forums, #/forums/{org}, #/threads/{id}. Screens export `mount(root, params, ctx)` and return a cleanup function.
 
 import { api } from "./js/api.js";
 import { lang, onLangChange, register, setLang, t } from "./js/i18n.js";
@@ -24,6 +24,7 @@ register({
     "app.nav.devices": "Meine Geräte",
     "app.nav.persons": "Personen",
     "app.nav.attendance": "Sitzungsgeld",
+    "app.nav.settings": "Einstellungen",
     "app.nav.notes": "Meine Notizen",
     "app.nav.forums": "Foren",
     "app.nav.unread": "ungelesen",
@@ -50,6 +51,7 @@ register({
     "app.nav.devices": "My devices",
     "app.nav.persons": "Persons",
     "app.nav.attendance": "Allowance",
+    "app.nav.settings": "Settings",
     "app.nav.notes": "My notes",
     "app.nav.forums": "Forums",
     "app.nav.unread": "unread",
@@ -89,6 +91,7 @@ const ROUTES = [
   [/^\/notifications$/, screen("./js/screens/notifications.js"), true],
   [/^\/persons$/, screen("./js/screens/persons.js"), true],
   [/^\/attendance$/, screen("./js/screens/attendance.js"), true],
+  [/^\/settings$/, screen("./js/screens/settings.js"), true],
   [/^\/notes$/, screen("./js/screens/collab.js"), true],
   [/^\/forums$/, screen("./js/screens/collab.js", "mountForums"), true],
   [/^\/forums\/([\w-]+)$/, screen("./js/screens/collab.js", "mountForum"), true],
@@ -233,6 +236,7 @@ function renderNav(path = currentPath()) {
     if (user.site_role === "clerk" || user.site_role === "admin") {
       items.push(navLink("#/persons", t("app.nav.persons"), path, (p) => p === "/persons"));
       items.push(navLink("#/attendance", t("app.nav.attendance"), path, (p) => p === "/attendance"));
+      items.push(navLink("#/settings", t("app.nav.settings"), path, (p) => p === "/settings"));
     }
     items.push(navLink("#/devices", t("app.nav.devices"), path, (p) => p === "/devices"));
     items.push(el("button", {

@@ -5,7 +5,7 @@
 // page holds the access token; offline, the page reads them from there. So are meetings kept
 // offline (js/offline.js: their JSON in IndexedDB "plenum-offline", their files in the same cache).
 
-const SHELL_CACHE = "plenum-shell-v4";
+const SHELL_CACHE = "plenum-shell-v5";
 const SHELL = [
   "/",
   "/index.html",
@@ -31,6 +31,7 @@ const SHELL = [
   "/js/screens/notifications.js",
   "/js/screens/persons.js",
   "/js/screens/attendance.js",
+  "/js/screens/settings.js",
   "/js/screens/viewer.js",
   "/js/screens/annotate.js",
   "/viewer.css",
