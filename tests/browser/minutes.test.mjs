@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { SCREENSHOTS, launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
 import { demoCode } from "./lib/totp.mjs";
 import { axeViolations, formatViolations } from "./lib/axe.mjs";
+import { apiLogin as signIn } from "./lib/api.mjs";
 
 /** `demo_id` of crates/server/src/demo/mod.rs: UUIDv5 in the demo namespace. */
 function demoId(name) {
@@ -41,17 +42,7 @@ async function signedIn(username) {
 }
 
 /** An access token over the REST API (the next TOTP step: the browser may have used this one). */
-async function apiLogin(username) {
-  const post = (path, body) => fetch(`${server.url}${path}`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  }).then(async (r) => {
-    assert.equal(r.status, 200, `${path}: ${await r.clone().text()}`);
-    return r.json();
-  });
-  const { mfa_token } = await post("/api/v1/auth/login", { username, password: "Musterstadt-Demo-2026" });
-  const { access_token } = await post("/api/v1/auth/totp", { mfa_token, code: demoCode(username, 1) });
-  return access_token;
-}
+const apiLogin = (username, offset = 1) => signIn(server.url, username, offset);
 
 async function live(token, command) {
   const r = await fetch(`${server.url}/api/v1/meetings/${MEETING}/live/commands`, {

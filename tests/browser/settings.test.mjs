@@ -9,21 +9,13 @@ import { startServer } from "./lib/server.mjs";
 import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
 import { demoCode } from "./lib/totp.mjs";
 import { axeViolations, formatViolations } from "./lib/axe.mjs";
+import { apiLogin as signIn } from "./lib/api.mjs";
 
 let server;
 let browser;
 
-async function apiLogin(username, step = 1) {
-  const post = (path, body) => fetch(`${server.url}${path}`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  }).then(async (r) => {
-    assert.equal(r.status, 200, `${path}: ${await r.clone().text()}`);
-    return r.json();
-  });
-  const { mfa_token } = await post("/api/v1/auth/login", { username, password: "Musterstadt-Demo-2026" });
-  const { access_token } = await post("/api/v1/auth/totp", { mfa_token, code: demoCode(username, step) });
-  return access_token;
-}
+/** The access token of a demo account signed in over the API (TOTP step `offset`). */
+const apiLogin = (username, offset = 1) => signIn(server.url, username, offset);
 
 async function stored(token) {
   const r = await fetch(`${server.url}/api/v1/body-settings`, { headers: { authorization: `Bearer ${token}` } });

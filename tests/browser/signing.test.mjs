@@ -11,6 +11,7 @@ import { startServer } from "./lib/server.mjs";
 import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
 import { demoCode } from "./lib/totp.mjs";
 import { axeViolations, formatViolations } from "./lib/axe.mjs";
+import { apiLogin as signIn } from "./lib/api.mjs";
 
 /** `demo_id` of crates/server/src/demo/mod.rs: UUIDv5 in the demo namespace. */
 function demoId(name) {
@@ -42,17 +43,8 @@ async function signedIn(username, options) {
  * the API login takes the previous step so that the browser login and the signature after it
  * get newer ones).
  */
-async function apiLogin(username, offset) {
-  const post = (path, body) => fetch(`${server.url}${path}`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  }).then(async (r) => {
-    assert.equal(r.status, 200, `${path}: ${await r.clone().text()}`);
-    return r.json();
-  });
-  const { mfa_token } = await post("/api/v1/auth/login", { username, password: "Musterstadt-Demo-2026" });
-  const { access_token } = await post("/api/v1/auth/totp", { mfa_token, code: demoCode(username, offset) });
-  return access_token;
-}
+/** The access token of a demo account signed in over the API (TOTP step `offset`). */
+const apiLogin = (username, offset = 1) => signIn(server.url, username, offset);
 
 async function live(token, command) {
   const r = await fetch(`${server.url}/api/v1/meetings/${MEETING}/live/commands`, {

@@ -931,15 +931,7 @@ async fn the_server_pool_checkpoints_sqlite_in_the_background() {
     let path = dir.path().join("plenum.sqlite3");
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let db = plenum_store::connect_server(&url).await.unwrap();
-    let autocheckpoint = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "PRAGMA wal_autocheckpoint",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(autocheckpoint.try_get_by_index::<i64>(0).unwrap(), 0);
+    assert_eq!(autocheckpoint(&db).await, 0);
     db.execute_unprepared("CREATE TABLE filler (data BLOB NOT NULL)")
         .await
         .unwrap();
@@ -960,13 +952,18 @@ async fn the_server_pool_checkpoints_sqlite_in_the_background() {
     }
     // The plain pool (command-line tools, tests) keeps SQLite's own checkpoints.
     let plain = plenum_store::connect(&url).await.unwrap();
-    let autocheckpoint = plain
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "PRAGMA wal_autocheckpoint",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(autocheckpoint.try_get_by_index::<i64>(0).unwrap(), 1000);
+    assert_eq!(autocheckpoint(&plain).await, 1000);
+}
+
+/// The WAL size (in pages) at which a commit of this connection checkpoints; 0: never.
+async fn autocheckpoint(db: &DatabaseConnection) -> i64 {
+    db.query_one_raw(Statement::from_string(
+        DbBackend::Sqlite,
+        "PRAGMA wal_autocheckpoint",
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get_by_index::<i64>(0)
+    .unwrap()
 }
