@@ -2947,3 +2947,74 @@ async fn papers_name_the_organization_in_charge_and_related_papers(#[case] backe
     assert!(paper_a.get("underDirectionOf").is_none());
     app.stop().await;
 }
+
+/// A membership is served the same wherever it appears: standalone and embedded in its person
+/// both carry the latest `modified` of the person's memberships (it names the fraction the person
+/// sits for). The demo's memberships are written one by one; when a person's straddled a second,
+/// the embedded copy used to show the earlier second.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_membership_embedded_in_its_person_equals_its_own(#[case] backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let Some(app) = spawn_app(backend, true).await else {
+        return;
+    };
+    let db = &app.db.db;
+    // A published person with two memberships or more; one of them written a second later.
+    let person = repo::persons::list(db, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.full_name() == "Anna Hartmann")
+        .unwrap();
+    let theirs = repo::memberships::list_by_person(db, person.id, false)
+        .await
+        .unwrap();
+    assert!(theirs.len() >= 2, "{theirs:?}");
+    let later = Utc::now() + chrono::Duration::seconds(2);
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "UPDATE membership SET modified = $1 WHERE id = $2",
+        _ => "UPDATE membership SET modified = ? WHERE id = ?",
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [later.into(), theirs[0].id.as_uuid().into()],
+    ))
+    .await
+    .unwrap();
+
+    let person_url = app.url(&format!("/oparl/v1/person/{}", person.id.as_uuid()));
+    let embedded: Value = app
+        .client
+        .get(&person_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expected = later.to_rfc3339_opts(SecondsFormat::Secs, false);
+    let list = embedded["membership"].as_array().unwrap();
+    assert_eq!(list.len(), theirs.len(), "{embedded}");
+    for copy in list {
+        let own: Value = app
+            .client
+            .get(copy["id"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(own["modified"], copy["modified"], "{own} vs {copy}");
+        assert_eq!(
+            own["modified"].as_str().unwrap()[..19],
+            expected[..19],
+            "{own}"
+        );
+    }
+    app.stop().await;
+}

@@ -1347,15 +1347,7 @@ async fn finish_memberships(
     mut items: Vec<Membership>,
 ) -> Result<Vec<Membership>> {
     let persons = uuids(&items, |m| m.person_id.as_uuid());
-    use membership::Column as M;
-    let latest = latest::<membership::Entity>(db, M::PersonId, M::Modified, &persons).await?;
-    for item in &mut items {
-        if let Some(at) = latest.get(&item.person_id.as_uuid())
-            && *at > item.meta.modified
-        {
-            item.meta.modified = *at;
-        }
-    }
+    raise_to_persons_latest(db, &mut items).await?;
     // Memberships of persons no longer published are tombstones, like their person.
     let hidden: Vec<Uuid> = person::Entity::find()
         .select_only()
@@ -1379,6 +1371,27 @@ async fn finish_memberships(
         }
     }
     Ok(items)
+}
+
+/// A membership's `modified` is the latest of its person's memberships: it names the fraction
+/// its person sits for (`onBehalfOf`), which changes with the person's other memberships. Applied
+/// wherever a membership is served — standalone, in lists and embedded in its person — so every
+/// copy of it is the same.
+async fn raise_to_persons_latest(
+    db: &impl ConnectionTrait,
+    items: &mut [Membership],
+) -> Result<()> {
+    use membership::Column as M;
+    let persons = uuids(items, |m| m.person_id.as_uuid());
+    let latest = latest::<membership::Entity>(db, M::PersonId, M::Modified, &persons).await?;
+    for item in items.iter_mut() {
+        if let Some(at) = latest.get(&item.person_id.as_uuid())
+            && *at > item.meta.modified
+        {
+            item.meta.modified = *at;
+        }
+    }
+    Ok(())
 }
 
 /// Which of these persons the public may see (live and published).
@@ -1508,7 +1521,9 @@ pub async fn memberships_of_persons(
 ) -> Result<Vec<Membership>> {
     use membership::Column as M;
     let scope = Condition::all().add(M::PersonId.is_in(persons.iter().map(|p| p.as_uuid())));
-    live(db, scope, [M::StartDate, M::Id]).await
+    let mut items = live(db, scope, [M::StartDate, M::Id]).await?;
+    raise_to_persons_latest(db, &mut items).await?;
+    Ok(items)
 }
 
 /// The organizations' live memberships, by start date.
@@ -1519,7 +1534,9 @@ pub async fn memberships_of_organizations(
     use membership::Column as M;
     let scope =
         Condition::all().add(M::OrganizationId.is_in(organizations.iter().map(|o| o.as_uuid())));
-    live(db, scope, [M::StartDate, M::Id]).await
+    let mut items = live(db, scope, [M::StartDate, M::Id]).await?;
+    raise_to_persons_latest(db, &mut items).await?;
+    Ok(items)
 }
 
 /// The meetings' live public agenda items, by position.
