@@ -9,7 +9,7 @@ use plenum_store::{Backend, repo};
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, create_meeting, spawn_app};
 use crate::minutes_pdf::pdf_text;
 
 const PATH: &str = "/api/v1/body-settings";
@@ -121,21 +121,15 @@ async fn the_notice_period_is_the_bodys_own(#[case] backend: Backend) {
 
     // A meeting four days ahead: the default week refuses it.
     let council = council_id(&app).await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/meetings"))
-        .bearer_auth(&clerk.access)
-        .json(
-            &json!({"organization_id": council, "name": "Sondersitzung des Rates",
-                      "start": Utc::now() + Duration::days(4)}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let created: Value = r.json().await.unwrap();
+    let (path, created) = create_meeting(
+        &app,
+        &clerk.access,
+        council,
+        "Sondersitzung des Rates",
+        Utc::now() + Duration::days(4),
+    )
+    .await;
     let start: DateTime<Utc> = created["start"].as_str().unwrap().parse().unwrap();
-    let path = format!("/api/v1/meetings/{}", created["id"].as_str().unwrap());
     let r = invite(&app, &path, &clerk.access).await;
     assert_eq!(r.status(), 422);
     let problem: Value = r.json().await.unwrap();

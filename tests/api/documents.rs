@@ -7,20 +7,12 @@ use plenum_store::repo;
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_no_secret, secrets, spawn_app};
+use crate::helpers::{TestApp, assert_no_secret, meeting_named, secrets, spawn_app};
 
 async fn meetings(app: &TestApp) -> Vec<Meeting> {
     repo::meetings::list_by_body(&app.db.db, demo_body_id(), false)
         .await
         .unwrap()
-}
-
-async fn meeting_named(app: &TestApp, prefix: &str) -> Meeting {
-    meetings(app)
-        .await
-        .into_iter()
-        .find(|m| m.name.as_str().starts_with(prefix))
-        .unwrap_or_else(|| panic!("no meeting {prefix}"))
 }
 
 async fn json_of(response: reqwest::Response) -> Value {

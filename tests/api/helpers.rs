@@ -205,6 +205,39 @@ impl TestApp {
     }
 }
 
+/// The demo meeting whose name starts with `prefix`.
+pub async fn meeting_named(app: &TestApp, prefix: &str) -> plenum_domain::Meeting {
+    repo::meetings::list_by_body(&app.db.db, demo_body_id(), false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name.as_str().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no meeting {prefix}"))
+}
+
+/// Creates a meeting of `organization` over the API as `token` (a clerk): its path
+/// (`/api/v1/meetings/{id}`) and the answer.
+pub async fn create_meeting(
+    app: &TestApp,
+    token: &str,
+    organization: uuid::Uuid,
+    name: &str,
+    start: chrono::DateTime<chrono::Utc>,
+) -> (String, serde_json::Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/meetings"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"organization_id": organization, "name": name, "start": start}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "creating {name}");
+    let created: serde_json::Value = r.json().await.unwrap();
+    let path = format!("/api/v1/meetings/{}", created["id"].as_str().unwrap());
+    (path, created)
+}
+
 /// Waits until the current TOTP step has at least 10 s left, so a test that reasons about
 /// neighbouring steps cannot be split by a step boundary.
 pub async fn fresh_totp_step() {

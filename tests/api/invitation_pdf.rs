@@ -2,25 +2,17 @@
 //! for those entitled to it), the public notice (öffentliche Bekanntmachung) for everyone, and
 //! OParl's `Meeting.invitation` pointing at it.
 
-use plenum_domain::Meeting;
 use plenum_server::demo::demo_body_id;
 use plenum_store::{Backend, repo};
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_no_secret, secrets, spawn_app};
+use crate::helpers::{
+    TestApp, assert_no_secret, create_meeting, meeting_named, secrets, spawn_app,
+};
 use crate::live::committee;
 use crate::minutes_pdf::pdf_text;
 use crate::oparl::Schemas;
-
-async fn meeting_named(app: &TestApp, prefix: &str) -> Meeting {
-    repo::meetings::list_by_body(&app.db.db, demo_body_id(), false)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|m| m.name.as_str().starts_with(prefix))
-        .unwrap()
-}
 
 /// Status, headers and body of a GET, with a bearer token and an `If-None-Match` if given.
 async fn fetch(
@@ -336,18 +328,14 @@ async fn a_late_invitation_prints_its_reason(#[case] backend: Backend) {
     let anna = app.login("anna.hartmann", 0).await;
     let council = meeting_named(&app, "3. Sitzung des Rates").await;
     let start = chrono::Utc::now() + chrono::Duration::days(3);
-    let r = app
-        .client
-        .post(app.url("/api/v1/meetings"))
-        .bearer_auth(&clerk.access)
-        .json(&json!({"organization_id": council.organization_id,
-                      "name": "Sondersitzung des Rates", "start": start}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let created: Value = r.json().await.unwrap();
-    let path = format!("/api/v1/meetings/{}", created["id"].as_str().unwrap());
+    let (path, created) = create_meeting(
+        &app,
+        &clerk.access,
+        council.organization_id.as_uuid(),
+        "Sondersitzung des Rates",
+        start,
+    )
+    .await;
     let reason = "Eilbedürftige Entscheidung über Fördermittel (Frist des Landes am Freitag)";
     let r = post(
         &app,

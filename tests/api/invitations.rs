@@ -8,13 +8,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use plenum_domain::{Meeting, MeetingState};
-use plenum_server::demo::demo_body_id;
 use plenum_store::{Backend, repo};
 use rstest::rstest;
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt;
 
-use crate::helpers::{TestApp, assert_no_secret, secrets, spawn_app_with};
+use crate::helpers::{
+    TestApp, assert_no_secret, create_meeting, meeting_named, secrets, spawn_app_with,
+};
 
 const PUBLIC_URL: &str = "https://ris.musterstadt.example";
 
@@ -120,15 +121,6 @@ async fn spawn_with_smtp(backend: Backend, port: u16) -> Option<TestApp> {
         config.public_url = Some(PUBLIC_URL.into());
     })
     .await
-}
-
-async fn meeting_named(app: &TestApp, prefix: &str) -> Meeting {
-    repo::meetings::list_by_body(&app.db.db, demo_body_id(), false)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|m| m.name.as_str().starts_with(prefix))
-        .unwrap()
 }
 
 /// The e-mail addresses of the organization's current members.
@@ -490,20 +482,14 @@ async fn a_late_invitation_needs_a_reason_and_cancelling_notifies(#[case] backen
     let anna = app.login("anna.hartmann", 0).await;
     let council = meeting_named(&app, "3. Sitzung des Rates").await;
     let start = chrono::Utc::now() + chrono::Duration::days(3);
-    let r = app
-        .client
-        .post(app.url("/api/v1/meetings"))
-        .bearer_auth(&clerk.access)
-        .json(
-            &json!({"organization_id": council.organization_id, "name": "Sondersitzung des Rates",
-                      "start": start}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let created: Value = r.json().await.unwrap();
-    let path = format!("/api/v1/meetings/{}", created["id"].as_str().unwrap());
+    let (path, created) = create_meeting(
+        &app,
+        &clerk.access,
+        council.organization_id.as_uuid(),
+        "Sondersitzung des Rates",
+        start,
+    )
+    .await;
     let tag = etag_of(&app, &path, &clerk.access).await;
 
     // Three days ahead with a week's notice: refused without a reason, naming the deadline.
@@ -663,18 +649,14 @@ async fn cancelling_a_meeting_never_invited_tells_nobody(#[case] backend: Backen
     let anna = app.login("anna.hartmann", 0).await;
     let council = meeting_named(&app, "3. Sitzung des Rates").await;
     let start = chrono::Utc::now() + chrono::Duration::days(30);
-    let r = app
-        .client
-        .post(app.url("/api/v1/meetings"))
-        .bearer_auth(&clerk.access)
-        .json(&json!({"organization_id": council.organization_id,
-                      "name": "Entwurf einer Sondersitzung", "start": start}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let created: Value = r.json().await.unwrap();
-    let path = format!("/api/v1/meetings/{}", created["id"].as_str().unwrap());
+    let (path, _) = create_meeting(
+        &app,
+        &clerk.access,
+        council.organization_id.as_uuid(),
+        "Entwurf einer Sondersitzung",
+        start,
+    )
+    .await;
     let tag = etag_of(&app, &path, &clerk.access).await;
     let r = app
         .client
