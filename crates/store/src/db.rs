@@ -49,7 +49,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
 }
 
 /// How often [`connect_server`]'s background task checkpoints the SQLite write-ahead log.
-pub const CHECKPOINT_PERIOD: Duration = Duration::from_secs(1);
+const CHECKPOINT_PERIOD: Duration = Duration::from_secs(1);
 
 /// Opens the pool of a running server. As [`connect`], except that on an SQLite file no commit
 /// checkpoints the write-ahead log itself: SQLite would do it inside whichever commit grows the
@@ -81,7 +81,7 @@ pub async fn connect_server(url: &str) -> Result<DatabaseConnection> {
 
 /// Copies what the SQLite write-ahead log holds into the database file, as far as no reader
 /// still needs it (`PASSIVE`). Does nothing on PostgreSQL.
-pub async fn checkpoint(db: &DatabaseConnection) -> Result<()> {
+async fn checkpoint(db: &DatabaseConnection) -> Result<()> {
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
         db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
             .await

@@ -34,9 +34,7 @@ pub mod testing;
 mod visibility;
 pub mod withdrawn;
 
-pub use db::{
-    Backend, CHECKPOINT_PERIOD, begin_write, checkpoint, connect, connect_server, migrate, ping,
-};
+pub use db::{Backend, begin_write, connect, connect_server, migrate, ping};
 pub use error::StoreError;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
