@@ -45,6 +45,7 @@ pub fn build_app(state: AppState) -> Router {
     let hsts = state.config.cookie_secure;
     Router::new()
         .merge(routes::health::router())
+        .merge(routes::nodes::router())
         .nest("/api/v1", routes::api_router())
         .merge(routes::oparl::router())
         .merge(web::router(&state.config.web_dir))

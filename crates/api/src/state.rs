@@ -51,6 +51,9 @@ pub struct ApiConfig {
     pub notice_days: u32,
     /// The SMTP settings; `None`: e-mails wait in the outbox.
     pub mail: Option<crate::mail::MailConfig>,
+    /// Several nodes on PostgreSQL: where the other nodes reach this one (`node_url`), e.g.
+    /// `http://10.0.0.5:8080`. Unset: `http://127.0.0.1` (one node).
+    pub node_url: Option<String>,
 }
 
 /// Who runs and who made this system, for OParl's `System` (each left out when unset).
@@ -107,6 +110,7 @@ impl ApiConfig {
             system: SystemInfo::default(),
             notice_days: plenum_domain::DEFAULT_NOTICE_DAYS,
             mail: None,
+            node_url: None,
         }
     }
 }
@@ -186,11 +190,22 @@ impl AppState {
             audit_key,
             config.data_dir.join(AUDIT_ANCHOR_FILE),
         )?);
+        // On PostgreSQL every node is ready to share the database with others.
+        let cluster = (backend == Backend::Postgres).then(|| {
+            Arc::new(crate::live::cluster::Cluster::new(
+                config
+                    .node_url
+                    .clone()
+                    .unwrap_or_else(|| "http://127.0.0.1".to_owned()),
+                &keys.signing,
+            ))
+        });
         let live = crate::live::LiveHub::new(
             db.clone(),
             crate::live::ballot_box::BallotBoxes::new(config.ballot_dir.clone()),
             crate::live::keys::PollKeys::new(config.data_dir.join("poll-keys")),
             audit.clone(),
+            cluster,
         );
         let blobs = Arc::new(plenum_store::blob::LocalBlobs::new(config.blob_dir.clone()));
         Ok(Self {

@@ -51,6 +51,8 @@ pub struct VoteOptions {
     pub login_concurrency: usize,
     /// WebSocket connects in flight at once.
     pub connect_concurrency: usize,
+    /// Plenum nodes sharing the database (PostgreSQL only); clients are spread over them.
+    pub nodes: usize,
 }
 
 impl VoteOptions {
@@ -64,6 +66,7 @@ impl VoteOptions {
             kind: kind.to_owned(),
             login_concurrency: 16,
             connect_concurrency: 32,
+            nodes: 1,
         }
     }
 }
@@ -148,6 +151,7 @@ impl VoteReport {
         json!({
             "run": "vote",
             "backend": o.backend.as_str(),
+            "nodes": o.nodes,
             "voters": o.voters,
             "watchers": o.watchers,
             "kind": o.kind,
@@ -189,8 +193,9 @@ impl VoteReport {
         row(
             "run",
             format!(
-                "vote, {} backend, {} voters + chair, {} watchers, {} poll",
+                "vote, {} backend, {} node(s), {} voters + chair, {} watchers, {} poll",
                 o.backend.as_str(),
+                o.nodes,
                 o.voters,
                 o.watchers,
                 o.kind
@@ -290,6 +295,9 @@ pub fn run_vote(options: &VoteOptions) -> Result<VoteReport> {
     if options.voters == 0 {
         bail!("at least one voter");
     }
+    if options.nodes == 0 || (options.nodes > 1 && options.backend != Backend::Postgres) {
+        bail!("several nodes need PostgreSQL (--backend postgres)");
+    }
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name(proc::SERVER_THREAD)
@@ -316,11 +324,11 @@ async fn login_all(
     world: &World,
     http: &reqwest::Client,
 ) -> Result<(Vec<String>, Vec<Duration>)> {
-    let base = world.base_url();
     let people: Vec<&Participant> = world.people.iter().collect();
     let results: Vec<Result<(usize, String, Duration)>> =
         futures_util::stream::iter(people.into_iter().enumerate().map(|(i, p)| {
-            let (http, base) = (http.clone(), base.clone());
+            // Spread over the nodes, as a load balancer would.
+            let (http, base) = (http.clone(), world.base_url_of(i));
             async move {
                 let started = Instant::now();
                 let token = setup::login(&http, &base, p).await?;
@@ -344,7 +352,6 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
-    let base = world.base_url();
     let n = options.voters;
 
     // 1. Logins, for real.
@@ -362,9 +369,9 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     let meeting = world.meeting;
     let connected: Vec<Result<(usize, LiveConn)>> =
         futures_util::stream::iter(who.iter().enumerate().map(|(i, token)| {
-            let (http, base) = (&http, &base);
+            let (http, base) = (&http, world.base_url_of(i + 1));
             async move {
-                let mut conn = LiveConn::connect(http, base, token.as_deref(), meeting)
+                let mut conn = LiveConn::connect(http, &base, token.as_deref(), meeting)
                     .await
                     .with_context(|| format!("client {i} connects"))?;
                 conn.wait_for(|m| m["type"] == "snapshot")

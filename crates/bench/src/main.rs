@@ -63,6 +63,10 @@ enum Command {
         /// Logins in flight at once.
         #[arg(long, default_value_t = 16)]
         login_concurrency: usize,
+        /// Plenum nodes on one PostgreSQL database (in this process, each on its own port);
+        /// logins and live connections are spread over them round robin.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
         /// Also print one JSON line with every figure.
         #[arg(long)]
         json: bool,
@@ -339,6 +343,7 @@ fn main() -> ExitCode {
             kind,
             pg_url,
             login_concurrency,
+            nodes,
             json,
         } => {
             let backend = backend_of(backend);
@@ -350,6 +355,7 @@ fn main() -> ExitCode {
             let mut options = VoteOptions::new(backend, voters, watchers, kind);
             options.pg_url = pg_url;
             options.login_concurrency = login_concurrency;
+            options.nodes = nodes;
             match run_vote(&options) {
                 Ok(report) => {
                     print!("{}", report.table());

@@ -28,8 +28,9 @@ pub struct Participant {
 
 /// A running Plenum with its committee.
 pub struct World {
-    server: Option<RunningServer>,
-    addr: std::net::SocketAddr,
+    /// One node, or several sharing the PostgreSQL database and the data directory.
+    servers: Vec<RunningServer>,
+    addrs: Vec<std::net::SocketAddr>,
     db: DatabaseConnection,
     /// (admin URL, database name) of a PostgreSQL database to drop at the end.
     pg: Option<(String, String)>,
@@ -85,7 +86,10 @@ impl World {
             login_burst_per_address: 1_000_000,
             ..Config::default()
         };
-        let server = plenum_server::start(&config, false).await?;
+        let mut servers = vec![plenum_server::start(&config, false).await?];
+        for _ in 1..options.nodes.max(1) {
+            servers.push(plenum_server::start(&config, false).await?);
+        }
         let db = plenum_store::connect(&url).await?;
         let keys = plenum_server::keys::Keys::load_or_create(&config.data_dir)?;
         let cipher = plenum_server::demo_cipher(&keys)?;
@@ -221,8 +225,8 @@ impl World {
         let agenda_meeting = big_agenda_meeting(&txn, body.id, org.id).await?;
         txn.commit().await?;
         Ok(World {
-            addr: server.addr,
-            server: Some(server),
+            addrs: servers.iter().map(|s| s.addr).collect(),
+            servers,
             db,
             pg,
             _data_dir: data_dir,
@@ -236,12 +240,17 @@ impl World {
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.base_url_of(0)
+    }
+
+    /// The node that client `i` talks to (round robin over the nodes).
+    pub fn base_url_of(&self, i: usize) -> String {
+        format!("http://{}", self.addrs[i % self.addrs.len()])
     }
 
     /// Stops the server and drops a PostgreSQL database.
     pub async fn destroy(mut self) -> Result<()> {
-        if let Some(server) = self.server.take() {
+        for server in self.servers.drain(..) {
             server.shutdown().await?;
         }
         let _ = self.db.clone().close().await;

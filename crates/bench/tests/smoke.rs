@@ -47,6 +47,25 @@ fn vote_benchmark_on_postgres() {
     smoke(Backend::Postgres, "secret");
 }
 
+/// The multi-node smoke (CI): two nodes on one PostgreSQL database, clients spread over both,
+/// a secret poll; every ballot acked once and every client on either node gets the tally.
+#[test]
+fn vote_benchmark_on_two_nodes() {
+    if std::env::var(plenum_store::testing::PG_URL_VAR).is_err() {
+        eprintln!("skipping the several-nodes case: PLENUM_TEST_PG_URL is not set");
+        return;
+    }
+    let mut options = VoteOptions::new(Backend::Postgres, 20, 10, "secret");
+    options.nodes = 2;
+    let report =
+        run_vote(&options).unwrap_or_else(|err| panic!("the vote benchmark failed: {err:#}"));
+    assert_eq!(report.acked, 20, "{}", report.table());
+    assert_eq!(report.result_received, 31, "{}", report.table());
+    assert_eq!(report.tally_ok, 31, "{}", report.table());
+    assert!(report.ok());
+    assert_eq!(report.json()["nodes"], 2);
+}
+
 #[test]
 fn fanout_reaches_every_client() {
     let report = run_fanout(&FanoutOptions {

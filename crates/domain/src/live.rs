@@ -315,7 +315,7 @@ pub struct LiveState {
 }
 
 /// Who sends a command, as the API established it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandActor {
     /// The member's person, if the account belongs to one.
     pub person: Option<PersonId>,

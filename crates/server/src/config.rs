@@ -54,6 +54,7 @@ pub const ENV_KEYS: &[&str] = &[
     "body_ags",
     "body_rgs",
     "body_classification",
+    "node_url",
 ];
 
 /// Where uploaded file contents are kept.
@@ -171,6 +172,10 @@ pub struct Config {
     pub body_rgs: Option<String>,
     /// OParl `Body.classification`: what kind of body it is, e.g. `Kreisfreie Stadt`.
     pub body_classification: Option<String>,
+    /// Several nodes on one PostgreSQL database: where the other nodes reach this node
+    /// (`http://plenum-1:8080`). Unset: `http://` and the listening address (with `127.0.0.1`
+    /// for an unspecified address), which is right for nodes on one machine only.
+    pub node_url: Option<String>,
 }
 
 fn serialize_redacted_secret<S: serde::Serializer>(
@@ -296,6 +301,7 @@ impl fmt::Debug for Config {
             .field("smtp_from", &self.smtp_from)
             .field("smtp_retry_base_secs", &self.smtp_retry_base_secs)
             .field("smtp_retry_max_secs", &self.smtp_retry_max_secs)
+            .field("node_url", &self.node_url)
             .field("body_ags", &self.body_ags)
             .field("body_rgs", &self.body_rgs)
             .field("body_classification", &self.body_classification)
@@ -344,6 +350,7 @@ impl Default for Config {
             system_vendor: None,
             system_product: None,
             invitation_notice_days: plenum_domain::DEFAULT_NOTICE_DAYS,
+            node_url: None,
             smtp_host: None,
             smtp_port: None,
             smtp_tls: plenum_api::mail::SmtpTls::default(),

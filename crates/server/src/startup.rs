@@ -182,6 +182,8 @@ pub struct RunningServer {
     task: JoinHandle<std::io::Result<()>>,
     /// The e-mail worker (none without SMTP settings).
     mail: Option<plenum_api::mail::MailWorker>,
+    /// The live sessions: stopped at the end (several nodes: their leases given up).
+    live: std::sync::Arc<plenum_api::live::LiveHub>,
     /// The SQLite database's serve lock, released when the server is dropped.
     _serve_lock: Option<std::fs::File>,
 }
@@ -198,6 +200,7 @@ impl RunningServer {
     /// Waits until the server ends.
     pub async fn wait(&mut self) -> std::io::Result<()> {
         let result = (&mut self.task).await;
+        self.live.shutdown().await;
         if let Some(mail) = self.mail.take() {
             mail.stop().await;
         }
@@ -273,6 +276,13 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
     api_config.system = config.system_info()?;
     api_config.notice_days = config.invitation_notice_days;
     api_config.mail = config.mail()?;
+    api_config.node_url = Some(config.node_url.clone().unwrap_or_else(|| {
+        let ip = match addr.ip() {
+            ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, addr.port()))
+    }));
     if api_config.mail.is_none() {
         tracing::warn!("smtp_host is not set: e-mail notifications wait in the outbox");
     }
@@ -322,6 +332,9 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
             tracing::info!(files = n, "extracted the text of files stored without it");
         }
     });
+    // Several nodes may share a PostgreSQL database: leases and notifications.
+    plenum_api::live::cluster::start(state.live.clone()).await;
+    let live = state.live.clone();
     let app = build_app(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, async move {
@@ -333,6 +346,7 @@ pub async fn start(config: &Config, load_demo: bool) -> Result<RunningServer, St
         shutdown: Some(tx),
         task,
         mail,
+        live,
         _serve_lock: serve_lock,
     })
 }

@@ -19,6 +19,7 @@ pub mod documents;
 mod entity;
 mod error;
 pub mod file_text;
+pub mod lease;
 pub mod live;
 pub mod minutes;
 pub mod minutes_record;

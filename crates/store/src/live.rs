@@ -35,6 +35,17 @@ pub async fn load(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<Optio
         .map(|m| (u64::try_from(m.seq).unwrap_or(0), m.state)))
 }
 
+/// The seq of the meeting's stored snapshot (`None`: nothing stored yet), without the state.
+pub async fn stored_seq(db: &impl ConnectionTrait, meeting: MeetingId) -> Result<Option<u64>> {
+    Ok(live_session::Entity::find_by_id(meeting.as_uuid())
+        .select_only()
+        .column(live_session::Column::Seq)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .map(|seq| u64::try_from(seq).unwrap_or(0)))
+}
+
 /// The stored live states of these meetings (as JSON), for those that have one.
 pub async fn load_many(
     db: &impl ConnectionTrait,

@@ -5,6 +5,9 @@
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
+/// For tests that query the database themselves.
+pub use sea_orm;
+
 use crate::{Backend, connect, migrate};
 
 /// The environment variable naming the PostgreSQL server for tests.

@@ -967,3 +967,137 @@ async fn autocheckpoint(db: &DatabaseConnection) -> i64 {
     .try_get_by_index::<i64>(0)
     .unwrap()
 }
+
+/// The fence between live writers: a batch computed from an older state than the stored one is
+/// refused as a whole (nothing of it is written), so a node that lost its lease but still
+/// commits cannot write an event twice or over another node's.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_live_batch_from_an_older_state_is_refused_whole(#[case] backend: Backend) {
+    use plenum_store::live::{self, Batch, StoredEvent};
+    let Some(test) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test.db;
+    let c = seed(db).await;
+    let meeting = c.meeting.id;
+    let now = Utc::now();
+    let batch = |seq: u64, text: &str| Batch {
+        events: vec![StoredEvent {
+            seq,
+            at: now,
+            public: true,
+            payload: format!("{{\"type\":\"{text}\"}}"),
+        }],
+        ..Batch::default()
+    };
+    // The first node writes seq 1 and 2.
+    live::commit(db, meeting, None, 1, "{}".into(), batch(1, "a"), now)
+        .await
+        .unwrap();
+    live::commit(db, meeting, Some(1), 2, "{}".into(), batch(2, "b"), now)
+        .await
+        .unwrap();
+    // The deposed node computed seq 2 from seq 1 too: refused, in a transaction that then
+    // rolls back, so its event never lands.
+    let txn = db.begin().await.unwrap();
+    let refused = live::commit(&txn, meeting, Some(1), 2, "{}".into(), batch(2, "x"), now).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    txn.rollback().await.unwrap();
+    // A node that believes there is no state yet is refused too.
+    let refused = live::commit(db, meeting, None, 1, "{}".into(), batch(1, "y"), now).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let events = live::events_since(db, meeting, 0, 10).await.unwrap();
+    let payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
+    assert_eq!(payloads, ["{\"type\":\"a\"}", "{\"type\":\"b\"}"]);
+    assert_eq!(live::stored_seq(db, meeting).await.unwrap(), Some(2));
+}
+
+/// Leases of meeting actors (PostgreSQL only: several nodes need it): one holder at a time,
+/// taken over only once expired, with a higher epoch; the deposed holder's renewal no longer
+/// names the meeting. WebSocket tickets are redeemed once, at any node.
+#[tokio::test]
+async fn leases_have_one_holder_and_move_only_when_expired() {
+    use plenum_store::lease;
+    use std::time::Duration;
+    let Some(test) = TestDb::migrated(Backend::Postgres).await else {
+        return;
+    };
+    let db = &test.db;
+    let meeting = MeetingId::new();
+    let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let ttl = Duration::from_millis(300);
+    assert_eq!(
+        lease::acquire(db, meeting, a, "http://a", ttl)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        lease::acquire(db, meeting, b, "http://b", ttl)
+            .await
+            .unwrap(),
+        None,
+        "held by a"
+    );
+    assert_eq!(
+        lease::acquire(db, meeting, a, "http://a", ttl)
+            .await
+            .unwrap(),
+        Some(1),
+        "a again: same epoch"
+    );
+    let holder = lease::holder(db, meeting).await.unwrap().unwrap();
+    assert_eq!(
+        (holder.node, holder.url.as_str(), holder.valid),
+        (a, "http://a", true)
+    );
+    assert_eq!(lease::renew(db, a, ttl).await.unwrap(), vec![meeting]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        !lease::holder(db, meeting).await.unwrap().unwrap().valid,
+        "expired"
+    );
+    assert_eq!(
+        lease::acquire(db, meeting, b, "http://b", ttl)
+            .await
+            .unwrap(),
+        Some(2),
+        "taken over with a higher epoch"
+    );
+    assert_eq!(lease::renew(db, a, ttl).await.unwrap(), vec![], "a lost it");
+    assert_eq!(lease::renew(db, b, ttl).await.unwrap(), vec![meeting]);
+    lease::release_all(db, b).await.unwrap();
+    assert!(!lease::holder(db, meeting).await.unwrap().unwrap().valid);
+
+    let (user, session) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    lease::issue_ticket(db, "hash-1", user, session, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        lease::redeem_ticket(db, "hash-1").await.unwrap(),
+        Some((user, session))
+    );
+    assert_eq!(
+        lease::redeem_ticket(db, "hash-1").await.unwrap(),
+        None,
+        "once"
+    );
+    lease::issue_ticket(db, "hash-2", user, session, Duration::from_millis(1))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        lease::redeem_ticket(db, "hash-2").await.unwrap(),
+        None,
+        "expired"
+    );
+}

@@ -13,14 +13,17 @@ use plenum_domain::{
 use plenum_store::live::{self as store, Batch, StoredEvent};
 use plenum_store::{DatabaseConnection, StoreError, TransactionTrait, repo};
 use rand::RngCore;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 use super::ballot_box::{BallotBox, BallotBoxes};
 use super::keys::PollKeys;
-use super::{Broadcast, MeetingHandle, Msg, SUBSCRIBER_BUFFER};
+use super::{Broadcast, LeaseClock, Msg, Relay, Shared};
 
 /// How many queued commands go into one transaction at most.
 const MAX_BATCH: usize = 512;
+
+/// How long a burst of commands waits for the rest of the burst before its batch is committed.
+const BURST_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Why a live command failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +42,15 @@ pub enum LiveFailure {
     /// the poll cannot be counted and must be cancelled and repeated.
     #[error("the ballots of this secret poll were lost when the server restarted")]
     BallotsLost,
+    /// Several nodes: this node does not (or no longer) hold the meeting's lease.
+    #[error("this node does not run the meeting's live session")]
+    NotLeader,
+    /// Several nodes: the node that runs the meeting refused the command with this problem.
+    #[error("{}", .0.title)]
+    Remote(Box<crate::Problem>),
 }
 
-async fn fresh_state(
+pub(super) async fn fresh_state(
     db: &DatabaseConnection,
     meeting: MeetingId,
     rule_set: RuleSet,
@@ -161,38 +170,46 @@ async fn load_state(
     }
 }
 
+/// Starts the meeting's actor from the stored state. `lease`: several nodes, the lease this
+/// node holds (the actor stops writing when it no longer holds).
 pub(super) async fn start(
-    db: DatabaseConnection,
-    boxes: BallotBoxes,
-    legacy_keys: PollKeys,
-    audit: Arc<plenum_store::audit::AuditLog>,
+    shared: &Shared,
     meeting: MeetingId,
     rule_set: RuleSet,
     speaking_time_secs: u32,
-) -> Result<Arc<MeetingHandle>, LiveFailure> {
+    relay: Arc<Relay>,
+    lease: Option<Arc<LeaseClock>>,
+) -> Result<mpsc::Sender<Msg>, LiveFailure> {
+    let db = shared.db.clone();
     let (state, stored_seq) = load_state(&db, meeting, rule_set, speaking_time_secs).await?;
     let applied = applied_commands(&db, meeting).await?;
     let (tx, rx) = mpsc::channel(4096);
-    let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
     let db_for_audit = db.clone();
+    let seq = stored_seq.unwrap_or(0);
+    if lease.is_none() {
+        // One node: nobody else writes, and the relay's subscribers are this actor's.
+        relay.skip_to(seq);
+    }
     let mut actor = Actor {
         db,
-        boxes,
-        legacy_keys,
+        boxes: shared.boxes.clone(),
+        legacy_keys: shared.legacy_keys.clone(),
         ballot_boxes: HashMap::new(),
         meeting,
         rule_set,
         speaking_time_secs,
-        seq: stored_seq.unwrap_or(0),
+        seq,
         stored_seq,
         state: Arc::new(state),
-        events: events.clone(),
-        audit: audit_writer(db_for_audit, audit),
+        relay,
+        audit: audit_writer(db_for_audit, shared.audit.clone()),
         applied,
+        lease,
+        stopped: false,
     };
     actor.recover_boxes(&HashMap::new()).await?;
     tokio::spawn(actor.run(rx));
-    Ok(Arc::new(MeetingHandle { tx, events }))
+    Ok(tx)
 }
 
 struct Actor {
@@ -212,7 +229,12 @@ struct Actor {
     /// The seq of the stored snapshot (`None`: nothing stored yet).
     stored_seq: Option<u64>,
     state: Arc<LiveState>,
-    events: broadcast::Sender<Arc<Broadcast>>,
+    /// Where committed events go to subscribers.
+    relay: Arc<Relay>,
+    /// Several nodes: the lease of this node; nothing is written once it no longer holds.
+    lease: Option<Arc<LeaseClock>>,
+    /// Set when the lease was lost: the actor ends.
+    stopped: bool,
     /// The audit entries of committed batches, on their way to the audit writer.
     audit: mpsc::UnboundedSender<Vec<(DateTime<Utc>, AuditEvent)>>,
     /// Every command applied in this meeting (who sent it, the stored response), as in the
@@ -272,21 +294,45 @@ impl Actor {
         while let Some(first) = rx.recv().await {
             let mut jobs = Vec::new();
             let mut msg = Some(first);
-            while let Some(m) = msg.take() {
-                match m {
-                    Msg::Snapshot(reply) => {
-                        let _ = reply.send((self.seq, self.state.clone()));
+            let mut lingered = false;
+            loop {
+                while let Some(m) = msg.take() {
+                    match m {
+                        Msg::Snapshot(reply) => {
+                            let _ = reply.send((self.seq, self.state.clone()));
+                        }
+                        Msg::Job(job) => jobs.push(job),
                     }
-                    Msg::Job(job) => jobs.push(job),
+                    if jobs.len() < MAX_BATCH {
+                        msg = rx.try_recv().ok();
+                    }
                 }
-                if jobs.len() < MAX_BATCH {
-                    msg = rx.try_recv().ok();
+                // A burst (several commands queued at once: everyone votes) lingers once for
+                // the commands still on their way, so that it lands in one batch and one
+                // commit rather than in a short one followed by a long one. A lone command
+                // does not wait.
+                if lingered || jobs.len() < 2 || jobs.len() >= MAX_BATCH {
+                    break;
+                }
+                lingered = true;
+                tokio::time::sleep(BURST_LINGER).await;
+                msg = rx.try_recv().ok();
+                if msg.is_none() {
+                    break;
                 }
             }
             if !jobs.is_empty() {
                 self.process(jobs).await;
             }
+            if self.stopped {
+                break;
+            }
         }
+    }
+
+    /// Whether this actor may write (one node: always; several: while the lease holds).
+    fn holds_lease(&self) -> bool {
+        self.lease.as_ref().is_none_or(|lease| lease.holds())
     }
 
     async fn process(&mut self, jobs: Vec<super::Job>) {
@@ -485,6 +531,16 @@ impl Actor {
         let serialized = started.elapsed();
         let commands_written = !batch.commands.is_empty();
         let new_commands = batch.commands.clone();
+        if !self.holds_lease() {
+            // Several nodes: another node may run the meeting now. Nothing is written (not
+            // even a ballot box); the forwarding node sends the commands again to whoever
+            // holds the lease.
+            self.stopped = true;
+            for p in pending {
+                let _ = p.job.reply.send(Err(LiveFailure::NotLeader));
+            }
+            return;
+        }
         // The boxes first, then the participations: a crash in between leaves voters in a box
         // that the database does not know yet, and `recover_boxes` rolls them forward.
         let result = match self.store_boxes(&staged) {
@@ -520,7 +576,7 @@ impl Actor {
                     let _ = p.job.reply.send(outcome);
                 }
                 for b in broadcasts {
-                    let _ = self.events.send(b);
+                    self.relay.publish(b);
                 }
                 let sent = started.elapsed();
                 if !audit.is_empty() {
@@ -539,6 +595,16 @@ impl Actor {
                     queue_us = (started.elapsed() - sent).as_micros() as u64,
                     "live batch"
                 );
+            }
+            Err(err) if !self.holds_lease() => {
+                // Several nodes: the lease went while the batch was committing (the fence
+                // refused it, or the database is gone). Another node takes over from what is
+                // durable; this actor ends without touching the boxes again.
+                tracing::warn!(meeting = %self.meeting, error = %err, "live batch not committed; the lease is gone");
+                self.stopped = true;
+                for p in pending {
+                    let _ = p.job.reply.send(Err(LiveFailure::NotLeader));
+                }
             }
             Err(err) => {
                 tracing::error!(meeting = %self.meeting, error = %err, "live batch not committed");
@@ -596,6 +662,15 @@ impl Actor {
         }
         if let Some(at) = writes.closed {
             plenum_store::chair::meeting_closed(&txn, self.meeting, at).await?;
+        }
+        if self.lease.is_some() {
+            // Several nodes: the others read the new events once this commits.
+            plenum_store::lease::notify(
+                &txn,
+                plenum_store::lease::LIVE_CHANNEL,
+                &format!("{} {seq}", self.meeting),
+            )
+            .await?;
         }
         txn.commit().await?;
         Ok(())
@@ -765,7 +840,7 @@ impl Actor {
             )),
             None => json.clone(),
         });
-        let _ = self.events.send(Arc::new(Broadcast {
+        self.relay.publish(Arc::new(Broadcast {
             seq,
             public_json,
             json,

@@ -4,6 +4,7 @@
 
 mod actor;
 pub mod ballot_box;
+pub mod cluster;
 pub mod keys;
 pub mod view;
 
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use plenum_domain::{
     Command, CommandActor, CommandId, DeviceSessionId, LiveState, MeetingId, PersonId, UserId,
 };
-use plenum_store::DatabaseConnection;
+use plenum_store::{DatabaseConnection, StoreError};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub use actor::LiveFailure;
@@ -78,28 +79,288 @@ pub(crate) enum Msg {
     Snapshot(oneshot::Sender<(u64, Arc<LiveState>)>),
 }
 
-/// A running meeting actor.
-pub struct MeetingHandle {
-    tx: mpsc::Sender<Msg>,
-    events: broadcast::Sender<Arc<Broadcast>>,
+/// What the actors of this node share.
+pub(crate) struct Shared {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) boxes: BallotBoxes,
+    /// Key files of secret polls left open by older versions (converted into boxes).
+    pub(crate) legacy_keys: PollKeys,
+    pub(crate) audit: Arc<plenum_store::audit::AuditLog>,
+    /// Several nodes on PostgreSQL: leases, forwarding and notifications. `None` on SQLite.
+    pub(crate) cluster: Option<Arc<cluster::Cluster>>,
 }
+
+/// A meeting's events on this node, in order and without gaps, whoever wrote them: this node's
+/// actor, or (several nodes) another node's, read from the event table when PostgreSQL
+/// announces them.
+pub(crate) struct Relay {
+    meeting: MeetingId,
+    events: broadcast::Sender<Arc<Broadcast>>,
+    /// The seq of the last event sent to subscribers.
+    last: Mutex<u64>,
+    /// Rung when events may be waiting in the table (a notification, a gap).
+    wake: tokio::sync::Notify,
+    /// One catch-up at a time.
+    catching: tokio::sync::Mutex<()>,
+}
+
+/// How many events one read of a catch-up takes.
+const CATCH_UP_PAGE: u64 = 1000;
+
+impl Relay {
+    fn new(meeting: MeetingId) -> Self {
+        Self {
+            meeting,
+            events: broadcast::channel(SUBSCRIBER_BUFFER).0,
+            last: Mutex::new(0),
+            wake: tokio::sync::Notify::new(),
+            catching: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The seq of the last event sent.
+    pub(crate) fn last(&self) -> u64 {
+        self.last.lock().map(|l| *l).unwrap_or(0)
+    }
+
+    /// Starts counting at `seq` (nobody subscribed yet, or they have it already).
+    fn skip_to(&self, seq: u64) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = (*last).max(seq);
+        }
+    }
+
+    /// Sends the event if it is the next one; an event already sent is ignored; an event after
+    /// a gap is not sent but makes the relay read the gap and it from the table.
+    pub(crate) fn publish(&self, event: Arc<Broadcast>) {
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if event.seq <= *last {
+            return;
+        }
+        if event.seq != *last + 1 {
+            drop(last);
+            self.wake.notify_one();
+            return;
+        }
+        *last = event.seq;
+        let _ = self.events.send(event);
+    }
+
+    /// Sends what the event table holds after the last event sent.
+    pub(crate) async fn catch_up(&self, db: &DatabaseConnection) -> Result<(), StoreError> {
+        let _one = self.catching.lock().await;
+        loop {
+            let after = self.last();
+            let found =
+                plenum_store::live::events_since(db, self.meeting, after, CATCH_UP_PAGE).await?;
+            let complete = (found.len() as u64) < CATCH_UP_PAGE;
+            for stored in &found {
+                self.publish(Arc::new(broadcast_of(stored)));
+            }
+            if complete {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// What the database keeps of a ticket: its SHA-256, so a copy of the table opens nothing.
+fn ticket_hash(ticket: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(ticket.as_bytes()))
+}
+
+/// The message of a stored event for subscribers.
+fn broadcast_of(stored: &plenum_store::live::StoredEvent) -> Broadcast {
+    let json = Utf8Bytes::from(event_frame(stored.seq, &stored.payload));
+    let public_json = visible_payload(stored, false).map(|payload| match payload {
+        std::borrow::Cow::Borrowed(_) => json.clone(),
+        std::borrow::Cow::Owned(public) => Utf8Bytes::from(event_frame(stored.seq, &public)),
+    });
+    Broadcast {
+        seq: stored.seq,
+        json,
+        public_json,
+    }
+}
+
+/// A meeting's live session as this node sees it: its events, and its actor when the meeting
+/// runs here (always on one node; with several nodes, where this node holds the lease).
+pub struct MeetingHandle {
+    meeting: MeetingId,
+    rule_set: plenum_domain::RuleSet,
+    speaking_time_secs: u32,
+    shared: Arc<Shared>,
+    relay: Arc<Relay>,
+    /// This node's actor of the meeting, while it runs here.
+    local: tokio::sync::Mutex<Option<mpsc::Sender<Msg>>>,
+    /// Several nodes: until when this node's lease of the meeting holds (by its own clock).
+    lease: Arc<LeaseClock>,
+    /// Several nodes, where the actor runs elsewhere: the last state read from the database.
+    cached: Mutex<Option<(u64, Arc<LiveState>)>>,
+}
+
+/// Until when a lease holds, as the node that renews it counts.
+#[derive(Debug, Default)]
+pub(crate) struct LeaseClock {
+    until: Mutex<Option<Instant>>,
+}
+
+impl LeaseClock {
+    pub(crate) fn holds(&self) -> bool {
+        self.until
+            .lock()
+            .is_ok_and(|until| until.is_some_and(|u| Instant::now() < u))
+    }
+
+    /// Until when the lease holds (`None`: not held).
+    pub(crate) fn until(&self) -> Option<Instant> {
+        self.until.lock().ok().and_then(|until| *until)
+    }
+
+    pub(crate) fn extend(&self, until: Instant) {
+        if let Ok(mut held) = self.until.lock() {
+            *held = Some(held.map_or(until, |h| h.max(until)));
+        }
+    }
+
+    pub(crate) fn end(&self) {
+        if let Ok(mut held) = self.until.lock() {
+            *held = None;
+        }
+    }
+}
+
+/// How long a command waits for the meeting's actor (several nodes: through a takeover).
+const COMMAND_DEADLINE: Duration = Duration::from_secs(15);
 
 impl MeetingHandle {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Broadcast>> {
-        self.events.subscribe()
+        self.relay.events.subscribe()
+    }
+
+    /// The running local actor, started here on one node.
+    async fn local_actor(&self) -> Result<Option<mpsc::Sender<Msg>>, LiveFailure> {
+        let mut local = self.local.lock().await;
+        if let Some(tx) = local.as_ref()
+            && !tx.is_closed()
+            && (self.shared.cluster.is_none() || self.lease.holds())
+        {
+            return Ok(Some(tx.clone()));
+        }
+        *local = None;
+        if self.shared.cluster.is_some() {
+            return Ok(None);
+        }
+        let tx = actor::start(
+            &self.shared,
+            self.meeting,
+            self.rule_set,
+            self.speaking_time_secs,
+            self.relay.clone(),
+            None,
+        )
+        .await?;
+        *local = Some(tx.clone());
+        Ok(Some(tx))
+    }
+
+    /// Several nodes: takes the meeting's lease if it is free and starts the actor here.
+    async fn take_over(&self, cluster: &cluster::Cluster) -> Result<bool, LiveFailure> {
+        let mut local = self.local.lock().await;
+        if local.as_ref().is_some_and(|tx| !tx.is_closed()) && self.lease.holds() {
+            return Ok(true);
+        }
+        let asked = Instant::now();
+        let Some(epoch) = cluster.acquire(&self.shared.db, self.meeting).await? else {
+            return Ok(false);
+        };
+        self.lease.extend(asked + cluster::LEASE_TTL);
+        // Whatever the previous holder wrote reaches this node's subscribers first.
+        self.relay.catch_up(&self.shared.db).await?;
+        let tx = actor::start(
+            &self.shared,
+            self.meeting,
+            self.rule_set,
+            self.speaking_time_secs,
+            self.relay.clone(),
+            Some(self.lease.clone()),
+        )
+        .await?;
+        tracing::info!(meeting = %self.meeting, epoch, "this node runs the meeting's live session");
+        *local = Some(tx);
+        Ok(true)
+    }
+
+    /// Stops this node's actor (several nodes: the lease is gone).
+    pub(crate) async fn stop_local(&self) {
+        self.lease.end();
+        if self.local.lock().await.take().is_some() {
+            tracing::warn!(meeting = %self.meeting, "this node no longer runs the meeting's live session");
+        }
+    }
+
+    /// Whether this node runs the meeting's actor now.
+    pub(crate) async fn runs_here(&self) -> bool {
+        self.local
+            .lock()
+            .await
+            .as_ref()
+            .is_some_and(|tx| !tx.is_closed())
     }
 
     /// The current state and its sequence number.
     pub async fn snapshot(&self) -> Result<(u64, Arc<LiveState>), LiveFailure> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Msg::Snapshot(reply))
-            .await
-            .map_err(|_| LiveFailure::Stopped)?;
-        rx.await.map_err(|_| LiveFailure::Stopped)
+        if let Some(tx) = self.local_actor().await? {
+            let (reply, rx) = oneshot::channel();
+            if tx.send(Msg::Snapshot(reply)).await.is_ok()
+                && let Ok(snapshot) = rx.await
+            {
+                return Ok(snapshot);
+            }
+            if self.shared.cluster.is_none() {
+                return Err(LiveFailure::Stopped);
+            }
+        }
+        // Several nodes, the actor elsewhere: the state as last committed (parsed again only
+        // when it changed).
+        let seq = plenum_store::live::stored_seq(&self.shared.db, self.meeting)
+            .await?
+            .unwrap_or(0);
+        if let Ok(cached) = self.cached.lock()
+            && let Some((at, state)) = cached.as_ref()
+            && *at == seq
+        {
+            return Ok((seq, state.clone()));
+        }
+        let stored = plenum_store::live::load(&self.shared.db, self.meeting).await?;
+        let seq = stored.as_ref().map_or(0, |(seq, _)| *seq);
+        let state = match stored {
+            Some((_, json)) => serde_json::from_str(&json).map_err(|err| {
+                StoreError::Corrupt(format!("live state of {}: {err}", self.meeting))
+            })?,
+            None => {
+                actor::fresh_state(
+                    &self.shared.db,
+                    self.meeting,
+                    self.rule_set,
+                    self.speaking_time_secs,
+                )
+                .await?
+            }
+        };
+        let state = Arc::new(state);
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = Some((seq, state.clone()));
+        }
+        Ok((seq, state))
     }
 
-    /// Sends a command; resolves with its acknowledgement once it is durable.
+    /// Sends a command; resolves with its acknowledgement once it is durable. With several
+    /// nodes, a command for a meeting another node runs is forwarded to it; when that node is
+    /// gone, this one takes over once its lease has expired.
     pub async fn command(
         &self,
         command_id: CommandId,
@@ -107,19 +368,81 @@ impl MeetingHandle {
         actor: CommandActor,
         command: Command,
     ) -> Result<serde_json::Value, LiveFailure> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Msg::Job(Job {
-                command_id,
-                user,
-                actor,
-                command,
-                reply,
-            }))
-            .await
-            .map_err(|_| LiveFailure::Stopped)?;
-        rx.await.map_err(|_| LiveFailure::Stopped)?
+        let Some(cluster) = self.shared.cluster.clone() else {
+            let tx = self.local_actor().await?.ok_or(LiveFailure::Stopped)?;
+            return send_job(&tx, command_id, user, actor, command).await;
+        };
+        let deadline = Instant::now() + COMMAND_DEADLINE;
+        loop {
+            let outcome = match self.local_actor().await? {
+                Some(tx) => send_job(&tx, command_id, user, actor, command.clone()).await,
+                None => match plenum_store::lease::holder(&self.shared.db, self.meeting).await {
+                    Ok(Some(holder)) if holder.valid && holder.node != cluster.node => {
+                        cluster
+                            .forward(&holder.url, self.meeting, command_id, user, actor, &command)
+                            .await
+                    }
+                    Ok(_) => match self.take_over(&cluster).await {
+                        Ok(true) => continue,
+                        Ok(false) => Err(LiveFailure::NotLeader),
+                        Err(err) => Err(err),
+                    },
+                    Err(err) => Err(LiveFailure::Store(err)),
+                },
+            };
+            match outcome {
+                Err(LiveFailure::NotLeader | LiveFailure::Stopped) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                // The database is unreachable here or at the node that runs the meeting: that
+                // node's lease runs out, and another node takes over.
+                Err(LiveFailure::Store(StoreError::Unreachable(_)))
+                    if Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(LiveFailure::Remote(problem))
+                    if problem.status == 503 && Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                other => return other,
+            }
+        }
     }
+
+    /// A command forwarded by another node: applied here if this node runs the meeting,
+    /// else `NotLeader` (never forwarded again).
+    pub(crate) async fn command_here(
+        &self,
+        command_id: CommandId,
+        user: UserId,
+        actor: CommandActor,
+        command: Command,
+    ) -> Result<serde_json::Value, LiveFailure> {
+        let tx = self.local_actor().await?.ok_or(LiveFailure::NotLeader)?;
+        send_job(&tx, command_id, user, actor, command).await
+    }
+}
+
+async fn send_job(
+    tx: &mpsc::Sender<Msg>,
+    command_id: CommandId,
+    user: UserId,
+    actor: CommandActor,
+    command: Command,
+) -> Result<serde_json::Value, LiveFailure> {
+    let (reply, rx) = oneshot::channel();
+    tx.send(Msg::Job(Job {
+        command_id,
+        user,
+        actor,
+        command,
+        reply,
+    }))
+    .await
+    .map_err(|_| LiveFailure::Stopped)?;
+    rx.await.map_err(|_| LiveFailure::Stopped)?
 }
 
 /// One-time tickets for the WebSocket upgrade (no long-lived token in the URL).
@@ -130,11 +453,7 @@ struct Tickets {
 
 /// All live meetings of this node.
 pub struct LiveHub {
-    db: DatabaseConnection,
-    boxes: BallotBoxes,
-    /// Key files of secret polls left open by older versions (converted into boxes).
-    legacy_keys: PollKeys,
-    audit: Arc<plenum_store::audit::AuditLog>,
+    shared: Arc<Shared>,
     meetings: tokio::sync::Mutex<HashMap<MeetingId, Arc<MeetingHandle>>>,
     tickets: Mutex<Tickets>,
     /// Per device session: a signal that closes its live connections when it is revoked.
@@ -156,12 +475,16 @@ impl LiveHub {
         boxes: BallotBoxes,
         legacy_keys: PollKeys,
         audit: Arc<plenum_store::audit::AuditLog>,
+        cluster: Option<Arc<cluster::Cluster>>,
     ) -> Self {
         Self {
-            db,
-            boxes,
-            legacy_keys,
-            audit,
+            shared: Arc::new(Shared {
+                db,
+                boxes,
+                legacy_keys,
+                audit,
+                cluster,
+            }),
             meetings: tokio::sync::Mutex::new(HashMap::new()),
             tickets: Mutex::new(Tickets::default()),
             kicks: Mutex::new(HashMap::new()),
@@ -169,7 +492,13 @@ impl LiveHub {
         }
     }
 
-    /// The meeting's actor, started (from the stored snapshot, or fresh) if needed.
+    /// Several nodes: this node's part of the cluster (`None` on one node).
+    pub fn cluster(&self) -> Option<&Arc<cluster::Cluster>> {
+        self.shared.cluster.as_ref()
+    }
+
+    /// The meeting's live session on this node (on one node its actor is started, from the
+    /// stored snapshot or fresh, if needed).
     pub async fn meeting(
         &self,
         meeting: MeetingId,
@@ -177,28 +506,113 @@ impl LiveHub {
         speaking_time_secs: u32,
     ) -> Result<Arc<MeetingHandle>, LiveFailure> {
         let mut meetings = self.meetings.lock().await;
-        if let Some(handle) = meetings.get(&meeting)
-            && !handle.tx.is_closed()
-        {
+        if let Some(handle) = meetings.get(&meeting) {
             return Ok(handle.clone());
         }
-        let handle = actor::start(
-            self.db.clone(),
-            self.boxes.clone(),
-            self.legacy_keys.clone(),
-            self.audit.clone(),
+        let relay = Arc::new(Relay::new(meeting));
+        let handle = Arc::new(MeetingHandle {
             meeting,
             rule_set,
             speaking_time_secs,
-        )
-        .await?;
+            shared: self.shared.clone(),
+            relay: relay.clone(),
+            local: tokio::sync::Mutex::new(None),
+            lease: Arc::new(LeaseClock::default()),
+            cached: Mutex::new(None),
+        });
+        match &self.shared.cluster {
+            None => {
+                handle.local_actor().await?;
+            }
+            Some(_) => {
+                // Subscribers from now on get what is written after the stored state.
+                let stored = plenum_store::live::stored_seq(&self.shared.db, meeting).await?;
+                relay.skip_to(stored.unwrap_or(0));
+                let (db, follower) = (self.shared.db.clone(), relay.clone());
+                tokio::spawn(async move {
+                    loop {
+                        follower.wake.notified().await;
+                        if let Err(err) = follower.catch_up(&db).await {
+                            tracing::warn!(meeting = %follower.meeting, error = %err, "could not read new live events");
+                            tokio::time::sleep(Duration::from_millis(250)).await;
+                            follower.wake.notify_one();
+                        }
+                    }
+                });
+            }
+        }
         meetings.insert(meeting, handle.clone());
+        drop(meetings);
+        if let Some(cluster) = &self.shared.cluster {
+            // Nobody runs the meeting yet (or its node is gone): this node does, so that a
+            // crash's leftovers are recovered before anyone asks.
+            match plenum_store::lease::holder(&self.shared.db, meeting).await {
+                Ok(Some(holder)) if holder.valid => {}
+                _ => {
+                    if let Err(err) = handle.take_over(cluster).await {
+                        tracing::warn!(%meeting, error = %err, "could not take over a live session");
+                    }
+                }
+            }
+        }
         Ok(handle)
     }
 
-    /// A one-time ticket for the WebSocket upgrade.
-    pub fn issue_ticket(&self, user: UserId, session: DeviceSessionId) -> String {
+    /// At shutdown: stops the actors and (several nodes) gives up the leases, so that another
+    /// node takes the meetings over at once.
+    pub async fn shutdown(&self) {
+        for handle in self.handles().await {
+            handle.stop_local().await;
+        }
+        if let Some(cluster) = &self.shared.cluster {
+            cluster.stop();
+            if let Err(err) = plenum_store::lease::release_all(&self.shared.db, cluster.node).await
+            {
+                tracing::warn!(error = %err, "could not give up the live leases");
+            }
+        }
+    }
+
+    /// How many meetings' actors run on this node.
+    pub async fn running_here(&self) -> usize {
+        let mut n = 0;
+        for handle in self.handles().await {
+            if handle.runs_here().await {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The meetings this node has a live session of.
+    pub(crate) async fn handles(&self) -> Vec<Arc<MeetingHandle>> {
+        self.meetings.lock().await.values().cloned().collect()
+    }
+
+    /// The meeting's session on this node, if it has one.
+    pub(crate) async fn handle_of(&self, meeting: MeetingId) -> Option<Arc<MeetingHandle>> {
+        self.meetings.lock().await.get(&meeting).cloned()
+    }
+
+    /// A one-time ticket for the WebSocket upgrade. Several nodes: kept (as a hash) in the
+    /// database, since the upgrade may arrive at another node.
+    pub async fn issue_ticket(
+        &self,
+        user: UserId,
+        session: DeviceSessionId,
+    ) -> Result<String, StoreError> {
         let ticket = crate::routes::auth::random_token();
+        if self.shared.cluster.is_some() {
+            plenum_store::lease::issue_ticket(
+                &self.shared.db,
+                &ticket_hash(&ticket),
+                user.as_uuid(),
+                session.as_uuid(),
+                TICKET_TTL,
+            )
+            .await?;
+            return Ok(ticket);
+        }
         if let Ok(mut tickets) = self.tickets.lock() {
             let now = Instant::now();
             tickets
@@ -206,11 +620,24 @@ impl LiveHub {
                 .retain(|_, (_, _, at)| now.duration_since(*at) < TICKET_TTL);
             tickets.issued.insert(ticket.clone(), (user, session, now));
         }
-        ticket
+        Ok(ticket)
     }
 
     /// Redeems a ticket once.
-    pub fn redeem_ticket(&self, ticket: &str) -> Option<(UserId, DeviceSessionId)> {
+    pub async fn redeem_ticket(&self, ticket: &str) -> Option<(UserId, DeviceSessionId)> {
+        if self.shared.cluster.is_some() {
+            return match plenum_store::lease::redeem_ticket(&self.shared.db, &ticket_hash(ticket))
+                .await
+            {
+                Ok(found) => found.map(|(user, session)| {
+                    (UserId::from_uuid(user), DeviceSessionId::from_uuid(session))
+                }),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not redeem a live ticket");
+                    None
+                }
+            };
+        }
         let mut tickets = self.tickets.lock().ok()?;
         let (user, session, at) = tickets.issued.remove(ticket)?;
         (at.elapsed() < TICKET_TTL).then_some((user, session))
@@ -227,8 +654,16 @@ impl LiveHub {
         }
     }
 
-    /// Closes the live connections of a revoked device session.
+    /// Closes the live connections of a revoked device session (on every node).
     pub fn kick_session(&self, session: DeviceSessionId) {
+        self.kick_here(session);
+        if self.shared.cluster.is_some() {
+            cluster::announce_kick(&self.shared.db, session);
+        }
+    }
+
+    /// Closes the revoked session's live connections on this node.
+    pub(crate) fn kick_here(&self, session: DeviceSessionId) {
         if let Ok(mut kicks) = self.kicks.lock()
             && let Some(sender) = kicks.remove(&session)
         {
@@ -256,15 +691,26 @@ impl LiveHub {
         }
     }
 
-    /// Whether `person` has a live connection now.
+    /// Whether `person` may have a live connection now (several nodes: always, since their
+    /// connection may be on another node).
     pub fn is_connected(&self, person: PersonId) -> bool {
-        self.personal
-            .lock()
-            .is_ok_and(|p| p.get(&person).is_some_and(|s| s.receiver_count() > 0))
+        self.shared.cluster.is_some()
+            || self
+                .personal
+                .lock()
+                .is_ok_and(|p| p.get(&person).is_some_and(|s| s.receiver_count() > 0))
     }
 
-    /// Sends a message to `person`'s live connections, if any.
+    /// Sends a message to `person`'s live connections, if any (on every node).
     pub fn send_to_person(&self, person: PersonId, message: Arc<str>) {
+        if let Some(cluster) = &self.shared.cluster {
+            cluster::announce_personal(&self.shared.db, cluster, person, &message);
+        }
+        self.send_here(person, message);
+    }
+
+    /// Sends a message to `person`'s live connections on this node.
+    pub(crate) fn send_here(&self, person: PersonId, message: Arc<str>) {
         if let Ok(mut personal) = self.personal.lock()
             && let Some(sender) = personal.get(&person)
             && sender.send(message).is_err()

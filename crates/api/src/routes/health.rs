@@ -20,6 +20,10 @@ pub struct ReadyResponse {
     pub status: &'static str,
     /// `sqlite` or `postgres`.
     pub database: &'static str,
+    /// On PostgreSQL (where several nodes may share the database): this node, its leases and
+    /// its notification connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::live::cluster::ClusterHealth>,
 }
 
 pub fn router() -> Router<AppState> {
@@ -46,8 +50,27 @@ pub async fn get_ready(State(state): State<AppState>) -> Result<Json<ReadyRespon
     plenum_store::ping(&state.db)
         .await
         .map_err(ApiError::from)?;
+    let cluster = match state.live.cluster() {
+        Some(cluster) => Some(cluster.health(state.live.running_here().await)),
+        None => None,
+    };
+    if let Some(health) = &cluster
+        && !health.notifications
+    {
+        // Without notifications this node's live clients would miss other nodes' events.
+        return Err(ApiError::Problem(Box::new(
+            crate::Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "cluster-unavailable",
+                "Cluster notifications unavailable",
+            )
+            .with_detail("The node cannot hear the other nodes' live events yet; retry.")
+            .with_retry_after(2),
+        )));
+    }
     Ok(Json(ReadyResponse {
         status: "ready",
         database: state.backend.as_str(),
+        cluster,
     }))
 }

@@ -237,6 +237,13 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
             "Live session unavailable",
         ),
         LiveFailure::Store(err) => return ApiError::problem_of_store(err),
+        // Answered by the node that runs the meeting (several nodes): as it answered.
+        LiveFailure::Remote(problem) => return (**problem).clone(),
+        LiveFailure::NotLeader => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "live-unavailable",
+            "Live session unavailable",
+        ),
         LiveFailure::Sealing(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -255,7 +262,7 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
             | plenum_domain::LiveError::QuorumNotReached(count)),
         ) => problem.with_detail(rule.to_string()).with_quorum(count),
         LiveFailure::Rule(rule) => problem.with_detail(rule.to_string()),
-        LiveFailure::Stopped => problem.with_retry_after(2),
+        LiveFailure::Stopped | LiveFailure::NotLeader => problem.with_retry_after(2),
         LiveFailure::BallotsLost => problem.with_detail(
             "The server's machine restarted while this secret poll was open, and its ballot box \
              lived in memory only. Cancel the poll and vote again.",
@@ -506,9 +513,15 @@ pub async fn put_session_settings(
 pub async fn issue_ticket(
     State(state): State<AppState>,
     auth: AuthUser,
-) -> Json<serde_json::Value> {
-    let ticket = state.live.issue_ticket(auth.user.id, auth.session);
-    Json(serde_json::json!({"ticket": ticket, "expires_in": TICKET_TTL.as_secs()}))
+) -> Result<Json<serde_json::Value>> {
+    let ticket = state
+        .live
+        .issue_ticket(auth.user.id, auth.session)
+        .await
+        .map_err(ApiError::Store)?;
+    Ok(Json(
+        serde_json::json!({"ticket": ticket, "expires_in": TICKET_TTL.as_secs()}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -555,6 +568,7 @@ pub async fn live_socket(
             let (user, session) = state
                 .live
                 .redeem_ticket(ticket)
+                .await
                 .ok_or_else(|| ApiError::Token(crate::auth::tokens::TokenError::Invalid))?;
             let live_session = sessions::get(&state.db, session)
                 .await

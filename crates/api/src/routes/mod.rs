@@ -20,6 +20,7 @@ pub mod live;
 pub mod me;
 pub mod minutes;
 pub mod minutes_record;
+pub mod nodes;
 pub mod notes;
 pub mod oparl;
 pub mod openapi;

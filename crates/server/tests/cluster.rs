@@ -1,0 +1,765 @@
+//! Several nodes on one PostgreSQL database: three real `plenum serve` processes share a
+//! database (and a data directory, as a shared volume would), with clients spread over them.
+//! A poll across all nodes tallies right; the node that runs the meeting is SIGKILLed mid-poll,
+//! or cut from the database, and the session goes on at another node; every event reaches every
+//! connected client in order and without gaps (checked against the event table); nothing is
+//! written twice. Skipped (with a message) when PostgreSQL is not configured
+//! (`PLENUM_TEST_PG_URL`, set by `scripts/test`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use plenum_store::ConnectionTrait;
+use plenum_store::testing::{TestDb, sea_orm};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_plenum");
+const PASSWORD: &str = plenum_server::demo::DEMO_PASSWORD;
+
+/// The Rat's members of the demo council (the chair is katharina.brandt).
+const MEMBERS: [&str; 14] = [
+    "thomas.schneider",
+    "sabine.fischer",
+    "michael.weber",
+    "petra.meyer",
+    "andreas.wagner",
+    "monika.becker",
+    "frank.schulz",
+    "birgit.hoffmann",
+    "juergen.schaefer",
+    "karin.koch",
+    "markus.bauer",
+    "susanne.richter",
+    "anna.hartmann",
+    "heinz.ehrlich",
+];
+
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Node {
+    fn start(data_dir: &std::path::Path, database_url: &str, demo: bool) -> Node {
+        let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
+        if demo {
+            args.push("--demo");
+        }
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .env("PLENUM_DATABASE_URL", database_url)
+            .env("PLENUM_DATA_DIR", data_dir)
+            .env(
+                "PLENUM_WEB_DIR",
+                format!("{}/../../web", env!("CARGO_MANIFEST_DIR")),
+            )
+            .env("RUST_LOG", "plenum=info,plenum_api=info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if std::env::var_os("PLENUM_TEST_NODE_LOGS").is_some() {
+                    eprintln!("{line}");
+                }
+                if !sent && let Some(rest) = line.split("listening on http://").nth(1) {
+                    let _ = tx.send(rest.split('/').next().unwrap().to_owned());
+                    sent = true;
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("node did not start");
+        Node {
+            child,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn login(client: &reqwest::Client, base: &str, username: &str) -> (String, String) {
+    let step: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let name = plenum_domain::Username::parse(username).unwrap();
+    let totp =
+        plenum_api::auth::totp::totp_for(&plenum_server::demo::demo_totp_secret(username), &name)
+            .unwrap();
+    let code = totp
+        .generate(chrono::Utc::now().timestamp() as u64)
+        .to_string();
+    let session: Value = client
+        .post(format!("{base}/api/v1/auth/totp"))
+        .json(&json!({"mfa_token": step["mfa_token"], "code": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        session["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{username} signed in: {session}"))
+            .to_owned(),
+        session["user"]["person_id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Sends a command to `base`; the status and body.
+async fn command(
+    client: &reqwest::Client,
+    base: &str,
+    meeting: &str,
+    token: &str,
+    id: Uuid,
+    command: &Value,
+) -> Option<(u16, String)> {
+    let response = client
+        .post(format!("{base}/api/v1/meetings/{meeting}/live/commands"))
+        .bearer_auth(token)
+        .json(&json!({"command_id": id, "command": command}))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .ok()?;
+    let status = response.status().as_u16();
+    Some((status, response.text().await.unwrap_or_default()))
+}
+
+/// Sends a command until it is acknowledged, trying the nodes from `first` on (as a client
+/// whose node is gone reconnects elsewhere); same command id every time.
+async fn until_acked(
+    client: &reqwest::Client,
+    bases: &[String],
+    first: usize,
+    meeting: &str,
+    token: &str,
+    c: &Value,
+) -> Value {
+    let id = Uuid::new_v4();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut at = first;
+    loop {
+        match command(client, &bases[at % bases.len()], meeting, token, id, c).await {
+            Some((200, body)) => return serde_json::from_str(&body).unwrap(),
+            Some((status, body)) if status < 500 && status != 429 && status != 408 => {
+                panic!("{c}: {status} {body}")
+            }
+            _ => at += 1,
+        }
+        assert!(Instant::now() < deadline, "{c} was never acknowledged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A live client subscribed to the meeting: every event it receives, in order.
+struct Watcher {
+    events: Arc<Mutex<Vec<(u64, Value)>>>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Watcher {
+    async fn connect(
+        client: &reqwest::Client,
+        ticket_base: &str,
+        base: &str,
+        token: &str,
+        meeting: &str,
+        last_seq: Option<u64>,
+    ) -> Watcher {
+        // The ticket comes from one node and is redeemed at another: no sticky sessions.
+        let ticket: Value = client
+            .post(format!("{ticket_base}/api/v1/live/ticket"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut url = format!(
+            "{}/api/v1/live?meeting={meeting}&ticket={}",
+            base.replace("http://", "ws://"),
+            ticket["ticket"].as_str().unwrap()
+        );
+        if let Some(seq) = last_seq {
+            url.push_str(&format!("&last_seq={seq}"));
+        }
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (sink, done) = (events.clone(), closed.clone());
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = socket.next().await {
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                let value: Value = serde_json::from_str(text.as_str()).unwrap();
+                if value["type"] == "event" {
+                    sink.lock()
+                        .unwrap()
+                        .push((value["seq"].as_u64().unwrap(), value["event"].clone()));
+                }
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        Watcher { events, closed }
+    }
+
+    fn last(&self) -> Option<u64> {
+        self.events.lock().unwrap().last().map(|(seq, _)| *seq)
+    }
+}
+
+fn statement(sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Postgres, sql, values)
+}
+
+/// The meeting's events as stored: seq and payload.
+async fn stored_events(db: &TestDb, meeting: &str) -> Vec<(u64, Value)> {
+    let rows = db
+        .db
+        .query_all_raw(statement(
+            "SELECT seq, payload FROM meeting_event WHERE meeting_id = $1 ORDER BY seq",
+            vec![Uuid::parse_str(meeting).unwrap().into()],
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            let seq: i64 = row.try_get("", "seq").unwrap();
+            let payload: String = row.try_get("", "payload").unwrap();
+            (seq as u64, serde_json::from_str(&payload).unwrap())
+        })
+        .collect()
+}
+
+async fn lease_url(db: &TestDb, meeting: &str) -> Option<String> {
+    let row = db
+        .db
+        .query_one_raw(statement(
+            "SELECT node_url FROM live_lease WHERE meeting_id = $1 AND expires > clock_timestamp()",
+            vec![Uuid::parse_str(meeting).unwrap().into()],
+        ))
+        .await
+        .unwrap()?;
+    Some(row.try_get("", "node_url").unwrap())
+}
+
+/// Waits until the watcher has every stored event, then checks it got exactly those, in order
+/// (from `from` on: what it was connected for).
+async fn assert_got_everything(watcher: &Watcher, stored: &[(u64, Value)], from: u64, what: &str) {
+    let last = stored.last().unwrap().0;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while watcher.last() < Some(last) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = watcher.events.lock().unwrap().clone();
+    let expected: Vec<(u64, Value)> = stored.iter().filter(|(s, _)| *s > from).cloned().collect();
+    assert_eq!(
+        got.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        expected.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        "{what}: every event, in order, once"
+    );
+    assert_eq!(got, expected, "{what}: the events as stored");
+}
+
+fn assert_gap_free(stored: &[(u64, Value)]) {
+    for (i, (seq, _)) in stored.iter().enumerate() {
+        assert_eq!(*seq, i as u64 + 1, "the event log has no gap and no double");
+    }
+}
+
+struct Council {
+    client: reqwest::Client,
+    bases: Vec<String>,
+    meeting: String,
+    chair: String,
+    members: Vec<(String, String)>,
+}
+
+/// Signs the chair in at node 0 and the members spread over the nodes; the chair starts the
+/// meeting and everyone checks in through their own node.
+async fn council(nodes: &[Node]) -> Council {
+    let client = reqwest::Client::new();
+    let bases: Vec<String> = nodes.iter().map(|n| n.base.clone()).collect();
+    let meeting: plenum_domain::MeetingId = plenum_server::demo::demo_id("meeting:rat-3");
+    let (chair, _) = login(&client, &bases[0], "katharina.brandt").await;
+    let mut members = Vec::new();
+    for (i, name) in MEMBERS.iter().enumerate() {
+        members.push(login(&client, &bases[i % bases.len()], name).await);
+    }
+    Council {
+        client,
+        bases,
+        meeting: meeting.to_string(),
+        chair,
+        members,
+    }
+}
+
+impl Council {
+    async fn chair(&self, node: usize, c: Value) -> Value {
+        until_acked(
+            &self.client,
+            &self.bases,
+            node,
+            &self.meeting,
+            &self.chair,
+            &c,
+        )
+        .await
+    }
+
+    async fn start_and_check_in(&self) {
+        self.chair(
+            1,
+            json!({"type": "start_meeting", "confirm_other_day": true}),
+        )
+        .await;
+        for (i, (token, _)) in self.members.iter().enumerate() {
+            until_acked(
+                &self.client,
+                &self.bases,
+                i,
+                &self.meeting,
+                token,
+                &json!({"type": "check_in", "remote": false}),
+            )
+            .await;
+        }
+    }
+
+    async fn open_poll(&self, kind: &str) -> Uuid {
+        let poll = Uuid::new_v4();
+        self.chair(2, json!({"type": "create_poll", "poll": poll, "title": "Haushalt", "kind": kind, "rule": "simple"}))
+            .await;
+        self.chair(
+            2,
+            json!({"type": "open_poll", "poll": poll, "confirm_below_quorum": true}),
+        )
+        .await;
+        poll
+    }
+
+    async fn poll_state(&self, node: usize, poll: Uuid) -> Value {
+        let live: Value = self
+            .client
+            .get(format!(
+                "{}/api/v1/meetings/{}/live",
+                self.bases[node], self.meeting
+            ))
+            .bearer_auth(&self.chair)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        live["state"]["polls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == poll.to_string())
+            .unwrap()
+            .clone()
+    }
+}
+
+/// Every member votes yes through their own node, all at once; `disrupt` runs once `after`
+/// votes are acknowledged. Returns, per voter, when their vote was acknowledged.
+async fn vote_all(
+    council: &Council,
+    poll: Uuid,
+    after: usize,
+    disrupt: impl FnOnce() -> Instant,
+) -> (Instant, Vec<(usize, Instant)>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for (i, (token, _)) in council.members.iter().enumerate() {
+        let (client, bases, meeting, token, tx) = (
+            council.client.clone(),
+            council.bases.clone(),
+            council.meeting.clone(),
+            token.clone(),
+            tx.clone(),
+        );
+        tokio::spawn(async move {
+            // Spread over time, so that some votes come after the disruption.
+            tokio::time::sleep(Duration::from_millis(150 * i as u64)).await;
+            let vote = json!({"type": "cast_ballot", "poll": poll, "choice": {"choice": "yes"}});
+            until_acked(&client, &bases, i, &meeting, &token, &vote).await;
+            let _ = tx.send((i, Instant::now()));
+        });
+    }
+    drop(tx);
+    let mut acked = Vec::new();
+    while acked.len() < after {
+        acked.push(
+            tokio::time::timeout(Duration::from_secs(60), rx.recv())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let disrupted = disrupt();
+    while let Some(ack) = tokio::time::timeout(Duration::from_secs(90), rx.recv())
+        .await
+        .unwrap()
+    {
+        acked.push(ack);
+    }
+    assert_eq!(acked.len(), MEMBERS.len(), "every vote acknowledged");
+    (disrupted, acked)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_share_a_session_and_survive_a_sigkill_of_the_actors_node() {
+    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
+        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = vec![Node::start(dir.path(), &db.url, true)];
+    nodes.push(Node::start(dir.path(), &db.url, false));
+    nodes.push(Node::start(dir.path(), &db.url, false));
+    let council = council(&nodes).await;
+    let mut watchers = Vec::new();
+    for k in 0..3 {
+        watchers.push(
+            Watcher::connect(
+                &council.client,
+                &council.bases[(k + 1) % 3],
+                &council.bases[k],
+                &council.chair,
+                &council.meeting,
+                None,
+            )
+            .await,
+        );
+    }
+    council.start_and_check_in().await;
+    let poll = council.open_poll("named").await;
+    let leader_url = lease_url(&db, &council.meeting)
+        .await
+        .expect("a node runs the meeting");
+    let leader = council
+        .bases
+        .iter()
+        .position(|b| *b == leader_url)
+        .expect("the lease names a node");
+
+    let (killed_at, acked) = vote_all(&council, poll, 5, || {
+        nodes[leader].kill();
+        Instant::now()
+    })
+    .await;
+    let survivors: Vec<usize> = (0..3).filter(|k| *k != leader).collect();
+    let worst = acked
+        .iter()
+        .filter(|(i, at)| *at > killed_at && survivors.contains(&(i % 3)))
+        .map(|(_, at)| at.duration_since(killed_at))
+        .max()
+        .unwrap_or_default();
+    println!(
+        "failover after SIGKILL: the last vote on a surviving node was acknowledged {} ms after the kill",
+        worst.as_millis()
+    );
+    assert!(
+        worst < Duration::from_secs(15),
+        "took over in time: {worst:?}"
+    );
+    let new_leader = lease_url(&db, &council.meeting).await.expect("taken over");
+    assert_ne!(new_leader, leader_url, "another node runs the meeting now");
+
+    let survivor = survivors[0];
+    council
+        .chair(survivor, json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let p = council.poll_state(survivors[1], poll).await;
+    assert_eq!(p["state"], "closed");
+    assert_eq!(p["result"]["tally"]["yes"], MEMBERS.len(), "each vote once");
+    assert_eq!(
+        p["result"]["named"].as_array().unwrap().len(),
+        MEMBERS.len()
+    );
+
+    let stored = stored_events(&db, &council.meeting).await;
+    assert_gap_free(&stored);
+    for k in &survivors {
+        assert_got_everything(&watchers[*k], &stored, 0, &format!("watcher on node {k}")).await;
+    }
+    // The dead node's client reconnects to another node and resumes from its last seq.
+    let gone = &watchers[leader];
+    assert!(gone.closed.load(std::sync::atomic::Ordering::SeqCst));
+    let resumed_from = gone.last().unwrap_or(0);
+    let resumed = Watcher::connect(
+        &council.client,
+        &council.bases[survivors[0]],
+        &council.bases[survivors[1]],
+        &council.chair,
+        &council.meeting,
+        Some(resumed_from),
+    )
+    .await;
+    assert_got_everything(&resumed, &stored, resumed_from, "the resumed watcher").await;
+}
+
+/// A TCP proxy in front of PostgreSQL for one node: `cut` drops its connections and refuses new
+/// ones (as a lost network link would), `restore` lets them through again.
+struct Proxy {
+    port: u16,
+    cut: Arc<std::sync::atomic::AtomicBool>,
+    connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let (is_cut, open) = (cut.clone(), connections.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if is_cut.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                open.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Proxy {
+            port,
+            cut,
+            connections,
+        }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// `url` with its host and port replaced by the proxy's.
+fn through(url: &str, port: u16) -> (String, String) {
+    let parsed = url::Url::parse(url).unwrap();
+    let target = format!(
+        "{}:{}",
+        parsed.host_str().unwrap(),
+        parsed.port().unwrap_or(5432)
+    );
+    let mut proxied = parsed.clone();
+    proxied.set_host(Some("127.0.0.1")).unwrap();
+    proxied.set_port(Some(port)).unwrap();
+    (proxied.to_string(), target)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_cut_from_the_database_stops_writing_and_another_takes_over_a_secret_poll() {
+    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
+        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, target) = through(&db.url, 0);
+    let proxy = Proxy::start(target).await;
+    let (proxied_url, _) = through(&db.url, proxy.port);
+    let nodes = [
+        Node::start(dir.path(), &proxied_url, true),
+        Node::start(dir.path(), &db.url, false),
+        Node::start(dir.path(), &db.url, false),
+    ];
+    let council = council(&nodes).await;
+    // The first node to open the meeting runs it: node 0, behind the proxy.
+    let mut watchers = vec![
+        Watcher::connect(
+            &council.client,
+            &council.bases[0],
+            &council.bases[0],
+            &council.chair,
+            &council.meeting,
+            None,
+        )
+        .await,
+    ];
+    // (The subscription completes after the upgrade: wait for it.)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while lease_url(&db, &council.meeting).await.is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        lease_url(&db, &council.meeting).await.as_deref(),
+        Some(council.bases[0].as_str()),
+        "node 0 runs the meeting"
+    );
+    for k in 1..3 {
+        watchers.push(
+            Watcher::connect(
+                &council.client,
+                &council.bases[k],
+                &council.bases[k],
+                &council.chair,
+                &council.meeting,
+                None,
+            )
+            .await,
+        );
+    }
+    council.start_and_check_in().await;
+    let poll = council.open_poll("secret").await;
+    let before_cut = stored_events(&db, &council.meeting).await.len() as u64;
+
+    // Members vote through nodes 1 and 2 only (node 0 has no database any more).
+    let voting = Council {
+        client: council.client.clone(),
+        bases: council.bases[1..].to_vec(),
+        meeting: council.meeting.clone(),
+        chair: council.chair.clone(),
+        members: council.members.clone(),
+    };
+    let (cut_at, acked) = vote_all(&voting, poll, 4, || {
+        proxy.cut();
+        Instant::now()
+    })
+    .await;
+    let worst = acked
+        .iter()
+        .filter(|(_, at)| *at > cut_at)
+        .map(|(_, at)| at.duration_since(cut_at))
+        .max()
+        .unwrap_or_default();
+    println!(
+        "failover after a lost database link: the last vote was acknowledged {} ms after the cut",
+        worst.as_millis()
+    );
+    let new_leader = lease_url(&db, &council.meeting).await.expect("taken over");
+    assert_ne!(new_leader, council.bases[0], "node 0 lost the meeting");
+
+    // Node 0 comes back: it does not write (the lease is another's), it forwards, and its
+    // client catches up.
+    proxy.restore();
+    voting
+        .chair(0, json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let p = council.poll_state(1, poll).await;
+    assert_eq!(p["state"], "closed");
+    assert_eq!(
+        p["result"]["tally"]["yes"],
+        MEMBERS.len(),
+        "each ballot once"
+    );
+    assert_eq!(
+        p["result"]["named"],
+        json!([]),
+        "a secret result names nobody"
+    );
+
+    let stored = stored_events(&db, &council.meeting).await;
+    assert!(stored.len() as u64 > before_cut);
+    assert_gap_free(&stored);
+    for (k, watcher) in watchers.iter().enumerate() {
+        if watcher.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            // Node 0 may have closed its clients while it had no database: they resume.
+            let from = watcher.last().unwrap_or(0);
+            let resumed = Watcher::connect(
+                &council.client,
+                &council.bases[k],
+                &council.bases[k],
+                &council.chair,
+                &council.meeting,
+                Some(from),
+            )
+            .await;
+            assert_got_everything(&resumed, &stored, from, &format!("resumed on node {k}")).await;
+        } else {
+            assert_got_everything(watcher, &stored, 0, &format!("watcher on node {k}")).await;
+        }
+    }
+
+    // Nothing that links a ballot to its voter anywhere: not in the database, not in the
+    // shared ballot directory.
+    let voters: Vec<&str> = council.members.iter().map(|(_, p)| p.as_str()).collect();
+    let tables = db
+        .db
+        .query_all_raw(statement(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+            vec![],
+        ))
+        .await
+        .unwrap();
+    for table in tables {
+        let table: String = table.try_get("", "table_name").unwrap();
+        let rows = db
+            .db
+            .query_all_raw(statement(
+                &format!("SELECT row_to_json(t)::text AS row FROM \"{table}\" t"),
+                vec![],
+            ))
+            .await
+            .unwrap();
+        for row in rows {
+            let row: String = row.try_get("", "row").unwrap();
+            if voters.iter().any(|v| row.contains(v)) {
+                assert!(
+                    !row.contains("\\\"choice\\\"") && !row.contains("\"choice\""),
+                    "{table} links a voter to a choice: {row}"
+                );
+            }
+        }
+    }
+    let boxes = plenum_server::config::Config {
+        data_dir: dir.path().to_owned(),
+        ..Default::default()
+    }
+    .ballot_dir();
+    assert!(
+        !boxes.join(format!("{poll}.box")).exists(),
+        "the box is gone once the tally is durable"
+    );
+}
