@@ -763,3 +763,60 @@ async fn a_node_cut_from_the_database_stops_writing_and_another_takes_over_a_sec
         "the box is gone once the tally is durable"
     );
 }
+
+/// Revoking a device on one node closes its live connection on another at once (not only at the
+/// next 15-second check).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn signing_out_on_one_node_closes_the_socket_on_another() {
+    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
+        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = [
+        Node::start(dir.path(), &db.url, true),
+        Node::start(dir.path(), &db.url, false),
+    ];
+    let client = reqwest::Client::new();
+    let (token, _) = login(&client, &nodes[0].base, "anna.hartmann").await;
+    let ticket: Value = client
+        .post(format!("{}/api/v1/live/ticket", nodes[1].base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!(
+        "{}/api/v1/live?ticket={}",
+        nodes[1].base.replace("http://", "ws://"),
+        ticket["ticket"].as_str().unwrap()
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello = socket.next().await.unwrap().unwrap();
+    assert!(hello.to_text().unwrap().contains("\"hello\""), "{hello:?}");
+    let signed_out = client
+        .post(format!("{}/api/v1/auth/logout", nodes[0].base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), 204);
+    let started = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(message)) = socket.next().await {
+            if let Message::Close(frame) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("the socket on the other node was closed within 5 s");
+    assert_eq!(closed, Some(4001), "closed as revoked");
+    println!(
+        "revocation across nodes: closed after {} ms",
+        started.elapsed().as_millis()
+    );
+}
