@@ -32,6 +32,7 @@ mod m20261205_000250_file_text;
 mod m20261205_000260_decision_announcement;
 mod m20261206_000300_annotations;
 mod m20261206_000317_body_settings;
+mod m20261207_000001_rate_limits;
 mod m20261207_000002_live_leases;
 
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000260_decision_announcement::Migration),
             Box::new(m20261206_000300_annotations::Migration),
             Box::new(m20261206_000317_body_settings::Migration),
+            Box::new(m20261207_000001_rate_limits::Migration),
             Box::new(m20261207_000002_live_leases::Migration),
         ]
     }

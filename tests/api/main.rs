@@ -11,6 +11,7 @@ mod bundle;
 mod calendar;
 mod chair;
 mod clerk;
+mod cluster;
 mod collab;
 mod contract;
 mod decisions;

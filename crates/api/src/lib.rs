@@ -32,8 +32,8 @@ use tracing::Level;
 pub use error::ApiError;
 pub use problem::Problem;
 pub use state::{
-    AUDIT_ANCHOR_FILE, ApiConfig, AppState, AuthContext, Clock, DEFAULT_LICENSE, DataLicense,
-    ServerKeys, StateError, SystemInfo,
+    AUDIT_ANCHOR_FILE, ApiConfig, AppState, AuthContext, BlobGuard, Clock, DEFAULT_LICENSE,
+    DataLicense, ServerKeys, StateError, SystemInfo,
 };
 
 /// Result type of the API crate.

@@ -152,7 +152,8 @@ pub struct AppState {
     pub blobs: Arc<dyn plenum_store::blob::BlobStore>,
     /// Held while an upload stores its content and inserts its row, and while a deletion checks
     /// whether a content is still referenced and removes it: otherwise a deletion could remove
-    /// the content an identical upload has just reused. One node only (see the README).
+    /// the content an identical upload has just reused. Serialises within this node; take it
+    /// with [`AppState::lock_blobs`], which on PostgreSQL adds the lock of every node.
     pub blob_gate: Arc<tokio::sync::Mutex<()>>,
     /// The keyed audit log and its anchor file (`<data_dir>/audit-head`).
     pub audit: Arc<plenum_store::audit::AuditLog>,
@@ -183,7 +184,8 @@ impl AppState {
         let cipher = SecretCipher::new(&keys.totp).ok_or(StateError::BadTotpKey)?;
         let dummy_hash = crate::auth::password::hash_password_sync("dummy-password-for-timing")
             .map_err(StateError::Hash)?;
-        let limiter = GuessLimiter::new(config.guess_limits);
+        let limiter = GuessLimiter::new(config.guess_limits).shared(&db, backend);
+        let post_limiter = crate::routes::collab::PostLimiter::default().shared(&db, backend);
         let audit_key = plenum_store::audit::AuditKey::from_bytes(&keys.audit)
             .ok_or(StateError::BadAuditKey)?;
         let audit = Arc::new(plenum_store::audit::AuditLog::open(
@@ -222,7 +224,7 @@ impl AppState {
                 cipher,
                 limiter,
                 dummy_hash,
-                post_limiter: crate::routes::collab::PostLimiter::default(),
+                post_limiter,
             }),
             clock: Arc::new(Utc::now),
         })
@@ -235,8 +237,45 @@ impl AppState {
         self
     }
 
+    /// Takes the blob store's lock (see [`AppState::blob_gate`]): this node's mutex, then on
+    /// PostgreSQL the advisory lock every node on the database takes
+    /// ([`plenum_store::cluster::blob_lock`]). The mutex comes first, so that a node ties up at
+    /// most one pooled connection waiting for another node.
+    pub async fn lock_blobs(&self) -> Result<BlobGuard, plenum_store::StoreError> {
+        let local = self.blob_gate.clone().lock_owned().await;
+        let cluster = match self.backend {
+            Backend::Postgres => Some(plenum_store::cluster::blob_lock(&self.db).await?),
+            Backend::Sqlite => None,
+        };
+        Ok(BlobGuard {
+            cluster,
+            _local: local,
+        })
+    }
+
     /// The current time, truncated to microseconds (the databases' precision).
     pub fn now(&self) -> DateTime<Utc> {
         chrono::SubsecRound::trunc_subsecs((self.clock)(), 6)
+    }
+}
+
+/// The blob store's lock while held ([`AppState::lock_blobs`]). Dropping it releases it too (on
+/// PostgreSQL once the lock's connection returns to the pool); [`BlobGuard::release`] releases
+/// it at once.
+#[must_use = "the lock is released when this is dropped"]
+pub struct BlobGuard {
+    cluster: Option<plenum_store::cluster::ClusterLock>,
+    _local: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl BlobGuard {
+    /// Releases the lock: the other nodes' first, then this node's.
+    pub async fn release(mut self) {
+        if let Some(cluster) = self.cluster.take()
+            && let Err(err) = cluster.release().await
+        {
+            // The transaction ends when its connection returns to the pool (or breaks).
+            tracing::warn!(error = %err, "cannot end the blob lock's transaction");
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod blob;
 pub mod body_settings;
 pub mod chair;
+pub mod cluster;
 pub mod collab;
 mod convert;
 mod db;

@@ -524,7 +524,7 @@ pub async fn create_annotation(
         let response = note_response(&state, &mut Names::default(), stored, Some(person)).await;
         return Ok((StatusCode::OK, etag(version), Json(response)));
     }
-    state.auth.post_limiter.check(auth.user.id)?;
+    state.auth.post_limiter.check(auth.user.id).await?;
     // Finite numbers and enums only: serialising cannot fail.
     let shapes = serde_json::to_string(&shapes).unwrap_or_else(|_| "{}".to_owned());
     let note = notes::insert(

@@ -229,11 +229,12 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
-fn rate_limit(state: &AppState, account: Option<&str>, client: &ClientInfo) -> Result<()> {
+async fn rate_limit(state: &AppState, account: Option<&str>, client: &ClientInfo) -> Result<()> {
     state
         .auth
         .limiter
         .check(account, client.address)
+        .await
         .map_err(ApiError::RateLimited)
 }
 
@@ -265,7 +266,7 @@ pub async fn login(
         (Some(user), Some((device, _))) => format!("{}#{device}", user.username.as_str()),
         _ => request.username.trim().to_owned(),
     };
-    rate_limit(&state, Some(&account_key), &client)?;
+    rate_limit(&state, Some(&account_key), &client).await?;
     let hash = user
         .as_ref()
         .and_then(|u| u.password_hash.clone())
@@ -642,7 +643,7 @@ pub async fn verify_second_factor(
     if pending.enrol {
         return Err(ApiError::Forbidden);
     }
-    rate_limit(&state, None, &client)?;
+    rate_limit(&state, None, &client).await?;
     let kind = match (&request.code, &request.recovery_code) {
         (Some(_), _) => SecondFactorKind::Code,
         (None, Some(_)) => SecondFactorKind::RecoveryCode,
@@ -816,7 +817,7 @@ pub async fn confirm_enrolment(
             "a second factor is already set up".into(),
         )));
     }
-    rate_limit(&state, Some(user.username.as_str()), &client)?;
+    rate_limit(&state, Some(user.username.as_str()), &client).await?;
     let code = request
         .code
         .as_deref()
@@ -961,7 +962,7 @@ pub async fn set_up_password(
     client: ClientInfo,
     AppJson(request): AppJson<SetupRequest>,
 ) -> Result<Json<SetupResponse>> {
-    rate_limit(&state, None, &client)?;
+    rate_limit(&state, None, &client).await?;
     check_password_rules(&request.password)?;
     let hash = crate::auth::password::hash_password(request.password).await?;
     let token_hash = sha256_hex(request.token.trim().as_bytes());

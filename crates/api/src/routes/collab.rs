@@ -3,23 +3,20 @@
 //! and problem documents for version preconditions.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use plenum_domain::{Action, Actor, OrganizationRef, Resource};
 use plenum_domain::{
     AgendaItemId, DomainError, FileId, MeetingId, OrganizationId, PaperId, PersonId, User, UserId,
 };
-use plenum_store::{StoreError, repo};
+use plenum_store::{Backend, DatabaseConnection, StoreError, repo};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::auth::ratelimit::KeyedLimit;
 use crate::{ApiError, AppState, Problem};
 
 /// Longest note or post text, in characters.
@@ -135,27 +132,31 @@ pub fn etag(version: u32) -> [(header::HeaderName, HeaderValue); 1] {
     [(header::ETAG, value)]
 }
 
-/// Posting limits per account: a burst, then one more per period.
+/// Posting limits per account: a burst, then one more per period. In memory on SQLite; on
+/// PostgreSQL counted in the database for every node (see [`crate::auth::ratelimit`]).
 #[derive(Clone)]
 pub struct PostLimiter {
-    accounts: Arc<DefaultKeyedRateLimiter<UserId>>,
+    accounts: KeyedLimit<UserId>,
 }
 
 impl PostLimiter {
     pub fn new(burst: u32, period: Duration) -> Self {
-        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(period.max(Duration::from_millis(1)))
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
         Self {
-            accounts: Arc::new(RateLimiter::keyed(quota)),
+            accounts: KeyedLimit::new("post", burst, period),
+        }
+    }
+
+    /// Counts in `db` on PostgreSQL, so that every node shares the budget; unchanged on SQLite.
+    #[must_use]
+    pub fn shared(self, db: &DatabaseConnection, backend: Backend) -> Self {
+        Self {
+            accounts: self.accounts.shared(db, backend),
         }
     }
 
     /// Counts one note or post; 429 with Retry-After when the account posts too fast.
-    pub fn check(&self, user: UserId) -> CollabResult<()> {
-        self.accounts.check_key(&user).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+    pub async fn check(&self, user: UserId) -> CollabResult<()> {
+        self.accounts.check(&user).await.map_err(|wait| {
             CollabError::Problem(
                 Problem::new(
                     StatusCode::TOO_MANY_REQUESTS,

@@ -306,8 +306,16 @@ async fn receive(state: &AppState, field: &mut Field<'_>) -> Result<Received> {
 
 /// Removes the blob if no live file references it any more.
 async fn release_blob(state: &AppState, storage_key: &str) {
-    let _gate = state.blob_gate.lock().await;
+    let gate = match state.lock_blobs().await {
+        Ok(gate) => gate,
+        Err(err) => {
+            // Better an unreferenced blob left behind than one deleted under a new upload.
+            tracing::error!(error = %err, storage_key, "cannot take the blob lock; content kept");
+            return;
+        }
+    };
     release_unreferenced(state, storage_key).await;
+    gate.release().await;
 }
 
 /// `release_blob` for a caller that holds the blob gate already.
@@ -417,8 +425,7 @@ pub async fn upload_file(
     let media_type = check_media_type(&received.head, name.as_str(), claimed.as_deref())?;
 
     // Until the row is in, no deletion may judge this content unreferenced.
-    let gate = state.blob_gate.clone();
-    let _gate = gate.lock().await;
+    let gate = state.lock_blobs().await?;
     let stored = state
         .blobs
         .put_file(&received.temp.path, &received.sha256, received.size)
@@ -459,10 +466,11 @@ pub async fn upload_file(
         Ok(file) => file,
         Err(err) => {
             release_unreferenced(&state, &stored.storage_key).await;
+            gate.release().await;
             return Err(err);
         }
     };
-    drop(_gate);
+    gate.release().await;
     spawn_extraction(&state, file.clone());
     let mut response = (StatusCode::CREATED, Json(FileRef::member(&file))).into_response();
     if let Ok(value) = HeaderValue::from_str(&etag(&file)) {

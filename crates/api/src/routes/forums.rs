@@ -291,7 +291,7 @@ pub async fn create_thread(
         )?;
     }
     let mentioned = mentions(&state, organization, &request.mentions).await?;
-    state.auth.post_limiter.check(auth.user.id)?;
+    state.auth.post_limiter.check(auth.user.id).await?;
     let (thread, post) = forums::create_thread(
         &state.db,
         forums::NewThread {
@@ -399,7 +399,7 @@ pub async fn create_post(
         }
     }
     let mentioned = mentions(&state, thread.organization, &request.mentions).await?;
-    state.auth.post_limiter.check(auth.user.id)?;
+    state.auth.post_limiter.check(auth.user.id).await?;
     let post = forums::add_post(
         &state.db,
         &thread,
@@ -506,7 +506,7 @@ pub async fn update_post(
     let expected = if_match(&headers)?;
     check_text("body", &request.body, MAX_TEXT)?;
     let mentioned = mentions(&state, post.organization, &request.mentions).await?;
-    state.auth.post_limiter.check(auth.user.id)?;
+    state.auth.post_limiter.check(auth.user.id).await?;
     let updated = forums::update_post(
         &state.db,
         id,

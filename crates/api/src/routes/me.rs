@@ -88,6 +88,7 @@ pub async fn change_password(
         .auth
         .limiter
         .check(Some(auth.user.username.as_str()), client.address)
+        .await
         .map_err(ApiError::RateLimited)?;
     check_password_rules(&request.new_password)?;
     let current = auth

@@ -629,6 +629,7 @@ pub async fn sign(
         .auth
         .limiter
         .check(Some(auth.user.username.as_str()), client.address)
+        .await
         .map_err(ApiError::RateLimited)?;
     check_totp(&state, &auth.user, request.code.trim()).await?;
 

@@ -357,7 +357,7 @@ pub async fn create_note(
             scope,
         },
     )?;
-    state.auth.post_limiter.check(auth.user.id)?;
+    state.auth.post_limiter.check(auth.user.id).await?;
     let note = notes::insert(
         &state.db,
         notes::NewNote {
@@ -482,7 +482,7 @@ pub async fn update_note(
         }
         widened = Some((from, to, readers));
     }
-    state.auth.post_limiter.check(auth.user.id)?;
+    state.auth.post_limiter.check(auth.user.id).await?;
     let updated = notes::update(&state.db, id, expected, body, shared_with, state.now())
         .await?
         .ok_or_else(changed_meanwhile)?;
