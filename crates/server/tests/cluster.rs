@@ -21,7 +21,8 @@ use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
 const BIN: &str = env!("CARGO_BIN_EXE_plenum");
-const PASSWORD: &str = plenum_server::demo::DEMO_PASSWORD;
+mod common;
+use common::login;
 
 /// The Rat's members of the demo council (the chair is katharina.brandt).
 const MEMBERS: [&str; 14] = [
@@ -101,41 +102,6 @@ impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-async fn login(client: &reqwest::Client, base: &str, username: &str) -> (String, String) {
-    let step: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let name = plenum_domain::Username::parse(username).unwrap();
-    let totp =
-        plenum_api::auth::totp::totp_for(&plenum_server::demo::demo_totp_secret(username), &name)
-            .unwrap();
-    let code = totp
-        .generate(chrono::Utc::now().timestamp() as u64)
-        .to_string();
-    let session: Value = client
-        .post(format!("{base}/api/v1/auth/totp"))
-        .json(&json!({"mfa_token": step["mfa_token"], "code": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        session["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{username} signed in: {session}"))
-            .to_owned(),
-        session["user"]["person_id"].as_str().unwrap().to_owned(),
-    )
 }
 
 /// Sends a command to `base`; the status and body.

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 const BIN: &str = env!("CARGO_BIN_EXE_plenum");
-const PASSWORD: &str = plenum_server::demo::DEMO_PASSWORD;
+mod common;
+use common::login;
 
 fn start(data_dir: &std::path::Path, demo: bool) -> (Child, String) {
     let (child, addr, _) = start_logged(data_dir, demo, "plenum=info");
@@ -61,41 +62,6 @@ fn start_logged(
         .recv_timeout(Duration::from_secs(60))
         .expect("server did not start");
     (child, format!("http://{addr}"), lines)
-}
-
-async fn login(client: &reqwest::Client, base: &str, username: &str) -> (String, String) {
-    let step: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let name = plenum_domain::Username::parse(username).unwrap();
-    let totp =
-        plenum_api::auth::totp::totp_for(&plenum_server::demo::demo_totp_secret(username), &name)
-            .unwrap();
-    let code = totp
-        .generate(chrono::Utc::now().timestamp() as u64)
-        .to_string();
-    let session: Value = client
-        .post(format!("{base}/api/v1/auth/totp"))
-        .json(&json!({"mfa_token": step["mfa_token"], "code": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        session["access_token"]
-            .as_str()
-            .expect("signed in")
-            .to_owned(),
-        session["user"]["person_id"].as_str().unwrap().to_owned(),
-    )
 }
 
 async fn command(

@@ -1,0 +1,45 @@
+//! Helpers shared by the tests that run the real `plenum` binary (`crash.rs`, `cluster.rs`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use serde_json::{Value, json};
+
+/// The demo council's password.
+pub const PASSWORD: &str = plenum_server::demo::DEMO_PASSWORD;
+
+/// Signs a demo user in (password, then the current TOTP code); the access token and the
+/// user's person id.
+pub async fn login(client: &reqwest::Client, base: &str, username: &str) -> (String, String) {
+    let step: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let name = plenum_domain::Username::parse(username).unwrap();
+    let totp =
+        plenum_api::auth::totp::totp_for(&plenum_server::demo::demo_totp_secret(username), &name)
+            .unwrap();
+    let code = totp
+        .generate(chrono::Utc::now().timestamp() as u64)
+        .to_string();
+    let session: Value = client
+        .post(format!("{base}/api/v1/auth/totp"))
+        .json(&json!({"mfa_token": step["mfa_token"], "code": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        session["access_token"]
+            .as_str()
+            .expect("signed in")
+            .to_owned(),
+        session["user"]["person_id"].as_str().unwrap().to_owned(),
+    )
+}
