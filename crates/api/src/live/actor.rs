@@ -22,9 +22,6 @@ use super::{Broadcast, LeaseClock, Msg, Relay, Shared};
 /// How many queued commands go into one transaction at most.
 const MAX_BATCH: usize = 512;
 
-/// How long a burst of commands waits for the rest of the burst before its batch is committed.
-const BURST_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// Why a live command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveFailure {
@@ -294,31 +291,15 @@ impl Actor {
         while let Some(first) = rx.recv().await {
             let mut jobs = Vec::new();
             let mut msg = Some(first);
-            let mut lingered = false;
-            loop {
-                while let Some(m) = msg.take() {
-                    match m {
-                        Msg::Snapshot(reply) => {
-                            let _ = reply.send((self.seq, self.state.clone()));
-                        }
-                        Msg::Job(job) => jobs.push(job),
+            while let Some(m) = msg.take() {
+                match m {
+                    Msg::Snapshot(reply) => {
+                        let _ = reply.send((self.seq, self.state.clone()));
                     }
-                    if jobs.len() < MAX_BATCH {
-                        msg = rx.try_recv().ok();
-                    }
+                    Msg::Job(job) => jobs.push(job),
                 }
-                // A burst (several commands queued at once: everyone votes) lingers once for
-                // the commands still on their way, so that it lands in one batch and one
-                // commit rather than in a short one followed by a long one. A lone command
-                // does not wait.
-                if lingered || jobs.len() < 2 || jobs.len() >= MAX_BATCH {
-                    break;
-                }
-                lingered = true;
-                tokio::time::sleep(BURST_LINGER).await;
-                msg = rx.try_recv().ok();
-                if msg.is_none() {
-                    break;
+                if jobs.len() < MAX_BATCH {
+                    msg = rx.try_recv().ok();
                 }
             }
             if !jobs.is_empty() {
