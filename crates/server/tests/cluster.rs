@@ -752,15 +752,7 @@ async fn a_node_cut_from_the_database_stops_writing_and_another_takes_over_a_sec
             }
         }
     }
-    let boxes = plenum_server::config::Config {
-        data_dir: dir.path().to_owned(),
-        ..Default::default()
-    }
-    .ballot_dir();
-    assert!(
-        !boxes.join(format!("{poll}.box")).exists(),
-        "the box is gone once the tally is durable"
-    );
+    common::assert_box_gone(dir.path(), poll);
 }
 
 /// Revoking a device on one node closes its live connection on another at once (not only at the

@@ -291,15 +291,7 @@ async fn ballots_survive_a_sigkill(kind: &str) {
             json!([]),
             "a secret result names nobody"
         );
-        let boxes = plenum_server::config::Config {
-            data_dir: dir.path().to_owned(),
-            ..Default::default()
-        }
-        .ballot_dir();
-        assert!(
-            !boxes.join(format!("{poll}.box")).exists(),
-            "the box is gone once the tally is durable"
-        );
+        common::assert_box_gone(dir.path(), poll);
     }
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -43,3 +43,17 @@ pub async fn login(client: &reqwest::Client, base: &str, username: &str) -> (Str
         session["user"]["person_id"].as_str().unwrap().to_owned(),
     )
 }
+
+/// Asserts that the ballot box of a closed secret poll is gone from the ballot directory the
+/// server derives from `data_dir` (once the tally is durable, nothing of the box remains).
+pub fn assert_box_gone(data_dir: &std::path::Path, poll: uuid::Uuid) {
+    let boxes = plenum_server::config::Config {
+        data_dir: data_dir.to_owned(),
+        ..Default::default()
+    }
+    .ballot_dir();
+    assert!(
+        !boxes.join(format!("{poll}.box")).exists(),
+        "the box is gone once the tally is durable"
+    );
+}
