@@ -2,8 +2,8 @@
 //! which runs on the blocking thread pool, never on the async worker threads.
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Argon2, PasswordHash as PhcHash};
+use argon2::password_hash::{Output, ParamsString, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash as PhcHash, Version};
 use plenum_domain::{DomainError, PasswordHash};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
@@ -30,31 +30,120 @@ pub fn check_password_rules(password: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// Work memory of finished argon2 runs (19 MiB each with the default parameters), kept for the
+/// next run: at most one per hashing slot. Allocating it afresh for every login left the
+/// allocator holding hundreds of MiB after a burst of logins (one heap per worker thread).
+static SPARE_MEMORY: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
+
+/// Runs `work` on `blocks` blocks of argon2 work memory, zeroed afterwards and kept for the
+/// next run.
+fn with_work_memory<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+    let mut memory = SPARE_MEMORY
+        .lock()
+        .ok()
+        .and_then(|mut spare| spare.pop())
+        .unwrap_or_default();
+    memory.resize(blocks, Block::default());
+    let result = work(&mut memory);
+    // What a password's derivation left behind does not outlive the check.
+    memory.fill(Block::default());
+    if let Ok(mut spare) = SPARE_MEMORY.lock()
+        && spare.len() < hashing_slots_total()
+    {
+        spare.push(memory);
+    }
+    result
+}
+
 /// Hashes with argon2id and a fresh random salt (CPU-bound: call from a blocking context).
 pub fn hash_password_sync(password: &str) -> Result<PasswordHash, DomainError> {
     check_password_rules(password)?;
+    let failed = |err: &dyn std::fmt::Display| {
+        DomainError::RuleViolated(format!("password hashing failed: {err}"))
+    };
     let salt = SaltString::generate(&mut OsRng);
-    let phc = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|err| DomainError::RuleViolated(format!("password hashing failed: {err}")))?;
+    let argon2 = Argon2::default();
+    let params = argon2.params().clone();
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| failed(&e))?;
+    let mut out = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    with_work_memory(params.block_count(), |memory| {
+        argon2.hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, memory)
+    })
+    .map_err(|e| failed(&e))?;
+    let phc = PhcHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| failed(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+    };
     PasswordHash::parse(&phc.to_string())
 }
 
 /// Whether `password` matches `hash` (CPU-bound: call from a blocking context).
 pub fn verify_password_sync(password: &str, hash: &PasswordHash) -> bool {
-    match PhcHash::new(hash.as_str()) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
+    let Ok(parsed) = PhcHash::new(hash.as_str()) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    let computed = with_work_memory(blocks, |memory| {
+        argon2.hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, memory)
+    });
+    // `Output` compares in constant time.
+    computed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
 }
 
-/// [`hash_password_sync`] on the blocking thread pool.
+/// Hashes in progress at once in this process: one per core. Each argon2id run holds 19 MiB
+/// and a core; a burst of logins (a council arriving, a convention's thousands, a guessing
+/// attack) queues here instead of growing the process by 19 MiB per login in flight.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(hashing_slots_total()))
+}
+
+/// One hashing slot per core.
+fn hashing_slots_total() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Runs `work` on the blocking thread pool once a hashing slot is free.
+async fn in_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _slot = hashing_slots().acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// [`hash_password_sync`] on the blocking thread pool, at most one per core at a time.
 pub async fn hash_password(password: String) -> Result<PasswordHash, DomainError> {
-    tokio::task::spawn_blocking(move || hash_password_sync(&password))
+    in_slot(move || hash_password_sync(&password))
         .await
-        .map_err(|err| DomainError::RuleViolated(format!("password hashing failed: {err}")))?
+        .ok_or_else(|| DomainError::RuleViolated("password hashing failed".into()))?
+}
+
+/// [`verify_password_sync`] on the blocking thread pool, at most one per core at a time.
+pub async fn verify_password(password: String, hash: PasswordHash) -> bool {
+    in_slot(move || verify_password_sync(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 /// A random password of `len` letters and digits, for accounts created without one.
@@ -79,6 +168,28 @@ mod tests {
     }
 
     #[test]
+    fn hashes_agree_with_the_argon2_library() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        // Ours verify with the library's verifier…
+        let ours = hash_password_sync("korrekt-pferd-batterie").unwrap();
+        let parsed = PhcHash::new(ours.as_str()).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"korrekt-pferd-batterie", &parsed)
+                .is_ok()
+        );
+        // …and the library's (as stored by earlier versions) verify with ours.
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::default()
+            .hash_password(b"alte-passwort-datei", &salt)
+            .unwrap()
+            .to_string();
+        let theirs = PasswordHash::parse(&theirs).unwrap();
+        assert!(verify_password_sync("alte-passwort-datei", &theirs));
+        assert!(!verify_password_sync("alte-passwort-dateI", &theirs));
+    }
+
+    #[test]
     fn salts_differ_between_hashes() {
         let a = hash_password_sync("gleiches-passwort").unwrap();
         let b = hash_password_sync("gleiches-passwort").unwrap();
@@ -89,6 +200,28 @@ mod tests {
     fn short_and_huge_passwords_are_refused() {
         assert!(hash_password_sync("kurz").is_err());
         assert!(hash_password_sync(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_checks_all_answer_right() {
+        let hash = hash_password("korrekt-pferd-batterie".into())
+            .await
+            .unwrap();
+        let checks = (0..6).map(|i| {
+            let hash = hash.clone();
+            let password = if i % 2 == 0 {
+                "korrekt-pferd-batterie"
+            } else {
+                "falsch-pferd-batterie"
+            };
+            tokio::spawn(verify_password(password.to_owned(), hash))
+        });
+        let results: Vec<bool> = futures_util::future::join_all(checks)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(results, [true, false, true, false, true, false]);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::password::{check_password_rules, verify_password_sync};
+use crate::auth::password::{check_password_rules, verify_password};
 use crate::auth::tokens::{ACCESS_TTL, Audience, LEEWAY_SECS, MFA_TTL, TokenError};
 use crate::auth::totp::{self as totp, CodeRejected};
 use crate::auth::{AuthUser, ClientInfo};
@@ -272,9 +272,7 @@ pub async fn login(
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| state.auth.dummy_hash.clone());
     let password = request.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password_sync(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let matches = verify_password(password, hash).await;
     // What was typed as the user name is recorded only when it names an account: people
     // type passwords into the wrong field.
     let (subject, reason) = match &user {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::auth::{MeResponse, SecondFactorStatus, check_totp, random_token, record, sha256_hex};
 use super::oparl::{OparlError, Origin};
-use crate::auth::password::{check_password_rules, hash_password, verify_password_sync};
+use crate::auth::password::{check_password_rules, hash_password, verify_password};
 use crate::auth::{AuthUser, ClientInfo};
 use crate::json::{AppJson, AppPath};
 use crate::{ApiError, AppState, Result};
@@ -97,9 +97,7 @@ pub async fn change_password(
         .clone()
         .ok_or(ApiError::InvalidCredentials)?;
     let given = request.current_password;
-    let ok = tokio::task::spawn_blocking(move || verify_password_sync(&given, &current))
-        .await
-        .unwrap_or(false);
+    let ok = verify_password(given, current).await;
     if !ok {
         return Err(ApiError::InvalidCredentials);
     }
