@@ -10,6 +10,9 @@ use crate::Result;
 use crate::entity;
 use crate::record;
 
+/// Ids per `IN (…)` list: well below the bind-parameter limits of SQLite and PostgreSQL.
+const IN_LIST_CHUNK: usize = 1_000;
+
 macro_rules! crud {
     ($ty:ty, $id:ty) => {
         /// Validates and stores a new object; `created`/`modified` are set to now.
@@ -108,6 +111,16 @@ pub mod persons {
         .await
     }
 
+    /// The persons with these ids, deleted ones included (one query per thousand ids).
+    pub async fn list_by_ids(db: &impl ConnectionTrait, ids: &[PersonId]) -> Result<Vec<Person>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_LIST_CHUNK) {
+            let cond = Condition::all().add(C::Id.is_in(chunk.iter().map(|id| id.as_uuid())));
+            found.extend(record::list(db, cond, true, [C::Id]).await?);
+        }
+        Ok(found)
+    }
+
     pub async fn list_by_body(
         db: &impl ConnectionTrait,
         body: BodyId,
@@ -179,6 +192,21 @@ pub mod memberships {
     ) -> Result<Vec<Membership>> {
         let cond = Condition::all().add(C::PersonId.eq(person.as_uuid()));
         record::list(db, cond, include_deleted, [C::StartDate, C::Id]).await
+    }
+
+    /// The memberships of these persons, each person's in the order of
+    /// [`list_by_person`] (one query per thousand persons).
+    pub async fn list_by_persons(
+        db: &impl ConnectionTrait,
+        persons: &[PersonId],
+        include_deleted: bool,
+    ) -> Result<Vec<Membership>> {
+        let mut found = Vec::new();
+        for chunk in persons.chunks(IN_LIST_CHUNK) {
+            let cond = Condition::all().add(C::PersonId.is_in(chunk.iter().map(|id| id.as_uuid())));
+            found.extend(record::list(db, cond, include_deleted, [C::StartDate, C::Id]).await?);
+        }
+        Ok(found)
     }
 }
 

@@ -7,8 +7,8 @@ use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, SubsecRound, Utc};
 use plenum_domain::{
     AgendaEntry, Applied, AuditEvent, BallotChoice, Command, CommandId, Event, LiveError,
-    LiveState, MeetingId, OrganizationKind, PersonId, PollId, PollState, Roster, RosterMember,
-    RuleSet, UserId,
+    LiveState, MeetingId, Organization, OrganizationId, OrganizationKind, Person, PersonId, PollId,
+    PollState, Roster, RosterMember, RuleSet, UserId,
 };
 use plenum_store::live::{self as store, Batch, StoredEvent};
 use plenum_store::{DatabaseConnection, StoreError, TransactionTrait, repo};
@@ -47,6 +47,18 @@ pub enum LiveFailure {
     Remote(Box<crate::Problem>),
 }
 
+impl LiveFailure {
+    /// Several nodes: whether a forwarded command failed because the meeting may have moved to
+    /// another node (rather than being refused by the rules).
+    pub(crate) fn may_have_moved(&self) -> bool {
+        match self {
+            LiveFailure::NotLeader | LiveFailure::Stopped | LiveFailure::Store(_) => true,
+            LiveFailure::Remote(problem) => problem.status == 503,
+            _ => false,
+        }
+    }
+}
+
 pub(super) async fn fresh_state(
     db: &DatabaseConnection,
     meeting: MeetingId,
@@ -56,18 +68,33 @@ pub(super) async fn fresh_state(
     let m = repo::meetings::get_live(db, meeting).await?;
     let organization = repo::organizations::get_live(db, m.organization_id).await?;
     let day = m.start.date_naive();
+    // A handful of queries however large the body (a convention's thousands of delegates).
+    let seats: Vec<_> = repo::memberships::list_by_organization(db, organization.id, false)
+        .await?
+        .into_iter()
+        .filter(|membership| membership.is_active_on(day))
+        .collect();
+    let ids: Vec<PersonId> = seats.iter().map(|s| s.person_id).collect();
+    let persons: HashMap<PersonId, Person> = repo::persons::list_by_ids(db, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let fractions = fractions_of(db, &ids, day).await?;
     let mut members = Vec::new();
-    for membership in repo::memberships::list_by_organization(db, organization.id, false).await? {
-        if !membership.is_active_on(day) {
-            continue;
-        }
-        let person = repo::persons::get(db, membership.person_id).await?;
+    for membership in seats {
+        let person = persons
+            .get(&membership.person_id)
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "person",
+                id: membership.person_id.to_string(),
+            })?;
         members.push(RosterMember {
             person: person.id,
             name: person.full_name(),
             role: membership.role,
             voting_right: membership.voting_right,
-            fraction: fraction_of(db, person.id, day).await?,
+            fraction: fractions.get(&person.id).cloned(),
         });
     }
     members.sort_by(|a, b| a.name.cmp(&b.name));
@@ -100,19 +127,32 @@ pub(super) async fn fresh_state(
     Ok(state)
 }
 
-/// The short name (else the name) of the fraction `person` belongs to on `day`, else of their
-/// group, for the roll call of named polls.
-async fn fraction_of(
+/// Per person: the short name (else the name) of the fraction they belong to on `day`, else of
+/// their group, for the roll call of named polls. Persons in neither are left out.
+async fn fractions_of(
     db: &DatabaseConnection,
-    person: PersonId,
+    persons: &[PersonId],
     day: chrono::NaiveDate,
-) -> Result<Option<String>, StoreError> {
-    let mut found: Option<(bool, String)> = None;
-    for membership in repo::memberships::list_by_person(db, person, false).await? {
-        if !membership.is_active_on(day) {
+) -> Result<HashMap<PersonId, String>, StoreError> {
+    let memberships: Vec<_> = repo::memberships::list_by_persons(db, persons, false)
+        .await?
+        .into_iter()
+        .filter(|m| m.is_active_on(day))
+        .collect();
+    let mut org_ids: Vec<OrganizationId> = memberships.iter().map(|m| m.organization_id).collect();
+    org_ids.sort_by_key(|id| id.as_uuid());
+    org_ids.dedup();
+    let organizations: HashMap<OrganizationId, Organization> =
+        repo::organizations::list_by_ids(db, &org_ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
+    let mut found: HashMap<PersonId, (bool, String)> = HashMap::new();
+    for membership in memberships {
+        let Some(org) = organizations.get(&membership.organization_id) else {
             continue;
-        }
-        let org = repo::organizations::get(db, membership.organization_id).await?;
+        };
         if org.meta.is_deleted() {
             continue;
         }
@@ -121,12 +161,16 @@ async fn fraction_of(
             OrganizationKind::Group => false,
             _ => continue,
         };
-        if found.as_ref().is_none_or(|(f, _)| is_fraction && !f) {
+        let entry = found.get(&membership.person_id);
+        if entry.is_none_or(|(f, _)| is_fraction && !f) {
             let label = org.short_name.as_ref().unwrap_or(&org.name).to_string();
-            found = Some((is_fraction, label));
+            found.insert(membership.person_id, (is_fraction, label));
         }
     }
-    Ok(found.map(|(_, label)| label))
+    Ok(found
+        .into_iter()
+        .map(|(person, (_, label))| (person, label))
+        .collect())
 }
 
 /// What a batch writes besides its events: the meeting's state and settings.

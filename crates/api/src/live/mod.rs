@@ -200,6 +200,14 @@ pub struct MeetingHandle {
     lease: Arc<LeaseClock>,
     /// Several nodes, where the actor runs elsewhere: the last state read from the database.
     cached: Mutex<Option<(u64, Arc<LiveState>)>>,
+    /// Several nodes, where the actor runs elsewhere: the URL of the node that runs it, as last
+    /// read from the lease; kept until a forward to it fails, so that a vote costs no lease
+    /// query.
+    holder: Mutex<Option<String>>,
+    /// The snapshot's attendance list as serialized for the last state asked for, by seq.
+    attendance: Mutex<Option<(u64, Arc<serde_json::value::RawValue>)>>,
+    /// Held while this node reads the state for `cached`.
+    loading: tokio::sync::Mutex<()>,
 }
 
 /// Until when a lease holds, as the node that renews it counts.
@@ -329,11 +337,22 @@ impl MeetingHandle {
         let seq = plenum_store::live::stored_seq(&self.shared.db, self.meeting)
             .await?
             .unwrap_or(0);
-        if let Ok(cached) = self.cached.lock()
-            && let Some((at, state)) = cached.as_ref()
-            && *at == seq
-        {
-            return Ok((seq, state.clone()));
+        let cached = || {
+            self.cached.lock().ok().and_then(|cached| {
+                cached
+                    .as_ref()
+                    .filter(|(at, _)| *at == seq)
+                    .map(|(_, state)| state.clone())
+            })
+        };
+        if let Some(state) = cached() {
+            return Ok((seq, state));
+        }
+        // One load at a time: a thousand connections arriving together wait for the first
+        // one's load instead of each reading the whole roster.
+        let _loading = self.loading.lock().await;
+        if let Some(state) = cached() {
+            return Ok((seq, state));
         }
         let stored = plenum_store::live::load(&self.shared.db, self.meeting).await?;
         let seq = stored.as_ref().map_or(0, |(seq, _)| *seq);
@@ -358,6 +377,35 @@ impl MeetingHandle {
         Ok((seq, state))
     }
 
+    /// The live message of a snapshot of `state` (at `seq`, as [`Self::snapshot`] gave it) for
+    /// `viewer`. The attendance list, the same for everyone and the bulk of it at a convention,
+    /// is serialized once per state rather than once per connection.
+    pub fn snapshot_frame(&self, seq: u64, state: &LiveState, viewer: view::Viewer) -> String {
+        let known = self.attendance.lock().ok().and_then(|a| {
+            a.as_ref()
+                .filter(|(at, _)| *at == seq)
+                .map(|(_, a)| a.clone())
+        });
+        let attendance = match known {
+            Some(attendance) => attendance,
+            None => {
+                let text = serde_json::to_string(&view::attendance(state))
+                    .unwrap_or_else(|_| "[]".to_owned());
+                let Ok(raw) = serde_json::value::RawValue::from_string(text) else {
+                    return view::snapshot(state, seq, viewer).to_string();
+                };
+                let raw: Arc<serde_json::value::RawValue> = Arc::from(raw);
+                if let Ok(mut cached) = self.attendance.lock()
+                    && cached.as_ref().is_none_or(|(at, _)| *at < seq)
+                {
+                    *cached = Some((seq, raw.clone()));
+                }
+                raw
+            }
+        };
+        view::snapshot_frame(state, seq, viewer, &attendance)
+    }
+
     /// Sends a command; resolves with its acknowledgement once it is durable. With several
     /// nodes, a command for a meeting another node runs is forwarded to it; when that node is
     /// gone, this one takes over once its lease has expired.
@@ -376,13 +424,19 @@ impl MeetingHandle {
         loop {
             let outcome = match self.local_actor().await? {
                 Some(tx) => send_job(&tx, command_id, user, actor, command.clone()).await,
-                None => match plenum_store::lease::holder(&self.shared.db, self.meeting).await {
-                    Ok(Some(holder)) if holder.valid && holder.node != cluster.node => {
-                        cluster
-                            .forward(&holder.url, self.meeting, command_id, user, actor, &command)
-                            .await
+                None => match self.holder_elsewhere(&cluster).await {
+                    Ok(Some(url)) => {
+                        let outcome = cluster
+                            .forward(&url, self.meeting, command_id, user, actor, &command)
+                            .await;
+                        if outcome.as_ref().is_err_and(LiveFailure::may_have_moved)
+                            && let Ok(mut holder) = self.holder.lock()
+                        {
+                            *holder = None;
+                        }
+                        outcome
                     }
-                    Ok(_) => match self.take_over(&cluster).await {
+                    Ok(None) => match self.take_over(&cluster).await {
                         Ok(true) => continue,
                         Ok(false) => Err(LiveFailure::NotLeader),
                         Err(err) => Err(err),
@@ -409,6 +463,26 @@ impl MeetingHandle {
                 other => return other,
             }
         }
+    }
+
+    /// Several nodes: the URL of the other node that holds the meeting's lease (`None`: no
+    /// valid lease elsewhere, so this node may take the meeting over). Remembered until a
+    /// forward to it fails.
+    async fn holder_elsewhere(
+        &self,
+        cluster: &cluster::Cluster,
+    ) -> Result<Option<String>, StoreError> {
+        if let Some(url) = self.holder.lock().ok().and_then(|h| h.clone()) {
+            return Ok(Some(url));
+        }
+        let holder = plenum_store::lease::holder(&self.shared.db, self.meeting)
+            .await?
+            .filter(|h| h.valid && h.node != cluster.node)
+            .map(|h| h.url);
+        if let (Some(url), Ok(mut known)) = (&holder, self.holder.lock()) {
+            *known = Some(url.clone());
+        }
+        Ok(holder)
     }
 
     /// A command forwarded by another node: applied here if this node runs the meeting,
@@ -519,6 +593,9 @@ impl LiveHub {
             local: tokio::sync::Mutex::new(None),
             lease: Arc::new(LeaseClock::default()),
             cached: Mutex::new(None),
+            holder: Mutex::new(None),
+            attendance: Mutex::new(None),
+            loading: tokio::sync::Mutex::new(()),
         });
         match &self.shared.cluster {
             None => {

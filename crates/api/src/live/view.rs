@@ -120,23 +120,16 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
 
 /// The snapshot message for a viewer.
 pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
-    let entitled = viewer.entitled();
-    let visible_item = |id: Option<plenum_domain::AgendaItemId>| {
-        entitled || id.is_none_or(|id| state.item(id).is_some_and(|i| i.public))
-    };
-    let agenda: Vec<Value> = state
-        .agenda
-        .iter()
-        .filter(|i| entitled || i.public)
-        .map(|i| json!({"id": i.id, "number": i.number, "title": i.title, "public": i.public}))
-        .collect();
-    let current_item = if visible_item(state.current_item) {
-        state.current_item
-    } else {
-        None
-    };
-    let non_public_part = state.current_item.is_some() && current_item.is_none();
-    let attendance: Vec<Value> = state
+    let mut fields = state_fields(state, viewer);
+    fields.insert("attendance".into(), Value::Array(attendance(state)));
+    json!({"type": "snapshot", "seq": seq, "state": fields})
+}
+
+/// The attendance list of a snapshot: every member of the roster with their attendance. The
+/// same for every viewer, so that a node serializes it once per state (see
+/// [`snapshot_frame`]), not once per connection: at a convention it lists thousands.
+pub fn attendance(state: &LiveState) -> Vec<Value> {
+    state
         .roster
         .members
         .iter()
@@ -161,7 +154,59 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
                 "represented_by": state.stand_in_for(m.person).map(|s| s.substitute),
             })
         })
+        .collect()
+}
+
+/// [`snapshot`] as the text of a live message, with the attendance list already serialized
+/// ([`attendance`] of the same state).
+pub fn snapshot_frame(
+    state: &LiveState,
+    seq: u64,
+    viewer: Viewer,
+    attendance: &serde_json::value::RawValue,
+) -> String {
+    #[derive(serde::Serialize)]
+    struct Frame<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        seq: u64,
+        state: StateWith<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct StateWith<'a> {
+        #[serde(flatten)]
+        fields: serde_json::Map<String, Value>,
+        attendance: &'a serde_json::value::RawValue,
+    }
+    let frame = Frame {
+        kind: "snapshot",
+        seq,
+        state: StateWith {
+            fields: state_fields(state, viewer),
+            attendance,
+        },
+    };
+    serde_json::to_string(&frame).unwrap_or_else(|_| snapshot(state, seq, viewer).to_string())
+}
+
+/// Everything of a snapshot's `state` except the attendance list.
+fn state_fields(state: &LiveState, viewer: Viewer) -> serde_json::Map<String, Value> {
+    let entitled = viewer.entitled();
+    let visible_item = |id: Option<plenum_domain::AgendaItemId>| {
+        entitled || id.is_none_or(|id| state.item(id).is_some_and(|i| i.public))
+    };
+    let agenda: Vec<Value> = state
+        .agenda
+        .iter()
+        .filter(|i| entitled || i.public)
+        .map(|i| json!({"id": i.id, "number": i.number, "title": i.title, "public": i.public}))
         .collect();
+    let current_item = if visible_item(state.current_item) {
+        state.current_item
+    } else {
+        None
+    };
+    let non_public_part = state.current_item.is_some() && current_item.is_none();
     let conflicts: Vec<Value> = state
         .conflicts
         .iter()
@@ -202,10 +247,7 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
         Viewer::Entitled { person, chair } => (person, chair),
         Viewer::Public => (None, false),
     };
-    json!({
-        "type": "snapshot",
-        "seq": seq,
-        "state": {
+    let fields = json!({
             "meeting": state.meeting,
             // Who is looking: lets a client offer the chair console only to those who may run it.
             "viewer": {"person": me, "chair": chair, "entitled": entitled},
@@ -214,7 +256,6 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
             "current_item": current_item,
             "non_public_part": non_public_part,
             "agenda": agenda,
-            "attendance": attendance,
             "quorum": state.quorum(),
             "statutory_seats": state.roster.statutory_seats,
             "rule_set": state.roster.rule_set,
@@ -265,6 +306,90 @@ pub fn snapshot(state: &LiveState, seq: u64, viewer: Viewer) -> Value {
             "scheduled": state.scheduled,
             // The server's clock, so clients can show elapsed speaking time from event times.
             "server_time": chrono::Utc::now(),
+    });
+    match fields {
+        Value::Object(fields) => fields,
+        _ => serde_json::Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plenum_domain::{
+        AgendaEntry, AgendaItemId, MeetingId, MembershipRole, OrganizationId, OrganizationKind,
+        Roster, RosterMember, RuleSet,
+    };
+
+    fn state() -> LiveState {
+        let members = (0..3)
+            .map(|i| RosterMember {
+                person: PersonId::new(),
+                name: format!("Mitglied \"{i}\" Ä"),
+                role: if i == 0 {
+                    MembershipRole::Chair
+                } else {
+                    MembershipRole::Member
+                },
+                voting_right: true,
+                fraction: (i == 1).then(|| "Grüne".to_owned()),
+            })
+            .collect();
+        LiveState::new(
+            MeetingId::new(),
+            Roster {
+                organization: OrganizationId::new(),
+                organization_kind: OrganizationKind::Council,
+                statutory_seats: 3,
+                rule_set: RuleSet::NordrheinWestfalen,
+                members,
+            },
+            vec![
+                AgendaEntry {
+                    id: AgendaItemId::new(),
+                    number: "Ö 1".into(),
+                    title: "Haushalt".into(),
+                    public: true,
+                },
+                AgendaEntry {
+                    id: AgendaItemId::new(),
+                    number: "N 1".into(),
+                    title: "Grundstück".into(),
+                    public: false,
+                },
+            ],
+        )
+    }
+
+    /// The frame with the attendance list serialized once says exactly what the snapshot says,
+    /// for every kind of viewer.
+    #[test]
+    fn the_snapshot_frame_equals_the_snapshot() {
+        let state = state();
+        let attendance = serde_json::to_string(&attendance(&state)).unwrap();
+        let attendance = serde_json::value::RawValue::from_string(attendance).unwrap();
+        let person = state.roster.members[1].person;
+        for viewer in [
+            Viewer::Public,
+            Viewer::Entitled {
+                person: Some(person),
+                chair: false,
+            },
+            Viewer::Entitled {
+                person: None,
+                chair: true,
+            },
+        ] {
+            let mut framed: Value =
+                serde_json::from_str(&snapshot_frame(&state, 7, viewer, &attendance)).unwrap();
+            let mut plain = snapshot(&state, 7, viewer);
+            // The server's clock moves between the two.
+            framed["state"]["server_time"] = Value::Null;
+            plain["state"]["server_time"] = Value::Null;
+            assert_eq!(framed, plain, "{viewer:?}");
+            assert_eq!(framed["state"]["attendance"].as_array().unwrap().len(), 3);
         }
-    })
+        let public = snapshot(&state, 7, Viewer::Public);
+        assert_eq!(public["state"]["agenda"].as_array().unwrap().len(), 1);
+    }
 }

@@ -34,6 +34,8 @@ pub const MESSAGES_PER_SECOND: f64 = 20.0;
 /// How far behind a reconnecting client may be and still get the missed events; further behind,
 /// it gets a fresh snapshot (cheaper to send and to apply than a long replay).
 pub const MAX_REPLAY: u64 = 256;
+/// Messages a connection's writer sends in one write when they queued up together.
+const WRITE_BATCH: usize = 64;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -665,7 +667,8 @@ async fn subscribe(
                 .await;
         }
         None => {
-            let _ = out.send(text(view::snapshot(&live, seq, viewer))).await;
+            let frame = handle.snapshot_frame(seq, &live, viewer);
+            let _ = out.send(Message::Text(Utf8Bytes::from(frame))).await;
         }
     }
     Ok(Subscription {
@@ -688,9 +691,26 @@ async fn connection(
     // Bounded: a client that cannot keep up is dropped rather than slowing anyone down.
     let (out, mut out_rx) = mpsc::channel::<Message>(512);
     let writer = tokio::spawn(async move {
-        while let Some(message) = out_rx.recv().await {
-            let closing = matches!(message, Message::Close(_));
-            if sink.send(message).await.is_err() || closing {
+        'write: while let Some(message) = out_rx.recv().await {
+            // What queued up meanwhile (a burst of events) goes out in one write, not one
+            // system call per message.
+            let mut next = Some(message);
+            let mut fed = 0;
+            while let Some(message) = next.take() {
+                let closing = matches!(message, Message::Close(_));
+                if sink.feed(message).await.is_err() {
+                    break 'write;
+                }
+                if closing {
+                    let _ = sink.flush().await;
+                    break 'write;
+                }
+                fed += 1;
+                if fed < WRITE_BATCH {
+                    next = out_rx.try_recv().ok();
+                }
+            }
+            if sink.flush().await.is_err() {
                 break;
             }
         }
