@@ -42,12 +42,17 @@ impl ServerProcess {
         if bare {
             command.arg("--bare");
         }
+        ServerProcess::start(command)
+    }
+
+    /// Runs `command` with piped stdin and stdout and waits for its description line.
+    fn start(mut command: Command) -> Result<ServerProcess> {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .with_context(|| format!("starting {}", exe.display()))?;
+            .with_context(|| format!("starting {command:?}"))?;
         let stdout = child
             .stdout
             .take()
@@ -63,6 +68,18 @@ impl ServerProcess {
             }
         };
         Ok(ServerProcess { child, info })
+    }
+
+    /// Starts `exe node …` (the benchmark's own binary): one more Plenum node on the shared
+    /// data directory and database, in a process of its own.
+    pub fn spawn_node(exe: &Path, data_dir: &Path, database_url: &str) -> Result<ServerProcess> {
+        let mut command = Command::new(exe);
+        command
+            .arg("node")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--database-url", database_url]);
+        ServerProcess::start(command)
     }
 
     /// Starts the real `plenum serve` binary on a fresh data directory (SQLite) and waits until
@@ -123,6 +140,7 @@ impl ServerProcess {
                 .ok_or_else(|| anyhow!("no chair in {}", self.info))?
                 .to_owned(),
             secret: serde_json::from_value(chair["secret"].clone())?,
+            person: uuid::Uuid::nil(),
         })
     }
 
@@ -174,6 +192,21 @@ fn health(port: u16) -> Result<bool> {
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;
     Ok(answer.starts_with("HTTP/1.1 200"))
+}
+
+/// `plenum-bench node`: one Plenum node of a `vote --processes` run, until stdin closes.
+pub fn node(data_dir: &Path, database_url: &str) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(crate::proc::SERVER_THREAD)
+        .enable_all()
+        .build()?;
+    let config = crate::setup::node_config(data_dir, database_url)?;
+    let server = runtime.block_on(plenum_server::start(&config, false))?;
+    println!("{}", json!({"base": format!("http://{}", server.addr)}));
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    runtime.block_on(server.shutdown())?;
+    Ok(())
 }
 
 /// `plenum-bench serve`: runs in the child process until stdin closes.

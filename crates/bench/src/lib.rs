@@ -53,6 +53,12 @@ pub struct VoteOptions {
     pub connect_concurrency: usize,
     /// Plenum nodes sharing the database (PostgreSQL only); clients are spread over them.
     pub nodes: usize,
+    /// Voters check in themselves, each over their own connection (`false`), or the chair
+    /// records them all present at once (`true`, as a convention's registration desk does).
+    pub bulk_check_in: bool,
+    /// Run each node in a process of its own (this program, `node` subcommand), so that every
+    /// node's RSS and CPU are its own; `None`: the nodes run in this process.
+    pub processes: Option<std::path::PathBuf>,
 }
 
 impl VoteOptions {
@@ -67,6 +73,8 @@ impl VoteOptions {
             login_concurrency: 16,
             connect_concurrency: 32,
             nodes: 1,
+            processes: None,
+            bulk_check_in: false,
         }
     }
 }
@@ -135,6 +143,13 @@ pub struct VoteReport {
     /// Peak RSS of the whole process (server and clients), over the run and over vote + close.
     pub peak_rss_mib: f64,
     pub peak_rss_vote_mib: f64,
+    /// With `--processes`: each node's peak RSS over the run, and its CPU seconds during
+    /// vote + close.
+    pub node_peak_rss_mib: Vec<f64>,
+    pub node_cpu_vote_s: Vec<f64>,
+    /// With `--processes`: each node's RSS after the logins, after the live connections, and
+    /// at the end.
+    pub node_rss_phases_mib: Vec<[f64; 3]>,
 }
 
 impl VoteReport {
@@ -162,6 +177,7 @@ impl VoteReport {
             "login_p99_ms": self.login.p99,
             "connect_wall_ms": ms(self.connect_wall),
             "check_in_wall_ms": ms(self.check_in_wall),
+            "bulk_check_in": o.bulk_check_in,
             "ballots": self.ballots,
             "acked": self.acked,
             "rejected": self.rejected,
@@ -181,7 +197,10 @@ impl VoteReport {
             "client_cpu_vote_s": self.client_cpu_vote_s,
             "peak_rss_mib": self.peak_rss_mib.round(),
             "peak_rss_vote_mib": self.peak_rss_vote_mib.round(),
-            "in_process": true,
+            "node_peak_rss_mib": self.node_peak_rss_mib.iter().map(|m| m.round()).collect::<Vec<_>>(),
+            "node_cpu_vote_s": self.node_cpu_vote_s,
+            "node_rss_phases_mib": self.node_rss_phases_mib.iter().map(|p| p.map(f64::round)).collect::<Vec<_>>(),
+            "in_process": o.processes.is_none(),
             "ok": self.ok(),
         })
     }
@@ -218,7 +237,11 @@ impl VoteReport {
             format!("{} in {:.0} ms", self.clients, ms(self.connect_wall)),
         );
         row(
-            "check-in (all voters)",
+            if o.bulk_check_in {
+                "check-in (chair, in bulk)"
+            } else {
+                "check-in (all voters)"
+            },
             format!("{:.0} ms", ms(self.check_in_wall)),
         );
         row(
@@ -279,10 +302,39 @@ impl VoteReport {
                 self.peak_rss_mib, self.peak_rss_vote_mib
             ),
         );
-        row(
-            "note",
-            "server and clients share one process (separate runtimes, 2 threads each)".into(),
-        );
+        if o.processes.is_some() {
+            let list = |v: &[f64], unit: &str| {
+                v.iter()
+                    .map(|x| format!("{x:.1} {unit}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            row("each node: peak RSS", list(&self.node_peak_rss_mib, "MiB"));
+            row(
+                "each node: RSS after phases",
+                self.node_rss_phases_mib
+                    .iter()
+                    .map(|[a, b, c]| format!("{a:.0}/{b:.0}/{c:.0} MiB"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + " (logins/connections/end)",
+            );
+            row(
+                "each node: CPU vote + close",
+                list(&self.node_cpu_vote_s, "s"),
+            );
+            row(
+                "note",
+                "each node in a process of its own; the figures above named 'server' are the \
+                 benchmark's setup only"
+                    .into(),
+            );
+        } else {
+            row(
+                "note",
+                "server and clients share one process (separate runtimes, 2 threads each)".into(),
+            );
+        }
         t
     }
 }
@@ -310,9 +362,13 @@ pub fn run_vote(options: &VoteOptions) -> Result<VoteReport> {
         .build()?;
     let world = server_rt.block_on(World::create(options))?;
     let result = client_rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(600), drive(options, &world))
+        // Ten minutes, and a tenth of a second more per client (a convention's 10,000 log in
+        // and connect first).
+        let limit = Duration::from_secs(600)
+            + Duration::from_millis(100) * (options.voters + options.watchers) as u32;
+        tokio::time::timeout(limit, drive(options, &world))
             .await
-            .map_err(|_| anyhow!("the run took longer than 10 minutes"))?
+            .map_err(|_| anyhow!("the run took longer than {} s", limit.as_secs()))?
     });
     drop(client_rt);
     server_rt.block_on(world.destroy())?;
@@ -360,6 +416,14 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     let (tokens, login_times) = login_all(options, world, &http).await?;
     let login_wall = started.elapsed();
     let (server_cpu_login_s, _) = cpu0.split_since(&proc::CpuSample::now());
+    let node_rss = |world: &World| -> Vec<f64> {
+        world
+            .processes
+            .iter()
+            .map(|p| p.status_mib("VmRSS:"))
+            .collect()
+    };
+    let rss_after_login = node_rss(world);
 
     // 2. Everyone connects: index 0 is the chair, 1..=n the voters, then advisory members, then
     // anonymous displays.
@@ -391,6 +455,7 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     let mut conns: Vec<LiveConn> = slots.into_iter().flatten().collect();
     let connect_wall = started.elapsed();
     let clients = conns.len();
+    let rss_after_connect = node_rss(world);
 
     // 3. The chair starts the meeting, every voter checks in over its own connection, the chair
     // creates and opens the poll.
@@ -399,11 +464,24 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
         .command(json!({"type": "start_meeting", "confirm_other_day": true}))
         .await?;
     let started = Instant::now();
-    let check_ins = rest[..n]
-        .iter_mut()
-        .map(|c| c.command(json!({"type": "check_in", "remote": false})));
-    for r in futures_util::future::join_all(check_ins).await {
-        r.context("check-in")?;
+    if options.bulk_check_in {
+        // A thousand persons per command keeps each message under the 64 KiB limit.
+        let voters: Vec<Uuid> = world.people[1..=n].iter().map(|p| p.person).collect();
+        for persons in voters.chunks(1_000) {
+            chair
+                .command(
+                    json!({"type": "set_attendance_bulk", "persons": persons, "status": "present"}),
+                )
+                .await
+                .context("bulk check-in")?;
+        }
+    } else {
+        let check_ins = rest[..n]
+            .iter_mut()
+            .map(|c| c.command(json!({"type": "check_in", "remote": false})));
+        for r in futures_util::future::join_all(check_ins).await {
+            r.context("check-in")?;
+        }
     }
     let check_in_wall = started.elapsed();
     let poll = plenum_domain::PollId::new();
@@ -447,6 +525,7 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     let peak_rss_before_vote = proc::status_mib("VmHWM:");
     proc::reset_peak_rss();
     let cpu1 = proc::CpuSample::now();
+    let node_cpu1: Vec<f64> = world.processes.iter().map(|p| p.cpu_s()).collect();
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
     let votes = rest[..n].iter_mut().zip(ballots).map(|(conn, (id, text))| {
         let barrier = barrier.clone();
@@ -495,6 +574,23 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     }
     let (server_cpu_vote_s, client_cpu_vote_s) = cpu1.split_since(&proc::CpuSample::now());
     let peak_rss_vote_mib = proc::status_mib("VmHWM:");
+    let node_cpu_vote_s = world
+        .processes
+        .iter()
+        .zip(node_cpu1)
+        .map(|(p, before)| ((p.cpu_s() - before) * 100.0).round() / 100.0)
+        .collect();
+    let node_peak_rss_mib = world
+        .processes
+        .iter()
+        .map(|p| p.status_mib("VmHWM:"))
+        .collect();
+    let node_rss_phases_mib = rss_after_login
+        .into_iter()
+        .zip(rss_after_connect)
+        .zip(node_rss(world))
+        .map(|((a, b), c)| [a, b, c])
+        .collect();
     let mut result_times = Vec::new();
     let mut tally_ok = 0;
     for (i, c) in closed.into_iter().enumerate() {
@@ -544,5 +640,8 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
         // VmHWM was reset before the vote; the run's peak is the larger of both readings.
         peak_rss_mib: peak_rss_before_vote.max(peak_rss_vote_mib),
         peak_rss_vote_mib,
+        node_peak_rss_mib,
+        node_cpu_vote_s,
+        node_rss_phases_mib,
     })
 }

@@ -67,6 +67,14 @@ enum Command {
         /// logins and live connections are spread over them round robin.
         #[arg(long, default_value_t = 1)]
         nodes: usize,
+        /// Run every node in a process of its own, so that each node's RSS and CPU are
+        /// measured alone.
+        #[arg(long)]
+        processes: bool,
+        /// The chair records every voter present in one command instead of each voter
+        /// checking in over their own connection (a convention's registration desk).
+        #[arg(long)]
+        bulk_check_in: bool,
         /// Also print one JSON line with every figure.
         #[arg(long)]
         json: bool,
@@ -158,6 +166,14 @@ enum Command {
         runs: usize,
         #[arg(long)]
         json: bool,
+    },
+    /// (Internal) one node of a `vote --processes` run, until stdin closes.
+    #[command(hide = true)]
+    Node {
+        #[arg(long)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        database_url: String,
     },
     /// (Internal) run the server of the fanout/read/idle runs until stdin closes.
     #[command(hide = true)]
@@ -336,6 +352,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => failed(err),
         },
+        Command::Node {
+            data_dir,
+            database_url,
+        } => match plenum_bench::child::node(&data_dir, &database_url) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => failed(err),
+        },
         Command::Vote {
             backend,
             voters,
@@ -344,6 +367,8 @@ fn main() -> ExitCode {
             pg_url,
             login_concurrency,
             nodes,
+            processes,
+            bulk_check_in,
             json,
         } => {
             let backend = backend_of(backend);
@@ -356,6 +381,13 @@ fn main() -> ExitCode {
             options.pg_url = pg_url;
             options.login_concurrency = login_concurrency;
             options.nodes = nodes;
+            options.bulk_check_in = bulk_check_in;
+            if processes {
+                options.processes = match own_exe() {
+                    Ok(exe) => Some(exe),
+                    Err(code) => return code,
+                };
+            }
             match run_vote(&options) {
                 Ok(report) => {
                     print!("{}", report.table());

@@ -1,7 +1,7 @@
 //! The benchmark's world: a fresh data directory and database, Plenum started in-process, and a
 //! committee whose members have a password and an enabled second factor, as real users do.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::Utc;
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::VoteOptions;
+use crate::child::ServerProcess;
 
 /// Every benchmark user's password.
 pub const PASSWORD: &str = "Benchmark-Passwort-2026";
@@ -24,12 +25,16 @@ pub const PASSWORD: &str = "Benchmark-Passwort-2026";
 pub struct Participant {
     pub username: String,
     pub secret: Vec<u8>,
+    /// The person (nil where the benchmark does not know it).
+    pub person: Uuid,
 }
 
 /// A running Plenum with its committee.
 pub struct World {
-    /// One node, or several sharing the PostgreSQL database and the data directory.
+    /// One node, or several sharing the PostgreSQL database and the data directory: in this
+    /// process, or (`--processes`) each in a process of its own.
     servers: Vec<RunningServer>,
+    pub processes: Vec<ServerProcess>,
     addrs: Vec<std::net::SocketAddr>,
     db: DatabaseConnection,
     /// (admin URL, database name) of a PostgreSQL database to drop at the end.
@@ -49,6 +54,20 @@ pub struct World {
 
 fn web_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web")
+}
+
+/// The configuration of every benchmark node: the shared data directory and database, a free
+/// port, and login limits that let thousands of logins come from one address.
+pub fn node_config(data_dir: &Path, database_url: &str) -> Result<Config> {
+    Ok(Config {
+        data_dir: data_dir.to_owned(),
+        database_url: Some(secrecy::SecretString::from(database_url.to_owned())),
+        bind: "127.0.0.1:0".parse()?,
+        web_dir: web_dir(),
+        login_burst_per_account: 1_000,
+        login_burst_per_address: 1_000_000,
+        ..Config::default()
+    })
 }
 
 impl World {
@@ -77,18 +96,22 @@ impl World {
                 )
             }
         };
-        let config = Config {
-            data_dir: data_dir.path().to_owned(),
-            database_url: Some(secrecy::SecretString::from(url.clone())),
-            bind: "127.0.0.1:0".parse()?,
-            web_dir: web_dir(),
-            login_burst_per_account: 1_000,
-            login_burst_per_address: 1_000_000,
-            ..Config::default()
-        };
-        let mut servers = vec![plenum_server::start(&config, false).await?];
-        for _ in 1..options.nodes.max(1) {
-            servers.push(plenum_server::start(&config, false).await?);
+        let config = node_config(data_dir.path(), &url)?;
+        let (mut servers, mut processes, mut addrs) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..options.nodes.max(1) {
+            // One after the other: the first node migrates the database and creates the keys.
+            match &options.processes {
+                Some(exe) => {
+                    let node = ServerProcess::spawn_node(exe, data_dir.path(), &url)?;
+                    addrs.push(node.base().trim_start_matches("http://").parse()?);
+                    processes.push(node);
+                }
+                None => {
+                    let server = plenum_server::start(&config, false).await?;
+                    addrs.push(server.addr);
+                    servers.push(server);
+                }
+            }
         }
         let db = plenum_store::connect(&url).await?;
         let keys = plenum_server::keys::Keys::load_or_create(&config.data_dir)?;
@@ -190,7 +213,11 @@ impl World {
             totp_store::begin_enrolment(&txn, user.id, cipher.encrypt(user.id, &secret), now)
                 .await?;
             totp_store::enable(&txn, user.id, now).await?;
-            people.push(Participant { username, secret });
+            people.push(Participant {
+                username,
+                secret,
+                person: person.id.as_uuid(),
+            });
         }
         let meeting = repo::meetings::insert(
             &txn,
@@ -225,8 +252,9 @@ impl World {
         let agenda_meeting = big_agenda_meeting(&txn, body.id, org.id).await?;
         txn.commit().await?;
         Ok(World {
-            addrs: servers.iter().map(|s| s.addr).collect(),
+            addrs,
             servers,
+            processes,
             db,
             pg,
             _data_dir: data_dir,
@@ -252,6 +280,9 @@ impl World {
     pub async fn destroy(mut self) -> Result<()> {
         for server in self.servers.drain(..) {
             server.shutdown().await?;
+        }
+        for node in self.processes.drain(..) {
+            node.stop()?;
         }
         let _ = self.db.clone().close().await;
         if let Some((admin_url, name)) = self.pg.take() {
