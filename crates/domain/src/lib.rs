@@ -1,6 +1,6 @@
 //! Plenum's council rules: validated domain types with no I/O and no framework types.
 //!
-//! Names follow OParl 1.1 wherever OParl has the concept (see `shared/DESIGN.md`, "Glossary").
+//! Names follow OParl 1.1 wherever OParl has the concept (see `docs/design.md`, "Glossary").
 //! Values that can be invalid are built with `parse`/`TryFrom`, so an invalid value cannot exist;
 //! rules that span several fields live in each object's `validate`, which the store calls before
 //! every write.

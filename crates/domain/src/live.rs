@@ -4,8 +4,9 @@
 //! one transaction and broadcasts after commit.
 //!
 //! Secret polls and elections never put a choice into this state or into an event: a secret
-//! ballot leaves `apply` as a [`SecretBallot`] side effect that the persistence layer encrypts
-//! with a per-poll key kept outside the database; at close it passes the decrypted tally in.
+//! ballot leaves `apply` as a [`SecretBallot`] side effect that the API layer counts into the
+//! poll's ballot box on a memory file system, never in the database; at close it passes the
+//! box's tally in.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -80,7 +80,7 @@ pub fn quorum(
 }
 
 /// One member of the organization holding the meeting, as the live layer sees them when a poll
-/// opens (eligibility is fixed then; DESIGN.md "Voting rules").
+/// opens (eligibility is fixed then; `docs/design.md`, "Voting rules").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Voter {
     /// Whether the person holds a vote *in this meeting*. For a [`MembershipRole::Substitute`]

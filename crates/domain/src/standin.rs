@@ -14,7 +14,7 @@
 //!   votes.
 //! - It ends when the chair ends it (`end_stand_in`) or when the represented member arrives
 //!   (checks in, or the chair marks them present). Eligibility is fixed when a poll opens
-//!   (DESIGN.md "Voting rules"): a poll opened during the stand-in keeps the substitute eligible
+//!   (`docs/design.md`, "Voting rules"): a poll opened during the stand-in keeps the substitute eligible
 //!   and the arriving member ineligible ("stand-in active"); polls opened afterwards are the
 //!   member's again.
 

@@ -1,5 +1,5 @@
 //! Council voting rules: poll kinds, tallies, majorities, elections and the rule sets of the
-//! Länder (DESIGN.md, "Voting rules").
+//! Länder (`docs/design.md`, "Voting rules").
 //!
 //! Everything here is a pure function of counts. The live layer collects the ballots, builds a
 //! [`Tally`] or an [`ElectionTally`] when a poll closes, and asks [`decide`] or
@@ -327,7 +327,7 @@ pub enum ElectionSecondRound {
 }
 
 /// The statutory rules of a [`RuleSet`], as data. Paraphrased from the statutes; see
-/// DESIGN.md, "Voting rules".
+/// `docs/design.md`, "Voting rules".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct RuleSetRules {
     pub rule_set: RuleSet,

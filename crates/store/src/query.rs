@@ -1,7 +1,7 @@
 //! The public view: read-only queries for OParl and the public calendar feed. Everything returned
 //! here may be shown to anyone.
 //!
-//! What never leaves this module (DESIGN.md, "Public interfaces"): non-public agenda items and
+//! What never leaves this module (`docs/design.md`, "Security model", public interfaces): non-public agenda items and
 //! papers, consultations of non-public papers (and links from consultations to non-public agenda
 //! items), files attached to anything non-public or to nothing at all, and persons' e-mail
 //! addresses (callers simply do not render them). Meetings, organizations, persons, memberships,

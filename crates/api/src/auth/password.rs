@@ -121,9 +121,10 @@ fn hashing_slots() -> &'static tokio::sync::Semaphore {
     SLOTS.get_or_init(|| tokio::sync::Semaphore::new(hashing_slots_total()))
 }
 
-/// One hashing slot per core.
+/// One hashing slot per core (asked once: on Linux the answer reads the cgroup files).
 fn hashing_slots_total() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// Runs `work` on the blocking thread pool once a hashing slot is free.

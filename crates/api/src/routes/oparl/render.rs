@@ -1,7 +1,7 @@
 //! OParl 1.1 JSON for Plenum's objects. Everything rendered here comes from
 //! `plenum_store::query`, which returns public data only.
 //!
-//! Rules kept here (see `shared/oparl/README.md`): optional properties are left out rather than
+//! Rules kept here (OParl 1.1 and its JSON schemas): optional properties are left out rather than
 //! sent as `null`, `[]` or `""`; back-references appear when an object is served on its own and
 //! are left out when it is embedded; deleted objects are tombstones (`deleted: true`, plus the
 //! few properties the schemas require); embedded lists never contain deleted objects.
