@@ -1323,3 +1323,125 @@ async fn the_chair_sets_everyone_present_at_once_audited_once(#[case] backend: B
     assert!(app.verify_audit().await.is_ok());
     app.stop().await;
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn members_checking_in_at_once_each_count_once_and_are_audited_each(
+    #[case] backend: Backend,
+) {
+    let Some(app) = spawn_app(backend, false).await else {
+        return;
+    };
+    let c = committee(&app, 40).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    chair.wait_for(|m| m["type"] == "snapshot").await;
+    chair.command(json!({"type": "start_meeting"})).await;
+    let mut clients = Vec::new();
+    for (_, token) in &c.members[1..] {
+        let mut client = LiveClient::connect(&app, Some(token), c.meeting, None).await;
+        client.wait_for(|m| m["type"] == "snapshot").await;
+        clients.push(client);
+    }
+    // 39 members check in at the same instant. Changes that land in one batch reach every
+    // client as one event; each member still appears exactly once, and each ack names the event
+    // holding that member.
+    let check_ins = clients.iter_mut().map(|client| async move {
+        let id = client
+            .send(json!({"type": "check_in", "remote": false}))
+            .await;
+        client.reply(id).await
+    });
+    let replies = futures_util::future::join_all(check_ins).await;
+    assert!(replies.iter().all(|r| r["type"] == "ack"), "{replies:?}");
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut events = 0;
+    while seen.len() < 39 {
+        let event = chair
+            .wait_for(|m| {
+                m["type"] == "event"
+                    && matches!(
+                        m["event"]["type"].as_str(),
+                        Some("attendance_changed" | "attendance_bulk_changed")
+                    )
+            })
+            .await;
+        events += 1;
+        let seq = event["seq"].as_u64().unwrap();
+        let persons = match event["event"]["persons"].as_array() {
+            Some(persons) => persons.clone(),
+            None => vec![event["event"]["person"].clone()],
+        };
+        assert_eq!(event["event"]["status"], "present");
+        for person in persons {
+            let person = person.as_str().unwrap().to_owned();
+            assert!(seen.insert(person, seq).is_none(), "counted once");
+        }
+        if seen.len() == 39 {
+            assert_eq!(event["event"]["quorum"]["present_voting"], 39);
+        }
+    }
+    assert!(events <= 39, "{events} events");
+    for ((person, _), reply) in c.members[1..].iter().zip(&replies) {
+        assert_eq!(
+            reply["result"]["seq"].as_u64(),
+            seen.get(&person.to_string()).copied(),
+            "the ack names the event with the member"
+        );
+    }
+    let snapshot: Value = app
+        .get_with(
+            &format!("/api/v1/meetings/{}/live", c.meeting),
+            &c.members[0].1,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let present = snapshot["state"]["attendance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "present")
+        .count();
+    assert_eq!(present, 39);
+    // The audit log names each arrival on its own, with who checked in.
+    let mut audited = Vec::new();
+    for _ in 0..100 {
+        audited = plenum_store::audit::list(&app.db.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event.action == "live.attendance")
+            .collect();
+        if audited.len() >= 39 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(audited.len(), 39);
+    assert!(
+        !plenum_store::audit::list(&app.db.db)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.event.action == "live.attendance_bulk"),
+        "self check-ins are not a chair's bulk entry"
+    );
+    let persons: std::collections::HashSet<String> = audited
+        .iter()
+        .map(|e| {
+            let detail: Value = serde_json::from_str(&e.event.detail).unwrap();
+            detail["person"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(persons.len(), 39);
+    assert!(audited.iter().all(|e| e.event.actor.is_some()));
+    assert!(app.verify_audit().await.is_ok());
+    println!("39 check-ins reached the chair as {events} events");
+    for client in clients {
+        client.close().await;
+    }
+    app.stop().await;
+}

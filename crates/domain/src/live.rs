@@ -656,6 +656,18 @@ pub enum Event {
     },
 }
 
+/// An attendance change as an event states it: who, to which status, when, and the quorum
+/// after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttendanceChange<'a> {
+    pub persons: &'a [PersonId],
+    pub status: AttendanceStatus,
+    pub at: DateTime<Utc>,
+    pub quorum: QuorumStatus,
+    /// Where the quorum stands after the change (events of older versions have none).
+    pub standing: Option<QuorumStanding>,
+}
+
 impl Event {
     /// The poll this event is about, if any.
     pub fn poll(&self) -> Option<PollId> {
@@ -673,9 +685,23 @@ impl Event {
         }
     }
 
-    /// Folds a later `BallotsCast` of the same poll into this one (voters appended, counts and
-    /// interim tally from the later one). False, and nothing changed, when the two do not combine.
+    /// Whether this event changes members' attendance (one member or many).
+    pub fn is_attendance(&self) -> bool {
+        self.attendance_change().is_some()
+    }
+
+    /// Folds a later event into this one where the two say the same as one:
+    /// - a later `BallotsCast` of the same poll (voters appended, counts and interim tally from
+    ///   the later one);
+    /// - a later attendance change to the same status at the same moment (the members appended,
+    ///   the quorum from the later one): this one becomes an `AttendanceBulkChanged`. Callers fold
+    ///   attendance only into the event just before, so the order of changes stays as it was.
+    ///
+    /// False, and nothing changed, when the two do not combine.
     pub fn absorb(&mut self, later: &Event) -> bool {
+        if self.is_attendance() && later.is_attendance() {
+            return self.absorb_attendance(later);
+        }
         match (self, later) {
             (
                 Event::BallotsCast {
@@ -700,6 +726,63 @@ impl Event {
                 true
             }
             _ => false,
+        }
+    }
+
+    fn absorb_attendance(&mut self, later: &Event) -> bool {
+        let (Some(earlier), Some(later)) = (self.attendance_change(), later.attendance_change())
+        else {
+            return false;
+        };
+        // Events of older versions carry no standing; those stay as they are.
+        let (Some(_), Some(standing)) = (earlier.standing, later.standing) else {
+            return false;
+        };
+        if earlier.status != later.status || earlier.at != later.at {
+            return false;
+        }
+        // A member already at this status is never changed to it again, so nobody repeats.
+        let persons = [earlier.persons, later.persons].concat();
+        *self = Event::AttendanceBulkChanged {
+            persons,
+            status: later.status,
+            at: later.at,
+            quorum: later.quorum,
+            standing,
+        };
+        true
+    }
+
+    /// What an attendance event says, for one member or many; none for other events.
+    pub fn attendance_change(&self) -> Option<AttendanceChange<'_>> {
+        match self {
+            Event::AttendanceChanged {
+                person,
+                status,
+                at,
+                quorum,
+                standing,
+            } => Some(AttendanceChange {
+                persons: std::slice::from_ref(person),
+                status: *status,
+                at: *at,
+                quorum: *quorum,
+                standing: *standing,
+            }),
+            Event::AttendanceBulkChanged {
+                persons,
+                status,
+                at,
+                quorum,
+                standing,
+            } => Some(AttendanceChange {
+                persons,
+                status: *status,
+                at: *at,
+                quorum: *quorum,
+                standing: Some(*standing),
+            }),
+            _ => None,
         }
     }
 
@@ -2823,6 +2906,102 @@ mod tests {
         );
         poll.kind = PollKind::Secret;
         assert_eq!(poll.interim_tally(None), None, "never for secret polls");
+    }
+
+    #[test]
+    fn attendance_changes_at_one_moment_coalesce_into_one_event() {
+        let (a, b, c) = (PersonId::new(), PersonId::new(), PersonId::new());
+        let now = Utc::now();
+        let quorum = |present| QuorumStatus {
+            statutory: 5,
+            present_voting: present,
+            required: 3,
+            reached: present >= 3,
+        };
+        let standing = |present| {
+            if present >= 3 {
+                QuorumStanding::Quorate
+            } else {
+                QuorumStanding::Presumed
+            }
+        };
+        let arrived = |person, present, at| Event::AttendanceChanged {
+            person,
+            status: AttendanceStatus::Present,
+            at,
+            quorum: quorum(present),
+            standing: Some(standing(present)),
+        };
+        let mut first = arrived(a, 1, now);
+        assert!(first.absorb(&arrived(b, 2, now)));
+        assert!(first.absorb(&arrived(c, 3, now)));
+        assert_eq!(
+            first,
+            Event::AttendanceBulkChanged {
+                persons: vec![a, b, c],
+                status: AttendanceStatus::Present,
+                at: now,
+                quorum: quorum(3),
+                standing: QuorumStanding::Quorate,
+            },
+            "the members in order, the quorum after the last"
+        );
+        let before = first.clone();
+        let later = now + chrono::Duration::seconds(1);
+        assert!(
+            !first.absorb(&arrived(PersonId::new(), 4, later)),
+            "another moment"
+        );
+        let left = Event::AttendanceChanged {
+            person: a,
+            status: AttendanceStatus::LeftEarly,
+            at: now,
+            quorum: quorum(2),
+            standing: Some(standing(2)),
+        };
+        assert!(!first.absorb(&left), "another status");
+        assert_eq!(first, before, "unchanged when refused");
+        let old = Event::AttendanceChanged {
+            person: b,
+            status: AttendanceStatus::Present,
+            at: now,
+            quorum: quorum(4),
+            standing: None,
+        };
+        assert!(
+            !first.absorb(&old),
+            "an event without its standing stays apart"
+        );
+        let mut state = setup(3).0;
+        let roster: Vec<PersonId> = state.roster.members.iter().map(|m| m.person).collect();
+        let mut from_combined = state.clone();
+        let mut combined: Option<Event> = None;
+        for person in &roster {
+            let applied = state
+                .decide(
+                    &CommandActor {
+                        person: Some(*person),
+                        chair: false,
+                    },
+                    &Command::CheckIn { remote: false },
+                    now,
+                    1,
+                )
+                .unwrap();
+            state.apply_all(&applied);
+            for event in applied.events {
+                if !combined.as_mut().is_some_and(|c| c.absorb(&event)) {
+                    assert!(combined.is_none(), "all three fold into one");
+                    combined = Some(event);
+                }
+            }
+        }
+        from_combined.apply(&combined.unwrap());
+        assert_eq!(
+            serde_json::to_value(&from_combined).unwrap(),
+            serde_json::to_value(&state).unwrap(),
+            "applying the combined event gives the same state"
+        );
     }
 
     #[test]

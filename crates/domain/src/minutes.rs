@@ -407,25 +407,31 @@ pub fn draft(facts: &MinutesFacts<'_>, part: MinutesPart) -> MinutesDraft {
                 }
             }
             Event::MeetingClosed { at } => ended_at = Some(*at),
-            Event::AttendanceChanged {
-                person,
-                status,
-                at,
-                quorum: count,
-                standing,
-            } => {
-                changes.entry(*person).or_default().push((*status, *at));
+            Event::AttendanceChanged { .. } | Event::AttendanceBulkChanged { .. } => {
+                let Some(change) = event.attendance_change() else {
+                    continue;
+                };
+                let (persons, status, at, count, standing) = (
+                    change.persons,
+                    change.status,
+                    change.at,
+                    change.quorum,
+                    change.standing,
+                );
+                for person in persons {
+                    changes.entry(*person).or_default().push((status, at));
+                }
                 if let Some(standing) = standing
-                    && last_standing != Some(*standing)
+                    && last_standing != Some(standing)
                 {
-                    last_standing = Some(*standing);
+                    last_standing = Some(standing);
                     quorum.push(QuorumLine {
-                        at: *at,
+                        at,
                         kind: "changed",
                         quorate: None,
-                        count: *count,
+                        count,
                         person: None,
-                        standing: Some(*standing),
+                        standing: Some(standing),
                     });
                 }
             }
@@ -978,6 +984,105 @@ mod tests {
                     to: Some(t(95))
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn members_checked_in_together_are_in_the_attendance_record() {
+        let meeting = Meeting {
+            id: MeetingId::new(),
+            meta: Meta::default(),
+            organization_id: OrganizationId::new(),
+            name: Name::parse("Rat").unwrap(),
+            start: Utc::now(),
+            end: None,
+            location_id: None,
+            state: MeetingState::Running,
+            invited_at: None,
+        };
+        let people: Vec<PersonId> = (0..3).map(|_| PersonId::new()).collect();
+        let roster = Roster {
+            organization: meeting.organization_id,
+            organization_kind: crate::OrganizationKind::Council,
+            statutory_seats: 3,
+            rule_set: RuleSet::NordrheinWestfalen,
+            members: ["Vogel, Anna", "Berg, Carl", "Adler, Eva"]
+                .iter()
+                .zip(&people)
+                .map(|(name, person)| RosterMember {
+                    person: *person,
+                    name: (*name).to_owned(),
+                    role: MembershipRole::Member,
+                    voting_right: true,
+                    fraction: None,
+                })
+                .collect(),
+        };
+        let mut state = LiveState::new(meeting.id, roster, Vec::new());
+        let member = |p: PersonId| CommandActor {
+            person: Some(p),
+            chair: false,
+        };
+        // Two members check in at the same moment: the live session sends one combined event.
+        let now = Utc::now();
+        let mut combined: Option<Event> = None;
+        for person in &people[1..] {
+            let applied = state
+                .decide(
+                    &member(*person),
+                    &Command::CheckIn { remote: false },
+                    now,
+                    1,
+                )
+                .unwrap();
+            state.apply_all(&applied);
+            let [event] = applied.events.as_slice() else {
+                panic!("{:?}", applied.events)
+            };
+            match &mut combined {
+                None => combined = Some(event.clone()),
+                Some(first) => assert!(first.absorb(event)),
+            }
+        }
+        let combined = combined.unwrap();
+        assert!(
+            matches!(combined, Event::AttendanceBulkChanged { ref persons, .. } if persons.len() == 2)
+        );
+        let mut log = vec![(now, combined)];
+        let later = now + chrono::Duration::minutes(40);
+        let applied = state
+            .decide(&member(people[1]), &Command::CheckOut, later, 1)
+            .unwrap();
+        state.apply_all(&applied);
+        log.extend(applied.events.iter().map(|e| (later, e.clone())));
+
+        let empty = HashMap::new();
+        let notes = HashMap::new();
+        let facts = MinutesFacts {
+            meeting: &meeting,
+            organization: "Rat".into(),
+            location: None,
+            items: &[],
+            live: Some(&state),
+            events: &log,
+            decisions: &empty,
+            notes: &notes,
+        };
+        let d = draft(&facts, MinutesPart::Public);
+        let line = |name: &str| d.attendance.iter().find(|a| a.name == name).unwrap();
+        let left = &line("Berg, Carl").changes;
+        assert_eq!(left.len(), 2, "arrival and departure: {left:?}");
+        assert_eq!(left[0], (AttendanceStatus::Present, now));
+        assert_eq!(left[1].1, later);
+        assert_eq!(
+            line("Adler, Eva").changes,
+            [(AttendanceStatus::Present, now)]
+        );
+        assert!(line("Vogel, Anna").changes.is_empty());
+        assert!(
+            d.quorum.iter().any(|q| q.kind == "changed" && q.at == now),
+            "the quorum after the arrivals: {:?}",
+            d.quorum
         );
     }
 

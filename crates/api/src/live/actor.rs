@@ -382,6 +382,7 @@ impl Actor {
         let mut finished_boxes: Vec<PollId> = Vec::new();
         let now = Utc::now().trunc_subsecs(6);
         let mut in_batch: HashMap<CommandId, usize> = HashMap::new();
+        let mut audit = Vec::new();
 
         for index in 0..pending.len() {
             let job = &pending[index].job;
@@ -474,8 +475,23 @@ impl Actor {
             let mut last_seq = self.seq.max(seq);
             let mut count = 0;
             for event in applied.events {
-                // A ballot joins the batch's pending ballots event of its poll.
-                if let Some(&at) = event.poll().and_then(|poll| open_ballots.get(&poll))
+                // Attendance is audited per command (who checked in, who entered it), before
+                // it may join a combined event below.
+                if event.is_attendance() {
+                    audit.extend(audit_event(Some(job.user), &event));
+                }
+                // A ballot joins the batch's pending ballots event of its poll; an attendance
+                // change joins the one just before it (a crowd checking in at once becomes one
+                // event, not one per member for every client).
+                let joins = match event.poll() {
+                    Some(poll) => open_ballots.get(&poll).copied(),
+                    None if event.is_attendance() => emitted
+                        .len()
+                        .checked_sub(1)
+                        .filter(|&last| emitted[last].event.is_attendance()),
+                    None => None,
+                };
+                if let Some(at) = joins
                     && emitted[at].event.absorb(&event)
                 {
                     if count == 0 {
@@ -516,7 +532,6 @@ impl Actor {
 
         let decided = started.elapsed();
         let mut broadcasts = Vec::with_capacity(emitted.len());
-        let mut audit = Vec::new();
         let mut writes = MeetingWrites::default();
         for e in emitted {
             writes.note(&e.event);
@@ -534,7 +549,9 @@ impl Actor {
                 public_json,
                 json,
             }));
-            audit.extend(audit_event(Some(e.user), &e.event));
+            if !e.event.is_attendance() {
+                audit.extend(audit_event(Some(e.user), &e.event));
+            }
             batch.events.push(StoredEvent {
                 seq: e.seq,
                 at: now,
