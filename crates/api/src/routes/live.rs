@@ -746,8 +746,11 @@ async fn connection(
             }
         }
     }
-    let mut ping = tokio::time::interval(Duration::from_secs(15));
-    ping.tick().await;
+    // Pings (and the revocation check that comes with them) every 15 s, each connection at its
+    // own phase: thousands of tablets that connected in the same second must not all ask the
+    // database at once.
+    let phase = Duration::from_millis(rand::random::<u64>() % PING_EVERY.as_millis() as u64);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + phase, PING_EVERY);
     let mut tokens = MESSAGES_PER_SECOND * 2.0;
     let mut last_refill = std::time::Instant::now();
     let close = |code: u16, reason: &'static str| {
@@ -766,7 +769,7 @@ async fn connection(
             }
             _ = ping.tick() => {
                 if let Some(s) = session
-                    && !sessions::get(&state.db, s).await.is_ok_and(|d| d.is_active(state.now()))
+                    && !session_still_active(&state, s).await
                 {
                     let _ = out.send(close(4001, "session revoked")).await;
                     break;
@@ -939,5 +942,88 @@ async fn next_personal(
     match personal {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// How often a live connection is pinged and its device session checked again.
+const PING_EVERY: Duration = Duration::from_secs(15);
+
+/// Whether a live connection's device session may go on: false once it is revoked, expired or
+/// gone. A database that does not answer is no revocation (a member is not signed out over a
+/// hiccup): the connection stays, and the next ping asks again. Revocations on any node also
+/// arrive at once through `watch_session`.
+async fn session_still_active(state: &AppState, session: plenum_domain::DeviceSessionId) -> bool {
+    still_active(sessions::get(&state.db, session).await, state.now())
+}
+
+fn still_active(
+    read: Result<plenum_domain::DeviceSession, plenum_store::StoreError>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    use plenum_store::StoreError as E;
+    match read {
+        Ok(device) => device.is_active(now),
+        Err(E::NotFound { .. } | E::Corrupt(_) | E::Invalid(_)) => false,
+        Err(
+            err @ (E::Unavailable(_)
+            | E::Unreachable(_)
+            | E::Database(_)
+            | E::Conflict(_)
+            | E::BadUrl(_)),
+        ) => {
+            tracing::warn!(error = %err, "could not check a live connection's device session; keeping the connection");
+            true
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use plenum_domain::{DeviceSession, DeviceSessionId, UserId};
+    use plenum_store::StoreError;
+
+    use super::still_active;
+
+    fn device(revoked: bool, expires_in: Duration) -> DeviceSession {
+        let now = Utc::now();
+        DeviceSession {
+            id: DeviceSessionId::new(),
+            user_id: UserId::new(),
+            name: "Tablet".into(),
+            user_agent: "test".into(),
+            created: now,
+            last_used: now,
+            expires_at: now + expires_in,
+            revoked_at: revoked.then_some(now),
+            revoked_reason: revoked.then(|| "revoked by an administrator".into()),
+        }
+    }
+
+    #[test]
+    fn only_a_revoked_expired_or_missing_session_ends_a_live_connection() {
+        let now = Utc::now();
+        assert!(still_active(Ok(device(false, Duration::hours(1))), now));
+        assert!(!still_active(Ok(device(true, Duration::hours(1))), now));
+        assert!(!still_active(Ok(device(false, Duration::hours(-1))), now));
+        assert!(!still_active(
+            Err(StoreError::NotFound {
+                entity: "device session",
+                id: "x".into()
+            }),
+            now
+        ));
+        // A database that does not answer (a pool timeout under load, a failover) signs nobody
+        // out: the connection stays and the next ping asks again.
+        assert!(still_active(
+            Err(StoreError::Unavailable(sea_orm::DbErr::ConnectionAcquire(
+                sea_orm::ConnAcquireErr::Timeout
+            ))),
+            now
+        ));
+        assert!(still_active(
+            Err(StoreError::Unreachable("connection refused".into())),
+            now
+        ));
     }
 }
