@@ -1407,6 +1407,12 @@ impl LiveState {
                 amendment,
             } => {
                 Self::require_chair(actor)?;
+                // Bayern decides motions openly: a secret vote is refused when it is created.
+                self.roster
+                    .rule_set
+                    .rules()
+                    .check_poll_allowed(*kind, false)
+                    .map_err(|e| LiveError::SecretBarred(e.to_string()))?;
                 if let Some(m) = motion {
                     m.check_poll(*kind, *rule).map_err(LiveError::Invalid)?;
                 }
@@ -1510,6 +1516,11 @@ impl LiveState {
                     ));
                 }
                 let rules = self.roster.rule_set.rules();
+                // And when it opens (a poll created under other rules, or stored by an older
+                // version).
+                rules
+                    .check_poll_allowed(p.kind, false)
+                    .map_err(|e| LiveError::SecretBarred(e.to_string()))?;
                 if p.is_secret() && rules.secret_barred_with_remote_members && self.anyone_remote {
                     return Err(LiveError::SecretBarred(
                         "Secret votes and elections are barred in this session because a member \
@@ -1736,6 +1747,12 @@ impl LiveState {
                     return Err(LiveError::PollNotOpen);
                 }
                 validate_manual_tally(tally, p.eligible.len() as u32)
+                    .map_err(|e| LiveError::Invalid(e.to_string()))?;
+                // Bayern knows no abstention, in a hand count neither.
+                self.roster
+                    .rule_set
+                    .rules()
+                    .check_choices_allowed(tally)
                     .map_err(|e| LiveError::Invalid(e.to_string()))?;
                 let result = PollResult {
                     tally: Some(*tally),
@@ -3112,6 +3129,103 @@ mod tests {
             ),
             Err(LiveError::SecretBarred(_))
         ));
+    }
+
+    #[test]
+    fn bayern_refuses_secret_votes_on_motions_and_abstentions_in_a_hand_count() {
+        let (mut state, people, chair) = setup(3);
+        state.roster.rule_set = RuleSet::Bayern;
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
+        for person in &people {
+            let member = CommandActor {
+                person: Some(*person),
+                chair: false,
+            };
+            run(&mut state, &member, Command::CheckIn { remote: false });
+        }
+        let create = |poll, kind| Command::CreatePoll {
+            poll,
+            item: None,
+            title: "Antrag".into(),
+            kind,
+            rule: MajorityRule::Simple,
+            options: if kind == PollKind::Election {
+                vec!["Anna".into(), "Bernd".into()]
+            } else {
+                vec![]
+            },
+            allow_change: false,
+            corrects: None,
+            motion: None,
+            amendment: None,
+        };
+        let secret = PollId::new();
+        assert!(
+            matches!(
+                state.decide(&chair, &create(secret, PollKind::Secret), Utc::now(), 0),
+                Err(LiveError::SecretBarred(ref text)) if text.contains("BayGO")
+            ),
+            "no secret vote on a motion"
+        );
+        // A secret poll that exists already (created under other rules) does not open either.
+        state.roster.rule_set = RuleSet::NordrheinWestfalen;
+        run(&mut state, &chair, create(secret, PollKind::Secret));
+        state.roster.rule_set = RuleSet::Bayern;
+        let open = |poll| Command::OpenPoll {
+            poll,
+            confirm_below_quorum: true,
+        };
+        assert!(matches!(
+            state.decide(&chair, &open(secret), Utc::now(), 0),
+            Err(LiveError::SecretBarred(_))
+        ));
+        state.apply(&Event::PollCancelled {
+            poll: secret,
+            at: Utc::now(),
+            reason: None,
+        });
+        // Elections stay secret, and open votes are fine.
+        run(
+            &mut state,
+            &chair,
+            create(PollId::new(), PollKind::Election),
+        );
+        let manual = PollId::new();
+        run(&mut state, &chair, create(manual, PollKind::Manual));
+        run(&mut state, &chair, open(manual));
+        let tally = |abstain| Tally {
+            yes: 2,
+            no: 0,
+            abstain,
+            invalid: 0,
+        };
+        assert!(matches!(
+            state.decide(
+                &chair,
+                &Command::EnterManualTally {
+                    poll: manual,
+                    tally: tally(1)
+                },
+                Utc::now(),
+                0
+            ),
+            Err(LiveError::Invalid(ref text)) if text.contains("abstention")
+        ));
+        run(
+            &mut state,
+            &chair,
+            Command::EnterManualTally {
+                poll: manual,
+                tally: tally(0),
+            },
+        );
+        assert_eq!(state.poll(manual).unwrap().state, PollState::Closed);
     }
 
     #[test]
