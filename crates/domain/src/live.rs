@@ -742,14 +742,31 @@ impl Event {
             return false;
         }
         // A member already at this status is never changed to it again, so nobody repeats.
-        let persons = [earlier.persons, later.persons].concat();
-        *self = Event::AttendanceBulkChanged {
-            persons,
-            status: later.status,
-            at: later.at,
-            quorum: later.quorum,
-            standing,
-        };
+        match self {
+            Event::AttendanceBulkChanged {
+                persons,
+                quorum,
+                standing: after,
+                ..
+            } => {
+                persons.extend_from_slice(later.persons);
+                *quorum = later.quorum;
+                *after = standing;
+            }
+            Event::AttendanceChanged { person, .. } => {
+                let mut persons = Vec::with_capacity(1 + later.persons.len());
+                persons.push(*person);
+                persons.extend_from_slice(later.persons);
+                *self = Event::AttendanceBulkChanged {
+                    persons,
+                    status: later.status,
+                    at: later.at,
+                    quorum: later.quorum,
+                    standing,
+                };
+            }
+            _ => return false,
+        }
         true
     }
 
@@ -1516,18 +1533,12 @@ impl LiveState {
                     ));
                 }
                 let rules = self.roster.rule_set.rules();
-                // And when it opens (a poll created under other rules, or stored by an older
-                // version).
+                // Bayern's open vote on motions (also for a poll created under other rules, or
+                // stored by an older version), and Niedersachsen's bar on secret votes and
+                // elections once anyone took part remotely (NKomVG § 64).
                 rules
-                    .check_poll_allowed(p.kind, false)
+                    .check_poll_allowed(p.kind, self.anyone_remote)
                     .map_err(|e| LiveError::SecretBarred(e.to_string()))?;
-                if p.is_secret() && rules.secret_barred_with_remote_members && self.anyone_remote {
-                    return Err(LiveError::SecretBarred(
-                        "Secret votes and elections are barred in this session because a member \
-                         took part remotely (NKomVG § 64)."
-                            .into(),
-                    ));
-                }
                 let mut eligible = Vec::new();
                 let mut ineligible = Vec::new();
                 let mut stand_ins = Vec::new();

@@ -953,12 +953,17 @@ const PING_EVERY: Duration = Duration::from_secs(15);
 /// hiccup): the connection stays, and the next ping asks again. Revocations on any node also
 /// arrive at once through `watch_session`.
 async fn session_still_active(state: &AppState, session: plenum_domain::DeviceSessionId) -> bool {
-    still_active(sessions::get(&state.db, session).await, state.now())
+    still_active(
+        sessions::get(&state.db, session).await,
+        state.now(),
+        session,
+    )
 }
 
 fn still_active(
     read: Result<plenum_domain::DeviceSession, plenum_store::StoreError>,
     now: chrono::DateTime<chrono::Utc>,
+    session: plenum_domain::DeviceSessionId,
 ) -> bool {
     use plenum_store::StoreError as E;
     match read {
@@ -971,7 +976,7 @@ fn still_active(
             | E::Conflict(_)
             | E::BadUrl(_)),
         ) => {
-            tracing::warn!(error = %err, "could not check a live connection's device session; keeping the connection");
+            tracing::warn!(%session, error = %err, "could not check a live connection's device session; keeping the connection");
             true
         }
     }
@@ -1003,15 +1008,29 @@ mod tests {
     #[test]
     fn only_a_revoked_expired_or_missing_session_ends_a_live_connection() {
         let now = Utc::now();
-        assert!(still_active(Ok(device(false, Duration::hours(1))), now));
-        assert!(!still_active(Ok(device(true, Duration::hours(1))), now));
-        assert!(!still_active(Ok(device(false, Duration::hours(-1))), now));
+        let session = DeviceSessionId::new();
+        assert!(still_active(
+            Ok(device(false, Duration::hours(1))),
+            now,
+            session
+        ));
+        assert!(!still_active(
+            Ok(device(true, Duration::hours(1))),
+            now,
+            session
+        ));
+        assert!(!still_active(
+            Ok(device(false, Duration::hours(-1))),
+            now,
+            session
+        ));
         assert!(!still_active(
             Err(StoreError::NotFound {
                 entity: "device session",
                 id: "x".into()
             }),
-            now
+            now,
+            session
         ));
         // A database that does not answer (a pool timeout under load, a failover) signs nobody
         // out: the connection stays and the next ping asks again.
@@ -1019,11 +1038,13 @@ mod tests {
             Err(StoreError::Unavailable(sea_orm::DbErr::ConnectionAcquire(
                 sea_orm::ConnAcquireErr::Timeout
             ))),
-            now
+            now,
+            session
         ));
         assert!(still_active(
             Err(StoreError::Unreachable("connection refused".into())),
-            now
+            now,
+            session
         ));
     }
 }
