@@ -45,6 +45,8 @@ const MEMBERS: [&str; 14] = [
 struct Node {
     child: Child,
     base: String,
+    /// What the node logged so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Node {
@@ -69,12 +71,15 @@ impl Node {
             .unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if std::env::var_os("PLENUM_TEST_NODE_LOGS").is_some() {
                     eprintln!("{line}");
                 }
+                kept.lock().unwrap().push(line.clone());
                 if !sent && let Some(rest) = line.split("listening on http://").nth(1) {
                     let _ = tx.send(rest.split('/').next().unwrap().to_owned());
                     sent = true;
@@ -87,6 +92,21 @@ impl Node {
         Node {
             child,
             base: format!("http://{addr}"),
+            log,
+        }
+    }
+
+    /// Waits up to `limit` until the node logged a line containing `needle`.
+    async fn logs(&self, needle: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.log.lock().unwrap().iter().any(|l| l.contains(needle)) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -753,6 +773,90 @@ async fn a_node_cut_from_the_database_stops_writing_and_another_takes_over_a_sec
         }
     }
     common::assert_box_gone(dir.path(), poll);
+}
+
+/// A node cut from the database for a few seconds, while nobody sends a command, stops its
+/// actor; once it is back it renews the lease nobody took. A command sent through another node
+/// is then forwarded to it, and it starts the actor again instead of answering "not here" until
+/// the command times out (the node once held such a lease for good).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_back_from_a_short_database_outage_runs_its_meeting_again() {
+    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
+        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, target) = through(&db.url, 0);
+    let proxy = Proxy::start(target).await;
+    let (proxied_url, _) = through(&db.url, proxy.port);
+    let nodes = [
+        Node::start(dir.path(), &proxied_url, true),
+        Node::start(dir.path(), &db.url, false),
+    ];
+    let council = council(&nodes).await;
+    let _watcher = Watcher::connect(
+        &council.client,
+        &council.bases[0],
+        &council.bases[0],
+        &council.chair,
+        &council.meeting,
+        None,
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while lease_url(&db, &council.meeting).await.is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        lease_url(&db, &council.meeting).await.as_deref(),
+        Some(council.bases[0].as_str()),
+        "node 0 runs the meeting"
+    );
+    council
+        .chair(
+            1,
+            json!({"type": "start_meeting", "confirm_other_day": true}),
+        )
+        .await;
+
+    proxy.cut();
+    assert!(
+        nodes[0]
+            .logs(
+                "no longer runs the meeting's live session",
+                Duration::from_secs(30)
+            )
+            .await,
+        "node 0 stops its actor once its lease ran out"
+    );
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lease_url(&db, &council.meeting).await.as_deref() != Some(council.bases[0].as_str()) {
+        assert!(
+            Instant::now() < deadline,
+            "node 0 renews the lease nobody took"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // One request, through node 1: answered, not 503 after the command deadline.
+    let started = Instant::now();
+    let (status, body) = command(
+        &council.client,
+        &council.bases[1],
+        &council.meeting,
+        &council.members[0].0,
+        Uuid::new_v4(),
+        &json!({"type": "check_in", "remote": false}),
+    )
+    .await
+    .expect("node 1 answers");
+    assert_eq!(status, 200, "{body}");
+    println!(
+        "a command through the other node after the outage: acknowledged in {} ms",
+        started.elapsed().as_millis()
+    );
+    assert_gap_free(&stored_events(&db, &council.meeting).await);
 }
 
 /// Revoking a device on one node closes its live connection on another at once (not only at the

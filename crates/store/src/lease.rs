@@ -119,6 +119,19 @@ pub async fn renew(db: &impl ConnectionTrait, node: Uuid, ttl: Duration) -> Resu
         .collect()
 }
 
+/// Gives up `node`'s lease of one meeting (its actor could not start), so that another node
+/// takes the meeting over at once. A lease another node holds is left alone.
+pub async fn release(db: &impl ConnectionTrait, meeting: MeetingId, node: Uuid) -> Result<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "UPDATE live_lease SET expires = clock_timestamp() - interval '1 second' \
+         WHERE meeting_id = $1 AND node_id = $2",
+        [meeting.as_uuid().into(), node.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Gives up `node`'s leases (at a clean shutdown), so that others take over at once.
 pub async fn release_all(db: &impl ConnectionTrait, node: Uuid) -> Result<()> {
     db.execute_raw(Statement::from_sql_and_values(

@@ -244,14 +244,10 @@ async fn renew(hub: Arc<LiveHub>, cluster: Arc<Cluster>) {
                 for handle in hub.handles().await {
                     if held.contains(&handle.meeting) {
                         handle.lease.extend(asked + LEASE_TTL);
-                    } else if handle
-                        .lease
-                        .until()
-                        .is_some_and(|until| until > asked + LEASE_TTL)
-                    {
-                        // Taken while this renewal was on its way: the next one covers it.
-                    } else if handle.runs_here().await {
-                        handle.stop_local().await;
+                    } else {
+                        // Unless taken while this renewal was on its way (the next one covers
+                        // it), the lease is another node's now.
+                        handle.stop_unless_renewed_after(&cluster, asked).await;
                     }
                 }
             }

@@ -286,20 +286,71 @@ impl MeetingHandle {
             return Ok(false);
         };
         self.lease.extend(asked + cluster::LEASE_TTL);
-        // Whatever the previous holder wrote reaches this node's subscribers first.
-        self.relay.catch_up(&self.shared.db).await?;
-        let tx = actor::start(
-            &self.shared,
-            self.meeting,
-            self.rule_set,
-            self.speaking_time_secs,
-            self.relay.clone(),
-            Some(self.lease.clone()),
-        )
-        .await?;
-        tracing::info!(meeting = %self.meeting, epoch, "this node runs the meeting's live session");
-        *local = Some(tx);
-        Ok(true)
+        let started = async {
+            // Whatever the previous holder wrote reaches this node's subscribers first.
+            self.relay.catch_up(&self.shared.db).await?;
+            actor::start(
+                &self.shared,
+                self.meeting,
+                self.rule_set,
+                self.speaking_time_secs,
+                self.relay.clone(),
+                Some(self.lease.clone()),
+            )
+            .await
+        };
+        match started.await {
+            Ok(tx) => {
+                tracing::info!(meeting = %self.meeting, epoch, "this node runs the meeting's live session");
+                *local = Some(tx);
+                Ok(true)
+            }
+            Err(err) => {
+                // A lease without an actor would answer every forwarded command with "not
+                // here": give it up, so that the next command anywhere takes the meeting over.
+                self.lease.end();
+                if let Err(release) =
+                    plenum_store::lease::release(&self.shared.db, self.meeting, cluster.node).await
+                {
+                    tracing::warn!(meeting = %self.meeting, error = %release, "could not give up a live lease");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Several nodes: a renewal asked at `asked` did not find this meeting's lease with this
+    /// node. Stops the actor here unless the lease was taken meanwhile (decided under the
+    /// actor's lock, so a takeover under way is seen whole, and asked again of the database
+    /// while the lease still seems held: the renewal may have missed a takeover committing).
+    pub(crate) async fn stop_unless_renewed_after(
+        &self,
+        cluster: &cluster::Cluster,
+        asked: Instant,
+    ) {
+        let mut local = self.local.lock().await;
+        if local.is_none() && self.lease.until().is_none() {
+            return;
+        }
+        if self
+            .lease
+            .until()
+            .is_some_and(|until| until > asked + cluster::LEASE_TTL)
+        {
+            return;
+        }
+        if self.lease.holds()
+            && let Ok(Some(holder)) =
+                plenum_store::lease::holder(&self.shared.db, self.meeting).await
+            && holder.valid
+            && holder.node == cluster.node
+        {
+            return;
+        }
+        self.lease.end();
+        if local.take().is_some() {
+            tracing::warn!(meeting = %self.meeting, "this node no longer runs the meeting's live session");
+        }
     }
 
     /// Stops this node's actor (several nodes: the lease is gone).
@@ -486,7 +537,10 @@ impl MeetingHandle {
     }
 
     /// A command forwarded by another node: applied here if this node runs the meeting,
-    /// else `NotLeader` (never forwarded again).
+    /// else `NotLeader` (never forwarded again). A node whose lease outlived its actor (the
+    /// actor stopped while the database was out of reach, and the lease, taken by nobody else,
+    /// was renewed once it was back) starts the actor again: the forwarding node asks this one
+    /// as long as the lease is here.
     pub(crate) async fn command_here(
         &self,
         command_id: CommandId,
@@ -494,7 +548,18 @@ impl MeetingHandle {
         actor: CommandActor,
         command: Command,
     ) -> Result<serde_json::Value, LiveFailure> {
-        let tx = self.local_actor().await?.ok_or(LiveFailure::NotLeader)?;
+        let tx = match self.local_actor().await? {
+            Some(tx) => tx,
+            None => {
+                let Some(cluster) = self.shared.cluster.clone() else {
+                    return Err(LiveFailure::NotLeader);
+                };
+                if !self.take_over(&cluster).await? {
+                    return Err(LiveFailure::NotLeader);
+                }
+                self.local_actor().await?.ok_or(LiveFailure::NotLeader)?
+            }
+        };
         send_job(&tx, command_id, user, actor, command).await
     }
 }
