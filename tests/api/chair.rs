@@ -912,3 +912,90 @@ async fn amendments_are_voted_most_far_reaching_first_and_the_proposal_last(
     assert_eq!(withdrawn[0]["amendment"], add.to_string());
     app.stop().await;
 }
+
+/// Bayern: the console offers no secret poll on a motion; a member online when an election
+/// opens may not vote in it (and learns why), while members in the room do; on a motion the
+/// member online votes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_bayern_a_member_online_does_not_vote_in_an_election() {
+    let Some(app) = crate::helpers::spawn_app_with(Backend::Sqlite, false, |config| {
+        config.rule_set = RuleSet::Bayern;
+    })
+    .await
+    else {
+        return;
+    };
+    let c = committee(&app, 4).await;
+    ok(&app, &c, 0, json!({"type": "start_meeting"})).await;
+    ok(&app, &c, 0, json!({"type": "check_in", "remote": false})).await;
+    ok(&app, &c, 1, json!({"type": "check_in", "remote": true})).await;
+    ok(&app, &c, 2, json!({"type": "check_in", "remote": false})).await;
+    let state = snapshot(&app, &c).await;
+    assert_eq!(
+        state["poll_kinds"],
+        json!(["open", "named", "election", "manual"]),
+        "no secret vote on a motion"
+    );
+    assert_eq!(state["poll_kinds_with_remote"], state["poll_kinds"]);
+
+    let election = PollId::new();
+    ok(&app, &c, 0, json!({"type": "create_poll", "poll": election, "item": c.public_item, "title": "Wahl der Stellvertretung", "kind": "election", "rule": "simple", "options": ["Anna", "Bernd"]})).await;
+    ok(
+        &app,
+        &c,
+        0,
+        json!({"type": "open_poll", "poll": election, "confirm_below_quorum": true}),
+    )
+    .await;
+    let ballot = json!({"type": "cast_ballot", "poll": election, "choice": {"candidate": 0}});
+    refused(&app, &c, 1, ballot.clone(), 403, "/problems/voter-remote").await;
+    ok(&app, &c, 2, ballot).await;
+
+    let mut online = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    let seen = online.wait_for(|m| m["type"] == "snapshot").await;
+    let poll = seen["state"]["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == json!(election))
+        .unwrap()
+        .clone();
+    assert_eq!(poll["my_ineligibility"], "remote");
+    assert_eq!(poll["i_am_eligible"], false);
+    let chair = snapshot(&app, &c).await;
+    let poll = chair["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == json!(election))
+        .unwrap()
+        .clone();
+    assert_eq!(poll["eligible_count"], 2);
+    assert_eq!(poll["ineligible"][0]["person"], json!(c.members[1].0));
+    assert_eq!(poll["ineligible"][0]["reason"], "remote");
+    ok(
+        &app,
+        &c,
+        0,
+        json!({"type": "cancel_poll", "poll": election, "reason": "Test"}),
+    )
+    .await;
+
+    let motion = PollId::new();
+    ok(&app, &c, 0, json!({"type": "create_poll", "poll": motion, "item": c.public_item, "title": "Antrag", "kind": "named", "rule": "simple"})).await;
+    ok(
+        &app,
+        &c,
+        0,
+        json!({"type": "open_poll", "poll": motion, "confirm_below_quorum": true}),
+    )
+    .await;
+    ok(
+        &app,
+        &c,
+        1,
+        json!({"type": "cast_ballot", "poll": motion, "choice": {"choice": "yes"}}),
+    )
+    .await;
+    app.stop().await;
+}

@@ -1445,3 +1445,55 @@ async fn members_checking_in_at_once_each_count_once_and_are_audited_each(
     }
     app.stop().await;
 }
+
+/// A room display or citizen learns who may vote but not why the others may not: at a
+/// convention, that list names thousands of advisory members for every display. Members get
+/// the reasons; the public's snapshot agrees with the public's event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_public_learns_who_may_vote_not_why_others_may_not() {
+    let Some(app) = spawn_app(Backend::Sqlite, false).await else {
+        return;
+    };
+    let c = committee(&app, 4).await;
+    let mut chair = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    start_and_check_in(&app, &c, &mut chair, &[0, 1, 2]).await;
+    let mut public = LiveClient::connect(&app, None, c.meeting, None).await;
+    public.wait_for(|m| m["type"] == "snapshot").await;
+    let mut member = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    member.wait_for(|m| m["type"] == "snapshot").await;
+    let poll = create_and_open(&mut chair, c.public_item, "named", "simple", &[]).await;
+
+    let full = member.event("poll_opened").await;
+    let eligible = full["event"]["eligible"].as_array().unwrap().clone();
+    assert_eq!(eligible.len(), 3);
+    assert!(eligible.contains(&json!(c.members[1].0)));
+    let reasons = full["event"]["ineligible"].as_array().unwrap();
+    assert!(
+        reasons.contains(&json!([c.members[3].0, "absent"])),
+        "{full}"
+    );
+    assert!(
+        reasons.contains(&json!([c.advisory.0, "advisory"])),
+        "{full}"
+    );
+
+    let opened = public.event("poll_opened").await;
+    assert_eq!(opened["seq"], full["seq"], "the same event");
+    assert_eq!(opened["event"]["poll"], json!(poll));
+    assert_eq!(opened["event"]["eligible"], json!(eligible), "{opened}");
+    assert_eq!(opened["event"]["ineligible"], json!([]), "{opened}");
+
+    let mut fresh = LiveClient::connect(&app, None, c.meeting, None).await;
+    let snapshot = fresh.wait_for(|m| m["type"] == "snapshot").await;
+    let p = snapshot["state"]["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == json!(poll))
+        .unwrap()
+        .clone();
+    assert_eq!(p["eligible_count"], 3);
+    assert_eq!(p["ineligible_at_open"], json!([]));
+    assert_eq!(p["ineligible"], json!([]));
+    app.stop().await;
+}

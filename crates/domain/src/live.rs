@@ -155,6 +155,9 @@ pub enum Ineligible {
     NotStandingIn,
     /// Absent, and a substitute held the member's vote when the poll opened.
     Represented,
+    /// Took part remotely when an election opened, where remote members do not vote in
+    /// elections (Bayern).
+    Remote,
 }
 
 /// A ballot as the client sends it.
@@ -804,7 +807,8 @@ impl Event {
     }
 
     /// The event as anonymous viewers get it, where that differs: `ballots_cast` without the
-    /// voters (the public snapshot, too, shows how many voted, not who).
+    /// voters (the public snapshot, too, shows how many voted, not who), and `poll_opened`
+    /// without the reasons why members may not vote (the public snapshot has none either).
     pub fn for_public(&self) -> Option<Event> {
         match self {
             Event::BallotsCast {
@@ -819,6 +823,24 @@ impl Event {
                 voted: *voted,
                 eligible: *eligible,
                 interim: *interim,
+            }),
+            // Why someone may not vote is the council's business (and, at a convention, a list
+            // of thousands of advisory members for every room display). Who may vote stays: a
+            // display builds a named poll's roll call from it, and attendance is public anyway.
+            Event::PollOpened {
+                poll,
+                eligible,
+                at,
+                below_quorum,
+                stand_ins,
+                ..
+            } => Some(Event::PollOpened {
+                poll: *poll,
+                eligible: eligible.clone(),
+                ineligible: Vec::new(),
+                at: *at,
+                below_quorum: *below_quorum,
+                stand_ins: stand_ins.clone(),
             }),
             _ => None,
         }
@@ -882,6 +904,8 @@ pub enum LiveError {
     VoterNotStandingIn,
     #[error("your substitute held your vote when this poll opened")]
     VoterRepresented,
+    #[error("members taking part remotely do not vote in elections under these rules")]
+    VoterRemote,
     #[error("a member cannot stand in for themselves")]
     StandInSelf,
     #[error(
@@ -1558,7 +1582,12 @@ impl LiveState {
                         present: self.present(member.person),
                         conflicted,
                     };
-                    if is_eligible(&voter) {
+                    // Bayern: members taking part remotely do not vote in elections.
+                    let remote = self
+                        .attendance
+                        .get(&member.person)
+                        .is_some_and(|a| a.status == AttendanceStatus::Remote);
+                    if crate::is_eligible_for(&voter, remote, p.kind, &rules) {
                         eligible.push(member.person);
                         if member.role == MembershipRole::Substitute
                             && let Some(represented) = stands_in
@@ -1566,7 +1595,9 @@ impl LiveState {
                             stand_ins.push((member.person, represented));
                         }
                     } else {
-                        let reason = if member.role == MembershipRole::Advisory {
+                        let reason = if is_eligible(&voter) {
+                            Ineligible::Remote
+                        } else if member.role == MembershipRole::Advisory {
                             Ineligible::Advisory
                         } else if !member.voting_right {
                             Ineligible::NoVotingRight
@@ -1666,6 +1697,7 @@ impl LiveState {
                         Some(Ineligible::Advisory) => LiveError::VoterAdvisory,
                         Some(Ineligible::NotStandingIn) => LiveError::VoterNotStandingIn,
                         Some(Ineligible::Represented) => LiveError::VoterRepresented,
+                        Some(Ineligible::Remote) => LiveError::VoterRemote,
                         _ => LiveError::VoterNotEligible,
                     });
                 }
@@ -3237,6 +3269,116 @@ mod tests {
             },
         );
         assert_eq!(state.poll(manual).unwrap().state, PollState::Closed);
+    }
+
+    #[test]
+    fn in_bayern_members_online_do_not_vote_in_elections_but_do_on_motions() {
+        for (rule_set, online_votes_in_elections) in [
+            (RuleSet::Bayern, false),
+            (RuleSet::NordrheinWestfalen, true),
+        ] {
+            let (mut state, people, chair) = setup(3);
+            state.roster.rule_set = rule_set;
+            run(
+                &mut state,
+                &chair,
+                Command::StartMeeting {
+                    confirm_other_day: false,
+                },
+            );
+            let me = |i: usize| CommandActor {
+                person: Some(people[i]),
+                chair: false,
+            };
+            run(&mut state, &me(0), Command::CheckIn { remote: true });
+            run(&mut state, &me(1), Command::CheckIn { remote: false });
+            run(&mut state, &me(2), Command::CheckIn { remote: false });
+            let poll = |state: &mut LiveState, kind: PollKind| {
+                let poll = PollId::new();
+                run(
+                    state,
+                    &chair,
+                    Command::CreatePoll {
+                        poll,
+                        item: None,
+                        title: "Wahl".into(),
+                        kind,
+                        rule: MajorityRule::Simple,
+                        options: if kind == PollKind::Election {
+                            vec!["Anna".into(), "Bernd".into()]
+                        } else {
+                            vec![]
+                        },
+                        allow_change: false,
+                        corrects: None,
+                        motion: None,
+                        amendment: None,
+                    },
+                );
+                let opened = run(
+                    state,
+                    &chair,
+                    Command::OpenPoll {
+                        poll,
+                        confirm_below_quorum: true,
+                    },
+                );
+                (poll, opened)
+            };
+            let (election, opened) = poll(&mut state, PollKind::Election);
+            let Event::PollOpened {
+                eligible,
+                ineligible,
+                ..
+            } = &opened.events[0]
+            else {
+                panic!("{opened:?}");
+            };
+            assert_eq!(
+                eligible.contains(&people[0]),
+                online_votes_in_elections,
+                "{rule_set:?}"
+            );
+            assert!(eligible.contains(&people[1]) && eligible.contains(&people[2]));
+            let vote = Command::CastBallot {
+                poll: election,
+                choice: BallotChoice::Candidate(0),
+            };
+            if online_votes_in_elections {
+                assert!(ineligible.is_empty(), "{ineligible:?}");
+                run(&mut state, &me(0), vote);
+            } else {
+                assert_eq!(ineligible, &vec![(people[0], Ineligible::Remote)]);
+                assert_eq!(
+                    state.decide(&me(0), &vote, Utc::now(), 0),
+                    Err(LiveError::VoterRemote)
+                );
+                let p = state.poll(election).unwrap();
+                assert_eq!(
+                    state.ineligibility(p, people[0]),
+                    Some(crate::IneligibleReason::Remote)
+                );
+                assert_eq!(
+                    state.ineligible_present(p),
+                    vec![(people[0], crate::IneligibleReason::Remote)],
+                    "the chair sees who is online and may not vote"
+                );
+            }
+            run(
+                &mut state,
+                &chair,
+                Command::CancelPoll {
+                    poll: election,
+                    reason: Some("Test".into()),
+                },
+            );
+            // Motions are voted on by everyone present, online too.
+            let (_, opened) = poll(&mut state, PollKind::Named);
+            let Event::PollOpened { eligible, .. } = &opened.events[0] else {
+                panic!("{opened:?}");
+            };
+            assert_eq!(eligible.len(), 3, "{rule_set:?}");
+        }
     }
 
     #[test]

@@ -106,6 +106,9 @@ pub enum IneligibleReason {
     NotStandingIn,
     /// A substitute held the member's vote when the poll opened (Vertretung aktiv).
     StandInActive,
+    /// Took part remotely when the election opened; remote members do not vote in elections
+    /// under the rule set (Bayern).
+    Remote,
 }
 
 impl LiveState {
@@ -123,6 +126,7 @@ impl LiveState {
             Ineligible::NoVotingRight => IneligibleReason::NoVotingRight,
             Ineligible::NotStandingIn => IneligibleReason::NotStandingIn,
             Ineligible::Represented => IneligibleReason::StandInActive,
+            Ineligible::Remote => IneligibleReason::Remote,
         })
     }
 

@@ -410,12 +410,20 @@ export async function mount(root, params, ctx) {
     return form;
   }
 
+  /** The poll kinds the meeting's rules allow now (the server's list; all where it sent none). */
+  function allowedKinds(state) {
+    const list = state.remote_participation ? state.poll_kinds_with_remote : state.poll_kinds;
+    return Array.isArray(list) ? KINDS.filter((k) => list.includes(k)) : KINDS;
+  }
+
   function renderCreate(state, base) {
-    draw.create([state.current_item, state.agenda.map((i) => i.id), state.status, ...base], () => {
+    const kinds = allowedKinds(state);
+    draw.create([state.current_item, state.agenda.map((i) => i.id), state.status, kinds, ...base], () => {
       const item = itemPicker(state, "c-item", ui.form.item);
       item.addEventListener("change", () => { ui.form.item = item.value; });
       const title = el("input", { id: "c-title", class: "live-input", type: "text", required: true, maxlength: "300", autocomplete: "off" });
-      const kind = select("c-kind", KINDS, (k) => t(`live.poll.kind.${k}`), ui.form.kind);
+      if (!kinds.includes(ui.form.kind)) ui.form.kind = kinds[0];
+      const kind = select("c-kind", kinds, (k) => t(`live.poll.kind.${k}`), ui.form.kind);
       const rule = select("c-rule", RULES, (r) => t(`live.rule.${r}`), ui.form.rule);
       const options = el("textarea", { id: "c-options", class: "live-input", rows: "3" });
       const optionsField = el("div", { class: "live-field", hidden: ui.form.kind !== "election" },

@@ -48,8 +48,10 @@ register({
     "live.ineligible.short.no_voting_right": "ohne Stimmrecht",
     "live.ineligible.not_standing_in": "Als stellvertretendes Mitglied stimmen Sie nur ab, wenn Sie ein abwesendes Mitglied vertreten. Die Sitzungsleitung trägt die Vertretung ein.",
     "live.ineligible.stand_in_active": "Beim Öffnen dieser Abstimmung wurden Sie vertreten (Vertretung aktiv): Ihre Vertretung stimmt hier ab. Ab der nächsten Abstimmung stimmen Sie wieder selbst.",
+    "live.ineligible.remote": "Sie waren beim Öffnen dieser Wahl online zugeschaltet. An Wahlen nehmen nach den Regeln dieses Landes nur die im Saal Anwesenden teil.",
     "live.ineligible.short.not_standing_in": "stellv. Mitglied ohne Vertretung",
     "live.ineligible.short.stand_in_active": "wird vertreten",
+    "live.ineligible.short.remote": "online, keine Wahl",
     "live.rollcall.stands_in": "(Vertretung für {name})",
 
     "live.poll.kind.secret": "Geheime Abstimmung",
@@ -126,8 +128,10 @@ register({
     "live.ineligible.short.no_voting_right": "no voting right",
     "live.ineligible.not_standing_in": "As a substitute member you vote only while standing in for an absent member. The chair records the stand-in.",
     "live.ineligible.stand_in_active": "You were represented when this poll opened (stand-in active): your substitute votes here. From the next poll on you vote yourself.",
+    "live.ineligible.remote": "You took part online when this election opened. Under this state's rules, only members in the room vote in elections.",
     "live.ineligible.short.not_standing_in": "substitute, not standing in",
     "live.ineligible.short.stand_in_active": "represented",
+    "live.ineligible.short.remote": "online, no election",
     "live.rollcall.stands_in": "(standing in for {name})",
 
     "live.poll.kind.secret": "Secret ballot",

@@ -2,7 +2,7 @@
 //! items only; members see everything their organization's meeting holds. Nobody ever sees a
 //! choice in a secret poll or an election, nor interim tallies unless the chair shows them.
 
-use plenum_domain::{LiveState, PersonId, Poll, PollState};
+use plenum_domain::{LiveState, PersonId, Poll, PollKind, PollState};
 use serde_json::{Value, json};
 
 /// Who is looking.
@@ -28,6 +28,20 @@ fn name_of(state: &LiveState, person: PersonId) -> String {
         .member(person)
         .map(|m| m.name.clone())
         .unwrap_or_else(|| "?".into())
+}
+
+/// The kinds of poll the meeting's rule set allows a chair to create and open.
+fn poll_kinds(state: &LiveState, remote_participation: bool) -> Vec<&'static str> {
+    let rules = state.roster.rule_set.rules();
+    PollKind::ALL
+        .iter()
+        .filter(|kind| {
+            rules
+                .check_poll_allowed(**kind, remote_participation)
+                .is_ok()
+        })
+        .map(PollKind::as_str)
+        .collect()
 }
 
 fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
@@ -272,6 +286,10 @@ fn state_fields(state: &LiveState, viewer: Viewer) -> serde_json::Map<String, Va
             "polls": polls,
             "display_poll": display_poll,
             "remote_participation": state.anyone_remote,
+            // The poll kinds the rule set allows now, and once anyone took part remotely (a
+            // client switches lists when a member checks in online).
+            "poll_kinds": poll_kinds(state, state.anyone_remote),
+            "poll_kinds_with_remote": poll_kinds(state, true),
             "quorum_standing": state.quorum_standing(),
             "quorum_law": plenum_domain::QuorumLaw::of(state.roster.rule_set),
             "quorum_declared": state.quorum_record.declared,

@@ -126,6 +126,11 @@ pub fn live_problem(failure: &LiveFailure) -> Problem {
                 "voter-represented",
                 "Your substitute holds your vote in this poll",
             ),
+            E::VoterRemote => (
+                StatusCode::FORBIDDEN,
+                "voter-remote",
+                "Members taking part remotely do not vote in this election",
+            ),
             E::StandInSelf => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "stand-in-self",
