@@ -208,7 +208,9 @@ impl Watcher {
         let events = Arc::new(Mutex::new(Vec::new()));
         let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (sink, done) = (events.clone(), closed.clone());
+        let (subscribed, ready) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
+            let mut subscribed = Some(subscribed);
             while let Some(Ok(message)) = socket.next().await {
                 let Message::Text(text) = message else {
                     continue;
@@ -219,9 +221,23 @@ impl Watcher {
                         .unwrap()
                         .push((value["seq"].as_u64().unwrap(), value["event"].clone()));
                 }
+                if (value["type"] == "snapshot" || value["type"] == "caught_up")
+                    && let Some(subscribed) = subscribed.take()
+                {
+                    let _ = subscribed.send(value["seq"].as_u64().unwrap_or(0));
+                }
             }
             done.store(true, std::sync::atomic::Ordering::SeqCst);
         });
+        // Subscribed once the snapshot (or, resuming, the catch-up) arrived: what happens from
+        // now on reaches this watcher as events.
+        let at = tokio::time::timeout(Duration::from_secs(15), ready)
+            .await
+            .expect("a snapshot within 15 s")
+            .expect("the socket stays open");
+        if last_seq.is_none() {
+            assert_eq!(at, 0, "subscribed before the meeting has events");
+        }
         Watcher { events, closed }
     }
 
