@@ -999,3 +999,68 @@ async fn in_bayern_a_member_online_does_not_vote_in_an_election() {
     .await;
     app.stop().await;
 }
+
+/// Niedersachsen (NKomVG § 67): nobody has more than half of the members' votes in the first
+/// round, so the chair finds the second round with every candidate as a draft, opens it, and
+/// the most votes win.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_niedersachsen_an_undecided_election_goes_into_a_second_round() {
+    let Some(app) = crate::helpers::spawn_app_with(Backend::Sqlite, false, |config| {
+        config.rule_set = RuleSet::Niedersachsen;
+    })
+    .await
+    else {
+        return;
+    };
+    let c = committee(&app, 6).await;
+    ok(&app, &c, 0, json!({"type": "start_meeting"})).await;
+    for i in 0..6 {
+        ok(&app, &c, i, json!({"type": "check_in", "remote": false})).await;
+    }
+    ok(
+        &app,
+        &c,
+        0,
+        json!({"type": "declare_quorum", "quorate": true}),
+    )
+    .await;
+    let first = PollId::new();
+    ok(&app, &c, 0, json!({"type": "create_poll", "poll": first, "item": c.public_item, "title": "Wahl", "kind": "election", "rule": "simple", "options": ["Anna", "Bernd", "Clara"]})).await;
+    let round = |poll: PollId| {
+        let app = &app;
+        let c = &c;
+        async move {
+            ok(app, c, 0, json!({"type": "open_poll", "poll": poll})).await;
+            // 3 / 2 / 1 of six members: nobody has more than half of them.
+            for (i, candidate) in [0, 0, 0, 1, 1, 2].into_iter().enumerate() {
+                ok(app, c, i, json!({"type": "cast_ballot", "poll": poll, "choice": {"candidate": candidate}})).await;
+            }
+            ok(app, c, 0, json!({"type": "close_poll", "poll": poll})).await;
+            poll_of(&snapshot(app, c).await, poll)
+        }
+    };
+    let closed = round(first).await;
+    assert_eq!(
+        closed["result"]["election_outcome"], "none_elected",
+        "{closed}"
+    );
+    let state = snapshot(&app, &c).await;
+    let second = state["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["runoff_of"] == json!(first))
+        .expect("the second round, as a draft")
+        .clone();
+    assert_eq!(second["state"], "draft");
+    assert_eq!(second["round"], 2);
+    assert_eq!(second["options"], json!(["Anna", "Bernd", "Clara"]));
+    let second: PollId = serde_json::from_value(second["id"].clone()).unwrap();
+    let closed = round(second).await;
+    assert_eq!(
+        closed["result"]["election_outcome"],
+        json!({"elected": 0}),
+        "{closed}"
+    );
+    app.stop().await;
+}

@@ -967,16 +967,26 @@ pub enum LiveError {
 
 /// The runoff (Stichwahl) between candidates `a` and `b` of a first round.
 fn runoff_poll(first: &Poll, a: u32, b: u32) -> Poll {
-    Poll {
-        id: PollId::from_name(&first.id.as_uuid(), "runoff"),
-        item: first.item,
-        title: format!("{} – Stichwahl", first.title),
-        kind: PollKind::Election,
-        rule: first.rule,
-        options: vec![
+    second_round(
+        first,
+        format!("{} – Stichwahl", first.title),
+        vec![
             first.options.get(a as usize).cloned().unwrap_or_default(),
             first.options.get(b as usize).cloned().unwrap_or_default(),
         ],
+    )
+}
+
+/// The second round of an election (as a draft the chair opens): a runoff of two, or, in
+/// Niedersachsen (NKomVG § 67), every candidate again, the most votes winning.
+fn second_round(first: &Poll, title: String, options: Vec<String>) -> Poll {
+    Poll {
+        id: PollId::from_name(&first.id.as_uuid(), "runoff"),
+        item: first.item,
+        title,
+        kind: PollKind::Election,
+        rule: first.rule,
+        options,
         allow_change: false,
         state: PollState::Draft,
         eligible: BTreeSet::new(),
@@ -2401,16 +2411,30 @@ impl LiveState {
             }
             Event::PollClosed { poll, result, at } => {
                 let mut runoff = None;
+                let second_round_follows = self.roster.rule_set.rules().election_second_round
+                    == crate::ElectionSecondRound::MostVotesWins;
                 if let Some(p) = self.poll_mut(*poll) {
                     p.state = PollState::Closed;
                     p.result = Some(result.clone());
                     p.closed_at = Some(*at);
                     p.choices
                         .retain(|_, _| p.kind == PollKind::Named || p.kind == PollKind::Open);
-                    if let Some(ElectionOutcome::Runoff(a, b)) = result.election_outcome
-                        && p.round == 1
-                    {
-                        runoff = Some(runoff_poll(p, a, b));
+                    match result.election_outcome {
+                        Some(ElectionOutcome::Runoff(a, b)) if p.round == 1 => {
+                            runoff = Some(runoff_poll(p, a, b));
+                        }
+                        // Niedersachsen: nobody won the first round, so a second round follows
+                        // with every candidate, decided by the most votes.
+                        Some(ElectionOutcome::NoneElected)
+                            if p.round == 1 && second_round_follows && !p.options.is_empty() =>
+                        {
+                            runoff = Some(second_round(
+                                p,
+                                format!("{} – 2. Wahlgang", p.title),
+                                p.options.clone(),
+                            ));
+                        }
+                        _ => {}
                     }
                 }
                 if let Some(runoff) = runoff {
@@ -2725,6 +2749,104 @@ mod tests {
         assert_eq!(
             state.attendance[&people[0]].since,
             state.attendance[&people[1]].since
+        );
+    }
+
+    #[test]
+    fn in_niedersachsen_an_undecided_first_round_gets_a_second_round_with_every_candidate() {
+        let (mut state, people, chair) = setup(6);
+        state.roster.rule_set = RuleSet::Niedersachsen;
+        run(
+            &mut state,
+            &chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
+        for p in &people {
+            let me = CommandActor {
+                person: Some(*p),
+                chair: false,
+            };
+            run(&mut state, &me, Command::CheckIn { remote: false });
+        }
+        let options = vec!["Anna".to_owned(), "Bernd".to_owned(), "Clara".to_owned()];
+        let vote = |state: &mut LiveState, poll: PollId| {
+            run(
+                state,
+                &chair,
+                Command::OpenPoll {
+                    poll,
+                    confirm_below_quorum: false,
+                },
+            );
+            // 3 / 2 / 1: not more than half of the six members, but the most votes.
+            let mut ballots = Vec::new();
+            for (i, p) in people.iter().enumerate() {
+                let me = CommandActor {
+                    person: Some(*p),
+                    chair: false,
+                };
+                let choice = BallotChoice::Candidate(match i {
+                    0..=2 => 0,
+                    3 | 4 => 1,
+                    _ => 2,
+                });
+                run(state, &me, Command::CastBallot { poll, choice });
+                ballots.push(choice);
+            }
+            let result = state
+                .result_of(state.poll(poll).unwrap(), ballots.iter().copied())
+                .unwrap();
+            state.apply(&Event::PollClosed {
+                poll,
+                result: result.clone(),
+                at: Utc::now(),
+            });
+            result
+        };
+        let first = PollId::new();
+        run(
+            &mut state,
+            &chair,
+            Command::CreatePoll {
+                poll: first,
+                item: None,
+                title: "Wahl der Stellvertretung".into(),
+                kind: PollKind::Election,
+                rule: MajorityRule::Simple,
+                options: options.clone(),
+                allow_change: false,
+                corrects: None,
+                motion: None,
+                amendment: None,
+            },
+        );
+        let result = vote(&mut state, first);
+        assert_eq!(
+            result.election_outcome,
+            Some(ElectionOutcome::NoneElected),
+            "{result:?}"
+        );
+        let second = state
+            .polls
+            .iter()
+            .find(|p| p.runoff_of == Some(first))
+            .expect("a second round");
+        assert_eq!(second.round, 2);
+        assert_eq!(second.options, options, "every candidate again");
+        assert_eq!(second.state, PollState::Draft);
+        assert_eq!(second.title, "Wahl der Stellvertretung – 2. Wahlgang");
+        let second = second.id;
+        let result = vote(&mut state, second);
+        assert_eq!(
+            result.election_outcome,
+            Some(ElectionOutcome::Elected(0)),
+            "the most votes win the second round"
+        );
+        assert!(
+            state.polls.iter().all(|p| p.runoff_of != Some(second)),
+            "no third round"
         );
     }
 

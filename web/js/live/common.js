@@ -72,6 +72,7 @@ register({
     "live.outcome.runoff": "Stichwahl: {a} und {b}",
     "live.outcome.tie": "Stimmengleichheit – das Los entscheidet",
     "live.outcome.lot": "Durch Los entschieden: {name}",
+    "live.outcome.none_elected": "Niemand gewählt",
     "live.result.title": "Ergebnis",
     "live.result.votes": "{n} Stimmen",
     "live.result.bars": "Ergebnis als Balkendiagramm",
@@ -152,6 +153,7 @@ register({
     "live.outcome.runoff": "Runoff: {a} and {b}",
     "live.outcome.tie": "Tie – to be decided by lot",
     "live.outcome.lot": "Decided by lot: {name}",
+    "live.outcome.none_elected": "Nobody elected",
     "live.result.title": "Result",
     "live.result.votes": "{n} votes",
     "live.result.bars": "Result as a bar chart",
@@ -245,6 +247,7 @@ export function outcomeText(poll) {
     if ("runoff" in e) return t("live.outcome.runoff", { a: name(e.runoff[0]), b: name(e.runoff[1]) });
     return t("live.outcome.tie");
   }
+  if (e === "none_elected") return t("live.outcome.none_elected");
   return "";
 }
 
