@@ -22,8 +22,8 @@ function freePort() {
   });
 }
 
-/** `{ url, stop() }` of a fresh demo server. */
-export async function startServer({ demo = true } = {}) {
+/** `{ url, stop() }` of a fresh demo server; `env`: settings for it (e.g. `PLENUM_RULE_SET`). */
+export async function startServer({ demo = true, env = {} } = {}) {
   const binary = process.env.PLENUM_BIN ?? join(REPO, "target/debug/plenum");
   if (!existsSync(binary)) {
     throw new Error(`${binary} is missing: run \`cargo build -p plenum-server\` first`);
@@ -40,6 +40,7 @@ export async function startServer({ demo = true } = {}) {
       PLENUM_DATA_DIR: dataDir,
       PLENUM_LOG: process.env.PLENUM_LOG ?? "plenum=warn",
       PLENUM_CONFIG: "",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
