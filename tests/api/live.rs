@@ -1344,17 +1344,37 @@ async fn members_checking_in_at_once_each_count_once_and_are_audited_each(
         client.wait_for(|m| m["type"] == "snapshot").await;
         clients.push(client);
     }
-    // 39 members check in at the same instant. Changes that land in one batch reach every
-    // client as one event; each member still appears exactly once, and each ack names the event
-    // holding that member.
-    let check_ins = clients.iter_mut().map(|client| async move {
-        let id = client
-            .send(json!({"type": "check_in", "remote": false}))
+    // 39 members check in at the same instant, and the chair creates a poll amid them. Changes
+    // that land in one batch reach every client as one event; each member still appears exactly
+    // once, and each ack names the event holding that member.
+    let (first, second) = clients.split_at_mut(20);
+    fn check_ins(part: &mut [LiveClient]) -> Vec<impl std::future::Future<Output = Value> + '_> {
+        part.iter_mut()
+            .map(|client| async move {
+                let id = client
+                    .send(json!({"type": "check_in", "remote": false}))
+                    .await;
+                client.reply(id).await
+            })
+            .collect()
+    }
+    let (before, second_half) = (check_ins(first), check_ins(second));
+    let poll = PollId::new();
+    let create = async {
+        let id = chair
+            .send(json!({"type": "create_poll", "poll": poll, "title": "Mittendrin", "kind": "open", "rule": "simple"}))
             .await;
-        client.reply(id).await
-    });
-    let replies = futures_util::future::join_all(check_ins).await;
+        chair.reply(id).await
+    };
+    let (mut replies, created, after) = futures_util::future::join3(
+        futures_util::future::join_all(before),
+        create,
+        futures_util::future::join_all(second_half),
+    )
+    .await;
+    replies.extend(after);
     assert!(replies.iter().all(|r| r["type"] == "ack"), "{replies:?}");
+    assert_eq!(created["type"], "ack", "{created}");
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut events = 0;
     while seen.len() < 39 {
@@ -1438,8 +1458,36 @@ async fn members_checking_in_at_once_each_count_once_and_are_audited_each(
         .collect();
     assert_eq!(persons.len(), 39);
     assert!(audited.iter().all(|e| e.event.actor.is_some()));
+    // The audit log keeps the order the commands were decided in: as many arrivals before the
+    // poll's creation as the events say, even where both landed in one batch.
+    let created_seq = created["result"]["seq"].as_u64().unwrap();
+    let arrived_before = replies
+        .iter()
+        .filter(|r| r["result"]["seq"].as_u64().unwrap() < created_seq)
+        .count();
+    let mut order: Vec<String> = Vec::new();
+    for _ in 0..100 {
+        order = plenum_store::audit::list(&app.db.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.action)
+            .filter(|a| a == "live.attendance" || a == "poll.created")
+            .collect();
+        if order.len() == 40 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        order.iter().position(|a| a == "poll.created"),
+        Some(arrived_before),
+        "{order:?}"
+    );
     assert!(app.verify_audit().await.is_ok());
-    println!("39 check-ins reached the chair as {events} events");
+    println!(
+        "39 check-ins reached the chair as {events} events; {arrived_before} arrived before the poll"
+    );
     for client in clients {
         client.close().await;
     }

@@ -317,6 +317,14 @@ fn audit_writer(
     tx
 }
 
+/// An audit entry of the batch being built: written out when its command is decided, or, for
+/// ballots (which later commands of the batch may join), the entry of the combined event at
+/// this index of `emitted`.
+enum AuditSlot {
+    Entry(AuditEvent),
+    Ballots(usize),
+}
+
 /// An event of the batch being built, serialized once the batch is complete.
 struct Emitted {
     seq: u64,
@@ -382,7 +390,8 @@ impl Actor {
         let mut finished_boxes: Vec<PollId> = Vec::new();
         let now = Utc::now().trunc_subsecs(6);
         let mut in_batch: HashMap<CommandId, usize> = HashMap::new();
-        let mut audit = Vec::new();
+        // The batch's audit entries in the order its commands were decided.
+        let mut audit: Vec<AuditSlot> = Vec::new();
 
         for index in 0..pending.len() {
             let job = &pending[index].job;
@@ -475,10 +484,11 @@ impl Actor {
             let mut last_seq = self.seq.max(seq);
             let mut count = 0;
             for event in applied.events {
-                // Attendance is audited per command (who checked in, who entered it), before
-                // it may join a combined event below.
-                if event.is_attendance() {
-                    audit.extend(audit_event(Some(job.user), &event));
+                // Audited per command, in the order decided (attendance too: who checked in,
+                // who entered it, before it may join a combined event below). Ballots are
+                // audited as the batch's combined event, where that event first appears.
+                if !matches!(event, Event::BallotsCast { .. }) {
+                    audit.extend(audit_event(Some(job.user), &event).map(AuditSlot::Entry));
                 }
                 // A ballot joins the batch's pending ballots event of its poll; an attendance
                 // change joins the one just before it (a crowd checking in at once becomes one
@@ -512,6 +522,9 @@ impl Actor {
                 seq += 1;
                 last_seq = seq;
                 count += 1;
+                if matches!(event, Event::BallotsCast { .. }) {
+                    audit.push(AuditSlot::Ballots(emitted.len()));
+                }
                 emitted.push(Emitted {
                     seq,
                     public: state.event_is_public(&event),
@@ -533,7 +546,8 @@ impl Actor {
         let decided = started.elapsed();
         let mut broadcasts = Vec::with_capacity(emitted.len());
         let mut writes = MeetingWrites::default();
-        for e in emitted {
+        let mut ballots_audited: HashMap<usize, AuditEvent> = HashMap::new();
+        for (index, e) in emitted.into_iter().enumerate() {
             writes.note(&e.event);
             let payload = serde_json::to_string(&e.event).unwrap_or_default();
             let json = Utf8Bytes::from(super::event_frame(e.seq, &payload));
@@ -549,8 +563,10 @@ impl Actor {
                 public_json,
                 json,
             }));
-            if !e.event.is_attendance() {
-                audit.extend(audit_event(Some(e.user), &e.event));
+            if matches!(e.event, Event::BallotsCast { .. })
+                && let Some(entry) = audit_event(Some(e.user), &e.event)
+            {
+                ballots_audited.insert(index, entry);
             }
             batch.events.push(StoredEvent {
                 seq: e.seq,
@@ -621,10 +637,16 @@ impl Actor {
                     self.relay.publish(b);
                 }
                 let sent = started.elapsed();
+                let audit: Vec<(DateTime<Utc>, AuditEvent)> = audit
+                    .into_iter()
+                    .filter_map(|slot| match slot {
+                        AuditSlot::Entry(entry) => Some(entry),
+                        AuditSlot::Ballots(index) => ballots_audited.remove(&index),
+                    })
+                    .map(|entry| (now, entry))
+                    .collect();
                 if !audit.is_empty() {
-                    let _ = self
-                        .audit
-                        .send(audit.into_iter().map(|e| (now, e)).collect());
+                    let _ = self.audit.send(audit);
                 }
                 tracing::debug!(
                     target: "plenum::live::batch",
