@@ -136,8 +136,12 @@ fn message(config: &MailConfig, mail: &notify::Mail) -> Result<Message, String> 
         .map_err(|e| e.to_string())
 }
 
+/// How often the worker queues again the e-mails of a node that stopped while sending (their
+/// claim ran out; with several nodes no node need restart for that).
+const RELEASE_EVERY: Duration = Duration::from_secs(60);
+
 /// Starts the worker (none without an SMTP host: the queue waits). Rows left `sending` by a
-/// stopped server are queued again first.
+/// stopped server are queued again once their claim ran out: at start, and every minute.
 pub async fn start(
     db: DatabaseConnection,
     config: Option<MailConfig>,
@@ -156,7 +160,21 @@ pub async fn start(
     };
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
+        let mut released = tokio::time::Instant::now();
         loop {
+            if released.elapsed() >= RELEASE_EVERY {
+                released = tokio::time::Instant::now();
+                match notify::release_claims(&db, Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(
+                        count = n,
+                        "e-mails whose sending node stopped are queued again"
+                    ),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "could not release e-mails left in sending")
+                    }
+                }
+            }
             let sent_any = run_once(&db, &config, &transport, &stopped).await;
             if *stopped.borrow() {
                 return;
@@ -170,6 +188,7 @@ pub async fn start(
                     .unwrap_or(Duration::ZERO)
                     .min(Duration::from_secs(30)),
                 Ok(None) => Duration::from_secs(30),
+                // (At most 30 s: the release of stale claims above runs about every minute.)
                 Err(_) => Duration::from_secs(5),
             };
             if wait.is_zero() {
@@ -238,7 +257,7 @@ async fn run_once(
             }
         };
         if let Err(err) = marked {
-            // The row stays `sending` until the next start, which queues it again.
+            // The row stays `sending` until its claim runs out; then it is queued again.
             tracing::error!(outbox = %mail.id, error = %err, "cannot record the e-mail's state");
         }
     }

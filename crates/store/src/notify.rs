@@ -20,8 +20,8 @@ use plenum_domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -598,8 +598,14 @@ pub async fn next_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>
         .flatten())
 }
 
+/// How long a claim holds: a node that claimed an e-mail and did not record the outcome within
+/// it (it stopped, or lost the database) is taken to have stopped, and the e-mail is queued
+/// again (`release_claims`). Far longer than sending takes (SMTP timeouts are 20 s).
+pub const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(5);
+
 /// Claims an e-mail for sending: moves it to `sending` if it is still due. `None` when someone
-/// else claimed it first (or it is no longer due).
+/// else claimed it first (or it is no longer due). While `sending`, `next_attempt_at` holds
+/// when the claim runs out ([`CLAIM_LEASE`]).
 pub async fn claim(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -607,6 +613,10 @@ pub async fn claim(
 ) -> Result<Option<Mail>> {
     let done = outbox::Entity::update_many()
         .col_expr(outbox::Column::State, Expr::value(STATE_SENDING))
+        .col_expr(
+            outbox::Column::NextAttemptAt,
+            Expr::value(Some(now + CLAIM_LEASE)),
+        )
         .filter(outbox::Column::Id.eq(id))
         .filter(outbox::Column::State.is_in([STATE_QUEUED, STATE_FAILED]))
         .filter(outbox::Column::NextAttemptAt.lte(now))
@@ -676,14 +686,21 @@ pub async fn mark_failed(
     Ok(())
 }
 
-/// Puts e-mails left `sending` by a stopped server back in the queue (at start; one node only).
-/// An e-mail the server was sending when it stopped may have reached the mail server: it goes
+/// Puts e-mails left `sending` by a stopped node back in the queue: those whose claim ran out
+/// ([`CLAIM_LEASE`]; claims of versions before the lease have none). A claim still running is
+/// left alone, so a node that starts while another one sends does not send the same e-mail
+/// again. An e-mail the stopped node was sending may have reached the mail server: it goes
 /// again with the same Message-ID (at least once; see the README).
 pub async fn release_claims(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
     Ok(outbox::Entity::update_many()
         .col_expr(outbox::Column::State, Expr::value(STATE_QUEUED))
-        .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(Some(now)))
         .filter(outbox::Column::State.eq(STATE_SENDING))
+        .filter(
+            Condition::any()
+                .add(outbox::Column::NextAttemptAt.is_null())
+                .add(outbox::Column::NextAttemptAt.lt(now)),
+        )
         .exec(db)
         .await?
         .rows_affected)
@@ -722,4 +739,74 @@ pub async fn deliveries(db: &impl ConnectionTrait, invitation: Uuid) -> Result<V
             sent_at: row.sent_at,
         })
         .collect())
+}
+
+#[cfg(all(test, feature = "testing"))]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::Backend;
+    use crate::testing::TestDb;
+
+    async fn queued(db: &impl ConnectionTrait, at: DateTime<Utc>) -> Uuid {
+        let id = Uuid::now_v7();
+        outbox::Entity::insert(outbox::ActiveModel {
+            id: Set(id),
+            person_id: Set(None),
+            recipient: Set("anna@example.org".into()),
+            subject: Set("Einladung".into()),
+            body: Set("…".into()),
+            kind: Set("invitation".into()),
+            meeting_id: Set(None),
+            invitation_id: Set(None),
+            state: Set(STATE_QUEUED.into()),
+            attempts: Set(0),
+            next_attempt_at: Set(Some(at)),
+            last_error: Set(None),
+            created_at: Set(at),
+            sent_at: Set(None),
+        })
+        .exec_without_returning(db)
+        .await
+        .unwrap();
+        id
+    }
+
+    /// A node that starts while another one sends an e-mail leaves that claim alone (it used
+    /// to queue it again, and the e-mail went twice); a claim whose node stopped is queued
+    /// again once it ran out.
+    #[tokio::test]
+    async fn a_claim_holds_until_its_lease_runs_out() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let Some(test_db) = TestDb::migrated(backend).await else {
+                continue;
+            };
+            let db = &test_db.db;
+            let t0 = Utc::now();
+            let id = queued(db, t0).await;
+            assert!(claim(db, id, t0).await.unwrap().is_some(), "{backend:?}");
+            assert!(claim(db, id, t0).await.unwrap().is_none(), "claimed once");
+            let minute = t0 + chrono::Duration::minutes(1);
+            assert_eq!(release_claims(db, minute).await.unwrap(), 0, "{backend:?}");
+            assert!(due_mail(db, minute, 10).await.unwrap().is_empty());
+            assert_eq!(next_due(db).await.unwrap(), None, "a claim is not due");
+
+            let later = t0 + CLAIM_LEASE + chrono::Duration::seconds(1);
+            assert_eq!(release_claims(db, later).await.unwrap(), 1, "{backend:?}");
+            assert_eq!(due_mail(db, later, 10).await.unwrap(), vec![id]);
+            let mail = claim(db, id, later).await.unwrap().expect("claimed again");
+            mark_sent(db, mail.id, later).await.unwrap();
+            assert_eq!(
+                release_claims(db, later + CLAIM_LEASE * 2).await.unwrap(),
+                0
+            );
+            assert!(
+                due_mail(db, later + CLAIM_LEASE * 2, 10)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "sent once"
+            );
+        }
+    }
 }

@@ -601,6 +601,10 @@ pub async fn list_deliveries(
                 .map(|p| p.full_name()),
             None => None,
         };
+        // (While `sending`, the row's next attempt is when the claim runs out: not one.)
+        let next_attempt_at = delivery
+            .next_attempt_at
+            .filter(|_| delivery.state != plenum_store::notify::STATE_SENDING);
         data.push(DeliveryView {
             person_id: delivery.person.map(|p| p.as_uuid()),
             name,
@@ -608,7 +612,7 @@ pub async fn list_deliveries(
             state: delivery.state,
             attempts: delivery.attempts,
             last_error: delivery.last_error,
-            next_attempt_at: delivery.next_attempt_at,
+            next_attempt_at,
             sent_at: delivery.sent_at,
         });
     }
