@@ -931,3 +931,100 @@ async fn signing_out_on_one_node_closes_the_socket_on_another() {
         started.elapsed().as_millis()
     );
 }
+
+/// A forum post far larger than one PostgreSQL notification (8,000 bytes), written on one node,
+/// reaches a fellow member's live connection on another node whole (it used to reach only
+/// the connections of the node it was written on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_large_forum_post_reaches_a_member_on_another_node() {
+    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
+        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = [
+        Node::start(dir.path(), &db.url, true),
+        Node::start(dir.path(), &db.url, false),
+    ];
+    let client = reqwest::Client::new();
+    // Two members of the same fraction.
+    let (author, _) = login(&client, &nodes[0].base, "markus.bauer").await;
+    let (reader, _) = login(&client, &nodes[1].base, "monika.becker").await;
+    let forums = |token: String| {
+        let client = client.clone();
+        let base = nodes[0].base.clone();
+        async move {
+            let forums: Value = client
+                .get(format!("{base}/api/v1/forums"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            forums
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["organization"]["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let theirs = forums(reader.clone()).await;
+    let forum = forums(author.clone())
+        .await
+        .into_iter()
+        .find(|f| theirs.contains(f))
+        .expect("a forum both may read");
+
+    let ticket: Value = client
+        .post(format!("{}/api/v1/live/ticket", nodes[1].base))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!(
+        "{}/api/v1/live?ticket={}",
+        nodes[1].base.replace("http://", "ws://"),
+        ticket["ticket"].as_str().unwrap()
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello = socket.next().await.unwrap().unwrap();
+    assert!(hello.to_text().unwrap().contains("\"hello\""), "{hello:?}");
+
+    let body =
+        "Zur Haushaltsklausur: Änderungen bei den Schulbauten, Punkt für Punkt. ".repeat(270);
+    let created = client
+        .post(format!("{}/api/v1/forums/{forum}/threads", nodes[0].base))
+        .bearer_auth(&author)
+        .json(&json!({"title": "Haushaltsklausur", "body": body}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let pushed = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(message)) = socket.next().await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            if value["type"] == "forum_post" {
+                return value;
+            }
+        }
+        panic!("the socket closed");
+    })
+    .await
+    .expect("the post reached the other node within 10 s");
+    assert!(pushed.to_string().len() > 30_000, "the whole post");
+    assert_eq!(
+        pushed["post"]["body"],
+        body.as_str(),
+        "{}",
+        &pushed.to_string()[..300]
+    );
+}

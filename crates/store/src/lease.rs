@@ -155,6 +155,23 @@ pub async fn notify(db: &impl ConnectionTrait, channel: &str, payload: &str) -> 
     Ok(())
 }
 
+/// Sends several notifications on `channel` in one transaction: delivered together, in order.
+pub async fn notify_all(
+    db: &sea_orm::DatabaseConnection,
+    channel: &str,
+    payloads: &[String],
+) -> Result<()> {
+    if let [payload] = payloads {
+        return notify(db, channel, payload).await;
+    }
+    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    for payload in payloads {
+        notify(&txn, channel, payload).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Notifications of the channels a node listens to, on a connection of its own.
 pub struct Listener {
     inner: sea_orm::sqlx::postgres::PgListener,

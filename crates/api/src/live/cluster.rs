@@ -51,6 +51,16 @@ pub const NODE_TOKEN_HEADER: &str = "x-plenum-node";
 /// Notification payloads must stay below PostgreSQL's limit (8000 bytes).
 const MAX_NOTIFY: usize = 7900;
 
+/// The largest personal message sent to the other nodes (in parts of [`PART`] bytes): a note or
+/// forum post (at most 1 MiB of Markdown, sent with its HTML) stays below it.
+const MAX_PERSONAL: usize = 4 << 20;
+
+/// The size of one part of a large personal message (leaving room for its header).
+const PART: usize = 7700;
+
+/// How long a node keeps the parts of a large personal message waiting for the rest.
+const PARTS_KEPT: Duration = Duration::from_secs(30);
+
 /// This node's part in the cluster.
 pub struct Cluster {
     /// New at every start of the process.
@@ -65,6 +75,15 @@ pub struct Cluster {
     renewed: std::sync::Mutex<Option<Instant>>,
     /// Turns true when the node shuts down: its background work ends.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// Large personal messages from other nodes, by id, while their parts arrive.
+    parts: std::sync::Mutex<std::collections::HashMap<String, Parts>>,
+}
+
+/// The parts of one large personal message received so far.
+struct Parts {
+    person: PersonId,
+    since: Instant,
+    parts: Vec<Option<String>>,
 }
 
 /// A command forwarded from one node to the node that runs the meeting.
@@ -123,6 +142,7 @@ impl Cluster {
             listening: AtomicBool::new(false),
             renewed: std::sync::Mutex::new(None),
             stopping: tokio::sync::watch::channel(false).0,
+            parts: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -345,8 +365,18 @@ async fn heard(hub: &LiveHub, cluster: &Cluster, channel: &str, payload: &str) {
             if origin == cluster.node.to_string() {
                 return;
             }
-            if let Ok(person) = person.parse::<Uuid>() {
-                hub.send_here(PersonId::from_uuid(person), Arc::from(message));
+            let Ok(person) = person.parse::<Uuid>() else {
+                return;
+            };
+            let person = PersonId::from_uuid(person);
+            match message.strip_prefix('~') {
+                // One part of a large message: `~{id} {index}/{count} {text}`.
+                Some(part) => {
+                    if let Some(whole) = cluster.join_part(person, part) {
+                        hub.send_here(person, Arc::from(whole.as_str()));
+                    }
+                }
+                None => hub.send_here(person, Arc::from(message)),
             }
         }
         _ => {}
@@ -365,6 +395,64 @@ pub(crate) fn announce_kick(db: &DatabaseConnection, session: DeviceSessionId) {
     });
 }
 
+impl Cluster {
+    /// Adds one part of a large personal message (`{id} {index}/{count} {text}`); the whole
+    /// message once every part is here. Parts of messages that stay incomplete are dropped after
+    /// [`PARTS_KEPT`].
+    fn join_part(&self, person: PersonId, part: &str) -> Option<String> {
+        let mut fields = part.splitn(3, ' ');
+        let (id, position, text) = (fields.next()?, fields.next()?, fields.next()?);
+        let (index, count) = position.split_once('/')?;
+        let (index, count) = (index.parse::<usize>().ok()?, count.parse::<usize>().ok()?);
+        if count == 0 || index >= count || count > MAX_PERSONAL / PART + 1 {
+            return None;
+        }
+        let mut all = self.parts.lock().ok()?;
+        all.retain(|_, p| p.since.elapsed() < PARTS_KEPT);
+        let entry = all.entry(id.to_owned()).or_insert_with(|| Parts {
+            person,
+            since: Instant::now(),
+            parts: vec![None; count],
+        });
+        if entry.person != person || entry.parts.len() != count {
+            return None;
+        }
+        entry.parts[index] = Some(text.to_owned());
+        if entry.parts.iter().any(Option::is_none) {
+            return None;
+        }
+        let parts = all.remove(id)?;
+        Some(parts.parts.into_iter().flatten().collect())
+    }
+}
+
+/// The notification payloads of a personal message: one, or for a message too large for one
+/// notification, parts of at most [`PART`] bytes (split at character boundaries) that the
+/// receiving nodes put together again.
+fn personal_payloads(node: Uuid, person: PersonId, message: &str) -> Vec<String> {
+    let head = format!("{node} {}", person.as_uuid());
+    if head.len() + 1 + message.len() <= MAX_NOTIFY {
+        return vec![format!("{head} {message}")];
+    }
+    let mut parts = Vec::new();
+    let mut rest = message;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(PART);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        parts.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    let id = Uuid::new_v4();
+    let count = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(index, text)| format!("{head} ~{id} {index}/{count} {text}"))
+        .collect()
+}
+
 /// Sends a personal message to the person's connections on the other nodes.
 pub(crate) fn announce_personal(
     db: &DatabaseConnection,
@@ -372,8 +460,7 @@ pub(crate) fn announce_personal(
     person: PersonId,
     message: &str,
 ) {
-    let payload = format!("{} {} {message}", cluster.node, person.as_uuid());
-    if payload.len() > MAX_NOTIFY {
+    if message.len() > MAX_PERSONAL {
         tracing::warn!(
             %person,
             bytes = message.len(),
@@ -381,9 +468,10 @@ pub(crate) fn announce_personal(
         );
         return;
     }
+    let payloads = personal_payloads(cluster.node, person, message);
     let db = db.clone();
     tokio::spawn(async move {
-        if let Err(err) = lease::notify(&db, lease::PERSONAL_CHANNEL, &payload).await {
+        if let Err(err) = lease::notify_all(&db, lease::PERSONAL_CHANNEL, &payloads).await {
             tracing::warn!(error = %err, "could not send a personal message to the other nodes");
         }
     });
@@ -403,5 +491,77 @@ pub fn answer(outcome: Result<serde_json::Value, LiveFailure>) -> (StatusCode, F
             StatusCode::OK,
             ForwardAnswer::Problem(Box::new(crate::routes::live::live_problem(&failure))),
         ),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// What a receiving node does with the payloads: the message of each, put together.
+    fn receive(cluster: &Cluster, payloads: &[String]) -> Vec<(PersonId, String)> {
+        let mut got = Vec::new();
+        for payload in payloads {
+            let mut fields = payload.splitn(3, ' ');
+            let (_, person, message) = (
+                fields.next().unwrap(),
+                fields.next().unwrap(),
+                fields.next().unwrap(),
+            );
+            let person = PersonId::from_uuid(person.parse().unwrap());
+            match message.strip_prefix('~') {
+                Some(part) => got.extend(cluster.join_part(person, part).map(|m| (person, m))),
+                None => got.push((person, message.to_owned())),
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn a_large_personal_message_reaches_the_other_nodes_in_parts_and_whole() {
+        let sender = Uuid::new_v4();
+        let receiver = Cluster::new("http://127.0.0.1:1".into(), b"key");
+        let anna = PersonId::new();
+
+        let small = r#"{"type":"unread","total":3}"#;
+        let payloads = personal_payloads(sender, anna, small);
+        assert_eq!(payloads.len(), 1, "a small message is one notification");
+        assert_eq!(
+            receive(&receiver, &payloads),
+            vec![(anna, small.to_owned())]
+        );
+
+        // A shared note of 40,000 characters, with umlauts across every part boundary.
+        let text: String = "Änderungsantrag für den Haushalt – ".repeat(1200);
+        let large = serde_json::json!({"type": "note_shared", "note": {"text": text}}).to_string();
+        let mut payloads = personal_payloads(sender, anna, &large);
+        assert!(payloads.len() > 5, "{} parts", payloads.len());
+        assert!(
+            payloads.iter().all(|p| p.len() <= MAX_NOTIFY),
+            "each fits one notification"
+        );
+        // In any order (a part sent twice is harmless too).
+        payloads.reverse();
+        let mut again = payloads.clone();
+        assert_eq!(receive(&receiver, &payloads), vec![(anna, large.clone())]);
+        assert!(
+            receiver.parts.lock().unwrap().is_empty(),
+            "nothing kept once whole"
+        );
+
+        // A part claiming another person, or a forged position, is ignored.
+        let bruno = PersonId::new();
+        let first = again.remove(0);
+        let forged = first.replacen(&anna.as_uuid().to_string(), &bruno.as_uuid().to_string(), 1);
+        assert!(receive(&receiver, &[first]).is_empty());
+        assert!(
+            receive(&receiver, &[forged]).is_empty(),
+            "not joined with anna's parts"
+        );
+        let head = format!("{sender} {}", anna.as_uuid());
+        assert!(receive(&receiver, &[format!("{head} ~x 5/3 text")]).is_empty());
+        assert!(receive(&receiver, &[format!("{head} ~x 0/0 text")]).is_empty());
+        assert!(receive(&receiver, &[format!("{head} ~garbage")]).is_empty());
     }
 }
