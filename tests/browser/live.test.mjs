@@ -4,22 +4,12 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { startServer } from "./lib/server.mjs";
 import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
 import { demoCode } from "./lib/totp.mjs";
 import { axeViolations, formatViolations } from "./lib/axe.mjs";
 import { apiLogin as signIn } from "./lib/api.mjs";
-
-/** `demo_id` of crates/server/src/demo/mod.rs: UUIDv5 in the demo namespace. */
-function demoId(name) {
-  const namespace = Buffer.from("6d757374657273746164740000000001", "hex");
-  const hash = createHash("sha1").update(namespace).update(name).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const h = hash.subarray(0, 16).toString("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
+import { demoId } from "./lib/demo.mjs";
 
 const MEETING = demoId("meeting:rat-3"); // "3. Sitzung des Rates der Stadt Musterstadt"
 const CHAIR = "katharina.brandt";

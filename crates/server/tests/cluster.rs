@@ -875,6 +875,32 @@ async fn a_node_back_from_a_short_database_outage_runs_its_meeting_again() {
     assert_gap_free(&stored_events(&db, &council.meeting).await);
 }
 
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A signed-in live connection at `base` without a meeting (personal messages), once its
+/// `hello` arrived.
+async fn personal_socket(client: &reqwest::Client, base: &str, token: &str) -> Socket {
+    let ticket: Value = client
+        .post(format!("{base}/api/v1/live/ticket"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!(
+        "{}/api/v1/live?ticket={}",
+        base.replace("http://", "ws://"),
+        ticket["ticket"].as_str().unwrap()
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello = socket.next().await.unwrap().unwrap();
+    assert!(hello.to_text().unwrap().contains("\"hello\""), "{hello:?}");
+    socket
+}
+
 /// Revoking a device on one node closes its live connection on another at once (not only at the
 /// next 15-second check).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -890,23 +916,7 @@ async fn signing_out_on_one_node_closes_the_socket_on_another() {
     ];
     let client = reqwest::Client::new();
     let (token, _) = login(&client, &nodes[0].base, "anna.hartmann").await;
-    let ticket: Value = client
-        .post(format!("{}/api/v1/live/ticket", nodes[1].base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let url = format!(
-        "{}/api/v1/live?ticket={}",
-        nodes[1].base.replace("http://", "ws://"),
-        ticket["ticket"].as_str().unwrap()
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let hello = socket.next().await.unwrap().unwrap();
-    assert!(hello.to_text().unwrap().contains("\"hello\""), "{hello:?}");
+    let mut socket = personal_socket(&client, &nodes[1].base, &token).await;
     let signed_out = client
         .post(format!("{}/api/v1/auth/logout", nodes[0].base))
         .bearer_auth(&token)
@@ -978,23 +988,7 @@ async fn a_large_forum_post_reaches_a_member_on_another_node() {
         .find(|f| theirs.contains(f))
         .expect("a forum both may read");
 
-    let ticket: Value = client
-        .post(format!("{}/api/v1/live/ticket", nodes[1].base))
-        .bearer_auth(&reader)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let url = format!(
-        "{}/api/v1/live?ticket={}",
-        nodes[1].base.replace("http://", "ws://"),
-        ticket["ticket"].as_str().unwrap()
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let hello = socket.next().await.unwrap().unwrap();
-    assert!(hello.to_text().unwrap().contains("\"hello\""), "{hello:?}");
+    let mut socket = personal_socket(&client, &nodes[1].base, &reader).await;
 
     let body =
         "Zur Haushaltsklausur: Änderungen bei den Schulbauten, Punkt für Punkt. ".repeat(270);
