@@ -953,23 +953,10 @@ async fn in_bayern_a_member_online_does_not_vote_in_an_election() {
 
     let mut online = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
     let seen = online.wait_for(|m| m["type"] == "snapshot").await;
-    let poll = seen["state"]["polls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == json!(election))
-        .unwrap()
-        .clone();
+    let poll = poll_of(&seen["state"], election);
     assert_eq!(poll["my_ineligibility"], "remote");
     assert_eq!(poll["i_am_eligible"], false);
-    let chair = snapshot(&app, &c).await;
-    let poll = chair["polls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == json!(election))
-        .unwrap()
-        .clone();
+    let poll = poll_of(&snapshot(&app, &c).await, election);
     assert_eq!(poll["eligible_count"], 2);
     assert_eq!(poll["ineligible"][0]["person"], json!(c.members[1].0));
     assert_eq!(poll["ineligible"][0]["reason"], "remote");

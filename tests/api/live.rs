@@ -1465,20 +1465,14 @@ async fn members_checking_in_at_once_each_count_once_and_are_audited_each(
         .iter()
         .filter(|r| r["result"]["seq"].as_u64().unwrap() < created_seq)
         .count();
-    let mut order: Vec<String> = Vec::new();
-    for _ in 0..100 {
-        order = plenum_store::audit::list(&app.db.db)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.event.action)
-            .filter(|a| a == "live.attendance" || a == "poll.created")
-            .collect();
-        if order.len() == 40 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    crate::chair::audited(&app, "poll.created", 1).await;
+    let order: Vec<String> = plenum_store::audit::list(&app.db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event.action)
+        .filter(|a| a == "live.attendance" || a == "poll.created")
+        .collect();
     assert_eq!(
         order.iter().position(|a| a == "poll.created"),
         Some(arrived_before),
@@ -1533,13 +1527,7 @@ async fn the_public_learns_who_may_vote_not_why_others_may_not() {
 
     let mut fresh = LiveClient::connect(&app, None, c.meeting, None).await;
     let snapshot = fresh.wait_for(|m| m["type"] == "snapshot").await;
-    let p = snapshot["state"]["polls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == json!(poll))
-        .unwrap()
-        .clone();
+    let p = crate::chair::poll_of(&snapshot["state"], poll);
     assert_eq!(p["eligible_count"], 3);
     assert_eq!(p["ineligible_at_open"], json!([]));
     assert_eq!(p["ineligible"], json!([]));

@@ -2596,6 +2596,44 @@ mod tests {
         applied
     }
 
+    /// A member acting for themselves.
+    fn member(person: PersonId) -> CommandActor {
+        CommandActor {
+            person: Some(person),
+            chair: false,
+        }
+    }
+
+    /// Starts the meeting; `people` check in, in the room.
+    fn start_with_all_in(state: &mut LiveState, chair: &CommandActor, people: &[PersonId]) {
+        run(
+            state,
+            chair,
+            Command::StartMeeting {
+                confirm_other_day: false,
+            },
+        );
+        for person in people {
+            run(state, &member(*person), Command::CheckIn { remote: false });
+        }
+    }
+
+    /// Creates a poll without an item, simple majority; `options` are an election's candidates.
+    fn new_poll(poll: PollId, title: &str, kind: PollKind, options: &[&str]) -> Command {
+        Command::CreatePoll {
+            poll,
+            item: None,
+            title: title.into(),
+            kind,
+            rule: MajorityRule::Simple,
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
+            allow_change: false,
+            corrects: None,
+            motion: None,
+            amendment: None,
+        }
+    }
+
     #[test]
     fn all_present_is_one_event_for_those_whose_status_changes_and_keeps_arrival_times() {
         let (mut state, people, chair) = setup(5);
@@ -2756,21 +2794,8 @@ mod tests {
     fn in_niedersachsen_an_undecided_first_round_gets_a_second_round_with_every_candidate() {
         let (mut state, people, chair) = setup(6);
         state.roster.rule_set = RuleSet::Niedersachsen;
-        run(
-            &mut state,
-            &chair,
-            Command::StartMeeting {
-                confirm_other_day: false,
-            },
-        );
-        for p in &people {
-            let me = CommandActor {
-                person: Some(*p),
-                chair: false,
-            };
-            run(&mut state, &me, Command::CheckIn { remote: false });
-        }
-        let options = vec!["Anna".to_owned(), "Bernd".to_owned(), "Clara".to_owned()];
+        start_with_all_in(&mut state, &chair, &people);
+        let options = ["Anna", "Bernd", "Clara"];
         let vote = |state: &mut LiveState, poll: PollId| {
             run(
                 state,
@@ -2783,16 +2808,12 @@ mod tests {
             // 3 / 2 / 1: not more than half of the six members, but the most votes.
             let mut ballots = Vec::new();
             for (i, p) in people.iter().enumerate() {
-                let me = CommandActor {
-                    person: Some(*p),
-                    chair: false,
-                };
                 let choice = BallotChoice::Candidate(match i {
                     0..=2 => 0,
                     3 | 4 => 1,
                     _ => 2,
                 });
-                run(state, &me, Command::CastBallot { poll, choice });
+                run(state, &member(*p), Command::CastBallot { poll, choice });
                 ballots.push(choice);
             }
             let result = state
@@ -2809,18 +2830,12 @@ mod tests {
         run(
             &mut state,
             &chair,
-            Command::CreatePoll {
-                poll: first,
-                item: None,
-                title: "Wahl der Stellvertretung".into(),
-                kind: PollKind::Election,
-                rule: MajorityRule::Simple,
-                options: options.clone(),
-                allow_change: false,
-                corrects: None,
-                motion: None,
-                amendment: None,
-            },
+            new_poll(
+                first,
+                "Wahl der Stellvertretung",
+                PollKind::Election,
+                &options,
+            ),
         );
         let result = vote(&mut state, first);
         assert_eq!(
@@ -3300,35 +3315,14 @@ mod tests {
     fn bayern_refuses_secret_votes_on_motions_and_abstentions_in_a_hand_count() {
         let (mut state, people, chair) = setup(3);
         state.roster.rule_set = RuleSet::Bayern;
-        run(
-            &mut state,
-            &chair,
-            Command::StartMeeting {
-                confirm_other_day: false,
-            },
-        );
-        for person in &people {
-            let member = CommandActor {
-                person: Some(*person),
-                chair: false,
-            };
-            run(&mut state, &member, Command::CheckIn { remote: false });
-        }
-        let create = |poll, kind| Command::CreatePoll {
-            poll,
-            item: None,
-            title: "Antrag".into(),
-            kind,
-            rule: MajorityRule::Simple,
-            options: if kind == PollKind::Election {
-                vec!["Anna".into(), "Bernd".into()]
+        start_with_all_in(&mut state, &chair, &people);
+        let create = |poll, kind| {
+            let candidates: &[&str] = if kind == PollKind::Election {
+                &["Anna", "Bernd"]
             } else {
-                vec![]
-            },
-            allow_change: false,
-            corrects: None,
-            motion: None,
-            amendment: None,
+                &[]
+            };
+            new_poll(poll, "Antrag", kind, candidates)
         };
         let secret = PollId::new();
         assert!(
@@ -3401,42 +3395,17 @@ mod tests {
         ] {
             let (mut state, people, chair) = setup(3);
             state.roster.rule_set = rule_set;
-            run(
-                &mut state,
-                &chair,
-                Command::StartMeeting {
-                    confirm_other_day: false,
-                },
-            );
-            let me = |i: usize| CommandActor {
-                person: Some(people[i]),
-                chair: false,
-            };
+            start_with_all_in(&mut state, &chair, &people[1..]);
+            let me = |i: usize| member(people[i]);
             run(&mut state, &me(0), Command::CheckIn { remote: true });
-            run(&mut state, &me(1), Command::CheckIn { remote: false });
-            run(&mut state, &me(2), Command::CheckIn { remote: false });
             let poll = |state: &mut LiveState, kind: PollKind| {
                 let poll = PollId::new();
-                run(
-                    state,
-                    &chair,
-                    Command::CreatePoll {
-                        poll,
-                        item: None,
-                        title: "Wahl".into(),
-                        kind,
-                        rule: MajorityRule::Simple,
-                        options: if kind == PollKind::Election {
-                            vec!["Anna".into(), "Bernd".into()]
-                        } else {
-                            vec![]
-                        },
-                        allow_change: false,
-                        corrects: None,
-                        motion: None,
-                        amendment: None,
-                    },
-                );
+                let candidates: &[&str] = if kind == PollKind::Election {
+                    &["Anna", "Bernd"]
+                } else {
+                    &[]
+                };
+                run(state, &chair, new_poll(poll, "Wahl", kind, candidates));
                 let opened = run(
                     state,
                     &chair,
