@@ -28,6 +28,26 @@ async function go(page, hash) {
   }, hash);
 }
 
+describe("election outcomes in the client", () => {
+  // `reduce` applies a live event to the client's state; `false` means "take a fresh snapshot".
+  test("a closed first round that may add a second round asks for a snapshot; others apply in place", async () => {
+    const { reduce } = await import("../../web/js/live/socket.js");
+    const closing = (round, election_outcome) => {
+      const state = {
+        rule_set: "bayern", viewer: { chair: true }, attendance: [],
+        polls: [{ id: "p", kind: "election", state: "open", round, options: ["Anna", "Bernd"] }],
+      };
+      const event = { type: "poll_closed", poll: "p", at: "2026-12-06T10:00:00Z", result: { election_outcome } };
+      return reduce(state, event, null);
+    };
+    assert.equal(closing(1, { elected: 0 }), true);
+    assert.equal(closing(1, { lot: [0, 1] }), true, "the lot comes as its own event");
+    assert.equal(closing(1, { runoff: [0, 1] }), false);
+    assert.equal(closing(1, "none_elected"), false, "Niedersachsen adds a second round");
+    assert.equal(closing(2, "none_elected"), true, "no third round");
+  });
+});
+
 describe("rule sets on screen", { timeout: 180_000 }, () => {
   before(async () => {
     server = await startServer({ env: { PLENUM_RULE_SET: "bayern" } });

@@ -187,8 +187,8 @@ pub async fn start(
                     .to_std()
                     .unwrap_or(Duration::ZERO)
                     .min(Duration::from_secs(30)),
+                // (At most 30 s, so the release of stale claims above runs about every minute.)
                 Ok(None) => Duration::from_secs(30),
-                // (At most 30 s: the release of stale claims above runs about every minute.)
                 Err(_) => Duration::from_secs(5),
             };
             if wait.is_zero() {

@@ -608,10 +608,11 @@ export function reduce(state, event, me) {
       p.interim = null;
       p.my_ineligibility = null;
       p.ineligible = [];
-      // An election that goes into a second round (a runoff, or Niedersachsen's second round):
-      // the server added its draft poll, which a fresh snapshot brings.
+      // A first round that may go into a second one (a runoff, or, where nobody was elected,
+      // Niedersachsen's second round): the server may have added a draft poll, which a fresh
+      // snapshot brings. (`none_elected` is a string, the other outcomes are objects.)
       const outcome = event.result?.election_outcome;
-      if (p.round === 1 && outcome && ("runoff" in outcome || (outcome === "none_elected" && state.rule_set === "niedersachsen"))) return false;
+      if (p.round === 1 && (outcome?.runoff || outcome === "none_elected")) return false;
       if (p.kind !== "named") return true;
       // A named poll's roll call, as the server builds it (`roll_call` in rollcall.rs); without
       // the eligible list from the opening (joined mid-poll), a fresh snapshot brings it.
