@@ -11,12 +11,15 @@
 //! and the first keyed sequence number are written to a file outside the database
 //! (`audit-head`, see [`Anchor`]). [`verify`] compares the database against it: a removed tail
 //! (the log ends before the anchored entry) and a rewritten chain (the anchored entry's hash
-//! differs) are both detected, and so is a downgrade of keyed entries to plain SHA-256.
+//! differs) are both detected, and so is a downgrade of keyed entries to plain SHA-256. Several
+//! nodes sharing the data directory share the file: they write it in turn under a file lock,
+//! and it only moves forward (see [`Anchor::advance`]).
 //!
 //! What it cannot do: someone with the key, the database and the anchor file can still rewrite
 //! everything consistently.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::digest::KeyInit;
@@ -221,6 +224,11 @@ pub enum AnchorError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot lock {path} to write the audit anchor: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the audit anchor {path} is damaged: {reason}")]
     Damaged { path: PathBuf, reason: String },
 }
@@ -234,6 +242,28 @@ pub struct Anchor {
 }
 
 const ANCHOR_MAGIC: &str = "plenum audit head v1";
+
+/// Numbers the temporary files of this process's anchor writes.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Options that open (and create, with mode 600) a file for writing.
+fn private_file() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
 
 impl Anchor {
     fn to_text(&self) -> String {
@@ -290,29 +320,36 @@ impl Anchor {
         }
     }
 
-    /// Replaces the file at `path` atomically: a temporary file (mode 600) is written and
-    /// synced, then renamed over it, and the directory synced.
+    /// Replaces the file at `path` atomically: a temporary file (mode 600) whose name is this
+    /// write's own (`<path>.<process id>.<n>.tmp`) is written and synced, then renamed over it,
+    /// and the directory synced. On failure the temporary file is removed. It does not lock:
+    /// see [`Anchor::advance`] for writers that share the file.
     pub fn write(&self, path: &Path) -> std::result::Result<(), AnchorError> {
         use std::io::Write;
         let fail = |source| AnchorError::Write {
             path: path.to_owned(),
             source,
         };
-        let mut temp = path.as_os_str().to_owned();
-        temp.push(".tmp");
-        let temp = PathBuf::from(temp);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+        let temp = with_suffix(
+            path,
+            &format!(
+                ".{}.{}.tmp",
+                std::process::id(),
+                TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+            ),
+        );
+        let renamed = private_file()
+            .truncate(true)
+            .open(&temp)
+            .and_then(|mut file| {
+                file.write_all(self.to_text().as_bytes())?;
+                file.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&temp, path));
+        if let Err(source) = renamed {
+            let _ = std::fs::remove_file(&temp);
+            return Err(fail(source));
         }
-        let mut file = options.open(&temp).map_err(fail)?;
-        file.write_all(self.to_text().as_bytes()).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
-        drop(file);
-        std::fs::rename(&temp, path).map_err(fail)?;
         #[cfg(unix)]
         if let Some(dir) = path.parent() {
             let dir = if dir.as_os_str().is_empty() {
@@ -326,6 +363,33 @@ impl Anchor {
         }
         Ok(())
     }
+
+    /// Writes this anchor to `path` unless the file already holds a head at the same or a later
+    /// sequence number, and returns what the file holds afterwards: this anchor or the one
+    /// found. Throughout, it holds an exclusive lock (`flock`) on `<path>.lock` (mode 600), so
+    /// writers in several processes sharing the file take turns and the file never moves
+    /// backwards. Blocks while another writer holds the lock: call it off the async runtime.
+    pub fn advance(&self, path: &Path) -> std::result::Result<Anchor, AnchorError> {
+        let lock_path = with_suffix(path, ".lock");
+        let lock = private_file()
+            .truncate(false)
+            .open(&lock_path)
+            .and_then(|file| file.lock().map(|()| file))
+            .map_err(|source| AnchorError::Lock {
+                path: lock_path.clone(),
+                source,
+            })?;
+        let held = match Anchor::read(path)? {
+            Some(found) if found.head.seq >= self.head.seq => found,
+            _ => {
+                self.write(path)?;
+                self.clone()
+            }
+        };
+        // Closing the file releases the lock.
+        drop(lock);
+        Ok(held)
+    }
 }
 
 /// The audit log of a running server: appends with the key and keeps the anchor file up to
@@ -333,8 +397,9 @@ impl Anchor {
 pub struct AuditLog {
     key: AuditKey,
     anchor_path: PathBuf,
-    /// What the anchor file holds (`None`: no file yet). The lock also orders the writes of the
-    /// file, so it never goes backwards.
+    /// What the anchor file holds as far as this node knows (`None`: no file yet): what it last
+    /// wrote there or found there, written by another node. The mutex orders this node's
+    /// updates; the file lock of [`Anchor::advance`] orders them with other processes'.
     anchored: tokio::sync::Mutex<Option<Anchor>>,
 }
 
@@ -554,9 +619,27 @@ impl AuditLog {
             keyed_from,
         };
         let path = self.anchor_path.clone();
-        let written = next.clone();
-        tokio::task::spawn_blocking(move || written.write(&path)).await??;
-        *anchored = Some(next);
+        let wanted = next.clone();
+        let held = tokio::task::spawn_blocking(move || wanted.advance(&path)).await??;
+        // Another node sharing the file may have anchored this entry or a later one. Its anchor
+        // becomes this node's only if it agrees with the log as this node read it; the next
+        // update checks that the database still holds its entry.
+        if held.keyed_from != next.keyed_from
+            || (held.head.seq == next.head.seq && !same_hash(&held.head.hash, &next.head.hash))
+        {
+            return Err(format!(
+                "the audit anchor {} holds entry {} keyed from entry {}, but the log has entry {} \
+                 keyed from entry {}: the anchor or the log was changed (plenum audit verify); \
+                 the anchor is kept",
+                self.anchor_path.display(),
+                held.head.seq,
+                held.keyed_from,
+                next.head.seq,
+                next.keyed_from
+            )
+            .into());
+        }
+        *anchored = Some(held);
         Ok(())
     }
 }
@@ -806,5 +889,108 @@ mod tests {
         );
         assert!(AuditKey::from_bytes(&[1; 31]).is_none());
         assert_eq!(format!("{one:?}"), "AuditKey(***)");
+    }
+
+    #[test]
+    fn the_anchor_file_only_moves_forward() {
+        let anchor = |seq: u64, digit: &str| Anchor {
+            head: Head {
+                seq,
+                hash: digit.repeat(64),
+            },
+            keyed_from: 1,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit-head");
+        assert_eq!(anchor(5, "a").advance(&path).unwrap(), anchor(5, "a"));
+        assert_eq!(anchor(3, "b").advance(&path).unwrap(), anchor(5, "a"));
+        assert_eq!(anchor(5, "c").advance(&path).unwrap(), anchor(5, "a"));
+        assert_eq!(Anchor::read(&path).unwrap(), Some(anchor(5, "a")));
+        assert_eq!(anchor(6, "d").advance(&path).unwrap(), anchor(6, "d"));
+        assert_eq!(Anchor::read(&path).unwrap(), Some(anchor(6, "d")));
+        // Only the anchor and its lock file remain: no temporary files.
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["audit-head", "audit-head.lock"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("audit-head.lock"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    /// Two nodes (two `AuditLog`s) on one database and one data directory append at the same
+    /// time: every anchor update succeeds, and the file ends at the head of the chain.
+    #[rstest::rstest]
+    #[case::sqlite(crate::Backend::Sqlite)]
+    #[case::postgres(crate::Backend::Postgres)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_nodes_share_the_anchor_file_without_errors(#[case] backend: crate::Backend) {
+        const APPENDS: u64 = 50;
+        let Some(test_db) = crate::testing::TestDb::migrated(backend).await else {
+            return;
+        };
+        let db = &test_db.db;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit-head");
+        let key = AuditKey::from_bytes(&[7; KEY_BYTES]).unwrap();
+        let nodes: Vec<_> = (0..2)
+            .map(|_| std::sync::Arc::new(AuditLog::open(key.clone(), path.clone()).unwrap()))
+            .collect();
+        let writers = nodes.iter().enumerate().map(|(node, log)| {
+            let (db, log) = (db.clone(), log.clone());
+            tokio::spawn(async move {
+                let mut errors = Vec::new();
+                for n in 0..APPENDS {
+                    let event = AuditEvent {
+                        actor: None,
+                        action: "paper.updated".into(),
+                        subject: Some(format!("node-{node}:{n}")),
+                        detail: "{}".into(),
+                    };
+                    let txn = crate::begin_write(&db).await.unwrap();
+                    log.append_in(&txn, event, Utc::now()).await.unwrap();
+                    txn.commit().await.unwrap();
+                    if let Err(err) = log.try_update_anchor(&db).await {
+                        errors.push(err.to_string());
+                    }
+                }
+                errors
+            })
+        });
+        let mut errors = Vec::new();
+        for writer in writers.collect::<Vec<_>>() {
+            errors.extend(writer.await.unwrap());
+        }
+        assert!(
+            errors.is_empty(),
+            "{} of {} anchor updates failed, e.g. {}",
+            errors.len(),
+            2 * APPENDS,
+            errors[0]
+        );
+        let now = head(db).await.unwrap();
+        assert_eq!(now.seq, 2 * APPENDS);
+        let anchor = Anchor::read(&path).unwrap().unwrap();
+        assert_eq!(anchor.head, now, "the file anchors the head of the chain");
+        assert_eq!(anchor.keyed_from, 1);
+        let verified = verify(db, Some(&key), Some(&anchor))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((verified.entries, verified.legacy), (2 * APPENDS, 0));
+        // Each node, the one that anchored last or not, agrees with the file from now on.
+        for log in &nodes {
+            log.try_update_anchor(db).await.unwrap();
+            assert_eq!(log.anchor().await.as_ref(), Some(&anchor));
+        }
+        assert_eq!(Anchor::read(&path).unwrap().as_ref(), Some(&anchor));
     }
 }
