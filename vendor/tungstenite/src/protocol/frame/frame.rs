@@ -237,6 +237,11 @@ impl Frame {
         &mut self.header
     }
 
+    /// PLENUM-PATCH: the header and the payload, for writing a large payload without copying it.
+    pub(crate) fn into_parts(self) -> (FrameHeader, Bytes) {
+        (self.header, self.payload)
+    }
+
     /// Get a reference to the frame's payload.
     #[inline]
     pub fn payload(&self) -> &[u8] {

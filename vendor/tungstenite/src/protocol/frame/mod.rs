@@ -27,6 +27,15 @@ const READ_BUF_LEN: usize = 128 * 1024;
 /// PLENUM-PATCH: buffers that a message larger than this grew are given back afterwards.
 const SHRINK_ABOVE: usize = 64 * 1024;
 
+/// PLENUM-PATCH: an unmasked payload larger than this is written from its own (shared) memory
+/// instead of being copied into the connection's write buffer. A server that sends one large
+/// event to thousands of connections then holds it once, not once per connection.
+const SHARE_ABOVE: usize = 16 * 1024;
+
+/// PLENUM-PATCH: how much of a shared payload is still copied behind its header, so that the
+/// header does not go out as a tiny write (and, with `TCP_NODELAY`, a tiny packet) of its own.
+const SHARED_PREFIX: usize = 4 * 1024;
+
 /// A reader and writer for WebSocket frames.
 #[derive(Debug)]
 pub struct FrameSocket<Stream> {
@@ -108,6 +117,11 @@ pub(super) struct FrameCodec {
     /// Buffer to read data from the stream.
     in_buffer: BytesMut,
     in_buf_max_read: usize,
+    /// PLENUM-PATCH: what goes out before `out_buffer`: copied headers and shared payloads,
+    /// in order.
+    out_chunks: std::collections::VecDeque<bytes::Bytes>,
+    /// PLENUM-PATCH: the bytes in `out_chunks`.
+    out_chunks_len: usize,
     /// Buffer to send packets to the network.
     out_buffer: Vec<u8>,
     /// Capacity limit for `out_buffer`.
@@ -128,6 +142,8 @@ impl FrameCodec {
         Self {
             in_buffer: BytesMut::with_capacity(in_buf_len),
             in_buf_max_read: in_buf_len.max(FrameHeader::MAX_SIZE),
+            out_chunks: <_>::default(),
+            out_chunks_len: 0,
             out_buffer: <_>::default(),
             max_out_buffer_len: usize::MAX,
             out_buffer_write_len: 0,
@@ -142,6 +158,8 @@ impl FrameCodec {
         Self {
             in_buffer,
             in_buf_max_read: min_in_buf_len.max(FrameHeader::MAX_SIZE),
+            out_chunks: <_>::default(),
+            out_chunks_len: 0,
             out_buffer: <_>::default(),
             max_out_buffer_len: usize::MAX,
             out_buffer_write_len: 0,
@@ -262,16 +280,30 @@ impl FrameCodec {
     where
         Stream: Write,
     {
-        if frame.len() + self.out_buffer.len() > self.max_out_buffer_len {
+        let queued = self.out_chunks_len + self.out_buffer.len();
+        if frame.len() + queued > self.max_out_buffer_len {
             return Err(Error::WriteBufferFull(Message::Frame(frame).into()));
         }
 
         trace!("writing frame {frame}");
 
-        self.out_buffer.reserve(frame.len());
-        frame.format_into_buf(&mut self.out_buffer).expect("Bug: can't write to vector");
+        if frame.header().mask.is_none() && frame.payload().len() > SHARE_ABOVE {
+            // PLENUM-PATCH: header and the payload's first bytes are copied, the rest is sent
+            // from the payload's own memory.
+            let (header, payload) = frame.into_parts();
+            header.format(payload.len() as u64, &mut self.out_buffer)?;
+            self.out_buffer.extend_from_slice(&payload[..SHARED_PREFIX]);
+            let head = bytes::Bytes::from(std::mem::take(&mut self.out_buffer));
+            let rest = payload.slice(SHARED_PREFIX..);
+            self.out_chunks_len += head.len() + rest.len();
+            self.out_chunks.push_back(head);
+            self.out_chunks.push_back(rest);
+        } else {
+            self.out_buffer.reserve(frame.len());
+            frame.format_into_buf(&mut self.out_buffer).expect("Bug: can't write to vector");
+        }
 
-        if self.out_buffer.len() > self.out_buffer_write_len {
+        if self.out_chunks_len + self.out_buffer.len() > self.out_buffer_write_len {
             self.write_out_buffer(stream)
         } else {
             Ok(())
@@ -285,6 +317,23 @@ impl FrameCodec {
     where
         Stream: Write,
     {
+        // PLENUM-PATCH: the chunks queued before the buffer go first.
+        while let Some(chunk) = self.out_chunks.front_mut() {
+            let len = stream.write(chunk)?;
+            if len == 0 {
+                return Err(IoError::new(
+                    IoErrorKind::ConnectionReset,
+                    "Connection reset while sending",
+                )
+                .into());
+            }
+            self.out_chunks_len -= len;
+            if len == chunk.len() {
+                self.out_chunks.pop_front();
+            } else {
+                bytes::Buf::advance(chunk, len);
+            }
+        }
         while !self.out_buffer.is_empty() {
             let len = stream.write(&self.out_buffer)?;
             if len == 0 {
@@ -359,6 +408,85 @@ mod tests {
 
         let (buf, _) = sock.into_inner();
         assert_eq!(buf, vec![0x89, 0x02, 0x04, 0x05, 0x8a, 0x01, 0x01]);
+    }
+
+    /// PLENUM-PATCH: a stream that takes at most `step` bytes per write and refuses every
+    /// other write with `WouldBlock`, as a full socket does.
+    struct Trickle {
+        written: Vec<u8>,
+        step: usize,
+        calls: usize,
+    }
+
+    impl std::io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 2 == 0 {
+                return Err(std::io::ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(self.step);
+            self.written.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn large_frames_go_out_whole_and_in_order_through_partial_writes() {
+        use super::FrameCodec;
+        use crate::protocol::frame::coding::{Data, OpCode};
+
+        let large: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let shared = bytes::Bytes::from(large.clone());
+        let frames = [
+            Frame::message(bytes::Bytes::from_static(b"before"), OpCode::Data(Data::Text), true),
+            Frame::message(shared.clone(), OpCode::Data(Data::Binary), true),
+            Frame::message(bytes::Bytes::from_static(b"between"), OpCode::Data(Data::Text), true),
+            Frame::message(shared.clone(), OpCode::Data(Data::Binary), true),
+            Frame::message(bytes::Bytes::from_static(b"after"), OpCode::Data(Data::Text), true),
+        ];
+        let mut expected = Vec::new();
+        for frame in frames.clone() {
+            frame.format_into_buf(&mut expected).unwrap();
+        }
+
+        let mut codec = FrameCodec::new(4096);
+        codec.set_out_buffer_write_len(4096);
+        let mut stream = Trickle { written: Vec::new(), step: 7_000, calls: 0 };
+        for frame in frames {
+            loop {
+                match codec.buffer_frame(&mut stream, frame.clone()) {
+                    Ok(()) => break,
+                    Err(Error::Io(err)) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                        // The frame is queued; what would block is only the write.
+                        break;
+                    }
+                    Err(err) => panic!("{err}"),
+                }
+            }
+        }
+        // The large payloads were not copied: the codec holds a reference to them.
+        assert!(codec.out_chunks.iter().any(|chunk| chunk.as_ptr() > shared.as_ptr()
+            && chunk.as_ptr() < shared.as_ptr().wrapping_add(shared.len())));
+        while codec.out_chunks_len + codec.out_buffer.len() > 0 {
+            match codec.write_out_buffer(&mut stream) {
+                Ok(()) => {}
+                Err(Error::Io(err)) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(err) => panic!("{err}"),
+            }
+        }
+        assert_eq!(stream.written.len(), expected.len());
+        assert!(stream.written == expected, "the bytes written differ from the frames");
+
+        let mut sock = FrameSocket::new(Cursor::new(stream.written));
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), &b"before"[..]);
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), large);
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), &b"between"[..]);
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), large);
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), &b"after"[..]);
     }
 
     #[test]
