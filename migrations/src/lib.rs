@@ -1,7 +1,7 @@
 //! Plenum's database migrations. One set serves SQLite and PostgreSQL: statements are built
-//! with sea-query's schema builder; the one exception is full-text search (FTS5 / tsvector), which
-//! has no portable form (m20261124_000006). Never edit a merged migration;
-//! add a new one.
+//! with sea-query's schema builder; the exceptions are what has no portable form: full-text
+//! search (FTS5 / tsvector, m20261124_000006, m20261205_000250) and PostgreSQL's column
+//! compression (m20261207_000003). Never edit a merged migration; add a new one.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -34,6 +34,7 @@ mod m20261206_000300_annotations;
 mod m20261206_000317_body_settings;
 mod m20261207_000001_rate_limits;
 mod m20261207_000002_live_leases;
+mod m20261207_000003_live_state_lz4;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000317_body_settings::Migration),
             Box::new(m20261207_000001_rate_limits::Migration),
             Box::new(m20261207_000002_live_leases::Migration),
+            Box::new(m20261207_000003_live_state_lz4::Migration),
         ]
     }
 }

@@ -483,6 +483,9 @@ backends! {
     }
 }
 
+/// Migrations that change only a PostgreSQL setting (SQLite has nothing to change).
+const POSTGRES_ONLY: &[&str] = &["m20261207_000003_live_state_lz4"];
+
 /// The schema as the database describes it, without the migration bookkeeping table.
 async fn schema(db: &DatabaseConnection) -> Vec<String> {
     let backend = db.get_database_backend();
@@ -493,6 +496,10 @@ async fn schema(db: &DatabaseConnection) -> Vec<String> {
             "SELECT indexdef::text AS line FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'seaql_migrations'",
             "SELECT conrelid::regclass::text || ' ' || pg_get_constraintdef(oid)::text AS line FROM pg_constraint \
              WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'seaql_migrations'",
+            "SELECT c.relname::text || '.' || a.attname::text || ' compression ' || a.attcompression::text AS line \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 \
+             AND a.attcompression <> ''",
         ],
         _ => &[
             "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS line FROM sqlite_master \
@@ -530,12 +537,17 @@ async fn every_migration_down_restores_the_previous_schema(#[case] backend: Back
         let before = schema(db).await;
         Migrator::up(db, Some(1)).await.unwrap();
         let after_up = schema(db).await;
-        assert_ne!(
-            before,
-            after_up,
-            "migration {} changed nothing",
-            applied + 1
-        );
+        let name = Migrator::migrations()[applied as usize].name().to_owned();
+        if backend == Backend::Sqlite && POSTGRES_ONLY.contains(&name.as_str()) {
+            assert_eq!(before, after_up, "{name} is for PostgreSQL only");
+        } else {
+            assert_ne!(
+                before,
+                after_up,
+                "migration {} changed nothing",
+                applied + 1
+            );
+        }
         Migrator::down(db, Some(1)).await.unwrap();
         assert_eq!(
             schema(db).await,
