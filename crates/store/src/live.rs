@@ -200,6 +200,13 @@ pub async fn commit(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let seq = i64::try_from(new_seq).map_err(|_| StoreError::Conflict("seq overflow".into()))?;
+    let started = std::time::Instant::now();
+    let state_bytes = state.len();
+    let (events, participations, commands) = (
+        batch.events.len(),
+        batch.participations.len(),
+        batch.commands.len(),
+    );
     match previous_seq {
         None => {
             live_session::Entity::insert(live_session::ActiveModel {
@@ -228,6 +235,7 @@ pub async fn commit(
             }
         }
     }
+    let state_written = started.elapsed();
     if !batch.events.is_empty() {
         meeting_event::Entity::insert_many(batch.events.into_iter().map(|e| {
             meeting_event::ActiveModel {
@@ -241,6 +249,7 @@ pub async fn commit(
         .exec_without_returning(db)
         .await?;
     }
+    let events_written = started.elapsed();
     if !batch.participations.is_empty() {
         poll_participation::Entity::insert_many(batch.participations.into_iter().map(
             |(poll, person)| poll_participation::ActiveModel {
@@ -251,6 +260,7 @@ pub async fn commit(
         .exec_without_returning(db)
         .await?;
     }
+    let participations_written = started.elapsed();
     if !batch.commands.is_empty() {
         live_command::Entity::insert_many(batch.commands.into_iter().map(
             |(command, user, response)| live_command::ActiveModel {
@@ -271,6 +281,18 @@ pub async fn commit(
         .exec_without_returning(db)
         .await?;
     }
+    tracing::debug!(
+        target: "plenum::live::commit",
+        state_bytes,
+        events,
+        participations,
+        commands,
+        state_us = state_written.as_micros() as u64,
+        events_us = (events_written - state_written).as_micros() as u64,
+        participations_us = (participations_written - events_written).as_micros() as u64,
+        commands_us = (started.elapsed() - participations_written).as_micros() as u64,
+        "live batch written"
+    );
     Ok(())
 }
 
