@@ -3,8 +3,10 @@
 //! Every node serves anyone: HTTP requests and live connections may land on any node. Each
 //! meeting's actor runs on exactly one node, the holder of the meeting's lease
 //! (`plenum_store::lease`); a command that arrives at another node is forwarded to the holder
-//! over HTTP (`POST /internal/v1/live/{meeting}/commands`, authenticated with a token derived
-//! from the shared signing key) and answered as the holder answers it. Events reach the other
+//! over HTTP (`POST /internal/v1/live/{meeting}/commands/batch`, authenticated with a token
+//! derived from the shared signing key) and answered as the holder answers it. Commands that
+//! queue up for the same node and meeting while a request is under way go together in the next
+//! one, as the actor takes queued commands into one transaction. Events reach the other
 //! nodes through PostgreSQL: the holder announces each committed batch with `NOTIFY`, and every
 //! node that has subscribers of the meeting reads the new rows itself (`Relay::catch_up`), so a
 //! notification never has to carry an event.
@@ -16,6 +18,7 @@
 //! last `seq`. A node that lost its lease stops writing; should it still commit a batch it
 //! computed before, the conditional `seq` update refuses it (the fence).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -29,6 +32,7 @@ use plenum_store::lease::{self, Heard};
 use plenum_store::{DatabaseConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{LiveFailure, LiveHub};
@@ -61,6 +65,35 @@ const PART: usize = 7700;
 /// How long a node keeps the parts of a large personal message waiting for the rest.
 const PARTS_KEPT: Duration = Duration::from_secs(30);
 
+/// How many commands one forwarding request carries at most (as many as the actor takes into
+/// one transaction).
+pub const FORWARD_BATCH: usize = 2048;
+
+/// How many bytes of commands one forwarding request carries at most (a single larger command
+/// goes alone); the receiving route accepts [`FORWARD_BODY_LIMIT`].
+const FORWARD_BYTES: usize = 1 << 20;
+
+/// The body limit of the receiving route: a full batch, or one command of the largest size the
+/// public API accepts (2 MB) with its envelope.
+pub const FORWARD_BODY_LIMIT: usize = 4 << 20;
+
+/// How many forwarding requests for one meeting to one node are under way at once.
+const FORWARDS_IN_FLIGHT: usize = 4;
+
+/// How long an outbox waits for commands before it ends (a new one starts with the next).
+const OUTBOX_IDLE: Duration = Duration::from_secs(10);
+
+/// A command waiting to be forwarded: its serialized [`Forwarded`] and who waits for the answer.
+struct Outgoing {
+    body: String,
+    reply: oneshot::Sender<Result<serde_json::Value, LiveFailure>>,
+}
+
+/// The outboxes of this node: per holder's address and meeting, the queue its courier takes the
+/// next request's commands from.
+type Outboxes =
+    Arc<std::sync::Mutex<HashMap<(String, MeetingId), mpsc::UnboundedSender<Outgoing>>>>;
+
 /// This node's part in the cluster.
 pub struct Cluster {
     /// New at every start of the process.
@@ -77,6 +110,8 @@ pub struct Cluster {
     stopping: tokio::sync::watch::Sender<bool>,
     /// Large personal messages from other nodes, by id, while their parts arrive.
     parts: std::sync::Mutex<std::collections::HashMap<String, Parts>>,
+    /// Commands on their way to the nodes that run their meetings.
+    outboxes: Outboxes,
 }
 
 /// The parts of one large personal message received so far.
@@ -101,6 +136,26 @@ pub struct Forwarded {
 pub enum ForwardAnswer {
     Ok(serde_json::Value),
     Problem(Box<Problem>),
+}
+
+/// The answer to one command of a forwarded batch: the status the single request would have
+/// had (421: this node does not run the meeting) and the answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BatchAnswer {
+    pub status: u16,
+    pub answer: ForwardAnswer,
+}
+
+impl BatchAnswer {
+    fn outcome(self) -> Result<serde_json::Value, LiveFailure> {
+        if self.status == StatusCode::MISDIRECTED_REQUEST.as_u16() {
+            return Err(LiveFailure::NotLeader);
+        }
+        match self.answer {
+            ForwardAnswer::Ok(value) => Ok(value),
+            ForwardAnswer::Problem(problem) => Err(LiveFailure::Remote(problem)),
+        }
+    }
 }
 
 /// The node token: every node derives the same one from the shared signing key.
@@ -143,6 +198,7 @@ impl Cluster {
             renewed: std::sync::Mutex::new(None),
             stopping: tokio::sync::watch::channel(false).0,
             parts: std::sync::Mutex::new(std::collections::HashMap::new()),
+            outboxes: Arc::default(),
         }
     }
 
@@ -173,7 +229,8 @@ impl Cluster {
         lease::acquire(db, meeting, self.node, &self.url, LEASE_TTL).await
     }
 
-    /// Sends a command to the node that runs the meeting.
+    /// Sends a command to the node that runs the meeting: into the outbox for that node and
+    /// meeting, whose courier sends it with whatever else queued up meanwhile.
     pub(crate) async fn forward(
         &self,
         url: &str,
@@ -183,35 +240,38 @@ impl Cluster {
         actor: CommandActor,
         command: &Command,
     ) -> Result<serde_json::Value, LiveFailure> {
-        let body = Forwarded {
+        let body = serde_json::to_string(&Forwarded {
             command_id,
             user,
             actor,
             command: command.clone(),
-        };
-        let response = self
-            .http
-            .post(format!("{url}/internal/v1/live/{meeting}/commands"))
-            .header(NODE_TOKEN_HEADER, &self.token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|err| {
-                tracing::debug!(%url, error = %err, "could not forward a live command");
-                LiveFailure::Stopped
-            })?;
-        if response.status() == StatusCode::MISDIRECTED_REQUEST {
-            return Err(LiveFailure::NotLeader);
+        })
+        .map_err(|_| LiveFailure::Stopped)?;
+        let (reply, answered) = oneshot::channel();
+        {
+            let Ok(mut outboxes) = self.outboxes.lock() else {
+                return Err(LiveFailure::Stopped);
+            };
+            let key = (url.to_owned(), meeting);
+            let outbox = outboxes.entry(key.clone()).or_insert_with(|| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let courier = Arc::new(Courier {
+                    http: self.http.clone(),
+                    token: self.token.clone(),
+                    url: url.to_owned(),
+                    meeting,
+                });
+                tokio::spawn(courier.deliver(rx, self.outboxes.clone(), key.clone()));
+                tx
+            });
+            // An outbox leaves the map (under this lock) before its courier stops receiving,
+            // so this send always reaches a courier.
+            if outbox.send(Outgoing { body, reply }).is_err() {
+                outboxes.remove(&key);
+                return Err(LiveFailure::Stopped);
+            }
         }
-        if !response.status().is_success() {
-            tracing::warn!(%url, status = %response.status(), "a node refused a forwarded command");
-            return Err(LiveFailure::Stopped);
-        }
-        match response.json::<ForwardAnswer>().await {
-            Ok(ForwardAnswer::Ok(value)) => Ok(value),
-            Ok(ForwardAnswer::Problem(problem)) => Err(LiveFailure::Remote(problem)),
-            Err(_) => Err(LiveFailure::Stopped),
-        }
+        answered.await.map_err(|_| LiveFailure::Stopped)?
     }
 
     pub fn health(&self, held: usize) -> ClusterHealth {
@@ -477,6 +537,174 @@ pub(crate) fn announce_personal(
     });
 }
 
+/// Carries one meeting's commands to the node that runs it.
+struct Courier {
+    http: reqwest::Client,
+    token: String,
+    url: String,
+    meeting: MeetingId,
+}
+
+impl Courier {
+    /// Takes the commands queued in `rx` and sends them in batches, up to
+    /// [`FORWARDS_IN_FLIGHT`] requests at a time; ends after [`OUTBOX_IDLE`] without commands.
+    async fn deliver(
+        self: Arc<Self>,
+        mut rx: mpsc::UnboundedReceiver<Outgoing>,
+        outboxes: Outboxes,
+        key: (String, MeetingId),
+    ) {
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(FORWARDS_IN_FLIGHT));
+        loop {
+            let first = match tokio::time::timeout(OUTBOX_IDLE, rx.recv()).await {
+                Ok(Some(first)) => first,
+                Ok(None) => return,
+                Err(_) => {
+                    let Ok(mut outboxes) = outboxes.lock() else {
+                        return;
+                    };
+                    if rx.is_empty() {
+                        outboxes.remove(&key);
+                        return;
+                    }
+                    continue;
+                }
+            };
+            // While all requests are under way, more commands queue up for the next one.
+            let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                return;
+            };
+            let mut bytes = first.body.len();
+            let mut batch = vec![first];
+            while batch.len() < FORWARD_BATCH && bytes < FORWARD_BYTES {
+                match rx.try_recv() {
+                    Ok(next) => {
+                        bytes += next.body.len() + 1;
+                        batch.push(next);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let courier = self.clone();
+            tokio::spawn(async move {
+                courier.send(batch).await;
+                drop(permit);
+            });
+        }
+    }
+
+    /// Sends one batch and hands each command its answer.
+    async fn send(&self, batch: Vec<Outgoing>) {
+        let outcomes = self.post(&batch).await;
+        tracing::debug!(
+            target: "plenum::live::forward",
+            url = %self.url,
+            meeting = %self.meeting,
+            size = batch.len(),
+            ok = outcomes.is_ok(),
+            "forwarded a batch of live commands"
+        );
+        match outcomes {
+            Ok(outcomes) => {
+                for (outgoing, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = outgoing.reply.send(outcome);
+                }
+            }
+            Err(failure) => {
+                for outgoing in batch {
+                    let _ = outgoing.reply.send(Err(match failure {
+                        LiveFailure::NotLeader => LiveFailure::NotLeader,
+                        _ => LiveFailure::Stopped,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// The answers to a batch, in order.
+    async fn post(
+        &self,
+        batch: &[Outgoing],
+    ) -> Result<Vec<Result<serde_json::Value, LiveFailure>>, LiveFailure> {
+        let mut body =
+            String::with_capacity(batch.iter().map(|o| o.body.len() + 1).sum::<usize>() + 1);
+        body.push('[');
+        for (i, outgoing) in batch.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&outgoing.body);
+        }
+        body.push(']');
+        let response = self
+            .request(
+                &format!(
+                    "{}/internal/v1/live/{}/commands/batch",
+                    self.url, self.meeting
+                ),
+                body,
+            )
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            // A node of an older version (during an upgrade): one request per command.
+            let each = batch
+                .iter()
+                .map(|outgoing| self.post_one(outgoing.body.clone()));
+            return Ok(futures_util::future::join_all(each).await);
+        }
+        let answers: Vec<BatchAnswer> = Self::accepted(response)?.json().await.map_err(|err| {
+            tracing::warn!(url = %self.url, error = %err, "a node's answer to forwarded commands is not readable");
+            LiveFailure::Stopped
+        })?;
+        if answers.len() != batch.len() {
+            tracing::warn!(url = %self.url, sent = batch.len(), answered = answers.len(), "a node answered another number of forwarded commands");
+            return Err(LiveFailure::Stopped);
+        }
+        Ok(answers.into_iter().map(BatchAnswer::outcome).collect())
+    }
+
+    /// One command through the single-command endpoint.
+    async fn post_one(&self, body: String) -> Result<serde_json::Value, LiveFailure> {
+        let response = self
+            .request(
+                &format!("{}/internal/v1/live/{}/commands", self.url, self.meeting),
+                body,
+            )
+            .await?;
+        match Self::accepted(response)?.json::<ForwardAnswer>().await {
+            Ok(ForwardAnswer::Ok(value)) => Ok(value),
+            Ok(ForwardAnswer::Problem(problem)) => Err(LiveFailure::Remote(problem)),
+            Err(_) => Err(LiveFailure::Stopped),
+        }
+    }
+
+    async fn request(&self, url: &str, body: String) -> Result<reqwest::Response, LiveFailure> {
+        self.http
+            .post(url)
+            .header(NODE_TOKEN_HEADER, &self.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| {
+                tracing::debug!(%url, error = %err, "could not forward live commands");
+                LiveFailure::Stopped
+            })
+    }
+
+    /// The response if the node took the commands (421: it does not run the meeting).
+    fn accepted(response: reqwest::Response) -> Result<reqwest::Response, LiveFailure> {
+        if response.status() == StatusCode::MISDIRECTED_REQUEST {
+            return Err(LiveFailure::NotLeader);
+        }
+        if !response.status().is_success() {
+            tracing::warn!(url = %response.url(), status = %response.status(), "a node refused forwarded commands");
+            return Err(LiveFailure::Stopped);
+        }
+        Ok(response)
+    }
+}
+
 /// The answer of the forwarding endpoint.
 pub fn answer(outcome: Result<serde_json::Value, LiveFailure>) -> (StatusCode, ForwardAnswer) {
     match outcome {
@@ -563,5 +791,129 @@ mod tests {
         assert!(receive(&receiver, &[format!("{head} ~x 5/3 text")]).is_empty());
         assert!(receive(&receiver, &[format!("{head} ~x 0/0 text")]).is_empty());
         assert!(receive(&receiver, &[format!("{head} ~garbage")]).is_empty());
+    }
+
+    /// A holder that answers forwarded batches after `delay`, recording each request's size:
+    /// `check_out` is refused with 421 (as a node that lost the meeting meanwhile answers it),
+    /// everything else acknowledged with its command id. Meetings in `not_here` get 421 whole.
+    async fn holder(
+        delay: Duration,
+        not_here: MeetingId,
+    ) -> (String, Arc<std::sync::Mutex<Vec<usize>>>) {
+        use axum::Json;
+        use axum::extract::Path;
+        use axum::response::IntoResponse;
+        let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let app = axum::Router::new().route(
+            "/internal/v1/live/{meeting}/commands/batch",
+            axum::routing::post(
+                move |Path(meeting): Path<Uuid>,
+                      headers: axum::http::HeaderMap,
+                      Json(jobs): Json<Vec<Forwarded>>| {
+                    let seen = seen.clone();
+                    async move {
+                        assert!(headers.contains_key(NODE_TOKEN_HEADER));
+                        seen.lock().unwrap().push(jobs.len());
+                        tokio::time::sleep(delay).await;
+                        if meeting == not_here.as_uuid() {
+                            let (status, answer) = answer(Err(LiveFailure::NotLeader));
+                            return (status, Json(answer)).into_response();
+                        }
+                        let answers: Vec<BatchAnswer> = jobs
+                            .iter()
+                            .map(|job| {
+                                let outcome = match job.command {
+                                    Command::CheckOut => Err(LiveFailure::NotLeader),
+                                    _ => Ok(serde_json::json!({"command_id": job.command_id})),
+                                };
+                                let (status, answer) = answer(outcome);
+                                BatchAnswer {
+                                    status: status.as_u16(),
+                                    answer,
+                                }
+                            })
+                            .collect();
+                        Json(answers).into_response()
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, sizes)
+    }
+
+    #[tokio::test]
+    async fn commands_queued_together_reach_the_holder_in_one_request_each_with_its_answer() {
+        let not_here = MeetingId::new();
+        let (url, sizes) = holder(Duration::from_millis(50), not_here).await;
+        let cluster = Cluster::new("http://127.0.0.1:1".into(), b"key");
+        let meeting = MeetingId::new();
+        let actor = CommandActor {
+            person: Some(PersonId::new()),
+            chair: false,
+        };
+        let ids: Vec<CommandId> = (0..300).map(|_| CommandId::new()).collect();
+        let check_in = Command::CheckIn { remote: false };
+        let answers = futures_util::future::join_all(ids.iter().enumerate().map(|(i, id)| {
+            let command = if i == 7 {
+                &Command::CheckOut
+            } else {
+                &check_in
+            };
+            cluster.forward(&url, meeting, *id, UserId::new(), actor, command)
+        }))
+        .await;
+        for (i, (id, answer)) in ids.iter().zip(answers).enumerate() {
+            if i == 7 {
+                assert!(matches!(answer, Err(LiveFailure::NotLeader)), "{answer:?}");
+            } else {
+                assert_eq!(
+                    answer.unwrap()["command_id"],
+                    id.as_uuid().to_string(),
+                    "command {i}"
+                );
+            }
+        }
+        assert_eq!(
+            *sizes.lock().unwrap(),
+            vec![300],
+            "300 commands queued at once go in one request"
+        );
+
+        // A node that does not run the meeting: every command learns so.
+        let answers = futures_util::future::join_all((0..3).map(|_| {
+            cluster.forward(
+                &url,
+                not_here,
+                CommandId::new(),
+                UserId::new(),
+                actor,
+                &check_in,
+            )
+        }))
+        .await;
+        assert!(
+            answers
+                .iter()
+                .all(|a| matches!(a, Err(LiveFailure::NotLeader))),
+            "{answers:?}"
+        );
+        assert_eq!(*sizes.lock().unwrap(), vec![300, 3]);
+
+        // Nobody answers at all: the commands fail (and the caller retries), none hangs.
+        let gone = cluster
+            .forward(
+                "http://127.0.0.1:1",
+                meeting,
+                CommandId::new(),
+                UserId::new(),
+                actor,
+                &check_in,
+            )
+            .await;
+        assert!(matches!(gone, Err(LiveFailure::Stopped)), "{gone:?}");
     }
 }
