@@ -77,8 +77,11 @@ const FORWARD_BYTES: usize = 1 << 20;
 /// public API accepts (2 MB) with its envelope.
 pub const FORWARD_BODY_LIMIT: usize = 4 << 20;
 
-/// How many forwarding requests for one meeting to one node are under way at once.
-const FORWARDS_IN_FLIGHT: usize = 4;
+/// How many forwarding requests for one meeting to one node are under way at once. Enough that
+/// a command never waits for a free request while the holder's actor is busy (a request takes
+/// whatever queued up meanwhile; with four, the first single commands of a crowd held all four
+/// and the rest waited for them), and still a bound.
+const FORWARDS_IN_FLIGHT: usize = 64;
 
 /// How long an outbox waits for commands before it ends (a new one starts with the next).
 const OUTBOX_IDLE: Duration = Duration::from_secs(10);
