@@ -1022,3 +1022,46 @@ async fn a_large_forum_post_reaches_a_member_on_another_node() {
         &pushed.to_string()[..300]
     );
 }
+
+/// The node-to-node routes take commands only from nodes: without the node token, or with a
+/// wrong or empty one, a request is refused (401) before anything is applied, whatever its body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_forwarding_routes_refuse_requests_without_the_node_token() {
+    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
+        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &db.url, true);
+    let client = reqwest::Client::new();
+    let meeting = Uuid::now_v7();
+    let command = json!({
+        "command_id": Uuid::new_v4(),
+        "user": Uuid::new_v4(),
+        "actor": {"person": null, "chair": true},
+        "command": {"type": "close_meeting"},
+    });
+    for (path, body) in [
+        ("commands", command.clone()),
+        ("commands/batch", json!([command])),
+        ("commands/batch", json!({"not": "a batch"})),
+    ] {
+        let url = format!("{}/internal/v1/live/{meeting}/{path}", node.base);
+        for token in [None, Some("not-the-token"), Some("")] {
+            let mut request = client.post(&url).json(&body);
+            if let Some(token) = token {
+                request = request.header("x-plenum-node", token);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401, "{path} with token {token:?}");
+            let problem: Value = response.json().await.unwrap();
+            assert_eq!(
+                problem["type"]
+                    .as_str()
+                    .map(|t| t.ends_with("unauthenticated")),
+                Some(true),
+                "{problem}"
+            );
+        }
+    }
+}

@@ -39,6 +39,13 @@ fn not_a_node(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     })
 }
 
+/// The 400 for a body that is not what the route takes.
+fn invalid_body(detail: String) -> Response {
+    Problem::new(StatusCode::BAD_REQUEST, "invalid-body", "Invalid body")
+        .with_detail(detail)
+        .into_response()
+}
+
 /// Live commands another node forwarded to this one, which runs the meeting, in one request:
 /// each applied and answered as if it had arrived here, in order (421 for all when this node
 /// does not run the meeting).
@@ -51,19 +58,11 @@ async fn forwarded_batch(
     if let Some(refused) = not_a_node(&state, &headers) {
         return refused;
     }
-    let Json(jobs) = match body {
-        Ok(jobs) => jobs,
-        Err(err) => {
-            return Problem::new(StatusCode::BAD_REQUEST, "invalid-body", "Invalid body")
-                .with_detail(err.body_text())
-                .into_response();
-        }
+    let jobs = match body {
+        Ok(Json(jobs)) if jobs.len() <= FORWARD_BATCH => jobs,
+        Ok(_) => return invalid_body(format!("at most {FORWARD_BATCH} commands per request")),
+        Err(err) => return invalid_body(err.body_text()),
     };
-    if jobs.len() > FORWARD_BATCH {
-        return Problem::new(StatusCode::BAD_REQUEST, "invalid-body", "Invalid body")
-            .with_detail(format!("at most {FORWARD_BATCH} commands per request"))
-            .into_response();
-    }
     let meeting = MeetingId::from_uuid(meeting);
     let Some(handle) = state.live.handle_of(meeting).await else {
         let (status, answer) = cluster::answer(Err(LiveFailure::NotLeader));
@@ -99,13 +98,9 @@ async fn forwarded(
     if let Some(refused) = not_a_node(&state, &headers) {
         return refused;
     }
-    let Json(job) = match body {
-        Ok(job) => job,
-        Err(err) => {
-            return Problem::new(StatusCode::BAD_REQUEST, "invalid-body", "Invalid body")
-                .with_detail(err.body_text())
-                .into_response();
-        }
+    let job = match body {
+        Ok(Json(job)) => job,
+        Err(err) => return invalid_body(err.body_text()),
     };
     let meeting = MeetingId::from_uuid(meeting);
     let outcome = match state.live.handle_of(meeting).await {
