@@ -23,7 +23,7 @@ use super::{Broadcast, LeaseClock, Msg, Relay, Shared};
 /// whole state once (about 1.5 MB at a convention of 6,000), so a crowd voting at once is
 /// better served by few large batches: 2,048 ballots are 8,192 bound values in the largest
 /// insert, well below the limits of SQLite (32,766) and PostgreSQL (65,535).
-const MAX_BATCH: usize = 2048;
+pub(crate) const MAX_BATCH: usize = 2048;
 
 /// Why a live command failed.
 #[derive(Debug, thiserror::Error)]

@@ -65,9 +65,9 @@ const PART: usize = 7700;
 /// How long a node keeps the parts of a large personal message waiting for the rest.
 const PARTS_KEPT: Duration = Duration::from_secs(30);
 
-/// How many commands one forwarding request carries at most (as many as the actor takes into
-/// one transaction).
-pub const FORWARD_BATCH: usize = 2048;
+/// How many commands one forwarding request carries at most: as many as the actor takes into
+/// one transaction.
+pub const FORWARD_BATCH: usize = super::actor::MAX_BATCH;
 
 /// How many bytes of commands one forwarding request carries at most (a single larger command
 /// goes alone); the receiving route accepts [`FORWARD_BODY_LIMIT`].
