@@ -449,8 +449,7 @@ async fn vote_all(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_share_a_session_and_survive_a_sigkill_of_the_actors_node() {
-    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
-        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+    let Some(db) = postgres().await else {
         return;
     };
     let worst = sigkill_mid_poll(&db).await;
@@ -469,8 +468,7 @@ async fn three_nodes_share_a_session_and_survive_a_sigkill_of_the_actors_node() 
 async fn failover_figures_over_ten_sigkills() {
     let mut worst = Vec::new();
     for run in 0..10 {
-        let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
-            eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+        let Some(db) = postgres().await else {
             return;
         };
         let took = sigkill_mid_poll(&db).await;
@@ -637,8 +635,7 @@ fn through(url: &str, port: u16) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_cut_from_the_database_stops_writing_and_another_takes_over_a_secret_poll() {
-    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
-        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+    let Some(db) = postgres().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -797,8 +794,7 @@ async fn a_node_cut_from_the_database_stops_writing_and_another_takes_over_a_sec
 /// the command times out (the node once held such a lease for good).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_back_from_a_short_database_outage_runs_its_meeting_again() {
-    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
-        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+    let Some(db) = postgres().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -878,6 +874,23 @@ async fn a_node_back_from_a_short_database_outage_runs_its_meeting_again() {
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The PostgreSQL test database, or `None` (the test is skipped, with a note) without one.
+async fn postgres() -> Option<TestDb> {
+    let db = TestDb::migrated(plenum_store::Backend::Postgres).await;
+    if db.is_none() {
+        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+    }
+    db
+}
+
+/// Two nodes on `database_url` sharing `data_dir`; the first loads the demo council.
+fn two_nodes(data_dir: &std::path::Path, database_url: &str) -> [Node; 2] {
+    [
+        Node::start(data_dir, database_url, true),
+        Node::start(data_dir, database_url, false),
+    ]
+}
+
 /// A signed-in live connection at `base` without a meeting (personal messages), once its
 /// `hello` arrived.
 async fn personal_socket(client: &reqwest::Client, base: &str, token: &str) -> Socket {
@@ -905,15 +918,11 @@ async fn personal_socket(client: &reqwest::Client, base: &str, token: &str) -> S
 /// next 15-second check).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn signing_out_on_one_node_closes_the_socket_on_another() {
-    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
-        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+    let Some(db) = postgres().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let nodes = [
-        Node::start(dir.path(), &db.url, true),
-        Node::start(dir.path(), &db.url, false),
-    ];
+    let nodes = two_nodes(dir.path(), &db.url);
     let client = reqwest::Client::new();
     let (token, _) = login(&client, &nodes[0].base, "anna.hartmann").await;
     let mut socket = personal_socket(&client, &nodes[1].base, &token).await;
@@ -947,15 +956,11 @@ async fn signing_out_on_one_node_closes_the_socket_on_another() {
 /// the connections of the node it was written on).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_large_forum_post_reaches_a_member_on_another_node() {
-    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
-        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+    let Some(db) = postgres().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let nodes = [
-        Node::start(dir.path(), &db.url, true),
-        Node::start(dir.path(), &db.url, false),
-    ];
+    let nodes = two_nodes(dir.path(), &db.url);
     let client = reqwest::Client::new();
     // Two members of the same fraction.
     let (author, _) = login(&client, &nodes[0].base, "markus.bauer").await;
@@ -1027,8 +1032,7 @@ async fn a_large_forum_post_reaches_a_member_on_another_node() {
 /// wrong or empty one, a request is refused (401) before anything is applied, whatever its body.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_forwarding_routes_refuse_requests_without_the_node_token() {
-    let Some(db) = TestDb::migrated(plenum_store::Backend::Postgres).await else {
-        eprintln!("skipped: PLENUM_TEST_PG_URL is not set");
+    let Some(db) = postgres().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
