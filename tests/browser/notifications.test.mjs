@@ -10,9 +10,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { axeViolations, formatViolations } from "./lib/axe.mjs";
 import { join } from "node:path";
-import { SCREENSHOTS, launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
+import { SCREENSHOTS, launch, newContext, screenshot, signedInPage } from "./lib/browser.mjs";
 import { startServer } from "./lib/server.mjs";
-import { demoCode } from "./lib/totp.mjs";
 
 let server;
 let browser;
@@ -40,13 +39,7 @@ async function check(page, name) {
 }
 
 /** Signed in with the code of the step `offset` steps ahead (each step is usable once). */
-async function signedIn(username, offset = 0) {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await login(page, server.url, username, demoCode(username, offset));
-  return { context, page, errors };
-}
+const signedIn = (username, offset = 0) => signedInPage(browser, server.url, username, { offset });
 
 test("a member sees a new invitation live in the notifications", async () => {
   const member = await signedIn("anna.hartmann");

@@ -6,8 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
-import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
-import { demoCode } from "./lib/totp.mjs";
+import { launch, screenshot, signedInPage } from "./lib/browser.mjs";
 import { axeViolations, formatViolations } from "./lib/axe.mjs";
 
 const CLERK = "martina.sommer";
@@ -16,13 +15,7 @@ const MEMBER = "anna.hartmann";
 let server;
 let browser;
 
-async function signedIn(username) {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await login(page, server.url, username, demoCode(username));
-  return { context, page, errors };
-}
+const signedIn = (username) => signedInPage(browser, server.url, username);
 
 async function settled(page) {
   await page.waitForFunction(() => document.querySelector("#main .screen")?.getAttribute("aria-busy") === "false");

@@ -7,8 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
-import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
-import { demoCode } from "./lib/totp.mjs";
+import { launch, newContext, screenshot, watchErrors, signedInPage } from "./lib/browser.mjs";
 import { axeViolations, formatViolations } from "./lib/axe.mjs";
 import { apiLogin as signIn } from "./lib/api.mjs";
 import { demoId } from "./lib/demo.mjs";
@@ -23,13 +22,7 @@ const DECISION_TEXT = "Der Rat beschließt die Haushaltssatzung 2027 in der vorg
 let server;
 let browser;
 
-async function signedIn(username) {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await login(page, server.url, username, demoCode(username));
-  return { context, page, errors, username };
-}
+const signedIn = (username) => signedInPage(browser, server.url, username);
 
 /** An access token over the REST API (the next TOTP step: the browser used this one). */
 const apiLogin = (username, offset = 1) => signIn(server.url, username, offset);

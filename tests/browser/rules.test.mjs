@@ -5,8 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
-import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
-import { demoCode } from "./lib/totp.mjs";
+import { launch, screenshot, signedInPage } from "./lib/browser.mjs";
 import { demoId } from "./lib/demo.mjs";
 
 const MEETING = demoId("meeting:rat-3");
@@ -14,13 +13,7 @@ const MEETING = demoId("meeting:rat-3");
 let server;
 let browser;
 
-async function signedIn(username) {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await login(page, server.url, username, demoCode(username));
-  return { context, page, errors };
-}
+const signedIn = (username) => signedInPage(browser, server.url, username);
 
 async function go(page, hash) {
   await page.evaluate((h) => {

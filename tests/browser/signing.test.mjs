@@ -7,7 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
-import { launch, login, newContext, screenshot, watchErrors } from "./lib/browser.mjs";
+import { launch, login, newContext, screenshot, watchErrors, signedInPage } from "./lib/browser.mjs";
 import { demoCode } from "./lib/totp.mjs";
 import { axeViolations, formatViolations } from "./lib/axe.mjs";
 import { apiLogin as signIn } from "./lib/api.mjs";
@@ -20,13 +20,7 @@ const CLERK = "martina.sommer";
 let server;
 let browser;
 
-async function signedIn(username, options) {
-  const context = await newContext(browser, options);
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await login(page, server.url, username, demoCode(username));
-  return { context, page, errors };
-}
+const signedIn = (username, options) => signedInPage(browser, server.url, username, { options });
 
 /**
  * An access token over the REST API with the code of step `offset` (each step is usable once:

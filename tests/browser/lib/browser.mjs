@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { REPO } from "./server.mjs";
+import { demoCode } from "./totp.mjs";
 
 export const CHROMIUM = process.env.PLENUM_CHROMIUM ?? "/usr/bin/chromium";
 export const SCREENSHOTS = join(REPO, "target/screenshots");
@@ -50,4 +51,16 @@ export async function login(page, baseUrl, username, code, password = "Mustersta
   await page.getByLabel(/Code aus Ihrer App|Code from your app/).fill(code);
   await page.getByRole("button", { name: /^Anmelden$|^Sign in$/ }).click();
   await page.getByRole("heading", { level: 1, name: /Meine Sitzungen|My meetings/ }).waitFor();
+}
+
+/**
+ * A new context (see `newContext` for `options`) with a page signed in as the demo account
+ * `username`, its TOTP code `offset` steps ahead, and the page's collected errors.
+ */
+export async function signedInPage(browser, baseUrl, username, { offset = 0, options } = {}) {
+  const context = await newContext(browser, options);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await login(page, baseUrl, username, demoCode(username, offset));
+  return { context, page, errors, username };
 }
