@@ -443,8 +443,27 @@ async fn fifty_members_vote_concurrently_in_every_poll_kind(#[case] backend: Bac
             assert_eq!(result["voted"], 50);
             assert_eq!(result["outcome"], "adopted", "26 yes, 14 no, 10 abstain");
             if kind == "named" {
-                assert_eq!(result["named"].as_array().unwrap().len(), 50);
+                // Who voted what, one character per eligible member (ids ascending).
+                let roll = result["roll"].as_str().unwrap();
+                assert_eq!(roll.chars().filter(|c| *c == 'y').count(), 26, "{roll}");
+                assert_eq!(roll.chars().filter(|c| *c == 'n').count(), 14, "{roll}");
+                assert_eq!(roll.chars().filter(|c| *c == 'a').count(), 10, "{roll}");
+                assert_eq!(result["named"], json!([]), "the roll replaces the list");
+                let mut ids: Vec<String> = c.members.iter().map(|(p, _)| p.to_string()).collect();
+                ids.sort();
+                for (i, (person, _)) in c.members.iter().enumerate() {
+                    let at = ids.iter().position(|id| *id == person.to_string()).unwrap();
+                    let expected = if i < 26 {
+                        'y'
+                    } else if i < 40 {
+                        'n'
+                    } else {
+                        'a'
+                    };
+                    assert_eq!(roll.chars().nth(at), Some(expected), "member {i}: {roll}");
+                }
             } else {
+                assert!(result.get("roll").is_none(), "{kind} polls have no roll");
                 assert!(
                     result["named"].as_array().unwrap().is_empty(),
                     "{kind} polls record no names"
@@ -796,6 +815,8 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
     );
     let mut public = LiveClient::connect(&app, None, c.meeting, None).await;
     public.wait_for(|m| m["type"] == "snapshot").await;
+    let mut member = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    member.wait_for(|m| m["type"] == "snapshot").await;
     let choices = ["yes", "no", "yes", "abstain", "yes", "no"];
     for (i, (_, token)) in c.members.iter().enumerate() {
         let response = app
@@ -831,6 +852,54 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
         assert!(cast["event"]["voted"].as_u64().unwrap() > counted);
         counted = cast["event"]["voted"].as_u64().unwrap();
     }
+    // A member learns how many voted and that their own vote counted, not who else voted:
+    // live, in a replay and in a snapshot.
+    let me = json!(c.members[1].0);
+    let mut counted = 0;
+    let mut mine = 0;
+    while counted < 6 {
+        let cast = member.event("ballots_cast").await;
+        let voters = cast["event"]["voters"].as_array().unwrap();
+        assert!(voters.iter().all(|v| *v == me), "{cast}");
+        mine += voters.len();
+        counted = cast["event"]["voted"].as_u64().unwrap();
+    }
+    assert_eq!(mine, 1, "the member's own vote is named to them once");
+    let replay: Value = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/meetings/{}/live/events?after=0",
+            c.meeting
+        )))
+        .bearer_auth(&c.members[1].1)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let named: Vec<&Value> = replay["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"]["type"] == "ballots_cast")
+        .flat_map(|e| e["event"]["voters"].as_array().unwrap())
+        .collect();
+    assert_eq!(named, vec![&me], "{replay}");
+    let mut rejoined = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
+    let snapshot = rejoined.wait_for(|m| m["type"] == "snapshot").await;
+    let open = &snapshot["state"]["polls"][0];
+    assert_eq!(open["voted_count"], 6, "{open}");
+    assert_eq!(open["i_voted"], true, "{open}");
+    assert_eq!(open["voted"], Value::Null, "{open}");
+    let mut chair_again = LiveClient::connect(&app, Some(&c.members[0].1), c.meeting, None).await;
+    let snapshot = chair_again.wait_for(|m| m["type"] == "snapshot").await;
+    assert_eq!(
+        snapshot["state"]["polls"][0]["voted"]
+            .as_array()
+            .map(Vec::len),
+        Some(6)
+    );
     // A display that reconnects and replays gets the same redacted events.
     let replay = app
         .client

@@ -368,7 +368,9 @@ describe("live session", { timeout: 240_000 }, () => {
     const dialog = c.getByTestId("quorum-dialog");
     await dialog.getByText(/Beschlussunfähigkeit wurde festgestellt/).waitFor();
     await dialog.getByTestId("dialog-confirm").click();
-    await members[1].page.locator('[data-choice="yes"]').waitFor();
+    // The vote buttons (until the poll arrives, the page may still show an earlier roll call,
+    // whose lines carry `data-choice` too).
+    await members[1].page.locator('button[data-choice="yes"]').waitFor();
     await new Promise((r) => setTimeout(r, 300));
     const text = await shown.locator("body").innerText();
     assert.doesNotMatch(text, /Vertragsangelegenheiten|Vertrag mit der Firma X/);

@@ -179,8 +179,15 @@ pub struct PollResult {
     pub outcome: Option<Outcome>,
     /// Elections: elected, runoff, lot or none.
     pub election_outcome: Option<ElectionOutcome>,
-    /// Named polls: who voted what (for the minutes).
+    /// Named polls: who voted what (for the minutes). Events carry it as `roll` instead.
+    #[serde(default)]
     pub named: Vec<(PersonId, BallotChoice)>,
+    /// `named` as a `poll_closed` event carries it: one character per member eligible at the
+    /// opening, in ascending order of their ids: `y` yes, `n` no, `a` abstain, `-` did not
+    /// vote. At a convention that is 2 KB instead of 110 KB to every tablet and display. The
+    /// state (and everything read from it) has `named` whole; see [`PollResult::rolled`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roll: Option<String>,
     /// How many were eligible and how many voted.
     pub eligible: u32,
     pub voted: u32,
@@ -190,6 +197,62 @@ pub struct PollResult {
     /// quorate (the chair confirmed); the minutes say so.
     #[serde(default)]
     pub below_quorum: bool,
+}
+
+impl PollResult {
+    /// The result with `named` as `roll` over `eligible`; `None` when there is nothing to roll
+    /// or the roll cannot say it (a voter not eligible, a choice other than yes, no, abstain):
+    /// then the event carries `named` as it is.
+    pub fn rolled(&self, eligible: &BTreeSet<PersonId>) -> Option<PollResult> {
+        if self.named.is_empty() || self.roll.is_some() {
+            return None;
+        }
+        let named: BTreeMap<PersonId, BallotChoice> = self.named.iter().copied().collect();
+        if named.len() != self.named.len() || named.keys().any(|p| !eligible.contains(p)) {
+            return None;
+        }
+        let mut roll = String::with_capacity(eligible.len());
+        for person in eligible {
+            roll.push(match named.get(person) {
+                None => '-',
+                Some(BallotChoice::Choice(Choice::Yes)) => 'y',
+                Some(BallotChoice::Choice(Choice::No)) => 'n',
+                Some(BallotChoice::Choice(Choice::Abstain)) => 'a',
+                Some(BallotChoice::Candidate(_)) => return None,
+            });
+        }
+        Some(PollResult {
+            named: Vec::new(),
+            roll: Some(roll),
+            ..self.clone()
+        })
+    }
+
+    /// The result with `roll` read back into `named` over `eligible` (as [`PollResult::rolled`]
+    /// wrote it); a result without a roll as it is.
+    pub fn unrolled(&self, eligible: &BTreeSet<PersonId>) -> PollResult {
+        let Some(roll) = &self.roll else {
+            return self.clone();
+        };
+        let named = eligible
+            .iter()
+            .zip(roll.chars())
+            .filter_map(|(person, c)| {
+                let choice = match c {
+                    'y' => Choice::Yes,
+                    'n' => Choice::No,
+                    'a' => Choice::Abstain,
+                    _ => return None,
+                };
+                Some((*person, BallotChoice::Choice(choice)))
+            })
+            .collect();
+        PollResult {
+            named,
+            roll: None,
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -801,6 +864,55 @@ impl Event {
                 at: *at,
                 quorum: *quorum,
                 standing: Some(*standing),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The event as it is stored and sent, where that is shorter than the event itself: a
+    /// named poll's `poll_closed` with its `roll` instead of `named` (`state` knows who was
+    /// eligible). Applying either to a state gives the same state.
+    pub fn compact(&self, state: &LiveState) -> Option<Event> {
+        match self {
+            Event::PollClosed { poll, result, at } => {
+                let p = state.poll(*poll)?;
+                Some(Event::PollClosed {
+                    poll: *poll,
+                    result: result.rolled(&p.eligible)?,
+                    at: *at,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Who voted, for `ballots_cast`; nobody for every other event.
+    pub fn voters(&self) -> &[PersonId] {
+        match self {
+            Event::BallotsCast { voters, .. } => voters,
+            _ => &[],
+        }
+    }
+
+    /// The event as a member who does not chair the meeting gets it, where that differs:
+    /// `ballots_cast` lists only `me`, if they are among its voters. Who else has voted is the
+    /// chair's (the "not voted yet" list); a member needs the count and whether their own vote
+    /// counted, and at a convention the list of every voter would be most of the bytes a
+    /// vote sends to thousands of tablets.
+    pub fn for_member(&self, me: Option<PersonId>) -> Option<Event> {
+        match self {
+            Event::BallotsCast {
+                poll,
+                voters,
+                voted,
+                eligible,
+                interim,
+            } => Some(Event::BallotsCast {
+                poll: *poll,
+                voters: me.filter(|me| voters.contains(me)).into_iter().collect(),
+                voted: *voted,
+                eligible: *eligible,
+                interim: *interim,
             }),
             _ => None,
         }
@@ -1813,6 +1925,7 @@ impl LiveState {
                     outcome: Some(decide(p.rule, tally, self.roster.statutory_seats)),
                     election_outcome: None,
                     named: Vec::new(),
+                    roll: None,
                     eligible: p.eligible.len() as u32,
                     voted: tally.total_cast(),
                     lot: None,
@@ -2266,6 +2379,7 @@ impl LiveState {
             outcome: None,
             election_outcome: None,
             named: Vec::new(),
+            roll: None,
             eligible,
             voted: 0,
             lot: None,
@@ -2415,7 +2529,7 @@ impl LiveState {
                     == crate::ElectionSecondRound::MostVotesWins;
                 if let Some(p) = self.poll_mut(*poll) {
                     p.state = PollState::Closed;
-                    p.result = Some(result.clone());
+                    p.result = Some(result.unrolled(&p.eligible));
                     p.closed_at = Some(*at);
                     p.choices
                         .retain(|_, _| p.kind == PollKind::Named || p.kind == PollKind::Open);
@@ -3261,6 +3375,113 @@ mod tests {
         });
         state.apply(&first);
         assert_eq!(state.poll(p).map(|p| p.voted.len()), Some(2));
+    }
+
+    #[test]
+    fn a_named_result_travels_as_a_roll_and_gives_the_same_state() {
+        let (mut state, people, chair) = setup(6);
+        start_with_all_in(&mut state, &chair, &people);
+        let poll = PollId::new();
+        run(
+            &mut state,
+            &chair,
+            new_poll(poll, "T", PollKind::Named, &[]),
+        );
+        run(
+            &mut state,
+            &chair,
+            Command::OpenPoll {
+                poll,
+                confirm_below_quorum: false,
+            },
+        );
+        let choices = [Choice::Yes, Choice::No, Choice::Abstain, Choice::Yes];
+        for (person, choice) in people.iter().zip(choices) {
+            let choice = BallotChoice::Choice(choice);
+            run(
+                &mut state,
+                &member(*person),
+                Command::CastBallot { poll, choice },
+            );
+        }
+        let closed = state
+            .decide(&chair, &Command::ClosePoll { poll }, Utc::now(), 7)
+            .unwrap()
+            .events
+            .remove(0);
+        let mut whole = state.clone();
+        whole.apply(&closed);
+        let compact = closed.compact(&whole).expect("a named result rolls");
+        let json = serde_json::to_string(&compact).unwrap();
+        assert!(!json.contains(&people[0].to_string()), "{json}");
+        let Event::PollClosed { result, .. } = &compact else {
+            panic!("{compact:?}")
+        };
+        let roll = result.roll.clone().unwrap();
+        assert_eq!(roll.len(), 6, "one character per eligible member");
+        let mut sorted = people.clone();
+        sorted.sort();
+        let at = |p: PersonId| {
+            roll.chars()
+                .nth(sorted.iter().position(|s| *s == p).unwrap())
+        };
+        assert_eq!(
+            people.iter().map(|p| at(*p).unwrap()).collect::<String>(),
+            "ynay--"
+        );
+        // Applied from its JSON, the compact event gives the same state as the whole one.
+        let mut from_roll = state.clone();
+        from_roll.apply(&serde_json::from_str(&json).unwrap());
+        assert_eq!(
+            serde_json::to_value(&from_roll).unwrap(),
+            serde_json::to_value(&whole).unwrap()
+        );
+        assert_eq!(
+            whole
+                .poll(poll)
+                .unwrap()
+                .result
+                .as_ref()
+                .unwrap()
+                .named
+                .len(),
+            4
+        );
+        // Nothing to roll: a hand count, or a result with a voter the roll cannot name.
+        let mut odd = result.unrolled(&whole.poll(poll).unwrap().eligible);
+        assert_eq!(odd.named.len(), 4);
+        odd.named
+            .push((PersonId::new(), BallotChoice::Choice(Choice::Yes)));
+        assert_eq!(odd.rolled(&whole.poll(poll).unwrap().eligible), None);
+    }
+
+    #[test]
+    fn members_learn_how_many_voted_and_whether_they_did_the_public_only_how_many() {
+        let (p, a, b, c) = (
+            PollId::new(),
+            PersonId::new(),
+            PersonId::new(),
+            PersonId::new(),
+        );
+        let cast = |voters: Vec<PersonId>| Event::BallotsCast {
+            poll: p,
+            voters,
+            voted: 7,
+            eligible: 9,
+            interim: None,
+        };
+        let batch = cast(vec![a, b]);
+        assert_eq!(batch.for_member(Some(b)), Some(cast(vec![b])));
+        assert_eq!(batch.for_member(Some(c)), Some(cast(vec![])));
+        assert_eq!(batch.for_member(None), Some(cast(vec![])));
+        assert_eq!(batch.for_public(), Some(cast(vec![])));
+        // Every other event reaches members as it is.
+        let cancelled = Event::PollCancelled {
+            poll: p,
+            at: Utc::now(),
+            reason: None,
+        };
+        assert_eq!(cancelled.for_member(Some(a)), None);
     }
 
     #[test]

@@ -449,8 +449,22 @@ const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
  * The roll call of a closed named poll from its result: everyone eligible with their choice (or
  * none), grouped by fraction — fractions by name, those without one last — members by name.
  */
+/** Who voted what: `result.roll` (a character per eligible member, ids ascending), else `named`. */
+function namedChoices(p, result) {
+  if (typeof result?.roll !== "string") {
+    return new Map((result?.named ?? []).map(([person, c]) => [person, c?.choice ?? null]));
+  }
+  const word = { y: "yes", n: "no", a: "abstain" };
+  const ids = [...p.eligible].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const choices = new Map();
+  ids.forEach((person, i) => {
+    if (word[result.roll[i]]) choices.set(person, word[result.roll[i]]);
+  });
+  return choices;
+}
+
 function rollCallOf(state, p, result) {
-  const choices = new Map((result?.named ?? []).map(([person, c]) => [person, c?.choice ?? null]));
+  const choices = namedChoices(p, result);
   const people = [...new Set([...p.eligible, ...choices.keys()])];
   // Substitutes who stood in when the poll opened: whom for (`[substitute, member]` pairs).
   const standsIn = new Map(Array.isArray(p.stand_ins) ? p.stand_ins : []);

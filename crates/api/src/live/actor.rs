@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, SubsecRound, Utc};
 use plenum_domain::{
     AgendaEntry, Applied, AuditEvent, BallotChoice, Command, CommandId, Event, LiveError,
@@ -552,20 +551,18 @@ impl Actor {
         let mut ballots_audited: HashMap<usize, AuditEvent> = HashMap::new();
         for (index, e) in emitted.into_iter().enumerate() {
             writes.note(&e.event);
-            let payload = serde_json::to_string(&e.event).unwrap_or_default();
-            let json = Utf8Bytes::from(super::event_frame(e.seq, &payload));
-            let public_json = e.public.then(|| match e.event.for_public() {
-                Some(public) => Utf8Bytes::from(super::event_frame(
-                    e.seq,
-                    &serde_json::to_string(&public).unwrap_or_default(),
-                )),
-                None => json.clone(),
-            });
-            broadcasts.push(Arc::new(Broadcast {
-                seq: e.seq,
-                public_json,
-                json,
-            }));
+            // Stored and sent as short as it goes (a named result as its roll).
+            let payload = match e.event.compact(&state) {
+                Some(compact) => serde_json::to_string(&compact),
+                None => serde_json::to_string(&e.event),
+            }
+            .unwrap_or_default();
+            broadcasts.push(Arc::new(Broadcast::new(
+                e.seq,
+                &payload,
+                Some(&e.event),
+                e.public,
+            )));
             if matches!(e.event, Event::BallotsCast { .. })
                 && let Some(entry) = audit_event(Some(e.user), &e.event)
             {
@@ -905,19 +902,12 @@ impl Actor {
         self.stored_seq = Some(seq);
         self.seq = seq;
         self.state = Arc::new(state);
-        let json = Utf8Bytes::from(super::event_frame(seq, &payload));
-        let public_json = public.then(|| match event.for_public() {
-            Some(anonymous) => Utf8Bytes::from(super::event_frame(
-                seq,
-                &serde_json::to_string(&anonymous).unwrap_or_default(),
-            )),
-            None => json.clone(),
-        });
-        self.relay.publish(Arc::new(Broadcast {
+        self.relay.publish(Arc::new(Broadcast::new(
             seq,
-            public_json,
-            json,
-        }));
+            &payload,
+            Some(&event),
+            public,
+        )));
         if let Some(entry) = audit_event(None, &event) {
             let _ = self.audit.send(vec![(now, entry)]);
         }

@@ -26,14 +26,101 @@ use keys::PollKeys;
 /// How many events a slow subscriber may fall behind before it is dropped to resynchronise.
 pub const SUBSCRIBER_BUFFER: usize = 4096;
 
-/// An event as sent to subscribers.
+/// An event as sent to subscribers: its message for each kind of viewer, built once.
 #[derive(Debug)]
 pub struct Broadcast {
     pub seq: u64,
-    /// The server message for entitled viewers (shared bytes: cloning per subscriber is cheap).
+    /// The server message for the chair, and for everyone entitled where members see the
+    /// event whole (shared bytes: cloning per subscriber is cheap).
     pub json: Utf8Bytes,
     /// The server message for the public, if they may see this event at all.
     pub public_json: Option<Utf8Bytes>,
+    /// Events members see with less than the chair (`ballots_cast`, see
+    /// [`plenum_domain::Event::for_member`]).
+    member: Option<Box<MemberFrames>>,
+}
+
+#[derive(Debug)]
+struct MemberFrames {
+    /// The event whole: a member among its voters gets a message naming them.
+    event: plenum_domain::Event,
+    /// The event's voters, sorted, to find a member among them without a scan.
+    voters: Vec<PersonId>,
+    /// The message for every other member.
+    json: Utf8Bytes,
+}
+
+impl Broadcast {
+    /// The messages of event `seq`, whose JSON is `payload`. `event` is the parsed event where
+    /// viewers may see it differently; `None` sends `payload` to everyone who may see it.
+    pub(crate) fn new(
+        seq: u64,
+        payload: &str,
+        event: Option<&plenum_domain::Event>,
+        public: bool,
+    ) -> Self {
+        let json = Utf8Bytes::from(event_frame(seq, payload));
+        let frame = |e: &plenum_domain::Event| {
+            Utf8Bytes::from(event_frame(
+                seq,
+                &serde_json::to_string(e).unwrap_or_default(),
+            ))
+        };
+        let public_json = public.then(|| {
+            event
+                .and_then(|e| e.for_public())
+                .map_or_else(|| json.clone(), |e| frame(&e))
+        });
+        let member = event.and_then(|whole| {
+            let others = whole.for_member(None)?;
+            let mut voters = whole.voters().to_vec();
+            voters.sort_unstable();
+            Some(Box::new(MemberFrames {
+                event: whole.clone(),
+                voters,
+                json: frame(&others),
+            }))
+        });
+        Self {
+            seq,
+            json,
+            public_json,
+            member,
+        }
+    }
+
+    /// The messages of a stored event (written by this node or another).
+    pub(crate) fn of_stored(stored: &plenum_store::live::StoredEvent) -> Self {
+        if !may_differ(&stored.payload) {
+            return Self::new(stored.seq, &stored.payload, None, stored.public);
+        }
+        match serde_json::from_str::<plenum_domain::Event>(&stored.payload) {
+            Ok(event) => Self::new(stored.seq, &stored.payload, Some(&event), stored.public),
+            // Unreadable: the public gets nothing rather than what may be hidden from them.
+            Err(_) => Self::new(stored.seq, &stored.payload, None, false),
+        }
+    }
+
+    /// The message for `viewer`; `None` when they may not see the event.
+    pub(crate) fn frame_for(&self, viewer: view::Viewer) -> Option<Utf8Bytes> {
+        let person = match viewer {
+            view::Viewer::Public => return self.public_json.clone(),
+            view::Viewer::Entitled { chair: true, .. } => return Some(self.json.clone()),
+            view::Viewer::Entitled { person, .. } => person,
+        };
+        let Some(member) = &self.member else {
+            return Some(self.json.clone());
+        };
+        match person.filter(|p| member.voters.binary_search(p).is_ok()) {
+            Some(me) => member.event.for_member(Some(me)).map(|e| {
+                Utf8Bytes::from(event_frame(
+                    self.seq,
+                    &serde_json::to_string(&e).unwrap_or_default(),
+                ))
+            }),
+            None => Some(member.json.clone()),
+        }
+    }
 }
 
 /// The server message of an event, given the event's JSON: `{"type":"event","seq":…,"event":…}`.
@@ -41,27 +128,38 @@ pub(crate) fn event_frame(seq: u64, payload: &str) -> String {
     format!("{{\"type\":\"event\",\"seq\":{seq},\"event\":{payload}}}")
 }
 
+/// Whether viewers may see a stored event differently (see [`plenum_domain::Event::for_member`]
+/// and [`plenum_domain::Event::for_public`]): every other event needs no parsing in a replay.
+fn may_differ(payload: &str) -> bool {
+    payload.contains("\"ballots_cast\"") || payload.contains("\"poll_opened\"")
+}
+
 /// A stored event's payload as `viewer` may see it; `None` when they may not see it at all.
 pub(crate) fn visible_payload(
     stored: &plenum_store::live::StoredEvent,
-    entitled: bool,
+    viewer: view::Viewer,
 ) -> Option<std::borrow::Cow<'_, str>> {
-    if entitled {
-        return Some(std::borrow::Cow::Borrowed(&stored.payload));
+    use std::borrow::Cow;
+    let person = match viewer {
+        view::Viewer::Public if !stored.public => return None,
+        view::Viewer::Public => None,
+        view::Viewer::Entitled { chair: true, .. } => return Some(Cow::Borrowed(&stored.payload)),
+        view::Viewer::Entitled { person, .. } => Some(person),
+    };
+    if !may_differ(&stored.payload) {
+        return Some(Cow::Borrowed(&stored.payload));
     }
-    if !stored.public {
-        return None;
-    }
-    // Only `ballots_cast` differs for the public: skip parsing every other event of a replay.
-    let redacted = stored
-        .payload
-        .contains("\"ballots_cast\"")
-        .then(|| serde_json::from_str::<plenum_domain::Event>(&stored.payload).ok())
-        .flatten()
-        .and_then(|event| event.for_public());
+    let Ok(event) = serde_json::from_str::<plenum_domain::Event>(&stored.payload) else {
+        // Unreadable: the public gets nothing rather than what may be hidden from them.
+        return person.map(|_| Cow::Borrowed(stored.payload.as_str()));
+    };
+    let redacted = match person {
+        None => event.for_public(),
+        Some(me) => event.for_member(me),
+    };
     Some(match redacted {
-        Some(event) => std::borrow::Cow::Owned(serde_json::to_string(&event).unwrap_or_default()),
-        None => std::borrow::Cow::Borrowed(&stored.payload),
+        Some(event) => Cow::Owned(serde_json::to_string(&event).unwrap_or_default()),
+        None => Cow::Borrowed(&stored.payload),
     })
 }
 
@@ -157,7 +255,7 @@ impl Relay {
                 plenum_store::live::events_since(db, self.meeting, after, CATCH_UP_PAGE).await?;
             let complete = (found.len() as u64) < CATCH_UP_PAGE;
             for stored in &found {
-                self.publish(Arc::new(broadcast_of(stored)));
+                self.publish(Arc::new(Broadcast::of_stored(stored)));
             }
             if complete {
                 return Ok(());
@@ -170,20 +268,6 @@ impl Relay {
 fn ticket_hash(ticket: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(ticket.as_bytes()))
-}
-
-/// The message of a stored event for subscribers.
-fn broadcast_of(stored: &plenum_store::live::StoredEvent) -> Broadcast {
-    let json = Utf8Bytes::from(event_frame(stored.seq, &stored.payload));
-    let public_json = visible_payload(stored, false).map(|payload| match payload {
-        std::borrow::Cow::Borrowed(_) => json.clone(),
-        std::borrow::Cow::Owned(public) => Utf8Bytes::from(event_frame(stored.seq, &public)),
-    });
-    Broadcast {
-        seq: stored.seq,
-        json,
-        public_json,
-    }
 }
 
 /// A meeting's live session as this node sees it: its events, and its actor when the meeting

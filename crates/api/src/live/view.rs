@@ -104,7 +104,9 @@ fn poll_view(state: &LiveState, poll: &Poll, viewer: Viewer) -> Value {
         "state": poll.state,
         "eligible_count": poll.eligible.len(),
         "voted_count": poll.voted.len(),
-        "voted": if viewer.entitled() { json!(poll.voted) } else { Value::Null },
+        // Who has voted: the chair's (members learn the count and `i_voted`; see
+        // `Event::for_member`).
+        "voted": if chair { json!(poll.voted) } else { Value::Null },
         "not_voted": not_voted,
         "i_am_eligible": me.is_some_and(|p| poll.eligible.contains(&p)),
         "my_ineligibility": my_ineligibility,

@@ -402,7 +402,7 @@ pub async fn get_events(
     let visible: Vec<serde_json::Value> = events
         .iter()
         .filter_map(|e| {
-            let payload = crate::live::visible_payload(e, viewer.entitled())?;
+            let payload = crate::live::visible_payload(e, viewer)?;
             Some(serde_json::json!({"seq": e.seq, "event": serde_json::from_str::<serde_json::Value>(&payload).unwrap_or_default()}))
         })
         .collect();
@@ -662,7 +662,7 @@ async fn subscribe(
                 .await
                 .map_err(|e| ApiError::Store(e).problem())?;
             for e in missed.iter().filter(|e| e.seq <= seq) {
-                if let Some(payload) = crate::live::visible_payload(e, viewer.entitled()) {
+                if let Some(payload) = crate::live::visible_payload(e, viewer) {
                     let msg = crate::live::event_frame(e.seq, &payload);
                     let _ = out.send(Message::Text(Utf8Bytes::from(msg))).await;
                 }
@@ -806,9 +806,8 @@ async fn connection(
                             continue;
                         }
                         s.last_sent = b.seq;
-                        let payload = if s.viewer.entitled() { Some(&b.json) } else { b.public_json.as_ref() };
-                        if let Some(payload) = payload
-                            && out.try_send(Message::Text(payload.clone())).is_err()
+                        if let Some(payload) = b.frame_for(s.viewer)
+                            && out.try_send(Message::Text(payload)).is_err()
                         {
                             let _ = out.try_send(close(4000, "resync"));
                             break;
