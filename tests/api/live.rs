@@ -865,19 +865,12 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
         counted = cast["event"]["voted"].as_u64().unwrap();
     }
     assert_eq!(mine, 1, "the member's own vote is named to them once");
-    let replay: Value = app
-        .client
-        .get(app.url(&format!(
-            "/api/v1/meetings/{}/live/events?after=0",
-            c.meeting
-        )))
-        .bearer_auth(&c.members[1].1)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let replay = app
+        .get_json_as(
+            &format!("/api/v1/meetings/{}/live/events?after=0", c.meeting),
+            &c.members[1].1,
+        )
+        .await;
     let named: Vec<&Value> = replay["events"]
         .as_array()
         .unwrap()

@@ -923,19 +923,8 @@ impl Event {
     /// without the reasons why members may not vote (the public snapshot has none either).
     pub fn for_public(&self) -> Option<Event> {
         match self {
-            Event::BallotsCast {
-                poll,
-                voted,
-                eligible,
-                interim,
-                ..
-            } => Some(Event::BallotsCast {
-                poll: *poll,
-                voters: Vec::new(),
-                voted: *voted,
-                eligible: *eligible,
-                interim: *interim,
-            }),
+            // As for a member who is nobody: the numbers, no voters.
+            Event::BallotsCast { .. } => self.for_member(None),
             // Why someone may not vote is the council's business (and, at a convention, a list
             // of thousands of advisory members for every room display). Who may vote stays: a
             // display builds a named poll's roll call from it, and attendance is public anyway.
@@ -2710,6 +2699,18 @@ mod tests {
         applied
     }
 
+    /// The chair opens `poll` (the count suffices).
+    fn open_poll(state: &mut LiveState, chair: &CommandActor, poll: PollId) {
+        run(
+            state,
+            chair,
+            Command::OpenPoll {
+                poll,
+                confirm_below_quorum: false,
+            },
+        );
+    }
+
     /// A member acting for themselves.
     fn member(person: PersonId) -> CommandActor {
         CommandActor {
@@ -3014,14 +3015,7 @@ mod tests {
                 amendment: None,
             },
         );
-        run(
-            &mut state,
-            &chair,
-            Command::OpenPoll {
-                poll,
-                confirm_below_quorum: false,
-            },
-        );
+        open_poll(&mut state, &chair, poll);
         // 2 / 2 / 2: nobody has more than half of the valid votes.
         let mut ballots = Vec::new();
         for (i, p) in people.iter().enumerate() {
@@ -3387,14 +3381,7 @@ mod tests {
             &chair,
             new_poll(poll, "T", PollKind::Named, &[]),
         );
-        run(
-            &mut state,
-            &chair,
-            Command::OpenPoll {
-                poll,
-                confirm_below_quorum: false,
-            },
-        );
+        open_poll(&mut state, &chair, poll);
         let choices = [Choice::Yes, Choice::No, Choice::Abstain, Choice::Yes];
         for (person, choice) in people.iter().zip(choices) {
             let choice = BallotChoice::Choice(choice);
