@@ -1586,6 +1586,33 @@ async fn the_public_learns_who_may_vote_not_why_others_may_not() {
     assert_eq!(opened["event"]["poll"], json!(poll));
     assert_eq!(opened["event"]["eligible"], json!(eligible), "{opened}");
     assert_eq!(opened["event"]["ineligible"], json!([]), "{opened}");
+    // A display that catches up from the event table (over HTTP, or the WebSocket's
+    // `last_seq`) gets the same.
+    let replay: Value = app
+        .get(&format!(
+            "/api/v1/meetings/{}/live/events?after=0",
+            c.meeting
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let replayed: Vec<&Value> = replay["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"]["type"] == "poll_opened")
+        .collect();
+    assert_eq!(replayed.len(), 1, "{replay}");
+    assert_eq!(
+        replayed[0]["event"]["eligible"],
+        json!(eligible),
+        "{replay}"
+    );
+    assert_eq!(replayed[0]["event"]["ineligible"], json!([]), "{replay}");
+    let mut resumed = LiveClient::connect(&app, None, c.meeting, Some(0)).await;
+    let again = resumed.event("poll_opened").await;
+    assert_eq!(again["event"]["ineligible"], json!([]), "{again}");
 
     let mut fresh = LiveClient::connect(&app, None, c.meeting, None).await;
     let snapshot = fresh.wait_for(|m| m["type"] == "snapshot").await;
