@@ -68,18 +68,6 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
-    /// The JSON body of a GET as the holder of `token` (any status).
-    pub async fn get_json_as(&self, path: &str, token: &str) -> serde_json::Value {
-        let response = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        response.json().await.unwrap()
-    }
-
     /// The server's TOTP cipher (from the key file in its data directory).
     pub fn cipher(&self) -> plenum_api::auth::crypto::SecretCipher {
         let keys = plenum_server::keys::Keys::load_or_create(&self.config.data_dir).unwrap();

@@ -178,6 +178,32 @@ pub struct Committee {
     pub advisory: (PersonId, String),
 }
 
+/// The events of type `kind` that `GET …/live/events?after=0` replays to the holder of `token`
+/// (to the public without one).
+async fn replayed(
+    app: &TestApp,
+    meeting: MeetingId,
+    token: Option<&str>,
+    kind: &str,
+) -> Vec<Value> {
+    let mut request = app
+        .client
+        .get(app.url(&format!("/api/v1/meetings/{meeting}/live/events?after=0")));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let replay: Value = response.json().await.unwrap();
+    replay["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"]["type"] == kind)
+        .cloned()
+        .collect()
+}
+
 pub async fn committee(app: &TestApp, n: usize) -> Committee {
     let db = &app.db.db;
     let body = repo::bodies::insert(
@@ -865,20 +891,12 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
         counted = cast["event"]["voted"].as_u64().unwrap();
     }
     assert_eq!(mine, 1, "the member's own vote is named to them once");
-    let replay = app
-        .get_json_as(
-            &format!("/api/v1/meetings/{}/live/events?after=0", c.meeting),
-            &c.members[1].1,
-        )
-        .await;
-    let named: Vec<&Value> = replay["events"]
-        .as_array()
-        .unwrap()
+    let replay = replayed(&app, c.meeting, Some(&c.members[1].1), "ballots_cast").await;
+    let named: Vec<&Value> = replay
         .iter()
-        .filter(|e| e["event"]["type"] == "ballots_cast")
         .flat_map(|e| e["event"]["voters"].as_array().unwrap())
         .collect();
-    assert_eq!(named, vec![&me], "{replay}");
+    assert_eq!(named, vec![&me], "{replay:?}");
     let mut rejoined = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
     let snapshot = rejoined.wait_for(|m| m["type"] == "snapshot").await;
     let open = &snapshot["state"]["polls"][0];
@@ -894,25 +912,9 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
         Some(6)
     );
     // A display that reconnects and replays gets the same redacted events.
-    let replay = app
-        .client
-        .get(app.url(&format!(
-            "/api/v1/meetings/{}/live/events?after=0",
-            c.meeting
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(replay.status(), 200);
-    let replay: Value = replay.json().await.unwrap();
-    let replayed: Vec<&Value> = replay["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["event"]["type"] == "ballots_cast")
-        .collect();
-    assert!(!replayed.is_empty());
-    for e in replayed {
+    let replay = replayed(&app, c.meeting, None, "ballots_cast").await;
+    assert!(!replay.is_empty());
+    for e in replay {
         assert_eq!(e["event"]["voters"], json!([]), "{e}");
     }
     let mut late = LiveClient::connect(&app, None, c.meeting, Some(0)).await;
@@ -1588,28 +1590,14 @@ async fn the_public_learns_who_may_vote_not_why_others_may_not() {
     assert_eq!(opened["event"]["ineligible"], json!([]), "{opened}");
     // A display that catches up from the event table (over HTTP, or the WebSocket's
     // `last_seq`) gets the same.
-    let replay: Value = app
-        .get(&format!(
-            "/api/v1/meetings/{}/live/events?after=0",
-            c.meeting
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let replayed: Vec<&Value> = replay["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["event"]["type"] == "poll_opened")
-        .collect();
-    assert_eq!(replayed.len(), 1, "{replay}");
+    let replay = replayed(&app, c.meeting, None, "poll_opened").await;
+    assert_eq!(replay.len(), 1, "{replay:?}");
     assert_eq!(
-        replayed[0]["event"]["eligible"],
+        replay[0]["event"]["eligible"],
         json!(eligible),
-        "{replay}"
+        "{replay:?}"
     );
-    assert_eq!(replayed[0]["event"]["ineligible"], json!([]), "{replay}");
+    assert_eq!(replay[0]["event"]["ineligible"], json!([]), "{replay:?}");
     let mut resumed = LiveClient::connect(&app, None, c.meeting, Some(0)).await;
     let again = resumed.event("poll_opened").await;
     assert_eq!(again["event"]["ineligible"], json!([]), "{again}");

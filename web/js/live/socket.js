@@ -455,7 +455,7 @@ function namedChoices(p, result) {
     return new Map((result?.named ?? []).map(([person, c]) => [person, c?.choice ?? null]));
   }
   const word = { y: "yes", n: "no", a: "abstain" };
-  const ids = [...p.eligible].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const ids = [...p.eligible].sort(); // code-unit order: the server's order of ids
   const choices = new Map();
   ids.forEach((person, i) => {
     if (word[result.roll[i]]) choices.set(person, word[result.roll[i]]);
