@@ -253,6 +253,50 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Removes the temporary files of anchor writes that never finished (`<path>.<pid>.<n>.tmp`,
+/// left by a process that died between writing and renaming). Call it only while holding the
+/// anchor's lock: every writer holds it while its temporary file exists, so any found then
+/// belongs to a writer that is gone.
+fn remove_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!("{name}.");
+    let number = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(middle) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let is_temp = middle
+            .split_once('.')
+            .is_some_and(|(pid, n)| number(pid) && number(n));
+        if !is_temp {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => {
+                tracing::info!(file = %entry.path().display(), "removed an unfinished audit anchor write")
+            }
+            Err(err) => {
+                tracing::warn!(file = %entry.path().display(), error = %err, "could not remove an unfinished audit anchor write")
+            }
+        }
+    }
+}
+
 /// Options that open (and create, with mode 600) a file for writing.
 fn private_file() -> std::fs::OpenOptions {
     let mut options = std::fs::OpenOptions::new();
@@ -379,6 +423,7 @@ impl Anchor {
                 path: lock_path.clone(),
                 source,
             })?;
+        remove_stale_temps(path);
         let held = match Anchor::read(path)? {
             Some(found) if found.head.seq >= self.head.seq => found,
             _ => {
@@ -902,19 +947,33 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit-head");
+        // A writer that died between writing its temporary file and renaming it left this;
+        // files that merely look alike are not the anchor's.
+        std::fs::write(dir.path().join("audit-head.4242.7.tmp"), "half").unwrap();
+        std::fs::write(dir.path().join("audit-head.notes.tmp"), "mine").unwrap();
+        std::fs::write(dir.path().join("other.1.2.tmp"), "mine").unwrap();
         assert_eq!(anchor(5, "a").advance(&path).unwrap(), anchor(5, "a"));
         assert_eq!(anchor(3, "b").advance(&path).unwrap(), anchor(5, "a"));
         assert_eq!(anchor(5, "c").advance(&path).unwrap(), anchor(5, "a"));
         assert_eq!(Anchor::read(&path).unwrap(), Some(anchor(5, "a")));
         assert_eq!(anchor(6, "d").advance(&path).unwrap(), anchor(6, "d"));
         assert_eq!(Anchor::read(&path).unwrap(), Some(anchor(6, "d")));
-        // Only the anchor and its lock file remain: no temporary files.
+        // The anchor, its lock file and the unrelated files remain: no temporary files, not
+        // even the dead writer's.
         let mut names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|entry| entry.unwrap().file_name().into_string().unwrap())
             .collect();
         names.sort();
-        assert_eq!(names, ["audit-head", "audit-head.lock"]);
+        assert_eq!(
+            names,
+            [
+                "audit-head",
+                "audit-head.lock",
+                "audit-head.notes.tmp",
+                "other.1.2.tmp"
+            ]
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
