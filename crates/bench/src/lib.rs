@@ -11,6 +11,7 @@
 //! The `fanout` ([`fanout`]), `read` ([`read`]) and `idle` ([`idle`]) runs start the server in a
 //! process of its own ([`child`]), so its RSS and CPU are measured alone.
 
+pub mod allocator;
 pub mod bundle;
 pub mod child;
 pub mod extract;
@@ -21,6 +22,10 @@ pub mod proc;
 pub mod read;
 pub mod render;
 mod setup;
+
+/// The allocator of every binary that links this crate (see [`allocator`]).
+#[global_allocator]
+pub static ALLOCATOR: allocator::BenchAllocator = allocator::BenchAllocator::new();
 
 use std::time::{Duration, Instant};
 
@@ -201,6 +206,7 @@ impl VoteReport {
             "node_cpu_vote_s": self.node_cpu_vote_s,
             "node_rss_phases_mib": self.node_rss_phases_mib.iter().map(|p| p.map(f64::round)).collect::<Vec<_>>(),
             "in_process": o.processes.is_none(),
+            "allocator": ALLOCATOR.name(),
             "ok": self.ok(),
         })
     }
@@ -325,9 +331,11 @@ impl VoteReport {
             );
             row(
                 "note",
-                "each node in a process of its own; the figures above named 'server' are the \
-                 benchmark's setup only"
-                    .into(),
+                format!(
+                    "each node in a process of its own; the figures above named 'server' are the \
+                     benchmark's setup only; the load generator allocates with {}",
+                    ALLOCATOR.name()
+                ),
             );
         } else {
             row(
@@ -404,6 +412,11 @@ async fn login_all(
     Ok((tokens, times))
 }
 
+/// A line on stderr when a phase of the benchmark begins (the figures go to stdout).
+fn progress(phase: &str) {
+    eprintln!("plenum-bench: {phase}");
+}
+
 async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
@@ -411,6 +424,7 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     let n = options.voters;
 
     // 1. Logins, for real.
+    progress(&format!("{} members log in", world.people.len()));
     let cpu0 = proc::CpuSample::now();
     let started = Instant::now();
     let (tokens, login_times) = login_all(options, world, &http).await?;
@@ -427,6 +441,10 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
 
     // 2. Everyone connects: index 0 is the chair, 1..=n the voters, then advisory members, then
     // anonymous displays.
+    progress(&format!(
+        "{} clients connect",
+        world.people.len() + world.displays
+    ));
     let started = Instant::now();
     let mut who: Vec<Option<String>> = tokens.into_iter().map(Some).collect();
     who.extend((0..world.displays).map(|_| None));
@@ -526,6 +544,7 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     proc::reset_peak_rss();
     let cpu1 = proc::CpuSample::now();
     let node_cpu1: Vec<f64> = world.processes.iter().map(|p| p.cpu_s()).collect();
+    progress(&format!("{n} voters vote"));
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
     let votes = rest[..n].iter_mut().zip(ballots).map(|(conn, (id, text))| {
         let barrier = barrier.clone();
@@ -560,6 +579,7 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     };
 
     // 5. Close; every client waits for the result.
+    progress("the chair closes the poll");
     let (close_id, close_text) =
         LiveConn::command_text(json!({"type": "close_poll", "poll": poll}));
     let close_sent = Instant::now();

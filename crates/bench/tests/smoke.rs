@@ -64,6 +64,64 @@ fn vote_benchmark_on_two_nodes() {
     assert_eq!(report.tally_ok, 31, "{}", report.table());
     assert!(report.ok());
     assert_eq!(report.json()["nodes"], 2);
+    // In-process runs measure the server on the system allocator, as the `plenum` binary has.
+    assert_eq!(report.json()["allocator"], "system");
+}
+
+/// The convention run's shape at a tiny size, through the binary as a user runs it: each node a
+/// process of its own, the load generator on its own allocator (`src/allocator.rs`), the
+/// figures on stdout (the table, then a line of JSON) and the phases on stderr.
+#[test]
+fn vote_benchmark_with_nodes_in_processes_of_their_own() {
+    if std::env::var(plenum_store::testing::PG_URL_VAR).is_err() {
+        eprintln!("skipping the several-nodes case: PLENUM_TEST_PG_URL is not set");
+        return;
+    }
+    let output = std::process::Command::new(exe())
+        .args([
+            "vote",
+            "--backend",
+            "postgres",
+            "--nodes",
+            "2",
+            "--processes",
+        ])
+        .args([
+            "--voters",
+            "8",
+            "--watchers",
+            "4",
+            "--kind",
+            "named",
+            "--json",
+        ])
+        .args(["--pg-url", &pg_url()])
+        .output()
+        .unwrap_or_else(|err| panic!("plenum-bench does not start: {err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "plenum-bench failed: {stderr}");
+    // The table, then the figures as one line of JSON.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let report: serde_json::Value = serde_json::from_str(last)
+        .unwrap_or_else(|err| panic!("the last line is not JSON ({err}): {stdout}"));
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["nodes"], 2, "{report}");
+    assert_eq!(report["in_process"], false, "{report}");
+    assert_eq!(report["allocator"], "mimalloc", "{report}");
+    assert_eq!(report["acked"], 8, "{report}");
+    assert_eq!(
+        report["tally_ok"], 13,
+        "chair + 8 voters + 4 watchers: {report}"
+    );
+    for phase in [
+        "members log in",
+        "clients connect",
+        "8 voters vote",
+        "closes the poll",
+    ] {
+        assert!(stderr.contains(phase), "no phase {phase:?} in: {stderr}");
+    }
 }
 
 #[test]
