@@ -894,6 +894,27 @@ impl Event {
         }
     }
 
+    /// `ballots_cast` listing `voters` instead of its own (counts and interim tally kept); every
+    /// other event as it is.
+    pub fn with_voters(self, voters: Vec<PersonId>) -> Event {
+        match self {
+            Event::BallotsCast {
+                poll,
+                voted,
+                eligible,
+                interim,
+                ..
+            } => Event::BallotsCast {
+                poll,
+                voters,
+                voted,
+                eligible,
+                interim,
+            },
+            other => other,
+        }
+    }
+
     /// The event as a member who does not chair the meeting gets it, where that differs:
     /// `ballots_cast` lists only `me`, if they are among its voters. Who else has voted is the
     /// chair's (the "not voted yet" list); a member needs the count and whether their own vote
@@ -3462,6 +3483,11 @@ mod tests {
         assert_eq!(batch.for_member(Some(c)), Some(cast(vec![])));
         assert_eq!(batch.for_member(None), Some(cast(vec![])));
         assert_eq!(batch.for_public(), Some(cast(vec![])));
+        // The members' form of the batch, naming one voter again, is that voter's form.
+        assert_eq!(
+            batch.for_member(None).map(|e| e.with_voters(vec![b])),
+            batch.for_member(Some(b))
+        );
         // Every other event reaches members as it is.
         let cancelled = Event::PollCancelled {
             poll: p,

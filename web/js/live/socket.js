@@ -445,10 +445,6 @@ function refreshIneligible(state, p, me) {
 /** Byte-order comparison, as Rust sorts strings. */
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
-/**
- * The roll call of a closed named poll from its result: everyone eligible with their choice (or
- * none), grouped by fraction — fractions by name, those without one last — members by name.
- */
 /** Who voted what: `result.roll` (a character per eligible member, ids ascending), else `named`. */
 function namedChoices(p, result) {
   if (typeof result?.roll !== "string") {
@@ -463,6 +459,10 @@ function namedChoices(p, result) {
   return choices;
 }
 
+/**
+ * The roll call of a closed named poll from its result: everyone eligible with their choice (or
+ * none), grouped by fraction — fractions by name, those without one last — members by name.
+ */
 function rollCallOf(state, p, result) {
   const choices = namedChoices(p, result);
   const people = [...new Set([...p.eligible, ...choices.keys()])];

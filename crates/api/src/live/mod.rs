@@ -42,8 +42,8 @@ pub struct Broadcast {
 
 #[derive(Debug)]
 struct MemberFrames {
-    /// The event whole: a member among its voters gets a message naming them.
-    event: plenum_domain::Event,
+    /// The event as members not among its voters get it (no voters listed).
+    others: plenum_domain::Event,
     /// The event's voters, sorted, to find a member among them without a scan.
     voters: Vec<PersonId>,
     /// The message for every other member.
@@ -76,9 +76,9 @@ impl Broadcast {
             let mut voters = whole.voters().to_vec();
             voters.sort_unstable();
             Some(Box::new(MemberFrames {
-                event: whole.clone(),
-                voters,
                 json: frame(&others),
+                others,
+                voters,
             }))
         });
         Self {
@@ -112,12 +112,15 @@ impl Broadcast {
             return Some(self.json.clone());
         };
         match person.filter(|p| member.voters.binary_search(p).is_ok()) {
-            Some(me) => member.event.for_member(Some(me)).map(|e| {
-                Utf8Bytes::from(event_frame(
+            Some(me) => {
+                // What `Event::for_member(Some(me))` gives a voter of the batch, without a
+                // second scan of the batch's voters.
+                let mine = member.others.clone().with_voters(vec![me]);
+                Some(Utf8Bytes::from(event_frame(
                     self.seq,
-                    &serde_json::to_string(&e).unwrap_or_default(),
-                ))
-            }),
+                    &serde_json::to_string(&mine).unwrap_or_default(),
+                )))
+            }
             None => Some(member.json.clone()),
         }
     }
