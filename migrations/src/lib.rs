@@ -35,6 +35,8 @@ mod m20261206_000317_body_settings;
 mod m20261207_000001_rate_limits;
 mod m20261207_000002_live_leases;
 mod m20261207_000003_live_state_lz4;
+mod m20261208_000001_live_state_parts;
+mod m20261208_000002_live_presence;
 
 pub struct Migrator;
 
@@ -71,6 +73,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_rate_limits::Migration),
             Box::new(m20261207_000002_live_leases::Migration),
             Box::new(m20261207_000003_live_state_lz4::Migration),
+            Box::new(m20261208_000001_live_state_parts::Migration),
+            Box::new(m20261208_000002_live_presence::Migration),
         ]
     }
 }

@@ -1081,11 +1081,11 @@ async fn a_secret_poll_leaves_nothing_that_links_a_voter_to_a_choice(#[case] bac
         }
     }
     // The stored live state keeps who voted, never what.
-    let (_, state) = plenum_store::live::load(&app.db.db, c.meeting)
+    let (_, stored) = plenum_store::live::load_parts(&app.db.db, c.meeting)
         .await
         .unwrap()
         .unwrap();
-    let state: Value = serde_json::from_str(&state).unwrap();
+    let state: Value = serde_json::from_str(&stored.state).unwrap();
     let stored = state["polls"]
         .as_array()
         .unwrap()
@@ -1276,6 +1276,19 @@ async fn a_retried_command_id_gets_the_first_answer_and_counts_once(#[case] back
     member.send_with_id(id, vote.clone()).await;
     let first = member.reply(id).await;
     assert_eq!(first["type"], "ack", "{first}");
+    // One ack only (the actor queues it on the connection itself; the task that waits for the
+    // command must not send it again).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    member
+        .send_raw(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await;
+    member.wait_for(|m| m["type"] == "pong").await;
+    let key = id.to_string();
+    assert!(
+        !member.inbox.iter().any(|m| m["command_id"] == key.as_str()),
+        "a second answer: {:?}",
+        member.inbox
+    );
     // The same id again, on a new connection as after a lost ack: the same answer.
     let mut again = LiveClient::connect(&app, Some(&c.members[1].1), c.meeting, None).await;
     again.send_with_id(id, vote.clone()).await;

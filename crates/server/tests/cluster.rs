@@ -891,6 +891,83 @@ fn two_nodes(data_dir: &std::path::Path, database_url: &str) -> [Node; 2] {
     ]
 }
 
+/// Members vote over their live connections, each at their own node: the node that runs the
+/// meeting puts the ack into the connection's queue itself, the other node's courier does so
+/// for the votes it forwarded. Either way each vote gets exactly one ack, and counts once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_vote_over_a_websocket_is_acknowledged_once_at_either_node() {
+    use futures_util::SinkExt;
+    let Some(db) = postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = two_nodes(dir.path(), &db.url);
+    let council = council(&nodes).await;
+    council.start_and_check_in().await;
+    let poll = council.open_poll("named").await;
+    let holder = lease_url(&db, &council.meeting)
+        .await
+        .expect("a node runs the meeting");
+    let mut forwarded = 0;
+    for (i, (token, _)) in council.members.iter().enumerate() {
+        let base = &council.bases[i % council.bases.len()];
+        if !holder.starts_with(base.as_str()) && !base.starts_with(holder.as_str()) {
+            forwarded += 1;
+        }
+        let ticket: Value = council
+            .client
+            .post(format!("{base}/api/v1/live/ticket"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let url = format!(
+            "{}/api/v1/live?meeting={}&ticket={}",
+            base.replace("http://", "ws://"),
+            council.meeting,
+            ticket["ticket"].as_str().unwrap()
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let id = Uuid::new_v4();
+        let vote = json!({"type": "command", "command_id": id, "command":
+            {"type": "cast_ballot", "poll": poll, "choice": {"choice": "yes"}}});
+        socket
+            .send(Message::Text(vote.to_string().into()))
+            .await
+            .unwrap();
+        // Everything for this command until a while after its first answer.
+        let mut answers = Vec::new();
+        let mut until = tokio::time::Instant::now() + Duration::from_secs(20);
+        while let Ok(Some(Ok(message))) = tokio::time::timeout_at(until, socket.next()).await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            if value["command_id"] == id.to_string() {
+                if answers.is_empty() {
+                    until = tokio::time::Instant::now() + Duration::from_millis(500);
+                }
+                answers.push(value);
+            }
+        }
+        assert_eq!(answers.len(), 1, "member {i} at {base}: {answers:?}");
+        assert_eq!(answers[0]["type"], "ack", "{}", answers[0]);
+    }
+    assert!(forwarded > 0, "some votes went through the other node");
+    council
+        .chair(0, json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let closed = council.poll_state(1, poll).await;
+    assert_eq!(
+        closed["result"]["voted"],
+        MEMBERS.len(),
+        "every vote counted once: {closed}"
+    );
+}
+
 /// A signed-in live connection at `base` without a meeting (personal messages), once its
 /// `hello` arrived.
 async fn personal_socket(client: &reqwest::Client, base: &str, token: &str) -> Socket {
@@ -963,8 +1040,8 @@ async fn a_large_forum_post_reaches_a_member_on_another_node() {
     let nodes = two_nodes(dir.path(), &db.url);
     let client = reqwest::Client::new();
     // Two members of the same fraction.
-    let (author, _) = login(&client, &nodes[0].base, "markus.bauer").await;
-    let (reader, _) = login(&client, &nodes[1].base, "monika.becker").await;
+    let (author, author_person) = login(&client, &nodes[0].base, "markus.bauer").await;
+    let (reader, reader_person) = login(&client, &nodes[1].base, "monika.becker").await;
     let forums = |token: String| {
         let client = client.clone();
         let base = nodes[0].base.clone();
@@ -1026,6 +1103,33 @@ async fn a_large_forum_post_reaches_a_member_on_another_node() {
         "{}",
         &pushed.to_string()[..300]
     );
+
+    // The nodes know who is connected where: the reader at the second node, the author (no
+    // live connection) nowhere. Once the reader's socket closes, nowhere either.
+    let presence = |person: String| {
+        let db = &db;
+        async move {
+            db.db
+                .query_all_raw(statement(
+                    "SELECT node_id FROM live_presence WHERE person_id = $1",
+                    vec![Uuid::parse_str(&person).unwrap().into()],
+                ))
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(presence(reader_person.clone()).await, 1);
+    assert_eq!(presence(author_person).await, 0);
+    drop(socket);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while presence(reader_person.clone()).await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the closed connection is forgotten within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The node-to-node routes take commands only from nodes: without the node token, or with a

@@ -104,8 +104,8 @@ pub struct ClosedMeeting {
     pub organization_id: OrganizationId,
     pub name: String,
     pub start: DateTime<Utc>,
-    /// The stored live state (JSON), if the meeting ran in Plenum.
-    pub state: Option<String>,
+    /// The stored live state, if the meeting ran in Plenum.
+    pub state: Option<crate::live::StateParts>,
 }
 
 /// The live, closed meetings that started between `from` and `to` (excluded), by start.
@@ -124,10 +124,11 @@ pub async fn closed_meetings(
         .all(db)
         .await?;
     let ids: Vec<plenum_domain::MeetingId> = rows.iter().map(|r| r.id.into()).collect();
-    let mut states: HashMap<plenum_domain::MeetingId, String> = crate::live::load_many(db, &ids)
-        .await?
-        .into_iter()
-        .collect();
+    let mut states: HashMap<plenum_domain::MeetingId, crate::live::StateParts> =
+        crate::live::load_many(db, &ids)
+            .await?
+            .into_iter()
+            .collect();
     Ok(rows
         .into_iter()
         .map(|r| ClosedMeeting {

@@ -26,6 +26,7 @@ pub mod minutes;
 pub mod minutes_record;
 pub mod notify;
 pub mod originators;
+pub mod presence;
 pub mod query;
 mod record;
 pub mod related;

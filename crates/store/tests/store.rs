@@ -3,7 +3,7 @@
 //! The store suite. Every test runs on SQLite and on PostgreSQL (`PLENUM_TEST_PG_URL`), each case
 //! on a fresh database of its own.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, SubsecRound, TimeZone, Utc};
 use plenum_domain::*;
 use plenum_migrations::{Migrator, MigratorTrait};
 use plenum_store::repo::{self, *};
@@ -499,7 +499,7 @@ async fn schema(db: &DatabaseConnection) -> Vec<String> {
             "SELECT c.relname::text || '.' || a.attname::text || ' compression ' || a.attcompression::text AS line \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
              WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 \
-             AND a.attcompression <> ''",
+             AND NOT a.attisdropped AND a.attcompression <> ''",
         ],
         _ => &[
             "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS line FROM sqlite_master \
@@ -988,7 +988,7 @@ async fn autocheckpoint(db: &DatabaseConnection) -> i64 {
 #[case::postgres(Backend::Postgres)]
 #[tokio::test]
 async fn a_live_batch_from_an_older_state_is_refused_whole(#[case] backend: Backend) {
-    use plenum_store::live::{self, Batch, StoredEvent};
+    use plenum_store::live::{self, Batch, StateParts, StoredEvent};
     let Some(test) = TestDb::migrated(backend).await else {
         return;
     };
@@ -996,6 +996,11 @@ async fn a_live_batch_from_an_older_state_is_refused_whole(#[case] backend: Back
     let c = seed(db).await;
     let meeting = c.meeting.id;
     let now = Utc::now();
+    let empty = || StateParts {
+        state: "{}".into(),
+        members: None,
+        attendance: None,
+    };
     let batch = |seq: u64, text: &str| Batch {
         events: vec![StoredEvent {
             seq,
@@ -1006,23 +1011,23 @@ async fn a_live_batch_from_an_older_state_is_refused_whole(#[case] backend: Back
         ..Batch::default()
     };
     // The first node writes seq 1 and 2.
-    live::commit(db, meeting, None, 1, "{}".into(), batch(1, "a"), now)
+    live::commit(db, meeting, None, 1, empty(), batch(1, "a"), now)
         .await
         .unwrap();
-    live::commit(db, meeting, Some(1), 2, "{}".into(), batch(2, "b"), now)
+    live::commit(db, meeting, Some(1), 2, empty(), batch(2, "b"), now)
         .await
         .unwrap();
     // The deposed node computed seq 2 from seq 1 too: refused, in a transaction that then
     // rolls back, so its event never lands.
     let txn = db.begin().await.unwrap();
-    let refused = live::commit(&txn, meeting, Some(1), 2, "{}".into(), batch(2, "x"), now).await;
+    let refused = live::commit(&txn, meeting, Some(1), 2, empty(), batch(2, "x"), now).await;
     assert!(
         matches!(refused, Err(StoreError::Conflict(_))),
         "{refused:?}"
     );
     txn.rollback().await.unwrap();
     // A node that believes there is no state yet is refused too.
-    let refused = live::commit(db, meeting, None, 1, "{}".into(), batch(1, "y"), now).await;
+    let refused = live::commit(db, meeting, None, 1, empty(), batch(1, "y"), now).await;
     assert!(
         matches!(refused, Err(StoreError::Conflict(_))),
         "{refused:?}"
@@ -1031,6 +1036,211 @@ async fn a_live_batch_from_an_older_state_is_refused_whole(#[case] backend: Back
     let payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
     assert_eq!(payloads, ["{\"type\":\"a\"}", "{\"type\":\"b\"}"]);
     assert_eq!(live::stored_seq(db, meeting).await.unwrap(), Some(2));
+}
+
+/// The roster's members and the attendance are stored apart from the rest of a live state and
+/// written only when a batch gives them, so a batch of ballots does not write them again. A
+/// state stored whole, as versions before kept it, still loads whole.
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn live_state_parts_are_written_only_when_they_change(#[case] backend: Backend) {
+    use plenum_store::live::{self, Batch, StateParts};
+    let Some(test) = TestDb::migrated(backend).await else {
+        return;
+    };
+    let db = &test.db;
+    let c = seed(db).await;
+    let meeting = c.meeting.id;
+    let now = Utc::now().trunc_subsecs(6);
+    let member = |name: &str| RosterMember {
+        person: PersonId::new(),
+        name: name.into(),
+        role: MembershipRole::Member,
+        voting_right: true,
+        fraction: Some("Grüne".into()),
+    };
+    let mut state = LiveState::new(
+        meeting,
+        Roster {
+            organization: c.council.id,
+            organization_kind: OrganizationKind::Council,
+            statutory_seats: 2,
+            rule_set: RuleSet::NordrheinWestfalen,
+            members: vec![member("Erika Mustermann"), member("Max Muster")],
+        },
+        Vec::new(),
+    );
+    let erika = state.roster.members[0].person;
+    state.attendance.insert(
+        erika,
+        Attendance {
+            status: AttendanceStatus::Present,
+            since: now,
+            arrived: Some(now),
+            left: None,
+        },
+    );
+    async fn loaded(db: &DatabaseConnection, meeting: MeetingId) -> (u64, LiveState, StateParts) {
+        let (seq, state) = live::load(db, meeting).await.unwrap().unwrap();
+        let (_, parts) = live::load_parts(db, meeting).await.unwrap().unwrap();
+        (seq, state, parts)
+    }
+
+    // The first write keeps both parts apart.
+    let parts = StateParts::split(&mut state, true, true).unwrap();
+    assert!(!parts.state.contains("Erika"), "{}", parts.state);
+    assert!(parts.members.as_ref().unwrap().contains("Erika"));
+    assert!(
+        state.roster.members.len() == 2 && state.attendance.len() == 1,
+        "split gives the state back whole"
+    );
+    live::commit(db, meeting, None, 1, parts, Batch::default(), now)
+        .await
+        .unwrap();
+    let (seq, whole, parts) = loaded(db, meeting).await;
+    assert_eq!((seq, &whole), (1, &state));
+    assert!(parts.apart());
+
+    // A batch that changes neither part writes neither; the stored ones stay.
+    state.status = SessionStatus::Running;
+    let parts = StateParts::split(&mut state, false, false).unwrap();
+    assert_eq!(
+        (parts.members.as_ref(), parts.attendance.as_ref()),
+        (None, None)
+    );
+    live::commit(db, meeting, Some(1), 2, parts, Batch::default(), now)
+        .await
+        .unwrap();
+    let (seq, whole, _) = loaded(db, meeting).await;
+    assert_eq!((seq, &whole), (2, &state));
+
+    // A check-out changes the attendance only: written, the members stay.
+    if let Some(a) = state.attendance.get_mut(&erika) {
+        a.status = AttendanceStatus::LeftEarly;
+        a.left = Some(now);
+    }
+    let parts = StateParts::split(&mut state, false, true).unwrap();
+    live::commit(db, meeting, Some(2), 3, parts, Batch::default(), now)
+        .await
+        .unwrap();
+    let (seq, whole, parts) = loaded(db, meeting).await;
+    assert_eq!((seq, &whole), (3, &state));
+    assert_eq!(parts.attendance().unwrap(), state.attendance);
+    let many = live::load_many(db, &[meeting]).await.unwrap();
+    assert_eq!(many.len(), 1);
+    assert_eq!(many[0].1.attendance().unwrap(), state.attendance);
+
+    // Stored whole by a version before: loads whole, and the next write keeps the parts apart.
+    let whole_json = serde_json::to_string(&state).unwrap();
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "UPDATE live_session SET state = $1, members = NULL, attendance = NULL"
+        }
+        _ => "UPDATE live_session SET state = ?, members = NULL, attendance = NULL",
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [whole_json.into()],
+    ))
+    .await
+    .unwrap();
+    let (_, whole, parts) = loaded(db, meeting).await;
+    assert_eq!(whole, state);
+    assert!(!parts.apart());
+    assert_eq!(parts.attendance().unwrap(), state.attendance);
+}
+
+/// Who is connected at which node (PostgreSQL only: several nodes need it): a person counts as
+/// connected elsewhere while a row of theirs belongs to another node that is alive; the rows of
+/// a node that died count for nothing and are pruned a minute later.
+#[tokio::test]
+async fn presence_counts_only_other_nodes_that_are_alive() {
+    use plenum_store::presence;
+    use std::time::Duration;
+    let Some(test) = TestDb::migrated(Backend::Postgres).await else {
+        return;
+    };
+    let db = &test.db;
+    let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let (anna, ben, cem) = (PersonId::new(), PersonId::new(), PersonId::new());
+    let everyone = [anna, ben, cem];
+    let sorted = |mut v: Vec<PersonId>| {
+        v.sort();
+        v
+    };
+    presence::node_alive(db, a, Duration::from_secs(5))
+        .await
+        .unwrap();
+    presence::node_alive(db, b, Duration::from_millis(300))
+        .await
+        .unwrap();
+    presence::record(db, a, &[anna, ben], &[]).await.unwrap();
+    presence::record(db, b, &[ben, cem], &[]).await.unwrap();
+    // Twice is no error (a change written again after a failure).
+    presence::record(db, b, &[cem], &[]).await.unwrap();
+    // Node a asks: its own connections are not in the table's answer, b's are.
+    assert_eq!(
+        sorted(
+            presence::connected_elsewhere(db, a, &everyone)
+                .await
+                .unwrap()
+        ),
+        sorted(vec![ben, cem])
+    );
+    assert_eq!(
+        sorted(
+            presence::connected_elsewhere(db, b, &everyone)
+                .await
+                .unwrap()
+        ),
+        sorted(vec![anna, ben])
+    );
+    assert!(
+        presence::connected_elsewhere(db, a, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Ben's last connection to b closes.
+    presence::record(db, b, &[], &[ben]).await.unwrap();
+    assert_eq!(
+        presence::connected_elsewhere(db, a, &everyone)
+            .await
+            .unwrap(),
+        vec![cem]
+    );
+    // b stops saying it is alive: its connections no longer count.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        presence::connected_elsewhere(db, a, &everyone)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Pruned only once dead for a minute; a node that ends cleanly forgets its rows at once.
+    assert_eq!(presence::prune(db).await.unwrap(), 0);
+    presence::forget_node(db, a).await.unwrap();
+    assert!(
+        presence::connected_elsewhere(db, b, &everyone)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    db.execute_unprepared("UPDATE live_node SET expires = now() - interval '2 minutes'")
+        .await
+        .unwrap();
+    assert_eq!(presence::prune(db).await.unwrap(), 1);
+    let left = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT person_id FROM live_presence",
+        ))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "the dead node's rows went with it");
 }
 
 /// Leases of meeting actors (PostgreSQL only: several nodes need it): one holder at a time,

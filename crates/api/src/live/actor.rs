@@ -9,7 +9,7 @@ use plenum_domain::{
     LiveState, MeetingId, Organization, OrganizationId, OrganizationKind, Person, PersonId, PollId,
     PollState, Roster, RosterMember, RuleSet, UserId,
 };
-use plenum_store::live::{self as store, Batch, StoredEvent};
+use plenum_store::live::{self as store, Batch, StateParts, StoredEvent};
 use plenum_store::{DatabaseConnection, StoreError, TransactionTrait, repo};
 use rand::RngCore;
 use tokio::sync::mpsc;
@@ -199,18 +199,34 @@ async fn load_state(
     meeting: MeetingId,
     rule_set: RuleSet,
     speaking_time_secs: u32,
-) -> Result<(LiveState, Option<u64>), LiveFailure> {
-    match store::load(db, meeting).await? {
-        Some((seq, json)) => {
-            let state = serde_json::from_str(&json)
+) -> Result<Loaded, LiveFailure> {
+    match store::load_parts(db, meeting).await? {
+        Some((seq, parts)) => {
+            let apart = parts.apart();
+            let state = parts
+                .into_state()
                 .map_err(|err| StoreError::Corrupt(format!("live state of {meeting}: {err}")))?;
-            Ok((state, Some(seq)))
+            Ok(Loaded {
+                state,
+                stored_seq: Some(seq),
+                apart,
+            })
         }
-        None => Ok((
-            fresh_state(db, meeting, rule_set, speaking_time_secs).await?,
-            None,
-        )),
+        None => Ok(Loaded {
+            state: fresh_state(db, meeting, rule_set, speaking_time_secs).await?,
+            stored_seq: None,
+            apart: false,
+        }),
     }
+}
+
+/// A live state as loaded.
+struct Loaded {
+    state: LiveState,
+    /// The seq of the stored snapshot (`None`: nothing stored yet).
+    stored_seq: Option<u64>,
+    /// Whether the stored snapshot keeps its parts apart (see [`StateParts`]).
+    apart: bool,
 }
 
 /// Starts the meeting's actor from the stored state. `lease`: several nodes, the lease this
@@ -224,7 +240,11 @@ pub(super) async fn start(
     lease: Option<Arc<LeaseClock>>,
 ) -> Result<mpsc::Sender<Msg>, LiveFailure> {
     let db = shared.db.clone();
-    let (state, stored_seq) = load_state(&db, meeting, rule_set, speaking_time_secs).await?;
+    let Loaded {
+        state,
+        stored_seq,
+        apart,
+    } = load_state(&db, meeting, rule_set, speaking_time_secs).await?;
     let applied = applied_commands(&db, meeting).await?;
     let (tx, rx) = mpsc::channel(4096);
     let db_for_audit = db.clone();
@@ -243,6 +263,7 @@ pub(super) async fn start(
         speaking_time_secs,
         seq,
         stored_seq,
+        parts_apart: apart,
         state: Arc::new(state),
         relay,
         audit: audit_writer(db_for_audit, shared.audit.clone()),
@@ -271,6 +292,10 @@ struct Actor {
     seq: u64,
     /// The seq of the stored snapshot (`None`: nothing stored yet).
     stored_seq: Option<u64>,
+    /// Whether the stored snapshot keeps the roster's members and the attendance apart (see
+    /// [`StateParts`]); until it does, every write writes them.
+    parts_apart: bool,
+    /// The state as last committed, which is also what the last write wrote.
     state: Arc<LiveState>,
     /// Where committed events go to subscribers.
     relay: Arc<Relay>,
@@ -350,7 +375,7 @@ impl Actor {
                     Msg::Snapshot(reply) => {
                         let _ = reply.send((self.seq, self.state.clone()));
                     }
-                    Msg::Job(job) => jobs.push(job),
+                    Msg::Job(job) => jobs.push(*job),
                 }
                 if jobs.len() < MAX_BATCH {
                     msg = rx.try_recv().ok();
@@ -575,8 +600,8 @@ impl Actor {
                 payload,
             });
         }
-        let state_json = match serde_json::to_string(&state) {
-            Ok(json) => json,
+        let state_json = match self.parts(&mut state) {
+            Ok(parts) => parts,
             Err(err) => {
                 for p in pending {
                     let _ = p.job.reply.send(Err(LiveFailure::Store(StoreError::Corrupt(
@@ -613,6 +638,7 @@ impl Actor {
             Ok(()) => {
                 if commands_written {
                     self.stored_seq = Some(seq);
+                    self.parts_apart = true;
                 }
                 self.applied.extend(
                     new_commands
@@ -629,8 +655,13 @@ impl Actor {
                         tracing::error!(%poll, error = %err, "could not remove a ballot box");
                     }
                 }
+                // The acks first, straight into the connections' queues where they can: they
+                // must not wait behind the fan-out of the batch's events.
                 for p in pending {
                     let outcome = p.outcome.unwrap_or(Err(LiveFailure::Stopped));
+                    if let (Ok(result), Some(ack)) = (&outcome, &p.job.ack) {
+                        ack.send(result);
+                    }
                     let _ = p.job.reply.send(outcome);
                 }
                 for b in broadcasts {
@@ -673,7 +704,7 @@ impl Actor {
             Err(err) => {
                 tracing::error!(meeting = %self.meeting, error = %err, "live batch not committed");
                 // Nothing was acknowledged; reload what is durable.
-                if let Ok((state, stored)) = load_state(
+                if let Ok(loaded) = load_state(
                     &self.db,
                     self.meeting,
                     self.rule_set,
@@ -681,9 +712,10 @@ impl Actor {
                 )
                 .await
                 {
-                    self.state = Arc::new(state);
-                    self.stored_seq = stored;
-                    self.seq = stored.unwrap_or(0);
+                    self.state = Arc::new(loaded.state);
+                    self.stored_seq = loaded.stored_seq;
+                    self.parts_apart = loaded.apart;
+                    self.seq = loaded.stored_seq.unwrap_or(0);
                 }
                 // The commit may have happened after all (a connection lost at the commit).
                 if let Ok(applied) = applied_commands(&self.db, self.meeting).await {
@@ -707,10 +739,19 @@ impl Actor {
         }
     }
 
+    /// The state split for writing: a part goes along when it changed since the last write
+    /// (`self.state`) or is not yet kept apart. Comparing costs far less than writing: at a
+    /// convention the two parts are about a megabyte that a batch of ballots does not change.
+    fn parts(&self, state: &mut LiveState) -> serde_json::Result<StateParts> {
+        let members = !self.parts_apart || state.roster.members != self.state.roster.members;
+        let attendance = !self.parts_apart || state.attendance != self.state.attendance;
+        StateParts::split(state, members, attendance)
+    }
+
     async fn commit(
         &self,
         seq: u64,
-        state: String,
+        state: StateParts,
         batch: Batch,
         writes: MeetingWrites,
         now: chrono::DateTime<Utc>,
@@ -881,8 +922,9 @@ impl Actor {
         let seq = self.seq + 1;
         let now = Utc::now().trunc_subsecs(6);
         let payload = serde_json::to_string(&event).unwrap_or_default();
-        let state_json =
-            serde_json::to_string(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let state_json = self
+            .parts(&mut state)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let batch = Batch {
             events: vec![StoredEvent {
                 seq,
@@ -900,6 +942,7 @@ impl Actor {
             "ballots whose commit was interrupted were rolled forward"
         );
         self.stored_seq = Some(seq);
+        self.parts_apart = true;
         self.seq = seq;
         self.state = Arc::new(state);
         self.relay.publish(Arc::new(Broadcast::new(

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod view;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use plenum_store::{DatabaseConnection, StoreError};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub use actor::LiveFailure;
-use axum::extract::ws::Utf8Bytes;
+use axum::extract::ws::{Message, Utf8Bytes};
 use ballot_box::BallotBoxes;
 use keys::PollKeys;
 
@@ -38,6 +39,8 @@ pub struct Broadcast {
     /// Events members see with less than the chair (`ballots_cast`, see
     /// [`plenum_domain::Event::for_member`]).
     member: Option<Box<MemberFrames>>,
+    /// A `ballots_cast`: may wait a moment to go out with the next ones (see [`Relay`]).
+    paced: bool,
 }
 
 #[derive(Debug)]
@@ -86,6 +89,7 @@ impl Broadcast {
             json,
             public_json,
             member,
+            paced: event.is_some_and(|e| matches!(e, plenum_domain::Event::BallotsCast { .. })),
         }
     }
 
@@ -173,10 +177,62 @@ pub struct Job {
     pub actor: CommandActor,
     pub command: Command,
     pub reply: oneshot::Sender<Result<serde_json::Value, LiveFailure>>,
+    /// A command sent over a WebSocket of this node: where its ack goes straight away.
+    pub ack: Option<DirectAck>,
+}
+
+/// The `ack` message of a command, as a live connection sends it.
+pub fn ack_message(command_id: uuid::Uuid, result: &serde_json::Value) -> Message {
+    Message::Text(
+        serde_json::json!({"type": "ack", "command_id": command_id, "result": result})
+            .to_string()
+            .into(),
+    )
+}
+
+/// The way back to the WebSocket that sent a command. Whoever learns first that the command
+/// succeeded (the actor right after its commit, or the courier that forwarded the command to
+/// the node running the meeting) puts the `ack` straight into the connection's outgoing queue,
+/// before the batch's events go out to every subscriber. Otherwise the ack would pass through
+/// one more task first, and at a convention wait behind the wake-ups of thousands of
+/// connections for the same batch's events. Failures are not sent this way: the command may be
+/// tried again (another node, a retry), and the task that waits for it answers.
+#[derive(Clone)]
+pub struct DirectAck {
+    out: mpsc::Sender<Message>,
+    command_id: uuid::Uuid,
+    sent: Arc<AtomicBool>,
+}
+
+impl DirectAck {
+    pub fn new(out: mpsc::Sender<Message>, command_id: uuid::Uuid) -> Self {
+        DirectAck {
+            out,
+            command_id,
+            sent: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Queues the ack without waiting (a full queue: the waiting task sends it instead).
+    pub(crate) fn send(&self, result: &serde_json::Value) {
+        if !self.sent.load(Ordering::Acquire)
+            && self
+                .out
+                .try_send(ack_message(self.command_id, result))
+                .is_ok()
+        {
+            self.sent.store(true, Ordering::Release);
+        }
+    }
+
+    /// Whether the ack is already on its way.
+    pub fn sent(&self) -> bool {
+        self.sent.load(Ordering::Acquire)
+    }
 }
 
 pub(crate) enum Msg {
-    Job(Job),
+    Job(Box<Job>),
     Snapshot(oneshot::Sender<(u64, Arc<LiveState>)>),
 }
 
@@ -194,63 +250,135 @@ pub(crate) struct Shared {
 /// A meeting's events on this node, in order and without gaps, whoever wrote them: this node's
 /// actor, or (several nodes) another node's, read from the event table when PostgreSQL
 /// announces them.
+///
+/// Pacing: every event sent costs each subscriber's connection a wake-up and a write, and at a
+/// convention that is ten thousand of each, the bulk of the server's work while a crowd votes.
+/// So a `ballots_cast` (the running count of who voted) may wait a moment, at most
+/// [`PACE_PER_SUBSCRIBER`] per subscriber of this node and [`PACE_MAX`] in all, and go out
+/// together with the ones that follow: one wake-up and one write per connection for several
+/// batches of ballots. Any other event (a poll closing, the next speaker) sends what waits and
+/// itself at once, in order. Below [`PACE_FROM`] subscribers nothing waits. Acks never wait
+/// here: they go to their connection directly (see [`DirectAck`]).
 pub(crate) struct Relay {
     meeting: MeetingId,
     events: broadcast::Sender<Arc<Broadcast>>,
-    /// The seq of the last event sent to subscribers.
-    last: Mutex<u64>,
+    /// The seq of the last event accepted, and the paced events not yet sent.
+    sent: Mutex<Sent>,
     /// Rung when events may be waiting in the table (a notification, a gap).
     wake: tokio::sync::Notify,
     /// One catch-up at a time.
     catching: tokio::sync::Mutex<()>,
 }
 
+/// The events a relay accepted.
+#[derive(Default)]
+struct Sent {
+    /// The seq of the last event accepted (sent, or held to be sent shortly).
+    last: u64,
+    /// Paced events accepted and not yet sent, in order.
+    held: Vec<Arc<Broadcast>>,
+    /// Whether a flush of `held` is scheduled.
+    flushing: bool,
+}
+
 /// How many events one read of a catch-up takes.
 const CATCH_UP_PAGE: u64 = 1000;
+
+/// How long a `ballots_cast` may wait per subscriber of the meeting on this node.
+pub const PACE_PER_SUBSCRIBER: Duration = Duration::from_micros(20);
+
+/// The longest a `ballots_cast` waits (the count of who voted is at most this late).
+pub const PACE_MAX: Duration = Duration::from_millis(200);
+
+/// From how many subscribers on this node `ballots_cast` events are paced.
+pub const PACE_FROM: usize = 100;
 
 impl Relay {
     fn new(meeting: MeetingId) -> Self {
         Self {
             meeting,
             events: broadcast::channel(SUBSCRIBER_BUFFER).0,
-            last: Mutex::new(0),
+            sent: Mutex::new(Sent::default()),
             wake: tokio::sync::Notify::new(),
             catching: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// The seq of the last event sent.
+    /// The seq of the last event accepted.
     pub(crate) fn last(&self) -> u64 {
-        self.last.lock().map(|l| *l).unwrap_or(0)
+        self.sent.lock().map(|s| s.last).unwrap_or(0)
     }
 
     /// Starts counting at `seq` (nobody subscribed yet, or they have it already).
     fn skip_to(&self, seq: u64) {
-        if let Ok(mut last) = self.last.lock() {
-            *last = (*last).max(seq);
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.last = sent.last.max(seq);
         }
     }
 
-    /// Sends the event if it is the next one; an event already sent is ignored; an event after
-    /// a gap is not sent but makes the relay read the gap and it from the table.
-    pub(crate) fn publish(&self, event: Arc<Broadcast>) {
-        let Ok(mut last) = self.last.lock() else {
+    /// How long a paced event may wait now (zero: send at once).
+    fn pace(&self) -> Duration {
+        let subscribers = self.events.receiver_count();
+        if subscribers < PACE_FROM {
+            return Duration::ZERO;
+        }
+        (PACE_PER_SUBSCRIBER * subscribers as u32).min(PACE_MAX)
+    }
+
+    /// Sends the event if it is the next one (a paced event maybe a moment later, with those
+    /// that follow); an event already accepted is ignored; an event after a gap is not sent but
+    /// makes the relay read the gap and it from the table.
+    pub(crate) fn publish(self: &Arc<Self>, event: Arc<Broadcast>) {
+        let Ok(mut sent) = self.sent.lock() else {
             return;
         };
-        if event.seq <= *last {
+        if event.seq <= sent.last {
             return;
         }
-        if event.seq != *last + 1 {
-            drop(last);
+        if event.seq != sent.last + 1 {
+            drop(sent);
             self.wake.notify_one();
             return;
         }
-        *last = event.seq;
-        let _ = self.events.send(event);
+        sent.last = event.seq;
+        let pace = if event.paced {
+            self.pace()
+        } else {
+            Duration::ZERO
+        };
+        if pace.is_zero() {
+            for held in sent.held.drain(..) {
+                let _ = self.events.send(held);
+            }
+            let _ = self.events.send(event);
+            return;
+        }
+        sent.held.push(event);
+        if !sent.flushing {
+            sent.flushing = true;
+            let relay = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(pace).await;
+                relay.flush();
+            });
+        }
     }
 
-    /// Sends what the event table holds after the last event sent.
-    pub(crate) async fn catch_up(&self, db: &DatabaseConnection) -> Result<(), StoreError> {
+    /// Sends the paced events that wait.
+    fn flush(&self) {
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.flushing = false;
+            for held in sent.held.drain(..) {
+                let _ = self.events.send(held);
+            }
+        }
+    }
+
+    /// Sends what the event table holds after the last event accepted.
+    pub(crate) async fn catch_up(
+        self: &Arc<Self>,
+        db: &DatabaseConnection,
+    ) -> Result<(), StoreError> {
         let _one = self.catching.lock().await;
         loop {
             let after = self.last();
@@ -495,9 +623,7 @@ impl MeetingHandle {
         let stored = plenum_store::live::load(&self.shared.db, self.meeting).await?;
         let seq = stored.as_ref().map_or(0, |(seq, _)| *seq);
         let state = match stored {
-            Some((_, json)) => serde_json::from_str(&json).map_err(|err| {
-                StoreError::Corrupt(format!("live state of {}: {err}", self.meeting))
-            })?,
+            Some((_, state)) => state,
             None => {
                 actor::fresh_state(
                     &self.shared.db,
@@ -547,25 +673,40 @@ impl MeetingHandle {
     /// Sends a command; resolves with its acknowledgement once it is durable. With several
     /// nodes, a command for a meeting another node runs is forwarded to it; when that node is
     /// gone, this one takes over once its lease has expired.
+    /// Applies a command (at this node's actor, or forwarded to the node running the meeting)
+    /// and answers once it is durable. `ack`: a WebSocket's, which gets the ack straight away.
     pub async fn command(
         &self,
         command_id: CommandId,
         user: UserId,
         actor: CommandActor,
         command: Command,
+        ack: Option<&DirectAck>,
     ) -> Result<serde_json::Value, LiveFailure> {
         let Some(cluster) = self.shared.cluster.clone() else {
             let tx = self.local_actor().await?.ok_or(LiveFailure::Stopped)?;
-            return send_job(&tx, command_id, user, actor, command).await;
+            return send_job(&tx, command_id, user, actor, command, ack.cloned()).await;
         };
         let deadline = Instant::now() + COMMAND_DEADLINE;
         loop {
             let outcome = match self.local_actor().await? {
-                Some(tx) => send_job(&tx, command_id, user, actor, command.clone()).await,
+                Some(tx) => {
+                    send_job(&tx, command_id, user, actor, command.clone(), ack.cloned()).await
+                }
                 None => match self.holder_elsewhere(&cluster).await {
                     Ok(Some(url)) => {
                         let outcome = cluster
-                            .forward(&url, self.meeting, command_id, user, actor, &command)
+                            .forward(
+                                &url,
+                                self.meeting,
+                                &cluster::Forwarded {
+                                    command_id,
+                                    user,
+                                    actor,
+                                    command: command.clone(),
+                                },
+                                ack,
+                            )
                             .await;
                         if outcome.as_ref().is_err_and(LiveFailure::may_have_moved)
                             && let Ok(mut holder) = self.holder.lock()
@@ -647,7 +788,7 @@ impl MeetingHandle {
                 self.local_actor().await?.ok_or(LiveFailure::NotLeader)?
             }
         };
-        send_job(&tx, command_id, user, actor, command).await
+        send_job(&tx, command_id, user, actor, command, None).await
     }
 }
 
@@ -657,15 +798,17 @@ async fn send_job(
     user: UserId,
     actor: CommandActor,
     command: Command,
+    ack: Option<DirectAck>,
 ) -> Result<serde_json::Value, LiveFailure> {
     let (reply, rx) = oneshot::channel();
-    tx.send(Msg::Job(Job {
+    tx.send(Msg::Job(Box::new(Job {
         command_id,
         user,
         actor,
         command,
         reply,
-    }))
+        ack,
+    })))
     .await
     .map_err(|_| LiveFailure::Stopped)?;
     rx.await.map_err(|_| LiveFailure::Stopped)?
@@ -799,6 +942,11 @@ impl LiveHub {
             {
                 tracing::warn!(error = %err, "could not give up the live leases");
             }
+            if let Err(err) =
+                plenum_store::presence::forget_node(&self.shared.db, cluster.node).await
+            {
+                tracing::warn!(error = %err, "could not forget this node's connections");
+            }
         }
     }
 
@@ -910,24 +1058,86 @@ impl LiveHub {
     }
 
     /// Personal messages for `person`, for one live connection.
-    pub fn subscribe_person(&self, person: PersonId) -> broadcast::Receiver<Arc<str>> {
-        match self.personal.lock() {
-            Ok(mut personal) => personal
+    /// Several nodes: once this returns, the other nodes know that `person` is connected here
+    /// (their first connection to this node waits until that is written, at most two seconds).
+    pub async fn subscribe_person(&self, person: PersonId) -> broadcast::Receiver<Arc<str>> {
+        let (receiver, change) = {
+            let Ok(mut personal) = self.personal.lock() else {
+                return broadcast::channel(1).1;
+            };
+            let sender = personal
                 .entry(person)
-                .or_insert_with(|| broadcast::channel(PERSONAL_BUFFER).0)
-                .subscribe(),
-            Err(_) => broadcast::channel(1).1,
+                .or_insert_with(|| broadcast::channel(PERSONAL_BUFFER).0);
+            let first = sender.receiver_count() == 0;
+            let receiver = sender.subscribe();
+            // Under the lock: this node's changes for a person reach the cluster in order.
+            let change = match &self.shared.cluster {
+                Some(cluster) if first => Some(cluster.presence(person, true)),
+                _ => None,
+            };
+            (receiver, change)
+        };
+        if let (Some(cluster), Some(change)) = (&self.shared.cluster, change) {
+            cluster
+                .presence_recorded(change, Duration::from_secs(2))
+                .await;
         }
+        receiver
     }
 
-    /// Whether `person` may have a live connection now (several nodes: always, since their
-    /// connection may be on another node).
-    pub fn is_connected(&self, person: PersonId) -> bool {
-        self.shared.cluster.is_some()
-            || self
-                .personal
-                .lock()
-                .is_ok_and(|p| p.get(&person).is_some_and(|s| s.receiver_count() > 0))
+    /// Whether `person` has a live connection to this node.
+    fn connected_here(&self, person: PersonId) -> bool {
+        self.personal
+            .lock()
+            .is_ok_and(|p| p.get(&person).is_some_and(|s| s.receiver_count() > 0))
+    }
+
+    /// Which of `persons` have a live connection now, to this node or (several nodes) another.
+    /// When the other nodes' connections cannot be read, everyone counts as connected: a
+    /// message too many is better than one lost.
+    pub async fn connected_among(
+        &self,
+        persons: &[PersonId],
+    ) -> std::collections::HashSet<PersonId> {
+        let (mut connected, elsewhere): (std::collections::HashSet<PersonId>, Vec<PersonId>) = {
+            let here = self.personal.lock();
+            let mut connected = std::collections::HashSet::new();
+            let mut elsewhere = Vec::new();
+            for person in persons {
+                let is_here = here
+                    .as_ref()
+                    .is_ok_and(|p| p.get(person).is_some_and(|s| s.receiver_count() > 0));
+                if is_here {
+                    connected.insert(*person);
+                } else {
+                    elsewhere.push(*person);
+                }
+            }
+            (connected, elsewhere)
+        };
+        if let Some(cluster) = &self.shared.cluster
+            && !elsewhere.is_empty()
+        {
+            match plenum_store::presence::connected_elsewhere(
+                &self.shared.db,
+                cluster.node,
+                &elsewhere,
+            )
+            .await
+            {
+                Ok(found) => connected.extend(found),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not read who is connected to other nodes");
+                    connected.extend(elsewhere);
+                }
+            }
+        }
+        connected
+    }
+
+    /// Whether `person` has a live connection now (see [`Self::connected_among`]).
+    pub async fn is_connected(&self, person: PersonId) -> bool {
+        self.connected_here(person) || !self.connected_among(&[person]).await.is_empty()
     }
 
     /// Sends a message to `person`'s live connections, if any (on every node).
@@ -949,14 +1159,102 @@ impl LiveHub {
         }
     }
 
-    /// Forgets a person's channel once their last connection is gone.
+    /// Forgets a person's channel once their last connection to this node is gone.
     pub fn forget_person(&self, person: PersonId) {
         if let Ok(mut personal) = self.personal.lock()
             && personal
                 .get(&person)
-                .is_some_and(|s| s.receiver_count() == 0)
+                .is_none_or(|s| s.receiver_count() == 0)
         {
             personal.remove(&person);
+            if let Some(cluster) = &self.shared.cluster {
+                cluster.presence(person, false);
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plenum_domain::{Event, PollId};
+
+    fn ballots(seq: u64, poll: PollId) -> Arc<Broadcast> {
+        let event = Event::BallotsCast {
+            poll,
+            voters: vec![PersonId::new()],
+            voted: seq as u32,
+            eligible: 500,
+            interim: None,
+        };
+        let payload = serde_json::to_string(&event).unwrap();
+        Arc::new(Broadcast::new(seq, &payload, Some(&event), true))
+    }
+
+    fn closed(seq: u64) -> Arc<Broadcast> {
+        Arc::new(Broadcast::new(
+            seq,
+            "{\"type\":\"meeting_paused\"}",
+            None,
+            true,
+        ))
+    }
+
+    fn received(rx: &mut broadcast::Receiver<Arc<Broadcast>>) -> Vec<u64> {
+        std::iter::from_fn(|| rx.try_recv().ok().map(|b| b.seq)).collect()
+    }
+
+    /// With many subscribers, running counts wait a moment and go out together; any other
+    /// event sends them and itself at once; nothing is lost or reordered, and with few
+    /// subscribers nothing waits.
+    #[tokio::test]
+    async fn ballots_events_are_paced_only_for_a_crowd_and_never_reordered() {
+        let poll = PollId::new();
+        let relay = Arc::new(Relay::new(MeetingId::new()));
+        let mut few = relay.events.subscribe();
+        relay.publish(ballots(1, poll));
+        assert_eq!(received(&mut few), [1], "a handful of subscribers: at once");
+
+        // 5,000 more: a count waits 100 ms, long enough to look before it goes.
+        let mut crowd: Vec<_> = (0..5_000).map(|_| relay.events.subscribe()).collect();
+        let pace = relay.pace();
+        assert_eq!(pace, PACE_PER_SUBSCRIBER * 5_001);
+        relay.publish(ballots(2, poll));
+        relay.publish(ballots(3, poll));
+        assert_eq!(
+            received(&mut crowd[0]),
+            Vec::<u64>::new(),
+            "held for a moment"
+        );
+        assert_eq!(
+            relay.last(),
+            3,
+            "accepted, so a catch-up does not read them again"
+        );
+        tokio::time::sleep(pace + Duration::from_millis(50)).await;
+        assert_eq!(received(&mut crowd[0]), [2, 3]);
+
+        // Another event does not wait, and what waited goes before it.
+        relay.publish(ballots(4, poll));
+        relay.publish(closed(5));
+        assert_eq!(received(&mut crowd[1]), [2, 3, 4, 5]);
+        // The scheduled flush finds nothing left; the next count waits again.
+        tokio::time::sleep(pace + Duration::from_millis(50)).await;
+        relay.publish(ballots(6, poll));
+        assert_eq!(received(&mut crowd[2]), [2, 3, 4, 5]);
+        tokio::time::sleep(pace + Duration::from_millis(50)).await;
+        assert_eq!(received(&mut crowd[2]), [6]);
+        assert_eq!(received(&mut few), [2, 3, 4, 5, 6]);
+        // An event after a gap is not sent (the relay reads the gap from the table instead).
+        relay.publish(closed(8));
+        assert_eq!(received(&mut crowd[3]), [2, 3, 4, 5, 6]);
+    }
+
+    /// The longest a count waits, however many watch.
+    #[test]
+    fn pace_is_bounded() {
+        let relay = Relay::new(MeetingId::new());
+        let _crowd: Vec<_> = (0..20_000).map(|_| relay.events.subscribe()).collect();
+        assert_eq!(relay.pace(), PACE_MAX);
     }
 }

@@ -9,7 +9,7 @@
 //! `fraction`), which an admin sets per body. Clerks and admins read the register as JSON or as
 //! CSV for the payroll office. Every write is audited.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,9 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
-use plenum_domain::{
-    Action, Attendance, AttendanceStatus, BodyId, Name, OrganizationKind, PersonId, Resource,
-};
+use plenum_domain::{Action, AttendanceStatus, BodyId, Name, OrganizationKind, PersonId, Resource};
 use plenum_store::attendance::{self, FractionMeeting};
 use plenum_store::repo;
 use serde::{Deserialize, Serialize};
@@ -455,14 +453,9 @@ fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Who took part according to a stored live state: present, remote, or left early.
-fn took_part(state_json: &str) -> Vec<PersonId> {
-    #[derive(Deserialize)]
-    struct Attendances {
-        attendance: BTreeMap<PersonId, Attendance>,
-    }
-    match serde_json::from_str::<Attendances>(state_json) {
-        Ok(state) => state
-            .attendance
+fn took_part(state: &plenum_store::live::StateParts) -> Vec<PersonId> {
+    match state.attendance() {
+        Ok(attendance) => attendance
             .into_iter()
             .filter(|(_, a)| {
                 matches!(
@@ -500,10 +493,10 @@ async fn register(
         let Some(kind) = allowance_kind(org.kind).filter(|_| org.body_id == body) else {
             continue;
         };
-        let Some(json) = &meeting.state else {
+        let Some(stored) = &meeting.state else {
             continue;
         };
-        for person in took_part(json) {
+        for person in took_part(stored) {
             attended.push((
                 person,
                 AttendedMeeting {

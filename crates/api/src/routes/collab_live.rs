@@ -32,9 +32,10 @@ pub async fn note_shared(state: &AppState, note: &Note, organization: Organizati
     let Ok(members) = current_members(state, organization).await else {
         return;
     };
+    let connected = state.live.connected_among(&members).await;
     let mut names = Names::default();
     for person in members {
-        if person == note.author || !state.live.is_connected(person) {
+        if person == note.author || !connected.contains(&person) {
             continue;
         }
         let response =
@@ -53,9 +54,10 @@ pub async fn forum_post(state: &AppState, thread: &Thread, post: &Post) {
     let Ok(members) = current_members(state, thread.organization).await else {
         return;
     };
+    let connected = state.live.connected_among(&members).await;
     let mut names = Names::default();
     for person in members {
-        if person == post.author || !state.live.is_connected(person) {
+        if person == post.author || !connected.contains(&person) {
             continue;
         }
         let response =
@@ -71,15 +73,19 @@ pub async fn forum_post(state: &AppState, thread: &Thread, post: &Post) {
                 "mentioned": post.mentions.contains(&person),
             }),
         );
-        unread(state, person).await;
+        send_unread(state, person).await;
     }
 }
 
 /// Sends `person` their current unread counts, if they are connected.
 pub async fn unread(state: &AppState, person: PersonId) {
-    if !state.live.is_connected(person) {
-        return;
+    if state.live.is_connected(person).await {
+        send_unread(state, person).await;
     }
+}
+
+/// Sends `person` their current unread counts.
+async fn send_unread(state: &AppState, person: PersonId) {
     let today = state.now().date_naive();
     let Ok(memberships) = repo::memberships::list_by_person(&state.db, person, false).await else {
         return;
@@ -156,12 +162,14 @@ pub async fn annotation_changed(state: &AppState, before: Option<&Note>, after: 
         Some(note) => audience(state, note).await,
         None => Vec::new(),
     };
+    let everyone: Vec<PersonId> = now.iter().chain(&earlier).copied().collect();
+    let connected = state.live.connected_among(&everyone).await;
     if let Some(note) = after
         && let Ok(resource) = file_resource(state, file).await
     {
         let mut names = Names::default();
         for &person in &now {
-            if !state.live.is_connected(person) || !may_view(state, person, &resource).await {
+            if !connected.contains(&person) || !may_view(state, person, &resource).await {
                 continue;
             }
             let response =
@@ -174,7 +182,7 @@ pub async fn annotation_changed(state: &AppState, before: Option<&Note>, after: 
         }
     }
     for person in earlier {
-        if now.contains(&person) || !state.live.is_connected(person) {
+        if now.contains(&person) || !connected.contains(&person) {
             continue;
         }
         send(

@@ -601,15 +601,13 @@ pub(crate) async fn live_state(
     db: &impl ConnectionTrait,
     meeting: MeetingId,
 ) -> Result<Option<LiveState>> {
-    let Some((_, json)) = plenum_store::live::load(db, meeting).await? else {
-        return Ok(None);
-    };
-    match serde_json::from_str::<LiveState>(&json) {
-        Ok(live) => Ok(Some(live)),
-        Err(err) => {
+    match plenum_store::live::load(db, meeting).await {
+        Ok(live) => Ok(live.map(|(_, live)| live)),
+        Err(plenum_store::StoreError::Corrupt(err)) => {
             tracing::warn!(%meeting, error = %err, "unreadable live snapshot");
             Ok(None)
         }
+        Err(err) => Err(err.into()),
     }
 }
 

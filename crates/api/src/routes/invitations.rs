@@ -203,8 +203,10 @@ pub(crate) async fn announce(state: &AppState, issued: Issued) {
     let numbers = invitation_numbers(&state.db, &notifications)
         .await
         .unwrap_or_default();
+    let persons: Vec<PersonId> = issued.notifications.iter().map(|(p, _)| *p).collect();
+    let connected = state.live.connected_among(&persons).await;
     for (person, notification) in issued.notifications {
-        if !state.live.is_connected(person) {
+        if !connected.contains(&person) {
             continue;
         }
         let unread = notify::unread_count(&state.db, person).await.unwrap_or(0);
@@ -716,7 +718,7 @@ pub async fn list_notifications(
 /// Tells the member's other devices the new unread count.
 async fn send_unread(state: &AppState, person: PersonId) -> Result<u64> {
     let unread = notify::unread_count(&state.db, person).await?;
-    if state.live.is_connected(person) {
+    if state.live.is_connected(person).await {
         let message = json!({"type": "notifications_read", "unread": unread});
         state
             .live

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::json::{AppJson, AppPath, AppQuery, bounded};
 use crate::live::view::{self, Viewer};
-use crate::live::{Broadcast, LiveFailure, MeetingHandle, TICKET_TTL};
+use crate::live::{Broadcast, DirectAck, LiveFailure, MeetingHandle, TICKET_TTL, ack_message};
 use crate::{ApiError, AppState, Problem, Result};
 
 /// Largest message a client may send.
@@ -445,6 +445,7 @@ pub async fn post_command(
             auth.user.id,
             actor,
             request.command,
+            None,
         )
         .await
         .map_err(ApiError::Live)?;
@@ -507,6 +508,7 @@ pub async fn put_session_settings(
                 repeat_meeting: request.repeat_meeting,
                 speaking_time_secs: request.speaking_time_secs,
             },
+            None,
         )
         .await
         .map_err(ApiError::Live)?;
@@ -728,6 +730,13 @@ async fn connection(
         Some(s) => state.live.watch_session(s),
         None => never,
     };
+    let person = who.as_ref().and_then(|(u, _)| u.person_id);
+    // A signed-in member also receives their personal messages (notes, forums, unread counts),
+    // from the `hello` on (several nodes: the others know of this connection by then).
+    let mut personal = match person {
+        Some(p) => Some(state.live.subscribe_person(p).await),
+        None => None,
+    };
     let _ = out
         .send(text(serde_json::json!({
             "type": "hello",
@@ -735,9 +744,6 @@ async fn connection(
             "person": who.as_ref().and_then(|(u, _)| u.person_id),
         })))
         .await;
-    let person = who.as_ref().and_then(|(u, _)| u.person_id);
-    // A signed-in member also receives their personal messages (notes, forums, unread counts).
-    let mut personal = person.map(|p| state.live.subscribe_person(p));
     let mut sub: Option<Subscription> = None;
     if let Some(meeting) = meeting {
         match subscribe(&state, &who, meeting, last_seq, &out).await {
@@ -887,10 +893,13 @@ async fn connection(
                         let handle = s.handle.clone();
                         let user = user.id;
                         let out = out.clone();
-                        // Await the acknowledgement without blocking this connection.
+                        let ack = DirectAck::new(out.clone(), command_id);
+                        // Await the acknowledgement without blocking this connection (the ack
+                        // itself usually arrives by `DirectAck`, sooner).
                         tokio::spawn(async move {
-                            let message = match handle.command(CommandId::from_uuid(command_id), user, actor, command).await {
-                                Ok(result) => text(serde_json::json!({"type": "ack", "command_id": command_id, "result": result})),
+                            let message = match handle.command(CommandId::from_uuid(command_id), user, actor, command, Some(&ack)).await {
+                                Ok(_) if ack.sent() => return,
+                                Ok(result) => ack_message(command_id, &result),
                                 Err(failure) => text(serde_json::json!({"type": "error", "command_id": command_id, "problem": live_problem(&failure)})),
                             };
                             let _ = out.send(message).await;

@@ -7,6 +7,10 @@ pub struct Model {
     pub meeting_id: Uuid,
     pub seq: i64,
     pub state: String,
+    /// The roster's members, kept apart from `state` (NULL: inside `state`).
+    pub members: Option<String>,
+    /// The attendance, kept apart from `state` (NULL: inside `state`).
+    pub attendance: Option<String>,
     pub updated: DateTimeUtc,
 }
 

@@ -729,8 +729,8 @@ async fn published_decisions(
         status: SessionStatus,
     }
     let mut running = std::collections::HashSet::new();
-    for (meeting, json) in plenum_store::live::load_many(db, &meetings).await? {
-        match serde_json::from_str::<Status>(&json) {
+    for (meeting, parts) in plenum_store::live::load_many(db, &meetings).await? {
+        match serde_json::from_str::<Status>(&parts.state) {
             Ok(s) if matches!(s.status, SessionStatus::Running | SessionStatus::Paused) => {
                 running.insert(meeting);
             }
@@ -1286,18 +1286,13 @@ async fn participants_of_closed(
         .map(|m| m.id)
         .collect();
     // Only the attendance is read from each stored state.
-    #[derive(serde::Deserialize)]
-    struct Attendances {
-        attendance: std::collections::BTreeMap<PersonId, Attendance>,
-    }
     let mut out: HashMap<MeetingId, Vec<PersonId>> = HashMap::new();
-    for (meeting, json) in plenum_store::live::load_many(db, &closed).await? {
-        let Ok(state) = serde_json::from_str::<Attendances>(&json) else {
+    for (meeting, parts) in plenum_store::live::load_many(db, &closed).await? {
+        let Ok(attendance) = parts.attendance() else {
             tracing::warn!(%meeting, "a stored live state could not be read");
             continue;
         };
-        let took_part: Vec<PersonId> = state
-            .attendance
+        let took_part: Vec<PersonId> = attendance
             .iter()
             .filter(|(_, a)| {
                 matches!(
