@@ -914,23 +914,7 @@ async fn a_vote_over_a_websocket_is_acknowledged_once_at_either_node() {
         if !holder.starts_with(base.as_str()) && !base.starts_with(holder.as_str()) {
             forwarded += 1;
         }
-        let ticket: Value = council
-            .client
-            .post(format!("{base}/api/v1/live/ticket"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let url = format!(
-            "{}/api/v1/live?meeting={}&ticket={}",
-            base.replace("http://", "ws://"),
-            council.meeting,
-            ticket["ticket"].as_str().unwrap()
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut socket = live_socket(&council.client, base, token, Some(&council.meeting)).await;
         let id = Uuid::new_v4();
         let vote = json!({"type": "command", "command_id": id, "command":
             {"type": "cast_ballot", "poll": poll, "choice": {"choice": "yes"}}});
@@ -971,6 +955,17 @@ async fn a_vote_over_a_websocket_is_acknowledged_once_at_either_node() {
 /// A signed-in live connection at `base` without a meeting (personal messages), once its
 /// `hello` arrived.
 async fn personal_socket(client: &reqwest::Client, base: &str, token: &str) -> Socket {
+    live_socket(client, base, token, None).await
+}
+
+/// A signed-in live connection at `base`, subscribed to `meeting` if given, once its `hello`
+/// arrived.
+async fn live_socket(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    meeting: Option<&str>,
+) -> Socket {
     let ticket: Value = client
         .post(format!("{base}/api/v1/live/ticket"))
         .bearer_auth(token)
@@ -980,11 +975,14 @@ async fn personal_socket(client: &reqwest::Client, base: &str, token: &str) -> S
         .json()
         .await
         .unwrap();
-    let url = format!(
+    let mut url = format!(
         "{}/api/v1/live?ticket={}",
         base.replace("http://", "ws://"),
         ticket["ticket"].as_str().unwrap()
     );
+    if let Some(meeting) = meeting {
+        url.push_str(&format!("&meeting={meeting}"));
+    }
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let hello = socket.next().await.unwrap().unwrap();
     assert!(hello.to_text().unwrap().contains("\"hello\""), "{hello:?}");

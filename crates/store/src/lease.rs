@@ -42,7 +42,7 @@ pub struct Holder {
     pub valid: bool,
 }
 
-fn millis(ttl: Duration) -> i64 {
+pub(crate) fn millis(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
 }
 

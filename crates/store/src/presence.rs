@@ -14,10 +14,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use uuid::Uuid;
 
 use crate::Result;
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
+use crate::lease::millis;
 
 /// The persons as one JSON parameter (a JSON array of ids).
 fn ids(persons: &[PersonId]) -> sea_orm::Value {

@@ -1085,13 +1085,6 @@ impl LiveHub {
         receiver
     }
 
-    /// Whether `person` has a live connection to this node.
-    fn connected_here(&self, person: PersonId) -> bool {
-        self.personal
-            .lock()
-            .is_ok_and(|p| p.get(&person).is_some_and(|s| s.receiver_count() > 0))
-    }
-
     /// Which of `persons` have a live connection now, to this node or (several nodes) another.
     /// When the other nodes' connections cannot be read, everyone counts as connected: a
     /// message too many is better than one lost.
@@ -1137,7 +1130,7 @@ impl LiveHub {
 
     /// Whether `person` has a live connection now (see [`Self::connected_among`]).
     pub async fn is_connected(&self, person: PersonId) -> bool {
-        self.connected_here(person) || !self.connected_among(&[person]).await.is_empty()
+        !self.connected_among(&[person]).await.is_empty()
     }
 
     /// Sends a message to `person`'s live connections, if any (on every node).
