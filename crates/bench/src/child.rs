@@ -149,6 +149,14 @@ impl ServerProcess {
         crate::proc::status_mib_of(&format!("/proc/{}/status", self.child.id()), key)
     }
 
+    /// The server's peak RSS since the last call (or its start) in MiB, and
+    /// resets it to the current RSS, so that the next phase's own peak can be read.
+    pub fn take_peak_rss(&self) -> f64 {
+        let peak = self.status_mib("VmHWM:");
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+        peak
+    }
+
     /// The server's thread count.
     pub fn threads(&self) -> usize {
         crate::proc::status_value_of(&format!("/proc/{}/status", self.child.id()), "Threads:")

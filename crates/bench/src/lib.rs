@@ -155,6 +155,9 @@ pub struct VoteReport {
     /// With `--processes`: each node's RSS after the logins, after the live connections, and
     /// at the end.
     pub node_rss_phases_mib: Vec<[f64; 3]>,
+    /// With `--processes`: each node's peak RSS within each phase: logins, connections,
+    /// check-ins and opening the poll, vote and close.
+    pub node_phase_peaks_mib: Vec<[f64; 4]>,
 }
 
 impl VoteReport {
@@ -205,6 +208,7 @@ impl VoteReport {
             "node_peak_rss_mib": self.node_peak_rss_mib.iter().map(|m| m.round()).collect::<Vec<_>>(),
             "node_cpu_vote_s": self.node_cpu_vote_s,
             "node_rss_phases_mib": self.node_rss_phases_mib.iter().map(|p| p.map(f64::round)).collect::<Vec<_>>(),
+            "node_phase_peaks_mib": self.node_phase_peaks_mib.iter().map(|p| p.map(f64::round)).collect::<Vec<_>>(),
             "in_process": o.processes.is_none(),
             "allocator": ALLOCATOR.name(),
             "ok": self.ok(),
@@ -326,6 +330,15 @@ impl VoteReport {
                     + " (logins/connections/end)",
             );
             row(
+                "each node: peak RSS per phase",
+                self.node_phase_peaks_mib
+                    .iter()
+                    .map(|[a, b, c, d]| format!("{a:.0}/{b:.0}/{c:.0}/{d:.0} MiB"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + " (logins/connections/check-ins/vote + close)",
+            );
+            row(
                 "each node: CPU vote + close",
                 list(&self.node_cpu_vote_s, "s"),
             );
@@ -438,6 +451,10 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
             .collect()
     };
     let rss_after_login = node_rss(world);
+    // Each node's peak within a phase: VmHWM read and reset at the phase's end.
+    let take_peaks =
+        |world: &World| -> Vec<f64> { world.processes.iter().map(|p| p.take_peak_rss()).collect() };
+    let peak_until_login = take_peaks(world);
 
     // 2. Everyone connects: index 0 is the chair, 1..=n the voters, then advisory members, then
     // anonymous displays.
@@ -474,6 +491,7 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     let connect_wall = started.elapsed();
     let clients = conns.len();
     let rss_after_connect = node_rss(world);
+    let peak_connect = take_peaks(world);
 
     // 3. The chair starts the meeting, every voter checks in over its own connection, the chair
     // creates and opens the poll.
@@ -516,6 +534,7 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
     for c in rest.iter_mut() {
         c.event("poll_opened").await.context("poll_opened")?;
     }
+    let peak_check_in = take_peaks(world);
 
     // 4. All voters at the same instant, each over its own connection.
     let mut expected = (0u64, 0u64, 0u64);
@@ -600,10 +619,20 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
         .zip(node_cpu1)
         .map(|(p, before)| ((p.cpu_s() - before) * 100.0).round() / 100.0)
         .collect();
-    let node_peak_rss_mib = world
-        .processes
+    let peak_vote = take_peaks(world);
+    let node_phase_peaks_mib: Vec<[f64; 4]> = (0..world.processes.len())
+        .map(|i| {
+            [
+                peak_until_login[i],
+                peak_connect[i],
+                peak_check_in[i],
+                peak_vote[i],
+            ]
+        })
+        .collect();
+    let node_peak_rss_mib = node_phase_peaks_mib
         .iter()
-        .map(|p| p.status_mib("VmHWM:"))
+        .map(|p| p.iter().copied().fold(0.0, f64::max))
         .collect();
     let node_rss_phases_mib = rss_after_login
         .into_iter()
@@ -663,5 +692,6 @@ async fn drive(options: &VoteOptions, world: &World) -> Result<VoteReport> {
         node_peak_rss_mib,
         node_cpu_vote_s,
         node_rss_phases_mib,
+        node_phase_peaks_mib,
     })
 }

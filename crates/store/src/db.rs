@@ -126,6 +126,17 @@ async fn connect_tuned(url: &str, background_checkpoints: bool) -> Result<Databa
         });
     } else {
         options.max_connections(16);
+        // A pooled connection keeps the buffers its largest statement grew: a meeting's live
+        // state is a few MB at a convention, and each of the 16 connections held that much for
+        // good. They are given back (down to 8 KiB) when the connection returns to the pool.
+        options.map_sqlx_postgres_pool_opts(|pool| {
+            pool.after_release(|conn, _| {
+                Box::pin(async move {
+                    sea_orm::sqlx::Connection::shrink_buffers(conn);
+                    Ok(true)
+                })
+            })
+        });
         check_reachable(url).await?;
     }
     Database::connect(options)

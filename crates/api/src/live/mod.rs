@@ -832,8 +832,12 @@ pub struct LiveHub {
     personal: Mutex<HashMap<PersonId, broadcast::Sender<Arc<str>>>>,
 }
 
-/// How many personal messages a slow connection may fall behind before it misses some.
-pub const PERSONAL_BUFFER: usize = 256;
+/// How many personal messages a slow connection may fall behind before it misses some (and is
+/// told to resync). Personal messages come one per note, post or unread change, and each
+/// connection forwards them at once. The buffer is allocated whole for every signed-in person
+/// with a connection (about 48 bytes a slot): 256 slots were 12 KiB per person, 36 MB at a
+/// convention node with 3,000 members connected.
+pub const PERSONAL_BUFFER: usize = 64;
 
 /// How long a WebSocket ticket is valid.
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
