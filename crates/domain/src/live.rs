@@ -8,7 +8,7 @@
 //! poll's ballot box on a memory file system, never in the database; at close it passes the
 //! box's tally in.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -379,6 +379,41 @@ pub struct LiveState {
     /// Active stand-ins (Vertretung): substitutes holding the votes of absent members.
     #[serde(default)]
     pub stand_ins: Vec<crate::StandIn>,
+    /// Where each person stands in `roster.members`, built on first use (never stored).
+    #[serde(skip)]
+    roster_index: RosterIndex,
+}
+
+/// A lookup from person to their place in the roster, so that a convention's check-ins do not
+/// scan thousands of members each. Every hit is checked against the roster and a miss falls back
+/// to a scan, so a roster changed after the index was built is still answered right.
+#[derive(Clone, Default)]
+struct RosterIndex(std::sync::OnceLock<std::sync::Arc<HashMap<PersonId, usize>>>);
+
+impl RosterIndex {
+    fn get(&self, members: &[RosterMember]) -> &HashMap<PersonId, usize> {
+        self.0.get_or_init(|| {
+            let mut index = HashMap::with_capacity(members.len());
+            for (at, member) in members.iter().enumerate() {
+                // The first entry of a person, as a scan finds it.
+                index.entry(member.person).or_insert(at);
+            }
+            std::sync::Arc::new(index)
+        })
+    }
+}
+
+impl PartialEq for RosterIndex {
+    /// A cache: it never makes two states differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for RosterIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RosterIndex")
+    }
 }
 
 /// Who sends a command, as the API established it.
@@ -1154,6 +1189,7 @@ impl LiveState {
             amendments: Vec::new(),
             amendment_orders: BTreeMap::new(),
             stand_ins: Vec::new(),
+            roster_index: RosterIndex::default(),
         }
     }
 
@@ -1210,7 +1246,17 @@ impl LiveState {
     }
 
     pub fn member(&self, person: PersonId) -> Option<&RosterMember> {
-        self.roster.members.iter().find(|m| m.person == person)
+        let members = &self.roster.members;
+        if let Some(member) = self
+            .roster_index
+            .get(members)
+            .get(&person)
+            .and_then(|at| members.get(*at))
+            .filter(|m| m.person == person)
+        {
+            return Some(member);
+        }
+        members.iter().find(|m| m.person == person)
     }
 
     pub fn item(&self, id: AgendaItemId) -> Option<&AgendaEntry> {
@@ -1245,15 +1291,20 @@ impl LiveState {
     }
 
     /// Quorum as it would be with every one of `persons` set to `status`.
-    fn quorum_with_many(&self, persons: &[PersonId], status: AttendanceStatus) -> QuorumStatus {
+    pub(crate) fn quorum_with_many(
+        &self,
+        persons: &[PersonId],
+        status: AttendanceStatus,
+    ) -> QuorumStatus {
+        let changed: BTreeSet<PersonId> = persons.iter().copied().collect();
         let present = |person: PersonId| {
-            if persons.contains(&person) {
+            if changed.contains(&person) {
                 status.counts_as_present()
             } else {
                 self.present(person)
             }
         };
-        let present_voting = self.seats_filled(present);
+        let present_voting = self.seats_filled_with(&changed, status, present);
         quorum(
             self.roster.rule_set.rules().quorum,
             self.roster.statutory_seats,
@@ -1434,9 +1485,9 @@ impl LiveState {
                 }
                 let now = self.attendance_time(persons, *at, now)?;
                 let mut changed: Vec<PersonId> = Vec::new();
+                let mut seen: BTreeSet<PersonId> = BTreeSet::new();
                 for p in persons {
-                    if !changed.contains(p)
-                        && self.attendance.get(p).is_none_or(|a| a.status != *status)
+                    if self.attendance.get(p).is_none_or(|a| a.status != *status) && seen.insert(*p)
                     {
                         changed.push(*p);
                     }

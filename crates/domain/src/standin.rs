@@ -21,7 +21,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{LiveError, LiveState, MembershipRole, PersonId, RosterMember, SessionStatus};
+use std::collections::BTreeSet;
+
+use crate::{
+    AttendanceStatus, LiveError, LiveState, MembershipRole, PersonId, RosterMember, SessionStatus,
+};
 
 /// An active stand-in: `substitute` holds the vote of the absent `member`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,23 +108,36 @@ impl LiveState {
         Ok(())
     }
 
-    /// How many seats are filled with a vote, with `present` deciding who is present: every
-    /// present member holding a seat, and every seat of an absent member whose substitute is
-    /// present. A seat counts once, never twice.
-    pub(crate) fn seats_filled(&self, present: impl Fn(PersonId) -> bool) -> u32 {
-        let own = self
-            .roster
-            .members
+    /// How many seats are filled with a vote, with every one of `changed` at `status` (`present`
+    /// must answer accordingly): every present member holding a seat, and every seat of an
+    /// absent member whose substitute is present. A seat counts once, never twice. It counts over the attendance and the changed members,
+    /// not over the roster: at a convention a check-in costs the members present so far, not
+    /// the thousands on the roster.
+    pub(crate) fn seats_filled_with(
+        &self,
+        changed: &BTreeSet<PersonId>,
+        status: AttendanceStatus,
+        present: impl Fn(PersonId) -> bool,
+    ) -> u32 {
+        let holds_seat = |p: PersonId| self.member(p).is_some_and(RosterMember::holds_seat);
+        let before = self
+            .attendance
             .iter()
-            .filter(|m| m.holds_seat() && present(m.person))
+            .filter(|(p, a)| a.status.counts_as_present() && !changed.contains(p))
+            .filter(|(p, _)| holds_seat(**p))
             .count();
+        let arriving = if status.counts_as_present() {
+            changed.iter().filter(|p| holds_seat(**p)).count()
+        } else {
+            0
+        };
         let stood_in = self
             .stand_ins
             .iter()
             .filter(|s| !present(s.member) && present(s.substitute))
-            .filter(|s| self.member(s.member).is_some_and(RosterMember::holds_seat))
+            .filter(|s| holds_seat(s.member))
             .count();
-        (own + stood_in) as u32
+        (before + arriving + stood_in) as u32
     }
 }
 
@@ -562,5 +579,129 @@ mod tests {
             },
         );
         assert_eq!(state.quorum().present_voting, 1);
+    }
+
+    mod counted_over_attendance {
+        use std::collections::BTreeMap;
+
+        use chrono::Utc;
+        use proptest::prelude::*;
+
+        use crate::{
+            Attendance, AttendanceStatus, LiveState, MeetingId, MembershipRole, OrganizationId,
+            PersonId, Roster, RosterMember, RuleSet, StandIn,
+        };
+
+        fn role() -> impl Strategy<Value = MembershipRole> {
+            prop_oneof![
+                Just(MembershipRole::Member),
+                Just(MembershipRole::Chair),
+                Just(MembershipRole::DeputyChair),
+                Just(MembershipRole::Substitute),
+                Just(MembershipRole::Advisory),
+            ]
+        }
+
+        fn status() -> impl Strategy<Value = AttendanceStatus> {
+            prop_oneof![
+                Just(AttendanceStatus::Present),
+                Just(AttendanceStatus::Remote),
+                Just(AttendanceStatus::Absent),
+                Just(AttendanceStatus::Excused),
+                Just(AttendanceStatus::LeftEarly),
+            ]
+        }
+
+        /// The count as it was made before: over every member on the roster.
+        fn over_the_roster(
+            state: &LiveState,
+            changed: &[PersonId],
+            status: AttendanceStatus,
+        ) -> u32 {
+            let present = |p: PersonId| {
+                if changed.contains(&p) {
+                    status.counts_as_present()
+                } else {
+                    state.present(p)
+                }
+            };
+            let own = state
+                .roster
+                .members
+                .iter()
+                .filter(|m| m.holds_seat() && present(m.person))
+                .count();
+            let stood_in = state
+                .stand_ins
+                .iter()
+                .filter(|s| !present(s.member) && present(s.substitute))
+                .filter(|s| state.member(s.member).is_some_and(RosterMember::holds_seat))
+                .count();
+            (own + stood_in) as u32
+        }
+
+        proptest! {
+            /// The quorum counted over the attendance equals the count over the whole roster,
+            /// for any roster, attendance, stand-ins and change (one member or a bulk change).
+            #[test]
+            fn the_quorum_counts_the_same_as_over_the_whole_roster(
+                members in prop::collection::vec((role(), any::<bool>(), prop::option::of(status())), 1..40),
+                stand_ins in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..6),
+                changed in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+                new_status in status(),
+                stranger_present in any::<bool>(),
+            ) {
+                let people: Vec<PersonId> = members.iter().map(|_| PersonId::new()).collect();
+                let roster = Roster {
+                    organization: OrganizationId::new(),
+                    organization_kind: crate::OrganizationKind::Council,
+                    statutory_seats: members.len() as u32,
+                    rule_set: RuleSet::NordrheinWestfalen,
+                    members: people
+                        .iter()
+                        .zip(&members)
+                        .map(|(person, (role, voting_right, _))| RosterMember {
+                            person: *person,
+                            name: person.to_string(),
+                            role: *role,
+                            voting_right: *voting_right,
+                            fraction: None,
+                        })
+                        .collect(),
+                };
+                let mut state = LiveState::new(MeetingId::new(), roster, Vec::new());
+                let now = Utc::now();
+                let mut attendance = BTreeMap::new();
+                for (person, (_, _, status)) in people.iter().zip(&members) {
+                    if let Some(status) = status {
+                        attendance.insert(*person, Attendance { status: *status, since: now, arrived: None, left: None });
+                    }
+                }
+                // Someone present who is not on the roster never fills a seat.
+                let stranger = PersonId::new();
+                if stranger_present {
+                    attendance.insert(stranger, Attendance { status: AttendanceStatus::Present, since: now, arrived: None, left: None });
+                }
+                state.attendance = attendance;
+                for (member, substitute) in stand_ins {
+                    let member = *member.get(&people);
+                    let substitute = *substitute.get(&people);
+                    if member != substitute
+                        && state.stand_in_for(member).is_none()
+                        && state.stand_in_by(substitute).is_none()
+                    {
+                        state.stand_ins.push(StandIn { member, substitute, since: now });
+                    }
+                }
+                let mut changed: Vec<PersonId> = changed.iter().map(|i| *i.get(&people)).collect();
+                changed.dedup();
+                let counted = state.quorum_with_many(&changed, new_status).present_voting;
+                prop_assert_eq!(counted, over_the_roster(&state, &changed, new_status));
+                prop_assert_eq!(
+                    state.quorum().present_voting,
+                    over_the_roster(&state, &[], AttendanceStatus::Absent)
+                );
+            }
+        }
     }
 }
