@@ -1171,3 +1171,248 @@ async fn the_forwarding_routes_refuse_requests_without_the_node_token() {
         }
     }
 }
+
+/// nginx as the compose `cluster` profile runs it (`deploy/nginx-cluster.conf`), as a process
+/// in front of two nodes: the file's node addresses and port replaced, nothing else changed.
+/// Stopped when dropped.
+struct Nginx {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// The nginx binary: `PLENUM_NGINX`, else Debian's (`scripts/test` installs it as root).
+    fn binary() -> Option<String> {
+        let path = std::env::var("PLENUM_NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".into());
+        std::path::Path::new(&path).exists().then_some(path)
+    }
+
+    async fn start(binary: &str, nodes: [&Node; 2]) -> Nginx {
+        let shipped = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/nginx-cluster.conf"
+        ))
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        // nginx started as root runs its workers as another user, which must reach the temp
+        // directories the master creates in here.
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let d = dir.path().display();
+        let mut conf = shipped.clone();
+        for (from, to) in [
+            (
+                "server plenum:8080 ",
+                format!("server {} ", nodes[0].base.trim_start_matches("http://")),
+            ),
+            (
+                "server plenum-2:8080 ",
+                format!("server {} ", nodes[1].base.trim_start_matches("http://")),
+            ),
+            ("listen 8080;", format!("listen 127.0.0.1:{port};")),
+            // Where a process that is not the packaged service may write.
+            (
+                "events {}",
+                format!("pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}"),
+            ),
+            (
+                "http {",
+                format!(
+                    "http {{\n    access_log off;\n    client_body_temp_path {d}/body;\n    \
+                     proxy_temp_path {d}/proxy;\n    fastcgi_temp_path {d}/fastcgi;\n    \
+                     uwsgi_temp_path {d}/uwsgi;\n    scgi_temp_path {d}/scgi;"
+                ),
+            ),
+        ] {
+            assert_eq!(
+                shipped.matches(from).count(),
+                1,
+                "the shipped file has {from:?}"
+            );
+            conf = conf.replace(from, &to);
+        }
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        let child = Command::new(binary)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .args(["-g", "daemon off;"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let nginx = Nginx {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let up = reqwest::get(format!("{}/readyz", nginx.base)).await;
+            if up.is_ok_and(|r| r.status() == 200) {
+                return nginx;
+            }
+            assert!(Instant::now() < deadline, "nginx did not come up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // TERM, not KILL: the master stops its workers (which hold the port) before it exits.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// The reverse proxy of the compose `cluster` profile, with everyone going through it (no
+/// sticky sessions): requests and live WebSockets reach both nodes, node-to-node forwarding is
+/// not reachable from outside, and when the node that runs the meeting is SIGKILLed mid-poll the
+/// proxy sends everyone to the other node, which takes over: every vote counts once, and every
+/// client (resuming through the proxy where its socket was on the dead node) has every event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nginx_in_front_of_two_nodes_passes_live_sockets_and_skips_a_dead_node() {
+    let Some(db) = postgres().await else {
+        return;
+    };
+    let Some(binary) = Nginx::binary() else {
+        eprintln!("skipped: nginx is not installed (scripts/test installs Debian's as root)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = two_nodes(dir.path(), &db.url);
+    let nginx = Nginx::start(&binary, [&nodes[0], &nodes[1]]).await;
+    let proxy = nginx.base.clone();
+    let client = reqwest::Client::new();
+
+    // Round robin over both nodes.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..4 {
+        let ready: Value = client
+            .get(format!("{proxy}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen.insert(ready["cluster"]["url"].as_str().unwrap().to_owned());
+    }
+    let bases: std::collections::BTreeSet<String> = nodes.iter().map(|n| n.base.clone()).collect();
+    assert_eq!(seen, bases, "requests through the proxy reach both nodes");
+    // Forwarding between nodes is for the nodes only.
+    let meeting: plenum_domain::MeetingId = plenum_server::demo::demo_id("meeting:rat-3");
+    let internal = client
+        .post(format!("{proxy}/internal/v1/live/{meeting}/commands"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(internal.status(), 404, "the proxy does not pass /internal/");
+
+    // Everyone signs in and sends commands through the proxy.
+    let (chair, _) = login(&client, &proxy, "katharina.brandt").await;
+    let mut members = Vec::new();
+    for name in MEMBERS {
+        members.push(login(&client, &proxy, name).await);
+    }
+    let council = Council {
+        client: client.clone(),
+        bases: vec![proxy.clone()],
+        meeting: meeting.to_string(),
+        chair,
+        members,
+    };
+    // Four live sockets through the proxy. nginx (one worker) takes the nodes in turn, and a
+    // watcher makes two requests (ticket, socket): an extra request after every other watcher
+    // puts the sockets on both nodes.
+    let mut watchers = Vec::new();
+    for k in 0..4 {
+        watchers.push(
+            Watcher::connect(
+                &client,
+                &proxy,
+                &proxy,
+                &council.chair,
+                &council.meeting,
+                None,
+            )
+            .await,
+        );
+        if k % 2 == 0 {
+            client.get(format!("{proxy}/readyz")).send().await.unwrap();
+        }
+    }
+    council.start_and_check_in().await;
+    let poll = council.open_poll("named").await;
+    let holder_url = lease_url(&db, &council.meeting)
+        .await
+        .expect("a node runs the meeting");
+    let holder = nodes
+        .iter()
+        .position(|n| n.base == holder_url)
+        .expect("the lease names a node");
+
+    let (killed_at, acked) = vote_all(&council, poll, 5, || {
+        nodes[holder].kill();
+        Instant::now()
+    })
+    .await;
+    let after_kill = acked.iter().filter(|(_, at)| *at > killed_at).count();
+    assert!(after_kill > 0, "votes were sent after the kill");
+    let new_holder = lease_url(&db, &council.meeting).await.expect("taken over");
+    assert_ne!(
+        new_holder, holder_url,
+        "the other node runs the meeting now"
+    );
+
+    council
+        .chair(0, json!({"type": "close_poll", "poll": poll}))
+        .await;
+    let p = council.poll_state(0, poll).await;
+    assert_eq!(p["state"], "closed");
+    assert_eq!(p["result"]["tally"]["yes"], MEMBERS.len(), "each vote once");
+
+    let stored = stored_events(&db, &council.meeting).await;
+    assert_gap_free(&stored);
+    let mut lost = 0;
+    for (k, watcher) in watchers.iter().enumerate() {
+        if watcher.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            // Its socket was on the dead node: it resumes through the proxy.
+            lost += 1;
+            let from = watcher.last().unwrap_or(0);
+            let resumed = Watcher::connect(
+                &client,
+                &proxy,
+                &proxy,
+                &council.chair,
+                &council.meeting,
+                Some(from),
+            )
+            .await;
+            assert_got_everything(&resumed, &stored, from, &format!("watcher {k}, resumed")).await;
+        } else {
+            assert_got_everything(watcher, &stored, 0, &format!("watcher {k}")).await;
+        }
+    }
+    assert!(
+        (1..watchers.len()).contains(&lost),
+        "the sockets were on both nodes: {lost} of {} went with the dead one",
+        watchers.len()
+    );
+    drop(nginx);
+}
