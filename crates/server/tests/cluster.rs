@@ -299,6 +299,38 @@ async fn assert_got_everything(watcher: &Watcher, stored: &[(u64, Value)], from:
     assert_eq!(got, expected, "{what}: the events as stored");
 }
 
+/// Checks that each watcher has every stored event: one still connected since before the first
+/// event, or, where its socket was closed, a new one resumed at `resume_at(k)` from the last seq
+/// it had. Returns how many had to resume.
+async fn assert_watchers_got_everything(
+    council: &Council,
+    watchers: &[Watcher],
+    stored: &[(u64, Value)],
+    resume_at: impl Fn(usize) -> String,
+) -> usize {
+    let mut resumed_count = 0;
+    for (k, watcher) in watchers.iter().enumerate() {
+        if watcher.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            resumed_count += 1;
+            let from = watcher.last().unwrap_or(0);
+            let base = resume_at(k);
+            let resumed = Watcher::connect(
+                &council.client,
+                &base,
+                &base,
+                &council.chair,
+                &council.meeting,
+                Some(from),
+            )
+            .await;
+            assert_got_everything(&resumed, stored, from, &format!("watcher {k}, resumed")).await;
+        } else {
+            assert_got_everything(watcher, stored, 0, &format!("watcher {k}")).await;
+        }
+    }
+    resumed_count
+}
+
 fn assert_gap_free(stored: &[(u64, Value)]) {
     for (i, (seq, _)) in stored.iter().enumerate() {
         assert_eq!(*seq, i as u64 + 1, "the event log has no gap and no double");
@@ -735,24 +767,9 @@ async fn a_node_cut_from_the_database_stops_writing_and_another_takes_over_a_sec
     let stored = stored_events(&db, &council.meeting).await;
     assert!(stored.len() as u64 > before_cut);
     assert_gap_free(&stored);
-    for (k, watcher) in watchers.iter().enumerate() {
-        if watcher.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            // Node 0 may have closed its clients while it had no database: they resume.
-            let from = watcher.last().unwrap_or(0);
-            let resumed = Watcher::connect(
-                &council.client,
-                &council.bases[k],
-                &council.bases[k],
-                &council.chair,
-                &council.meeting,
-                Some(from),
-            )
-            .await;
-            assert_got_everything(&resumed, &stored, from, &format!("resumed on node {k}")).await;
-        } else {
-            assert_got_everything(watcher, &stored, 0, &format!("watcher on node {k}")).await;
-        }
-    }
+    // Node 0 may have closed its clients while it had no database: they resume at their node.
+    assert_watchers_got_everything(&council, &watchers, &stored, |k| council.bases[k].clone())
+        .await;
 
     // Nothing that links a ballot to its voter anywhere: not in the database, not in the
     // shared ballot directory.
@@ -1389,26 +1406,9 @@ async fn nginx_in_front_of_two_nodes_passes_live_sockets_and_skips_a_dead_node()
 
     let stored = stored_events(&db, &council.meeting).await;
     assert_gap_free(&stored);
-    let mut lost = 0;
-    for (k, watcher) in watchers.iter().enumerate() {
-        if watcher.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            // Its socket was on the dead node: it resumes through the proxy.
-            lost += 1;
-            let from = watcher.last().unwrap_or(0);
-            let resumed = Watcher::connect(
-                &client,
-                &proxy,
-                &proxy,
-                &council.chair,
-                &council.meeting,
-                Some(from),
-            )
-            .await;
-            assert_got_everything(&resumed, &stored, from, &format!("watcher {k}, resumed")).await;
-        } else {
-            assert_got_everything(watcher, &stored, 0, &format!("watcher {k}")).await;
-        }
-    }
+    // A socket that was on the dead node resumes through the proxy.
+    let lost =
+        assert_watchers_got_everything(&council, &watchers, &stored, |_| proxy.clone()).await;
     assert!(
         (1..watchers.len()).contains(&lost),
         "the sockets were on both nodes: {lost} of {} went with the dead one",
