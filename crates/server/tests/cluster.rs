@@ -111,8 +111,10 @@ impl Node {
     }
 
     fn kill(&mut self) {
+        // Quietly: a node killed before is killed again when dropped.
         let _ = Command::new("kill")
             .args(["-KILL", &self.child.id().to_string()])
+            .stderr(Stdio::null())
             .status();
         let _ = self.child.wait();
     }
