@@ -1297,14 +1297,7 @@ impl LiveState {
         status: AttendanceStatus,
     ) -> QuorumStatus {
         let changed: BTreeSet<PersonId> = persons.iter().copied().collect();
-        let present = |person: PersonId| {
-            if changed.contains(&person) {
-                status.counts_as_present()
-            } else {
-                self.present(person)
-            }
-        };
-        let present_voting = self.seats_filled_with(&changed, status, present);
+        let present_voting = self.seats_filled_with(&changed, status);
         quorum(
             self.roster.rule_set.rules().quorum,
             self.roster.statutory_seats,

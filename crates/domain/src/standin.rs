@@ -108,17 +108,23 @@ impl LiveState {
         Ok(())
     }
 
-    /// How many seats are filled with a vote, with every one of `changed` at `status` (`present`
-    /// must answer accordingly): every present member holding a seat, and every seat of an
-    /// absent member whose substitute is present. A seat counts once, never twice. It counts over the attendance and the changed members,
-    /// not over the roster: at a convention a check-in costs the members present so far, not
-    /// the thousands on the roster.
+    /// How many seats are filled with a vote, with every one of `changed` at `status`: every
+    /// present member holding a seat, and every seat of an absent member whose substitute is
+    /// present. A seat counts once, never twice. It counts over the attendance and the changed
+    /// members, not over the roster: at a convention a check-in costs the members present so
+    /// far, not the thousands on the roster.
     pub(crate) fn seats_filled_with(
         &self,
         changed: &BTreeSet<PersonId>,
         status: AttendanceStatus,
-        present: impl Fn(PersonId) -> bool,
     ) -> u32 {
+        let present = |p: PersonId| {
+            if changed.contains(&p) {
+                status.counts_as_present()
+            } else {
+                self.present(p)
+            }
+        };
         let holds_seat = |p: PersonId| self.member(p).is_some_and(RosterMember::holds_seat);
         let before = self
             .attendance
